@@ -1,0 +1,189 @@
+// Builtins.swift — the functions every program can call.
+
+import WiggleGraph
+import WiggleSyntax
+
+/// The builtin functions.
+public enum Builtin: String, CaseIterable, Sendable {
+    // Elementary functions of one number.
+    case exp, log, sqrt, abs, sin, cos, tanh, sigmoid, softplus, floor, round
+    // min and max take numbers or one list.
+    case min, max
+    // Functions of a list.
+    case sum, mean, std, len
+    case print, set
+    // Random primitives and inference; they need the stochastic graph.
+    case normal, bernoulli, grad, minimize, maximize, explain, hist
+
+    /// The numeric function behind an elementary builtin.
+    var unaryFunction: UnaryFunction? {
+        switch self {
+        case .exp: return .exp
+        case .log: return .log
+        case .sqrt: return .sqrt
+        case .abs: return .abs
+        case .sin: return .sin
+        case .cos: return .cos
+        case .tanh: return .tanh
+        case .sigmoid: return .sigmoid
+        case .softplus: return .softplus
+        case .floor: return .floor
+        case .round: return .round
+        default: return nil
+        }
+    }
+}
+
+extension Interpreter {
+    /// Calls a builtin.
+    func call(_ builtin: Builtin, _ arguments: [CallArgument], at range: SourceRange) throws -> Value {
+        let name = builtin.rawValue
+        if let function = builtin.unaryFunction {
+            let x = try oneNumber(name, arguments, at: range)
+            if let problem = function.domainError(x) { throw fail(problem, at: arguments[0].range) }
+            let result = function.apply(x)
+            guard result.isFinite else {
+                throw fail("\(name)(\(formatNumber(x))) is too large to represent", at: range)
+            }
+            return .number(result)
+        }
+        switch builtin {
+        case .min, .max:
+            try noKeywords(name, arguments)
+            let numbers: [Double]
+            if arguments.count == 1, case .list(let items) = arguments[0].value {
+                numbers = try items.map { try number($0, what: "each element given to \(name)", at: arguments[0].range) }
+                guard !numbers.isEmpty else { throw fail("\(name) of an empty list", at: arguments[0].range) }
+            } else {
+                guard arguments.count >= 2 else {
+                    throw fail("\(name) expects a list or at least 2 numbers, got \(arguments.count == 0 ? "nothing" : arguments[0].value.typeDescription)",
+                               at: range)
+                }
+                numbers = try arguments.map { try number($0.value, what: "each argument of \(name)", at: $0.range) }
+            }
+            return .number(builtin == .min ? numbers.min() ?? 0 : numbers.max() ?? 0)
+
+        case .sum, .mean, .std:
+            let numbers = try numberList(name, arguments, at: range, allowed: builtin == .std ? ["ddof"] : [])
+            switch builtin {
+            case .sum:
+                return .number(try finite(numbers.reduce(0, +), "the sum", at: range))
+            case .mean:
+                guard !numbers.isEmpty else { throw fail("mean of an empty list", at: arguments[0].range) }
+                return .number(try finite(numbers.reduce(0, +) / Double(numbers.count), "the mean", at: range))
+            default:
+                var ddof = 0
+                if let argument = keyword("ddof", arguments) {
+                    ddof = try wholeNumber(argument.value, what: "ddof", at: argument.range)
+                    guard ddof == 0 || ddof == 1 else { throw fail("ddof must be 0 or 1, got \(ddof)", at: argument.range) }
+                }
+                guard numbers.count > ddof else {
+                    throw fail("std needs at least \(countPhrase(ddof + 1, "element")), got \(numbers.count)",
+                               at: arguments[0].range)
+                }
+                let mean = numbers.reduce(0, +) / Double(numbers.count)
+                let squares = numbers.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+                return .number(try finite((squares / Double(numbers.count - ddof)).squareRoot(), "the std", at: range))
+            }
+
+        case .len:
+            try noKeywords(name, arguments)
+            guard arguments.count == 1 else {
+                throw fail("len expects 1 argument, got \(arguments.count)", at: range)
+            }
+            switch arguments[0].value {
+            case .list(let items): return .number(Double(items.count))
+            case .string(let text): return .number(Double(text.count))
+            default: throw fail("len expects a list or a string, got \(arguments[0].value.typeDescription)", at: arguments[0].range)
+            }
+
+        case .print:
+            try noKeywords(name, arguments)
+            let text = arguments.map { Display.printed($0.value) }.joined(separator: " ")
+            output(.printed(text, line: file.location(of: range.start).line))
+            return .none
+
+        case .set:
+            try applySettings(arguments, at: range)
+            return .none
+
+        case .normal, .bernoulli, .grad, .minimize, .maximize, .explain, .hist:
+            throw fail("\(name)(...) needs the stochastic graph engine, which this version of Wiggle does not have yet",
+                       at: range)
+
+        default:
+            throw fail("\(name) cannot be called here", at: range)
+        }
+    }
+
+    /// `set(seed = S, particles = N)`.
+    func applySettings(_ arguments: [CallArgument], at range: SourceRange) throws {
+        guard !arguments.isEmpty else {
+            throw fail("set expects settings such as set(seed = 1, particles = 10000)", at: range)
+        }
+        for argument in arguments {
+            guard let label = argument.label else {
+                throw fail("set takes named settings: seed = S, particles = N", at: argument.range)
+            }
+            switch label.name {
+            case "seed":
+                let seed = try wholeNumber(argument.value, what: "the seed", at: argument.range)
+                guard seed >= 0 else { throw fail("the seed must be 0 or more, got \(seed)", at: argument.range) }
+                settings.seed = UInt64(seed)
+            case "particles":
+                let particles = try wholeNumber(argument.value, what: "the number of particles", at: argument.range)
+                guard particles >= 1 && particles <= Settings.maxParticles else {
+                    throw fail("particles must be between 1 and \(Settings.maxParticles), got \(particles)", at: argument.range)
+                }
+                settings.particles = particles
+            default:
+                throw fail("unknown setting '\(label.name)'; set takes seed and particles", at: label.range)
+            }
+        }
+    }
+
+    // MARK: Argument helpers
+
+    func keyword(_ name: String, _ arguments: [CallArgument]) -> CallArgument? {
+        arguments.first { $0.label?.name == name }
+    }
+
+    func noKeywords(_ name: String, _ arguments: [CallArgument], allowed: Set<String> = []) throws {
+        if let bad = arguments.first(where: { $0.label != nil && !allowed.contains($0.label?.name ?? "") }),
+           let label = bad.label {
+            throw fail("\(name) has no argument named '\(label.name)'", at: label.range)
+        }
+    }
+
+    /// Exactly one positional number.
+    func oneNumber(_ name: String, _ arguments: [CallArgument], at range: SourceRange) throws -> Double {
+        try noKeywords(name, arguments)
+        guard arguments.count == 1 else {
+            throw fail("\(name) expects 1 argument, got \(arguments.count)", at: range)
+        }
+        let argument = arguments[0]
+        guard let x = argument.value.asNumber else {
+            throw fail("\(name) expects a number, got \(argument.value.typeDescription)", at: argument.range)
+        }
+        return x
+    }
+
+    /// One positional list of numbers (plus the allowed keywords).
+    func numberList(_ name: String, _ arguments: [CallArgument], at range: SourceRange,
+                    allowed: Set<String>) throws -> [Double] {
+        try noKeywords(name, arguments, allowed: allowed)
+        let positional = arguments.filter { $0.label == nil }
+        guard positional.count == 1 else {
+            throw fail("\(name) expects 1 list, got \(countPhrase(positional.count, "argument"))", at: range)
+        }
+        guard case .list(let items) = positional[0].value else {
+            throw fail("\(name) expects a list, got \(positional[0].value.typeDescription)", at: positional[0].range)
+        }
+        return try items.map { try number($0, what: "each element given to \(name)", at: positional[0].range) }
+    }
+
+    func finite(_ x: Double, _ what: String, at range: SourceRange) throws -> Double {
+        guard x.isFinite else { throw fail("\(what) is too large to represent", at: range) }
+        return x
+    }
+}

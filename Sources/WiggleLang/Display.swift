@@ -1,0 +1,193 @@
+// Display.swift — how values look: plain text for people, JSON for programs.
+
+import WiggleGraph
+import WiggleSyntax
+
+/// Renders values as text and as JSON.
+public enum Display {
+    /// The longest list shown in full in plain text.
+    public static let maxListItems = 100
+
+    /// A value as a notebook shows it (strings quoted).
+    public static func plain(_ value: Value) -> String {
+        switch value {
+        case .number(let x): return formatNumber(x)
+        case .boolean(let flag): return flag ? "true" : "false"
+        case .string(let text): return quoted(text)
+        case .list(let items):
+            var parts = items.prefix(maxListItems).map(plain)
+            if items.count > maxListItems { parts.append("... (\(items.count - maxListItems) more)") }
+            return "[" + parts.joined(separator: ", ") + "]"
+        case .function(let closure):
+            return "<fn \(closure.name)(\(closure.declaration.parameters.map(\.name).joined(separator: ", ")))>"
+        case .builtin(let builtin): return "<builtin \(builtin.rawValue)>"
+        case .expectation(let estimate, let stderr): return formatEstimate(estimate, stderr: stderr)
+        case .none: return "none"
+        }
+    }
+
+    /// A value as `print` shows it (strings as they are).
+    public static func printed(_ value: Value) -> String {
+        if case .string(let text) = value { return text }
+        return plain(value)
+    }
+
+    /// `value ± stderr`, the value rounded to the precision its error supports.
+    public static func formatEstimate(_ estimate: Double, stderr: Double) -> String {
+        guard stderr > 0, stderr.isFinite, estimate.isFinite else {
+            return "\(formatNumber(estimate)) ± \(formatNumber(stderr))"
+        }
+        // Two significant digits of the standard error set the decimals shown.
+        let exponent = Int((log10Floor(stderr)))
+        let decimals = max(0, 1 - exponent)
+        if decimals > 12 { return "\(formatNumber(estimate)) ± \(formatNumber(stderr))" }
+        return "\(fixed(estimate, decimals)) ± \(fixed(stderr, decimals))"
+    }
+
+    static func log10Floor(_ x: Double) -> Double {
+        var exponent = 0.0
+        var scaled = x
+        while scaled >= 10 { scaled /= 10; exponent += 1 }
+        while scaled < 1 { scaled *= 10; exponent -= 1 }
+        return exponent
+    }
+
+    static func fixed(_ x: Double, _ decimals: Int) -> String {
+        String(format: "%.\(decimals)f", x)
+    }
+
+    /// A string literal with Wiggle's escapes.
+    public static func quoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\t": result += "\\t"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+
+    // MARK: JSON
+
+    /// The `kind` of a displayed value in JSON Lines.
+    public static func kind(of value: Value) -> String {
+        switch value {
+        case .number: return "number"
+        case .boolean: return "boolean"
+        case .string: return "string"
+        case .list: return "list"
+        case .function, .builtin: return "function"
+        case .expectation: return "expectation"
+        case .none: return "none"
+        }
+    }
+
+    /// One JSON Lines object for a displayed value.
+    public static func jsonLine(_ value: Value, line: Int) -> String {
+        var object = JSONObject()
+        object.add("line", .number(Double(line)))
+        object.add("kind", .string(kind(of: value)))
+        switch value {
+        case .expectation(let estimate, let stderr):
+            object.add("value", .number(estimate))
+            object.add("stderr", .number(stderr))
+        default:
+            object.add("value", json(value))
+        }
+        return object.rendered
+    }
+
+    /// A value as JSON.
+    public static func json(_ value: Value) -> JSONValue {
+        switch value {
+        case .number(let x): return .number(x)
+        case .boolean(let flag): return .boolean(flag)
+        case .string(let text): return .string(text)
+        case .list(let items): return .array(items.map(json))
+        case .function, .builtin: return .string(plain(value))
+        case .expectation(let estimate, _): return .number(estimate)
+        case .none: return .null
+        }
+    }
+}
+
+/// A JSON value, written without Foundation's encoder so that key order is fixed.
+public indirect enum JSONValue: Sendable {
+    case number(Double)
+    case string(String)
+    case boolean(Bool)
+    case array([JSONValue])
+    case object(JSONObject)
+    case null
+
+    /// Compact JSON text.
+    public var rendered: String {
+        switch self {
+        case .number(let x):
+            if !x.isFinite { return x.isNaN ? "null" : (x > 0 ? "1e999" : "-1e999") }
+            if x == x.rounded() && Swift.abs(x) < 9.007e15 { return String(Int64(x)) }
+            return "\(x)"
+        case .string(let text): return JSONValue.escape(text)
+        case .boolean(let flag): return flag ? "true" : "false"
+        case .array(let items): return "[" + items.map(\.rendered).joined(separator: ",") + "]"
+        case .object(let object): return object.rendered
+        case .null: return "null"
+        }
+    }
+
+    static func escape(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    let hex = String(scalar.value, radix: 16)
+                    result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result + "\""
+    }
+}
+
+/// A JSON object whose keys keep the order they were added in.
+public struct JSONObject: Sendable {
+    private var members: [(String, JSONValue)] = []
+
+    public init() {}
+
+    /// Adds a member.
+    public mutating func add(_ key: String, _ value: JSONValue) {
+        members.append((key, value))
+    }
+
+    /// Compact JSON text.
+    public var rendered: String {
+        "{" + members.map { JSONValue.escape($0.0) + ":" + $0.1.rendered }.joined(separator: ",") + "}"
+    }
+}
+
+extension Diagnostic {
+    /// The diagnostic as one JSON Lines object (`kind` is `error` or `warning`).
+    public var jsonLine: String {
+        var object = JSONObject()
+        let location = self.location
+        object.add("line", .number(Double(location.line)))
+        object.add("column", .number(Double(location.column)))
+        object.add("kind", .string(severity == .warning ? "warning" : "error"))
+        object.add("file", .string(file.name))
+        object.add("message", .string(message))
+        return object.rendered
+    }
+}

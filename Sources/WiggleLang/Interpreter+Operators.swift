@@ -1,0 +1,89 @@
+// Interpreter+Operators.swift — arithmetic, comparison and equality on values.
+
+import WiggleGraph
+import WiggleSyntax
+
+extension Interpreter {
+    /// Applies a binary operator (not `and`/`or`, which short-circuit).
+    func binary(_ op: BinaryOperator, _ left: Value, _ right: Value,
+                at range: SourceRange, left leftRange: SourceRange, right rightRange: SourceRange) throws -> Value {
+        switch op {
+        case .equal: return .boolean(equal(left, right))
+        case .notEqual: return .boolean(!equal(left, right))
+        case .add:
+            switch (left, right) {
+            case (.string(let a), .string(let b)): return .string(a + b)
+            case (.list(let a), .list(let b)):
+                guard a.count + b.count <= settings.maxListLength else {
+                    throw fail("this list would have more than \(settings.maxListLength) elements", at: range)
+                }
+                return .list(a + b)
+            default: break
+            }
+        default: break
+        }
+        guard let a = left.asNumber, let b = right.asNumber else {
+            throw fail(mismatchMessage(op, left, right), at: range)
+        }
+        guard let function = BinaryFunction(op) else {
+            throw fail("'\(op.rawValue)' is not an arithmetic operator", at: range)
+        }
+        if let problem = function.domainError(a, b) {
+            throw fail(problem, at: op == .divide ? rightRange : range)
+        }
+        let result = function.apply(a, b)
+        if op.isComparison { return .boolean(result != 0) }
+        guard result.isFinite else {
+            throw fail("the result of \(formatNumber(a)) \(op.rawValue) \(formatNumber(b)) is too large to represent", at: range)
+        }
+        return .number(result)
+    }
+
+    /// "cannot add a list and a number", worded for each operator.
+    func mismatchMessage(_ op: BinaryOperator, _ left: Value, _ right: Value) -> String {
+        let a = left.typeDescription, b = right.typeDescription
+        switch op {
+        case .add: return "cannot add \(a) and \(b)"
+        case .subtract: return "cannot subtract \(b) from \(a)"
+        case .multiply: return "cannot multiply \(a) by \(b)"
+        case .divide: return "cannot divide \(a) by \(b)"
+        case .power: return "cannot raise \(a) to the power of \(b)"
+        default: return "cannot compare \(a) and \(b) with '\(op.rawValue)'"
+        }
+    }
+
+    /// Structural equality; a boolean equals the number it counts as.
+    func equal(_ left: Value, _ right: Value) -> Bool {
+        switch (left, right) {
+        case (.string(let a), .string(let b)): return a == b
+        case (.list(let a), .list(let b)):
+            return a.count == b.count && zip(a, b).allSatisfy { equal($0, $1) }
+        case (.function(let a), .function(let b)): return a === b
+        case (.builtin(let a), .builtin(let b)): return a == b
+        case (.none, .none): return true
+        default:
+            if let a = left.asNumber, let b = right.asNumber { return a == b }
+            return false
+        }
+    }
+}
+
+extension BinaryFunction {
+    /// The numeric function behind an arithmetic or comparison operator.
+    init?(_ op: BinaryOperator) {
+        switch op {
+        case .add: self = .add
+        case .subtract: self = .subtract
+        case .multiply: self = .multiply
+        case .divide: self = .divide
+        case .power: self = .power
+        case .less: self = .less
+        case .lessEqual: self = .lessEqual
+        case .greater: self = .greater
+        case .greaterEqual: self = .greaterEqual
+        case .equal: self = .equal
+        case .notEqual: self = .notEqual
+        case .and, .or: return nil
+        }
+    }
+}

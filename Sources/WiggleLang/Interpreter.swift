@@ -1,0 +1,416 @@
+// Interpreter.swift — runs statements and evaluates expressions.
+//
+// Control flow of the host language runs here; `if`, `for` and `while` open no
+// scope (as in Python), a function call opens one whose parent is the scope
+// the function was defined in.
+
+import WiggleGraph
+import WiggleSyntax
+
+/// Everything the interpreter reports while a program runs.
+public enum Output {
+    /// A top-level expression statement's value, and the line it is on.
+    case display(Value, line: Int)
+    /// Text from `print(...)`, without the final newline.
+    case printed(String, line: Int)
+}
+
+/// Walks the syntax tree. One interpreter lives as long as its ``Session``.
+final class Interpreter {
+    /// Module-level bindings.
+    let globals = Scope(parent: nil)
+    /// Learnable parameters by name, in declaration order.
+    var parameters = ParameterStore()
+    /// Particles, seed and limits.
+    var settings: Settings
+    /// Where displays and prints go.
+    var output: (Output) -> Void = { _ in }
+    /// The file whose code is running (changes inside calls to functions from other files).
+    var file: SourceFile
+    /// Calls in progress.
+    var callDepth = 0
+
+    init(settings: Settings, file: SourceFile) {
+        self.settings = settings
+        self.file = file
+    }
+
+    func fail(_ message: String, at range: SourceRange) -> RuntimeError {
+        RuntimeError(message, at: range, in: file)
+    }
+
+    // MARK: Statements
+
+    /// Runs a program's top-level statements, displaying expression statements' values.
+    func run(_ program: Program) throws {
+        file = program.file
+        for statement in program.statements {
+            if case .expression(let expression) = statement.kind {
+                let value = try evaluate(expression, in: globals)
+                if case .none = value { continue }
+                output(.display(value, line: file.location(of: statement.range.start).line))
+            } else {
+                _ = try execute(statement, in: globals)
+            }
+        }
+    }
+
+    /// Runs the statements of a block in the given scope (blocks open no scope).
+    func execute(_ block: Block, in scope: Scope) throws -> Flow {
+        for statement in block.statements {
+            let flow = try execute(statement, in: scope)
+            if case .returned = flow { return flow }
+        }
+        return .normal
+    }
+
+    /// Runs one statement.
+    func execute(_ statement: Stmt, in scope: Scope) throws -> Flow {
+        switch statement.kind {
+        case .expression(let expression):
+            _ = try evaluate(expression, in: scope)
+
+        case .assign(let target, let op, let valueExpr):
+            if parameters.contains(target.name) {
+                throw fail("'\(target.name)' is a parameter; only minimize/maximize change it", at: target.range)
+            }
+            var value = try evaluate(valueExpr, in: scope)
+            if let op {
+                guard let old = scope.lookup(target.name) else {
+                    throw fail("'\(target.name)' has no value yet to update with '\(op.rawValue)='", at: target.range)
+                }
+                value = try binary(op, old, value, at: statement.range, left: target.range, right: valueExpr.range)
+            }
+            scope.values[target.name] = value
+
+        case .param(let name, let sizeExpr, let valueExpr):
+            try declareParameter(name: name, size: sizeExpr, value: valueExpr, scope: scope, statement: statement)
+
+        case .function(let declaration):
+            if parameters.contains(declaration.name.name) {
+                throw fail("'\(declaration.name.name)' is a parameter; choose another name for the function",
+                           at: declaration.name.range)
+            }
+            scope.values[declaration.name.name] = .function(Closure(declaration: declaration, file: file, scope: scope))
+
+        case .ifChain(let branches, let elseBody):
+            for branch in branches {
+                let condition = try evaluate(branch.condition, in: scope)
+                if try truth(condition, at: branch.condition.range) {
+                    return try execute(branch.body, in: scope)
+                }
+            }
+            if let elseBody { return try execute(elseBody, in: scope) }
+
+        case .forIn(let variable, let sequence, let body):
+            if parameters.contains(variable.name) {
+                throw fail("'\(variable.name)' is a parameter; choose another loop variable", at: variable.range)
+            }
+            // `for i in a..b` counts without building the list.
+            if case .range(let lowExpr, let highExpr) = sequence.kind {
+                let (low, high) = try rangeBounds(lowExpr, highExpr, in: scope)
+                var i = low
+                while i < high {
+                    scope.values[variable.name] = .number(Double(i))
+                    if case .returned(let value, let range) = try execute(body, in: scope) {
+                        return .returned(value, range)
+                    }
+                    i += 1
+                }
+            } else {
+                let items = try iterable(try evaluate(sequence, in: scope), at: sequence.range)
+                for item in items {
+                    scope.values[variable.name] = item
+                    if case .returned(let value, let range) = try execute(body, in: scope) {
+                        return .returned(value, range)
+                    }
+                }
+            }
+
+        case .whileLoop(let conditionExpr, let body):
+            while try truth(try evaluate(conditionExpr, in: scope), at: conditionExpr.range) {
+                if case .returned(let value, let range) = try execute(body, in: scope) {
+                    return .returned(value, range)
+                }
+            }
+
+        case .returnValue(let valueExpr):
+            let value = try valueExpr.map { try evaluate($0, in: scope) } ?? .none
+            return .returned(value, statement.range)
+        }
+        return .normal
+    }
+
+    /// `param name = v` or `param name[n] = v`: a learnable scalar or vector.
+    func declareParameter(name: Identifier, size sizeExpr: Expr?, value valueExpr: Expr,
+                          scope: Scope, statement: Stmt) throws {
+        if scope !== globals {
+            throw fail("'param' declares a global parameter; write it at the top level, not inside a function",
+                       at: statement.range)
+        }
+        if let existing = parameters.declaration(of: name.name) {
+            throw fail("parameter '\(name.name)' is already declared at line \(existing.line)", at: name.range)
+        }
+        if globals.values[name.name] != nil {
+            throw fail("'\(name.name)' is already a variable; a parameter needs a fresh name", at: name.range)
+        }
+        let value = try evaluate(valueExpr, in: scope)
+        let line = file.location(of: name.range.start).line
+        if let sizeExpr {
+            let count = try wholeNumber(try evaluate(sizeExpr, in: scope), what: "the size of a parameter vector",
+                                        at: sizeExpr.range)
+            guard count >= 1 else {
+                throw fail("a parameter vector needs at least 1 element, got \(count)", at: sizeExpr.range)
+            }
+            guard count <= ParameterStore.maxVectorLength else {
+                throw fail("a parameter vector of \(count) elements is too large (the limit is \(ParameterStore.maxVectorLength))",
+                           at: sizeExpr.range)
+            }
+            let values: [Double]
+            switch value {
+            case .list(let items):
+                guard items.count == count else {
+                    throw fail("'\(name.name)' has \(count) elements but its initial list has \(items.count)",
+                               at: valueExpr.range)
+                }
+                values = try items.map { try number($0, what: "a parameter's initial value", at: valueExpr.range) }
+            default:
+                let initial = try number(value, what: "a parameter's initial value", at: valueExpr.range)
+                values = Array(repeating: initial, count: count)
+            }
+            parameters.declare(name.name, values: values, isVector: true, line: line)
+        } else {
+            let initial = try number(value, what: "a parameter's initial value", at: valueExpr.range)
+            parameters.declare(name.name, values: [initial], isVector: false, line: line)
+        }
+    }
+
+    // MARK: Expressions
+
+    /// Evaluates an expression.
+    func evaluate(_ expression: Expr, in scope: Scope) throws -> Value {
+        switch expression.kind {
+        case .number(let value): return .number(value)
+        case .string(let text): return .string(text)
+        case .boolean(let flag): return .boolean(flag)
+
+        case .name(let name):
+            return try lookup(name, at: expression.range, in: scope)
+
+        case .unary(let op, let operandExpr):
+            let operand = try evaluate(operandExpr, in: scope)
+            switch op {
+            case .negate:
+                guard let x = operand.asNumber else {
+                    throw fail("cannot negate \(operand.typeDescription)", at: expression.range)
+                }
+                return .number(-x)
+            case .not:
+                return .boolean(!(try truth(operand, at: operandExpr.range)))
+            }
+
+        case .binary(let op, let leftExpr, let rightExpr):
+            // 'and' and 'or' evaluate their right side only when needed.
+            if op == .and || op == .or {
+                let left = try truth(try evaluate(leftExpr, in: scope), at: leftExpr.range)
+                if op == .and && !left { return .boolean(false) }
+                if op == .or && left { return .boolean(true) }
+                return .boolean(try truth(try evaluate(rightExpr, in: scope), at: rightExpr.range))
+            }
+            let left = try evaluate(leftExpr, in: scope)
+            let right = try evaluate(rightExpr, in: scope)
+            return try binary(op, left, right, at: expression.range, left: leftExpr.range, right: rightExpr.range)
+
+        case .range(let lowExpr, let highExpr):
+            let (low, high) = try rangeBounds(lowExpr, highExpr, in: scope)
+            let count = max(0, high - low)
+            guard count <= settings.maxListLength else {
+                throw fail("the range \(low)..\(high) has \(count) elements; lists are limited to \(settings.maxListLength)",
+                           at: expression.range)
+            }
+            return .list(count == 0 ? [] : (low..<high).map { .number(Double($0)) })
+
+        case .list(let elements):
+            return .list(try elements.map { try evaluate($0, in: scope) })
+
+        case .comprehension(let comprehension):
+            return try evaluateComprehension(comprehension, in: scope)
+
+        case .index(let baseExpr, let indexExpr):
+            let base = try evaluate(baseExpr, in: scope)
+            let indexValue = try evaluate(indexExpr, in: scope)
+            return try subscriptValue(base, indexValue, at: indexExpr.range, base: baseExpr.range)
+
+        case .call(let calleeExpr, let argumentExprs):
+            let callee = try evaluate(calleeExpr, in: scope)
+            var arguments: [CallArgument] = []
+            arguments.reserveCapacity(argumentExprs.count)
+            for argument in argumentExprs {
+                arguments.append(CallArgument(label: argument.label, value: try evaluate(argument.value, in: scope),
+                                              range: argument.value.range))
+            }
+            return try call(callee, arguments, at: expression.range, callee: calleeExpr.range)
+
+        case .expectation(let inner):
+            let value = try evaluate(inner, in: scope)
+            // The expectation of a deterministic number is that number, exactly.
+            guard let x = value.asNumber else {
+                throw fail("E[...] needs a number inside, got \(value.typeDescription)", at: inner.range)
+            }
+            return .expectation(value: x, stderr: 0)
+
+        case .annotated(let callExpr, _):
+            // Annotations matter only to random calls; the stochastic graph reads them.
+            return try evaluate(callExpr, in: scope)
+        }
+    }
+
+    /// The value of a name: local, enclosing, global, parameter, then builtin.
+    func lookup(_ name: String, at range: SourceRange, in scope: Scope) throws -> Value {
+        if let value = scope.lookup(name) { return value }
+        if let parameter = parameters.value(of: name) { return parameter }
+        if let builtin = Builtin(rawValue: name) { return .builtin(builtin) }
+        var message = "unknown name '\(name)'"
+        if let suggestion = suggestName(for: name, in: scope) { message += "; did you mean '\(suggestion)'?" }
+        throw fail(message, at: range)
+    }
+
+    /// The closest known name, for "did you mean" hints.
+    func suggestName(for name: String, in scope: Scope) -> String? {
+        var candidates = Set(Builtin.allCases.map(\.rawValue))
+        candidates.formUnion(parameters.names)
+        var current: Scope? = scope
+        while let s = current {
+            candidates.formUnion(s.values.keys)
+            current = s.parent
+        }
+        let limit = name.count <= 3 ? 1 : 2
+        var best: (name: String, distance: Int)?
+        for candidate in candidates.sorted() {
+            let distance = editDistance(name, candidate)
+            if distance <= limit && distance < (best?.distance ?? Int.max) {
+                best = (candidate, distance)
+            }
+        }
+        return best?.name
+    }
+
+    func evaluateComprehension(_ comprehension: Comprehension, in scope: Scope) throws -> Value {
+        // The loop variable lives in its own scope, so it does not leak (as in Python 3).
+        let inner = Scope(parent: scope)
+        var results: [Value] = []
+        func visit(_ item: Value) throws {
+            inner.values[comprehension.variable.name] = item
+            if let condition = comprehension.condition,
+               !(try truth(try evaluate(condition, in: inner), at: condition.range)) {
+                return
+            }
+            results.append(try evaluate(comprehension.element, in: inner))
+            if results.count > settings.maxListLength {
+                throw fail("this list would have more than \(settings.maxListLength) elements", at: comprehension.element.range)
+            }
+        }
+        if case .range(let lowExpr, let highExpr) = comprehension.sequence.kind {
+            let (low, high) = try rangeBounds(lowExpr, highExpr, in: scope)
+            var i = low
+            while i < high {
+                try visit(.number(Double(i)))
+                i += 1
+            }
+        } else {
+            for item in try iterable(try evaluate(comprehension.sequence, in: scope), at: comprehension.sequence.range) {
+                try visit(item)
+            }
+        }
+        return .list(results)
+    }
+
+    /// The integer bounds of `a..b`.
+    func rangeBounds(_ lowExpr: Expr, _ highExpr: Expr, in scope: Scope) throws -> (Int, Int) {
+        let low = try wholeNumber(try evaluate(lowExpr, in: scope), what: "the start of a range", at: lowExpr.range)
+        let high = try wholeNumber(try evaluate(highExpr, in: scope), what: "the end of a range", at: highExpr.range)
+        return (low, high)
+    }
+
+    /// The items a `for` loop or comprehension walks over.
+    func iterable(_ value: Value, at range: SourceRange) throws -> [Value] {
+        switch value {
+        case .list(let items): return items
+        case .string(let text): return text.map { .string(String($0)) }
+        default: throw fail("cannot loop over \(value.typeDescription); use a list or a range a..b", at: range)
+        }
+    }
+
+    /// `base[index]`.
+    func subscriptValue(_ base: Value, _ indexValue: Value, at range: SourceRange, base baseRange: SourceRange) throws -> Value {
+        let items: [Value]
+        switch base {
+        case .list(let list): items = list
+        case .string(let text): items = text.map { .string(String($0)) }
+        default: throw fail("cannot index \(base.typeDescription)", at: baseRange)
+        }
+        let position = try wholeNumber(indexValue, what: "an index", at: range)
+        // Negative indices count from the end, as in Python.
+        let resolved = position < 0 ? items.count + position : position
+        guard resolved >= 0 && resolved < items.count else {
+            let noun = items.count == 1 ? "element" : "elements"
+            throw fail("index \(position) is out of range for a list of \(items.count) \(noun)", at: range)
+        }
+        return items[resolved]
+    }
+
+    // MARK: Conversions
+
+    /// Truthiness for conditions: booleans, and numbers (non-zero is true).
+    func truth(_ value: Value, at range: SourceRange) throws -> Bool {
+        switch value {
+        case .boolean(let flag): return flag
+        case .number(let x): return x != 0
+        default: throw fail("a condition must be a boolean or a number, got \(value.typeDescription)", at: range)
+        }
+    }
+
+    /// A number (booleans count as 1 or 0), or an error naming what was expected.
+    func number(_ value: Value, what: String, at range: SourceRange) throws -> Double {
+        guard let x = value.asNumber else {
+            throw fail("\(what) must be a number, got \(value.typeDescription)", at: range)
+        }
+        return x
+    }
+
+    /// A whole number that fits an Int.
+    func wholeNumber(_ value: Value, what: String, at range: SourceRange) throws -> Int {
+        let x = try number(value, what: what, at: range)
+        guard x == x.rounded(), abs(x) < 1e15 else {
+            throw fail("\(what) must be a whole number, got \(formatNumber(x))", at: range)
+        }
+        return Int(x)
+    }
+}
+
+extension Value {
+    /// The value as a number, if it is one (booleans count as 1 or 0).
+    var asNumber: Double? {
+        switch self {
+        case .number(let x): return x
+        case .boolean(let flag): return flag ? 1 : 0
+        default: return nil
+        }
+    }
+}
+
+/// Levenshtein distance, for name suggestions.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var previous = Array(0...b.count)
+    for i in 1...a.count {
+        var row = [i] + Array(repeating: 0, count: b.count)
+        for j in 1...b.count {
+            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        previous = row
+    }
+    return previous[b.count]
+}

@@ -1,0 +1,121 @@
+// Session.swift — the one entry point: run(source:) for files, REPL lines and tests.
+
+import Foundation
+import WiggleSyntax
+
+/// A Wiggle session: bindings, functions, parameters and settings that live
+/// across runs (one per file, or one per REPL input).
+///
+/// Like jlox's `run(source)`, every way in — `wiggle run`, the REPL, tests —
+/// goes through ``run(_:output:)``: lex, parse, stop on syntax errors, run.
+public final class Session {
+    /// How a run ended.
+    public enum Status: Sendable, Equatable {
+        case success
+        /// The input did not parse (exit 65).
+        case syntaxError
+        /// The input ended too early; a REPL reads another line.
+        case incomplete
+        /// Running failed (exit 70).
+        case runtimeError
+
+        /// The process exit code for this status.
+        public var exitCode: Int32 {
+            switch self {
+            case .success: return 0
+            case .syntaxError, .incomplete: return 65
+            case .runtimeError: return 70
+            }
+        }
+    }
+
+    /// The outcome of a run: its status and its diagnostics.
+    public struct RunResult {
+        public var status: Status
+        public var diagnostics: [Diagnostic]
+    }
+
+    /// The stack given to the thread that parses and runs programs; deep but
+    /// bounded recursion (nesting limits, the call-depth limit) fits in it.
+    public static let stackSize = 1 << 30
+
+    let interpreter: Interpreter
+
+    /// Creates a session with the given settings.
+    public init(settings: Settings = Settings()) {
+        interpreter = Interpreter(settings: settings, file: SourceFile(name: "<none>", text: ""))
+    }
+
+    /// The current settings (changed by `set(...)` as programs run).
+    public var settings: Settings {
+        get { interpreter.settings }
+        set { interpreter.settings = newValue }
+    }
+
+    /// Parses a source file without running it.
+    public func check(_ source: SourceFile) -> RunResult {
+        let parsed = Session.onLargeStack { Parser.parse(source) }
+        return RunResult(status: Session.status(of: parsed), diagnostics: parsed.diagnostics)
+    }
+
+    /// Parses and runs a source file, reporting displays and prints to `output`
+    /// as they happen (so a later error does not swallow earlier results).
+    public func run(_ source: SourceFile, output: @escaping (Output) -> Void) -> RunResult {
+        let interpreter = self.interpreter
+        let box = UncheckedBox((source, output, interpreter))
+        return Session.onLargeStack {
+            let (source, output, interpreter) = box.value
+            let parsed = Parser.parse(source)
+            guard !parsed.hasErrors else {
+                return RunResult(status: Session.status(of: parsed), diagnostics: parsed.diagnostics)
+            }
+            interpreter.output = output
+            defer { interpreter.output = { _ in } }
+            do {
+                try interpreter.run(parsed.program)
+                return RunResult(status: .success, diagnostics: [])
+            } catch let error as RuntimeError {
+                return RunResult(status: .runtimeError, diagnostics: [error.diagnostic])
+            } catch {
+                let diagnostic = Diagnostic(.runtime, "internal error: \(error)", in: source, at: .at(0))
+                return RunResult(status: .runtimeError, diagnostics: [diagnostic])
+            }
+        }
+    }
+
+    /// Runs source text (a convenience for tests and the REPL).
+    public func run(_ text: String, name: String = "<input>", output: @escaping (Output) -> Void) -> RunResult {
+        run(SourceFile(name: name, text: text), output: output)
+    }
+
+    static func status(of parsed: ParseResult) -> Status {
+        if !parsed.hasErrors { return .success }
+        return parsed.isIncomplete ? .incomplete : .syntaxError
+    }
+
+    /// Runs `body` on a thread with a large stack and waits for it.
+    static func onLargeStack<T>(_ body: @escaping () -> T) -> T {
+        let result = UncheckedBox<T?>(nil)
+        let work = UncheckedBox(body)
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            result.value = work.value()
+            done.signal()
+        }
+        thread.stackSize = stackSize
+        thread.start()
+        done.wait()
+        guard let value = result.value else {
+            // The thread always stores a value before signalling.
+            return work.value()
+        }
+        return value
+    }
+}
+
+/// Carries a non-Sendable value to the interpreter thread. Safe because the
+/// caller blocks until that thread is done with it.
+final class UncheckedBox<T>: @unchecked Sendable {
+    var value: T
+    init(_ value: T) { self.value = value }
+}

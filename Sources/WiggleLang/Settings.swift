@@ -1,0 +1,19 @@
+// Settings.swift — what `set(...)` and the command line control.
+
+/// Run settings: particles, seed and the limits that keep a run from running away.
+public struct Settings: Sendable {
+    /// Particles per estimate.
+    public var particles = 10_000
+    /// The seed every random stream derives from.
+    public var seed: UInt64 = 0
+    /// Calls that may be in progress at once (runaway recursion stops here).
+    public var maxCallDepth = 2_000
+    /// The most elements one list may hold.
+    public var maxListLength = 10_000_000
+
+    /// The largest particle count accepted.
+    public static let maxParticles = 100_000_000
+
+    /// Default settings.
+    public init() {}
+}

@@ -1,0 +1,72 @@
+// Value.swift — the values a Wiggle program computes with.
+
+import WiggleSyntax
+
+/// A value of the language.
+public enum Value {
+    /// A number (all numbers are doubles; indices must be whole).
+    case number(Double)
+    /// A boolean; in arithmetic it counts as 1 or 0.
+    case boolean(Bool)
+    case string(String)
+    case list([Value])
+    /// A user function with the scope it closes over.
+    case function(Closure)
+    /// A builtin function.
+    case builtin(Builtin)
+    /// An expectation `E[e]`: the estimate and its standard error.
+    case expectation(value: Double, stderr: Double)
+    /// What `print(...)` and a function without `return` give back.
+    case none
+
+    /// The value's type as messages name it: "a number", "a list", ...
+    public var typeDescription: String {
+        switch self {
+        case .number: return "a number"
+        case .boolean: return "a boolean"
+        case .string: return "a string"
+        case .list: return "a list"
+        case .function, .builtin: return "a function"
+        case .expectation: return "an expectation"
+        case .none: return "no value"
+        }
+    }
+}
+
+/// A user-defined function and the scope it was defined in.
+public final class Closure {
+    public let declaration: FunctionDecl
+    /// The file the function was written in (its errors point there).
+    public let file: SourceFile
+    /// The bindings around the definition (closures read them).
+    let scope: Scope
+
+    init(declaration: FunctionDecl, file: SourceFile, scope: Scope) {
+        self.declaration = declaration
+        self.file = file
+        self.scope = scope
+    }
+
+    /// The function's name.
+    public var name: String { declaration.name.name }
+}
+
+/// Names bound to values: a function call's locals, or the globals.
+final class Scope {
+    var values: [String: Value] = [:]
+    let parent: Scope?
+
+    init(parent: Scope?) {
+        self.parent = parent
+    }
+
+    /// The value bound to a name here or in an enclosing scope.
+    func lookup(_ name: String) -> Value? {
+        var scope: Scope? = self
+        while let current = scope {
+            if let value = current.values[name] { return value }
+            scope = current.parent
+        }
+        return nil
+    }
+}

@@ -1,0 +1,134 @@
+// Wiggle.swift — the `wiggle` command: run, check, and the REPL.
+
+import ArgumentParser
+import Foundation
+import WiggleLang
+import WiggleSyntax
+
+/// The `wiggle` command line.
+@main
+struct Wiggle: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "wiggle",
+        abstract: "A small probabilistic language that differentiates expectations through random sampling.",
+        discussion: """
+            With no subcommand, wiggle starts a REPL on a terminal, or runs the
+            program on standard input when it is a pipe or a file.
+
+            Exit codes: 0 success, 64 usage error, 65 syntax error, 70 runtime error.
+            """,
+        version: version,
+        subcommands: [RunCommand.self, CheckCommand.self]
+    )
+
+    @OptionGroup var options: RunOptions
+
+    mutating func run() throws {
+        let session = Session(settings: try options.settings())
+        if isatty(STDIN_FILENO) != 0 && !options.json {
+            REPL(session: session).run()
+            return
+        }
+        let bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
+        let source = SourceFile(name: "<stdin>", bytes: bytes)
+        let printer = OutputPrinter(json: options.json)
+        let result = session.run(source, output: printer.emit)
+        printer.report(result.diagnostics)
+        if result.status != .success { throw ExitCode(result.status.exitCode) }
+    }
+}
+
+/// Options shared by `wiggle`, `wiggle run`.
+struct RunOptions: ParsableArguments {
+    @Flag(name: .long, help: "Write results as JSON Lines, one object per displayed result.")
+    var json = false
+
+    @Option(name: .long, help: "The seed every random stream derives from.")
+    var seed: UInt64?
+
+    @Option(name: .long, help: "Particles per estimate (default 10000).")
+    var particles: Int?
+
+    func validate() throws {
+        if let particles, particles < 1 || particles > Settings.maxParticles {
+            throw ValidationError("--particles must be between 1 and \(Settings.maxParticles)")
+        }
+    }
+
+    /// The session settings these options ask for.
+    func settings() throws -> Settings {
+        var settings = Settings()
+        if let seed { settings.seed = seed }
+        if let particles { settings.particles = particles }
+        return settings
+    }
+}
+
+/// `wiggle run FILE`.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a Wiggle program, showing the value of every top-level expression."
+    )
+
+    @ArgumentParser.Argument(help: "The program to run (a .wgl file).")
+    var file: String
+
+    @OptionGroup var options: RunOptions
+
+    mutating func run() throws {
+        let source = try readSource(file)
+        let session = Session(settings: try options.settings())
+        let printer = OutputPrinter(json: options.json)
+        let result = session.run(source, output: printer.emit)
+        printer.report(result.diagnostics)
+        if result.status != .success { throw ExitCode(result.status.exitCode) }
+    }
+}
+
+/// `wiggle check FILE`.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Parse a Wiggle program and report its syntax errors without running it."
+    )
+
+    @ArgumentParser.Argument(help: "The program to check (a .wgl file).")
+    var file: String
+
+    @Flag(name: .long, help: "Write diagnostics as JSON Lines.")
+    var json = false
+
+    mutating func run() throws {
+        let source = try readSource(file)
+        let result = Session().check(source)
+        let printer = OutputPrinter(json: json)
+        printer.report(result.diagnostics)
+        if result.status != .success { throw ExitCode(result.status.exitCode) }
+    }
+}
+
+/// Reads a program file, or fails with a usage error (exit 64) saying why.
+func readSource(_ path: String) throws -> SourceFile {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        standardError("wiggle: cannot read '\(path)': no such file\n")
+        throw ExitCode(64)
+    }
+    guard !isDirectory.boolValue else {
+        standardError("wiggle: cannot read '\(path)': it is a directory\n")
+        throw ExitCode(64)
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        standardError("wiggle: cannot read '\(path)': permission denied or unreadable\n")
+        throw ExitCode(64)
+    }
+    return SourceFile(name: path, bytes: Array(data))
+}
+
+/// Writes text to standard error, unbuffered.
+func standardError(_ text: String) {
+    FileHandle.standardError.write(Data(text.utf8))
+}

@@ -284,7 +284,7 @@ final class Interpreter {
             candidates.formUnion(s.values.keys)
             current = s.parent
         }
-        let limit = name.count <= 3 ? 1 : 2
+        let limit = name.count <= 2 ? 0 : (name.count <= 4 ? 1 : 2)
         var best: (name: String, distance: Int)?
         for candidate in candidates.sorted() {
             let distance = editDistance(name, candidate)

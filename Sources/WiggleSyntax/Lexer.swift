@@ -63,7 +63,7 @@ public struct Lexer {
 
     /// The next token.
     public mutating func next() -> Token {
-        while true {
+        do {
             skipTrivia()
             let newline = sawNewline
             let start = position
@@ -71,11 +71,13 @@ public struct Lexer {
                 sawNewline = false
                 return Token(.eof, .at(bytes.count), newlineBefore: newline)
             }
-            if let kind = lexToken(start: start) {
-                sawNewline = false
-                return kind.with(newlineBefore: newline)
+            sawNewline = false
+            if let token = lexToken(start: start) {
+                return token.with(newlineBefore: newline)
             }
-            // lexToken reported an error and skipped the bad input; go on.
+            // lexToken reported an error and skipped the bad input: stand in
+            // for it with a token the parser knows not to report again.
+            return Token(.invalid, SourceRange(start: start, end: position), newlineBefore: newline)
         }
     }
 

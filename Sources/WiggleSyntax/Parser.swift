@@ -23,6 +23,8 @@ public struct ParseResult: Sendable {
 /// Thrown inside the parser to unwind to the statement being parsed.
 struct ParseError: Error {
     var diagnostic: Diagnostic
+    /// True when the lexer already reported the problem (an invalid token).
+    var alreadyReported = false
 }
 
 /// The Wiggle parser.
@@ -113,7 +115,8 @@ public struct Parser {
     /// A parse error at a token; at the end of input it is "incomplete input".
     func error(_ message: String, at token: Token) -> ParseError {
         guard token.kind == .eof else {
-            return ParseError(diagnostic: Diagnostic(.syntax, message, in: file, at: token.range))
+            return ParseError(diagnostic: Diagnostic(.syntax, message, in: file, at: token.range),
+                              alreadyReported: token.kind == .invalid)
         }
         // Point just past the last real token, not at an empty line after it.
         let end = index > 0 ? tokens[index - 1].range.end : token.range.start
@@ -161,7 +164,7 @@ public struct Parser {
                 statements.append(statement)
                 try expectStatementEnd(terminator)
             } catch let parseError as ParseError {
-                diagnostics.append(parseError.diagnostic)
+                if !parseError.alreadyReported { diagnostics.append(parseError.diagnostic) }
                 synchronize(statementStart: start)
             } catch {
                 // parse functions only throw ParseError
@@ -174,7 +177,7 @@ public struct Parser {
     mutating func expectStatementEnd(_ terminator: Token.Kind) throws {
         if match(.semicolon) || check(terminator) || check(.eof) || current.newlineBefore { return }
         if check(.assign) {
-            throw error("can only assign to a name (lists are values: build a new one)", at: current)
+            throw error("unexpected '='; only a name can be assigned to (use '==' to compare)", at: current)
         }
         throw error("expected a newline or ';' after the statement, found \(describe(current))", at: current)
     }

@@ -14,6 +14,8 @@ public struct Token: Sendable {
         case assign, plusAssign, minusAssign, starAssign, slashAssign
         case plus, minus, star, slash, caret
         case equal, notEqual, less, lessEqual, greater, greaterEqual
+        /// Input the lexer already reported as an error; the parser reports nothing more about it.
+        case invalid
         case eof
     }
 
@@ -89,6 +91,7 @@ extension Token.Kind: CustomStringConvertible {
         case .lessEqual: return "'<='"
         case .greater: return "'>'"
         case .greaterEqual: return "'>='"
+        case .invalid: return "an invalid token"
         case .eof: return "end of input"
         }
     }

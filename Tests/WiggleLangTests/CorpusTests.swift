@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+import WiggleLang
+
+/// What a corpus file says it must produce.
+struct CorpusExpectation {
+    var lines: [String] = []
+    var errors: [String] = []
+    var exitCode: Int32 = 0
+
+    /// Reads `# expect:`, `# error:` and `# exit:` directives out of a program's bytes.
+    init(bytes: [UInt8]) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+            let line = String(rawLine)
+            if let range = line.range(of: "# expect: ") {
+                lines.append(String(line[range.upperBound...]))
+            } else if line.hasSuffix("# expect:") {
+                lines.append("")
+            } else if line.hasPrefix("# error: ") {
+                errors.append(String(line.dropFirst("# error: ".count)))
+            } else if line.hasPrefix("# exit: "), let code = Int32(line.dropFirst("# exit: ".count)) {
+                exitCode = code
+            }
+        }
+    }
+}
+
+/// The corpus files, by name.
+func corpusFiles(in folder: String) -> [String] {
+    let url = repositoryRoot.appendingPathComponent(folder)
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+    return names.filter { $0.hasSuffix(".wgl") }.sorted()
+}
+
+@Suite struct CorpusTests {
+    @Test func corpusIsThere() {
+        #expect(corpusFiles(in: "Tests/corpus").count >= 80)
+    }
+
+    @Test(arguments: corpusFiles(in: "Tests/corpus"))
+    func corpusCase(_ name: String) throws {
+        let url = repositoryRoot.appendingPathComponent("Tests/corpus").appendingPathComponent(name)
+        let bytes = Array(try Data(contentsOf: url))
+        let expected = CorpusExpectation(bytes: bytes)
+        let outcome = runBytes(bytes, name: name)
+        #expect(outcome.exitCode == expected.exitCode, "\(name): \(outcome.errors)")
+        #expect(outcome.errors == expected.errors, "\(name)")
+        #expect(outcome.lines == expected.lines, "\(name)")
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import Testing
+
+@Suite(.serialized) struct CommandTests {
+    @Test func everyDeterministicConstructPlain() throws {
+        let path = try temporaryProgram(everyConstruct)
+        let outcome = try wiggle(["run", path])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stderr == "")
+        #expect(outcome.stdout == """
+            -4
+            512
+            17
+            2
+            [0, 1, 9, 16]
+            17
+            true
+            "tab\\there \\"quoted\\" back\\\\slash"
+            [1, 0, 3, 1, 0, 1, 0, 0.5, 1, 2]
+            [true, 2, 5, 3, 2, 1]
+            3.5
+            4 ± 0
+            n is 0.625
+
+            """)
+    }
+
+    @Test func everyDeterministicConstructJSON() throws {
+        let path = try temporaryProgram(everyConstruct)
+        let outcome = try wiggle(["run", path, "--json"])
+        #expect(outcome.status == 0)
+        let objects = try jsonLines(outcome.stdout)
+        #expect(objects.count == 13)
+        #expect(objects[0]["kind"] as? String == "number")
+        #expect(objects[0]["value"] as? Double == -4)
+        #expect(objects[0]["line"] as? Int == 15)
+        #expect(objects[4]["kind"] as? String == "list")
+        #expect(objects[4]["value"] as? [Double] == [0, 1, 9, 16])
+        #expect(objects[6]["kind"] as? String == "boolean")
+        #expect(objects[6]["value"] as? Bool == true)
+        #expect(objects[7]["kind"] as? String == "string")
+        #expect(objects[7]["value"] as? String == "tab\there \"quoted\" back\\slash")
+        #expect(objects[11]["kind"] as? String == "expectation")
+        #expect(objects[11]["value"] as? Double == 4)
+        #expect(objects[11]["stderr"] as? Double == 0)
+        #expect(objects[12]["kind"] as? String == "print")
+        #expect(objects[12]["value"] as? String == "n is 0.625")
+    }
+
+    @Test func threeSyntaxErrorsAreAllReported() throws {
+        let path = try temporaryProgram("x = 1 +* 2\ny = 3\nfn f(a b) = a\nz = [1, 2\nw = 4\n", name: "three.wgl")
+        let outcome = try wiggle(["run", path])
+        #expect(outcome.status == 65)
+        #expect(outcome.stdout == "")
+        let headings = outcome.stderr.split(separator: "\n").filter { $0.contains(": error: ") }
+        #expect(headings.count == 3)
+        #expect(headings[0].hasSuffix("three.wgl:1:8: error: expected an expression, found '*'"))
+        #expect(headings[1].hasSuffix("three.wgl:3:8: error: expected ')' to close the '(' at line 3, found 'b'"))
+        #expect(headings[2].hasSuffix("three.wgl:5:1: error: expected ']' to close the '[' at line 4, found 'w'"))
+        // Each heading is followed by the source line and a caret.
+        #expect(outcome.stderr.contains("x = 1 +* 2\n       ^\n"))
+        #expect(!outcome.stderr.contains("\u{1B}["), "no colour on a pipe")
+    }
+
+    @Test func syntaxErrorsAsJSON() throws {
+        let path = try temporaryProgram("x = (1 +\n")
+        let outcome = try wiggle(["run", path, "--json"])
+        #expect(outcome.status == 65)
+        let objects = try jsonLines(outcome.stdout)
+        #expect(objects.count == 1)
+        #expect(objects[0]["kind"] as? String == "error")
+        #expect(objects[0]["line"] as? Int == 1)
+        #expect(objects[0]["column"] as? Int == 9)
+        #expect((objects[0]["message"] as? String)?.contains("found end of input") == true)
+    }
+
+    @Test func runtimeErrorExits70AfterEarlierOutput() throws {
+        let path = try temporaryProgram("1 + 1\nxs = [1, 2, 3]\nxs[10]\n")
+        let outcome = try wiggle(["run", path])
+        #expect(outcome.status == 70)
+        #expect(outcome.stdout == "2\n")
+        #expect(outcome.stderr.hasSuffix(":3:4: error: index 10 is out of range for a list of 3 elements\nxs[10]\n   ^~\n"))
+    }
+
+    @Test func checkParsesWithoutRunning() throws {
+        let good = try temporaryProgram("print(\"side effect\")\nundefined_name\n")
+        let outcome = try wiggle(["check", good])
+        #expect(outcome.status == 0)
+        #expect(outcome.stdout == "")
+        let bad = try temporaryProgram("x = )\n")
+        #expect(try wiggle(["check", bad]).status == 65)
+    }
+
+    @Test func usageErrorsExit64() throws {
+        #expect(try wiggle(["run"]).status == 64)
+        #expect(try wiggle(["frobnicate"]).status == 64)
+        #expect(try wiggle(["run", "/nonexistent/file.wgl"]).status == 64)
+        #expect(try wiggle(["run", "/tmp"]).status == 64)
+        let path = try temporaryProgram("1")
+        #expect(try wiggle(["run", path, "--particles", "0"]).status == 64)
+        #expect(try wiggle(["run", path, "--seed", "-3"]).status == 64)
+    }
+
+    @Test func helpAndVersion() throws {
+        let help = try wiggle(["--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("run"))
+        #expect(help.stdout.contains("check"))
+        let runHelp = try wiggle(["run", "--help"])
+        #expect(runHelp.stdout.contains("--json"))
+        #expect(runHelp.stdout.contains("--seed"))
+        #expect(runHelp.stdout.contains("--particles"))
+        let version = try wiggle(["--version"])
+        #expect(version.status == 0)
+        #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)
+    }
+
+    @Test func pipedProgramRunsAsAScript() throws {
+        let outcome = try wiggle([], input: "x = 2\nx * 21\n")
+        #expect(outcome.status == 0)
+        #expect(outcome.stdout == "42\n")
+        let failing = try wiggle([], input: "x = \n")
+        #expect(failing.status == 65)
+        #expect(failing.stderr.hasPrefix("<stdin>:1:4: error:"))
+    }
+
+    @Test func hostileInputsEndInDiagnostics() throws {
+        let deep = String(repeating: "(", count: 100_000) + "1" + String(repeating: ")", count: 100_000)
+        let nested = try wiggle([], input: "x = " + deep + "\n")
+        #expect(nested.status == 65)
+        #expect(nested.stderr.contains("nested too deeply"))
+
+        let megabyte = "x = 1" + String(repeating: " + 1", count: 250_000) + "\n"
+        let long = try wiggle([], input: megabyte)
+        #expect(long.status == 65)
+        #expect(long.stderr.contains("too deeply nested"))
+
+        let recursion = try wiggle([], input: "fn f(n) = 1 + f(n + 1)\nf(0)\n")
+        #expect(recursion.status == 70)
+        #expect(recursion.stderr.contains("more than 2000 calls in progress"))
+
+        let bytes = try wiggle([], input: "x = 1\u{0}\ny = 2\n")
+        #expect(bytes.status == 65)
+        #expect(bytes.stderr.contains("U+0000"))
+        #expect(!bytes.stderr.contains("\u{0}"))
+
+        let empty = try wiggle([], input: "")
+        #expect(empty.status == 0)
+        #expect(empty.stdout == "")
+    }
+
+    @Test func invalidUTF8File() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("wiggle-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let url = folder.appendingPathComponent("bad.wgl")
+        try Data([0x78, 0x20, 0x3D, 0x20, 0xFF, 0xFE, 0x0A]).write(to: url)
+        let outcome = try wiggle(["run", url.path])
+        #expect(outcome.status == 65)
+        #expect(outcome.stderr.contains("bad.wgl:1:5: error: invalid UTF-8 byte 0xFF"))
+    }
+
+    @Test func theTourRuns() throws {
+        let outcome = try wiggle(["run", "examples/tour.wgl"])
+        #expect(outcome.status == 0)
+        let golden = try String(contentsOf: repositoryRoot.appendingPathComponent("examples/tour.out"), encoding: .utf8)
+        #expect(outcome.stdout == golden)
+    }
+
+    @Test func seedAndParticlesFlagsAreAccepted() throws {
+        let path = try temporaryProgram("1 + 1\n")
+        let outcome = try wiggle(["run", path, "--seed", "42", "--particles", "1000"])
+        #expect(outcome.status == 0)
+        #expect(outcome.stdout == "2\n")
+    }
+}

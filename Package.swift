@@ -37,6 +37,7 @@ let package = Package(
         .testTarget(name: "WiggleGraphTests", dependencies: ["WiggleGraph"]),
         .testTarget(name: "WiggleLangTests", dependencies: ["WiggleLang", "WiggleSyntax"]),
         .testTarget(name: "WiggleCLITests", dependencies: ["wiggle"]),
+        .testTarget(name: "CReadlineTests", dependencies: ["CReadline"]),
     ],
     swiftLanguageModes: [.v6]
 )

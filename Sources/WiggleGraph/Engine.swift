@@ -1,0 +1,187 @@
+// Engine.swift — runs a plan over N particles in cache-sized chunks: forward
+// through every node, reverse sweep, and per-chunk sums merged in a fixed
+// order. Memory is O(chunk × nodes), never O(N × nodes).
+
+import Dispatch
+import Foundation
+
+/// How to run a plan.
+public struct EngineConfiguration: Sendable {
+    /// Particles (independent samples of the whole graph).
+    public var particles: Int
+    /// The seed every random stream derives from.
+    public var seed: UInt64
+    /// Which draw this is: each E[...] (and each optimiser step) draws afresh.
+    public var draw: UInt64
+    /// Worker threads; results do not depend on it.
+    public var threads: Int
+    /// Particles per chunk; chunks of a few hundred stay in cache.
+    public var chunkSize: Int
+
+    public init(particles: Int, seed: UInt64 = 0, draw: UInt64 = 0,
+                threads: Int = ProcessInfo.processInfo.activeProcessorCount, chunkSize: Int = 256) {
+        self.particles = max(1, particles)
+        self.seed = seed
+        self.draw = draw
+        self.threads = max(1, threads)
+        self.chunkSize = max(1, chunkSize)
+    }
+}
+
+/// What a run of a plan found.
+public struct EngineResult: Sendable {
+    /// Per output: the particles' mean and variance.
+    public var outputs: [Moments]
+    /// Per output: the smallest and largest particle.
+    public var ranges: [ClosedRange<Double>]
+    /// Per gradient parameter: the mean and variance of the per-particle
+    /// gradient contributions (the estimate is the mean).
+    public var gradient: [Moments]
+    /// Counts per bin, when a histogram was asked for.
+    public var histogram: [Int]
+}
+
+/// A problem found while running: invalid distribution parameters in some
+/// particles, or a value that stopped being a finite number.
+public struct EngineError: Error, Sendable, CustomStringConvertible {
+    /// The node where it happened.
+    public var node: NodeID
+    public var site: Site
+    public var message: String
+
+    public var description: String { "\(site): \(message)" }
+}
+
+/// The particle engine.
+public enum Engine {
+    /// Runs a plan: moments of every output and, if the plan has gradient
+    /// parameters, the gradient of the first output's expectation.
+    public static func run(_ plan: Plan, graph: Graph, configuration: EngineConfiguration,
+                           histogram: (range: ClosedRange<Double>, bins: Int)? = nil) throws -> EngineResult {
+        let parameterValues = graph.parameters.map(\.value)
+        let chunkSize = min(configuration.chunkSize, configuration.particles)
+        let chunkCount = (configuration.particles + chunkSize - 1) / chunkSize
+        // Chunks are grouped; a group is summed by one thread in chunk order and
+        // the groups are merged in group order, so threads never change a bit.
+        let groupCount = min(chunkCount, 64)
+        let threads = min(configuration.threads, groupCount)
+        var partials = [Partial?](repeating: nil, count: groupCount)
+
+        let work: @Sendable (Int, UnsafeMutableBufferPointer<Partial?>) -> Void = { worker, results in
+            let workspace = Workspace(plan: plan, chunkSize: chunkSize, parameterValues: parameterValues)
+            var group = worker
+            while group < groupCount {
+                var partial = Partial(plan: plan, histogramBins: histogram?.bins ?? 0)
+                let first = group * chunkCount / groupCount
+                let last = (group + 1) * chunkCount / groupCount
+                for chunk in first..<last {
+                    let lanes = min(chunkSize, configuration.particles - chunk * chunkSize)
+                    workspace.process(chunk: chunk, lanes: lanes, configuration: configuration,
+                                      histogram: histogram?.range, into: &partial)
+                }
+                results[group] = partial
+                group += threads
+            }
+        }
+        partials.withUnsafeMutableBufferPointer { buffer in
+            if threads == 1 {
+                work(0, buffer)
+            } else {
+                let shared = SendableBuffer(buffer: buffer)
+                DispatchQueue.concurrentPerform(iterations: threads) { worker in
+                    work(worker, shared.buffer)
+                }
+            }
+        }
+
+        var total = Partial(plan: plan, histogramBins: histogram?.bins ?? 0)
+        for partial in partials {
+            if let partial { total.merge(partial) }
+        }
+        try total.check(plan: plan, graph: graph, particles: configuration.particles)
+        return EngineResult(outputs: total.outputs, ranges: zip(total.minima, total.maxima).map { $0...max($0, $1) },
+                            gradient: total.gradient, histogram: total.histogram)
+    }
+}
+
+/// A buffer handed to worker threads; each writes only its own elements.
+struct SendableBuffer<T>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<T>
+}
+
+/// Per-group sums.
+struct Partial {
+    var outputs: [Moments]
+    var minima: [Double]
+    var maxima: [Double]
+    var gradient: [Moments]
+    var histogram: [Int]
+    /// Invalid distribution parameters, by node: how many particles, and the first bad value.
+    var failures: [Int32: (count: Int, value: Double, what: FailureKind)] = [:]
+    /// Non-finite values, by the first node where they appeared.
+    var nonFinite: [Int32: Int] = [:]
+    var nonFiniteGradient: [Int: Int] = [:]
+
+    init(plan: Plan, histogramBins: Int) {
+        outputs = Array(repeating: Moments(), count: plan.outputs.count)
+        minima = Array(repeating: .infinity, count: plan.outputs.count)
+        maxima = Array(repeating: -.infinity, count: plan.outputs.count)
+        gradient = Array(repeating: Moments(), count: plan.gradientParameters.count)
+        histogram = Array(repeating: 0, count: histogramBins)
+    }
+
+    mutating func merge(_ other: Partial) {
+        for i in outputs.indices {
+            outputs[i].merge(other.outputs[i])
+            minima[i] = min(minima[i], other.minima[i])
+            maxima[i] = max(maxima[i], other.maxima[i])
+        }
+        for i in gradient.indices { gradient[i].merge(other.gradient[i]) }
+        for i in histogram.indices { histogram[i] += other.histogram[i] }
+        for (node, failure) in other.failures {
+            if let existing = failures[node] {
+                failures[node] = (existing.count + failure.count, existing.value, existing.what)
+            } else {
+                failures[node] = failure
+            }
+        }
+        nonFinite.merge(other.nonFinite, uniquingKeysWith: +)
+        nonFiniteGradient.merge(other.nonFiniteGradient, uniquingKeysWith: +)
+    }
+
+    /// Throws for the earliest node with a problem.
+    func check(plan: Plan, graph: Graph, particles: Int) throws {
+        if let (node, failure) = failures.min(by: { $0.key < $1.key }) {
+            let id = NodeID(Int(node))
+            throw EngineError(node: id, site: graph[id].site,
+                              message: failure.what.message(value: failure.value, count: failure.count, of: particles))
+        }
+        if let (node, count) = nonFinite.min(by: { $0.key < $1.key }) {
+            let id = NodeID(Int(node))
+            let name = graph[id].label.map { "'\($0)'" } ?? "this value"
+            throw EngineError(node: id, site: graph[id].site,
+                              message: "\(name) is not a finite number in \(count) of \(particles) particles")
+        }
+        if let (index, count) = nonFiniteGradient.min(by: { $0.key < $1.key }) {
+            let parameter = graph.parameters[plan.gradientParameters[index]]
+            let objective = plan.outputs.isEmpty ? parameter.node : NodeID(0)
+            _ = objective
+            throw EngineError(node: parameter.node, site: graph[parameter.node].site,
+                              message: "the gradient with respect to '\(parameter.name)' is not a finite number in \(count) of \(particles) particles")
+        }
+    }
+}
+
+/// Which distribution parameter was invalid.
+enum FailureKind {
+    case sigma, mean, probability
+
+    func message(value: Double, count: Int, of total: Int) -> String {
+        let got = "got \(formatNumber(value)) in \(count) of \(total) particles"
+        switch self {
+        case .sigma: return "sigma must be > 0 (\(got))"
+        case .mean: return "the mean of a normal must be a finite number (\(got))"
+        case .probability: return "p must be between 0 and 1 (\(got))"
+        }
+    }
+}

@@ -1,0 +1,201 @@
+// Graph.swift — the stochastic computation graph: nodes in one array, in
+// topological order (every node's inputs come before it).
+
+/// The index of a node in its ``Graph``.
+public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let index: Int32
+
+    public init(_ index: Int) {
+        self.index = Int32(truncatingIfNeeded: index)
+    }
+
+    public static func < (a: NodeID, b: NodeID) -> Bool { a.index < b.index }
+
+    public var description: String { "%\(index)" }
+}
+
+/// Where a node was made, for messages (WiggleGraph knows nothing of syntax).
+public struct Site: Hashable, Sendable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    /// A site for nodes made outside any program (tests, the API).
+    public static let unknown = Site(file: "<graph>", line: 0, column: 0)
+
+    public var description: String { "\(file):\(line):\(column)" }
+}
+
+/// How the gradient flows through a random node.
+public enum Estimator: String, Sendable, CaseIterable {
+    /// Reparametrised: x = mean + sd·ε, differentiated along the path.
+    case pathwise
+    /// REINFORCE: ∇log p(x) times the downstream cost minus a baseline.
+    case score
+    /// The exact 2-point (measure-valued) derivative of a Bernoulli.
+    case exact
+}
+
+/// What a node computes.
+public enum Op: Sendable, Equatable {
+    case constant(Double)
+    /// A learnable scalar: an index into ``Graph/parameters``.
+    case parameter(Int)
+    case unary(UnaryFunction, NodeID)
+    case binary(BinaryFunction, NodeID, NodeID)
+    /// `condition != 0 ? ifTrue : ifFalse`, per particle.
+    case select(NodeID, NodeID, NodeID)
+    case normal(mean: NodeID, sd: NodeID)
+    case bernoulli(probability: NodeID)
+
+    /// The nodes this op reads.
+    public var inputs: [NodeID] {
+        switch self {
+        case .constant, .parameter: return []
+        case .unary(_, let a): return [a]
+        case .binary(_, let a, let b): return [a, b]
+        case .select(let c, let a, let b): return [c, a, b]
+        case .normal(let mean, let sd): return [mean, sd]
+        case .bernoulli(let p): return [p]
+        }
+    }
+
+    /// True for `normal` and `bernoulli`.
+    public var isRandom: Bool {
+        switch self {
+        case .normal, .bernoulli: return true
+        default: return false
+        }
+    }
+
+    /// The distribution's name, for random ops.
+    public var distributionName: String? {
+        switch self {
+        case .normal: return "normal"
+        case .bernoulli: return "bernoulli"
+        default: return nil
+        }
+    }
+}
+
+/// One node: what it computes, where it was made, and what it depends on.
+public struct Node: Sendable {
+    public var op: Op
+    public var site: Site
+    /// The estimator the program asked for (`@score` ...), if any.
+    public var requestedEstimator: Estimator?
+    /// The name the program first bound this node to, for people.
+    public var label: String?
+    /// True when the node is random or has a random ancestor.
+    public var isRandom: Bool
+    /// True when the node is a parameter or has one as an ancestor.
+    public var dependsOnParameter: Bool
+}
+
+/// A learnable scalar.
+public struct Parameter: Sendable {
+    /// Its name (`mu`, or `w[3]` for an element of a vector).
+    public var name: String
+    /// Its current value.
+    public var value: Double
+    /// Its node in the graph.
+    public var node: NodeID
+}
+
+/// The graph: an append-only array of nodes in topological order, and the
+/// parameters they read.
+public struct Graph: Sendable {
+    public private(set) var nodes: [Node] = []
+    public var parameters: [Parameter] = []
+    private var constants: [UInt64: NodeID] = [:]
+
+    public init() {}
+
+    /// The number of nodes.
+    public var count: Int { nodes.count }
+
+    public subscript(id: NodeID) -> Node { nodes[Int(id.index)] }
+
+    /// Appends a node (the one choke point where every op enters the graph).
+    @discardableResult
+    public mutating func append(_ op: Op, at site: Site, estimator: Estimator? = nil) -> NodeID {
+        if case .constant(let value) = op, let existing = constants[value.bitPattern] { return existing }
+        let inputs = op.inputs
+        let isRandom = op.isRandom || inputs.contains { nodes[Int($0.index)].isRandom }
+        var dependsOnParameter = inputs.contains { nodes[Int($0.index)].dependsOnParameter }
+        if case .parameter = op { dependsOnParameter = true }
+        let id = NodeID(nodes.count)
+        nodes.append(Node(op: op, site: site, requestedEstimator: estimator, label: nil,
+                          isRandom: isRandom, dependsOnParameter: dependsOnParameter))
+        if case .constant(let value) = op { constants[value.bitPattern] = id }
+        return id
+    }
+
+    /// A constant node (one per distinct value).
+    public mutating func constant(_ value: Double) -> NodeID {
+        append(.constant(value), at: .unknown)
+    }
+
+    /// Declares a learnable scalar and returns its node.
+    public mutating func addParameter(name: String, value: Double, at site: Site) -> Int {
+        let index = parameters.count
+        let node = append(.parameter(index), at: site)
+        parameters.append(Parameter(name: name, value: value, node: node))
+        return index
+    }
+
+    /// Names a node for people, unless it already has a name.
+    public mutating func label(_ id: NodeID, _ name: String) {
+        if nodes[Int(id.index)].label == nil { nodes[Int(id.index)].label = name }
+    }
+
+    /// The ancestors of some nodes (themselves included), in topological order.
+    public func ancestors(of roots: [NodeID]) -> [NodeID] {
+        guard let top = roots.max() else { return [] }
+        var marked = [Bool](repeating: false, count: Int(top.index) + 1)
+        for root in roots { marked[Int(root.index)] = true }
+        var index = Int(top.index)
+        while index >= 0 {
+            if marked[index] {
+                for input in nodes[index].op.inputs { marked[Int(input.index)] = true }
+            }
+            index -= 1
+        }
+        return marked.indices.filter { marked[$0] }.map { NodeID($0) }
+    }
+
+    /// The parameters among a node's ancestors, by parameter index.
+    public func parameters(reaching root: NodeID) -> [Int] {
+        ancestors(of: [root]).compactMap { id -> Int? in
+            if case .parameter(let index) = self[id].op { return index }
+            return nil
+        }
+    }
+
+    /// Computes a node that is not random from the current parameter values.
+    /// Returns nil for a random node.
+    public func evaluate(_ root: NodeID) -> Double? {
+        guard !self[root].isRandom else { return nil }
+        var values: [Int32: Double] = [:]
+        for id in ancestors(of: [root]) {
+            let value: Double
+            func input(_ node: NodeID) -> Double { values[node.index] ?? .nan }
+            switch self[id].op {
+            case .constant(let c): value = c
+            case .parameter(let p): value = parameters[p].value
+            case .unary(let f, let a): value = f.apply(input(a))
+            case .binary(let f, let a, let b): value = f.apply(input(a), input(b))
+            case .select(let c, let a, let b): value = input(c) != 0 ? input(a) : input(b)
+            case .normal, .bernoulli: return nil
+            }
+            values[id.index] = value
+        }
+        return values[root.index]
+    }
+}

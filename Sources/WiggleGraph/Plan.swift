@@ -1,0 +1,182 @@
+// Plan.swift — a graph compiled for the particle engine: the ancestors of
+// some outputs, renumbered into dense slots, as a flat list of instructions.
+
+/// What one instruction computes (one opcode per op, plus a few fused forms).
+public enum Opcode: UInt8, Sendable {
+    case neg, exp, log, sqrt, abs, sin, cos, tanh, sigmoid, softplus, floor, round, not
+    case add, sub, mul, div, pow, min, max, lt, le, gt, ge, eq, ne
+    /// x^2, the commonest power.
+    case square
+    case select, normal, bernoulli
+
+    init(_ function: UnaryFunction) {
+        switch function {
+        case .negate: self = .neg
+        case .exp: self = .exp
+        case .log: self = .log
+        case .sqrt: self = .sqrt
+        case .abs: self = .abs
+        case .sin: self = .sin
+        case .cos: self = .cos
+        case .tanh: self = .tanh
+        case .sigmoid: self = .sigmoid
+        case .softplus: self = .softplus
+        case .floor: self = .floor
+        case .round: self = .round
+        case .not: self = .not
+        }
+    }
+
+    init(_ function: BinaryFunction) {
+        switch function {
+        case .add: self = .add
+        case .subtract: self = .sub
+        case .multiply: self = .mul
+        case .divide: self = .div
+        case .power: self = .pow
+        case .min: self = .min
+        case .max: self = .max
+        case .less: self = .lt
+        case .lessEqual: self = .le
+        case .greater: self = .gt
+        case .greaterEqual: self = .ge
+        case .equal: self = .eq
+        case .notEqual: self = .ne
+        }
+    }
+}
+
+/// One step of the forward pass: `out = code(a, b, c)` over a chunk of particles.
+public struct Instruction: Sendable {
+    public var code: Opcode
+    public var out: Int32
+    public var a: Int32
+    public var b: Int32
+    public var c: Int32
+    /// The graph node, for random streams and messages.
+    public var node: NodeID
+    /// For random nodes: how the gradient flows through them.
+    public var estimator: Estimator
+    /// True when some gradient parameter reaches this instruction's output,
+    /// so the reverse sweep must visit it.
+    public var needsAdjoint: Bool
+    /// Whether inputs a and b carry a derivative (the reverse sweep writes only to those).
+    public var aCarries = false
+    public var bCarries = false
+}
+
+/// The estimator chosen for each random node, and why (in words, for people).
+public struct EstimatorChoice: Sendable, Equatable {
+    public var estimator: Estimator
+    public var reason: String
+
+    public init(_ estimator: Estimator, reason: String) {
+        self.estimator = estimator
+        self.reason = reason
+    }
+}
+
+/// A compiled part of a graph, ready to run over particles many times
+/// (an optimiser re-runs one plan every step without re-tracing).
+public struct Plan: Sendable {
+    /// Slots per particle.
+    public let slotCount: Int
+    /// The forward pass, in topological order.
+    public let instructions: [Instruction]
+    /// Slots holding constants, filled once per workspace.
+    public let constants: [(slot: Int32, value: Double)]
+    /// Slots holding parameters, filled at the start of every run.
+    public let parameters: [(slot: Int32, parameter: Int)]
+    /// The slots of the outputs, in the order asked for.
+    public let outputs: [Int32]
+    /// The parameters differentiated with respect to (empty: no reverse sweep).
+    public let gradientParameters: [Int]
+    /// The slot of each gradient parameter (-1 when it does not reach the objective).
+    public let gradientSlots: [Int32]
+    /// The random nodes and the estimator each uses.
+    public let randomNodes: [(node: NodeID, choice: EstimatorChoice)]
+    /// True when some random node uses the score function.
+    public let hasScoreNodes: Bool
+    /// The slots that carry a derivative (the reverse sweep zeroes and fills these).
+    public let adjointSlots: [Int32]
+
+    /// Compiles the ancestors of `outputs`. The first output is the objective
+    /// when `gradientParameters` is not empty.
+    public init(graph: Graph, outputs roots: [NodeID], gradientParameters: [Int] = [],
+                estimators: [NodeID: EstimatorChoice] = [:]) {
+        let order = graph.ancestors(of: roots)
+        var slotOf = [Int32](repeating: -1, count: (roots.max().map { Int($0.index) } ?? -1) + 1)
+        var constants: [(Int32, Double)] = []
+        var parameterSlots: [(Int32, Int)] = []
+        var instructions: [Instruction] = []
+        var randomNodes: [(NodeID, EstimatorChoice)] = []
+        let wanted = Set(gradientParameters)
+        // Which slots carry a derivative with respect to a wanted parameter.
+        var carries = [Bool](repeating: false, count: order.count)
+
+        for (position, id) in order.enumerated() {
+            let slot = Int32(position)
+            slotOf[Int(id.index)] = slot
+            let node = graph[id]
+            func s(_ input: NodeID) -> Int32 { slotOf[Int(input.index)] }
+            func carried(_ input: NodeID) -> Bool { carries[Int(s(input))] }
+            var instruction: Instruction?
+            switch node.op {
+            case .constant(let value):
+                constants.append((slot, value))
+            case .parameter(let index):
+                parameterSlots.append((slot, index))
+                carries[position] = wanted.contains(index)
+            case .unary(let function, let a):
+                instruction = Instruction(code: Opcode(function), out: slot, a: s(a), b: -1, c: -1, node: id,
+                                          estimator: .pathwise, needsAdjoint: carried(a) && function.continuity != .discontinuous)
+            case .binary(let function, let a, let b):
+                var code = Opcode(function)
+                var second = s(b)
+                if function == .power, case .constant(2) = graph[b].op {
+                    code = .square
+                    second = -1
+                }
+                let differentiable = function.continuity != .discontinuous
+                instruction = Instruction(code: code, out: slot, a: s(a), b: second, c: -1, node: id, estimator: .pathwise,
+                                          needsAdjoint: differentiable && (carried(a) || carried(b)))
+            case .select(let condition, let a, let b):
+                instruction = Instruction(code: .select, out: slot, a: s(a), b: s(b), c: s(condition), node: id,
+                                          estimator: .pathwise, needsAdjoint: carried(a) || carried(b))
+            case .normal(let mean, let sd):
+                let choice = estimators[id] ?? EstimatorChoice(node.requestedEstimator ?? .pathwise,
+                                                                reason: "pathwise: a normal can be reparametrised")
+                randomNodes.append((id, choice))
+                instruction = Instruction(code: .normal, out: slot, a: s(mean), b: s(sd), c: -1, node: id,
+                                          estimator: choice.estimator, needsAdjoint: carried(mean) || carried(sd))
+            case .bernoulli(let p):
+                let choice = estimators[id] ?? EstimatorChoice(.score, reason: "score function: a bernoulli cannot be reparametrised")
+                randomNodes.append((id, choice))
+                instruction = Instruction(code: .bernoulli, out: slot, a: s(p), b: -1, c: -1, node: id,
+                                          estimator: choice.estimator, needsAdjoint: carried(p))
+            }
+            if var instruction {
+                let reads = [instruction.a, instruction.b]
+                instruction.aCarries = reads[0] >= 0 && carries[Int(reads[0])]
+                instruction.bCarries = reads[1] >= 0 && carries[Int(reads[1])]
+                // A score-function node's own value carries no derivative: the
+                // gradient reaches its parameters through the score term instead.
+                let passesPathwise = instruction.code != .bernoulli && instruction.estimator == .pathwise
+                carries[position] = instruction.needsAdjoint && passesPathwise
+                instructions.append(instruction)
+            }
+        }
+        self.slotCount = order.count
+        self.instructions = instructions
+        self.constants = constants
+        self.parameters = parameterSlots
+        self.outputs = roots.map { slotOf[Int($0.index)] }
+        self.gradientParameters = gradientParameters
+        self.gradientSlots = gradientParameters.map { index in
+            parameterSlots.first { $0.1 == index }?.0 ?? -1
+        }
+        self.randomNodes = randomNodes
+        self.adjointSlots = carries.indices.filter { carries[$0] }.map { Int32($0) }
+        self.hasScoreNodes = instructions.contains { $0.needsAdjoint && ($0.code == .bernoulli || $0.estimator == .score) }
+    }
+}

@@ -1,0 +1,307 @@
+// Workspace.swift — one thread's buffers and the hot loops over a chunk.
+//
+// Values live slot-major: slot s of lane l is at values[s * chunkSize + l],
+// so every instruction is a plain loop over contiguous doubles that the
+// compiler can vectorise. Each instruction switches once per chunk, not once
+// per particle; the reverse sweep walks the same instructions backwards and
+// accumulates adjoints with `+=` (micrograd's rule, one chunk at a time).
+
+import Foundation
+
+/// One worker's buffers for a plan.
+final class Workspace {
+    let plan: Plan
+    let chunkSize: Int
+    let values: UnsafeMutablePointer<Double>
+    let adjoints: UnsafeMutablePointer<Double>
+    /// Per lane: the score-function weight (cost minus its leave-one-out baseline).
+    let weights: UnsafeMutablePointer<Double>
+
+    init(plan: Plan, chunkSize: Int, parameterValues: [Double]) {
+        self.plan = plan
+        self.chunkSize = chunkSize
+        let size = max(1, plan.slotCount * chunkSize)
+        values = .allocate(capacity: size)
+        values.initialize(repeating: 0, count: size)
+        adjoints = .allocate(capacity: size)
+        adjoints.initialize(repeating: 0, count: size)
+        weights = .allocate(capacity: chunkSize)
+        weights.initialize(repeating: 0, count: chunkSize)
+        // Constants and parameters do not change during a run: fill them once.
+        for (slot, value) in plan.constants {
+            (values + Int(slot) * chunkSize).update(repeating: value, count: chunkSize)
+        }
+        for (slot, parameter) in plan.parameters {
+            (values + Int(slot) * chunkSize).update(repeating: parameterValues[parameter], count: chunkSize)
+        }
+    }
+
+    deinit {
+        values.deallocate()
+        adjoints.deallocate()
+        weights.deallocate()
+    }
+
+    /// Runs one chunk forward (and backward, for a gradient) and adds its sums.
+    func process(chunk: Int, lanes: Int, configuration: EngineConfiguration,
+                 histogram: ClosedRange<Double>?, into partial: inout Partial) {
+        forward(chunk: chunk, lanes: lanes, configuration: configuration, partial: &partial)
+        var finite = true
+        for (index, slot) in plan.outputs.enumerated() {
+            let output = values + Int(slot) * chunkSize
+            var low = partial.minima[index], high = partial.maxima[index]
+            var allFinite = true
+            for l in 0..<lanes {
+                let x = output[l]
+                if !x.isFinite { allFinite = false }
+                low = Swift.min(low, x)
+                high = Swift.max(high, x)
+            }
+            if !allFinite {
+                finite = false
+                locateNonFinite(lanes: lanes, partial: &partial)
+                continue
+            }
+            partial.minima[index] = low
+            partial.maxima[index] = high
+            partial.outputs[index].add(output, count: lanes)
+            if index == 0, let histogram, !partial.histogram.isEmpty {
+                let bins = partial.histogram.count
+                let width = (histogram.upperBound - histogram.lowerBound) / Double(bins)
+                for l in 0..<lanes {
+                    let position = width > 0 ? Int((output[l] - histogram.lowerBound) / width) : 0
+                    partial.histogram[Swift.max(0, Swift.min(bins - 1, position))] += 1
+                }
+            }
+        }
+        guard finite, !plan.gradientParameters.isEmpty else { return }
+        reverse(lanes: lanes)
+        for (index, slot) in plan.gradientSlots.enumerated() {
+            if slot < 0 {
+                // The parameter does not reach the objective: its gradient is 0.
+                weights.update(repeating: 0, count: lanes)
+                partial.gradient[index].add(weights, count: lanes)
+                continue
+            }
+            let g = adjoints + Int(slot) * chunkSize
+            var bad = 0
+            for l in 0..<lanes where !g[l].isFinite { bad += 1 }
+            if bad > 0 {
+                partial.nonFiniteGradient[index, default: 0] += bad
+                continue
+            }
+            partial.gradient[index].add(g, count: lanes)
+        }
+    }
+
+    /// Finds the first instruction whose output is not finite in some lane
+    /// while all its inputs are, and records how many lanes.
+    func locateNonFinite(lanes: Int, partial: inout Partial) {
+        for instruction in plan.instructions {
+            let output = values + Int(instruction.out) * chunkSize
+            var bad = 0
+            for l in 0..<lanes where !output[l].isFinite { bad += 1 }
+            if bad > 0 {
+                partial.nonFinite[instruction.node.index, default: 0] += bad
+                return
+            }
+        }
+    }
+
+    // MARK: Forward
+
+    func forward(chunk: Int, lanes m: Int, configuration: EngineConfiguration, partial: inout Partial) {
+        let C = chunkSize
+        let v = values
+        let table = Ziggurat.table
+        for instruction in plan.instructions {
+            let o = v + Int(instruction.out) * C
+            let a = v + Int(Swift.max(instruction.a, 0)) * C
+            let b = v + Int(Swift.max(instruction.b, 0)) * C
+            switch instruction.code {
+            case .neg: for l in 0..<m { o[l] = -a[l] }
+            case .exp: for l in 0..<m { o[l] = Foundation.exp(a[l]) }
+            case .log: for l in 0..<m { o[l] = Foundation.log(a[l]) }
+            case .sqrt: for l in 0..<m { o[l] = a[l].squareRoot() }
+            case .abs: for l in 0..<m { o[l] = Swift.abs(a[l]) }
+            case .sin: for l in 0..<m { o[l] = Foundation.sin(a[l]) }
+            case .cos: for l in 0..<m { o[l] = Foundation.cos(a[l]) }
+            case .tanh: for l in 0..<m { o[l] = Foundation.tanh(a[l]) }
+            case .sigmoid: for l in 0..<m { o[l] = UnaryFunction.sigmoid(a[l]) }
+            case .softplus: for l in 0..<m { o[l] = UnaryFunction.softplus(a[l]) }
+            case .floor: for l in 0..<m { o[l] = a[l].rounded(.down) }
+            case .round: for l in 0..<m { o[l] = a[l].rounded(.toNearestOrAwayFromZero) }
+            case .not: for l in 0..<m { o[l] = a[l] == 0 ? 1 : 0 }
+            case .add: for l in 0..<m { o[l] = a[l] + b[l] }
+            case .sub: for l in 0..<m { o[l] = a[l] - b[l] }
+            case .mul: for l in 0..<m { o[l] = a[l] * b[l] }
+            case .div: for l in 0..<m { o[l] = a[l] / b[l] }
+            case .pow: for l in 0..<m { o[l] = BinaryFunction.power(a[l], b[l]) }
+            case .square: for l in 0..<m { o[l] = a[l] * a[l] }
+            case .min: for l in 0..<m { o[l] = Swift.min(a[l], b[l]) }
+            case .max: for l in 0..<m { o[l] = Swift.max(a[l], b[l]) }
+            case .lt: for l in 0..<m { o[l] = a[l] < b[l] ? 1 : 0 }
+            case .le: for l in 0..<m { o[l] = a[l] <= b[l] ? 1 : 0 }
+            case .gt: for l in 0..<m { o[l] = a[l] > b[l] ? 1 : 0 }
+            case .ge: for l in 0..<m { o[l] = a[l] >= b[l] ? 1 : 0 }
+            case .eq: for l in 0..<m { o[l] = a[l] == b[l] ? 1 : 0 }
+            case .ne: for l in 0..<m { o[l] = a[l] != b[l] ? 1 : 0 }
+            case .select:
+                let c = v + Int(instruction.c) * C
+                for l in 0..<m { o[l] = c[l] != 0 ? a[l] : b[l] }
+            case .normal:
+                // x = mean + sd · z, with z from this node's own stream for this chunk.
+                var rng = Xoshiro256(seed: configuration.seed, draw: configuration.draw,
+                                     chunk: UInt64(chunk), node: UInt64(instruction.node.index))
+                var bad = 0
+                for l in 0..<m {
+                    let mean = a[l], sd = b[l]
+                    if !(sd > 0 && sd < .infinity && mean.isFinite) { bad += 1 }
+                    o[l] = mean + sd * Ziggurat.sample(&rng, table: table)
+                }
+                if bad > 0 { recordNormalFailure(instruction, lanes: m, count: bad, partial: &partial) }
+            case .bernoulli:
+                var rng = Xoshiro256(seed: configuration.seed, draw: configuration.draw,
+                                     chunk: UInt64(chunk), node: UInt64(instruction.node.index))
+                var bad = 0
+                var example = 0.0
+                for l in 0..<m {
+                    let p = a[l]
+                    if !(p >= 0 && p <= 1) {
+                        if bad == 0 { example = p }
+                        bad += 1
+                    }
+                    o[l] = rng.uniform() < p ? 1 : 0
+                }
+                if bad > 0 { record(instruction, .probability, value: example, count: bad, partial: &partial) }
+            }
+        }
+    }
+
+    func recordNormalFailure(_ instruction: Instruction, lanes m: Int, count: Int, partial: inout Partial) {
+        let a = values + Int(instruction.a) * chunkSize
+        let b = values + Int(instruction.b) * chunkSize
+        for l in 0..<m {
+            let sd = b[l]
+            if !(sd > 0 && sd < .infinity) {
+                let sdCount = (0..<m).filter { !(b[$0] > 0 && b[$0] < .infinity) }.count
+                record(instruction, .sigma, value: sd, count: sdCount, partial: &partial)
+                return
+            }
+            if !a[l].isFinite {
+                record(instruction, .mean, value: a[l], count: count, partial: &partial)
+                return
+            }
+        }
+    }
+
+    func record(_ instruction: Instruction, _ kind: FailureKind, value: Double, count: Int, partial: inout Partial) {
+        let key = instruction.node.index
+        if let existing = partial.failures[key] {
+            partial.failures[key] = (existing.count + count, existing.value, existing.what)
+        } else {
+            partial.failures[key] = (count, value, kind)
+        }
+    }
+
+    // MARK: Reverse
+
+    /// The reverse sweep: seeds the objective's adjoint with 1, adds every
+    /// score-function node's term, and accumulates adjoints down to the parameters.
+    func reverse(lanes m: Int) {
+        let C = chunkSize
+        let v = values
+        let adj = adjoints
+        for slot in plan.adjointSlots {
+            (adj + Int(slot) * C).update(repeating: 0, count: m)
+        }
+        let root = Int(plan.outputs[0])
+        if plan.adjointSlots.contains(Int32(root)) {
+            (adj + root * C).update(repeating: 1, count: m)
+        }
+        if plan.hasScoreNodes {
+            // Leave-one-out baseline within the chunk: each particle's baseline
+            // is the mean cost of the others, which does not depend on its own
+            // sample, so the estimator stays unbiased.
+            let f = v + root * C
+            var sum = 0.0
+            for l in 0..<m { sum += f[l] }
+            let others = Double(m - 1)
+            for l in 0..<m { weights[l] = m > 1 ? f[l] - (sum - f[l]) / others : f[l] }
+        }
+        let w = weights
+        for instruction in plan.instructions.reversed() where instruction.needsAdjoint {
+            let o = v + Int(instruction.out) * C
+            let g = adj + Int(instruction.out) * C
+            let a = v + Int(Swift.max(instruction.a, 0)) * C
+            let b = v + Int(Swift.max(instruction.b, 0)) * C
+            let ga = adj + Int(Swift.max(instruction.a, 0)) * C
+            let gb = adj + Int(Swift.max(instruction.b, 0)) * C
+            let toA = instruction.aCarries, toB = instruction.bCarries
+            switch instruction.code {
+            case .neg: for l in 0..<m { ga[l] -= g[l] }
+            case .exp: for l in 0..<m { ga[l] += g[l] * o[l] }
+            case .log: for l in 0..<m where g[l] != 0 { ga[l] += g[l] / a[l] }
+            case .sqrt: for l in 0..<m where g[l] != 0 { ga[l] += g[l] * 0.5 / o[l] }
+            case .abs: for l in 0..<m { ga[l] += a[l] > 0 ? g[l] : (a[l] < 0 ? -g[l] : 0) }
+            case .sin: for l in 0..<m where g[l] != 0 { ga[l] += g[l] * Foundation.cos(a[l]) }
+            case .cos: for l in 0..<m where g[l] != 0 { ga[l] -= g[l] * Foundation.sin(a[l]) }
+            case .tanh: for l in 0..<m { ga[l] += g[l] * (1 - o[l] * o[l]) }
+            case .sigmoid: for l in 0..<m { ga[l] += g[l] * o[l] * (1 - o[l]) }
+            case .softplus: for l in 0..<m where g[l] != 0 { ga[l] += g[l] * UnaryFunction.sigmoid(a[l]) }
+            case .add:
+                if toA { for l in 0..<m { ga[l] += g[l] } }
+                if toB { for l in 0..<m { gb[l] += g[l] } }
+            case .sub:
+                if toA { for l in 0..<m { ga[l] += g[l] } }
+                if toB { for l in 0..<m { gb[l] -= g[l] } }
+            case .mul:
+                if toA { for l in 0..<m { ga[l] += g[l] * b[l] } }
+                if toB { for l in 0..<m { gb[l] += g[l] * a[l] } }
+            case .div:
+                if toA { for l in 0..<m where g[l] != 0 { ga[l] += g[l] / b[l] } }
+                if toB { for l in 0..<m where g[l] != 0 { gb[l] -= g[l] * o[l] / b[l] } }
+            case .pow:
+                for l in 0..<m where g[l] != 0 {
+                    let (da, db) = BinaryFunction.power.partials(a[l], b[l], result: o[l])
+                    if toA { ga[l] += g[l] * da }
+                    if toB { gb[l] += g[l] * db }
+                }
+            case .square: for l in 0..<m { ga[l] += 2 * a[l] * g[l] }
+            case .min:
+                for l in 0..<m {
+                    if a[l] <= b[l] { if toA { ga[l] += g[l] } } else if toB { gb[l] += g[l] }
+                }
+            case .max:
+                for l in 0..<m {
+                    if a[l] >= b[l] { if toA { ga[l] += g[l] } } else if toB { gb[l] += g[l] }
+                }
+            case .select:
+                let c = v + Int(instruction.c) * C
+                for l in 0..<m {
+                    if c[l] != 0 { if toA { ga[l] += g[l] } } else if toB { gb[l] += g[l] }
+                }
+            case .normal:
+                if instruction.estimator == .pathwise {
+                    // x = mean + sd·z: dx/dmean = 1, dx/dsd = z = (x - mean) / sd.
+                    if toA { for l in 0..<m { ga[l] += g[l] } }
+                    if toB { for l in 0..<m { gb[l] += g[l] * (o[l] - a[l]) / b[l] } }
+                } else {
+                    // Score function: d log N(x; mean, sd) = z/sd dmean + (z² - 1)/sd dsd.
+                    for l in 0..<m {
+                        let z = (o[l] - a[l]) / b[l]
+                        if toA { ga[l] += w[l] * z / b[l] }
+                        if toB { gb[l] += w[l] * (z * z - 1) / b[l] }
+                    }
+                }
+            case .bernoulli:
+                // Score function: d log p(x) / dp = 1/p for x = 1, -1/(1 - p) for x = 0.
+                if toA {
+                    for l in 0..<m { ga[l] += w[l] * (o[l] != 0 ? 1 / a[l] : -1 / (1 - a[l])) }
+                }
+            case .floor, .round, .not, .lt, .le, .gt, .ge, .eq, .ne:
+                break
+            }
+        }
+    }
+}

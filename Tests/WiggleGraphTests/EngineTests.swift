@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+@testable import WiggleGraph
+
+/// Builds graphs tersely in tests.
+struct Builder {
+    var graph = Graph()
+
+    mutating func constant(_ value: Double) -> NodeID { graph.constant(value) }
+    mutating func parameter(_ name: String, _ value: Double) -> NodeID {
+        graph.parameters[graph.addParameter(name: name, value: value, at: .unknown)].node
+    }
+    mutating func unary(_ f: UnaryFunction, _ a: NodeID) -> NodeID { graph.append(.unary(f, a), at: .unknown) }
+    mutating func binary(_ f: BinaryFunction, _ a: NodeID, _ b: NodeID) -> NodeID {
+        graph.append(.binary(f, a, b), at: .unknown)
+    }
+    mutating func normal(_ mean: NodeID, _ sd: NodeID, _ estimator: Estimator? = nil) -> NodeID {
+        graph.append(.normal(mean: mean, sd: sd), at: .unknown, estimator: estimator)
+    }
+    mutating func bernoulli(_ p: NodeID) -> NodeID { graph.append(.bernoulli(probability: p), at: .unknown) }
+}
+
+/// Runs a gradient of E[root] with respect to every parameter.
+func gradient(_ builder: Builder, _ root: NodeID, particles: Int = 100_000, seed: UInt64 = 1,
+              threads: Int = 2, estimators: [NodeID: EstimatorChoice] = [:]) throws -> EngineResult {
+    let plan = Plan(graph: builder.graph, outputs: [root],
+                    gradientParameters: Array(builder.graph.parameters.indices), estimators: estimators)
+    return try Engine.run(plan, graph: builder.graph,
+                          configuration: EngineConfiguration(particles: particles, seed: seed, threads: threads))
+}
+
+/// |estimate - exact| within `k` standard errors (and a hair for rounding).
+func within(_ moments: Moments, _ exact: Double, _ k: Double = 4) -> Bool {
+    abs(moments.mean - exact) <= k * moments.standardError + 1e-12
+}
+
+@Suite struct EngineTests {
+    @Test func zigguratMomentsAndTails() {
+        var rng = Xoshiro256(seed: 42)
+        let n = 2_000_000
+        var sum = 0.0, squares = 0.0, fourth = 0.0, beyond3 = 0
+        for _ in 0..<n {
+            let z = rng.normal()
+            sum += z; squares += z * z; fourth += z * z * z * z
+            if abs(z) > 3 { beyond3 += 1 }
+        }
+        let mean = sum / Double(n)
+        #expect(abs(mean) < 4 / sqrt(Double(n)))
+        #expect(abs(squares / Double(n) - 1) < 4 * sqrt(2 / Double(n)))
+        #expect(abs(fourth / Double(n) - 3) < 4 * sqrt(96 / Double(n)))
+        // P(|Z| > 3) = 0.0026998; binomial standard error.
+        let p = 0.0026997960632601866
+        #expect(abs(Double(beyond3) / Double(n) - p) < 4 * sqrt(p * (1 - p) / Double(n)))
+    }
+
+    @Test func zigguratMatchesTheNormalCDF() {
+        // Kolmogorov–Smirnov against Φ on 200,000 draws.
+        var rng = Xoshiro256(seed: 7)
+        let n = 200_000
+        var draws = (0..<n).map { _ in rng.normal() }
+        draws.sort()
+        var d = 0.0
+        for (i, x) in draws.enumerated() {
+            let cdf = 0.5 * erfc(-x / 2.0.squareRoot())
+            d = max(d, abs(cdf - Double(i) / Double(n)), abs(cdf - Double(i + 1) / Double(n)))
+        }
+        // The 0.1% critical value is 1.95 / sqrt(n).
+        #expect(d < 1.95 / sqrt(Double(n)))
+    }
+
+    @Test func oneNormalPathwise() throws {
+        var b = Builder()
+        let mu = b.parameter("mu", 0.5)
+        let logSigma = b.parameter("log_sigma", 0.2)
+        let x = b.normal(mu, b.unary(.exp, logSigma))
+        let loss = b.binary(.power, b.binary(.subtract, x, b.constant(3)), b.constant(2))
+        let result = try gradient(b, loss)
+        let sigma2 = exp(0.4)
+        #expect(within(result.outputs[0], 6.25 + sigma2))
+        #expect(within(result.gradient[0], 2 * (0.5 - 3)))
+        #expect(within(result.gradient[1], 2 * sigma2))
+    }
+
+    @Test func reinforceToyWithBaseline() throws {
+        var b = Builder()
+        let theta = b.parameter("theta", 0)
+        let bit = b.bernoulli(b.unary(.sigmoid, theta))
+        let loss = b.binary(.power, b.binary(.subtract, bit, b.constant(0.499)), b.constant(2))
+        let result = try gradient(b, loss, particles: 200_000)
+        #expect(within(result.gradient[0], 0.0005))
+        #expect(within(result.outputs[0], 0.5 * 0.501 * 0.501 + 0.5 * 0.499 * 0.499))
+        #expect(result.gradient[0].standardError < 0.0005 / 20)
+    }
+
+    @Test func identicalResultsForAnyThreadCount() throws {
+        var b = Builder()
+        let mu = b.parameter("mu", 0.3)
+        var h = mu
+        for _ in 0..<20 { h = b.normal(b.binary(.multiply, h, b.constant(0.9)), b.constant(0.5)) }
+        let bit = b.bernoulli(b.unary(.sigmoid, h))
+        let loss = b.binary(.add, b.binary(.power, h, b.constant(2)), bit)
+        let one = try gradient(b, loss, particles: 30_001, threads: 1)
+        let two = try gradient(b, loss, particles: 30_001, threads: 2)
+        let four = try gradient(b, loss, particles: 30_001, threads: 4)
+        #expect(one.outputs == two.outputs && two.outputs == four.outputs)
+        #expect(one.gradient == two.gradient && two.gradient == four.gradient)
+        let otherSeed = try gradient(b, loss, particles: 30_001, seed: 2, threads: 2)
+        #expect(otherSeed.outputs != one.outputs)
+    }
+
+    @Test func invalidSigmaIsCountedPerParticle() throws {
+        var b = Builder()
+        let z = b.normal(b.constant(0), b.constant(1))
+        let x = b.normal(b.constant(0), z)  // sd = z is negative in about half the particles
+        do {
+            _ = try gradient(b, x, particles: 10_000)
+            Issue.record("expected an error")
+        } catch let error as EngineError {
+            #expect(error.node == x)
+            #expect(error.message.hasPrefix("sigma must be > 0 (got -"))
+            let count = Int(error.message.split(separator: " ")[8]) ?? 0
+            #expect(count > 4_700 && count < 5_300, "\(error.message)")
+            #expect(error.message.hasSuffix("of 10000 particles)"))
+        }
+    }
+
+    @Test func probabilityOutsideTheUnitIntervalIsAnError() throws {
+        var b = Builder()
+        let p = b.binary(.add, b.normal(b.constant(0.5), b.constant(0.1)), b.constant(0.3))
+        let bit = b.bernoulli(p)
+        #expect(throws: EngineError.self) { try gradient(b, bit, particles: 5_000) }
+    }
+
+    @Test func nonFiniteValuesNameTheNode() throws {
+        var b = Builder()
+        let x = b.normal(b.constant(0), b.constant(1))
+        let y = b.unary(.log, x)
+        do {
+            let root = b.binary(.add, y, b.constant(1))
+            _ = try gradient(b, root, particles: 1_000)
+            Issue.record("expected an error")
+        } catch let error as EngineError {
+            #expect(error.node == y)
+            #expect(error.message.contains("not a finite number in"))
+        }
+    }
+}

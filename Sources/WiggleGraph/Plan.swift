@@ -145,12 +145,12 @@ public struct Plan: Sendable {
                                           estimator: .pathwise, needsAdjoint: carried(a) || carried(b))
             case .normal(let mean, let sd):
                 let choice = estimators[id] ?? EstimatorChoice(node.requestedEstimator ?? .pathwise,
-                                                                reason: "pathwise: a normal can be reparametrised")
+                                                                reason: "a normal can be reparametrised")
                 randomNodes.append((id, choice))
                 instruction = Instruction(code: .normal, out: slot, a: s(mean), b: s(sd), c: -1, node: id,
                                           estimator: choice.estimator, needsAdjoint: carried(mean) || carried(sd))
             case .bernoulli(let p):
-                let choice = estimators[id] ?? EstimatorChoice(.score, reason: "score function: a bernoulli cannot be reparametrised")
+                let choice = estimators[id] ?? EstimatorChoice(.score, reason: "a bernoulli cannot be reparametrised")
                 randomNodes.append((id, choice))
                 instruction = Instruction(code: .bernoulli, out: slot, a: s(p), b: -1, c: -1, node: id,
                                           estimator: choice.estimator, needsAdjoint: carried(p))

@@ -15,6 +15,9 @@ public enum Builtin: String, CaseIterable, Sendable {
     // Random primitives and inference; they need the stochastic graph.
     case normal, bernoulli, grad, minimize, maximize, explain, hist
 
+    /// True for builtins whose first argument is an objective `E[...]`.
+    var takesObjective: Bool { self == .grad || self == .minimize || self == .maximize }
+
     /// The numeric function behind an elementary builtin.
     var unaryFunction: UnaryFunction? {
         switch self {
@@ -39,6 +42,10 @@ extension Interpreter {
     func call(_ builtin: Builtin, _ arguments: [CallArgument], at range: SourceRange) throws -> Value {
         let name = builtin.rawValue
         if let function = builtin.unaryFunction {
+            try noKeywords(name, arguments)
+            if arguments.count == 1, case .node(let id) = arguments[0].value {
+                return try makeNode(.unary(function, id), at: range)
+            }
             let x = try oneNumber(name, arguments, at: range)
             if let problem = function.domainError(x) { throw fail(problem, at: arguments[0].range) }
             let result = function.apply(x)
@@ -50,6 +57,22 @@ extension Interpreter {
         switch builtin {
         case .min, .max:
             try noKeywords(name, arguments)
+            let items: [CallArgument]
+            if arguments.count == 1, case .list(let values) = arguments[0].value {
+                items = values.map { CallArgument(label: nil, value: $0, range: arguments[0].range) }
+            } else {
+                items = arguments
+            }
+            if items.contains(where: { $0.value.isNode }) && items.count >= 2 {
+                var result = try nodeID(items[0].value, what: "each argument of \(name)", at: items[0].range)
+                for item in items.dropFirst() {
+                    let next = try nodeID(item.value, what: "each argument of \(name)", at: item.range)
+                    guard case .node(let id) = try makeNode(.binary(builtin == .min ? .min : .max, result, next), at: range) else { break }
+                    result = id
+                }
+                return .node(result)
+            }
+            if items.count == 1, items[0].value.isNode { return items[0].value }
             let numbers: [Double]
             if arguments.count == 1, case .list(let items) = arguments[0].value {
                 numbers = try items.map { try number($0, what: "each element given to \(name)", at: arguments[0].range) }
@@ -64,6 +87,7 @@ extension Interpreter {
             return .number(builtin == .min ? numbers.min() ?? 0 : numbers.max() ?? 0)
 
         case .sum, .mean, .std:
+            if let traced = try tracedStatistic(builtin, arguments, at: range) { return traced }
             let numbers = try numberList(name, arguments, at: range, allowed: builtin == .std ? ["ddof"] : [])
             switch builtin {
             case .sum:
@@ -99,7 +123,8 @@ extension Interpreter {
 
         case .print:
             try noKeywords(name, arguments)
-            let text = arguments.map { Display.printed($0.value) }.joined(separator: " ")
+            try refuseInRandomBranch("print", at: range)
+            let text = try arguments.map { Display.printed(try summarize($0.value, at: $0.range)) }.joined(separator: " ")
             output(.printed(text, line: file.location(of: range.start).line))
             return .none
 
@@ -107,9 +132,17 @@ extension Interpreter {
             try applySettings(arguments, at: range)
             return .none
 
-        case .normal, .bernoulli, .grad, .minimize, .maximize, .explain, .hist:
-            throw fail("\(name)(...) needs the stochastic graph engine, which this version of Wiggle does not have yet",
-                       at: range)
+        case .normal, .bernoulli:
+            return try sample(builtin, arguments, annotation: nil, at: range)
+
+        case .hist:
+            return try histogram(arguments, at: range)
+
+        case .explain:
+            return try explain(arguments, at: range)
+
+        case .grad, .minimize, .maximize:
+            throw fail("\(name) needs an expectation as its first argument: \(name)(E[...])", at: range)
 
         default:
             throw fail("\(name) cannot be called here", at: range)
@@ -130,6 +163,12 @@ extension Interpreter {
                 let seed = try wholeNumber(argument.value, what: "the seed", at: argument.range)
                 guard seed >= 0 else { throw fail("the seed must be 0 or more, got \(seed)", at: argument.range) }
                 settings.seed = UInt64(seed)
+            case "threads":
+                let threads = try wholeNumber(argument.value, what: "the number of threads", at: argument.range)
+                guard threads >= 1 && threads <= 1024 else {
+                    throw fail("threads must be between 1 and 1024, got \(threads)", at: argument.range)
+                }
+                settings.threads = threads
             case "particles":
                 let particles = try wholeNumber(argument.value, what: "the number of particles", at: argument.range)
                 guard particles >= 1 && particles <= Settings.maxParticles else {
@@ -137,7 +176,7 @@ extension Interpreter {
                 }
                 settings.particles = particles
             default:
-                throw fail("unknown setting '\(label.name)'; set takes seed and particles", at: label.range)
+                throw fail("unknown setting '\(label.name)'; set takes seed, particles and threads", at: label.range)
             }
         }
     }

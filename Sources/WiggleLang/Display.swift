@@ -1,5 +1,6 @@
 // Display.swift — how values look: plain text for people, JSON for programs.
 
+import Foundation
 import WiggleGraph
 import WiggleSyntax
 
@@ -22,8 +23,56 @@ public enum Display {
             return "<fn \(closure.name)(\(closure.declaration.parameters.map(\.name).joined(separator: ", ")))>"
         case .builtin(let builtin): return "<builtin \(builtin.rawValue)>"
         case .expectation(let estimate, let stderr): return formatEstimate(estimate, stderr: stderr)
+        case .node: return "<traced value>"
+        case .gradient(let result): return gradientText(result)
+        case .cloud(let cloud): return cloud.isHistogram ? histogramText(cloud) : cloudText(cloud)
+        case .text(let text, _): return text
         case .none: return "none"
         }
+    }
+
+    /// `mu: -5.00 ± 0.02   log_sigma: 2.00 ± 0.06`, then a line per random node.
+    static func gradientText(_ result: GradientResult) -> String {
+        var text = result.entries.isEmpty
+            ? "no parameter reaches this expectation"
+            : result.entries.map { "\($0.name): \(formatEstimate($0.value, stderr: $0.stderr))" }.joined(separator: "   ")
+        let width = result.estimators.map(\.node.count).max() ?? 0
+        for report in result.estimators {
+            let name = report.node.padding(toLength: width, withPad: " ", startingAt: 0)
+            text += "\n  \(name)  \(report.distribution.padding(toLength: 9, withPad: " ", startingAt: 0)) \(report.estimator.padding(toLength: 8, withPad: " ", startingAt: 0))  (\(report.reason))"
+        }
+        for warning in result.warnings { text += "\n  warning: \(warning)" }
+        return text
+    }
+
+    static let sparks: [Character] = [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
+
+    /// `~ 0.499 ± 0.010  sd 1.000  ▁▂▄▆█▆▄▂▁  [-3.81, 4.12]`
+    static func cloudText(_ cloud: CloudSummary) -> String {
+        let highest = max(1, cloud.histogram.max() ?? 1)
+        let spark = String(cloud.histogram.map { count -> Character in
+            count == 0 ? " " : sparks[max(1, Int((Double(count) / Double(highest) * 8).rounded(.up)))]
+        })
+        return "~ \(formatEstimate(cloud.mean, stderr: cloud.stderr))  sd \(formatNumber(cloud.sd))  \(spark)  [\(formatNumber(cloud.min)), \(formatNumber(cloud.max))]"
+    }
+
+    /// A histogram with one bar per bin.
+    static func histogramText(_ cloud: CloudSummary) -> String {
+        let bins = cloud.histogram.count
+        let width = (cloud.max - cloud.min) / Double(max(1, bins))
+        let highest = max(1, cloud.histogram.max() ?? 1)
+        let edges = (0...bins).map { formatNumber(cloud.min + Double($0) * width) }
+        let edgeWidth = edges.map(\.count).max() ?? 1
+        var lines = ["mean \(formatEstimate(cloud.mean, stderr: cloud.stderr))  sd \(formatNumber(cloud.sd))  (\(cloud.particles) particles)"]
+        let eighths: [String] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"]
+        for (index, count) in cloud.histogram.enumerated() {
+            let length = Double(count) / Double(highest) * 40
+            let full = Int(length)
+            let bar = String(repeating: "█", count: full) + eighths[min(7, Int((length - Double(full)) * 8))]
+            let low = edges[index].padding(toLength: edgeWidth, withPad: " ", startingAt: 0)
+            lines.append("  \(low) │\(bar.padding(toLength: 41, withPad: " ", startingAt: 0)) \(count)")
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// A value as `print` shows it (strings as they are).
@@ -82,6 +131,10 @@ public enum Display {
         case .list: return "list"
         case .function, .builtin: return "function"
         case .expectation: return "expectation"
+        case .node: return "random"
+        case .gradient: return "gradient"
+        case .cloud(let cloud): return cloud.isHistogram ? "histogram" : "random"
+        case .text(_, let kind): return kind
         case .none: return "none"
         }
     }
@@ -95,6 +148,42 @@ public enum Display {
         case .expectation(let estimate, let stderr):
             object.add("value", .number(estimate))
             object.add("stderr", .number(stderr))
+        case .gradient(let result):
+            var values = JSONObject(), errors = JSONObject(), wrt = JSONObject()
+            for entry in result.entries {
+                values.add(entry.name, .number(entry.value))
+                errors.add(entry.name, .number(entry.stderr))
+                var pair = JSONObject()
+                pair.add("value", .number(entry.value))
+                pair.add("stderr", .number(entry.stderr))
+                wrt.add(entry.name, .object(pair))
+            }
+            object.add("value", .object(values))
+            object.add("stderr", .object(errors))
+            object.add("wrt", .object(wrt))
+            var objective = JSONObject()
+            objective.add("value", .number(result.objective.value))
+            objective.add("stderr", .number(result.objective.stderr))
+            object.add("objective", .object(objective))
+            object.add("estimators", .array(result.estimators.map { report in
+                var item = JSONObject()
+                item.add("node", .string(report.node))
+                item.add("line", .number(Double(report.line)))
+                item.add("column", .number(Double(report.column)))
+                item.add("distribution", .string(report.distribution))
+                item.add("estimator", .string(report.estimator))
+                item.add("reason", .string(report.reason))
+                return .object(item)
+            }))
+            object.add("warnings", .array(result.warnings.map { .string($0) }))
+        case .cloud(let cloud):
+            object.add("value", .number(cloud.mean))
+            object.add("stderr", .number(cloud.stderr))
+            object.add("sd", .number(cloud.sd))
+            object.add("min", .number(cloud.min))
+            object.add("max", .number(cloud.max))
+            object.add("particles", .number(Double(cloud.particles)))
+            object.add("histogram", .array(cloud.histogram.map { .number(Double($0)) }))
         default:
             object.add("value", json(value))
         }
@@ -110,6 +199,9 @@ public enum Display {
         case .list(let items): return .array(items.map(json))
         case .function, .builtin: return .string(plain(value))
         case .expectation(let estimate, _): return .number(estimate)
+        case .cloud(let cloud): return .number(cloud.mean)
+        case .text(let text, _): return .string(text)
+        case .node, .gradient: return .string(plain(value))
         case .none: return .null
         }
     }

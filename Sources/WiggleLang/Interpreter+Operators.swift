@@ -7,6 +7,9 @@ extension Interpreter {
     /// Applies a binary operator (not `and`/`or`, which short-circuit).
     func binary(_ op: BinaryOperator, _ left: Value, _ right: Value,
                 at range: SourceRange, left leftRange: SourceRange, right rightRange: SourceRange) throws -> Value {
+        if left.isNode || right.isNode {
+            return try tracedBinary(op, left, right, at: range, left: leftRange, right: rightRange)
+        }
         switch op {
         case .equal: return .boolean(equal(left, right))
         case .notEqual: return .boolean(!equal(left, right))

@@ -29,6 +29,22 @@ final class Interpreter {
     var file: SourceFile
     /// Calls in progress.
     var callDepth = 0
+    /// The stochastic graph every traced value lives in.
+    var graph = Graph()
+    /// How many times the engine has drawn; each E[...] draws afresh.
+    var drawCount: UInt64 = 0
+    /// How many ifs on a random (or parameter-dependent) condition we are inside.
+    var randomBranchDepth = 0
+    /// The line of the outermost such if, for messages.
+    var randomBranchLine = 0
+    /// Names bound in only one branch of such an if, for a clear message if used later.
+    var branchOnlyNames: [String: Int] = [:]
+    /// The estimator annotation of the random call being evaluated.
+    var pendingAnnotation: (EstimatorAnnotation, SourceRange)?
+    /// Where each node was written (by node index), for engine errors.
+    var nodeOrigins: [NodeOrigin?] = []
+    /// Compiled plans by objective and gradient parameters (a traced graph is reused).
+    var planCache: [PlanKey: Plan] = [:]
 
     init(settings: Settings, file: SourceFile) {
         self.settings = settings
@@ -48,7 +64,8 @@ final class Interpreter {
             if case .expression(let expression) = statement.kind {
                 let value = try evaluate(expression, in: globals)
                 if case .none = value { continue }
-                output(.display(value, line: file.location(of: statement.range.start).line))
+                let shown = try summarize(value, at: expression.range)
+                output(.display(shown, line: file.location(of: statement.range.start).line))
             } else {
                 _ = try execute(statement, in: globals)
             }
@@ -81,6 +98,7 @@ final class Interpreter {
                 }
                 value = try binary(op, old, value, at: statement.range, left: target.range, right: valueExpr.range)
             }
+            if case .node(let id) = value { graph.label(id, target.name) }
             scope.values[target.name] = value
 
         case .param(let name, let sizeExpr, let valueExpr):
@@ -94,13 +112,7 @@ final class Interpreter {
             scope.values[declaration.name.name] = .function(Closure(declaration: declaration, file: file, scope: scope))
 
         case .ifChain(let branches, let elseBody):
-            for branch in branches {
-                let condition = try evaluate(branch.condition, in: scope)
-                if try truth(condition, at: branch.condition.range) {
-                    return try execute(branch.body, in: scope)
-                }
-            }
-            if let elseBody { return try execute(elseBody, in: scope) }
+            return try executeIf(branches[...], elseBody: elseBody, in: scope, statement: statement)
 
         case .forIn(let variable, let sequence, let body):
             if parameters.contains(variable.name) {
@@ -128,7 +140,8 @@ final class Interpreter {
             }
 
         case .whileLoop(let conditionExpr, let body):
-            while try truth(try evaluate(conditionExpr, in: scope), at: conditionExpr.range) {
+            while try knownTruth(try evaluate(conditionExpr, in: scope), at: conditionExpr.range,
+                                 context: "a while condition") {
                 if case .returned(let value, let range) = try execute(body, in: scope) {
                     return .returned(value, range)
                 }
@@ -141,13 +154,15 @@ final class Interpreter {
         return .normal
     }
 
-    /// `param name = v` or `param name[n] = v`: a learnable scalar or vector.
+    /// `param name = v` or `param name[n] = v`: a learnable scalar or vector,
+    /// each element a parameter leaf of the graph.
     func declareParameter(name: Identifier, size sizeExpr: Expr?, value valueExpr: Expr,
                           scope: Scope, statement: Stmt) throws {
         if scope !== globals {
             throw fail("'param' declares a global parameter; write it at the top level, not inside a function",
                        at: statement.range)
         }
+        try refuseInRandomBranch("param", at: statement.range)
         if let existing = parameters.declaration(of: name.name) {
             throw fail("parameter '\(name.name)' is already declared at line \(existing.line)", at: name.range)
         }
@@ -156,7 +171,11 @@ final class Interpreter {
         }
         let value = try evaluate(valueExpr, in: scope)
         let line = file.location(of: name.range.start).line
+        let site = self.site(name.range)
+        var initial: [Double]
+        var isVector = false
         if let sizeExpr {
+            isVector = true
             let count = try wholeNumber(try evaluate(sizeExpr, in: scope), what: "the size of a parameter vector",
                                         at: sizeExpr.range)
             guard count >= 1 else {
@@ -166,23 +185,35 @@ final class Interpreter {
                 throw fail("a parameter vector of \(count) elements is too large (the limit is \(ParameterStore.maxVectorLength))",
                            at: sizeExpr.range)
             }
-            let values: [Double]
             switch value {
             case .list(let items):
                 guard items.count == count else {
                     throw fail("'\(name.name)' has \(count) elements but its initial list has \(items.count)",
                                at: valueExpr.range)
                 }
-                values = try items.map { try number($0, what: "a parameter's initial value", at: valueExpr.range) }
+                initial = try items.map { try initialValue($0, at: valueExpr.range) }
             default:
-                let initial = try number(value, what: "a parameter's initial value", at: valueExpr.range)
-                values = Array(repeating: initial, count: count)
+                initial = Array(repeating: try initialValue(value, at: valueExpr.range), count: count)
             }
-            parameters.declare(name.name, values: values, isVector: true, line: line)
         } else {
-            let initial = try number(value, what: "a parameter's initial value", at: valueExpr.range)
-            parameters.declare(name.name, values: [initial], isVector: false, line: line)
+            initial = [try initialValue(value, at: valueExpr.range)]
         }
+        try reserveNodes(initial.count, at: statement.range)
+        let indices = initial.enumerated().map { position, start in
+            graph.addParameter(name: isVector ? "\(name.name)[\(position)]" : name.name, value: start, at: site)
+        }
+        parameters.declare(ParameterStore.Entry(name: name.name, indices: indices, isVector: isVector, line: line))
+    }
+
+    /// A parameter's starting value: a number known now, not a random value.
+    func initialValue(_ value: Value, at range: SourceRange) throws -> Double {
+        if case .node(let id) = value {
+            if graph[id].isRandom {
+                throw fail("a parameter's initial value must be a number, not a random value", at: range)
+            }
+            if let current = graph.evaluate(id) { return current }
+        }
+        return try number(value, what: "a parameter's initial value", at: range)
     }
 
     // MARK: Expressions
@@ -201,21 +232,35 @@ final class Interpreter {
             let operand = try evaluate(operandExpr, in: scope)
             switch op {
             case .negate:
+                if case .node(let id) = operand {
+                    return try makeNode(.unary(.negate, id), at: expression.range)
+                }
                 guard let x = operand.asNumber else {
                     throw fail("cannot negate \(operand.typeDescription)", at: expression.range)
                 }
                 return .number(-x)
             case .not:
+                if case .node(let id) = operand {
+                    return try makeNode(.unary(.not, id), at: expression.range)
+                }
                 return .boolean(!(try truth(operand, at: operandExpr.range)))
             }
 
         case .binary(let op, let leftExpr, let rightExpr):
             // 'and' and 'or' evaluate their right side only when needed.
             if op == .and || op == .or {
-                let left = try truth(try evaluate(leftExpr, in: scope), at: leftExpr.range)
+                let leftValue = try evaluate(leftExpr, in: scope)
+                if case .node = leftValue {
+                    // A traced operand: both sides become part of the graph.
+                    let rightValue = try evaluate(rightExpr, in: scope)
+                    return try tracedLogic(op, leftValue, rightValue, at: expression.range, right: rightExpr.range)
+                }
+                let left = try truth(leftValue, at: leftExpr.range)
                 if op == .and && !left { return .boolean(false) }
                 if op == .or && left { return .boolean(true) }
-                return .boolean(try truth(try evaluate(rightExpr, in: scope), at: rightExpr.range))
+                let rightValue = try evaluate(rightExpr, in: scope)
+                if case .node(let id) = rightValue { return try makeNode(.binary(.notEqual, id, constantNode(0)), at: expression.range) }
+                return .boolean(try truth(rightValue, at: rightExpr.range))
             }
             let left = try evaluate(leftExpr, in: scope)
             let right = try evaluate(rightExpr, in: scope)
@@ -242,25 +287,34 @@ final class Interpreter {
             return try subscriptValue(base, indexValue, at: indexExpr.range, base: baseExpr.range)
 
         case .call(let calleeExpr, let argumentExprs):
+            let annotation = pendingAnnotation
+            pendingAnnotation = nil
             let callee = try evaluate(calleeExpr, in: scope)
+            if let (estimator, range) = annotation {
+                guard case .builtin(let builtin) = callee, builtin == .normal || builtin == .bernoulli else {
+                    throw fail("@\(estimator.rawValue) applies to a call of normal or bernoulli", at: range)
+                }
+            }
+            if case .builtin(let builtin) = callee, builtin.takesObjective {
+                return try callWithObjective(builtin, argumentExprs, in: scope, at: expression.range)
+            }
             var arguments: [CallArgument] = []
             arguments.reserveCapacity(argumentExprs.count)
             for argument in argumentExprs {
                 arguments.append(CallArgument(label: argument.label, value: try evaluate(argument.value, in: scope),
                                               range: argument.value.range))
             }
+            if let (estimator, _) = annotation, case .builtin(let builtin) = callee {
+                return try sample(builtin, arguments, annotation: estimator, at: expression.range)
+            }
             return try call(callee, arguments, at: expression.range, callee: calleeExpr.range)
 
         case .expectation(let inner):
-            let value = try evaluate(inner, in: scope)
-            // The expectation of a deterministic number is that number, exactly.
-            guard let x = value.asNumber else {
-                throw fail("E[...] needs a number inside, got \(value.typeDescription)", at: inner.range)
-            }
-            return .expectation(value: x, stderr: 0)
+            return try expectation(of: try evaluate(inner, in: scope), at: inner.range)
 
-        case .annotated(let callExpr, _):
-            // Annotations matter only to random calls; the stochastic graph reads them.
+        case .annotated(let callExpr, let annotation):
+            pendingAnnotation = (annotation, expression.range)
+            defer { pendingAnnotation = nil }
             return try evaluate(callExpr, in: scope)
         }
     }
@@ -268,8 +322,12 @@ final class Interpreter {
     /// The value of a name: local, enclosing, global, parameter, then builtin.
     func lookup(_ name: String, at range: SourceRange, in scope: Scope) throws -> Value {
         if let value = scope.lookup(name) { return value }
-        if let parameter = parameters.value(of: name) { return parameter }
+        if let parameter = parameters.value(of: name, in: graph) { return parameter }
         if let builtin = Builtin(rawValue: name) { return .builtin(builtin) }
+        if let line = branchOnlyNames[name] {
+            throw fail("'\(name)' was bound in only one branch of the if on a random condition at line \(line), so it has no value here",
+                       at: range)
+        }
         var message = "unknown name '\(name)'"
         if let suggestion = suggestName(for: name, in: scope) { message += "; did you mean '\(suggestion)'?" }
         throw fail(message, at: range)
@@ -302,7 +360,7 @@ final class Interpreter {
         func visit(_ item: Value) throws {
             inner.values[comprehension.variable.name] = item
             if let condition = comprehension.condition,
-               !(try truth(try evaluate(condition, in: inner), at: condition.range)) {
+               !(try knownTruth(try evaluate(condition, in: inner), at: condition.range, context: "a comprehension's condition")) {
                 return
             }
             results.append(try evaluate(comprehension.element, in: inner))
@@ -349,6 +407,9 @@ final class Interpreter {
         case .string(let text): items = text.map { .string(String($0)) }
         default: throw fail("cannot index \(base.typeDescription)", at: baseRange)
         }
+        if case .node(let id) = indexValue {
+            throw fail("an index must be known while tracing, but this one \(dependence(of: id))", at: range)
+        }
         let position = try wholeNumber(indexValue, what: "an index", at: range)
         // Negative indices count from the end, as in Python.
         let resolved = position < 0 ? items.count + position : position
@@ -364,6 +425,8 @@ final class Interpreter {
     /// Truthiness for conditions: booleans, and numbers (non-zero is true).
     func truth(_ value: Value, at range: SourceRange) throws -> Bool {
         switch value {
+        case .node(let id):
+            throw fail("this condition must be known while tracing, but it \(dependence(of: id))", at: range)
         case .boolean(let flag): return flag
         case .number(let x): return x != 0
         default: throw fail("a condition must be a boolean or a number, got \(value.typeDescription)", at: range)
@@ -372,6 +435,9 @@ final class Interpreter {
 
     /// A number (booleans count as 1 or 0), or an error naming what was expected.
     func number(_ value: Value, what: String, at range: SourceRange) throws -> Double {
+        if case .node(let id) = value {
+            throw fail("\(what) must be known while tracing, but it \(dependence(of: id))", at: range)
+        }
         guard let x = value.asNumber else {
             throw fail("\(what) must be a number, got \(value.typeDescription)", at: range)
         }
@@ -380,6 +446,9 @@ final class Interpreter {
 
     /// A whole number that fits an Int.
     func wholeNumber(_ value: Value, what: String, at range: SourceRange) throws -> Int {
+        if case .node(let id) = value {
+            throw fail("\(what) must be known while tracing, but it \(dependence(of: id))", at: range)
+        }
         let x = try number(value, what: what, at: range)
         guard x == x.rounded(), abs(x) < 1e15 else {
             throw fail("\(what) must be a whole number, got \(formatNumber(x))", at: range)
@@ -394,6 +463,7 @@ extension Value {
         switch self {
         case .number(let x): return x
         case .boolean(let flag): return flag ? 1 : 0
+        case .expectation(let estimate, _): return estimate
         default: return nil
         }
     }

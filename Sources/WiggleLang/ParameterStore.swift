@@ -1,11 +1,15 @@
-// ParameterStore.swift — the learnable parameters of a session.
+// ParameterStore.swift — the names of a session's learnable parameters.
 
-/// The parameters declared with `param`, in declaration order.
+import WiggleGraph
+
+/// The parameters declared with `param`, by name. Their values live in the
+/// graph (``Graph/parameters``), one scalar per element.
 struct ParameterStore {
     /// One declared parameter: a scalar, or a vector of scalars.
     struct Entry {
         var name: String
-        var values: [Double]
+        /// Indices into ``Graph/parameters``.
+        var indices: [Int]
         var isVector: Bool
         var line: Int
     }
@@ -23,16 +27,17 @@ struct ParameterStore {
 
     func declaration(of name: String) -> Entry? { indexByName[name].map { entries[$0] } }
 
-    mutating func declare(_ name: String, values: [Double], isVector: Bool, line: Int) {
-        indexByName[name] = entries.count
-        entries.append(Entry(name: name, values: values, isVector: isVector, line: line))
+    mutating func declare(_ entry: Entry) {
+        indexByName[entry.name] = entries.count
+        entries.append(entry)
     }
 
-    /// A parameter reads as its current value (a list for a vector).
-    func value(of name: String) -> Value? {
+    /// A parameter reads as its graph node (a list of nodes for a vector).
+    func value(of name: String, in graph: Graph) -> Value? {
         guard let index = indexByName[name] else { return nil }
         let entry = entries[index]
-        return entry.isVector ? .list(entry.values.map { .number($0) }) : .number(entry.values[0])
+        let nodes = entry.indices.map { Value.node(graph.parameters[$0].node) }
+        return entry.isVector ? .list(nodes) : nodes[0]
     }
 
     mutating func removeAll() {

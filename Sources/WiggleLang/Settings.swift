@@ -1,5 +1,7 @@
 // Settings.swift — what `set(...)` and the command line control.
 
+import Foundation
+
 /// Run settings: particles, seed and the limits that keep a run from running away.
 public struct Settings: Sendable {
     /// Particles per estimate.
@@ -10,6 +12,10 @@ public struct Settings: Sendable {
     public var maxCallDepth = 2_000
     /// The most elements one list may hold.
     public var maxListLength = 10_000_000
+    /// The most nodes the traced graph may hold.
+    public var maxGraphNodes = 5_000_000
+    /// Worker threads for the particle engine (results do not depend on it).
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
 
     /// The largest particle count accepted.
     public static let maxParticles = 100_000_000

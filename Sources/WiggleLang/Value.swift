@@ -1,5 +1,6 @@
 // Value.swift — the values a Wiggle program computes with.
 
+import WiggleGraph
 import WiggleSyntax
 
 /// A value of the language.
@@ -14,8 +15,16 @@ public enum Value {
     case function(Closure)
     /// A builtin function.
     case builtin(Builtin)
+    /// A value traced into the graph: random, or computed from parameters.
+    case node(NodeID)
     /// An expectation `E[e]`: the estimate and its standard error.
     case expectation(value: Double, stderr: Double)
+    /// The result of `grad(E[...])`.
+    case gradient(GradientResult)
+    /// A random value's particle cloud, summarised for display.
+    case cloud(CloudSummary)
+    /// A block of text to show as it is (`explain`, `hist`).
+    case text(String, kind: String)
     /// What `print(...)` and a function without `return` give back.
     case none
 
@@ -27,7 +36,11 @@ public enum Value {
         case .string: return "a string"
         case .list: return "a list"
         case .function, .builtin: return "a function"
+        case .node: return "a random value"
         case .expectation: return "an expectation"
+        case .gradient: return "a gradient"
+        case .cloud: return "a random value"
+        case .text: return "a text"
         case .none: return "no value"
         }
     }

@@ -1,0 +1,49 @@
+// Inference.swift — the results of E[...], grad(...) and random displays.
+
+import WiggleGraph
+
+/// One random node's estimator, as grad and explain report it.
+public struct EstimatorReport: Sendable {
+    /// The name the node was bound to, or `normal@3:5`.
+    public var node: String
+    public var file: String
+    public var line: Int
+    public var column: Int
+    public var distribution: String
+    public var estimator: String
+    public var reason: String
+}
+
+/// The gradient of an expectation with respect to some parameters.
+public struct GradientResult: Sendable {
+    /// Per parameter: its name, the estimate and its standard error.
+    public var entries: [(name: String, value: Double, stderr: Double)]
+    /// The objective's estimate and standard error at the same particles.
+    public var objective: (value: Double, stderr: Double)
+    /// The estimator of each random node the objective depends on.
+    public var estimators: [EstimatorReport]
+    /// Where the gradient may be biased, in words.
+    public var warnings: [String]
+}
+
+/// A random value's particle cloud, summarised.
+public struct CloudSummary: Sendable {
+    public var mean: Double
+    public var stderr: Double
+    public var sd: Double
+    public var min: Double
+    public var max: Double
+    /// Counts per equal-width bin between min and max.
+    public var histogram: [Int]
+    public var particles: Int
+    /// True for `hist(e)`: a full histogram rather than a one-line summary.
+    public var isHistogram: Bool
+}
+
+/// The result of minimize / maximize.
+public struct OptimisationResult: Sendable {
+    public var objective: (value: Double, stderr: Double)
+    public var parameters: [(name: String, value: Double)]
+    public var steps: Int
+    public var trajectory: [Double]
+}

@@ -1,0 +1,242 @@
+// Interpreter+Tracing.swift — how values become graph nodes.
+//
+// Deterministic values are computed at once (constants fold at trace time);
+// a random value, or one computed from a parameter, is a node of the graph,
+// and every operation on it appends a node. Control flow runs while tracing
+// and leaves no trace, except an `if` on a traced condition, which is traced
+// both ways and merged with `select`.
+
+import WiggleGraph
+import WiggleSyntax
+
+/// A cache key for compiled plans.
+struct PlanKey: Hashable {
+    var root: NodeID
+    var parameters: [Int]
+}
+
+extension Interpreter {
+    /// Where a piece of source is, for graph nodes.
+    func site(_ range: SourceRange) -> Site {
+        let location = file.location(of: range.start)
+        return Site(file: file.name, line: location.line, column: location.column)
+    }
+
+    /// Refuses to let the graph grow past the limit.
+    func reserveNodes(_ count: Int, at range: SourceRange) throws {
+        if graph.count + count > settings.maxGraphNodes {
+            throw fail("the graph would grow past \(settings.maxGraphNodes) nodes; is a loop unrolling further than intended?",
+                       at: range)
+        }
+    }
+
+    /// Appends a node and returns it as a value.
+    func makeNode(_ op: Op, at range: SourceRange, estimator: Estimator? = nil) throws -> Value {
+        try reserveNodes(1, at: range)
+        let id = graph.append(op, at: site(range), estimator: estimator)
+        recordOrigin(id, range)
+        return .node(id)
+    }
+
+    /// A constant node.
+    func constantNode(_ value: Double) -> NodeID {
+        graph.constant(value)
+    }
+
+    /// The node for a value: itself, or a constant for a number.
+    func nodeID(_ value: Value, what: String, at range: SourceRange) throws -> NodeID {
+        switch value {
+        case .node(let id): return id
+        case .number(let x): return constantNode(x)
+        case .boolean(let flag): return constantNode(flag ? 1 : 0)
+        case .expectation(let estimate, _): return constantNode(estimate)
+        default: throw fail("\(what) must be a number, got \(value.typeDescription)", at: range)
+        }
+    }
+
+    /// "depends on a random value" or "depends on a parameter".
+    func dependence(of id: NodeID) -> String {
+        graph[id].isRandom ? "depends on a random value" : "depends on a parameter"
+    }
+
+    /// A binary operation where at least one side is a node.
+    func tracedBinary(_ op: BinaryOperator, _ left: Value, _ right: Value, at range: SourceRange,
+                      left leftRange: SourceRange, right rightRange: SourceRange) throws -> Value {
+        guard let function = BinaryFunction(op) else {
+            return try tracedLogic(op, left, right, at: range, right: rightRange)
+        }
+        let a = try nodeID(left, what: "the left side of '\(op.rawValue)'", at: leftRange)
+        let b = try nodeID(right, what: "the right side of '\(op.rawValue)'", at: rightRange)
+        // A constant operand can already be wrong for every particle.
+        if case .constant(let divisor) = graph[b].op, let problem = function.domainError(1, divisor), op == .divide {
+            throw fail(problem, at: rightRange)
+        }
+        return try makeNode(.binary(function, a, b), at: range)
+    }
+
+    /// `and` / `or` on traced operands: booleans as 0/1 nodes.
+    func tracedLogic(_ op: BinaryOperator, _ left: Value, _ right: Value, at range: SourceRange,
+                     right rightRange: SourceRange) throws -> Value {
+        func truthNode(_ value: Value, at range: SourceRange) throws -> Value {
+            if case .node(let id) = value {
+                return try makeNode(.binary(.notEqual, id, constantNode(0)), at: range)
+            }
+            return .boolean(try truth(value, at: range))
+        }
+        let a = try truthNode(left, at: range)
+        let b = try truthNode(right, at: rightRange)
+        switch (a, b) {
+        case (.boolean(let x), _): return op == .and ? (x ? b : .boolean(false)) : (x ? .boolean(true) : b)
+        case (_, .boolean(let y)): return op == .and ? (y ? a : .boolean(false)) : (y ? .boolean(true) : a)
+        default:
+            let x = try nodeID(a, what: "a condition", at: range)
+            let y = try nodeID(b, what: "a condition", at: range)
+            return try makeNode(.binary(op == .and ? .multiply : .max, x, y), at: range)
+        }
+    }
+
+    /// A condition that must be known while tracing (while, comprehension filters).
+    func knownTruth(_ value: Value, at range: SourceRange, context: String) throws -> Bool {
+        if case .node(let id) = value {
+            throw fail("\(context) must be known while tracing, but this one \(dependence(of: id))", at: range)
+        }
+        return try truth(value, at: range)
+    }
+
+    /// Refuses effects that cannot happen in some particles only.
+    func refuseInRandomBranch(_ what: String, at range: SourceRange) throws {
+        guard randomBranchDepth > 0 else { return }
+        throw fail("'\(what)' inside an if whose condition is traced (line \(randomBranchLine)) would happen in some particles only; move it out of the if",
+                   at: range)
+    }
+
+    // MARK: if on a traced condition
+
+    /// Runs an if / else-if / else chain, tracing both ways at a traced condition.
+    func executeIf(_ branches: ArraySlice<ConditionalBranch>, elseBody: Block?, in scope: Scope,
+                   statement: Stmt) throws -> Flow {
+        guard let branch = branches.first else {
+            if let elseBody { return try execute(elseBody, in: scope) }
+            return .normal
+        }
+        let condition = try evaluate(branch.condition, in: scope)
+        if case .node(let id) = condition {
+            try traceBothWays(condition: id, at: branch.condition.range, in: scope,
+                              then: { try self.execute(branch.body, in: scope) },
+                              otherwise: { try self.executeIf(branches.dropFirst(), elseBody: elseBody, in: scope,
+                                                               statement: statement) })
+            return .normal
+        }
+        if try truth(condition, at: branch.condition.range) {
+            return try execute(branch.body, in: scope)
+        }
+        return try executeIf(branches.dropFirst(), elseBody: elseBody, in: scope, statement: statement)
+    }
+
+    /// Runs both branches from the same bindings, then binds every name
+    /// either assigned to `select(condition, then-value, else-value)`.
+    func traceBothWays(condition: NodeID, at range: SourceRange, in scope: Scope,
+                       then: () throws -> Flow, otherwise: () throws -> Flow) throws {
+        let line = file.location(of: range.start).line
+        if randomBranchDepth == 0 { randomBranchLine = line }
+        randomBranchDepth += 1
+        defer { randomBranchDepth -= 1 }
+        let before = scope.values
+        let returnMessage = "'return' inside an if whose condition is traced (line \(line)); assign a variable in both branches and return it after the if"
+        if case .returned(_, let where_) = try then() { throw fail(returnMessage, at: where_) }
+        let afterThen = scope.values
+        scope.values = before
+        if case .returned(_, let where_) = try otherwise() { throw fail(returnMessage, at: where_) }
+        let afterElse = scope.values
+
+        var merged = before
+        for name in Set(afterThen.keys).union(afterElse.keys).sorted() {
+            guard let thenValue = afterThen[name], let elseValue = afterElse[name] else {
+                // Bound in one branch only, and not before: it has no value after the if.
+                merged[name] = nil
+                branchOnlyNames[name] = line
+                continue
+            }
+            merged[name] = try merge(condition, thenValue, elseValue, name: name, at: range)
+        }
+        scope.values = merged
+    }
+
+    /// `select(condition, a, b)` for numbers and nodes, element by element for lists.
+    func merge(_ condition: NodeID, _ a: Value, _ b: Value, name: String, at range: SourceRange) throws -> Value {
+        switch (a, b) {
+        case (.node(let x), .node(let y)) where x == y:
+            return a
+        case (.list(let xs), .list(let ys)):
+            guard xs.count == ys.count else {
+                throw fail("'\(name)' is a list of \(xs.count) in one branch and of \(ys.count) in the other; an if on a traced condition needs the same length",
+                           at: range)
+            }
+            return .list(try zip(xs, ys).map { try merge(condition, $0, $1, name: name, at: range) })
+        case (.string(let x), .string(let y)) where x == y:
+            return a
+        case (.function(let x), .function(let y)) where x === y:
+            return a
+        case (.builtin(let x), .builtin(let y)) where x == y:
+            return a
+        default:
+            if let x = a.asNumber, let y = b.asNumber, x == y, !(a.isNode || b.isNode) { return a }
+            guard (a.asNumber != nil || a.isNode) && (b.asNumber != nil || b.isNode) else {
+                throw fail("'\(name)' is \(a.typeDescription) in one branch and \(b.typeDescription) in the other; only numbers can differ between the branches of an if on a traced condition",
+                           at: range)
+            }
+            let x = try nodeID(a, what: name, at: range)
+            let y = try nodeID(b, what: name, at: range)
+            return try makeNode(.select(condition, x, y), at: range)
+        }
+    }
+}
+
+extension Interpreter {
+    /// sum, mean and std of a list holding traced values, as graph nodes.
+    func tracedStatistic(_ builtin: Builtin, _ arguments: [CallArgument], at range: SourceRange) throws -> Value? {
+        let positional = arguments.filter { $0.label == nil }
+        guard positional.count == 1, case .list(let items) = positional[0].value,
+              items.contains(where: { $0.isNode }) else { return nil }
+        try noKeywords(builtin.rawValue, arguments, allowed: builtin == .std ? ["ddof"] : [])
+        let what = "each element given to \(builtin.rawValue)"
+        let nodes = try items.map { try nodeID($0, what: what, at: positional[0].range) }
+        /// A balanced sum keeps the graph shallow.
+        func total(_ slice: ArraySlice<NodeID>) throws -> NodeID {
+            if slice.count == 1, let only = slice.first { return only }
+            let middle = slice.startIndex + slice.count / 2
+            let left = try total(slice[slice.startIndex..<middle])
+            let right = try total(slice[middle...])
+            return try nodeID(try makeNode(.binary(.add, left, right), at: range), what: what, at: range)
+        }
+        let sum = try total(nodes[...])
+        if builtin == .sum { return .node(sum) }
+        let count = Double(nodes.count)
+        let mean = try nodeID(try makeNode(.binary(.multiply, sum, constantNode(1 / count)), at: range), what: what, at: range)
+        if builtin == .mean { return .node(mean) }
+        var ddof = 0
+        if let argument = keyword("ddof", arguments) {
+            ddof = try wholeNumber(argument.value, what: "ddof", at: argument.range)
+            guard ddof == 0 || ddof == 1 else { throw fail("ddof must be 0 or 1, got \(ddof)", at: argument.range) }
+        }
+        guard nodes.count > ddof else {
+            throw fail("std needs at least \(countPhrase(ddof + 1, "element")), got \(nodes.count)", at: positional[0].range)
+        }
+        var squares: [NodeID] = []
+        for node in nodes {
+            let deviation = try nodeID(try makeNode(.binary(.subtract, node, mean), at: range), what: what, at: range)
+            squares.append(try nodeID(try makeNode(.binary(.power, deviation, constantNode(2)), at: range), what: what, at: range))
+        }
+        let variance = try makeNode(.binary(.multiply, try total(squares[...]), constantNode(1 / (count - Double(ddof)))),
+                                    at: range)
+        return try makeNode(.unary(.sqrt, try nodeID(variance, what: what, at: range)), at: range)
+    }
+}
+
+extension Value {
+    /// True for a traced value.
+    var isNode: Bool {
+        if case .node = self { return true }
+        return false
+    }
+}

@@ -7,6 +7,7 @@ let package = Package(
     name: "Wiggle",
     products: [
         .executable(name: "wiggle", targets: ["wiggle"]),
+        .executable(name: "wiggle-bench", targets: ["WiggleBench"]),
         .library(name: "WiggleLang", targets: ["WiggleLang"]),
         .library(name: "WiggleGraph", targets: ["WiggleGraph"]),
         .library(name: "WiggleSyntax", targets: ["WiggleSyntax"]),
@@ -24,6 +25,10 @@ let package = Package(
         .target(name: "WiggleLang", dependencies: ["WiggleSyntax", "WiggleGraph"]),
         // GNU readline, for the REPL. Needs libreadline-dev.
         .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
+        // Hand-fused C loops computing the benchmark's estimators, for comparison.
+        .target(name: "CReference", cSettings: [.unsafeFlags(["-O3"])]),
+        // The benchmark: the engine against the C reference, in one run.
+        .executableTarget(name: "WiggleBench", dependencies: ["WiggleGraph", "CReference"]),
         // The command-line interface and the REPL.
         .executableTarget(
             name: "wiggle",

@@ -17,6 +17,8 @@ public struct EngineConfiguration: Sendable {
     public var threads: Int
     /// Particles per chunk; chunks of a few hundred stay in cache.
     public var chunkSize: Int
+    /// Whether to track each output's smallest and largest particle.
+    public var collectRange = false
 
     public init(particles: Int, seed: UInt64 = 0, draw: UInt64 = 0,
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount, chunkSize: Int = 256) {

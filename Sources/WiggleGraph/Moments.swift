@@ -14,15 +14,40 @@ public struct Moments: Sendable, Equatable {
     @inlinable
     public mutating func add(_ values: UnsafePointer<Double>, count n: Int) {
         guard n > 0 else { return }
-        var sum = 0.0
-        for i in 0..<n { sum += values[i] }
-        let chunkMean = sum / Double(n)
-        var squares = 0.0
-        for i in 0..<n {
-            let d = values[i] - chunkMean
-            squares += d * d
+        let chunkMean = Moments.sum(values, count: n) / Double(n)
+        // Four independent accumulators: floating-point sums do not reorder
+        // themselves, and one serial chain would wait on every add.
+        var q0 = 0.0, q1 = 0.0, q2 = 0.0, q3 = 0.0
+        var i = 0
+        while i + 4 <= n {
+            let d0 = values[i] - chunkMean, d1 = values[i + 1] - chunkMean
+            let d2 = values[i + 2] - chunkMean, d3 = values[i + 3] - chunkMean
+            q0 += d0 * d0; q1 += d1 * d1; q2 += d2 * d2; q3 += d3 * d3
+            i += 4
         }
-        merge(count: Double(n), mean: chunkMean, m2: squares)
+        while i < n {
+            let d = values[i] - chunkMean
+            q0 += d * d
+            i += 1
+        }
+        merge(count: Double(n), mean: chunkMean, m2: (q0 + q1) + (q2 + q3))
+    }
+
+    /// The sum of `n` numbers, with four accumulators (in a fixed order, so
+    /// the result does not depend on anything but the numbers).
+    @inlinable
+    public static func sum(_ values: UnsafePointer<Double>, count n: Int) -> Double {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var i = 0
+        while i + 4 <= n {
+            s0 += values[i]; s1 += values[i + 1]; s2 += values[i + 2]; s3 += values[i + 3]
+            i += 4
+        }
+        while i < n {
+            s0 += values[i]
+            i += 1
+        }
+        return (s0 + s1) + (s2 + s3)
     }
 
     /// Adds one number.

@@ -63,6 +63,9 @@ public struct Instruction: Sendable {
     /// Whether inputs a and b carry a derivative (the reverse sweep writes only to those).
     public var aCarries = false
     public var bCarries = false
+    /// True when the output is the same in every particle (no random
+    /// ancestor): computed once per run, not once per particle.
+    public var isUniform = false
 }
 
 /// The estimator chosen for each random node, and why (in words, for people).
@@ -83,6 +86,10 @@ public struct Plan: Sendable {
     public let slotCount: Int
     /// The forward pass, in topological order.
     public let instructions: [Instruction]
+    /// The instructions that differ between particles.
+    public let perParticle: [Instruction]
+    /// The instructions that are the same in every particle: run once per run.
+    public let uniform: [Instruction]
     /// Slots holding constants, filled once per workspace.
     public let constants: [(slot: Int32, value: Double)]
     /// Slots holding parameters, filled at the start of every run.
@@ -159,6 +166,7 @@ public struct Plan: Sendable {
                 let reads = [instruction.a, instruction.b]
                 instruction.aCarries = reads[0] >= 0 && carries[Int(reads[0])]
                 instruction.bCarries = reads[1] >= 0 && carries[Int(reads[1])]
+                instruction.isUniform = !node.isRandom
                 // A score-function node's own value carries no derivative: the
                 // gradient reaches its parameters through the score term instead.
                 let passesPathwise = instruction.code != .bernoulli && instruction.estimator == .pathwise
@@ -168,6 +176,8 @@ public struct Plan: Sendable {
         }
         self.slotCount = order.count
         self.instructions = instructions
+        self.perParticle = instructions.filter { !$0.isUniform }
+        self.uniform = instructions.filter(\.isUniform)
         self.constants = constants
         self.parameters = parameterSlots
         self.outputs = roots.map { slotOf[Int($0.index)] }

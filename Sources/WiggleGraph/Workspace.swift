@@ -16,6 +16,16 @@ final class Workspace {
     let adjoints: UnsafeMutablePointer<Double>
     /// Per lane: the score-function weight (cost minus its leave-one-out baseline).
     let weights: UnsafeMutablePointer<Double>
+    // The plan's arrays, copied into this worker's own memory: iterating a
+    // shared Swift array retains and releases it, and those atomic counts on
+    // one cache line would make the threads wait on each other.
+    let perParticle: UnsafeMutableBufferPointer<Instruction>
+    let backward: UnsafeMutableBufferPointer<Instruction>
+    let outputSlots: UnsafeMutableBufferPointer<Int32>
+    let gradientSlots: UnsafeMutableBufferPointer<Int32>
+    let adjointSlots: UnsafeMutableBufferPointer<Int32>
+    let rootCarries: Bool
+    let hasScoreNodes: Bool
 
     init(plan: Plan, chunkSize: Int, parameterValues: [Double]) {
         self.plan = plan
@@ -27,6 +37,18 @@ final class Workspace {
         adjoints.initialize(repeating: 0, count: size)
         weights = .allocate(capacity: chunkSize)
         weights.initialize(repeating: 0, count: chunkSize)
+        func copy<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
+            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, array.count))
+            _ = buffer.initialize(from: array)
+            return UnsafeMutableBufferPointer(rebasing: buffer[0..<array.count])
+        }
+        perParticle = copy(plan.perParticle)
+        backward = copy(plan.instructions.reversed().filter(\.needsAdjoint))
+        outputSlots = copy(plan.outputs)
+        gradientSlots = copy(plan.gradientSlots)
+        adjointSlots = copy(plan.adjointSlots)
+        hasScoreNodes = plan.hasScoreNodes
+        rootCarries = plan.outputs.first.map { plan.adjointSlots.contains($0) } ?? false
         // Constants and parameters do not change during a run: fill them once.
         for (slot, value) in plan.constants {
             (values + Int(slot) * chunkSize).update(repeating: value, count: chunkSize)
@@ -34,12 +56,26 @@ final class Workspace {
         for (slot, parameter) in plan.parameters {
             (values + Int(slot) * chunkSize).update(repeating: parameterValues[parameter], count: chunkSize)
         }
+        // Nodes without a random ancestor are the same in every particle:
+        // compute them once, on one lane, and copy to the others.
+        if !plan.uniform.isEmpty {
+            var unused = Partial(plan: plan, histogramBins: 0)
+            let uniform = copy(plan.uniform)
+            defer { uniform.baseAddress?.deallocate() }
+            run(UnsafeBufferPointer(uniform), chunk: 0, lanes: 1, seed: 0, draw: 0, partial: &unused)
+        }
+        for instruction in plan.uniform {
+            let row = values + Int(instruction.out) * chunkSize
+            row.update(repeating: row[0], count: chunkSize)
+        }
     }
 
     deinit {
         values.deallocate()
         adjoints.deallocate()
         weights.deallocate()
+        for buffer in [perParticle, backward] { buffer.baseAddress?.deallocate() }
+        for buffer in [outputSlots, gradientSlots, adjointSlots] { buffer.baseAddress?.deallocate() }
     }
 
     /// Runs one chunk forward (and backward, for a gradient) and adds its sums.
@@ -47,24 +83,24 @@ final class Workspace {
                  histogram: ClosedRange<Double>?, into partial: inout Partial) {
         forward(chunk: chunk, lanes: lanes, configuration: configuration, partial: &partial)
         var finite = true
-        for (index, slot) in plan.outputs.enumerated() {
-            let output = values + Int(slot) * chunkSize
-            var low = partial.minima[index], high = partial.maxima[index]
-            var allFinite = true
-            for l in 0..<lanes {
-                let x = output[l]
-                if !x.isFinite { allFinite = false }
-                low = Swift.min(low, x)
-                high = Swift.max(high, x)
-            }
-            if !allFinite {
+        for index in 0..<outputSlots.count {
+            let output = values + Int(outputSlots[index]) * chunkSize
+            // A finite sum means every lane is finite; otherwise look closer.
+            guard Moments.sum(output, count: lanes).isFinite || allFinite(output, lanes) else {
                 finite = false
                 locateNonFinite(lanes: lanes, partial: &partial)
                 continue
             }
-            partial.minima[index] = low
-            partial.maxima[index] = high
             partial.outputs[index].add(output, count: lanes)
+            if histogram != nil || configuration.collectRange {
+                var low = partial.minima[index], high = partial.maxima[index]
+                for l in 0..<lanes {
+                    low = Swift.min(low, output[l])
+                    high = Swift.max(high, output[l])
+                }
+                partial.minima[index] = low
+                partial.maxima[index] = high
+            }
             if index == 0, let histogram, !partial.histogram.isEmpty {
                 let bins = partial.histogram.count
                 let width = (histogram.upperBound - histogram.lowerBound) / Double(bins)
@@ -74,9 +110,10 @@ final class Workspace {
                 }
             }
         }
-        guard finite, !plan.gradientParameters.isEmpty else { return }
+        guard finite, gradientSlots.count > 0 else { return }
         reverse(lanes: lanes)
-        for (index, slot) in plan.gradientSlots.enumerated() {
+        for index in 0..<gradientSlots.count {
+            let slot = gradientSlots[index]
             if slot < 0 {
                 // The parameter does not reach the objective: its gradient is 0.
                 weights.update(repeating: 0, count: lanes)
@@ -84,20 +121,24 @@ final class Workspace {
                 continue
             }
             let g = adjoints + Int(slot) * chunkSize
-            var bad = 0
-            for l in 0..<lanes where !g[l].isFinite { bad += 1 }
-            if bad > 0 {
-                partial.nonFiniteGradient[index, default: 0] += bad
+            if !Moments.sum(g, count: lanes).isFinite && !allFinite(g, lanes) {
+                partial.nonFiniteGradient[index, default: 0] += (0..<lanes).filter { !g[$0].isFinite }.count
                 continue
             }
             partial.gradient[index].add(g, count: lanes)
         }
     }
 
+    /// True when every one of the first `n` values is finite.
+    func allFinite(_ values: UnsafeMutablePointer<Double>, _ n: Int) -> Bool {
+        for l in 0..<n where !values[l].isFinite { return false }
+        return true
+    }
+
     /// Finds the first instruction whose output is not finite in some lane
     /// while all its inputs are, and records how many lanes.
     func locateNonFinite(lanes: Int, partial: inout Partial) {
-        for instruction in plan.instructions {
+        for instruction in perParticle {
             let output = values + Int(instruction.out) * chunkSize
             var bad = 0
             for l in 0..<lanes where !output[l].isFinite { bad += 1 }
@@ -111,10 +152,16 @@ final class Workspace {
     // MARK: Forward
 
     func forward(chunk: Int, lanes m: Int, configuration: EngineConfiguration, partial: inout Partial) {
+        run(UnsafeBufferPointer(perParticle), chunk: chunk, lanes: m, seed: configuration.seed,
+            draw: configuration.draw, partial: &partial)
+    }
+
+    /// Runs instructions forward over the first `m` lanes.
+    func run(_ instructions: UnsafeBufferPointer<Instruction>, chunk: Int, lanes m: Int, seed: UInt64, draw: UInt64,
+             partial: inout Partial) {
         let C = chunkSize
         let v = values
-        let table = Ziggurat.table
-        for instruction in plan.instructions {
+        for instruction in instructions {
             let o = v + Int(instruction.out) * C
             let a = v + Int(Swift.max(instruction.a, 0)) * C
             let b = v + Int(Swift.max(instruction.b, 0)) * C
@@ -150,18 +197,28 @@ final class Workspace {
                 let c = v + Int(instruction.c) * C
                 for l in 0..<m { o[l] = c[l] != 0 ? a[l] : b[l] }
             case .normal:
-                // x = mean + sd · z, with z from this node's own stream for this chunk.
-                var rng = Xoshiro256(seed: configuration.seed, draw: configuration.draw,
-                                     chunk: UInt64(chunk), node: UInt64(instruction.node.index))
-                var bad = 0
+                // x = mean + sd · z, with z from this node's own stream for this chunk:
+                // first the draws (a tight loop with the generator in registers),
+                // then the arithmetic and the checks (plain loops that vectorise).
+                var rng = Xoshiro256(seed: seed, draw: draw, chunk: UInt64(chunk), node: UInt64(instruction.node.index))
+                Ziggurat.fill(o, count: m, rng: &rng)
+                for l in 0..<m { o[l] = a[l] + b[l] * o[l] }
+                // Fast check for the whole chunk: the smallest sd is positive and
+                // (mean - mean) + (sd - sd) sums to exactly 0 when all are finite.
+                var smallest = Double.infinity
+                var finite = 0.0
                 for l in 0..<m {
-                    let mean = a[l], sd = b[l]
-                    if !(sd > 0 && sd < .infinity && mean.isFinite) { bad += 1 }
-                    o[l] = mean + sd * Ziggurat.sample(&rng, table: table)
+                    let sd = b[l]
+                    smallest = sd < smallest ? sd : smallest
+                    finite += (a[l] - a[l]) + (sd - sd)
+                }
+                var bad = 0
+                if !(smallest > 0 && finite == 0) {
+                    for l in 0..<m where !(b[l] > 0 && b[l] < .infinity && a[l].isFinite) { bad += 1 }
                 }
                 if bad > 0 { recordNormalFailure(instruction, lanes: m, count: bad, partial: &partial) }
             case .bernoulli:
-                var rng = Xoshiro256(seed: configuration.seed, draw: configuration.draw,
+                var rng = Xoshiro256(seed: seed, draw: draw,
                                      chunk: UInt64(chunk), node: UInt64(instruction.node.index))
                 var bad = 0
                 var example = 0.0
@@ -212,14 +269,14 @@ final class Workspace {
         let C = chunkSize
         let v = values
         let adj = adjoints
-        for slot in plan.adjointSlots {
+        for slot in adjointSlots {
             (adj + Int(slot) * C).update(repeating: 0, count: m)
         }
-        let root = Int(plan.outputs[0])
-        if plan.adjointSlots.contains(Int32(root)) {
+        let root = Int(outputSlots[0])
+        if rootCarries {
             (adj + root * C).update(repeating: 1, count: m)
         }
-        if plan.hasScoreNodes {
+        if hasScoreNodes {
             // Leave-one-out baseline within the chunk: each particle's baseline
             // is the mean cost of the others, which does not depend on its own
             // sample, so the estimator stays unbiased.
@@ -230,7 +287,7 @@ final class Workspace {
             for l in 0..<m { weights[l] = m > 1 ? f[l] - (sum - f[l]) / others : f[l] }
         }
         let w = weights
-        for instruction in plan.instructions.reversed() where instruction.needsAdjoint {
+        for instruction in backward {
             let o = v + Int(instruction.out) * C
             let g = adj + Int(instruction.out) * C
             let a = v + Int(Swift.max(instruction.a, 0)) * C

@@ -275,7 +275,8 @@ extension Interpreter {
     /// and range, once to count it into bins over that range.
     func cloud(of id: NodeID, bins: Int, isHistogram: Bool) throws -> CloudSummary {
         let plan = plan(for: id)
-        let configuration = nextConfiguration()
+        var configuration = nextConfiguration()
+        configuration.collectRange = true
         let first = try runEngine(plan, configuration: configuration)
         let range = first.ranges[0]
         let second = try runEngine(plan, configuration: configuration, histogram: (range, bins))

@@ -1,0 +1,29 @@
+// Hand-fused reference loops for the benchmark: the same estimators as
+// Wiggle's engine, written the way a careful person writes them in C, one
+// particle at a time with everything in registers, single-threaded.
+#ifndef WIGGLE_REFERENCE_H
+#define WIGGLE_REFERENCE_H
+
+#include <stdint.h>
+
+/// Mean and standard error of a gradient (or objective) estimate.
+typedef struct {
+    double value;
+    double stderr_;
+} ref_estimate;
+
+/// x ~ normal(mu, exp(log_sigma)), f = (x - 3)^2; d/dmu, d/dlog_sigma (pathwise).
+void ref_one_normal(long n, uint64_t seed, double mu, double log_sigma, ref_estimate out[3]);
+
+/// h[t+1] ~ normal(a h[t], s), 50 steps from h0; f = h50^2; d/da, d/ds (pathwise, forward mode).
+void ref_chain(long n, uint64_t seed, double a, double s, double h0, ref_estimate out[3]);
+
+/// b ~ bernoulli(sigmoid(theta)), f = (b - 0.499)^2; d/dtheta by the score function
+/// with a leave-one-out baseline inside chunks of 256 particles.
+void ref_bernoulli_toy(long n, uint64_t seed, double theta, ref_estimate out[2]);
+
+/// z ~ normal(mu, 1), b ~ bernoulli(sigmoid(z)), f = b; d/dmu: score term of b
+/// through sigmoid and z (pathwise), leave-one-out baseline inside chunks of 256.
+void ref_normal_bernoulli(long n, uint64_t seed, double mu, ref_estimate out[2]);
+
+#endif

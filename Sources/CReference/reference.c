@@ -1,0 +1,183 @@
+// reference.c — hand-fused reference loops (see reference.h).
+#include "reference.h"
+#include <math.h>
+#include <string.h>
+
+// xoshiro256** seeded by splitmix64, and a 128-layer ziggurat (Doornik's
+// ZIGNOR): the same kind of generator as Wiggle's engine.
+typedef struct { uint64_t s[4]; } rng_t;
+
+static inline uint64_t splitmix(uint64_t x) {
+    uint64_t z = x + 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static void rng_seed(rng_t *r, uint64_t seed) {
+    uint64_t x = seed;
+    for (int i = 0; i < 4; i++) { x = splitmix(x); r->s[i] = x; }
+}
+
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static inline uint64_t rng_next(rng_t *r) {
+    uint64_t *s = r->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+static inline double rng_uniform(rng_t *r) { return (double)(rng_next(r) >> 11) * 0x1.0p-53; }
+static inline double rng_open(rng_t *r) { return ((double)(rng_next(r) >> 11) + 0.5) * 0x1.0p-53; }
+
+#define ZIG_C 128
+#define ZIG_R 3.442619855899
+#define ZIG_V 9.91256303526217e-3
+static double zig_x[ZIG_C + 1], zig_ratio[ZIG_C];
+static int zig_ready = 0;
+
+static void zig_init(void) {
+    double f = exp(-0.5 * ZIG_R * ZIG_R);
+    zig_x[0] = ZIG_V / f;
+    zig_x[1] = ZIG_R;
+    zig_x[ZIG_C] = 0;
+    for (int i = 2; i < ZIG_C; i++) {
+        zig_x[i] = sqrt(-2 * log(ZIG_V / zig_x[i - 1] + f));
+        f = exp(-0.5 * zig_x[i] * zig_x[i]);
+    }
+    for (int i = 0; i < ZIG_C; i++) zig_ratio[i] = zig_x[i + 1] / zig_x[i];
+    zig_ready = 1;
+}
+
+static double zig_slow(rng_t *r, double u, int i) {
+    if (i == 0) {
+        double a, b;
+        do { a = log(rng_open(r)) / ZIG_R; b = log(rng_open(r)); } while (-2 * b < a * a);
+        return u < 0 ? a - ZIG_R : ZIG_R - a;
+    }
+    double x = u * zig_x[i];
+    double f0 = exp(-0.5 * (zig_x[i] * zig_x[i] - x * x));
+    double f1 = exp(-0.5 * (zig_x[i + 1] * zig_x[i + 1] - x * x));
+    if (f1 + rng_uniform(r) * (f0 - f1) < 1.0) return x;
+    return NAN;
+}
+
+static inline double zig_normal(rng_t *r) {
+    for (;;) {
+        uint64_t bits = rng_next(r);
+        double u = 2 * ((double)(bits >> 11) * 0x1.0p-53) - 1;
+        int i = (int)(bits & 0x7F);
+        if (fabs(u) < zig_ratio[i]) return u * zig_x[i];
+        double x = zig_slow(r, u, i);
+        if (x == x) return x;
+    }
+}
+
+// Sums and sums of squares of per-particle contributions: what a careful
+// hand-written loop keeps (cheaper than Welford's update per particle).
+typedef struct { double n, sum, squares; } acc_t;
+static inline void acc_add(acc_t *a, double x) {
+    a->n += 1;
+    a->sum += x;
+    a->squares += x * x;
+}
+static ref_estimate acc_done(const acc_t *a) {
+    double mean = a->sum / a->n;
+    double variance = a->n > 1 ? (a->squares - a->n * mean * mean) / (a->n - 1) : 0;
+    ref_estimate e = { mean, variance > 0 ? sqrt(variance / a->n) : 0 };
+    return e;
+}
+
+void ref_one_normal(long n, uint64_t seed, double mu, double log_sigma, ref_estimate out[3]) {
+    if (!zig_ready) zig_init();
+    rng_t r; rng_seed(&r, seed);
+    acc_t f = {0}, gmu = {0}, gls = {0};
+    double sigma = exp(log_sigma);
+    for (long i = 0; i < n; i++) {
+        double z = zig_normal(&r);
+        double x = mu + sigma * z;
+        double d = x - 3;
+        acc_add(&f, d * d);
+        acc_add(&gmu, 2 * d);
+        acc_add(&gls, 2 * d * z * sigma);
+    }
+    out[0] = acc_done(&f); out[1] = acc_done(&gmu); out[2] = acc_done(&gls);
+}
+
+void ref_chain(long n, uint64_t seed, double a, double s, double h0, ref_estimate out[3]) {
+    if (!zig_ready) zig_init();
+    rng_t r; rng_seed(&r, seed);
+    acc_t f = {0}, ga = {0}, gs = {0};
+    for (long i = 0; i < n; i++) {
+        double h = h0, dha = 0, dhs = 0;  // forward-mode tangents
+        for (int t = 0; t < 50; t++) {
+            double z = zig_normal(&r);
+            double next = a * h + s * z;
+            dha = h + a * dha;
+            dhs = a * dhs + z;
+            h = next;
+        }
+        acc_add(&f, h * h);
+        acc_add(&ga, 2 * h * dha);
+        acc_add(&gs, 2 * h * dhs);
+    }
+    out[0] = acc_done(&f); out[1] = acc_done(&ga); out[2] = acc_done(&gs);
+}
+
+#define CHUNK 256
+
+void ref_bernoulli_toy(long n, uint64_t seed, double theta, ref_estimate out[2]) {
+    rng_t r; rng_seed(&r, seed);
+    acc_t f = {0}, g = {0};
+    double p = 1 / (1 + exp(-theta));
+    double dp = p * (1 - p);
+    double fs[CHUNK], scores[CHUNK];
+    for (long start = 0; start < n; start += CHUNK) {
+        int m = (int)(n - start < CHUNK ? n - start : CHUNK);
+        double sum = 0;
+        for (int l = 0; l < m; l++) {
+            double b = rng_uniform(&r) < p ? 1 : 0;
+            double d = b - 0.499;
+            fs[l] = d * d;
+            scores[l] = (b != 0 ? 1 / p : -1 / (1 - p)) * dp;
+            sum += fs[l];
+        }
+        for (int l = 0; l < m; l++) {
+            double baseline = m > 1 ? (sum - fs[l]) / (m - 1) : 0;
+            acc_add(&f, fs[l]);
+            acc_add(&g, scores[l] * (fs[l] - baseline));
+        }
+    }
+    out[0] = acc_done(&f); out[1] = acc_done(&g);
+}
+
+void ref_normal_bernoulli(long n, uint64_t seed, double mu, ref_estimate out[2]) {
+    if (!zig_ready) zig_init();
+    rng_t r; rng_seed(&r, seed);
+    acc_t f = {0}, g = {0};
+    double fs[CHUNK], scores[CHUNK];
+    for (long start = 0; start < n; start += CHUNK) {
+        int m = (int)(n - start < CHUNK ? n - start : CHUNK);
+        double sum = 0;
+        for (int l = 0; l < m; l++) {
+            double z = mu + zig_normal(&r);
+            double e = exp(-fabs(z));
+            double p = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+            double b = rng_uniform(&r) < p ? 1 : 0;
+            fs[l] = b;
+            // d log p(b)/dp · dp/dz · dz/dmu, with dz/dmu = 1.
+            scores[l] = (b != 0 ? 1 / p : -1 / (1 - p)) * p * (1 - p);
+            sum += b;
+        }
+        for (int l = 0; l < m; l++) {
+            double baseline = m > 1 ? (sum - fs[l]) / (m - 1) : 0;
+            acc_add(&f, fs[l]);
+            acc_add(&g, scores[l] * (fs[l] - baseline));
+        }
+    }
+    out[0] = acc_done(&f); out[1] = acc_done(&g);
+}

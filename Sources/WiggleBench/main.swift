@@ -1,0 +1,193 @@
+// wiggle-bench — the particle engine against hand-fused C loops, in one run.
+//
+//   swift run -c release wiggle-bench [--quick]
+//
+// For each scenario and particle count: the median wall time of one gradient
+// estimate by the engine (1 thread and all cores) and by the C reference
+// (1 thread), nanoseconds per particle, the ratios, and the peak resident
+// memory while the engine ran (reset before each measurement).
+
+import CReference
+import Foundation
+import WiggleGraph
+
+/// Builds a graph and names the pieces a scenario needs.
+struct Scenario {
+    var name: String
+    var graph: Graph
+    var objective: NodeID
+    /// The reference loop: fills objective and gradient estimates.
+    var reference: (Int, UInt64) -> [ref_estimate]
+}
+
+func makeScenarios() -> [Scenario] {
+    var scenarios: [Scenario] = []
+
+    do {
+        var g = Graph()
+        let mu = g.parameters[g.addParameter(name: "mu", value: 0.5, at: .unknown)].node
+        let ls = g.parameters[g.addParameter(name: "log_sigma", value: 0, at: .unknown)].node
+        let sigma = g.append(.unary(.exp, ls), at: .unknown)
+        let x = g.append(.normal(mean: mu, sd: sigma), at: .unknown)
+        let d = g.append(.binary(.subtract, x, g.constant(3)), at: .unknown)
+        let f = g.append(.binary(.power, d, g.constant(2)), at: .unknown)
+        scenarios.append(Scenario(name: "one normal", graph: g, objective: f) { n, seed in
+            var out = [ref_estimate](repeating: ref_estimate(), count: 3)
+            ref_one_normal(n, seed, 0.5, 0, &out)
+            return out
+        })
+    }
+    do {
+        var g = Graph()
+        let a = g.parameters[g.addParameter(name: "a", value: 0.97, at: .unknown)].node
+        let s = g.parameters[g.addParameter(name: "s", value: 0.2, at: .unknown)].node
+        var h = g.constant(1.5)
+        for _ in 0..<50 {
+            let mean = g.append(.binary(.multiply, a, h), at: .unknown)
+            h = g.append(.normal(mean: mean, sd: s), at: .unknown)
+        }
+        let f = g.append(.binary(.power, h, g.constant(2)), at: .unknown)
+        scenarios.append(Scenario(name: "50-step chain", graph: g, objective: f) { n, seed in
+            var out = [ref_estimate](repeating: ref_estimate(), count: 3)
+            ref_chain(n, seed, 0.97, 0.2, 1.5, &out)
+            return out
+        })
+    }
+    do {
+        var g = Graph()
+        let theta = g.parameters[g.addParameter(name: "theta", value: 0, at: .unknown)].node
+        let p = g.append(.unary(.sigmoid, theta), at: .unknown)
+        let b = g.append(.bernoulli(probability: p), at: .unknown)
+        let d = g.append(.binary(.subtract, b, g.constant(0.499)), at: .unknown)
+        let f = g.append(.binary(.power, d, g.constant(2)), at: .unknown)
+        scenarios.append(Scenario(name: "bernoulli toy", graph: g, objective: f) { n, seed in
+            var out = [ref_estimate](repeating: ref_estimate(), count: 2)
+            ref_bernoulli_toy(n, seed, 0, &out)
+            return out
+        })
+    }
+    do {
+        var g = Graph()
+        let mu = g.parameters[g.addParameter(name: "mu", value: 0.3, at: .unknown)].node
+        let z = g.append(.normal(mean: mu, sd: g.constant(1)), at: .unknown)
+        let p = g.append(.unary(.sigmoid, z), at: .unknown)
+        let b = g.append(.bernoulli(probability: p), at: .unknown)
+        scenarios.append(Scenario(name: "normal → bernoulli", graph: g, objective: b) { n, seed in
+            var out = [ref_estimate](repeating: ref_estimate(), count: 2)
+            ref_normal_bernoulli(n, seed, 0.3, &out)
+            return out
+        })
+    }
+    return scenarios
+}
+
+/// Seconds since some fixed point, monotonic.
+func now() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+}
+
+/// The median time of one call of each body, measured in alternation (so
+/// that drift in the machine's speed hits all of them alike), over enough
+/// rounds to take about `budget` seconds.
+func medianTimes(budget: Double, _ bodies: [() -> Void]) -> [Double] {
+    var once = 0.0
+    for body in bodies {
+        body()  // warm up
+        let start = now()
+        body()
+        once += max(now() - start, 1e-7)
+    }
+    let rounds = max(5, min(301, Int(budget / once)))
+    var times = [[Double]](repeating: [], count: bodies.count)
+    for _ in 0..<rounds {
+        for (index, body) in bodies.enumerated() {
+            let t0 = now()
+            body()
+            times[index].append(now() - t0)
+        }
+    }
+    return times.map { $0.sorted()[$0.count / 2] }
+}
+
+/// Resets the kernel's record of peak resident memory (Linux).
+func resetPeakMemory() {
+    if let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") {
+        handle.write(Data("5".utf8))
+        try? handle.close()
+    }
+}
+
+/// Peak resident memory since the last reset, in MiB (Linux VmHWM).
+func peakMemoryMiB() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return .nan }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") ?? .nan
+        return kilobytes / 1024
+    }
+    return .nan
+}
+
+let arguments = CommandLine.arguments
+let quick = arguments.contains("--quick")
+
+// `--profile NAME N REPEATS`: run one scenario's engine in a loop, for a profiler.
+if let index = arguments.firstIndex(of: "--profile"), index + 3 < arguments.count,
+   let scenario = makeScenarios().first(where: { $0.name == arguments[index + 1] }),
+   let n = Int(arguments[index + 2]), let repeats = Int(arguments[index + 3]) {
+    let plan = Plan(graph: scenario.graph, outputs: [scenario.objective],
+                    gradientParameters: Array(scenario.graph.parameters.indices))
+    for draw in 0..<repeats {
+        _ = try? Engine.run(plan, graph: scenario.graph,
+                            configuration: EngineConfiguration(particles: n, seed: 1, draw: UInt64(draw), threads: Int(arguments.last ?? "") ?? 1))
+    }
+    exit(0)
+}
+let counts = quick ? [100, 10_000, 100_000] : [100, 10_000, 1_000_000]
+let cores = ProcessInfo.processInfo.activeProcessorCount
+let budget = quick ? 0.2 : 1.0
+
+print("wiggle-bench: engine vs hand-fused C, median time per gradient estimate (\(cores) cores)")
+print("")
+let header = ["scenario", "N", "engine 1T", "engine \(cores)T", "C 1T", "1T/C", "\(cores)T/C", "ns/particle 1T", "peak MiB"]
+let widths = [20, 9, 11, 11, 11, 7, 7, 15, 9]
+func row(_ cells: [String]) -> String {
+    zip(cells, widths).map { cell, width in
+        cell.count >= width ? cell + " " : cell + String(repeating: " ", count: width - cell.count)
+    }.joined()
+}
+func seconds(_ t: Double) -> String {
+    t < 1e-3 ? String(format: "%.1f µs", t * 1e6) : String(format: "%.2f ms", t * 1e3)
+}
+print(row(header))
+var agreement: [String] = []
+for scenario in makeScenarios() {
+    let parameters = Array(scenario.graph.parameters.indices)
+    let plan = Plan(graph: scenario.graph, outputs: [scenario.objective], gradientParameters: parameters,
+                    estimators: EstimatorAnalysis.choose(in: scenario.graph, for: scenario.objective))
+    for n in counts {
+        func engine(threads: Int) -> EngineResult? {
+            try? Engine.run(plan, graph: scenario.graph,
+                            configuration: EngineConfiguration(particles: n, seed: 1, draw: 1, threads: threads))
+        }
+        resetPeakMemory()
+        _ = engine(threads: cores)
+        let peak = peakMemoryMiB()
+        let times = medianTimes(budget: budget, [{ _ = engine(threads: 1) }, { _ = engine(threads: cores) },
+                                                 { _ = scenario.reference(n, 1) }])
+        let (single, multi, reference) = (times[0], times[1], times[2])
+        print(row([scenario.name, "\(n)", seconds(single), seconds(multi), seconds(reference),
+                   String(format: "%.2f", single / reference), String(format: "%.2f", multi / reference),
+                   String(format: "%.1f", single / Double(n) * 1e9), String(format: "%.1f", peak)]))
+        if n == counts.last, let result = engine(threads: cores) {
+            let ref = scenario.reference(n, 1)
+            let engineText = result.gradient.map { String(format: "%.5f ± %.5f", $0.mean, $0.standardError) }
+            let refText = ref.dropFirst().map { String(format: "%.5f ± %.5f", $0.value, $0.stderr_) }
+            agreement.append("  \(scenario.name): engine \(engineText.joined(separator: ", ")); C \(refText.joined(separator: ", "))")
+        }
+    }
+}
+print("")
+print("gradient estimates at N = \(counts.last ?? 0) (engine and reference draw different streams; they should agree within a few standard errors):")
+agreement.forEach { print($0) }

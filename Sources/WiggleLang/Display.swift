@@ -36,10 +36,22 @@ public enum Display {
         var text = result.entries.isEmpty
             ? "no parameter reaches this expectation"
             : result.entries.map { "\($0.name): \(formatEstimate($0.value, stderr: $0.stderr))" }.joined(separator: "   ")
-        let width = result.estimators.map(\.node.count).max() ?? 0
+        // Nodes with the same name, distribution, estimator and reason (a loop's
+        // draws) share one line with a count; JSON lists every node.
+        var groups: [(report: EstimatorReport, count: Int)] = []
         for report in result.estimators {
-            let name = report.node.padding(toLength: width, withPad: " ", startingAt: 0)
-            text += "\n  \(name)  \(report.distribution.padding(toLength: 9, withPad: " ", startingAt: 0)) \(report.estimator.padding(toLength: 8, withPad: " ", startingAt: 0))  (\(report.reason))"
+            if let index = groups.firstIndex(where: { $0.report.node == report.node && $0.report.distribution == report.distribution
+                                                        && $0.report.estimator == report.estimator && $0.report.reason == report.reason }) {
+                groups[index].count += 1
+            } else {
+                groups.append((report, 1))
+            }
+        }
+        let names = groups.map { $0.count > 1 ? "\($0.report.node) ×\($0.count)" : $0.report.node }
+        let width = names.map(\.count).max() ?? 0
+        for (name, group) in zip(names, groups) {
+            let report = group.report
+            text += "\n  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(report.distribution.padding(toLength: 9, withPad: " ", startingAt: 0)) \(report.estimator.padding(toLength: 8, withPad: " ", startingAt: 0))  (\(report.reason))"
         }
         for warning in result.warnings { text += "\n  warning: \(warning)" }
         return text

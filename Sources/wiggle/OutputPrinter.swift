@@ -22,6 +22,16 @@ struct OutputPrinter {
         switch output {
         case .display(let value, let line):
             writeLine(json ? Display.jsonLine(value, line: line) : Display.plain(value))
+            if json, case .gradient(let result) = value {
+                // Each warning is also its own object, so a reader cannot miss it.
+                for warning in result.warnings {
+                    var object = JSONObject()
+                    object.add("line", .number(Double(line)))
+                    object.add("kind", .string("warning"))
+                    object.add("message", .string(warning))
+                    writeLine(object.rendered)
+                }
+            }
         case .printed(let text, let line):
             if json {
                 var object = JSONObject()

@@ -52,6 +52,9 @@ public final class Session {
         set { interpreter.settings = newValue }
     }
 
+    /// The number of nodes traced so far (running a traced graph adds none).
+    public var graphSize: Int { interpreter.graph.count }
+
     /// Parses a source file without running it.
     public func check(_ source: SourceFile) -> RunResult {
         let parsed = Session.onLargeStack { Parser.parse(source) }

@@ -263,6 +263,14 @@ import WiggleLang
         #expect(text.contains("x  normal  pathwise  (a normal can be reparametrised)"))
     }
 
+    @Test func aTracedGraphIsReusedNotRetraced() {
+        let session = Session()
+        _ = run("param mu = 0\nx = normal(mu, 1)\nloss = (x - 2)^2", session: session)
+        let traced = session.graphSize
+        _ = run("E[loss]\ngrad(E[loss])\ngrad(E[loss])\nminimize(E[loss], steps = 50)", session: session)
+        #expect(session.graphSize == traced)
+    }
+
     @Test func minimizeReachesTheOptimum() {
         // E[(x - 3)^2 - 2 ls] = (mu - 3)^2 + e^{2 ls} - 2 ls is smallest at mu = 3, ls = 0.
         let program = """

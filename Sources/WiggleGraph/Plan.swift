@@ -66,6 +66,8 @@ public struct Instruction: Sendable {
     /// True when the output is the same in every particle (no random
     /// ancestor): computed once per run, not once per particle.
     public var isUniform = false
+    /// For a score node: its weight group; for an exact bernoulli: its index in ``Plan/exactWork``.
+    public var group: Int32 = -1
 }
 
 /// The estimator chosen for each random node, and why (in words, for people).
@@ -77,6 +79,36 @@ public struct EstimatorChoice: Sendable, Equatable {
         self.estimator = estimator
         self.reason = reason
     }
+}
+
+/// Variance reductions a plan may leave out (tests compare with and without).
+public struct PlanOptions: Sendable {
+    /// Multiply each score term by the cost terms downstream of its node only.
+    public var raoBlackwellise = true
+    /// Subtract a leave-one-out baseline from each score term's cost.
+    public var baseline = true
+
+    public init(raoBlackwellise: Bool = true, baseline: Bool = true) {
+        self.raoBlackwellise = raoBlackwellise
+        self.baseline = baseline
+    }
+}
+
+/// One additive term of the objective: `sign · multiplier · value(slot)`.
+public struct CostTerm: Sendable, Equatable {
+    public var slot: Int32
+    /// A slot whose (uniform) value scales the term, or -1.
+    public var multiplier: Int32
+    public var sign: Double
+}
+
+/// What an exact (2-point) bernoulli re-runs: the instructions downstream of
+/// it and the cost terms they feed.
+public struct ExactWork: Sendable {
+    /// Indices into ``Plan/perParticle`` of the instructions downstream, in order.
+    public var downstream: [Int32]
+    /// The cost terms that depend on the node.
+    public var terms: [CostTerm]
 }
 
 /// A compiled part of a graph, ready to run over particles many times
@@ -106,11 +138,18 @@ public struct Plan: Sendable {
     public let hasScoreNodes: Bool
     /// The slots that carry a derivative (the reverse sweep zeroes and fills these).
     public let adjointSlots: [Int32]
+    /// The cost terms behind each score-function weight (a group per distinct
+    /// set of terms; Rao-Blackwellisation gives each node only its downstream terms).
+    public let weightGroups: [[CostTerm]]
+    /// Whether the weights subtract a leave-one-out baseline.
+    public let usesBaseline: Bool
+    /// Per exact bernoulli (by instruction order), what it re-runs.
+    public let exactWork: [ExactWork]
 
     /// Compiles the ancestors of `outputs`. The first output is the objective
     /// when `gradientParameters` is not empty.
     public init(graph: Graph, outputs roots: [NodeID], gradientParameters: [Int] = [],
-                estimators: [NodeID: EstimatorChoice] = [:]) {
+                estimators: [NodeID: EstimatorChoice] = [:], options: PlanOptions = PlanOptions()) {
         let order = graph.ancestors(of: roots)
         var slotOf = [Int32](repeating: -1, count: (roots.max().map { Int($0.index) } ?? -1) + 1)
         var constants: [(Int32, Double)] = []
@@ -118,6 +157,7 @@ public struct Plan: Sendable {
         var instructions: [Instruction] = []
         var randomNodes: [(NodeID, EstimatorChoice)] = []
         let wanted = Set(gradientParameters)
+        var instructionNodes: [NodeID] = []
         // Which slots carry a derivative with respect to a wanted parameter.
         var carries = [Bool](repeating: false, count: order.count)
 
@@ -128,6 +168,7 @@ public struct Plan: Sendable {
             func s(_ input: NodeID) -> Int32 { slotOf[Int(input.index)] }
             func carried(_ input: NodeID) -> Bool { carries[Int(s(input))] }
             var instruction: Instruction?
+            defer { if instruction != nil { instructionNodes.append(id) } }
             switch node.op {
             case .constant(let value):
                 constants.append((slot, value))
@@ -175,9 +216,6 @@ public struct Plan: Sendable {
             }
         }
         self.slotCount = order.count
-        self.instructions = instructions
-        self.perParticle = instructions.filter { !$0.isUniform }
-        self.uniform = instructions.filter(\.isUniform)
         self.constants = constants
         self.parameters = parameterSlots
         self.outputs = roots.map { slotOf[Int($0.index)] }
@@ -187,6 +225,83 @@ public struct Plan: Sendable {
         }
         self.randomNodes = randomNodes
         self.adjointSlots = carries.indices.filter { carries[$0] }.map { Int32($0) }
-        self.hasScoreNodes = instructions.contains { $0.needsAdjoint && ($0.code == .bernoulli || $0.estimator == .score) }
+
+        // Cost terms, and which random nodes each depends on.
+        var weightGroups: [[CostTerm]] = []
+        var exactWork: [ExactWork] = []
+        var finalInstructions = instructions
+        if let objective = roots.first, !gradientParameters.isEmpty {
+            let terms = Plan.costTerms(graph, objective, slotOf: slotOf)
+            let ancestry = RandomAncestry(graph: graph, order: order)
+            let perParticleNodes = zip(instructions, instructionNodes).filter { !$0.0.isUniform }.map(\.1)
+            for index in finalInstructions.indices where finalInstructions[index].needsAdjoint {
+                let instruction = finalInstructions[index]
+                let isScore = instruction.estimator == .score || (instruction.code == .bernoulli && instruction.estimator == .pathwise)
+                let isExact = instruction.code == .bernoulli && instruction.estimator == .exact
+                guard isScore || isExact else { continue }
+                // The terms downstream of this node (all of them without Rao-Blackwellisation).
+                var own = terms
+                var bit: Int?
+                if let ancestry, let b = ancestry.index(of: instruction.node) {
+                    bit = b
+                    if options.raoBlackwellise || isExact {
+                        own = terms.filter { term in ancestry.depends(order[Int(term.slot)], on: b) }
+                    }
+                }
+                if isExact, let ancestry, let bit {
+                    let downstream = perParticleNodes.enumerated().compactMap { position, node -> Int32? in
+                        node != instruction.node && ancestry.depends(node, on: bit) ? Int32(position) : nil
+                    }
+                    finalInstructions[index].group = Int32(exactWork.count)
+                    exactWork.append(ExactWork(downstream: downstream, terms: own))
+                } else {
+                    if finalInstructions[index].code == .bernoulli { finalInstructions[index].estimator = .score }
+                    if let existing = weightGroups.firstIndex(of: own) {
+                        finalInstructions[index].group = Int32(existing)
+                    } else {
+                        finalInstructions[index].group = Int32(weightGroups.count)
+                        weightGroups.append(own)
+                    }
+                }
+            }
+        }
+        self.instructions = finalInstructions
+        self.perParticle = finalInstructions.filter { !$0.isUniform }
+        self.uniform = finalInstructions.filter(\.isUniform)
+        self.weightGroups = weightGroups
+        self.exactWork = exactWork
+        self.usesBaseline = options.baseline
+        self.hasScoreNodes = !weightGroups.isEmpty || !exactWork.isEmpty
+    }
+}
+
+extension Plan {
+    /// The objective split into its top-level additive terms (Schulman et
+    /// al.'s cost nodes): sums and differences are opened, and so is a product
+    /// with a factor that is the same in every particle.
+    static func costTerms(_ graph: Graph, _ root: NodeID, slotOf: [Int32]) -> [CostTerm] {
+        var terms: [CostTerm] = []
+        func visit(_ id: NodeID, sign: Double, multiplier: NodeID?) {
+            let node = graph[id]
+            switch node.op {
+            case .binary(.add, let a, let b) where node.isRandom:
+                visit(a, sign: sign, multiplier: multiplier)
+                visit(b, sign: sign, multiplier: multiplier)
+            case .binary(.subtract, let a, let b) where node.isRandom:
+                visit(a, sign: sign, multiplier: multiplier)
+                visit(b, sign: -sign, multiplier: multiplier)
+            case .unary(.negate, let a) where node.isRandom:
+                visit(a, sign: -sign, multiplier: multiplier)
+            case .binary(.multiply, let a, let k) where multiplier == nil && node.isRandom && !graph[k].isRandom:
+                visit(a, sign: sign, multiplier: k)
+            case .binary(.multiply, let k, let a) where multiplier == nil && node.isRandom && !graph[k].isRandom:
+                visit(a, sign: sign, multiplier: k)
+            default:
+                terms.append(CostTerm(slot: slotOf[Int(id.index)], multiplier: multiplier.map { slotOf[Int($0.index)] } ?? -1,
+                                      sign: sign))
+            }
+        }
+        visit(root, sign: 1, multiplier: nil)
+        return terms
     }
 }

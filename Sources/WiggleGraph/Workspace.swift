@@ -14,8 +14,21 @@ final class Workspace {
     let chunkSize: Int
     let values: UnsafeMutablePointer<Double>
     let adjoints: UnsafeMutablePointer<Double>
-    /// Per lane: the score-function weight (cost minus its leave-one-out baseline).
+    /// Per weight group and lane: the score-function weight (the group's cost
+    /// minus its leave-one-out baseline).
     let weights: UnsafeMutablePointer<Double>
+    /// Per exact bernoulli and lane: cost with the node at 1 minus cost at 0.
+    let differences: UnsafeMutablePointer<Double>
+    /// A copy of the values for the exact derivative's counterfactual runs.
+    let scratch: UnsafeMutablePointer<Double>
+    /// Per exact bernoulli: the instructions downstream of it.
+    let exactDownstream: [UnsafeMutableBufferPointer<Instruction>]
+    /// A lane-sized buffer for sums of terms.
+    let lane: UnsafeMutablePointer<Double>
+    /// This worker's own copies of the plan's weight groups and exact work.
+    let groupTerms: [[CostTerm]]
+    let exactTerms: [[CostTerm]]
+    let exactNodes: [Instruction]
     // The plan's arrays, copied into this worker's own memory: iterating a
     // shared Swift array retains and releases it, and those atomic counts on
     // one cache line would make the threads wait on each other.
@@ -26,6 +39,8 @@ final class Workspace {
     let adjointSlots: UnsafeMutableBufferPointer<Int32>
     let rootCarries: Bool
     let hasScoreNodes: Bool
+    let usesBaseline: Bool
+    let slotCount: Int
 
     init(plan: Plan, chunkSize: Int, parameterValues: [Double]) {
         self.plan = plan
@@ -35,19 +50,35 @@ final class Workspace {
         values.initialize(repeating: 0, count: size)
         adjoints = .allocate(capacity: size)
         adjoints.initialize(repeating: 0, count: size)
-        weights = .allocate(capacity: chunkSize)
-        weights.initialize(repeating: 0, count: chunkSize)
+        let groups = max(1, plan.weightGroups.count)
+        weights = .allocate(capacity: groups * chunkSize)
+        weights.initialize(repeating: 0, count: groups * chunkSize)
+        differences = .allocate(capacity: max(1, plan.exactWork.count) * chunkSize)
+        differences.initialize(repeating: 0, count: max(1, plan.exactWork.count) * chunkSize)
+        scratch = .allocate(capacity: plan.exactWork.isEmpty ? 1 : size)
+        scratch.initialize(repeating: 0, count: plan.exactWork.isEmpty ? 1 : size)
+        lane = .allocate(capacity: chunkSize)
+        lane.initialize(repeating: 0, count: chunkSize)
         func copy<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
             let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, array.count))
             _ = buffer.initialize(from: array)
             return UnsafeMutableBufferPointer(rebasing: buffer[0..<array.count])
         }
         perParticle = copy(plan.perParticle)
+        exactDownstream = plan.exactWork.map { work in copy(work.downstream.map { plan.perParticle[Int($0)] }) }
+        groupTerms = plan.weightGroups.map { $0.map { $0 } }
+        exactTerms = plan.exactWork.map { $0.terms.map { $0 } }
+        exactNodes = plan.exactWork.indices.map { index in
+            plan.instructions.first { $0.code == .bernoulli && $0.estimator == .exact && $0.group == Int32(index) }
+                ?? plan.instructions[0]
+        }
         backward = copy(plan.instructions.reversed().filter(\.needsAdjoint))
         outputSlots = copy(plan.outputs)
         gradientSlots = copy(plan.gradientSlots)
         adjointSlots = copy(plan.adjointSlots)
         hasScoreNodes = plan.hasScoreNodes
+        usesBaseline = plan.usesBaseline
+        slotCount = plan.slotCount
         rootCarries = plan.outputs.first.map { plan.adjointSlots.contains($0) } ?? false
         // Constants and parameters do not change during a run: fill them once.
         for (slot, value) in plan.constants {
@@ -74,6 +105,10 @@ final class Workspace {
         values.deallocate()
         adjoints.deallocate()
         weights.deallocate()
+        differences.deallocate()
+        scratch.deallocate()
+        lane.deallocate()
+        for buffer in exactDownstream { buffer.baseAddress?.deallocate() }
         for buffer in [perParticle, backward] { buffer.baseAddress?.deallocate() }
         for buffer in [outputSlots, gradientSlots, adjointSlots] { buffer.baseAddress?.deallocate() }
     }
@@ -111,6 +146,10 @@ final class Workspace {
             }
         }
         guard finite, gradientSlots.count > 0 else { return }
+        if hasScoreNodes {
+            computeWeights(lanes: lanes)
+            computeDifferences(chunk: chunk, lanes: lanes, configuration: configuration, partial: &partial)
+        }
         reverse(lanes: lanes)
         for index in 0..<gradientSlots.count {
             let slot = gradientSlots[index]
@@ -158,9 +197,9 @@ final class Workspace {
 
     /// Runs instructions forward over the first `m` lanes.
     func run(_ instructions: UnsafeBufferPointer<Instruction>, chunk: Int, lanes m: Int, seed: UInt64, draw: UInt64,
-             partial: inout Partial) {
+             partial: inout Partial, on base: UnsafeMutablePointer<Double>? = nil) {
         let C = chunkSize
-        let v = values
+        let v = base ?? values
         for instruction in instructions {
             let o = v + Int(instruction.out) * C
             let a = v + Int(Swift.max(instruction.a, 0)) * C
@@ -261,6 +300,67 @@ final class Workspace {
         }
     }
 
+    // MARK: Score weights and exact differences
+
+    /// The sum of a list of cost terms over the lanes, into `out`.
+    func sumTerms(_ terms: [CostTerm], base: UnsafeMutablePointer<Double>, lanes m: Int,
+                  into out: UnsafeMutablePointer<Double>) {
+        let C = chunkSize
+        out.update(repeating: 0, count: m)
+        for term in terms {
+            let t = base + Int(term.slot) * C
+            let sign = term.sign
+            if term.multiplier >= 0 {
+                let k = base + Int(term.multiplier) * C
+                for l in 0..<m { out[l] += sign * k[l] * t[l] }
+            } else {
+                for l in 0..<m { out[l] += sign * t[l] }
+            }
+        }
+    }
+
+    /// Each weight group's cost per lane, minus its leave-one-out baseline:
+    /// the mean cost of the chunk's other particles, which does not depend on
+    /// this particle's sample, so the estimator stays unbiased.
+    func computeWeights(lanes m: Int) {
+        for (group, terms) in groupTerms.enumerated() {
+            let w = weights + group * chunkSize
+            sumTerms(terms, base: values, lanes: m, into: w)
+            guard usesBaseline, m > 1 else { continue }
+            let total = Moments.sum(w, count: m)
+            let others = Double(m - 1)
+            for l in 0..<m { w[l] -= (total - w[l]) / others }
+        }
+    }
+
+    /// For each exact bernoulli, the cost with the node at 1 minus the cost at
+    /// 0, re-running what lies downstream with the same random numbers.
+    func computeDifferences(chunk: Int, lanes m: Int, configuration: EngineConfiguration, partial: inout Partial) {
+        guard !exactNodes.isEmpty else { return }
+        let C = chunkSize
+        scratch.update(from: values, count: slotCount * C)
+        for (index, terms) in exactTerms.enumerated() {
+            let node = exactNodes[index]
+            let x = scratch + Int(node.out) * C
+            let downstream = UnsafeBufferPointer(exactDownstream[index])
+            let difference = differences + index * C
+            x.update(repeating: 1, count: m)
+            run(downstream, chunk: chunk, lanes: m, seed: configuration.seed, draw: configuration.draw,
+                partial: &partial, on: scratch)
+            sumTerms(terms, base: scratch, lanes: m, into: difference)
+            x.update(repeating: 0, count: m)
+            run(downstream, chunk: chunk, lanes: m, seed: configuration.seed, draw: configuration.draw,
+                partial: &partial, on: scratch)
+            sumTerms(terms, base: scratch, lanes: m, into: lane)
+            for l in 0..<m { difference[l] -= lane[l] }
+            // Put the sampled world back for the next node.
+            (scratch + Int(node.out) * C).update(from: values + Int(node.out) * C, count: m)
+            for instruction in downstream {
+                (scratch + Int(instruction.out) * C).update(from: values + Int(instruction.out) * C, count: m)
+            }
+        }
+    }
+
     // MARK: Reverse
 
     /// The reverse sweep: seeds the objective's adjoint with 1, adds every
@@ -276,17 +376,6 @@ final class Workspace {
         if rootCarries {
             (adj + root * C).update(repeating: 1, count: m)
         }
-        if hasScoreNodes {
-            // Leave-one-out baseline within the chunk: each particle's baseline
-            // is the mean cost of the others, which does not depend on its own
-            // sample, so the estimator stays unbiased.
-            let f = v + root * C
-            var sum = 0.0
-            for l in 0..<m { sum += f[l] }
-            let others = Double(m - 1)
-            for l in 0..<m { weights[l] = m > 1 ? f[l] - (sum - f[l]) / others : f[l] }
-        }
-        let w = weights
         for instruction in backward {
             let o = v + Int(instruction.out) * C
             let g = adj + Int(instruction.out) * C
@@ -345,6 +434,7 @@ final class Workspace {
                     if toB { for l in 0..<m { gb[l] += g[l] * (o[l] - a[l]) / b[l] } }
                 } else {
                     // Score function: d log N(x; mean, sd) = z/sd dmean + (z² - 1)/sd dsd.
+                    let w = weights + Int(instruction.group) * C
                     for l in 0..<m {
                         let z = (o[l] - a[l]) / b[l]
                         if toA { ga[l] += w[l] * z / b[l] }
@@ -352,8 +442,14 @@ final class Workspace {
                     }
                 }
             case .bernoulli:
-                // Score function: d log p(x) / dp = 1/p for x = 1, -1/(1 - p) for x = 0.
-                if toA {
+                guard toA else { break }
+                if instruction.estimator == .exact {
+                    // d E[f] / dp = f(x = 1) - f(x = 0), with everything else the same.
+                    let d = differences + Int(instruction.group) * C
+                    for l in 0..<m { ga[l] += d[l] }
+                } else {
+                    // Score function: d log p(x) / dp = 1/p for x = 1, -1/(1 - p) for x = 0.
+                    let w = weights + Int(instruction.group) * C
                     for l in 0..<m { ga[l] += w[l] * (o[l] != 0 ? 1 / a[l] : -1 / (1 - a[l])) }
                 }
             case .floor, .round, .not, .lt, .le, .gt, .ge, .eq, .ne:

@@ -53,7 +53,7 @@ public enum Display {
             let report = group.report
             text += "\n  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(report.distribution.padding(toLength: 9, withPad: " ", startingAt: 0)) \(report.estimator.padding(toLength: 8, withPad: " ", startingAt: 0))  (\(report.reason))"
         }
-        for warning in result.warnings { text += "\n  warning: \(warning)" }
+        for warning in result.warnings { text += "\n  warning: line \(warning.line): \(warning.message)" }
         return text
     }
 
@@ -187,7 +187,7 @@ public enum Display {
                 item.add("reason", .string(report.reason))
                 return .object(item)
             }))
-            object.add("warnings", .array(result.warnings.map { .string($0) }))
+            object.add("warnings", .array(result.warnings.map { .string($0.message) }))
         case .cloud(let cloud):
             object.add("value", .number(cloud.mean))
             object.add("stderr", .number(cloud.stderr))

@@ -23,7 +23,15 @@ public struct GradientResult: Sendable {
     /// The estimator of each random node the objective depends on.
     public var estimators: [EstimatorReport]
     /// Where the gradient may be biased, in words.
-    public var warnings: [String]
+    public var warnings: [WarningReport]
+}
+
+/// A warning about a result, with the place it is about.
+public struct WarningReport: Sendable {
+    public var message: String
+    public var file: String
+    public var line: Int
+    public var column: Int
 }
 
 /// A random value's particle cloud, summarised.

@@ -97,14 +97,19 @@ extension Interpreter {
         return RuntimeError(error.message, at: .at(0), in: file)
     }
 
-    /// A compiled plan for an objective and some gradient parameters (cached).
+    /// A compiled plan for an objective and some gradient parameters, with the
+    /// analysis's warnings (cached: a traced graph is analysed and compiled once).
     func plan(for root: NodeID, gradient parameters: [Int] = []) -> Plan {
+        analysedPlan(for: root, gradient: parameters).plan
+    }
+
+    func analysedPlan(for root: NodeID, gradient parameters: [Int]) -> (plan: Plan, warnings: [AnalysisWarning]) {
         let key = PlanKey(root: root, parameters: parameters)
         if let cached = planCache[key] { return cached }
-        let estimators = EstimatorAnalysis.choose(in: graph, for: root)
-        let plan = Plan(graph: graph, outputs: [root], gradientParameters: parameters, estimators: estimators)
-        planCache[key] = plan
-        return plan
+        let analysis = EstimatorAnalysis.analyse(graph, root: root, parameters: parameters)
+        let plan = Plan(graph: graph, outputs: [root], gradientParameters: parameters, estimators: analysis.choices)
+        planCache[key] = (plan, analysis.warnings)
+        return (plan, analysis.warnings)
     }
 
     // MARK: E[...]
@@ -188,14 +193,16 @@ extension Interpreter {
     /// The gradient of E[root] with respect to some parameters.
     func gradient(of root: NodeID, wrt: [Int], particles: Int) throws -> GradientResult {
         let isRandom = graph[root].isRandom
-        let plan = plan(for: root, gradient: wrt)
+        let (plan, warnings) = analysedPlan(for: root, gradient: wrt)
         let result = try runEngine(plan, configuration: nextConfiguration(particles: isRandom ? particles : 1))
         let entries = zip(wrt, result.gradient).map { index, moments in
             (name: graph.parameters[index].name, value: moments.mean, stderr: isRandom ? moments.standardError : 0)
         }
         return GradientResult(entries: entries,
                               objective: (result.outputs[0].mean, isRandom ? result.outputs[0].standardError : 0),
-                              estimators: estimatorReports(plan), warnings: [])
+                              estimators: estimatorReports(plan),
+                              warnings: warnings.map { WarningReport(message: $0.message, file: $0.site.file,
+                                                                     line: $0.site.line, column: $0.site.column) })
     }
 
     /// The estimator of every random node of a plan, for people.
@@ -321,11 +328,14 @@ extension Interpreter {
         }
         if let x = value.asNumber { value = .node(constantNode(x)) }
         let root = try nodeID(value, what: "explain's argument", at: arguments[0].range)
-        let estimators = EstimatorAnalysis.choose(in: graph, for: root)
-        var text = graph.render(roots: [root], estimators: estimators)
-        let reports = estimatorReports(Plan(graph: graph, outputs: [root], estimators: estimators))
+        let analysis = EstimatorAnalysis.analyse(graph, root: root)
+        var text = graph.render(roots: [root], estimators: analysis.choices)
+        let reports = estimatorReports(Plan(graph: graph, outputs: [root], estimators: analysis.choices))
         for report in reports {
-            text += "\n  \(report.node)  \(report.distribution)  \(report.estimator)  (\(report.reason))"
+            text += "\n  \(report.node)  \(report.distribution)  \(report.estimator)  (\(report.estimator == "pathwise" ? "pathwise" : report.estimator == "score" ? "score function" : "exact 2-point derivative"): \(report.reason))"
+        }
+        for warning in analysis.warnings {
+            text += "\n  warning: line \(warning.site.line): \(warning.message)"
         }
         return .text(text, kind: "explain")
     }

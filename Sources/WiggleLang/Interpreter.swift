@@ -44,7 +44,7 @@ final class Interpreter {
     /// Where each node was written (by node index), for engine errors.
     var nodeOrigins: [NodeOrigin?] = []
     /// Compiled plans by objective and gradient parameters (a traced graph is reused).
-    var planCache: [PlanKey: Plan] = [:]
+    var planCache: [PlanKey: (plan: Plan, warnings: [AnalysisWarning])] = [:]
 
     init(settings: Settings, file: SourceFile) {
         self.settings = settings

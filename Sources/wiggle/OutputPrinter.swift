@@ -26,9 +26,11 @@ struct OutputPrinter {
                 // Each warning is also its own object, so a reader cannot miss it.
                 for warning in result.warnings {
                     var object = JSONObject()
-                    object.add("line", .number(Double(line)))
+                    object.add("line", .number(Double(warning.line)))
+                    object.add("column", .number(Double(warning.column)))
                     object.add("kind", .string("warning"))
-                    object.add("message", .string(warning))
+                    object.add("message", .string(warning.message))
+                    object.add("value", .null)
                     writeLine(object.rendered)
                 }
             }

@@ -64,7 +64,7 @@ func peakMemory(_ arguments: [String]) throws -> (status: Int32, kilobytes: Int)
         #expect((random["histogram"] as? [Int])?.reduce(0, +) == 10_000)
         let toy = objects[3]["wrt"] as? [String: [String: Double]] ?? [:]
         #expect(Set(toy.keys) == ["theta"])
-        #expect((objects[3]["estimators"] as? [[String: Any]])?.first?["estimator"] as? String == "score")
+        #expect((objects[3]["estimators"] as? [[String: Any]])?.first?["estimator"] as? String == "exact")
         #expect((objects[4]["histogram"] as? [Int])?.count == 4)
     }
 

@@ -145,3 +145,76 @@ func within(_ moments: Moments, _ exact: Double, _ k: Double = 4) -> Bool {
         }
     }
 }
+
+/// Each variance reduction, against the naive estimator in the same test.
+@Suite struct VarianceReductionTests {
+    /// Runs a gradient with chosen estimators and options.
+    func run(_ b: Builder, _ root: NodeID, estimator: Estimator, options: PlanOptions = PlanOptions(),
+             particles: Int = 100_000) throws -> EngineResult {
+        var choices = EstimatorAnalysis.choose(in: b.graph, for: root)
+        for (node, _) in choices where b.graph[node].op.distributionName == "bernoulli" {
+            choices[node] = EstimatorChoice(estimator, reason: "test")
+        }
+        let plan = Plan(graph: b.graph, outputs: [root], gradientParameters: Array(b.graph.parameters.indices),
+                        estimators: choices, options: options)
+        return try Engine.run(plan, graph: b.graph, configuration: EngineConfiguration(particles: particles, seed: 5))
+    }
+
+    @Test func raoBlackwellisationCutsTheError() throws {
+        // f = b + n, n ~ N(0, 5) independent of b: d/dθ E[f] = σ'(θ).
+        var b = Builder()
+        let theta = b.parameter("theta", 0.2)
+        let bit = b.bernoulli(b.unary(.sigmoid, theta))
+        let noise = b.normal(b.constant(0), b.constant(5))
+        let f = b.binary(.add, bit, noise)
+        let p = 1 / (1 + exp(-0.2))
+        let rb = try run(b, f, estimator: .score)
+        let naive = try run(b, f, estimator: .score, options: PlanOptions(raoBlackwellise: false))
+        #expect(within(rb.gradient[0], p * (1 - p)))
+        #expect(within(naive.gradient[0], p * (1 - p)))
+        #expect(rb.gradient[0].standardError * 10 < naive.gradient[0].standardError)
+    }
+
+    @Test func theBaselineCutsTheError() throws {
+        // f = (b - 0.499)^2 + 10: the constant makes the plain score term noisy.
+        var b = Builder()
+        let theta = b.parameter("theta", 0)
+        let bit = b.bernoulli(b.unary(.sigmoid, theta))
+        let square = b.binary(.power, b.binary(.subtract, bit, b.constant(0.499)), b.constant(2))
+        let f = b.binary(.add, square, b.constant(10))
+        let withBaseline = try run(b, f, estimator: .score)
+        let without = try run(b, f, estimator: .score, options: PlanOptions(baseline: false))
+        #expect(within(withBaseline.gradient[0], 0.0005))
+        #expect(within(without.gradient[0], 0.0005))
+        #expect(withBaseline.gradient[0].standardError * 100 < without.gradient[0].standardError)
+    }
+
+    @Test func theExactDerivativeCutsTheError() throws {
+        var b = Builder()
+        let theta = b.parameter("theta", 0.3)
+        let bit = b.bernoulli(b.unary(.sigmoid, theta))
+        let x = b.normal(b.binary(.multiply, bit, b.constant(2)), b.constant(1))
+        let f = b.binary(.power, x, b.constant(2))
+        // E[f] = p·5 + (1 - p)·1: d/dθ = 4 p (1 - p).
+        let p = 1 / (1 + exp(-0.3))
+        let exact = try run(b, f, estimator: .exact)
+        let naive = try run(b, f, estimator: .score, options: PlanOptions(raoBlackwellise: false, baseline: false))
+        #expect(within(exact.gradient[0], 4 * p * (1 - p)))
+        #expect(within(naive.gradient[0], 4 * p * (1 - p)))
+        #expect(exact.gradient[0].standardError * 2 < naive.gradient[0].standardError)
+    }
+
+    @Test func exactWithDownstreamBernoullis() throws {
+        // b2 ~ bernoulli(b1 ? 0.9 : 0.2), f = b2: d/dθ = σ'(θ)(0.9 - 0.2), with no noise from b1.
+        var b = Builder()
+        let theta = b.parameter("theta", -0.4)
+        let b1 = b.bernoulli(b.unary(.sigmoid, theta))
+        let p2 = b.binary(.add, b.constant(0.2), b.binary(.multiply, b1, b.constant(0.7)))
+        let b2 = b.bernoulli(p2)
+        let p = 1 / (1 + exp(0.4))
+        let exact = try run(b, b2, estimator: .exact)
+        #expect(within(exact.gradient[0], p * (1 - p) * 0.7))
+        // Common random numbers: b2 at b1 = 1 minus b2 at b1 = 0 is 1 or 0 with the same u.
+        #expect(exact.gradient[0].standardError < 0.003)
+    }
+}

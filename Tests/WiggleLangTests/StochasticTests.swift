@@ -100,7 +100,11 @@ import WiggleLang
         let g = gradients(program)
         #expect(agrees(g[0]["mu"], exactSlope))
         #expect(agrees(g[1]["mu"], exactSlope + 2 * 0.3))
-        #expect(g[0].estimators.map(\.estimator) == ["pathwise", "score"])
+        #expect(g[0].estimators.map(\.estimator) == ["pathwise", "exact"])
+        let score = gradients(program.replacingOccurrences(of: "sigmoid(z))", with: "sigmoid(z)) @score"))
+        #expect(score[0].estimators.map(\.estimator) == ["pathwise", "score"])
+        #expect(agrees(score[0]["mu"], exactSlope))
+        #expect(agrees(score[1]["mu"], exactSlope + 2 * 0.3))
     }
 
     @Test func aBernoulliSwitchingANormalsMean() {
@@ -153,9 +157,15 @@ import WiggleLang
             grad(E[(b - 0.499)^2])
             """
         let g = gradients(program)[0]
-        #expect(agrees(g["theta"], 0.0005))
-        #expect(g["theta"].stderr < 0.0005 / 10, "the baseline keeps the toy's error small")
-        #expect(g.estimators.map(\.estimator) == ["score"])
+        // The exact 2-point derivative: the same value in every particle.
+        #expect(g.estimators.map(\.estimator) == ["exact"])
+        #expect(abs(g["theta"].value - 0.0005) < 1e-12)
+        #expect(g["theta"].stderr < 1e-12)
+        // The score function with a leave-one-out baseline, on request.
+        let score = gradients(program.replacingOccurrences(of: "sigmoid(theta))", with: "sigmoid(theta)) @score"))[0]
+        #expect(score.estimators.map(\.estimator) == ["score"])
+        #expect(agrees(score["theta"], 0.0005))
+        #expect(score["theta"].stderr < 0.0005 / 10, "the baseline keeps the toy's error small")
     }
 
     @Test func resultsAreIdenticalForOneAndTwoThreads() {
@@ -260,7 +270,7 @@ import WiggleLang
         #expect(text.contains("x = normal[pathwise] mu b"))
         #expect(text.contains("# test.wgl:2:5"))
         #expect(text.contains("in ( loss ) }"))
-        #expect(text.contains("x  normal  pathwise  (a normal can be reparametrised)"))
+        #expect(text.contains("x  normal  pathwise  (pathwise: every use is smooth)"))
     }
 
     @Test func aTracedGraphIsReusedNotRetraced() {

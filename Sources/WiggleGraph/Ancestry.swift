@@ -1,0 +1,52 @@
+// Ancestry.swift — which random nodes each node depends on.
+
+/// For every node of a plan's order, the set of random nodes among its
+/// ancestors (itself included), as bit sets: the basis of Rao-Blackwellisation
+/// (a score node's cost is the terms downstream of it) and of the exact
+/// derivative (which re-runs what lies downstream of a bernoulli).
+struct RandomAncestry {
+    /// The random nodes, in order; bit i stands for `randoms[i]`.
+    let randoms: [NodeID]
+    /// Words per node.
+    let words: Int
+    /// Bits, `words` per node, in the order given.
+    private let bits: [UInt64]
+    private let position: [NodeID: Int]
+
+    /// Sets bigger than this (randoms × nodes, in bits) are not built.
+    static let limit = 200_000_000
+
+    /// Builds the sets, or returns nil when they would be too large.
+    init?(graph: Graph, order: [NodeID]) {
+        let randoms = order.filter { graph[$0].op.isRandom }
+        let words = (randoms.count + 63) / 64
+        guard randoms.count * order.count <= RandomAncestry.limit else { return nil }
+        var position: [NodeID: Int] = [:]
+        for (index, id) in order.enumerated() { position[id] = index }
+        var randomIndex: [NodeID: Int] = [:]
+        for (index, id) in randoms.enumerated() { randomIndex[id] = index }
+        var bits = [UInt64](repeating: 0, count: max(1, words * order.count))
+        for (index, id) in order.enumerated() {
+            let base = index * words
+            for input in graph[id].op.inputs {
+                guard let inputIndex = position[input] else { continue }
+                let inputBase = inputIndex * words
+                for w in 0..<words { bits[base + w] |= bits[inputBase + w] }
+            }
+            if let r = randomIndex[id] { bits[base + r / 64] |= 1 << UInt64(r % 64) }
+        }
+        self.randoms = randoms
+        self.words = words
+        self.bits = bits
+        self.position = position
+    }
+
+    /// True when `random` is an ancestor of `node` (or is `node`).
+    func depends(_ node: NodeID, on randomIndex: Int) -> Bool {
+        guard let index = position[node] else { return false }
+        return bits[index * words + randomIndex / 64] & (1 << UInt64(randomIndex % 64)) != 0
+    }
+
+    /// The bit index of a random node.
+    func index(of random: NodeID) -> Int? { randoms.firstIndex(of: random) }
+}

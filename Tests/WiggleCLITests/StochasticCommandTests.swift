@@ -115,3 +115,24 @@ func peakMemory(_ arguments: [String]) throws -> (status: Int32, kilobytes: Int)
         #expect(large.kilobytes - small.kilobytes < 8 * 1024, "\(small.kilobytes) KiB vs \(large.kilobytes) KiB")
     }
 }
+
+@Suite struct WarningOutputTests {
+    @Test func warningsAppearInPlainTextAndAsJSONObjects() throws {
+        let path = try temporaryProgram("""
+            param S0 = 100
+            z = normal(0, 1)
+            ST = S0 * exp(0.2 * z)
+            grad(E[ST > 105])
+            """)
+        let plain = try wiggle(["run", path])
+        #expect(plain.status == 0)
+        #expect(plain.stdout.contains("warning: line 4: the gradient with respect to 'S0' misses a jump"))
+        let json = try wiggle(["run", path, "--json"])
+        let objects = try jsonLines(json.stdout)
+        #expect(objects.map { $0["kind"] as? String ?? "" } == ["gradient", "warning"])
+        #expect((objects[0]["warnings"] as? [String])?.count == 1)
+        #expect(objects[1]["line"] as? Int == 4)
+        #expect(objects[1]["column"] as? Int == 8)
+        #expect((objects[1]["message"] as? String)?.contains("'S0' reaches `>` at line 4") == true)
+    }
+}

@@ -25,6 +25,8 @@ let package = Package(
         .target(name: "WiggleLang", dependencies: ["WiggleSyntax", "WiggleGraph"]),
         // GNU readline, for the REPL. Needs libreadline-dev.
         .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
+        // Signal handling for the CLI and the REPL (Swift 6 cannot touch C globals).
+        .target(name: "CSupport"),
         // Hand-fused C loops computing the benchmark's estimators, for comparison.
         .target(name: "CReference", cSettings: [.unsafeFlags(["-O3"])]),
         // The benchmark: the engine against the C reference, in one run.
@@ -35,6 +37,7 @@ let package = Package(
             dependencies: [
                 "WiggleLang",
                 "CReadline",
+                "CSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

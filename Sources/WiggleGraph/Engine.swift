@@ -19,6 +19,9 @@ public struct EngineConfiguration: Sendable {
     public var chunkSize: Int
     /// Whether to track each output's smallest and largest particle.
     public var collectRange = false
+    /// Polled between groups of chunks: a run that should stop throws an
+    /// interruption (Ctrl-C).
+    public var shouldStop: (@Sendable () -> Bool)?
 
     public init(particles: Int, seed: UInt64 = 0, draw: UInt64 = 0,
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount, chunkSize: Int = 256) {
@@ -50,6 +53,8 @@ public struct EngineError: Error, Sendable, CustomStringConvertible {
     public var node: NodeID
     public var site: Site
     public var message: String
+    /// True when the run was stopped from outside (Ctrl-C), not by a problem.
+    public var isInterruption = false
 
     public var description: String { "\(site): \(message)" }
 }
@@ -60,6 +65,29 @@ public enum Engine {
     /// parameters, the gradient of the first output's expectation.
     public static func run(_ plan: Plan, graph: Graph, configuration: EngineConfiguration,
                            histogram: (range: ClosedRange<Double>, bins: Int)? = nil) throws -> EngineResult {
+        try Runner(plan: plan).run(graph: graph, configuration: configuration, histogram: histogram)
+    }
+}
+
+/// Runs one plan again and again (an optimiser's steps) without allocating
+/// anything proportional to the graph after the first run: each worker keeps
+/// its workspace, and only the parameter slots and the nodes computed from
+/// parameters alone are refreshed.
+public final class Runner: @unchecked Sendable {
+    // @unchecked: during a run, worker w touches only workspaces[w]; between
+    // runs a runner is used from one thread at a time.
+    public let plan: Plan
+    private var workspaces: [Workspace] = []
+    private var chunkSize = 0
+
+    public init(plan: Plan) {
+        self.plan = plan
+    }
+
+    /// Runs the plan once with the graph's current parameter values.
+    public func run(graph: Graph, configuration: EngineConfiguration,
+                    histogram: (range: ClosedRange<Double>, bins: Int)? = nil) throws -> EngineResult {
+        let plan = self.plan
         let parameterValues = graph.parameters.map(\.value)
         let chunkSize = min(configuration.chunkSize, configuration.particles)
         let chunkCount = (configuration.particles + chunkSize - 1) / chunkSize
@@ -67,12 +95,22 @@ public enum Engine {
         // the groups are merged in group order, so threads never change a bit.
         let groupCount = min(chunkCount, 64)
         let threads = min(configuration.threads, groupCount)
+        if chunkSize != self.chunkSize || workspaces.count < threads {
+            if chunkSize != self.chunkSize { workspaces = [] }
+            self.chunkSize = chunkSize
+            while workspaces.count < threads {
+                workspaces.append(Workspace(plan: plan, chunkSize: chunkSize, parameterValues: parameterValues))
+            }
+        }
+        for workspace in workspaces.prefix(threads) { workspace.refresh(parameterValues: parameterValues) }
         var partials = [Partial?](repeating: nil, count: groupCount)
+        let spaces = workspaces
 
         let work: @Sendable (Int, UnsafeMutableBufferPointer<Partial?>) -> Void = { worker, results in
-            let workspace = Workspace(plan: plan, chunkSize: chunkSize, parameterValues: parameterValues)
+            let workspace = spaces[worker]
             var group = worker
             while group < groupCount {
+                if let stop = configuration.shouldStop, stop() { return }
                 var partial = Partial(plan: plan, histogramBins: histogram?.bins ?? 0)
                 let first = group * chunkCount / groupCount
                 let last = (group + 1) * chunkCount / groupCount
@@ -94,6 +132,9 @@ public enum Engine {
                     work(worker, shared.buffer)
                 }
             }
+        }
+        if let stop = configuration.shouldStop, stop() {
+            throw EngineError(node: NodeID(0), site: .unknown, message: "interrupted", isInterruption: true)
         }
 
         var total = Partial(plan: plan, histogramBins: histogram?.bins ?? 0)

@@ -128,6 +128,8 @@ public struct Plan: Sendable {
     public let parameters: [(slot: Int32, parameter: Int)]
     /// The slots of the outputs, in the order asked for.
     public let outputs: [Int32]
+    /// The nodes of the outputs.
+    public let outputNodes: [NodeID]
     /// The parameters differentiated with respect to (empty: no reverse sweep).
     public let gradientParameters: [Int]
     /// The slot of each gradient parameter (-1 when it does not reach the objective).
@@ -219,6 +221,7 @@ public struct Plan: Sendable {
         self.constants = constants
         self.parameters = parameterSlots
         self.outputs = roots.map { slotOf[Int($0.index)] }
+        self.outputNodes = roots
         self.gradientParameters = gradientParameters
         self.gradientSlots = gradientParameters.map { index in
             parameterSlots.first { $0.1 == index }?.0 ?? -1

@@ -9,7 +9,10 @@
 import Foundation
 
 /// One worker's buffers for a plan.
-final class Workspace {
+///
+/// @unchecked Sendable: a workspace is handed to exactly one worker thread
+/// per run and touched by no other thread during it.
+final class Workspace: @unchecked Sendable {
     let plan: Plan
     let chunkSize: Int
     let values: UnsafeMutablePointer<Double>
@@ -41,6 +44,7 @@ final class Workspace {
     let hasScoreNodes: Bool
     let usesBaseline: Bool
     let slotCount: Int
+    let uniform: UnsafeMutableBufferPointer<Instruction>
 
     init(plan: Plan, chunkSize: Int, parameterValues: [Double]) {
         self.plan = plan
@@ -65,6 +69,7 @@ final class Workspace {
             return UnsafeMutableBufferPointer(rebasing: buffer[0..<array.count])
         }
         perParticle = copy(plan.perParticle)
+        uniform = copy(plan.uniform)
         exactDownstream = plan.exactWork.map { work in copy(work.downstream.map { plan.perParticle[Int($0)] }) }
         groupTerms = plan.weightGroups.map { $0.map { $0 } }
         exactTerms = plan.exactWork.map { $0.terms.map { $0 } }
@@ -84,6 +89,12 @@ final class Workspace {
         for (slot, value) in plan.constants {
             (values + Int(slot) * chunkSize).update(repeating: value, count: chunkSize)
         }
+        refresh(parameterValues: parameterValues)
+    }
+
+    /// Refills the parameter slots and recomputes the nodes without a random
+    /// ancestor (an optimiser changes the parameters between runs).
+    func refresh(parameterValues: [Double]) {
         for (slot, parameter) in plan.parameters {
             (values + Int(slot) * chunkSize).update(repeating: parameterValues[parameter], count: chunkSize)
         }
@@ -91,8 +102,6 @@ final class Workspace {
         // compute them once, on one lane, and copy to the others.
         if !plan.uniform.isEmpty {
             var unused = Partial(plan: plan, histogramBins: 0)
-            let uniform = copy(plan.uniform)
-            defer { uniform.baseAddress?.deallocate() }
             run(UnsafeBufferPointer(uniform), chunk: 0, lanes: 1, seed: 0, draw: 0, partial: &unused)
         }
         for instruction in plan.uniform {
@@ -109,7 +118,7 @@ final class Workspace {
         scratch.deallocate()
         lane.deallocate()
         for buffer in exactDownstream { buffer.baseAddress?.deallocate() }
-        for buffer in [perParticle, backward] { buffer.baseAddress?.deallocate() }
+        for buffer in [perParticle, backward, uniform] { buffer.baseAddress?.deallocate() }
         for buffer in [outputSlots, gradientSlots, adjointSlots] { buffer.baseAddress?.deallocate() }
     }
 
@@ -177,7 +186,7 @@ final class Workspace {
     /// Finds the first instruction whose output is not finite in some lane
     /// while all its inputs are, and records how many lanes.
     func locateNonFinite(lanes: Int, partial: inout Partial) {
-        for instruction in perParticle {
+        for instruction in [uniform, perParticle].joined() {
             let output = values + Int(instruction.out) * chunkSize
             var bad = 0
             for l in 0..<lanes where !output[l].isFinite { bad += 1 }
@@ -185,6 +194,10 @@ final class Workspace {
                 partial.nonFinite[instruction.node.index, default: 0] += bad
                 return
             }
+        }
+        // A constant or parameter itself (an optimiser can push one to infinity).
+        if let node = plan.outputNodes.first {
+            partial.nonFinite[node.index, default: 0] += lanes
         }
     }
 

@@ -14,6 +14,8 @@ public enum Builtin: String, CaseIterable, Sendable {
     case print, set
     // Random primitives and inference; they need the stochastic graph.
     case normal, bernoulli, grad, minimize, maximize, explain, hist
+    /// `param w[8] = normal_init(0.1)`: random starting values drawn from the seed.
+    case normal_init
 
     /// True for builtins whose first argument is an objective `E[...]`.
     var takesObjective: Bool { self == .grad || self == .minimize || self == .maximize }
@@ -137,6 +139,16 @@ extension Interpreter {
 
         case .hist:
             return try histogram(arguments, at: range)
+
+        case .normal_init:
+            let bound = try bind("normal_init", arguments, names: ["sd"] + (keyword("mean", arguments) != nil ? ["mean"] : []),
+                                 at: range)
+            let sd = try number(bound[0].value, what: "normal_init's sd", at: bound[0].range)
+            let mean = bound.count > 1 ? try number(bound[1].value, what: "normal_init's mean", at: bound[1].range) : 0
+            guard sd >= 0, sd.isFinite, mean.isFinite else {
+                throw fail("normal_init needs a finite sd >= 0, got \(formatNumber(sd))", at: bound[0].range)
+            }
+            return .initializer(mean: mean, sd: sd)
 
         case .explain:
             return try explain(arguments, at: range)

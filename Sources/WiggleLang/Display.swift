@@ -27,8 +27,58 @@ public enum Display {
         case .gradient(let result): return gradientText(result)
         case .cloud(let cloud): return cloud.isHistogram ? histogramText(cloud) : cloudText(cloud)
         case .text(let text, _): return text
+        case .optimisation(let result): return optimisationText(result)
+        case .initializer(let mean, let sd): return "normal_init(\(formatNumber(mean)), \(formatNumber(sd)))"
         case .none: return "none"
         }
+    }
+
+    /// The final objective, a loss curve, and the parameters reached.
+    static func optimisationText(_ result: OptimisationResult) -> String {
+        var lines = ["\(formatEstimate(result.objective.value, stderr: result.objective.stderr))  \(result.direction): \(result.steps) steps (\(result.optimizer), lr \(formatNumber(result.learningRate)))"]
+        if result.interrupted {
+            lines.append("  stopped by Ctrl-C at step \(result.steps) of \(result.requestedSteps); the parameters keep the values reached")
+        }
+        lines += lossCurve(result.trajectory, rows: 4, width: 60)
+        let parameters = result.parameters.map { "\($0.name) = \(formatNumber($0.value))" }
+        var row = "  "
+        for parameter in parameters {
+            if row.count + parameter.count > 78, row.count > 2 {
+                lines.append(row)
+                row = "  "
+            }
+            row += (row.count > 2 ? "   " : "") + parameter
+        }
+        if row.count > 2 { lines.append(row) }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A block chart of a trajectory: columns average buckets of steps.
+    static func lossCurve(_ values: [Double], rows: Int, width: Int) -> [String] {
+        let finite = values.filter(\.isFinite)
+        guard finite.count >= 2, let low = finite.min(), let high = finite.max() else { return [] }
+        let columns = min(width, finite.count)
+        var averages: [Double] = []
+        for column in 0..<columns {
+            let start = column * finite.count / columns
+            let end = max(start + 1, (column + 1) * finite.count / columns)
+            averages.append(finite[start..<end].reduce(0, +) / Double(end - start))
+        }
+        let eighths: [Character] = [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
+        let span = high - low
+        let levels = averages.map { span > 0 ? Int((($0 - low) / span * Double(rows * 8 - 1)).rounded()) + 1 : 1 }
+        let top = String(format: "%.4g", high), bottom = String(format: "%.4g", low)
+        let labelWidth = max(top.count, bottom.count)
+        var lines: [String] = []
+        for row in stride(from: rows - 1, through: 0, by: -1) {
+            let cells = String(levels.map { level -> Character in eighths[max(0, min(8, level - row * 8))] })
+            let label = row == rows - 1 ? top : (row == 0 ? bottom : "")
+            let axis = row == rows - 1 || row == 0 ? "┤" : "│"
+            let line = "  " + String(repeating: " ", count: labelWidth - label.count) + label + " " + axis + cells
+            lines.append(String(line.reversed().drop(while: { $0 == " " }).reversed()))
+        }
+        lines.append("  " + String(repeating: " ", count: labelWidth + 2) + "step 1 … \(values.count)")
+        return lines
     }
 
     /// `mu: -5.00 ± 0.02   log_sigma: 2.00 ± 0.06`, then a line per random node.
@@ -147,6 +197,8 @@ public enum Display {
         case .gradient: return "gradient"
         case .cloud(let cloud): return cloud.isHistogram ? "histogram" : "random"
         case .text(_, let kind): return kind
+        case .optimisation: return "optimisation"
+        case .initializer: return "initializer"
         case .none: return "none"
         }
     }
@@ -188,6 +240,25 @@ public enum Display {
                 return .object(item)
             }))
             object.add("warnings", .array(result.warnings.map { .string($0.message) }))
+        case .optimisation(let result):
+            object.add("value", .number(result.objective.value))
+            object.add("stderr", .number(result.objective.stderr))
+            object.add("direction", .string(result.direction))
+            object.add("optimizer", .string(result.optimizer))
+            object.add("lr", .number(result.learningRate))
+            var parameters = JSONObject()
+            for parameter in result.parameters { parameters.add(parameter.name, .number(parameter.value)) }
+            object.add("parameters", .object(parameters))
+            object.add("steps", .number(Double(result.steps)))
+            object.add("requested_steps", .number(Double(result.requestedSteps)))
+            object.add("interrupted", .boolean(result.interrupted))
+            // At most about 100 points: every k-th step, and the last.
+            let stride = max(1, (result.trajectory.count + 99) / 100)
+            var points: [JSONValue] = []
+            for (index, value) in result.trajectory.enumerated() where index % stride == 0 || index == result.trajectory.count - 1 {
+                points.append(.array([.number(Double(index + 1)), .number(value)]))
+            }
+            object.add("trajectory", .array(points))
         case .cloud(let cloud):
             object.add("value", .number(cloud.mean))
             object.add("stderr", .number(cloud.stderr))
@@ -213,7 +284,7 @@ public enum Display {
         case .expectation(let estimate, _): return .number(estimate)
         case .cloud(let cloud): return .number(cloud.mean)
         case .text(let text, _): return .string(text)
-        case .node, .gradient: return .string(plain(value))
+        case .node, .gradient, .optimisation, .initializer: return .string(plain(value))
         case .none: return .null
         }
     }

@@ -50,8 +50,32 @@ public struct CloudSummary: Sendable {
 
 /// The result of minimize / maximize.
 public struct OptimisationResult: Sendable {
+    /// "minimize" or "maximize".
+    public var direction: String
+    /// "adam" or "sgd".
+    public var optimizer: String
+    public var learningRate: Double
+    /// The final objective estimate and its standard error.
     public var objective: (value: Double, stderr: Double)
+    /// The parameters optimised, with the values reached.
     public var parameters: [(name: String, value: Double)]
+    /// Steps taken, and steps asked for.
     public var steps: Int
+    public var requestedSteps: Int
+    /// The objective's estimate at every step.
     public var trajectory: [Double]
+    /// True when Ctrl-C stopped it early.
+    public var interrupted: Bool
+    /// Wall-clock seconds.
+    public var seconds: Double
+}
+
+/// How an optimisation is going, reported after every step.
+public struct OptimisationProgress: Sendable {
+    public var direction: String
+    public var step: Int
+    public var steps: Int
+    public var objective: Double
+    public var stderr: Double
+    public var seconds: Double
 }

@@ -57,6 +57,7 @@ extension Interpreter {
             throw fail("more than \(settings.maxCallDepth) calls in progress at once; does the recursion in '\(name)' lack a base case?",
                        at: range)
         }
+        try checkInterrupt(at: range)
         callDepth += 1
         let callerFile = file
         file = closure.file

@@ -2,6 +2,7 @@
 // explain and the display of random values: where the tracer hands the graph
 // to the particle engine.
 
+import Dispatch
 import Foundation
 import WiggleGraph
 import WiggleSyntax
@@ -75,16 +76,20 @@ extension Interpreter {
     /// The configuration for the next draw.
     func nextConfiguration(particles: Int? = nil) -> EngineConfiguration {
         drawCount += 1
-        return EngineConfiguration(particles: particles ?? settings.particles, seed: settings.seed, draw: drawCount,
-                                   threads: settings.threads)
+        var configuration = EngineConfiguration(particles: particles ?? settings.particles, seed: settings.seed,
+                                                draw: drawCount, threads: settings.threads)
+        configuration.shouldStop = shouldStop
+        return configuration
     }
 
     /// Runs a plan, turning engine errors into diagnostics at the node's source.
     func runEngine(_ plan: Plan, configuration: EngineConfiguration,
-                   histogram: (range: ClosedRange<Double>, bins: Int)? = nil) throws -> EngineResult {
+                   histogram: (range: ClosedRange<Double>, bins: Int)? = nil, runner: Runner? = nil) throws -> EngineResult {
         do {
+            if let runner { return try runner.run(graph: graph, configuration: configuration, histogram: histogram) }
             return try Engine.run(plan, graph: graph, configuration: configuration, histogram: histogram)
         } catch let error as EngineError {
+            if error.isInterruption { throw Interruption(range: currentRange, file: file) }
             throw runtimeError(error)
         }
     }
@@ -243,24 +248,62 @@ extension Interpreter {
         }
         let isRandom = graph[root].isRandom
         let plan = plan(for: root, gradient: wrt)
+        let runner = Runner(plan: plan)
         var optimizer = WiggleGraph.Optimizer(kind: useAdam ? .adam : .sgd, learningRate: learningRate, count: wrt.count)
+        let direction = maximize ? "maximize" : "minimize"
         var trajectory: [Double] = []
-        for _ in 0..<steps {
-            let result = try runEngine(plan, configuration: nextConfiguration(particles: isRandom ? particles : 1))
+        var lastError = 0.0
+        var interrupted = false
+        let started = DispatchTime.now().uptimeNanoseconds
+        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
+        var values = wrt.map { graph.parameters[$0].value }
+        var gradient = [Double](repeating: 0, count: wrt.count)
+        for step in 0..<steps {
+            if let shouldStop, shouldStop() {
+                interrupted = true
+                break
+            }
+            let result: EngineResult
+            do {
+                result = try runEngine(plan, configuration: nextConfiguration(particles: isRandom ? particles : 1),
+                                       runner: runner)
+            } catch is Interruption {
+                interrupted = true
+                break
+            } catch var error as RuntimeError where step > 0 {
+                error.message += " (at step \(step + 1) of \(direction); the parameters may have diverged: try a smaller lr)"
+                throw error
+            }
             trajectory.append(result.outputs[0].mean)
-            let direction = result.gradient.map { maximize ? -$0.mean : $0.mean }
-            var values = wrt.map { graph.parameters[$0].value }
-            optimizer.step(&values, gradient: direction)
+            lastError = isRandom ? result.outputs[0].standardError : 0
+            for index in gradient.indices { gradient[index] = maximize ? -result.gradient[index].mean : result.gradient[index].mean }
+            optimizer.step(&values, gradient: gradient)
             for (index, value) in zip(wrt, values) {
                 guard value.isFinite else {
-                    throw fail("the optimisation diverged: '\(graph.parameters[index].name)' became \(formatNumber(value)); try a smaller lr",
+                    throw fail("the optimisation diverged at step \(step + 1): '\(graph.parameters[index].name)' became \(formatNumber(value)); try a smaller lr",
                                at: range)
                 }
                 graph.parameters[index].value = value
             }
+            output(.progress(OptimisationProgress(direction: direction, step: step + 1, steps: steps,
+                                                  objective: trajectory[step], stderr: lastError, seconds: elapsed())))
         }
-        let final = try runEngine(plan, configuration: nextConfiguration(particles: isRandom ? particles : 1))
-        return .expectation(value: final.outputs[0].mean, stderr: isRandom ? final.outputs[0].standardError : 0)
+        var objective = (value: trajectory.last ?? .nan, stderr: lastError)
+        if !interrupted {
+            // The objective at the parameters reached.
+            do {
+                let final = try runEngine(plan, configuration: nextConfiguration(particles: isRandom ? particles : 1),
+                                          runner: runner)
+                objective = (final.outputs[0].mean, isRandom ? final.outputs[0].standardError : 0)
+            } catch is Interruption {
+                interrupted = true
+            }
+        }
+        return .optimisation(OptimisationResult(
+            direction: direction, optimizer: useAdam ? "adam" : "sgd", learningRate: learningRate,
+            objective: objective, parameters: wrt.map { (graph.parameters[$0].name, graph.parameters[$0].value) },
+            steps: trajectory.count, requestedSteps: steps, trajectory: trajectory, interrupted: interrupted,
+            seconds: elapsed()))
     }
 
     // MARK: Display of random values

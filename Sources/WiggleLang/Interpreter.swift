@@ -13,6 +13,14 @@ public enum Output {
     case display(Value, line: Int)
     /// Text from `print(...)`, without the final newline.
     case printed(String, line: Int)
+    /// An optimisation's progress, after each step (for a progress bar).
+    case progress(OptimisationProgress)
+}
+
+/// Thrown when Ctrl-C asks a running program to stop.
+struct Interruption: Error {
+    var range: SourceRange
+    var file: SourceFile
 }
 
 /// Walks the syntax tree. One interpreter lives as long as its ``Session``.
@@ -43,6 +51,10 @@ final class Interpreter {
     var pendingAnnotation: (EstimatorAnnotation, SourceRange)?
     /// Where each node was written (by node index), for engine errors.
     var nodeOrigins: [NodeOrigin?] = []
+    /// The top-level statement running (where an interruption is reported).
+    var currentRange = SourceRange.at(0)
+    /// Asked at safe points whether Ctrl-C was pressed.
+    var shouldStop: (@Sendable () -> Bool)?
     /// Compiled plans by objective and gradient parameters (a traced graph is reused).
     var planCache: [PlanKey: (plan: Plan, warnings: [AnalysisWarning])] = [:]
 
@@ -55,17 +67,27 @@ final class Interpreter {
         RuntimeError(message, at: range, in: file)
     }
 
+    /// Stops the program at a safe point when Ctrl-C was pressed.
+    func checkInterrupt(at range: SourceRange) throws {
+        if let shouldStop, shouldStop() { throw Interruption(range: range, file: file) }
+    }
+
     // MARK: Statements
 
     /// Runs a program's top-level statements, displaying expression statements' values.
     func run(_ program: Program) throws {
         file = program.file
         for statement in program.statements {
+            currentRange = statement.range
+            try checkInterrupt(at: statement.range)
             if case .expression(let expression) = statement.kind {
                 let value = try evaluate(expression, in: globals)
                 if case .none = value { continue }
                 let shown = try summarize(value, at: expression.range)
                 output(.display(shown, line: file.location(of: statement.range.start).line))
+                if case .optimisation(let result) = shown, result.interrupted {
+                    throw Interruption(range: statement.range, file: file)
+                }
             } else {
                 _ = try execute(statement, in: globals)
             }
@@ -123,6 +145,7 @@ final class Interpreter {
                 let (low, high) = try rangeBounds(lowExpr, highExpr, in: scope)
                 var i = low
                 while i < high {
+                    try checkInterrupt(at: statement.range)
                     scope.values[variable.name] = .number(Double(i))
                     if case .returned(let value, let range) = try execute(body, in: scope) {
                         return .returned(value, range)
@@ -132,6 +155,7 @@ final class Interpreter {
             } else {
                 let items = try iterable(try evaluate(sequence, in: scope), at: sequence.range)
                 for item in items {
+                    try checkInterrupt(at: statement.range)
                     scope.values[variable.name] = item
                     if case .returned(let value, let range) = try execute(body, in: scope) {
                         return .returned(value, range)
@@ -142,6 +166,7 @@ final class Interpreter {
         case .whileLoop(let conditionExpr, let body):
             while try knownTruth(try evaluate(conditionExpr, in: scope), at: conditionExpr.range,
                                  context: "a while condition") {
+                try checkInterrupt(at: statement.range)
                 if case .returned(let value, let range) = try execute(body, in: scope) {
                     return .returned(value, range)
                 }
@@ -186,6 +211,8 @@ final class Interpreter {
                            at: sizeExpr.range)
             }
             switch value {
+            case .initializer(let mean, let sd):
+                initial = drawInitialValues(name.name, count: count, mean: mean, sd: sd)
             case .list(let items):
                 guard items.count == count else {
                     throw fail("'\(name.name)' has \(count) elements but its initial list has \(items.count)",
@@ -195,6 +222,8 @@ final class Interpreter {
             default:
                 initial = Array(repeating: try initialValue(value, at: valueExpr.range), count: count)
             }
+        } else if case .initializer(let mean, let sd) = value {
+            initial = drawInitialValues(name.name, count: 1, mean: mean, sd: sd)
         } else {
             initial = [try initialValue(value, at: valueExpr.range)]
         }
@@ -203,6 +232,15 @@ final class Interpreter {
             graph.addParameter(name: isVector ? "\(name.name)[\(position)]" : name.name, value: start, at: site)
         }
         parameters.declare(ParameterStore.Entry(name: name.name, indices: indices, isVector: isVector, line: line))
+    }
+
+    /// Starting values drawn from normal(mean, sd), from a stream of their
+    /// own derived from the seed and the parameter's name.
+    func drawInitialValues(_ name: String, count: Int, mean: Double, sd: Double) -> [Double] {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        var rng = Xoshiro256(seed: splitMix64(settings.seed) ^ hash)
+        return (0..<count).map { _ in mean + sd * rng.normal() }
     }
 
     /// A parameter's starting value: a number known now, not a random value.

@@ -18,6 +18,8 @@ public final class Session {
         case incomplete
         /// Running failed (exit 70).
         case runtimeError
+        /// Ctrl-C stopped it (exit 130).
+        case interrupted
 
         /// The process exit code for this status.
         public var exitCode: Int32 {
@@ -25,6 +27,7 @@ public final class Session {
             case .success: return 0
             case .syntaxError, .incomplete: return 65
             case .runtimeError: return 70
+            case .interrupted: return 130
             }
         }
     }
@@ -50,6 +53,13 @@ public final class Session {
     public var settings: Settings {
         get { interpreter.settings }
         set { interpreter.settings = newValue }
+    }
+
+    /// Asked at safe points (statements, loop iterations, calls, optimiser
+    /// steps, groups of particles) whether to stop: Ctrl-C.
+    public var shouldStop: (@Sendable () -> Bool)? {
+        get { interpreter.shouldStop }
+        set { interpreter.shouldStop = newValue }
     }
 
     /// The number of nodes traced so far (running a traced graph adds none).
@@ -79,6 +89,9 @@ public final class Session {
                 return RunResult(status: .success, diagnostics: [])
             } catch let error as RuntimeError {
                 return RunResult(status: .runtimeError, diagnostics: [error.diagnostic])
+            } catch let interruption as Interruption {
+                let diagnostic = Diagnostic(.runtime, "interrupted by Ctrl-C", in: interruption.file, at: interruption.range)
+                return RunResult(status: .interrupted, diagnostics: [diagnostic])
             } catch {
                 let diagnostic = Diagnostic(.runtime, "internal error: \(error)", in: source, at: .at(0))
                 return RunResult(status: .runtimeError, diagnostics: [diagnostic])

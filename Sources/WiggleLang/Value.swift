@@ -25,6 +25,10 @@ public enum Value {
     case cloud(CloudSummary)
     /// A block of text to show as it is (`explain`, `hist`).
     case text(String, kind: String)
+    /// The result of minimize / maximize.
+    case optimisation(OptimisationResult)
+    /// `normal_init(sd)`: random starting values for a parameter vector.
+    case initializer(mean: Double, sd: Double)
     /// What `print(...)` and a function without `return` give back.
     case none
 
@@ -41,6 +45,8 @@ public enum Value {
         case .gradient: return "a gradient"
         case .cloud: return "a random value"
         case .text: return "a text"
+        case .optimisation: return "an optimisation result"
+        case .initializer: return "an initialiser"
         case .none: return "no value"
         }
     }

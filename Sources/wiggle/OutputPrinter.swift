@@ -6,10 +6,11 @@ import WiggleSyntax
 
 /// Writes a session's outputs to standard output and its diagnostics to
 /// standard error (and, under `--json`, also as JSON objects on standard output).
-struct OutputPrinter {
-    var json: Bool
+final class OutputPrinter: @unchecked Sendable {
+    // @unchecked: used from one thread at a time (the session's, while it runs).
+    let json: Bool
     /// Colour diagnostics only on a terminal, and never when NO_COLOR is set.
-    var colored: Bool = isatty(STDERR_FILENO) != 0
+    let colored: Bool = isatty(STDERR_FILENO) != 0
         && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
         && ProcessInfo.processInfo.environment["TERM"] != "dumb"
 
@@ -17,9 +18,21 @@ struct OutputPrinter {
         self.json = json
     }
 
+    /// Progress bars go to a terminal only, never to a pipe or under --json.
+    let drawsProgress = isatty(STDERR_FILENO) != 0
+    private var progressVisible = false
+    private var lastDraw = 0.0
+
     /// Writes one output of a running program.
     func emit(_ output: Output) {
+        if case .progress(let progress) = output {
+            drawProgress(progress)
+            return
+        }
+        clearProgress()
         switch output {
+        case .progress:
+            break
         case .display(let value, let line):
             writeLine(json ? Display.jsonLine(value, line: line) : Display.plain(value))
             if json, case .gradient(let result) = value {
@@ -47,9 +60,42 @@ struct OutputPrinter {
         }
     }
 
+    /// Redraws the progress line in place, about ten times a second.
+    func drawProgress(_ progress: OptimisationProgress) {
+        guard drawsProgress, !json else { return }
+        let done = progress.step == progress.steps
+        guard done || progress.seconds - lastDraw >= 0.1 || !progressVisible else { return }
+        lastDraw = progress.seconds
+        let rate = progress.seconds > 0 ? Double(progress.step) / progress.seconds : 0
+        if done {
+            clearProgress()
+            standardError(String(format: "%@: %d steps in %.2f s (%.0f steps/s)\n", progress.direction, progress.step,
+                                 progress.seconds, rate))
+            return
+        }
+        let fraction = Double(progress.step) / Double(max(1, progress.steps))
+        let width = 24
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "█", count: filled) + String(repeating: " ", count: width - filled)
+        let left = rate > 0 ? Double(progress.steps - progress.step) / rate : 0
+        let text = String(format: "%@ step %d/%d ▕%@▏ %3.0f%%  objective %@  %.0f steps/s  %.1f s left",
+                          progress.direction, progress.step, progress.steps, bar, fraction * 100,
+                          Display.formatEstimate(progress.objective, stderr: progress.stderr), rate, left)
+        standardError("\r\u{1B}[K" + text)
+        progressVisible = true
+    }
+
+    /// Erases a progress line before anything else is written.
+    func clearProgress() {
+        guard progressVisible else { return }
+        standardError("\r\u{1B}[K")
+        progressVisible = false
+    }
+
     /// Writes diagnostics: rendered with source and caret on standard error,
     /// and as JSON objects on standard output under `--json`.
     func report(_ diagnostics: [Diagnostic]) {
+        clearProgress()
         let printer = DiagnosticPrinter(colored: colored)
         for diagnostic in diagnostics {
             if json { writeLine(diagnostic.jsonLine) }

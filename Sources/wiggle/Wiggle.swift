@@ -1,6 +1,7 @@
 // Wiggle.swift — the `wiggle` command: run, check, and the REPL.
 
 import ArgumentParser
+import CSupport
 import Foundation
 import WiggleLang
 import WiggleSyntax
@@ -33,6 +34,7 @@ struct Wiggle: ParsableCommand {
         }
         let bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
         let source = SourceFile(name: "<stdin>", bytes: bytes)
+        interruptible(session)
         let printer = OutputPrinter(json: options.json)
         let result = session.run(source, output: printer.emit)
         printer.report(result.diagnostics)
@@ -81,6 +83,7 @@ struct RunCommand: ParsableCommand {
     mutating func run() throws {
         let source = try readSource(file)
         let session = Session(settings: try options.settings())
+        interruptible(session)
         let printer = OutputPrinter(json: options.json)
         let result = session.run(source, output: printer.emit)
         printer.report(result.diagnostics)
@@ -126,6 +129,12 @@ func readSource(_ path: String) throws -> SourceFile {
         throw ExitCode(64)
     }
     return SourceFile(name: path, bytes: Array(data))
+}
+
+/// Lets Ctrl-C stop the session at its next safe point (a second Ctrl-C exits at once).
+func interruptible(_ session: Session) {
+    wiggle_install_sigint()
+    session.shouldStop = { wiggle_sigint_pending() != 0 }
 }
 
 /// Writes text to standard error, unbuffered.

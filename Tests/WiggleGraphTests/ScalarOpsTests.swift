@@ -81,3 +81,21 @@ func numericDerivative(_ f: (Double) -> Double, at x: Double, step: Double = 1e-
         #expect(formatNumber(.nan) == "nan")
     }
 }
+
+@Suite struct OptimizerTests {
+    @Test func sgdStep() {
+        var optimizer = Optimizer(kind: .sgd, learningRate: 0.5, count: 2)
+        var values = [1.0, -2.0]
+        optimizer.step(&values, gradient: [0.2, -4])
+        #expect(values == [0.9, 0])
+    }
+
+    @Test func adamFirstStepMovesByTheLearningRate() {
+        // With bias correction, Adam's first step is lr · g / (|g| + ε).
+        var optimizer = Optimizer(kind: .adam, learningRate: 0.01, count: 2)
+        var values = [0.0, 0.0]
+        optimizer.step(&values, gradient: [3, -0.5])
+        #expect(abs(values[0] + 0.01) < 1e-9)
+        #expect(abs(values[1] - 0.01) < 1e-9)
+    }
+}

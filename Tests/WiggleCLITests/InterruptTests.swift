@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+
+/// Makes sure a child that ignores SIGINT cannot hang the test run.
+func killIfStillRunning(_ process: Process, after seconds: Double) {
+    let pid = process.processIdentifier
+    DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
+        if process.isRunning { kill(pid, SIGKILL) }
+    }
+}
+
+@Suite(.serialized) struct InterruptTests {
+    /// Ctrl-C (SIGINT) during an optimisation stops it after the current step,
+    /// shows where it stopped, and `wiggle run` exits 130.
+    @Test func sigintStopsAnOptimisation() throws {
+        let path = try temporaryProgram("""
+            param mu = 0
+            x = normal(mu, 1)
+            minimize(E[(x - 3)^2], steps = 10000000, lr = 0.001)
+            print("not reached")
+            """)
+        let process = Process()
+        process.executableURL = wiggleBinary
+        process.arguments = ["run", path, "--json"]
+        let stdout = Pipe(), stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        kill(process.processIdentifier, SIGINT)
+        killIfStillRunning(process, after: 20)
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        let objects = try jsonLines(String(decoding: output, as: UTF8.self))
+        let optimisation = objects.first { $0["kind"] as? String == "optimisation" }
+        #expect(optimisation?["interrupted"] as? Bool == true)
+        let steps = optimisation?["steps"] as? Int ?? 0
+        #expect(steps > 0 && steps < 10_000_000)
+        let mu = (optimisation?["parameters"] as? [String: Double])?["mu"] ?? 0
+        #expect(mu > 0, "the parameters keep the values reached")
+        #expect(!objects.contains { $0["kind"] as? String == "print" })
+        #expect(String(decoding: errors, as: UTF8.self).contains("interrupted by Ctrl-C"))
+    }
+
+    @Test func sigintStopsALongLoop() throws {
+        let path = try temporaryProgram("n = 0\nwhile true { n = n + 1 }\n")
+        let process = Process()
+        process.executableURL = wiggleBinary
+        process.arguments = ["run", path]
+        process.standardOutput = Pipe()
+        let stderr = Pipe()
+        process.standardError = stderr
+        try process.run()
+        Thread.sleep(forTimeInterval: 1)
+        kill(process.processIdentifier, SIGINT)
+        killIfStillRunning(process, after: 20)
+        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        #expect(String(decoding: errors, as: UTF8.self).contains(":2:1: error: interrupted by Ctrl-C"))
+    }
+
+    @Test func optimisationAsJSON() throws {
+        let path = try temporaryProgram("param a = 1\nminimize(E[(a - 3)^2], steps = 250, lr = 0.1)\n")
+        let outcome = try wiggle(["run", path, "--json"])
+        #expect(outcome.status == 0)
+        #expect(outcome.stderr == "", "no progress bar on a pipe")
+        let objects = try jsonLines(outcome.stdout)
+        #expect(objects.count == 1)
+        let result = objects[0]
+        #expect(result["kind"] as? String == "optimisation")
+        #expect(result["steps"] as? Int == 250)
+        #expect(result["interrupted"] as? Bool == false)
+        #expect(abs(((result["parameters"] as? [String: Double])?["a"] ?? 0) - 3) < 1e-2)
+        let trajectory = result["trajectory"] as? [[Double]] ?? []
+        #expect(trajectory.count <= 101 && trajectory.count >= 50)
+        #expect(trajectory.first?.first == 1)
+        #expect(trajectory.last?.first == 250)
+        let plain = try wiggle(["run", path])
+        #expect(plain.stdout.contains("minimize: 250 steps (adam, lr 0.1)"))
+        #expect(plain.stdout.contains("a = "))
+        #expect(plain.stderr == "")
+    }
+}

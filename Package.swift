@@ -30,7 +30,7 @@ let package = Package(
         // Hand-fused C loops computing the benchmark's estimators, for comparison.
         .target(name: "CReference", cSettings: [.unsafeFlags(["-O3"])]),
         // The benchmark: the engine against the C reference, in one run.
-        .executableTarget(name: "WiggleBench", dependencies: ["WiggleGraph", "CReference"]),
+        .executableTarget(name: "WiggleBench", dependencies: ["WiggleGraph", "WiggleLang", "CReference"]),
         // The command-line interface and the REPL.
         .executableTarget(
             name: "wiggle",

@@ -10,6 +10,7 @@
 import CReference
 import Foundation
 import WiggleGraph
+import WiggleLang
 
 /// Builds a graph and names the pieces a scenario needs.
 struct Scenario {
@@ -203,3 +204,36 @@ for scenario in makeScenarios() {
 print("")
 print("gradient estimates at N = \(counts.last ?? 0) (engine and reference draw different streams; they should agree within a few standard errors):")
 agreement.forEach { print($0) }
+
+// Optimisation speed: the recurrence of examples/recurrence.wgl (50 steps, a
+// small network per step) at 1,000 particles, traced once and re-run per step.
+let recurrence = """
+    set(seed = 1, particles = 1000, threads = THREADS)
+    param w[4] = normal_init(0.3)
+    param v[2] = normal_init(0.3)
+    param u[2] = normal_init(0.3)
+    param c = 0
+    fn step(h) {
+      a = tanh(w[0] * h + w[1])
+      b = tanh(w[2] * h + w[3])
+      mean = h + v[0] * a + v[1] * b + c
+      sd = 0.05 + softplus(u[0] * a + u[1] * b - 2)
+      return normal(mean, sd)
+    }
+    h = 0
+    for t in 0..50 { h = step(h) }
+    minimize(E[(h - 3)^2], steps = STEPS, lr = 0.03)
+    """
+print("")
+print("optimisation: the recurrence example (50 steps, 1,000 particles), steps per second")
+for threads in [1, cores] {
+    let steps = quick ? 50 : 200
+    let program = recurrence.replacingOccurrences(of: "THREADS", with: "\(threads)")
+        .replacingOccurrences(of: "STEPS", with: "\(steps)")
+    var seconds = Double.nan
+    _ = Session().run(program) { output in
+        if case .display(.optimisation(let result), _) = output { seconds = result.seconds }
+    }
+    print(String(format: "  %d thread%@: %.0f steps/s (%d steps in %.2f s)", threads, threads == 1 ? "" : "s",
+                 Double(steps) / seconds, steps, seconds))
+}

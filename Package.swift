@@ -26,7 +26,7 @@ let package = Package(
         // GNU readline, for the REPL. Needs libreadline-dev.
         .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
         // Signal handling for the CLI and the REPL (Swift 6 cannot touch C globals).
-        .target(name: "CSupport"),
+        .target(name: "CSupport", linkerSettings: [.linkedLibrary("readline"), .linkedLibrary("util")]),
         // Hand-fused C loops computing the benchmark's estimators, for comparison.
         .target(name: "CReference", cSettings: [.unsafeFlags(["-O3"])]),
         // The benchmark: the engine against the C reference, in one run.
@@ -44,7 +44,7 @@ let package = Package(
         .testTarget(name: "WiggleSyntaxTests", dependencies: ["WiggleSyntax"]),
         .testTarget(name: "WiggleGraphTests", dependencies: ["WiggleGraph"]),
         .testTarget(name: "WiggleLangTests", dependencies: ["WiggleLang", "WiggleSyntax"]),
-        .testTarget(name: "WiggleCLITests", dependencies: ["wiggle"]),
+        .testTarget(name: "WiggleCLITests", dependencies: ["wiggle", "CSupport"]),
         .testTarget(name: "CReadlineTests", dependencies: ["CReadline"]),
     ],
     swiftLanguageModes: [.v6]

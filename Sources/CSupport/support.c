@@ -6,17 +6,19 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t pending = 0;
+static volatile sig_atomic_t exit_on_second_signal = 1;
 
 static void on_sigint(int signal_number) {
     (void)signal_number;
-    if (pending) {
+    if (pending && exit_on_second_signal) {
         // A second Ctrl-C: the user means it.
         _exit(130);
     }
     pending = 1;
 }
 
-void wiggle_install_sigint(void) {
+void wiggle_install_sigint(int exit_on_second) {
+    exit_on_second_signal = exit_on_second;
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = on_sigint;

@@ -62,6 +62,21 @@ public final class Session {
         set { interpreter.shouldStop = newValue }
     }
 
+    /// The names a program can use now: bindings, parameters and builtins
+    /// (for tab completion).
+    public var names: [String] {
+        var names = Set(interpreter.globals.values.keys)
+        names.formUnion(interpreter.parameters.names)
+        names.formUnion(Builtin.allCases.map(\.rawValue))
+        return names.sorted()
+    }
+
+    /// The parameters and their current values, in declaration order
+    /// (a vector's elements one by one).
+    public var parameterValues: [(name: String, value: Double)] {
+        interpreter.graph.parameters.map { ($0.name, $0.value) }
+    }
+
     /// The number of nodes traced so far (running a traced graph adds none).
     public var graphSize: Int { interpreter.graph.count }
 

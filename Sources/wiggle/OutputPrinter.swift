@@ -1,5 +1,6 @@
 // OutputPrinter.swift — writes results and diagnostics, as text or JSON Lines.
 
+import CSupport
 import Foundation
 import WiggleLang
 import WiggleSyntax
@@ -78,9 +79,12 @@ final class OutputPrinter: @unchecked Sendable {
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: " ", count: width - filled)
         let left = rate > 0 ? Double(progress.steps - progress.step) / rate : 0
-        let text = String(format: "%@ step %d/%d ▕%@▏ %3.0f%%  objective %@  %.0f steps/s  %.1f s left",
+        var text = String(format: "%@ %d/%d ▕%@▏ %3.0f%%  %@  %.0f steps/s  %.0f s left",
                           progress.direction, progress.step, progress.steps, bar, fraction * 100,
                           Display.formatEstimate(progress.objective, stderr: progress.stderr), rate, left)
+        // One line that fits, or "\r" could not take it back.
+        let columns = Int(wiggle_terminal_columns(STDERR_FILENO)) - 1
+        if text.count > columns { text = String(text.prefix(max(0, columns))) }
         standardError("\r\u{1B}[K" + text)
         progressVisible = true
     }

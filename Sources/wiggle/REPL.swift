@@ -1,42 +1,199 @@
 // REPL.swift — the interactive loop on a terminal, with GNU readline.
+//
+// Multi-line input: the parser decides. When it reports that the input ended
+// too early (an unclosed bracket, a trailing operator, a block awaiting its
+// `}`), the REPL reads another line; strings and comments cannot fool it.
 
 import CReadline
+import CSupport
 import Foundation
 import WiggleLang
 import WiggleSyntax
 
 /// Reads statements at a prompt and runs them in one session.
-struct REPL {
-    let session: Session
+final class REPL {
+    var session: Session
     let prompt = "wiggle> "
     let continuation = "   ...> "
+    let printer = OutputPrinter(json: false)
+    /// Where history lives: $WIGGLE_HISTORY, else ~/.wiggle_history.
+    let historyPath: String
+    /// At most this many entries are kept.
+    let historyLimit: Int32 = 1_000
+    var entriesSinceTruncation = 0
+    /// Lines so far, so that every input's diagnostics say `<repl>:LINE:COL`.
+    var lineNumber = 1
+
+    static let commands = [":help", ":quit", ":reset", ":load", ":params", ":set", ":explain"]
+
+    init(session: Session) {
+        self.session = session
+        let environment = ProcessInfo.processInfo.environment
+        historyPath = environment["WIGGLE_HISTORY"]
+            ?? ((environment["HOME"] ?? NSHomeDirectory()) as NSString).appendingPathComponent(".wiggle_history")
+    }
 
     func run() {
-        let printer = OutputPrinter(json: false)
-        var lineNumber = 1
+        wiggle_install_sigint(0)
+        wiggle_rl_setup()
+        session.shouldStop = { wiggle_sigint_pending() != 0 }
+        stifle_history(historyLimit)
+        if FileManager.default.fileExists(atPath: historyPath) {
+            read_history(historyPath)
+        }
+        write("Wiggle \(Wiggle.version). :help for help, Ctrl-D to quit.\n")
         var pending = ""
-        StandardOutput.shared.write("Wiggle \(Wiggle.version). Ctrl-D to quit.\n")
         while true {
+            updateCompletions()
             guard let raw = readline(pending.isEmpty ? prompt : continuation) else {
-                StandardOutput.shared.write("\n")
-                StandardOutput.shared.flush()
+                // Ctrl-D on an empty line.
+                write("\n")
                 return
             }
             let line = String(cString: raw)
             free(raw)
-            pending += pending.isEmpty ? line : "\n" + line
-            if pending.allSatisfy(\.isWhitespace) {
+            if wiggle_rl_take_prompt_interrupt() != 0 {
+                // Ctrl-C at the prompt: drop what was typed, start afresh.
                 pending = ""
                 continue
             }
+            if pending.isEmpty {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                if trimmed.isEmpty { continue }
+                if trimmed.hasPrefix(":") {
+                    remember(trimmed)
+                    if !command(trimmed) { return }
+                    continue
+                }
+            }
+            pending += pending.isEmpty ? line : "\n" + line
             let source = SourceFile(name: "<repl>", text: pending + "\n", firstLine: lineNumber)
-            let result = session.run(source, output: printer.emit)
-            StandardOutput.shared.flush()
-            if result.status == .incomplete { continue }
-            add_history(pending)
-            lineNumber += source.lineCount - 1
+            if session.check(source).status == .incomplete { continue }
+            remember(pending)
             pending = ""
-            printer.report(result.diagnostics)
+            lineNumber += source.lineCount - 1
+            evaluate(source)
         }
     }
+
+    /// Runs one complete input and reports its diagnostics; the session keeps
+    /// everything defined before an error.
+    func evaluate(_ source: SourceFile) {
+        // A Ctrl-C from before the input was complete belongs to the prompt.
+        wiggle_clear_sigint()
+        let result = session.run(source, output: printer.emit)
+        printer.report(result.diagnostics)
+        StandardOutput.shared.flush()
+        wiggle_clear_sigint()
+    }
+
+    /// Adds an entry to the history and to the history file at once, so that
+    /// a crash loses nothing.
+    func remember(_ entry: String) {
+        add_history(entry)
+        if !FileManager.default.fileExists(atPath: historyPath) {
+            write_history(historyPath)
+        } else {
+            append_history(1, historyPath)
+        }
+        entriesSinceTruncation += 1
+        if entriesSinceTruncation >= 100 {
+            history_truncate_file(historyPath, historyLimit)
+            entriesSinceTruncation = 0
+        }
+    }
+
+    func updateCompletions() {
+        let words = REPL.commands + session.names
+        var pointers = words.map { strdup($0) }
+        pointers.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress?.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) { base in
+                wiggle_rl_set_completions(base, Int32(buffer.count))
+            }
+        }
+        for pointer in pointers { free(pointer) }
+        pointers.removeAll()
+    }
+
+    /// Runs a `:command`; returns false to quit.
+    func command(_ text: String) -> Bool {
+        let parts = text.split(separator: " ", maxSplits: 1).map(String.init)
+        let argument = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+        switch parts[0] {
+        case ":help", ":h", ":?":
+            write(REPL.help)
+        case ":quit", ":q", ":exit":
+            return false
+        case ":reset":
+            let settings = session.settings
+            session = Session(settings: settings)
+            session.shouldStop = { wiggle_sigint_pending() != 0 }
+            write("session reset: bindings, functions and parameters are gone\n")
+        case ":load":
+            guard !argument.isEmpty else {
+                write("usage: :load FILE\n")
+                break
+            }
+            let path = (argument as NSString).expandingTildeInPath
+            guard let data = FileManager.default.contents(atPath: path) else {
+                write("cannot read '\(argument)'\n")
+                break
+            }
+            let result = session.run(SourceFile(name: argument, bytes: Array(data)), output: printer.emit)
+            printer.report(result.diagnostics)
+            StandardOutput.shared.flush()
+            wiggle_clear_sigint()
+        case ":params":
+            let parameters = session.parameterValues
+            if parameters.isEmpty { write("no parameters\n") }
+            for (name, value) in parameters { write("\(name) = \(Display.plain(.number(value)))\n") }
+        case ":set":
+            let words = argument.split(separator: " ").map(String.init)
+            guard words.count == 2, let value = Int(words[1]), value >= 0 else {
+                write("usage: :set particles N | :set seed S | :set threads T\n")
+                break
+            }
+            switch words[0] {
+            case "particles" where value >= 1 && value <= Settings.maxParticles: session.settings.particles = value
+            case "seed": session.settings.seed = UInt64(value)
+            case "threads" where value >= 1 && value <= 1024: session.settings.threads = value
+            default:
+                write("usage: :set particles N (1...\(Settings.maxParticles)) | :set seed S | :set threads T\n")
+            }
+        case ":explain":
+            guard !argument.isEmpty else {
+                write("usage: :explain EXPR\n")
+                break
+            }
+            let source = SourceFile(name: "<repl>", text: "explain(\(argument))\n", firstLine: lineNumber)
+            evaluate(source)
+        default:
+            write("unknown command \(parts[0]); :help lists them\n")
+        }
+        StandardOutput.shared.flush()
+        return true
+    }
+
+    func write(_ text: String) {
+        StandardOutput.shared.write(text)
+        StandardOutput.shared.flush()
+    }
+
+    static let help = """
+        Type Wiggle statements; every expression shows its value. A statement
+        can span lines: the prompt changes to ...> until it is complete.
+
+          :help              this text
+          :quit              leave (or Ctrl-D on an empty line)
+          :reset             forget every binding, function and parameter
+          :load FILE         run a file into this session
+          :params            the parameters and their current values
+          :set particles N   particles per estimate (also: seed S, threads T)
+          :explain EXPR      the traced graph of EXPR, with each node's estimator
+
+        Ctrl-C clears the line at the prompt, and stops a long computation
+        (E[...], minimize) at a safe point, keeping the session.
+        History is kept in $WIGGLE_HISTORY or ~/.wiggle_history.
+
+        """
 }

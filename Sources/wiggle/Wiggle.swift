@@ -133,7 +133,7 @@ func readSource(_ path: String) throws -> SourceFile {
 
 /// Lets Ctrl-C stop the session at its next safe point (a second Ctrl-C exits at once).
 func interruptible(_ session: Session) {
-    wiggle_install_sigint()
+    wiggle_install_sigint(1)
     session.shouldStop = { wiggle_sigint_pending() != 0 }
 }
 

@@ -1,7 +1,49 @@
 // swift-tools-version:6.0
 // Wiggle — a small probabilistic scripting language that differentiates
-// expectations through random sampling. See DESIGN in README.md and grammar.md.
+// expectations through random sampling. See README.md and grammar.md.
+import Foundation
 import PackageDescription
+
+/// GNU readline's headers (Debian: libreadline-dev). Without them the REPL
+/// falls back to a plain line reader instead of failing to build.
+let readlineAvailable = ["/usr/include", "/usr/local/include", "/opt/homebrew/include"].contains {
+    FileManager.default.fileExists(atPath: "\($0)/readline/readline.h")
+}
+
+var targets: [Target] = [
+    // Tokens, lexer, parser, AST and diagnostics. Knows nothing of graphs.
+    .target(name: "WiggleSyntax"),
+    // The graph IR, ops and their derivatives, random streams, estimator
+    // analysis, the particle engine and the optimisers. Knows nothing of syntax.
+    .target(name: "WiggleGraph"),
+    // The interpreter/tracer, builtins and display.
+    .target(name: "WiggleLang", dependencies: ["WiggleSyntax", "WiggleGraph"]),
+    // Signals for the CLI and the REPL, readline's globals (Swift 6 cannot
+    // touch C globals), and a pseudo-terminal for tests.
+    .target(name: "CSupport",
+            cSettings: readlineAvailable ? [.define("WIGGLE_HAS_READLINE")] : [],
+            linkerSettings: (readlineAvailable ? [.linkedLibrary("readline")] : []) + [.linkedLibrary("util")]),
+    // Hand-fused C loops computing the benchmark's estimators, for comparison.
+    .target(name: "CReference", cSettings: [.unsafeFlags(["-O3"])]),
+    // The benchmark: the engine against the C reference, in one run.
+    .executableTarget(name: "WiggleBench", dependencies: ["WiggleGraph", "WiggleLang", "CReference"]),
+    // The command-line interface and the REPL.
+    .executableTarget(
+        name: "wiggle",
+        dependencies: ["WiggleLang", "CSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            + (readlineAvailable ? ["CReadline"] : []),
+        swiftSettings: readlineAvailable ? [.define("WIGGLE_READLINE")] : []
+    ),
+    .testTarget(name: "WiggleSyntaxTests", dependencies: ["WiggleSyntax"]),
+    .testTarget(name: "WiggleGraphTests", dependencies: ["WiggleGraph"]),
+    .testTarget(name: "WiggleLangTests", dependencies: ["WiggleLang", "WiggleSyntax"]),
+    .testTarget(name: "WiggleCLITests", dependencies: ["wiggle", "CSupport"]),
+]
+if readlineAvailable {
+    // GNU readline, for the REPL (libreadline-dev).
+    targets.append(.systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]))
+    targets.append(.testTarget(name: "CReadlineTests", dependencies: ["CReadline"]))
+}
 
 let package = Package(
     name: "Wiggle",
@@ -15,37 +57,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
-    targets: [
-        // Tokens, lexer, parser, AST and diagnostics. Knows nothing of graphs.
-        .target(name: "WiggleSyntax"),
-        // Numeric ops and their derivatives; later the graph IR and the particle engine.
-        // Knows nothing of syntax.
-        .target(name: "WiggleGraph"),
-        // The interpreter/tracer, builtins and display.
-        .target(name: "WiggleLang", dependencies: ["WiggleSyntax", "WiggleGraph"]),
-        // GNU readline, for the REPL. Needs libreadline-dev.
-        .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
-        // Signal handling for the CLI and the REPL (Swift 6 cannot touch C globals).
-        .target(name: "CSupport", linkerSettings: [.linkedLibrary("readline"), .linkedLibrary("util")]),
-        // Hand-fused C loops computing the benchmark's estimators, for comparison.
-        .target(name: "CReference", cSettings: [.unsafeFlags(["-O3"])]),
-        // The benchmark: the engine against the C reference, in one run.
-        .executableTarget(name: "WiggleBench", dependencies: ["WiggleGraph", "WiggleLang", "CReference"]),
-        // The command-line interface and the REPL.
-        .executableTarget(
-            name: "wiggle",
-            dependencies: [
-                "WiggleLang",
-                "CReadline",
-                "CSupport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
-        ),
-        .testTarget(name: "WiggleSyntaxTests", dependencies: ["WiggleSyntax"]),
-        .testTarget(name: "WiggleGraphTests", dependencies: ["WiggleGraph"]),
-        .testTarget(name: "WiggleLangTests", dependencies: ["WiggleLang", "WiggleSyntax"]),
-        .testTarget(name: "WiggleCLITests", dependencies: ["wiggle", "CSupport"]),
-        .testTarget(name: "CReadlineTests", dependencies: ["CReadline"]),
-    ],
+    targets: targets,
     swiftLanguageModes: [.v6]
 )

@@ -7,12 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+// WIGGLE_HAS_READLINE comes from Package.swift, which looks for the headers.
+#ifdef WIGGLE_HAS_READLINE
 #include <readline/readline.h>
 #include <readline/history.h>
+#endif
 
+static volatile int prompt_interrupted = 0;
+
+#ifdef WIGGLE_HAS_READLINE
 static char **completion_words = NULL;
 static int completion_count = 0;
-static volatile int prompt_interrupted = 0;
 
 // Reads a key. Ctrl-C (SIGINT, whose handler has no SA_RESTART) interrupts
 // read() with EINTR: clear the line and end it, so readline returns "".
@@ -88,6 +93,12 @@ void wiggle_rl_set_completions(const char *const *words, int count) {
         if (completion_words[i] != NULL) completion_count = i + 1;
     }
 }
+
+#else
+// Without readline the REPL reads plain lines; these do nothing.
+void wiggle_rl_setup(void) {}
+void wiggle_rl_set_completions(const char *const *words, int count) { (void)words; (void)count; }
+#endif
 
 int wiggle_rl_take_prompt_interrupt(void) {
     int was = prompt_interrupted;

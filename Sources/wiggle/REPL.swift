@@ -4,7 +4,9 @@
 // too early (an unclosed bracket, a trailing operator, a block awaiting its
 // `}`), the REPL reads another line; strings and comments cannot fool it.
 
+#if WIGGLE_READLINE
 import CReadline
+#endif
 import CSupport
 import Foundation
 import WiggleLang
@@ -37,21 +39,16 @@ final class REPL {
         wiggle_install_sigint(0)
         wiggle_rl_setup()
         session.shouldStop = { wiggle_sigint_pending() != 0 }
-        stifle_history(historyLimit)
-        if FileManager.default.fileExists(atPath: historyPath) {
-            read_history(historyPath)
-        }
+        loadHistory()
         write("Wiggle \(Wiggle.version). :help for help, Ctrl-D to quit.\n")
         var pending = ""
         while true {
             updateCompletions()
-            guard let raw = readline(pending.isEmpty ? prompt : continuation) else {
+            guard let line = readLine(pending.isEmpty ? prompt : continuation) else {
                 // Ctrl-D on an empty line.
                 write("\n")
                 return
             }
-            let line = String(cString: raw)
-            free(raw)
             if wiggle_rl_take_prompt_interrupt() != 0 {
                 // Ctrl-C at the prompt: drop what was typed, start afresh.
                 pending = ""
@@ -87,6 +84,21 @@ final class REPL {
         wiggle_clear_sigint()
     }
 
+    #if WIGGLE_READLINE
+    /// One line from GNU readline, or nil at Ctrl-D on an empty line.
+    func readLine(_ prompt: String) -> String? {
+        guard let raw = readline(prompt) else { return nil }
+        defer { free(raw) }
+        return String(cString: raw)
+    }
+
+    func loadHistory() {
+        stifle_history(historyLimit)
+        if FileManager.default.fileExists(atPath: historyPath) {
+            read_history(historyPath)
+        }
+    }
+
     /// Adds an entry to the history and to the history file at once, so that
     /// a crash loses nothing.
     func remember(_ entry: String) {
@@ -102,6 +114,36 @@ final class REPL {
             entriesSinceTruncation = 0
         }
     }
+
+    #else
+    /// Without readline: a plain line from standard input. Ctrl-C at the
+    /// prompt interrupts the read; that gives a fresh prompt, not an exit.
+    func readLine(_ prompt: String) -> String? {
+        write(prompt)
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        while true {
+            let count = read(STDIN_FILENO, &byte, 1)
+            if count == 1 {
+                if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+                bytes.append(byte)
+            } else if count == 0 {
+                return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
+            } else if errno == EINTR, wiggle_sigint_pending() != 0 {
+                wiggle_clear_sigint()
+                bytes.removeAll()
+                write("\n" + prompt)
+            } else if errno != EINTR {
+                return nil
+            }
+        }
+    }
+
+    func loadHistory() {}
+
+    /// Without readline there is no history file.
+    func remember(_ entry: String) {}
+    #endif
 
     func updateCompletions() {
         let words = REPL.commands + session.names

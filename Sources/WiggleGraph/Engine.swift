@@ -19,6 +19,10 @@ public struct EngineConfiguration: Sendable {
     public var chunkSize: Int
     /// Whether to track each output's smallest and largest particle.
     public var collectRange = false
+    /// The most memory one worker's buffers may take; a large graph runs in
+    /// smaller chunks to fit (this does not depend on the thread count, so
+    /// neither do the results).
+    public var maxWorkspaceBytes = 1 << 30
     /// Polled between groups of chunks: a run that should stop throws an
     /// interruption (Ctrl-C).
     public var shouldStop: (@Sendable () -> Bool)?
@@ -89,7 +93,14 @@ public final class Runner: @unchecked Sendable {
                     histogram: (range: ClosedRange<Double>, bins: Int)? = nil) throws -> EngineResult {
         let plan = self.plan
         let parameterValues = graph.parameters.map(\.value)
-        let chunkSize = min(configuration.chunkSize, configuration.particles)
+        let bytesPerLane = max(1, plan.slotCount) * MemoryLayout<Double>.size * (plan.exactWork.isEmpty ? 2 : 3)
+        let fitting = configuration.maxWorkspaceBytes / bytesPerLane
+        guard fitting >= 1 else {
+            let needed = (bytesPerLane + (1 << 20) - 1) >> 20
+            throw EngineError(node: plan.outputNodes.first ?? NodeID(0), site: plan.outputNodes.first.map { graph[$0].site } ?? .unknown,
+                              message: "running this graph of \(plan.slotCount) nodes needs at least \(needed) MiB per thread, over the limit of \(configuration.maxWorkspaceBytes >> 20) MiB (raise it with --max-memory)")
+        }
+        let chunkSize = min(configuration.chunkSize, configuration.particles, fitting)
         let chunkCount = (configuration.particles + chunkSize - 1) / chunkSize
         // Chunks are grouped; a group is summed by one thread in chunk order and
         // the groups are merged in group order, so threads never change a bit.
@@ -164,6 +175,8 @@ struct Partial {
     /// Non-finite values, by the first node where they appeared.
     var nonFinite: [Int32: Int] = [:]
     var nonFiniteGradient: [Int: Int] = [:]
+    /// Where the reverse sweep first produced an infinite or undefined adjoint.
+    var nonFiniteGradientNodes: [Int32: Int] = [:]
 
     init(plan: Plan, histogramBins: Int) {
         outputs = Array(repeating: Moments(), count: plan.outputs.count)
@@ -190,6 +203,7 @@ struct Partial {
         }
         nonFinite.merge(other.nonFinite, uniquingKeysWith: +)
         nonFiniteGradient.merge(other.nonFiniteGradient, uniquingKeysWith: +)
+        nonFiniteGradientNodes.merge(other.nonFiniteGradientNodes, uniquingKeysWith: +)
     }
 
     /// Throws for the earliest node with a problem.
@@ -207,10 +221,13 @@ struct Partial {
         }
         if let (index, count) = nonFiniteGradient.min(by: { $0.key < $1.key }) {
             let parameter = graph.parameters[plan.gradientParameters[index]]
-            let objective = plan.outputs.isEmpty ? parameter.node : NodeID(0)
-            _ = objective
-            throw EngineError(node: parameter.node, site: graph[parameter.node].site,
-                              message: "the gradient with respect to '\(parameter.name)' is not a finite number in \(count) of \(particles) particles")
+            let message = "the gradient with respect to '\(parameter.name)' is not a finite number in \(count) of \(particles) particles"
+            if let (node, _) = nonFiniteGradientNodes.max(by: { $0.key < $1.key }) {
+                let id = NodeID(Int(node))
+                throw EngineError(node: id, site: graph[id].site,
+                                  message: message + "; it breaks here, where the derivative is infinite or undefined")
+            }
+            throw EngineError(node: parameter.node, site: graph[parameter.node].site, message: message)
         }
     }
 }

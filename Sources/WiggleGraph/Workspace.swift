@@ -170,7 +170,15 @@ final class Workspace: @unchecked Sendable {
             }
             let g = adjoints + Int(slot) * chunkSize
             if !Moments.sum(g, count: lanes).isFinite && !allFinite(g, lanes) {
-                partial.nonFiniteGradient[index, default: 0] += (0..<lanes).filter { !g[$0].isFinite }.count
+                let count = (0..<lanes).filter { !g[$0].isFinite }.count
+                partial.nonFiniteGradient[index, default: 0] += count
+                // Sweep again, checking as it goes, to name the node where it broke.
+                if hasScoreNodes {
+                    computeWeights(lanes: lanes)
+                }
+                if let node = reverse(lanes: lanes, locate: true) {
+                    partial.nonFiniteGradientNodes[node.index] = (partial.nonFiniteGradientNodes[node.index] ?? 0) + count
+                }
                 continue
             }
             partial.gradient[index].add(g, count: lanes)
@@ -378,7 +386,10 @@ final class Workspace: @unchecked Sendable {
 
     /// The reverse sweep: seeds the objective's adjoint with 1, adds every
     /// score-function node's term, and accumulates adjoints down to the parameters.
-    func reverse(lanes m: Int) {
+    /// With `locate`, checks the adjoints after every instruction and returns
+    /// the first node whose local derivative made one infinite or undefined.
+    @discardableResult
+    func reverse(lanes m: Int, locate: Bool = false) -> NodeID? {
         let C = chunkSize
         let v = values
         let adj = adjoints
@@ -468,6 +479,13 @@ final class Workspace: @unchecked Sendable {
             case .floor, .round, .not, .lt, .le, .gt, .ge, .eq, .ne:
                 break
             }
+            if locate {
+                for (carries, slot) in [(toA, instruction.a), (toB, instruction.b)] where carries && slot >= 0 {
+                    let g = adj + Int(slot) * C
+                    for l in 0..<m where !g[l].isFinite { return instruction.node }
+                }
+            }
         }
+        return nil
     }
 }

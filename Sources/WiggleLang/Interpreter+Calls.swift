@@ -54,10 +54,11 @@ extension Interpreter {
         }
 
         guard callDepth < settings.maxCallDepth else {
-            throw fail("more than \(settings.maxCallDepth) calls in progress at once; does the recursion in '\(name)' lack a base case?",
+            throw fail("more than \(settings.maxCallDepth) calls in progress at once; does the recursion in '\(name)' lack a base case? (raise the limit with --max-depth)",
                        at: range)
         }
         try checkInterrupt(at: range)
+        try checkStack(at: range)
         callDepth += 1
         let callerFile = file
         file = closure.file

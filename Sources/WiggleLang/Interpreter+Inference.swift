@@ -79,6 +79,7 @@ extension Interpreter {
         var configuration = EngineConfiguration(particles: particles ?? settings.particles, seed: settings.seed,
                                                 draw: drawCount, threads: settings.threads)
         configuration.shouldStop = shouldStop
+        configuration.maxWorkspaceBytes = settings.maxMemoryMB << 20
         return configuration
     }
 

@@ -25,7 +25,7 @@ extension Interpreter {
     /// Refuses to let the graph grow past the limit.
     func reserveNodes(_ count: Int, at range: SourceRange) throws {
         if graph.count + count > settings.maxGraphNodes {
-            throw fail("the graph would grow past \(settings.maxGraphNodes) nodes; is a loop unrolling further than intended?",
+            throw fail("the graph would grow past \(settings.maxGraphNodes) nodes; is a loop unrolling further than intended? (raise the limit with --max-nodes)",
                        at: range)
         }
     }
@@ -182,7 +182,10 @@ extension Interpreter {
         default:
             if let x = a.asNumber, let y = b.asNumber, x == y, !(a.isNode || b.isNode) { return a }
             guard (a.asNumber != nil || a.isNode) && (b.asNumber != nil || b.isNode) else {
-                throw fail("'\(name)' is \(a.typeDescription) in one branch and \(b.typeDescription) in the other; only numbers can differ between the branches of an if on a traced condition",
+                let what = a.typeDescription == b.typeDescription
+                    ? "holds a different \(a.typeDescription.split(separator: " ").last ?? "value") in each branch"
+                    : "is \(a.typeDescription) in one branch and \(b.typeDescription) in the other"
+                throw fail("'\(name)' \(what); only numbers can differ between the branches of an if on a traced condition",
                            at: range)
             }
             let x = try nodeID(a, what: name, at: range)

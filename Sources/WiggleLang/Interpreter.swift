@@ -37,6 +37,9 @@ final class Interpreter {
     var file: SourceFile
     /// Calls in progress.
     var callDepth = 0
+    /// Addresses below this are too close to the end of the interpreter
+    /// thread's stack (stacks grow down); 0 when unknown.
+    var stackLimit: UInt = 0
     /// The stochastic graph every traced value lives in.
     var graph = Graph()
     /// How many times the engine has drawn; each E[...] draws afresh.
@@ -65,6 +68,17 @@ final class Interpreter {
 
     func fail(_ message: String, at range: SourceRange) -> RuntimeError {
         RuntimeError(message, at: range, in: file)
+    }
+
+    /// Refuses to go deeper when the stack is nearly used up, whatever the
+    /// limits allowed (deep expressions inside deep recursion).
+    func checkStack(at range: SourceRange) throws {
+        guard stackLimit != 0 else { return }
+        var marker: UInt8 = 0
+        let here = withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) }
+        if here < stackLimit {
+            throw fail("the program nests too deeply: the interpreter's stack is used up after \(callDepth) calls", at: range)
+        }
     }
 
     /// Stops the program at a safe point when Ctrl-C was pressed.
@@ -440,9 +454,12 @@ final class Interpreter {
     /// `base[index]`.
     func subscriptValue(_ base: Value, _ indexValue: Value, at range: SourceRange, base baseRange: SourceRange) throws -> Value {
         let items: [Value]
+        var noun = ("element", "elements", "list")
         switch base {
         case .list(let list): items = list
-        case .string(let text): items = text.map { .string(String($0)) }
+        case .string(let text):
+            items = text.map { .string(String($0)) }
+            noun = ("character", "characters", "string")
         default: throw fail("cannot index \(base.typeDescription)", at: baseRange)
         }
         if case .node(let id) = indexValue {
@@ -452,8 +469,8 @@ final class Interpreter {
         // Negative indices count from the end, as in Python.
         let resolved = position < 0 ? items.count + position : position
         guard resolved >= 0 && resolved < items.count else {
-            let noun = items.count == 1 ? "element" : "elements"
-            throw fail("index \(position) is out of range for a list of \(items.count) \(noun)", at: range)
+            throw fail("index \(position) is out of range for a \(noun.2) of \(items.count) \(items.count == 1 ? noun.0 : noun.1)",
+                       at: range)
         }
         return items[resolved]
     }

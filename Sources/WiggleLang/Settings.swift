@@ -14,6 +14,8 @@ public struct Settings: Sendable {
     public var maxListLength = 10_000_000
     /// The most nodes the traced graph may hold.
     public var maxGraphNodes = 5_000_000
+    /// The most memory (MiB) one engine worker's buffers may take.
+    public var maxMemoryMB = 1024
     /// Worker threads for the particle engine (results do not depend on it).
     public var threads = ProcessInfo.processInfo.activeProcessorCount
 

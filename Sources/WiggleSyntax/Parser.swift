@@ -176,8 +176,13 @@ public struct Parser {
     /// A statement ends at a newline, a ';', the closing '}' of its block, or the end of input.
     mutating func expectStatementEnd(_ terminator: Token.Kind) throws {
         if match(.semicolon) || check(terminator) || check(.eof) || current.newlineBefore { return }
-        if check(.assign) {
-            throw error("unexpected '='; only a name can be assigned to (use '==' to compare)", at: current)
+        if [.assign, .plusAssign, .minusAssign, .starAssign, .slashAssign].contains(current.kind) {
+            let text = file.text(current.range.start..<current.range.end)
+            throw error("unexpected '\(text)'; only a name can be assigned to" + (check(.assign) ? " (use '==' to compare)" : ""),
+                        at: current)
+        }
+        if check(.rightParen) || check(.rightBracket) {
+            throw error("unmatched \(current.kind)", at: current)
         }
         throw error("expected a newline or ';' after the statement, found \(describe(current))", at: current)
     }

@@ -53,10 +53,29 @@ struct RunOptions: ParsableArguments {
     @Option(name: .long, help: "Particles per estimate (default 10000).")
     var particles: Int?
 
+    @Option(name: .long, help: "Worker threads for the particle engine (default: all cores; results do not depend on it).")
+    var threads: Int?
+
+    @Option(name: .customLong("max-depth"), help: "Calls that may be in progress at once (default 2000).")
+    var maxDepth: Int?
+
+    @Option(name: .customLong("max-nodes"), help: "Nodes the traced graph may hold (default 5000000).")
+    var maxNodes: Int?
+
+    @Option(name: .customLong("max-memory"), help: "MiB one engine thread's buffers may take (default 1024).")
+    var maxMemory: Int?
+
     func validate() throws {
         if let particles, particles < 1 || particles > Settings.maxParticles {
             throw ValidationError("--particles must be between 1 and \(Settings.maxParticles)")
         }
+        if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be between 1 and 1024") }
+        // Deeper recursion needs a deeper stack than the interpreter thread has.
+        if let maxDepth, maxDepth < 1 || maxDepth > 20_000 { throw ValidationError("--max-depth must be between 1 and 20000") }
+        if let maxNodes, maxNodes < 1 || maxNodes > 200_000_000 {
+            throw ValidationError("--max-nodes must be between 1 and 200000000")
+        }
+        if let maxMemory, maxMemory < 1 || maxMemory > 1 << 20 { throw ValidationError("--max-memory must be between 1 and 1048576 (MiB)") }
     }
 
     /// The session settings these options ask for.
@@ -64,6 +83,10 @@ struct RunOptions: ParsableArguments {
         var settings = Settings()
         if let seed { settings.seed = seed }
         if let particles { settings.particles = particles }
+        if let threads { settings.threads = threads }
+        if let maxDepth { settings.maxCallDepth = maxDepth }
+        if let maxNodes { settings.maxGraphNodes = maxNodes }
+        if let maxMemory { settings.maxMemoryMB = maxMemory }
         return settings
     }
 }

@@ -7,6 +7,8 @@ struct CorpusExpectation {
     var lines: [String] = []
     var errors: [String] = []
     var exitCode: Int32 = 0
+    /// Settings a case asks for (`# particles: N`, `# max-nodes: N`, `# max-depth: N`).
+    var settings = Settings()
 
     /// Reads `# expect:`, `# error:` and `# exit:` directives out of a program's bytes.
     init(bytes: [UInt8]) {
@@ -21,6 +23,12 @@ struct CorpusExpectation {
                 errors.append(String(line.dropFirst("# error: ".count)))
             } else if line.hasPrefix("# exit: "), let code = Int32(line.dropFirst("# exit: ".count)) {
                 exitCode = code
+            } else if line.hasPrefix("# particles: "), let n = Int(line.dropFirst("# particles: ".count)) {
+                settings.particles = n
+            } else if line.hasPrefix("# max-nodes: "), let n = Int(line.dropFirst("# max-nodes: ".count)) {
+                settings.maxGraphNodes = n
+            } else if line.hasPrefix("# max-depth: "), let n = Int(line.dropFirst("# max-depth: ".count)) {
+                settings.maxCallDepth = n
             }
         }
     }
@@ -35,7 +43,7 @@ func corpusFiles(in folder: String) -> [String] {
 
 @Suite struct CorpusTests {
     @Test func corpusIsThere() {
-        #expect(corpusFiles(in: "Tests/corpus").count >= 80)
+        #expect(corpusFiles(in: "Tests/corpus").count >= 150)
     }
 
     @Test(arguments: corpusFiles(in: "Tests/corpus"))
@@ -43,7 +51,7 @@ func corpusFiles(in folder: String) -> [String] {
         let url = repositoryRoot.appendingPathComponent("Tests/corpus").appendingPathComponent(name)
         let bytes = Array(try Data(contentsOf: url))
         let expected = CorpusExpectation(bytes: bytes)
-        let outcome = runBytes(bytes, name: name)
+        let outcome = runBytes(bytes, name: name, session: Session(settings: expected.settings))
         #expect(outcome.exitCode == expected.exitCode, "\(name): \(outcome.errors)")
         #expect(outcome.errors == expected.errors, "\(name)")
         #expect(outcome.lines == expected.lines, "\(name)")

@@ -84,3 +84,28 @@ func killIfStillRunning(_ process: Process, after seconds: Double) {
         #expect(plain.stderr == "")
     }
 }
+
+@Suite struct PipeTests {
+    /// `wiggle run f.wgl | head -1` exits quietly: no error storm on a closed pipe.
+    @Test func closedPipeIsQuiet() throws {
+        let path = try temporaryProgram("for i in 0..200000 { print(i) }\n")
+        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("wiggle-pipe-\(UUID().uuidString)").path
+        let outcome = try runShell("'\(wiggleBinary.path)' run '\(path)' 2>'\(errors)' | head -1")
+        #expect(outcome.stdout == "0\n")
+        let stderr = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? "missing"
+        #expect(stderr == "")
+    }
+}
+
+/// Runs a shell command line and returns its output.
+func runShell(_ command: String) throws -> ProcessOutcome {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", command]
+    let stdout = Pipe()
+    process.standardOutput = stdout
+    try process.run()
+    let data = stdout.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return ProcessOutcome(status: process.terminationStatus, stdout: String(decoding: data, as: UTF8.self), stderr: "")
+}

@@ -43,6 +43,13 @@ public struct Xoshiro256: Sendable {
 
     @inlinable
     public mutating func next() -> UInt64 {
+        Xoshiro256.step(&s0, &s1, &s2, &s3)
+    }
+
+    /// One step of xoshiro256** on four words of state. Callers that keep
+    /// the state in locals (so it stays in registers) step it with this too.
+    @inlinable @inline(__always)
+    public static func step(_ s0: inout UInt64, _ s1: inout UInt64, _ s2: inout UInt64, _ s3: inout UInt64) -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
         let t = s1 << 17
         s2 ^= s0
@@ -107,14 +114,7 @@ public enum Ziggurat {
         var s0 = rng.s0, s1 = rng.s1, s2 = rng.s2, s3 = rng.s3
         var l = 0
         while l < count {
-            let bits = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
-            let t = s1 << 17
-            s2 ^= s0
-            s3 ^= s1
-            s1 ^= s2
-            s0 ^= s3
-            s2 ^= t
-            s3 = (s3 << 45) | (s3 >> 19)
+            let bits = Xoshiro256.step(&s0, &s1, &s2, &s3)
             let u = 2 * (Double(bits >> 11) * 0x1.0p-53) - 1
             let i = Int(bits & 0x7F)
             if Swift.abs(u) < xs[layers + 1 + i] {

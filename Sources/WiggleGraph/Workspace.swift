@@ -149,8 +149,9 @@ final class Workspace: @unchecked Sendable {
                 let bins = partial.histogram.count
                 let width = (histogram.upperBound - histogram.lowerBound) / Double(bins)
                 for l in 0..<lanes {
-                    let position = width > 0 ? Int((output[l] - histogram.lowerBound) / width) : 0
-                    partial.histogram[Swift.max(0, Swift.min(bins - 1, position))] += 1
+                    // Clamp as a double first: Int() of a huge double would trap.
+                    let position = width > 0 ? (output[l] - histogram.lowerBound) / width : 0
+                    partial.histogram[Int(Swift.max(0, Swift.min(Double(bins - 1), position)))] += 1
                 }
             }
         }

@@ -33,13 +33,18 @@ struct Wiggle: ParsableCommand {
             return
         }
         let bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
-        let source = SourceFile(name: "<stdin>", bytes: bytes)
-        interruptible(session)
-        let printer = OutputPrinter(json: options.json)
-        let result = session.run(source, output: printer.emit)
-        printer.report(result.diagnostics)
-        if result.status != .success { throw ExitCode(result.status.exitCode) }
+        try runScript(SourceFile(name: "<stdin>", bytes: bytes), in: session, json: options.json)
     }
+}
+
+/// Runs a whole program as a script: results to standard output, diagnostics
+/// to standard error, Ctrl-C at the next safe point; exits with the status.
+func runScript(_ source: SourceFile, in session: Session, json: Bool) throws {
+    interruptible(session)
+    let printer = OutputPrinter(json: json)
+    let result = session.run(source, output: printer.emit)
+    printer.report(result.diagnostics)
+    if result.status != .success { throw ExitCode(result.status.exitCode) }
 }
 
 /// Options shared by `wiggle`, `wiggle run`.
@@ -105,12 +110,7 @@ struct RunCommand: ParsableCommand {
 
     mutating func run() throws {
         let source = try readSource(file)
-        let session = Session(settings: try options.settings())
-        interruptible(session)
-        let printer = OutputPrinter(json: options.json)
-        let result = session.run(source, output: printer.emit)
-        printer.report(result.diagnostics)
-        if result.status != .success { throw ExitCode(result.status.exitCode) }
+        try runScript(source, in: Session(settings: try options.settings()), json: options.json)
     }
 }
 

@@ -173,3 +173,29 @@ import Testing
         #expect(outcome.stdout == "2\n")
     }
 }
+
+@Suite struct LimitFlagTests {
+    @Test func limitsHaveFlagsToRaiseThem() throws {
+        let recursion = try temporaryProgram("fn f(n) {\n  if n == 0 { return 0 }\n  return 1 + f(n - 1)\n}\nf(3000)\n")
+        let tooDeep = try wiggle(["run", recursion])
+        #expect(tooDeep.status == 70)
+        #expect(tooDeep.stderr.contains("raise the limit with --max-depth"))
+        let deeper = try wiggle(["run", recursion, "--max-depth", "5000"])
+        #expect(deeper.status == 0)
+        #expect(deeper.stdout == "3000\n")
+
+        let graph = try temporaryProgram("h = 0\nfor i in 0..2000 { h = h + normal(0, 1) }\nE[h / 2000]\n")
+        let tooBig = try wiggle(["run", graph, "--max-nodes", "1000"])
+        #expect(tooBig.status == 70)
+        #expect(tooBig.stderr.contains("raise the limit with --max-nodes"))
+        #expect(try wiggle(["run", graph, "--particles", "100"]).status == 0)
+
+        let memory = try wiggle(["run", graph, "--max-memory", "1", "--particles", "100"])
+        #expect(memory.status == 0, "a 6,000-node graph fits 1 MiB in smaller chunks")
+        let wide = try temporaryProgram("h = 0\nfor i in 0..50000 { h = h + normal(0, 1) }\nE[h]\n")
+        let overLimit = try wiggle(["run", wide, "--max-memory", "1", "--particles", "10"])
+        #expect(overLimit.status == 70)
+        #expect(overLimit.stderr.contains("raise it with --max-memory"))
+        #expect(try wiggle(["run", graph, "--max-depth", "0"]).status == 64)
+    }
+}

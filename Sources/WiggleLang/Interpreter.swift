@@ -77,7 +77,7 @@ final class Interpreter {
         var marker: UInt8 = 0
         let here = withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) }
         if here < stackLimit {
-            throw fail("the program nests too deeply: the interpreter's stack is used up after \(callDepth) calls", at: range)
+            throw fail("the program nests too deeply: the interpreter's stack is used up", at: range)
         }
     }
 

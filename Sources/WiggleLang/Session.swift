@@ -93,10 +93,10 @@ public final class Session {
         let box = UncheckedBox((source, output, interpreter))
         return Session.onLargeStack {
             let (source, output, interpreter) = box.value
-            // Keep 64 MiB of the stack in reserve below the deepest call allowed.
+            // Keep 256 MiB of the stack in reserve (an expression 10,000 levels tall fits in it) below the deepest call allowed.
             var top: UInt8 = 0
             let address = withUnsafeMutablePointer(to: &top) { UInt(bitPattern: $0) }
-            interpreter.stackLimit = address - UInt(Session.stackSize) + (64 << 20)
+            interpreter.stackLimit = address - UInt(Session.stackSize) + (256 << 20)
             let parsed = Parser.parse(source)
             guard !parsed.hasErrors else {
                 return RunResult(status: Session.status(of: parsed), diagnostics: parsed.diagnostics)

@@ -32,7 +32,7 @@ public struct Parser {
     /// How deeply brackets, blocks and prefix operators may nest.
     public static let maxNesting = 256
     /// How tall an expression tree may grow (long `a + b + c + ...` chains).
-    public static let maxExpressionDepth = 2_000
+    public static let maxExpressionDepth = 10_000
     /// Diagnostics past this many are summarised in one line.
     public static let maxDiagnostics = 50
 

@@ -169,6 +169,10 @@ final class Terminal {
         mark = terminal.mark
         terminal.type(":reset\nloaded\n")
         #expect(terminal.waitFor("unknown name 'loaded'", after: mark))
+        // Tab completes names and builtins.
+        mark = terminal.mark
+        terminal.type("su\t([1, 2, 39])\n")
+        #expect(terminal.waitFor("42", after: mark))
         mark = terminal.mark
         terminal.type(":frobnicate\n")
         #expect(terminal.waitFor("unknown command :frobnicate", after: mark))

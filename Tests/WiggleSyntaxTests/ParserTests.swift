@@ -115,6 +115,11 @@ func firstError(_ text: String) -> String {
             #expect(result.isIncomplete, "\(text): \(result.diagnostics)")
             #expect(result.diagnostics.allSatisfy { $0.kind == .incompleteInput })
         }
+        // Brackets inside strings and comments do not keep a statement open.
+        for text in ["s = \"(\"", "x = 1 # {", "t = \"[{\" + \"\\\"(\""] {
+            #expect(parse(text).diagnostics.isEmpty, "\(text)")
+        }
+        #expect(parse("f(\"a)\", # )\n").isIncomplete)
         for text in ["x = (1 + 2))", "x = )", "if x { y = 1 +* 2", "\"unterminated"] {
             #expect(!parse(text).isIncomplete, "\(text)")
             #expect(parse(text).hasErrors)

@@ -74,7 +74,7 @@ extension Graph {
             lines.append(("\(names[id] ?? "?") = \(text)", comment))
         }
         let width = min(48, lines.map(\.0.count).max() ?? 0)
-        var result = "{ lambda \(parameterNames.joined(separator: " ")) .\n"
+        var result = "{ lambda " + parameterNames.map { $0 + " " }.joined() + ".\n"
         for (index, line) in lines.enumerated() {
             let prefix = index == 0 ? "  let " : "      "
             let padded = line.1.isEmpty ? line.0 : line.0.padding(toLength: max(width, line.0.count), withPad: " ", startingAt: 0) + "  " + line.1

@@ -267,8 +267,13 @@ public enum Display {
             object.add("max", .number(cloud.max))
             object.add("particles", .number(Double(cloud.particles)))
             object.add("histogram", .array(cloud.histogram.map { .number(Double($0)) }))
+        case .number, .boolean:
+            // Exact values: their standard error is 0.
+            object.add("value", json(value))
+            object.add("stderr", .number(0))
         default:
             object.add("value", json(value))
+            object.add("stderr", .null)
         }
         return object.rendered
     }

@@ -45,6 +45,7 @@ final class OutputPrinter: @unchecked Sendable {
                     object.add("kind", .string("warning"))
                     object.add("message", .string(warning.message))
                     object.add("value", .null)
+                    object.add("stderr", .null)
                     writeLine(object.rendered)
                 }
             }
@@ -54,6 +55,7 @@ final class OutputPrinter: @unchecked Sendable {
                 object.add("line", .number(Double(line)))
                 object.add("kind", .string("print"))
                 object.add("value", .string(text))
+                object.add("stderr", .null)
                 writeLine(object.rendered)
             } else {
                 writeLine(text)

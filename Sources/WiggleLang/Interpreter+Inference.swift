@@ -76,7 +76,9 @@ extension Interpreter {
     /// The configuration for the next draw.
     func nextConfiguration(particles: Int? = nil) -> EngineConfiguration {
         drawCount += 1
-        var configuration = EngineConfiguration(particles: particles ?? settings.particles, seed: settings.seed,
+        // Tracing only (`wiggle check`): one particle is enough to run every path.
+        let count = settings.traceOnly ? 1 : (particles ?? settings.particles)
+        var configuration = EngineConfiguration(particles: count, seed: settings.seed,
                                                 draw: drawCount, threads: settings.threads)
         configuration.shouldStop = shouldStop
         configuration.maxWorkspaceBytes = settings.maxMemoryMB << 20
@@ -250,6 +252,7 @@ extension Interpreter {
         let isRandom = graph[root].isRandom
         let plan = plan(for: root, gradient: wrt)
         let runner = Runner(plan: plan)
+        if settings.traceOnly { steps = min(steps, 1) }
         var optimizer = WiggleGraph.Optimizer(kind: useAdam ? .adam : .sgd, learningRate: learningRate, count: wrt.count)
         let direction = maximize ? "maximize" : "minimize"
         var trajectory: [Double] = []

@@ -19,6 +19,10 @@ public struct Settings: Sendable {
     /// Worker threads for the particle engine (results do not depend on it).
     public var threads = ProcessInfo.processInfo.activeProcessorCount
 
+    /// Trace the program without estimating (`wiggle check`): every estimate
+    /// uses one particle and every optimisation one step.
+    public var traceOnly = false
+
     /// The largest particle count accepted.
     public static let maxParticles = 100_000_000
 

@@ -82,13 +82,19 @@ import Testing
         #expect(outcome.stderr.hasSuffix(":3:4: error: index 10 is out of range for a list of 3 elements\nxs[10]\n   ^~\n"))
     }
 
-    @Test func checkParsesWithoutRunning() throws {
-        let good = try temporaryProgram("print(\"side effect\")\nundefined_name\n")
+    @Test func checkParsesAndTracesWithoutEstimating() throws {
+        let good = try temporaryProgram("print(\"side effect\")\nparam m = 0\nx = normal(m, 1)\nminimize(E[(x - 1)^2], steps = 5000000)\n")
         let outcome = try wiggle(["check", good])
         #expect(outcome.status == 0)
-        #expect(outcome.stdout == "")
+        #expect(outcome.stdout == "", "check shows nothing")
         let bad = try temporaryProgram("x = )\n")
         #expect(try wiggle(["check", bad]).status == 65)
+        let traceError = try temporaryProgram("x = normal(0, 1)\nwhile x > 0 { x = x - 1 }\n")
+        let traced = try wiggle(["check", traceError])
+        #expect(traced.status == 70)
+        #expect(traced.stderr.contains(":2:7: error: a while condition must be known while tracing"))
+        let unknown = try temporaryProgram("y = undefined_name\n")
+        #expect(try wiggle(["check", unknown]).status == 70)
     }
 
     @Test func usageErrorsExit64() throws {

@@ -235,6 +235,7 @@ struct Partial {
 /// Which distribution parameter was invalid.
 enum FailureKind {
     case sigma, mean, probability
+    case index(count: Int)
 
     func message(value: Double, count: Int, of total: Int) -> String {
         let got = "got \(formatNumber(value)) in \(count) of \(total) particles"
@@ -242,6 +243,7 @@ enum FailureKind {
         case .sigma: return "sigma must be > 0 (\(got))"
         case .mean: return "the mean of a normal must be a finite number (\(got))"
         case .probability: return "p must be between 0 and 1 (\(got))"
+        case .index(let size): return "an index must be a whole number from -\(size) to \(size - 1) for a list of \(size) (\(got))"
         }
     }
 }

@@ -167,6 +167,8 @@ public enum EstimatorAnalysis {
             return "`\(symbols[f] ?? f.rawValue)`"
         case .select where position == 0:
             return "the condition of an if"
+        case .pick where position == 0:
+            return "an index"
         default:
             return nil
         }

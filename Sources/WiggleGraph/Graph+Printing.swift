@@ -58,6 +58,7 @@ extension Graph {
             case .unary(let f, let a): text = "\(f.rawValue) \(operand(a))"
             case .binary(let f, let a, let b): text = "\(f.rawValue) \(operand(a)) \(operand(b))"
             case .select(let c, let a, let b): text = "select \(operand(c)) \(operand(a)) \(operand(b))"
+            case .pick(let index, let choices): text = "pick \(operand(index)) [\(choices.map(operand).joined(separator: " "))]"
             case .normal(let mean, let sd):
                 let estimator = estimators[id]?.estimator.rawValue ?? node.requestedEstimator?.rawValue ?? "pathwise"
                 text = "normal[\(estimator)] \(operand(mean)) \(operand(sd))"

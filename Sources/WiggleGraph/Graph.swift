@@ -51,6 +51,9 @@ public enum Op: Sendable, Equatable {
     case binary(BinaryFunction, NodeID, NodeID)
     /// `condition != 0 ? ifTrue : ifFalse`, per particle.
     case select(NodeID, NodeID, NodeID)
+    /// `choices[index]` per particle: a list indexed by a traced value
+    /// (negative indices count from the end).
+    case pick(index: NodeID, choices: [NodeID])
     case normal(mean: NodeID, sd: NodeID)
     case bernoulli(probability: NodeID)
 
@@ -61,6 +64,7 @@ public enum Op: Sendable, Equatable {
         case .unary(_, let a): return [a]
         case .binary(_, let a, let b): return [a, b]
         case .select(let c, let a, let b): return [c, a, b]
+        case .pick(let index, let choices): return [index] + choices
         case .normal(let mean, let sd): return [mean, sd]
         case .bernoulli(let p): return [p]
         }
@@ -178,6 +182,16 @@ public struct Graph: Sendable {
         }
     }
 
+    /// The position `x` selects in a list of `count` (negative from the end),
+    /// or nil when it is not a whole number inside the list.
+    @inlinable
+    public static func resolveIndex(_ x: Double, count: Int) -> Int? {
+        guard x == x.rounded(), x > -Double(count) - 1, x < Double(count) else { return nil }
+        let k = Int(x)
+        let resolved = k < 0 ? count + k : k
+        return resolved >= 0 && resolved < count ? resolved : nil
+    }
+
     /// Computes a node that is not random from the current parameter values.
     /// Returns nil for a random node.
     public func evaluate(_ root: NodeID) -> Double? {
@@ -192,6 +206,9 @@ public struct Graph: Sendable {
             case .unary(let f, let a): value = f.apply(input(a))
             case .binary(let f, let a, let b): value = f.apply(input(a), input(b))
             case .select(let c, let a, let b): value = input(c) != 0 ? input(a) : input(b)
+            case .pick(let index, let choices):
+                guard let k = Graph.resolveIndex(input(index), count: choices.count) else { return nil }
+                value = input(choices[k])
             case .normal, .bernoulli: return nil
             }
             values[id.index] = value

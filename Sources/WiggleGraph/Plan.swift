@@ -7,7 +7,7 @@ public enum Opcode: UInt8, Sendable {
     case add, sub, mul, div, pow, min, max, lt, le, gt, ge, eq, ne
     /// x^2, the commonest power.
     case square
-    case select, normal, bernoulli
+    case select, pick, normal, bernoulli
 
     init(_ function: UnaryFunction) {
         switch function {
@@ -147,6 +147,8 @@ public struct Plan: Sendable {
     public let usesBaseline: Bool
     /// Per exact bernoulli (by instruction order), what it re-runs.
     public let exactWork: [ExactWork]
+    /// Per pick instruction (its `group`): the slots of its choices.
+    public let pickTables: [[Int32]]
 
     /// Compiles the ancestors of `outputs`. The first output is the objective
     /// when `gradientParameters` is not empty.
@@ -160,6 +162,7 @@ public struct Plan: Sendable {
         var randomNodes: [(NodeID, EstimatorChoice)] = []
         let wanted = Set(gradientParameters)
         var instructionNodes: [NodeID] = []
+        var pickTables: [[Int32]] = []
         // Which slots carry a derivative with respect to a wanted parameter.
         var carries = [Bool](repeating: false, count: order.count)
 
@@ -190,6 +193,12 @@ public struct Plan: Sendable {
                 let differentiable = function.continuity != .discontinuous
                 instruction = Instruction(code: code, out: slot, a: s(a), b: second, c: -1, node: id, estimator: .pathwise,
                                           needsAdjoint: differentiable && (carried(a) || carried(b)))
+            case .pick(let index, let choices):
+                var instruction0 = Instruction(code: .pick, out: slot, a: s(index), b: -1, c: -1, node: id,
+                                               estimator: .pathwise, needsAdjoint: choices.contains(where: carried))
+                instruction0.group = Int32(pickTables.count)
+                pickTables.append(choices.map(s))
+                instruction = instruction0
             case .select(let condition, let a, let b):
                 instruction = Instruction(code: .select, out: slot, a: s(a), b: s(b), c: s(condition), node: id,
                                           estimator: .pathwise, needsAdjoint: carried(a) || carried(b))
@@ -272,6 +281,7 @@ public struct Plan: Sendable {
         self.perParticle = finalInstructions.filter { !$0.isUniform }
         self.uniform = finalInstructions.filter(\.isUniform)
         self.weightGroups = weightGroups
+        self.pickTables = pickTables
         self.exactWork = exactWork
         self.usesBaseline = options.baseline
         self.hasScoreNodes = !weightGroups.isEmpty || !exactWork.isEmpty

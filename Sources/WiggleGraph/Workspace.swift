@@ -30,6 +30,9 @@ final class Workspace: @unchecked Sendable {
     let lane: UnsafeMutablePointer<Double>
     /// This worker's own copies of the plan's weight groups and exact work.
     let groupTerms: [[CostTerm]]
+    /// This worker's copy of the pick tables, and which slots carry a derivative.
+    let pickTables: [[Int32]]
+    let carriesSlot: [Bool]
     let exactTerms: [[CostTerm]]
     let exactNodes: [Instruction]
     // The plan's arrays, copied into this worker's own memory: iterating a
@@ -72,6 +75,10 @@ final class Workspace: @unchecked Sendable {
         uniform = copy(plan.uniform)
         exactDownstream = plan.exactWork.map { work in copy(work.downstream.map { plan.perParticle[Int($0)] }) }
         groupTerms = plan.weightGroups.map { $0.map { $0 } }
+        pickTables = plan.pickTables.map { $0.map { $0 } }
+        var carriesSlot = [Bool](repeating: false, count: max(1, plan.slotCount))
+        for slot in plan.adjointSlots { carriesSlot[Int(slot)] = true }
+        self.carriesSlot = carriesSlot
         exactTerms = plan.exactWork.map { $0.terms.map { $0 } }
         exactNodes = plan.exactWork.indices.map { index in
             plan.instructions.first { $0.code == .bernoulli && $0.estimator == .exact && $0.group == Int32(index) }
@@ -257,6 +264,22 @@ final class Workspace: @unchecked Sendable {
             case .select:
                 let c = v + Int(instruction.c) * C
                 for l in 0..<m { o[l] = c[l] != 0 ? a[l] : b[l] }
+            case .pick:
+                let table = pickTables[Int(instruction.group)]
+                var bad = 0
+                var example = 0.0
+                for l in 0..<m {
+                    if let k = Graph.resolveIndex(a[l], count: table.count) {
+                        o[l] = v[Int(table[k]) * C + l]
+                    } else {
+                        if bad == 0 { example = a[l] }
+                        bad += 1
+                        o[l] = .nan
+                    }
+                }
+                if bad > 0 {
+                    record(instruction, .index(count: table.count), value: example, count: bad, partial: &partial)
+                }
             case .normal:
                 // x = mean + sd · z, with z from this node's own stream for this chunk:
                 // first the draws (a tight loop with the generator in registers),
@@ -451,6 +474,14 @@ final class Workspace: @unchecked Sendable {
                 let c = v + Int(instruction.c) * C
                 for l in 0..<m {
                     if c[l] != 0 { if toA { ga[l] += g[l] } } else if toB { gb[l] += g[l] }
+                }
+            case .pick:
+                // The adjoint goes to the element each particle picked (if it carries one).
+                let table = pickTables[Int(instruction.group)]
+                for l in 0..<m {
+                    guard let k = Graph.resolveIndex(a[l], count: table.count) else { continue }
+                    let slot = Int(table[k])
+                    if carriesSlot[slot] { adj[slot * C + l] += g[l] }
                 }
             case .normal:
                 if instruction.estimator == .pathwise {

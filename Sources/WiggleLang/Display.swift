@@ -145,6 +145,8 @@ public enum Display {
 
     /// `value ± stderr`, the value rounded to the precision its error supports.
     public static func formatEstimate(_ estimate: Double, stderr: Double) -> String {
+        // An error at the level of rounding (an exact estimator's) shows as 0.
+        let stderr = stderr <= 1e-12 * Swift.abs(estimate) ? 0 : stderr
         guard stderr > 0, stderr.isFinite, estimate.isFinite else {
             return "\(formatNumber(estimate)) ± \(formatNumber(stderr))"
         }

@@ -204,7 +204,9 @@ extension Interpreter {
         let (plan, warnings) = analysedPlan(for: root, gradient: wrt)
         let result = try runEngine(plan, configuration: nextConfiguration(particles: isRandom ? particles : 1))
         let entries = zip(wrt, result.gradient).map { index, moments in
-            (name: graph.parameters[index].name, value: moments.mean, stderr: isRandom ? moments.standardError : 0)
+            // Below rounding level (an exact estimator) the error is 0.
+            let stderr = !isRandom || moments.standardError <= 1e-12 * abs(moments.mean) ? 0 : moments.standardError
+            return (name: graph.parameters[index].name, value: moments.mean, stderr: stderr)
         }
         return GradientResult(entries: entries,
                               objective: (result.outputs[0].mean, isRandom ? result.outputs[0].standardError : 0),

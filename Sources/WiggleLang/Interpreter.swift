@@ -463,7 +463,17 @@ final class Interpreter {
         default: throw fail("cannot index \(base.typeDescription)", at: baseRange)
         }
         if case .node(let id) = indexValue {
-            throw fail("an index must be known while tracing, but this one \(dependence(of: id))", at: range)
+            // A traced index picks per particle; the list must hold numbers.
+            guard case .list = base, !items.isEmpty else {
+                throw fail("only a non-empty list of numbers can be indexed by a traced value", at: range)
+            }
+            let choices = try items.map { item -> NodeID in
+                guard item.asNumber != nil || item.isNode else {
+                    throw fail("a list indexed by a traced value must hold numbers, not \(item.typeDescription)", at: baseRange)
+                }
+                return try nodeID(item, what: "an element", at: baseRange)
+            }
+            return try makeNode(.pick(index: id, choices: choices), at: range)
         }
         let position = try wholeNumber(indexValue, what: "an index", at: range)
         // Negative indices count from the end, as in Python.

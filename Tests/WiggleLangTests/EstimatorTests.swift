@@ -318,4 +318,34 @@ import WiggleLang
         #expect(text.contains("b  bernoulli  exact  (exact 2-point derivative: runs"))
         #expect(text.contains("y = normal[score] mu 1"))
     }
+
+    @Test func tracedIndices() {
+        // k ~ bernoulli(p): E[xs[k]] = 10 + 10 p, d/dθ = 10 σ'(θ), exactly.
+        let g = gradients("""
+            set(seed = 18, particles = 50000)
+            param theta = 0.3
+            k = bernoulli(sigmoid(theta))
+            xs = [10, 20, 30]
+            grad(E[xs[k]])
+            """)[0]
+        let p = 1 / (1 + exp(-0.3))
+        #expect(estimators(g) == ["k": "exact"])
+        #expect(abs(g["theta"].value - 10 * p * (1 - p)) < 1e-9)
+        #expect(g["theta"].stderr == 0)
+        #expect(agrees(g.objective, 10 + 10 * p))
+        // A normal reaching an index uses the score function:
+        // d/dmu E[xs[(x > 0)]] = φ(mu)·(xs[1] - xs[0]), with elements that carry gradients too.
+        let h = gradients("""
+            set(seed = 19, particles = 200000)
+            param mu = 0.2
+            param w = 3
+            x = normal(mu, 1)
+            ys = [1, w]
+            grad(E[ys[x > 0]])
+            """)[0]
+        #expect(estimators(h) == ["x": "score"])
+        #expect(h.estimators[0].reason == "reaches `>` at line 6")
+        #expect(agrees(h["mu"], phi(0.2) * (3 - 1)))
+        #expect(agrees(h["w"], Phi(0.2)))
+    }
 }

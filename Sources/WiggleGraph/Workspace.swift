@@ -300,7 +300,7 @@ final class Workspace: @unchecked Sendable {
                 if !(smallest > 0 && finite == 0) {
                     for l in 0..<m where !(b[l] > 0 && b[l] < .infinity && a[l].isFinite) { bad += 1 }
                 }
-                if bad > 0 { recordNormalFailure(instruction, lanes: m, count: bad, partial: &partial) }
+                if bad > 0 { recordNormalFailure(instruction, base: v, lanes: m, count: bad, partial: &partial) }
             case .bernoulli:
                 var rng = Xoshiro256(seed: seed, draw: draw,
                                      chunk: UInt64(chunk), node: UInt64(instruction.node.index))
@@ -319,9 +319,10 @@ final class Workspace: @unchecked Sendable {
         }
     }
 
-    func recordNormalFailure(_ instruction: Instruction, lanes m: Int, count: Int, partial: inout Partial) {
-        let a = values + Int(instruction.a) * chunkSize
-        let b = values + Int(instruction.b) * chunkSize
+    func recordNormalFailure(_ instruction: Instruction, base: UnsafeMutablePointer<Double>, lanes m: Int, count: Int,
+                             partial: inout Partial) {
+        let a = base + Int(instruction.a) * chunkSize
+        let b = base + Int(instruction.b) * chunkSize
         for l in 0..<m {
             let sd = b[l]
             if !(sd > 0 && sd < .infinity) {
@@ -383,6 +384,9 @@ final class Workspace: @unchecked Sendable {
     func computeDifferences(chunk: Int, lanes m: Int, configuration: EngineConfiguration, partial: inout Partial) {
         guard !exactNodes.isEmpty else { return }
         let C = chunkSize
+        // Worlds that were never sampled must not add to the failure counts;
+        // anything wrong in them shows up as a non-finite gradient.
+        var counterfactual = Partial(plan: plan, histogramBins: 0)
         scratch.update(from: values, count: slotCount * C)
         for (index, terms) in exactTerms.enumerated() {
             let node = exactNodes[index]
@@ -391,11 +395,11 @@ final class Workspace: @unchecked Sendable {
             let difference = differences + index * C
             x.update(repeating: 1, count: m)
             run(downstream, chunk: chunk, lanes: m, seed: configuration.seed, draw: configuration.draw,
-                partial: &partial, on: scratch)
+                partial: &counterfactual, on: scratch)
             sumTerms(terms, base: scratch, lanes: m, into: difference)
             x.update(repeating: 0, count: m)
             run(downstream, chunk: chunk, lanes: m, seed: configuration.seed, draw: configuration.draw,
-                partial: &partial, on: scratch)
+                partial: &counterfactual, on: scratch)
             sumTerms(terms, base: scratch, lanes: m, into: lane)
             for l in 0..<m { difference[l] -= lane[l] }
             // Put the sampled world back for the next node.

@@ -85,6 +85,13 @@ extension Interpreter {
         return configuration
     }
 
+    /// A random estimate needs two particles for its standard error.
+    func requireTwoParticles(_ particles: Int, at range: SourceRange) throws {
+        guard settings.traceOnly || particles >= 2 else {
+            throw fail("estimating a random value needs at least 2 particles for a standard error (got \(particles))", at: range)
+        }
+    }
+
     /// Runs a plan, turning engine errors into diagnostics at the node's source.
     func runEngine(_ plan: Plan, configuration: EngineConfiguration,
                    histogram: (range: ClosedRange<Double>, bins: Int)? = nil, runner: Runner? = nil) throws -> EngineResult {
@@ -127,6 +134,7 @@ extension Interpreter {
         switch value {
         case .node(let id):
             if let exact = graph.evaluate(id) { return .expectation(value: exact, stderr: 0) }
+            try requireTwoParticles(settings.particles, at: range)
             let result = try runEngine(plan(for: id), configuration: nextConfiguration())
             return .expectation(value: result.outputs[0].mean, stderr: result.outputs[0].standardError)
         case .expectation(let estimate, let stderr):
@@ -172,6 +180,7 @@ extension Interpreter {
                 throw fail("particles must be between 1 and \(Settings.maxParticles), got \(particles)", at: option.range)
             }
         }
+        if graph[root].isRandom { try requireTwoParticles(particles, at: range) }
         if builtin == .grad {
             return .gradient(try gradient(of: root, wrt: wrt, particles: particles))
         }
@@ -319,6 +328,7 @@ extension Interpreter {
         switch value {
         case .node(let id):
             if let exact = graph.evaluate(id) { return .number(exact) }
+            try requireTwoParticles(settings.particles, at: range)
             return .cloud(try cloud(of: id, bins: 16, isHistogram: false))
         case .list(let items):
             return .list(try items.map { try summarize($0, at: range) })
@@ -357,6 +367,7 @@ extension Interpreter {
         let argument = positional[0]
         switch argument.value {
         case .node(let id) where graph[id].isRandom:
+            try requireTwoParticles(settings.particles, at: argument.range)
             return .cloud(try cloud(of: id, bins: bins, isHistogram: true))
         case .node(let id):
             return .number(graph.evaluate(id) ?? .nan)

@@ -151,8 +151,11 @@ extension Interpreter {
 
         var merged = before
         for name in Set(afterThen.keys).union(afterElse.keys).sorted() {
-            guard let thenValue = afterThen[name], let elseValue = afterElse[name] else {
-                // Bound in one branch only, and not before: it has no value after the if.
+            // A name bound in one branch only takes, on the other side, the value
+            // a lookup would find there: an enclosing scope's (inside a function,
+            // the global it shadows). Found nowhere, it has no value after the if.
+            let outer = scope.parent?.lookup(name)
+            guard let thenValue = afterThen[name] ?? outer, let elseValue = afterElse[name] ?? outer else {
                 merged[name] = nil
                 branchOnlyNames[name] = line
                 continue

@@ -348,4 +348,23 @@ import WiggleLang
         #expect(agrees(h["mu"], phi(0.2) * (3 - 1)))
         #expect(agrees(h["w"], Phi(0.2)))
     }
+
+    @Test func aTracedIfInsideAFunctionKeepsTheShadowedGlobal() {
+        // The branch binds a local; on the other path the lookup finds the
+        // global: per particle y = x + 1{x > 0}. E = 0.5, d/dmu = 1 + φ(0).
+        let program = """
+            set(seed = 20, particles = 100000)
+            bonus = 0
+            fn f(x) {
+              if x > 0 { bonus = 1 }
+              return x + bonus
+            }
+            param mu = 0
+            x = normal(mu, 1)
+            grad(E[f(x)])
+            """
+        let g = gradients(program)[0]
+        #expect(agrees(g.objective, 0.5))
+        #expect(agrees(g["mu"], 1 + phi(0)))
+    }
 }

@@ -31,6 +31,9 @@ extension Interpreter {
             throw fail("\(name) expects \(countPhrase(parameterNames.count, "argument")), got \(arguments.count)",
                        at: range)
         }
+        guard closure.scope.depth < Scope.maxDepth else {
+            throw fail("functions returned from functions nest more than \(Scope.maxDepth) deep", at: range)
+        }
         let scope = Scope(parent: closure.scope)
         for (parameter, argument) in zip(parameterNames, positional) {
             scope.values[parameter] = argument.value

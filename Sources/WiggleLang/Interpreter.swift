@@ -328,7 +328,7 @@ final class Interpreter {
             return .list(count == 0 ? [] : (low..<high).map { .number(Double($0)) })
 
         case .list(let elements):
-            return .list(try elements.map { try evaluate($0, in: scope) })
+            return try nestedList(try elements.map { try evaluate($0, in: scope) }, at: expression.range)
 
         case .comprehension(let comprehension):
             return try evaluateComprehension(comprehension, in: scope)
@@ -432,7 +432,18 @@ final class Interpreter {
                 try visit(item)
             }
         }
-        return .list(results)
+        return try nestedList(results, at: comprehension.element.range)
+    }
+
+    /// A list of these items, refusing to nest lists deeper than
+    /// ``Settings/maxListNesting``: displaying, comparing and freeing nested
+    /// lists recurses, so the depth must stay bounded.
+    func nestedList(_ items: [Value], at range: SourceRange) throws -> Value {
+        let limit = Settings.maxListNesting
+        for item in items where item.listDepth(limit: limit) >= limit {
+            throw fail("lists may nest at most \(limit) deep", at: range)
+        }
+        return .list(items)
     }
 
     /// The integer bounds of `a..b`.
@@ -523,6 +534,20 @@ final class Interpreter {
 }
 
 extension Value {
+    /// How deeply lists nest in this value (0 for a non-list), counting no further than `limit`.
+    func listDepth(limit: Int) -> Int {
+        guard case .list(let items) = self else { return 0 }
+        guard limit > 0 else { return 1 }
+        var deepest = 0
+        for item in items {
+            if case .list = item {
+                deepest = Swift.max(deepest, item.listDepth(limit: limit - 1))
+                if deepest >= limit { break }
+            }
+        }
+        return 1 + deepest
+    }
+
     /// The value as a number, if it is one (booleans count as 1 or 0).
     var asNumber: Double? {
         switch self {

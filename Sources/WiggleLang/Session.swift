@@ -128,6 +128,17 @@ public final class Session {
         return parsed.isIncomplete ? .incomplete : .syntaxError
     }
 
+    /// Frees a session's values on a thread with a large stack: a program can
+    /// build chains of values (closures holding closures) whose release recurses.
+    /// The caller must not use the session afterwards.
+    public static func dispose(_ session: Session) {
+        let box = UncheckedBox<[String: Value]?>(session.interpreter.globals.values)
+        session.interpreter.globals.values = [:]
+        onLargeStack {
+            box.value = nil
+        }
+    }
+
     /// Runs `body` on a thread with a large stack and waits for it.
     static func onLargeStack<T>(_ body: @escaping () -> T) -> T {
         let result = UncheckedBox<T?>(nil)

@@ -23,6 +23,9 @@ public struct Settings: Sendable {
     /// uses one particle and every optimisation one step.
     public var traceOnly = false
 
+    /// How deeply lists may nest (their display, comparison and release recurse).
+    public static let maxListNesting = 1_000
+
     /// The largest particle count accepted.
     public static let maxParticles = 100_000_000
 

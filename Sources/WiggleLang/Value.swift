@@ -74,10 +74,17 @@ public final class Closure {
 final class Scope {
     var values: [String: Value] = [:]
     let parent: Scope?
+    /// How many scopes enclose this one. Closures returned from calls chain
+    /// scopes; the chain is bounded because freeing it recurses.
+    let depth: Int
 
     init(parent: Scope?) {
         self.parent = parent
+        self.depth = (parent?.depth ?? -1) + 1
     }
+
+    /// The longest chain of enclosing scopes allowed.
+    static let maxDepth = 10_000
 
     /// The value bound to a name here or in an enclosing scope.
     func lookup(_ name: String) -> Value? {

@@ -168,6 +168,8 @@ final class REPL {
             return false
         case ":reset":
             let settings = session.settings
+            // Release the old session on a large stack (its values may nest deeply).
+            Session.dispose(session)
             session = Session(settings: settings)
             session.shouldStop = { wiggle_sigint_pending() != 0 }
             write("session reset: bindings, functions and parameters are gone\n")

@@ -30,7 +30,8 @@ struct Wiggle: ParsableCommand {
         let session = Session(settings: try options.settings())
         if isatty(STDIN_FILENO) != 0 && !options.json {
             REPL(session: session).run()
-            return
+            StandardOutput.shared.flush()
+            Foundation.exit(0)
         }
         let bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
         try runScript(SourceFile(name: "<stdin>", bytes: bytes), in: session, json: options.json)
@@ -44,7 +45,10 @@ func runScript(_ source: SourceFile, in session: Session, json: Bool) throws {
     let printer = OutputPrinter(json: json)
     let result = session.run(source, output: printer.emit)
     printer.report(result.diagnostics)
-    if result.status != .success { throw ExitCode(result.status.exitCode) }
+    // Leave without tearing the session down: a program can build long
+    // chains of values whose release would recurse on this thread's small stack.
+    StandardOutput.shared.flush()
+    Foundation.exit(result.status.exitCode)
 }
 
 /// Options shared by `wiggle`, `wiggle run`.
@@ -142,7 +146,8 @@ struct CheckCommand: ParsableCommand {
         let result = session.run(source) { _ in }
         let printer = OutputPrinter(json: json)
         printer.report(result.diagnostics)
-        if result.status != .success { throw ExitCode(result.status.exitCode) }
+        StandardOutput.shared.flush()
+        Foundation.exit(result.status.exitCode)
     }
 }
 

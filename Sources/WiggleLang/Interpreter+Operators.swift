@@ -11,8 +11,11 @@ extension Interpreter {
             return try tracedBinary(op, left, right, at: range, left: leftRange, right: rightRange)
         }
         switch op {
-        case .equal: return .boolean(equal(left, right))
-        case .notEqual: return .boolean(!equal(left, right))
+        case .equal, .notEqual:
+            if left.containsNode || right.containsNode {
+                throw fail("'\(op.rawValue)' cannot compare lists holding random values or parameters; compare their elements", at: range)
+            }
+            return .boolean(equal(left, right) == (op == .equal))
         case .add:
             switch (left, right) {
             case (.string(let a), .string(let b)): return .string(a + b)
@@ -68,6 +71,14 @@ extension Interpreter {
             if let a = left.asNumber, let b = right.asNumber { return a == b }
             return false
         }
+    }
+}
+
+extension Value {
+    /// True for a list that holds a traced value at any depth.
+    var containsNode: Bool {
+        guard case .list(let items) = self else { return false }
+        return items.contains { $0.isNode || $0.containsNode }
     }
 }
 

@@ -102,6 +102,12 @@ public struct Node: Sendable {
     public var dependsOnParameter: Bool
 }
 
+/// Where a computation from parameters stopped being a finite number.
+public struct NonFiniteValue: Error, Sendable {
+    public var node: NodeID
+    public var value: Double
+}
+
 /// A learnable scalar.
 public struct Parameter: Sendable {
     /// Its name (`mu`, or `w[3]` for an element of a vector).
@@ -190,6 +196,36 @@ public struct Graph: Sendable {
         let k = Int(x)
         let resolved = k < 0 ? count + k : k
         return resolved >= 0 && resolved < count ? resolved : nil
+    }
+
+    /// Computes a node that is not random from the current parameter values,
+    /// or names the first node on the way whose value is not finite.
+    /// Returns nil for a random node.
+    public func evaluateChecked(_ root: NodeID) -> Result<Double, NonFiniteValue>? {
+        guard !self[root].isRandom else { return nil }
+        var values: [Int32: Double] = [:]
+        for id in ancestors(of: [root]) {
+            guard let value = evaluate(id, given: values) else { return nil }
+            if !value.isFinite { return .failure(NonFiniteValue(node: id, value: value)) }
+            values[id.index] = value
+        }
+        return (values[root.index]).map { .success($0) }
+    }
+
+    /// One node's value from its inputs' values.
+    private func evaluate(_ id: NodeID, given values: [Int32: Double]) -> Double? {
+        func input(_ node: NodeID) -> Double { values[node.index] ?? .nan }
+        switch self[id].op {
+        case .constant(let c): return c
+        case .parameter(let p): return parameters[p].value
+        case .unary(let f, let a): return f.apply(input(a))
+        case .binary(let f, let a, let b): return f.apply(input(a), input(b))
+        case .select(let c, let a, let b): return input(c) != 0 ? input(a) : input(b)
+        case .pick(let index, let choices):
+            guard let k = Graph.resolveIndex(input(index), count: choices.count) else { return .nan }
+            return input(choices[k])
+        case .normal, .bernoulli: return nil
+        }
     }
 
     /// Computes a node that is not random from the current parameter values.

@@ -14,7 +14,12 @@ public struct Moments: Sendable, Equatable {
     @inlinable
     public mutating func add(_ values: UnsafePointer<Double>, count n: Int) {
         guard n > 0 else { return }
-        let chunkMean = Moments.sum(values, count: n) / Double(n)
+        var chunkMean = Moments.sum(values, count: n) / Double(n)
+        if !chunkMean.isFinite {
+            // The sum overflowed (values near the largest double): divide first.
+            chunkMean = 0
+            for i in 0..<n { chunkMean += values[i] / Double(n) }
+        }
         // Four independent accumulators: floating-point sums do not reorder
         // themselves, and one serial chain would wait on every add.
         var q0 = 0.0, q1 = 0.0, q2 = 0.0, q3 = 0.0

@@ -127,10 +127,11 @@ extension Interpreter {
             try noKeywords(name, arguments)
             try refuseInRandomBranch("print", at: range)
             let text = try arguments.map { Display.printed(try summarize($0.value, at: $0.range)) }.joined(separator: " ")
-            output(.printed(text, line: file.location(of: range.start).line))
+            output(.printed(text, line: file.line(of: range.start)))
             return .none
 
         case .set:
+            try refuseInRandomBranch("set", at: range)
             try applySettings(arguments, at: range)
             return .none
 

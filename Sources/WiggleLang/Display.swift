@@ -40,6 +40,7 @@ public enum Display {
             lines.append("  stopped by Ctrl-C at step \(result.steps) of \(result.requestedSteps); the parameters keep the values reached")
         }
         lines += lossCurve(result.trajectory, rows: 4, width: 60)
+        for warning in result.warnings { lines.append("  warning: line \(warning.line): \(warning.message)") }
         let parameters = result.parameters.map { "\($0.name) = \(formatNumber($0.value))" }
         var row = "  "
         for parameter in parameters {
@@ -62,11 +63,18 @@ public enum Display {
         for column in 0..<columns {
             let start = column * finite.count / columns
             let end = max(start + 1, (column + 1) * finite.count / columns)
-            averages.append(finite[start..<end].reduce(0, +) / Double(end - start))
+            // x/n summed, so that values near the largest double cannot overflow.
+            let count = Double(end - start)
+            averages.append(finite[start..<end].reduce(0) { $0 + $1 / count })
         }
         let eighths: [Character] = [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
-        let span = high - low
-        let levels = averages.map { span > 0 ? Int((($0 - low) / span * Double(rows * 8 - 1)).rounded()) + 1 : 1 }
+        // Halved, so that high - low cannot overflow either.
+        let span = high / 2 - low / 2
+        let levels = averages.map { value -> Int in
+            let fraction = span > 0 ? (value / 2 - low / 2) / span : 0
+            let level = fraction.isFinite ? fraction * Double(rows * 8 - 1) : 0
+            return Int(max(0, min(Double(rows * 8 - 1), level)).rounded()) + 1
+        }
         let top = String(format: "%.4g", high), bottom = String(format: "%.4g", low)
         let labelWidth = max(top.count, bottom.count)
         var lines: [String] = []
@@ -254,6 +262,7 @@ public enum Display {
             object.add("steps", .number(Double(result.steps)))
             object.add("requested_steps", .number(Double(result.requestedSteps)))
             object.add("interrupted", .boolean(result.interrupted))
+            object.add("warnings", .array(result.warnings.map { .string($0.message) }))
             // At most about 100 points: every k-th step, and the last.
             let stride = max(1, (result.trajectory.count + 99) / 100)
             var points: [JSONValue] = []
@@ -310,7 +319,8 @@ public indirect enum JSONValue: Sendable {
     public var rendered: String {
         switch self {
         case .number(let x):
-            if !x.isFinite { return x.isNaN ? "null" : (x > 0 ? "1e999" : "-1e999") }
+            // JSON has no nan or inf; strict parsers reject 1e999 too.
+            if !x.isFinite { return "null" }
             if x == x.rounded() && Swift.abs(x) < 9.007e15 { return String(Int64(x)) }
             return "\(x)"
         case .string(let text): return JSONValue.escape(text)
@@ -370,6 +380,8 @@ extension Diagnostic {
         object.add("kind", .string(severity == .warning ? "warning" : "error"))
         object.add("file", .string(file.name))
         object.add("message", .string(message))
+        object.add("value", .null)
+        object.add("stderr", .null)
         return object.rendered
     }
 }

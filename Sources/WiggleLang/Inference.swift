@@ -68,6 +68,8 @@ public struct OptimisationResult: Sendable {
     public var interrupted: Bool
     /// Wall-clock seconds.
     public var seconds: Double
+    /// Where the gradient that drove it may be biased.
+    public var warnings: [WarningReport] = []
 }
 
 /// How an optimisation is going, reported after every step.

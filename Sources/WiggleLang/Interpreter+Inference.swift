@@ -99,7 +99,7 @@ extension Interpreter {
             if let runner { return try runner.run(graph: graph, configuration: configuration, histogram: histogram) }
             return try Engine.run(plan, graph: graph, configuration: configuration, histogram: histogram)
         } catch let error as EngineError {
-            if error.isInterruption { throw Interruption(range: currentRange, file: file) }
+            if error.isInterruption { throw Interruption(range: currentRange, file: currentFile) }
             throw runtimeError(error)
         }
     }
@@ -133,9 +133,10 @@ extension Interpreter {
     func expectation(of value: Value, at range: SourceRange) throws -> Value {
         switch value {
         case .node(let id):
-            if let exact = graph.evaluate(id) { return .expectation(value: exact, stderr: 0) }
+            if let exact = try currentValue(of: id, at: range) { return .expectation(value: exact, stderr: 0) }
             try requireTwoParticles(settings.particles, at: range)
             let result = try runEngine(plan(for: id), configuration: nextConfiguration())
+            try requireFinite(result.outputs[0].mean, result.outputs[0].standardError, at: range)
             return .expectation(value: result.outputs[0].mean, stderr: result.outputs[0].standardError)
         case .expectation(let estimate, let stderr):
             return .expectation(value: estimate, stderr: stderr)
@@ -212,6 +213,8 @@ extension Interpreter {
         let isRandom = graph[root].isRandom
         let (plan, warnings) = analysedPlan(for: root, gradient: wrt)
         let result = try runEngine(plan, configuration: nextConfiguration(particles: isRandom ? particles : 1))
+        try requireFinite(result.outputs[0].mean, result.outputs[0].standardError, at: origin(of: root)?.range ?? currentRange)
+        for moments in result.gradient { try requireFinite(moments.mean, moments.standardError, at: origin(of: root)?.range ?? currentRange) }
         let entries = zip(wrt, result.gradient).map { index, moments in
             // Below rounding level (an exact estimator) the error is 0.
             let stderr = !isRandom || moments.standardError <= 1e-12 * abs(moments.mean) ? 0 : moments.standardError
@@ -261,7 +264,7 @@ extension Interpreter {
             useAdam = name == "adam"
         }
         let isRandom = graph[root].isRandom
-        let plan = plan(for: root, gradient: wrt)
+        let (plan, warnings) = analysedPlan(for: root, gradient: wrt)
         let runner = Runner(plan: plan)
         if settings.traceOnly { steps = min(steps, 1) }
         var optimizer = WiggleGraph.Optimizer(kind: useAdam ? .adam : .sgd, learningRate: learningRate, count: wrt.count)
@@ -318,7 +321,9 @@ extension Interpreter {
             direction: direction, optimizer: useAdam ? "adam" : "sgd", learningRate: learningRate,
             objective: objective, parameters: wrt.map { (graph.parameters[$0].name, graph.parameters[$0].value) },
             steps: trajectory.count, requestedSteps: steps, trajectory: trajectory, interrupted: interrupted,
-            seconds: elapsed()))
+            seconds: elapsed(),
+            warnings: warnings.map { WarningReport(message: $0.message, file: $0.site.file, line: $0.site.line,
+                                                   column: $0.site.column) }))
     }
 
     // MARK: Display of random values
@@ -327,10 +332,12 @@ extension Interpreter {
     func summarize(_ value: Value, at range: SourceRange) throws -> Value {
         switch value {
         case .node(let id):
-            if let exact = graph.evaluate(id) { return .number(exact) }
+            if let exact = try currentValue(of: id, at: range) { return .number(exact) }
             try requireTwoParticles(settings.particles, at: range)
             return .cloud(try cloud(of: id, bins: 16, isHistogram: false))
         case .list(let items):
+            // A list of plain values is shown as it is, without a copy.
+            guard value.containsNode else { return value }
             return .list(try items.map { try summarize($0, at: range) })
         default:
             return value
@@ -370,7 +377,7 @@ extension Interpreter {
             try requireTwoParticles(settings.particles, at: argument.range)
             return .cloud(try cloud(of: id, bins: bins, isHistogram: true))
         case .node(let id):
-            return .number(graph.evaluate(id) ?? .nan)
+            return .number(try currentValue(of: id, at: argument.range) ?? .nan)
         default:
             throw fail("hist expects a random value, got \(argument.value.typeDescription)", at: argument.range)
         }
@@ -398,6 +405,28 @@ extension Interpreter {
             text += "\n  warning: line \(warning.site.line): \(warning.message)"
         }
         return .text(text, kind: "explain")
+    }
+
+    /// The current value of a node computed from parameters alone (nil for a
+    /// random node); a nan or inf on the way is an error at the node it came from.
+    func currentValue(of id: NodeID, at range: SourceRange) throws -> Double? {
+        switch graph.evaluateChecked(id) {
+        case nil: return nil
+        case .success(let value)?: return value
+        case .failure(let problem)?:
+            let name = graph[problem.node].label.map { "'\($0)'" } ?? "this value"
+            let message = "\(name) is not a finite number (\(formatNumber(problem.value))) at the parameters' current values"
+            if let origin = origin(of: problem.node) { throw RuntimeError(message, at: origin.range, in: origin.file) }
+            throw fail(message, at: range)
+        }
+    }
+
+    /// An estimate that overflowed or became undefined is an error, not a printed nan.
+    func requireFinite(_ value: Double, _ stderr: Double, at range: SourceRange) throws {
+        guard value.isFinite && stderr.isFinite else {
+            throw fail("the estimate is not a finite number (\(formatNumber(value)) ± \(formatNumber(stderr))): its particles are too large for a double",
+                       at: range)
+        }
     }
 
     // MARK: Node origins

@@ -18,12 +18,16 @@ extension Interpreter {
             return .boolean(equal(left, right) == (op == .equal))
         case .add:
             switch (left, right) {
-            case (.string(let a), .string(let b)): return .string(a + b)
+            case (.string(let a), .string(let b)):
+                guard a.utf8.count + b.utf8.count <= settings.maxListLength else {
+                    throw fail("this string would be longer than \(settings.maxListLength) bytes", at: range)
+                }
+                return .string(a + b)
             case (.list(let a), .list(let b)):
                 guard a.count + b.count <= settings.maxListLength else {
                     throw fail("this list would have more than \(settings.maxListLength) elements", at: range)
                 }
-                return .list(a + b)
+                return try nestedList(a + b, at: range)
             default: break
             }
         default: break

@@ -18,8 +18,18 @@ struct PlanKey: Hashable {
 extension Interpreter {
     /// Where a piece of source is, for graph nodes.
     func site(_ range: SourceRange) -> Site {
-        let location = file.location(of: range.start)
-        return Site(file: file.name, line: location.line, column: location.column)
+        // Columns are counted from the last site on the same line, not from the
+        // line's start: a long line with many nodes stays linear, not quadratic.
+        let offset = range.start
+        let lineStart = file.lineStart(of: offset)
+        var column: Int
+        if let cache = siteCache, cache.file === file, cache.lineStart == lineStart, cache.offset <= offset {
+            column = cache.column + file.text(cache.offset..<offset).unicodeScalars.count
+        } else {
+            column = file.location(of: offset).column
+        }
+        siteCache = (file, lineStart, offset, column)
+        return Site(file: file.name, line: file.line(of: offset), column: column)
     }
 
     /// Refuses to let the graph grow past the limit.
@@ -137,20 +147,30 @@ extension Interpreter {
     /// either assigned to `select(condition, then-value, else-value)`.
     func traceBothWays(condition: NodeID, at range: SourceRange, in scope: Scope,
                        then: () throws -> Flow, otherwise: () throws -> Flow) throws {
-        let line = file.location(of: range.start).line
+        let line = file.line(of: range.start)
         if randomBranchDepth == 0 { randomBranchLine = line }
         randomBranchDepth += 1
         defer { randomBranchDepth -= 1 }
         let before = scope.values
         let returnMessage = "'return' inside an if whose condition is traced (line \(line)); assign a variable in both branches and return it after the if"
+        branchAssignments.append((scope, []))
+        defer { branchAssignments.removeLast() }
         if case .returned(_, let where_) = try then() { throw fail(returnMessage, at: where_) }
         let afterThen = scope.values
+        let assignedThen = branchAssignments[branchAssignments.count - 1].names
+        branchAssignments[branchAssignments.count - 1].names = []
         scope.values = before
         if case .returned(_, let where_) = try otherwise() { throw fail(returnMessage, at: where_) }
         let afterElse = scope.values
+        let assigned = assignedThen.union(branchAssignments[branchAssignments.count - 1].names)
+        // What this if assigns, an enclosing traced if assigns too.
+        if branchAssignments.count >= 2, branchAssignments[branchAssignments.count - 2].scope === scope {
+            branchAssignments[branchAssignments.count - 2].names.formUnion(assigned)
+        }
 
+        // Only the names a branch assigned can differ; the rest stay as they were.
         var merged = before
-        for name in Set(afterThen.keys).union(afterElse.keys).sorted() {
+        for name in assigned.sorted() {
             // A name bound in one branch only takes, on the other side, the value
             // a lookup would find there: an enclosing scope's (inside a function,
             // the global it shadows). Found nowhere, it has no value after the if.

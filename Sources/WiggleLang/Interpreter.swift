@@ -48,14 +48,20 @@ final class Interpreter {
     var randomBranchDepth = 0
     /// The line of the outermost such if, for messages.
     var randomBranchLine = 0
+    /// While tracing the branches of such ifs: the scope each runs in and the
+    /// names assigned there (only those are merged).
+    var branchAssignments: [(scope: Scope, names: Set<String>)] = []
     /// Names bound in only one branch of such an if, for a clear message if used later.
     var branchOnlyNames: [String: Int] = [:]
     /// The estimator annotation of the random call being evaluated.
     var pendingAnnotation: (EstimatorAnnotation, SourceRange)?
+    /// The last site computed, to count columns on from it.
+    var siteCache: (file: SourceFile, lineStart: Int, offset: Int, column: Int)?
     /// Where each node was written (by node index), for engine errors.
     var nodeOrigins: [NodeOrigin?] = []
-    /// The top-level statement running (where an interruption is reported).
+    /// The top-level statement running, and its file (where an interruption is reported).
     var currentRange = SourceRange.at(0)
+    var currentFile = SourceFile(name: "<none>", text: "")
     /// Asked at safe points whether Ctrl-C was pressed.
     var shouldStop: (@Sendable () -> Bool)?
     /// Compiled plans by objective and gradient parameters (a traced graph is reused).
@@ -93,12 +99,13 @@ final class Interpreter {
         file = program.file
         for statement in program.statements {
             currentRange = statement.range
+            currentFile = file
             try checkInterrupt(at: statement.range)
             if case .expression(let expression) = statement.kind {
                 let value = try evaluate(expression, in: globals)
                 if case .none = value { continue }
                 let shown = try summarize(value, at: expression.range)
-                output(.display(shown, line: file.location(of: statement.range.start).line))
+                output(.display(shown, line: file.line(of: statement.range.start)))
                 if case .optimisation(let result) = shown, result.interrupted {
                     throw Interruption(range: statement.range, file: file)
                 }
@@ -135,7 +142,7 @@ final class Interpreter {
                 value = try binary(op, old, value, at: statement.range, left: target.range, right: valueExpr.range)
             }
             if case .node(let id) = value { graph.label(id, target.name) }
-            scope.values[target.name] = value
+            bind(target.name, value, in: scope)
 
         case .param(let name, let sizeExpr, let valueExpr):
             try declareParameter(name: name, size: sizeExpr, value: valueExpr, scope: scope, statement: statement)
@@ -145,7 +152,7 @@ final class Interpreter {
                 throw fail("'\(declaration.name.name)' is a parameter; choose another name for the function",
                            at: declaration.name.range)
             }
-            scope.values[declaration.name.name] = .function(Closure(declaration: declaration, file: file, scope: scope))
+            bind(declaration.name.name, .function(Closure(declaration: declaration, file: file, scope: scope)), in: scope)
 
         case .ifChain(let branches, let elseBody):
             return try executeIf(branches[...], elseBody: elseBody, in: scope, statement: statement)
@@ -160,7 +167,7 @@ final class Interpreter {
                 var i = low
                 while i < high {
                     try checkInterrupt(at: statement.range)
-                    scope.values[variable.name] = .number(Double(i))
+                    bind(variable.name, .number(Double(i)), in: scope)
                     if case .returned(let value, let range) = try execute(body, in: scope) {
                         return .returned(value, range)
                     }
@@ -170,7 +177,7 @@ final class Interpreter {
                 let items = try iterable(try evaluate(sequence, in: scope), at: sequence.range)
                 for item in items {
                     try checkInterrupt(at: statement.range)
-                    scope.values[variable.name] = item
+                    bind(variable.name, item, in: scope)
                     if case .returned(let value, let range) = try execute(body, in: scope) {
                         return .returned(value, range)
                     }
@@ -209,7 +216,7 @@ final class Interpreter {
             throw fail("'\(name.name)' is already a variable; a parameter needs a fresh name", at: name.range)
         }
         let value = try evaluate(valueExpr, in: scope)
-        let line = file.location(of: name.range.start).line
+        let line = file.line(of: name.range.start)
         let site = self.site(name.range)
         var initial: [Double]
         var isVector = false
@@ -263,9 +270,18 @@ final class Interpreter {
             if graph[id].isRandom {
                 throw fail("a parameter's initial value must be a number, not a random value", at: range)
             }
-            if let current = graph.evaluate(id) { return current }
+            if let current = try currentValue(of: id, at: range) { return current }
         }
         return try number(value, what: "a parameter's initial value", at: range)
+    }
+
+    /// Binds a name in a scope (blocks open none), noting it for the merge of
+    /// an if on a traced condition.
+    func bind(_ name: String, _ value: Value, in scope: Scope) {
+        scope.values[name] = value
+        if let last = branchAssignments.indices.last, branchAssignments[last].scope === scope {
+            branchAssignments[last].names.insert(name)
+        }
     }
 
     // MARK: Expressions
@@ -395,8 +411,9 @@ final class Interpreter {
             current = s.parent
         }
         let limit = name.count <= 2 ? 0 : (name.count <= 4 ? 1 : 2)
+        guard name.count <= 64 else { return nil }
         var best: (name: String, distance: Int)?
-        for candidate in candidates.sorted() {
+        for candidate in candidates.sorted() where abs(candidate.count - name.count) <= limit {
             let distance = editDistance(name, candidate)
             if distance <= limit && distance < (best?.distance ?? Int.max) {
                 best = (candidate, distance)
@@ -410,6 +427,7 @@ final class Interpreter {
         let inner = Scope(parent: scope)
         var results: [Value] = []
         func visit(_ item: Value) throws {
+            try checkInterrupt(at: comprehension.element.range)
             inner.values[comprehension.variable.name] = item
             if let condition = comprehension.condition,
                !(try knownTruth(try evaluate(condition, in: inner), at: condition.range, context: "a comprehension's condition")) {
@@ -440,8 +458,20 @@ final class Interpreter {
     /// lists recurses, so the depth must stay bounded.
     func nestedList(_ items: [Value], at range: SourceRange) throws -> Value {
         let limit = Settings.maxListNesting
-        for item in items where item.listDepth(limit: limit) >= limit {
-            throw fail("lists may nest at most \(limit) deep", at: range)
+        // Every value inside counts, also in lists shared many times over, so
+        // that showing, comparing or copying the list stays bounded.
+        var remaining = settings.maxListLength - items.count
+        for item in items {
+            guard case .list = item else { continue }
+            // Counting first bounds the work of the depth check that follows.
+            remaining = item.countValues(within: remaining)
+            if remaining < 0 {
+                throw fail("this list would hold more than \(settings.maxListLength) values in all, counting those in lists inside it",
+                           at: range)
+            }
+            if item.listDepth(limit: limit) >= limit {
+                throw fail("lists may nest at most \(limit) deep", at: range)
+            }
         }
         return .list(items)
     }
@@ -546,6 +576,17 @@ extension Value {
             }
         }
         return 1 + deepest
+    }
+
+    /// Counts the values inside a list (at every depth) against a budget;
+    /// returns what is left of it, negative once it is exceeded.
+    func countValues(within budget: Int) -> Int {
+        guard case .list(let items) = self else { return budget }
+        var remaining = budget - items.count
+        for item in items where remaining >= 0 {
+            if case .list = item { remaining = item.countValues(within: remaining) }
+        }
+        return remaining
     }
 
     /// The value as a number, if it is one (booleans count as 1 or 0).

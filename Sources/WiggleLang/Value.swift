@@ -19,14 +19,14 @@ public enum Value {
     case node(NodeID)
     /// An expectation `E[e]`: the estimate and its standard error.
     case expectation(value: Double, stderr: Double)
-    /// The result of `grad(E[...])`.
-    case gradient(GradientResult)
+    /// The result of `grad(E[...])` (boxed: a list of numbers stays small).
+    indirect case gradient(GradientResult)
     /// A random value's particle cloud, summarised for display.
-    case cloud(CloudSummary)
+    indirect case cloud(CloudSummary)
     /// A block of text to show as it is (`explain`, `hist`).
     case text(String, kind: String)
     /// The result of minimize / maximize.
-    case optimisation(OptimisationResult)
+    indirect case optimisation(OptimisationResult)
     /// `normal_init(sd)`: random starting values for a parameter vector.
     case initializer(mean: Double, sd: Double)
     /// What `print(...)` and a function without `return` give back.

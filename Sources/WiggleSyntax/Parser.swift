@@ -132,12 +132,14 @@ public struct Parser {
     mutating func enterNesting() throws {
         nesting += 1
         if nesting > Parser.maxNesting {
+            // The caller's `defer` that undoes the increment is not set up yet.
+            nesting -= 1
             throw error("nested too deeply (more than \(Parser.maxNesting) levels of brackets, blocks or operators)", at: current)
         }
     }
 
     /// The line of a token, for "to close '(' at line 3".
-    func line(of token: Token) -> Int { file.location(of: token.range.start).line }
+    func line(of token: Token) -> Int { file.line(of: token.range.start) }
 
     // MARK: Statements
 

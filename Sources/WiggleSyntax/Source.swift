@@ -45,18 +45,24 @@ public final class SourceFile: Sendable {
         return low
     }
 
+    /// The line (from 1) of a byte offset; cheap, unlike a column.
+    public func line(of offset: Int) -> Int {
+        lineIndex(of: max(0, min(offset, bytes.count))) + firstLine
+    }
+
+    /// The byte offset where the line holding `offset` starts.
+    public func lineStart(of offset: Int) -> Int {
+        lineStarts[lineIndex(of: max(0, min(offset, bytes.count)))]
+    }
+
     /// The line and column (both from 1; columns count Unicode scalars) of a byte offset.
     public func location(of offset: Int) -> SourceLocation {
         let clamped = max(0, min(offset, bytes.count))
         let index = lineIndex(of: clamped)
-        var column = 1
-        var position = lineStarts[index]
-        while position < clamped {
-            // Count every byte that does not continue a UTF-8 sequence.
-            if bytes[position] & 0xC0 != 0x80 { column += 1 }
-            position += 1
-        }
-        return SourceLocation(line: index + firstLine, column: column)
+        // Count the scalars of the line's prefix decoded the way the excerpt
+        // decodes it (invalid bytes become U+FFFD), so the caret lines up.
+        let prefix = String(decoding: bytes[lineStarts[index]..<clamped], as: UTF8.self)
+        return SourceLocation(line: index + firstLine, column: prefix.unicodeScalars.count + 1)
     }
 
     /// The byte range of the line holding `offset`, without its newline.

@@ -36,13 +36,17 @@ final class OutputPrinter: @unchecked Sendable {
             break
         case .display(let value, let line):
             writeLine(json ? Display.jsonLine(value, line: line) : Display.plain(value))
-            if json, case .gradient(let result) = value {
+            var warnings: [WarningReport] = []
+            if case .gradient(let result) = value { warnings = result.warnings }
+            if case .optimisation(let result) = value { warnings = result.warnings }
+            if json {
                 // Each warning is also its own object, so a reader cannot miss it.
-                for warning in result.warnings {
+                for warning in warnings {
                     var object = JSONObject()
                     object.add("line", .number(Double(warning.line)))
                     object.add("column", .number(Double(warning.column)))
                     object.add("kind", .string("warning"))
+                    object.add("file", .string(warning.file))
                     object.add("message", .string(warning.message))
                     object.add("value", .null)
                     object.add("stderr", .null)

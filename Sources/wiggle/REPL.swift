@@ -45,13 +45,15 @@ final class REPL {
         while true {
             updateCompletions()
             guard let line = readLine(pending.isEmpty ? prompt : continuation) else {
-                // Ctrl-D on an empty line.
+                // Ctrl-D on an empty line (an `if` still waiting for `else` runs first).
+                if awaitingElse { submit(pending) }
                 write("\n")
                 return
             }
             if wiggle_rl_take_prompt_interrupt() != 0 {
                 // Ctrl-C at the prompt: drop what was typed, start afresh.
                 pending = ""
+                awaitingElse = false
                 continue
             }
             if pending.isEmpty {
@@ -63,14 +65,49 @@ final class REPL {
                     continue
                 }
             }
-            pending += pending.isEmpty ? line : "\n" + line
+            if awaitingElse {
+                // An `if` ended at the last line: `else` may follow on this one.
+                awaitingElse = false
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                if trimmed.hasPrefix("else") && !trimmed.hasPrefix("else_") {
+                    pending += "\n" + line
+                } else {
+                    submit(pending)
+                    pending = ""
+                    if trimmed.isEmpty { continue }
+                    if trimmed.hasPrefix(":") {
+                        remember(trimmed)
+                        if !command(trimmed) { return }
+                        continue
+                    }
+                    pending = line
+                }
+            } else {
+                pending += pending.isEmpty ? line : "\n" + line
+            }
             let source = SourceFile(name: "<repl>", text: pending + "\n", firstLine: lineNumber)
-            if session.check(source).status == .incomplete { continue }
-            remember(pending)
+            let parsed = Parser.parse(source)
+            if parsed.isIncomplete { continue }
+            if !parsed.hasErrors, case .ifChain(_, nil)? = parsed.program.statements.last?.kind,
+               pending.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("}") {
+                awaitingElse = true
+                continue
+            }
+            submit(pending)
             pending = ""
-            lineNumber += source.lineCount - 1
-            evaluate(source)
         }
+    }
+
+    /// Whether the input so far ends with an `if` that an `else` on the next
+    /// line may continue (grammar.md allows `}` NEWLINE `else`).
+    var awaitingElse = false
+
+    /// Records and runs one complete input.
+    func submit(_ text: String) {
+        let source = SourceFile(name: "<repl>", text: text + "\n", firstLine: lineNumber)
+        remember(text)
+        lineNumber += source.lineCount - 1
+        evaluate(source)
     }
 
     /// Runs one complete input and reports its diagnostics; the session keeps
@@ -179,7 +216,10 @@ final class REPL {
                 break
             }
             let path = (argument as NSString).expandingTildeInPath
-            guard let data = FileManager.default.contents(atPath: path) else {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+            guard attributes?[.type] as? FileAttributeType == .typeRegular,
+                  (attributes?[.size] as? Int ?? 0) <= maxSourceBytes,
+                  let data = FileManager.default.contents(atPath: path) else {
                 write("cannot read '\(argument)'\n")
                 break
             }

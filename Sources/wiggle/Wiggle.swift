@@ -151,6 +151,9 @@ struct CheckCommand: ParsableCommand {
     }
 }
 
+/// The largest program file read.
+let maxSourceBytes = 64 << 20
+
 /// Reads a program file, or fails with a usage error (exit 64) saying why.
 func readSource(_ path: String) throws -> SourceFile {
     var isDirectory: ObjCBool = false
@@ -160,6 +163,15 @@ func readSource(_ path: String) throws -> SourceFile {
     }
     guard !isDirectory.boolValue else {
         standardError("wiggle: cannot read '\(path)': it is a directory\n")
+        throw ExitCode(64)
+    }
+    let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+    guard attributes?[.type] as? FileAttributeType == .typeRegular else {
+        standardError("wiggle: cannot read '\(path)': not a regular file\n")
+        throw ExitCode(64)
+    }
+    if let size = attributes?[.size] as? Int, size > maxSourceBytes {
+        standardError("wiggle: cannot read '\(path)': larger than \(maxSourceBytes >> 20) MiB\n")
         throw ExitCode(64)
     }
     guard let data = FileManager.default.contents(atPath: path) else {

@@ -169,6 +169,16 @@ final class Terminal {
         mark = terminal.mark
         terminal.type(":reset\nloaded\n")
         #expect(terminal.waitFor("unknown name 'loaded'", after: mark))
+        // `else` may start the line after the `}` of an if.
+        mark = terminal.mark
+        terminal.type("n = 5\nif n > 3 {\n  k = 1\n}\n")
+        #expect(terminal.waitFor("   ...> ", after: mark))
+        terminal.type("else {\n  k = 2\n}\nk * 10\n")
+        #expect(terminal.waitFor("10\r\n", after: mark))
+        mark = terminal.mark
+        terminal.type("if n < 3 { k = 7 }\nk + 1\n")
+        #expect(terminal.waitFor("2\r\n", after: mark))
+
         // Tab completes names and builtins.
         mark = terminal.mark
         terminal.type("su\t([1, 2, 39])\n")

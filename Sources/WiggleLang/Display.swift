@@ -177,19 +177,9 @@ public enum Display {
         String(format: "%.\(decimals)f", x)
     }
 
-    /// A string literal with Wiggle's escapes.
+    /// A string literal with Wiggle's escapes (the JSON writer adds \\r and \\uXXXX).
     public static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\t": result += "\\t"
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
+        JSONValue.escape(text, json: false)
     }
 
     // MARK: JSON
@@ -331,17 +321,17 @@ public indirect enum JSONValue: Sendable {
         }
     }
 
-    static func escape(_ text: String) -> String {
+    static func escape(_ text: String, json: Bool = true) -> String {
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": result += "\\\""
             case "\\": result += "\\\\"
             case "\n": result += "\\n"
-            case "\r": result += "\\r"
+            case "\r" where json: result += "\\r"
             case "\t": result += "\\t"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
+                if json && (scalar.value < 0x20 || scalar.value == 0x7F) {
                     let hex = String(scalar.value, radix: 16)
                     result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {

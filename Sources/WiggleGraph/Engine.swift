@@ -27,6 +27,7 @@ public struct EngineConfiguration: Sendable {
     /// interruption (Ctrl-C).
     public var shouldStop: (@Sendable () -> Bool)?
 
+    /// A configuration for `particles` particles; the count, threads and chunk size are at least 1.
     public init(particles: Int, seed: UInt64 = 0, draw: UInt64 = 0,
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount, chunkSize: Int = 256) {
         self.particles = max(1, particles)
@@ -55,7 +56,9 @@ public struct EngineResult: Sendable {
 public struct EngineError: Error, Sendable, CustomStringConvertible {
     /// The node where it happened.
     public var node: NodeID
+    /// Where that node was made, for messages.
     public var site: Site
+    /// What went wrong, in words.
     public var message: String
     /// True when the run was stopped from outside (Ctrl-C), not by a problem.
     public var isInterruption = false
@@ -80,10 +83,12 @@ public enum Engine {
 public final class Runner: @unchecked Sendable {
     // @unchecked: during a run, worker w touches only workspaces[w]; between
     // runs a runner is used from one thread at a time.
+    /// The plan every run executes.
     public let plan: Plan
     private var workspaces: [Workspace] = []
     private var chunkSize = 0
 
+    /// A runner for `plan`; workspaces are allocated on the first run.
     public init(plan: Plan) {
         self.plan = plan
     }

@@ -16,7 +16,9 @@
 
 /// A place where the gradient is biased, in words.
 public struct AnalysisWarning: Sendable, Equatable {
+    /// Where the biased node was made.
     public var site: Site
+    /// Why the gradient is biased there.
     public var message: String
 }
 

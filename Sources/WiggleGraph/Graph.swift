@@ -3,12 +3,15 @@
 
 /// The index of a node in its ``Graph``.
 public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The node's position in the graph's node array.
     public let index: Int32
 
+    /// The ID of the node at `index`.
     public init(_ index: Int) {
         self.index = Int32(truncatingIfNeeded: index)
     }
 
+    /// Orders IDs by position, which is topological order.
     public static func < (a: NodeID, b: NodeID) -> Bool { a.index < b.index }
 
     public var description: String { "%\(index)" }
@@ -16,10 +19,14 @@ public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
 
 /// Where a node was made, for messages (WiggleGraph knows nothing of syntax).
 public struct Site: Hashable, Sendable, CustomStringConvertible {
+    /// The source file's name.
     public var file: String
+    /// The line, counting from 1.
     public var line: Int
+    /// The column, counting from 1.
     public var column: Int
 
+    /// A site at a line and column of a file.
     public init(file: String, line: Int, column: Int) {
         self.file = file
         self.line = line
@@ -90,7 +97,9 @@ public enum Op: Sendable, Equatable {
 
 /// One node: what it computes, where it was made, and what it depends on.
 public struct Node: Sendable {
+    /// What the node computes, and from which inputs.
     public var op: Op
+    /// Where the node was made, for messages.
     public var site: Site
     /// The estimator the program asked for (`@score` ...), if any.
     public var requestedEstimator: Estimator?
@@ -104,7 +113,9 @@ public struct Node: Sendable {
 
 /// Where a computation from parameters stopped being a finite number.
 public struct NonFiniteValue: Error, Sendable {
+    /// The node whose value was not finite.
     public var node: NodeID
+    /// The value it computed (infinite or NaN).
     public var value: Double
 }
 
@@ -121,7 +132,9 @@ public struct Parameter: Sendable {
 /// The graph: an append-only array of nodes in topological order, and the
 /// parameters they read.
 public struct Graph: Sendable {
+    /// Every node, in topological order; index with a ``NodeID``.
     public private(set) var nodes: [Node] = []
+    /// The learnable scalars, indexed by `Op.parameter`.
     public var parameters: [Parameter] = []
     private var constants: [UInt64: NodeID] = [:]
 
@@ -130,6 +143,7 @@ public struct Graph: Sendable {
     /// The number of nodes.
     public var count: Int { nodes.count }
 
+    /// The node with the given ID.
     public subscript(id: NodeID) -> Node { nodes[Int(id.index)] }
 
     /// Appends a node (the one choke point where every op enters the graph).

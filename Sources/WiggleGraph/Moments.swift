@@ -4,8 +4,11 @@
 /// of them merge exactly (Chan et al.), so chunks can be summarised apart
 /// and combined in chunk order, whatever thread computed them.
 public struct Moments: Sendable, Equatable {
+    /// How many numbers were added.
     public private(set) var count: Double = 0
+    /// Their mean.
     public private(set) var mean: Double = 0
+    /// The sum of squared deviations from the mean.
     public private(set) var m2: Double = 0
 
     public init() {}

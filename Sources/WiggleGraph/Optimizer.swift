@@ -12,10 +12,15 @@ public struct Optimizer: Sendable {
         case sgd
     }
 
+    /// The update rule.
     public let kind: Kind
+    /// The step size.
     public let learningRate: Double
+    /// Adam's decay rate for the running mean of gradients.
     public let beta1: Double
+    /// Adam's decay rate for the running mean of squared gradients.
     public let beta2: Double
+    /// Added to Adam's denominator so it never divides by zero.
     public let epsilon: Double
     private var firstMoment: [Double]
     private var secondMoment: [Double]

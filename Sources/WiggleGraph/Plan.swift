@@ -48,10 +48,15 @@ public enum Opcode: UInt8, Sendable {
 
 /// One step of the forward pass: `out = code(a, b, c)` over a chunk of particles.
 public struct Instruction: Sendable {
+    /// What the instruction computes.
     public var code: Opcode
+    /// The slot the result is written to.
     public var out: Int32
+    /// The slot of the first input, or -1.
     public var a: Int32
+    /// The slot of the second input, or -1.
     public var b: Int32
+    /// The slot of the third input (a select's condition), or -1.
     public var c: Int32
     /// The graph node, for random streams and messages.
     public var node: NodeID
@@ -62,6 +67,7 @@ public struct Instruction: Sendable {
     public var needsAdjoint: Bool
     /// Whether inputs a and b carry a derivative (the reverse sweep writes only to those).
     public var aCarries = false
+    /// Whether input b carries a derivative.
     public var bCarries = false
     /// True when the output is the same in every particle (no random
     /// ancestor): computed once per run, not once per particle.
@@ -72,9 +78,12 @@ public struct Instruction: Sendable {
 
 /// The estimator chosen for each random node, and why (in words, for people).
 public struct EstimatorChoice: Sendable, Equatable {
+    /// The estimator the node uses.
     public var estimator: Estimator
+    /// Why it was chosen, in words.
     public var reason: String
 
+    /// A choice of `estimator`, explained by `reason`.
     public init(_ estimator: Estimator, reason: String) {
         self.estimator = estimator
         self.reason = reason
@@ -88,6 +97,7 @@ public struct PlanOptions: Sendable {
     /// Subtract a leave-one-out baseline from each score term's cost.
     public var baseline = true
 
+    /// Options with the given variance reductions (both on by default).
     public init(raoBlackwellise: Bool = true, baseline: Bool = true) {
         self.raoBlackwellise = raoBlackwellise
         self.baseline = baseline
@@ -96,9 +106,11 @@ public struct PlanOptions: Sendable {
 
 /// One additive term of the objective: `sign · multiplier · value(slot)`.
 public struct CostTerm: Sendable, Equatable {
+    /// The slot whose value the term adds.
     public var slot: Int32
     /// A slot whose (uniform) value scales the term, or -1.
     public var multiplier: Int32
+    /// +1 or -1: whether the term is added or subtracted.
     public var sign: Double
 }
 

@@ -84,6 +84,7 @@ public struct Xoshiro256: Sendable {
 /// Doornik's form with 128 layers (ZIGNOR). One 64-bit draw serves the fast
 /// path (about 98.8% of calls): its top 53 bits give the abscissa, its low 7 bits the layer.
 public enum Ziggurat {
+    /// The number of layers in the ziggurat.
     public static let layers = 128
     @usableFromInline static let r = 3.442619855899
     @usableFromInline static let v = 9.91256303526217e-3

@@ -6,11 +6,17 @@ import WiggleGraph
 public struct EstimatorReport: Sendable {
     /// The name the node was bound to, or `normal@3:5`.
     public var node: String
+    /// The file the node was made in.
     public var file: String
+    /// The node's line.
     public var line: Int
+    /// The node's column.
     public var column: Int
+    /// "normal" or "bernoulli".
     public var distribution: String
+    /// "pathwise", "score" or "exact".
     public var estimator: String
+    /// Why that estimator was chosen, in words.
     public var reason: String
 }
 
@@ -28,21 +34,31 @@ public struct GradientResult: Sendable {
 
 /// A warning about a result, with the place it is about.
 public struct WarningReport: Sendable {
+    /// What the warning says.
     public var message: String
+    /// The file it points into.
     public var file: String
+    /// The line it points at.
     public var line: Int
+    /// The column it points at.
     public var column: Int
 }
 
 /// A random value's particle cloud, summarised.
 public struct CloudSummary: Sendable {
+    /// The particles' mean.
     public var mean: Double
+    /// The standard error of the mean.
     public var stderr: Double
+    /// The particles' standard deviation.
     public var sd: Double
+    /// The smallest particle.
     public var min: Double
+    /// The largest particle.
     public var max: Double
     /// Counts per equal-width bin between min and max.
     public var histogram: [Int]
+    /// How many particles were drawn.
     public var particles: Int
     /// True for `hist(e)`: a full histogram rather than a one-line summary.
     public var isHistogram: Bool
@@ -54,6 +70,7 @@ public struct OptimisationResult: Sendable {
     public var direction: String
     /// "adam" or "sgd".
     public var optimizer: String
+    /// The step size used.
     public var learningRate: Double
     /// The final objective estimate and its standard error.
     public var objective: (value: Double, stderr: Double)
@@ -61,6 +78,7 @@ public struct OptimisationResult: Sendable {
     public var parameters: [(name: String, value: Double)]
     /// Steps taken, and steps asked for.
     public var steps: Int
+    /// Steps asked for (more than `steps` when interrupted).
     public var requestedSteps: Int
     /// The objective's estimate at every step.
     public var trajectory: [Double]
@@ -74,10 +92,16 @@ public struct OptimisationResult: Sendable {
 
 /// How an optimisation is going, reported after every step.
 public struct OptimisationProgress: Sendable {
+    /// "minimize" or "maximize".
     public var direction: String
+    /// The step just taken, counting from 1.
     public var step: Int
+    /// Steps asked for in all.
     public var steps: Int
+    /// The objective's estimate at this step.
     public var objective: Double
+    /// Its standard error.
     public var stderr: Double
+    /// Wall-clock seconds since the optimisation started.
     public var seconds: Double
 }

@@ -34,7 +34,9 @@ public final class Session {
 
     /// The outcome of a run: its status and its diagnostics.
     public struct RunResult {
+        /// How the run ended.
         public var status: Status
+        /// Every error and warning the run reported, in order.
         public var diagnostics: [Diagnostic]
     }
 

@@ -54,6 +54,7 @@ public enum Value {
 
 /// A user-defined function and the scope it was defined in.
 public final class Closure {
+    /// The function's syntax: name, parameters and body.
     public let declaration: FunctionDecl
     /// The file the function was written in (its errors point there).
     public let file: SourceFile

@@ -2,9 +2,12 @@
 
 /// A name as written, with where it was written.
 public struct Identifier: Sendable, Equatable {
+    /// The name's text.
     public var name: String
+    /// Where the name was written.
     public var range: SourceRange
 
+    /// An identifier `name` written at `range`.
     public init(_ name: String, _ range: SourceRange) {
         self.name = name
         self.range = range
@@ -41,8 +44,10 @@ public enum EstimatorAnnotation: String, Sendable, CaseIterable {
 public struct Argument: Sendable {
     /// The keyword, for `name = value` arguments.
     public var label: Identifier?
+    /// The argument's value.
     public var value: Expr
 
+    /// An argument, labelled for `name = value`.
     public init(label: Identifier?, value: Expr) {
         self.label = label
         self.value = value
@@ -51,9 +56,13 @@ public struct Argument: Sendable {
 
 /// `[element for variable in sequence if condition]`.
 public struct Comprehension: Sendable {
+    /// The expression computed for each kept item.
     public var element: Expr
+    /// The loop variable bound to each item.
     public var variable: Identifier
+    /// The list or range iterated over.
     public var sequence: Expr
+    /// The filter after `if`, if any.
     public var condition: Expr?
 }
 
@@ -79,12 +88,15 @@ public struct Expr: Sendable {
         case annotated(Expr, EstimatorAnnotation)
     }
 
+    /// What sort of expression this is, with its parts.
     public var kind: Kind
+    /// The expression's source range, for messages.
     public var range: SourceRange
     /// The height of the tree below this node (a leaf is 1). The parser
     /// bounds it so that no later recursive pass can run out of stack.
     public var depth: Int
 
+    /// An expression node of `kind` spanning `range`.
     public init(_ kind: Kind, _ range: SourceRange, depth: Int = 1) {
         self.kind = kind
         self.range = range
@@ -94,9 +106,12 @@ public struct Expr: Sendable {
 
 /// A `{ ... }` block of statements.
 public struct Block: Sendable {
+    /// The block's statements, in order.
     public var statements: [Stmt]
+    /// The block's range, braces included.
     public var range: SourceRange
 
+    /// A block of `statements` spanning `range`.
     public init(_ statements: [Stmt], _ range: SourceRange) {
         self.statements = statements
         self.range = range
@@ -111,14 +126,19 @@ public enum FunctionBody: Sendable {
 
 /// `fn name(a, b) = expr` or `fn name(a, b) { ... }`.
 public struct FunctionDecl: Sendable {
+    /// The function's name.
     public var name: Identifier
+    /// The parameter names, in order.
     public var parameters: [Identifier]
+    /// The expression or block the function evaluates.
     public var body: FunctionBody
 }
 
 /// One `if COND { }` or `else if COND { }` arm.
 public struct ConditionalBranch: Sendable {
+    /// The condition that selects this arm.
     public var condition: Expr
+    /// The block run when the condition holds.
     public var body: Block
 }
 
@@ -138,9 +158,12 @@ public struct Stmt: Sendable {
         case expression(Expr)
     }
 
+    /// What sort of statement this is, with its parts.
     public var kind: Kind
+    /// The statement's source range, for messages.
     public var range: SourceRange
 
+    /// A statement node of `kind` spanning `range`.
     public init(_ kind: Kind, _ range: SourceRange) {
         self.kind = kind
         self.range = range
@@ -149,9 +172,12 @@ public struct Stmt: Sendable {
 
 /// A parsed program: its statements and the file they came from.
 public struct Program: Sendable {
+    /// The top-level statements, in source order.
     public var statements: [Stmt]
+    /// The file the program was parsed from.
     public var file: SourceFile
 
+    /// A program of `statements` parsed from `file`.
     public init(statements: [Stmt], file: SourceFile) {
         self.statements = statements
         self.file = file

@@ -23,9 +23,13 @@ public struct Diagnostic: Error, CustomStringConvertible, Sendable {
         case warning
     }
 
+    /// What kind of problem it is.
     public var kind: Kind
+    /// What is wrong, in words.
     public var message: String
+    /// The file the problem is in.
     public var file: SourceFile
+    /// The text the diagnostic points at.
     public var range: SourceRange
 
     /// Creates a diagnostic.

@@ -7,7 +7,9 @@
 /// What parsing a file produced: the program (with every statement that
 /// parsed) and every diagnostic, in source order.
 public struct ParseResult: Sendable {
+    /// The statements that parsed.
     public var program: Program
+    /// Every problem found, in source order.
     public var diagnostics: [Diagnostic]
 
     /// True when the only problems are that the input ended too early: a REPL

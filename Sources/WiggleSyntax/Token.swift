@@ -19,7 +19,9 @@ public struct Token: Sendable {
         case eof
     }
 
+    /// What sort of token this is.
     public var kind: Kind
+    /// Where the token is in the source.
     public var range: SourceRange
     /// True when a newline separates this token from the one before it.
     public var newlineBefore: Bool

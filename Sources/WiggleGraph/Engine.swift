@@ -89,8 +89,20 @@ public final class Runner: @unchecked Sendable {
     private var chunkSize = 0
 
     /// A runner for `plan`; workspaces are allocated on the first run.
+    /// A runner for a plan; its buffers are made on the first run.
     public init(plan: Plan) {
         self.plan = plan
+    }
+
+    /// The bytes the workers' buffers take now.
+    public var bufferBytes: Int {
+        workspaces.count * chunkSize * max(1, plan.slotCount) * MemoryLayout<Double>.size * (plan.exactWork.isEmpty ? 2 : 3)
+    }
+
+    /// Frees the workers' buffers (the next run makes them again).
+    public func releaseBuffers() {
+        workspaces = []
+        chunkSize = 0
     }
 
     /// Runs the plan once with the graph's current parameter values.

@@ -85,6 +85,9 @@ extension Interpreter {
         return configuration
     }
 
+    /// Buffers up to this size stay with a cached plan between runs.
+    static let keptBufferBytes = 8 << 20
+
     /// A random estimate needs two particles for its standard error.
     func requireTwoParticles(_ particles: Int, at range: SourceRange) throws {
         guard settings.traceOnly || particles >= 2 else {
@@ -96,7 +99,13 @@ extension Interpreter {
     func runEngine(_ plan: Plan, configuration: EngineConfiguration,
                    histogram: (range: ClosedRange<Double>, bins: Int)? = nil, runner: Runner? = nil) throws -> EngineResult {
         do {
-            if let runner { return try runner.run(graph: graph, configuration: configuration, histogram: histogram) }
+            if let runner {
+                defer {
+                    // Small buffers stay for the next run of this plan; large ones go.
+                    if runner.bufferBytes > Interpreter.keptBufferBytes { runner.releaseBuffers() }
+                }
+                return try runner.run(graph: graph, configuration: configuration, histogram: histogram)
+            }
             return try Engine.run(plan, graph: graph, configuration: configuration, histogram: histogram)
         } catch let error as EngineError {
             if error.isInterruption { throw Interruption(range: currentRange, file: currentFile) }
@@ -119,12 +128,20 @@ extension Interpreter {
     }
 
     func analysedPlan(for root: NodeID, gradient parameters: [Int]) -> (plan: Plan, warnings: [AnalysisWarning]) {
+        let (runner, warnings) = cachedRunner(for: root, gradient: parameters)
+        return (runner.plan, warnings)
+    }
+
+    /// The runner of the cached plan for an objective: an estimate repeated
+    /// (in a loop, at the REPL) reuses its plan and, when small, its buffers.
+    func cachedRunner(for root: NodeID, gradient parameters: [Int] = []) -> (runner: Runner, warnings: [AnalysisWarning]) {
         let key = PlanKey(root: root, parameters: parameters)
         if let cached = planCache[key] { return cached }
         let analysis = EstimatorAnalysis.analyse(graph, root: root, parameters: parameters)
         let plan = Plan(graph: graph, outputs: [root], gradientParameters: parameters, estimators: analysis.choices)
-        planCache[key] = (plan, analysis.warnings)
-        return (plan, analysis.warnings)
+        let entry = (runner: Runner(plan: plan), warnings: analysis.warnings)
+        planCache[key] = entry
+        return entry
     }
 
     // MARK: E[...]
@@ -135,7 +152,8 @@ extension Interpreter {
         case .node(let id):
             if let exact = try currentValue(of: id, at: range) { return .expectation(value: exact, stderr: 0) }
             try requireTwoParticles(settings.particles, at: range)
-            let result = try runEngine(plan(for: id), configuration: nextConfiguration())
+            let runner = cachedRunner(for: id).runner
+            let result = try runEngine(runner.plan, configuration: nextConfiguration(), runner: runner)
             try requireFinite(result.outputs[0].mean, result.outputs[0].standardError, at: range)
             return .expectation(value: result.outputs[0].mean, stderr: result.outputs[0].standardError)
         case .expectation(let estimate, let stderr):
@@ -211,8 +229,9 @@ extension Interpreter {
     /// The gradient of E[root] with respect to some parameters.
     func gradient(of root: NodeID, wrt: [Int], particles: Int) throws -> GradientResult {
         let isRandom = graph[root].isRandom
-        let (plan, warnings) = analysedPlan(for: root, gradient: wrt)
-        let result = try runEngine(plan, configuration: nextConfiguration(particles: isRandom ? particles : 1))
+        let (runner, warnings) = cachedRunner(for: root, gradient: wrt)
+        let plan = runner.plan
+        let result = try runEngine(plan, configuration: nextConfiguration(particles: isRandom ? particles : 1), runner: runner)
         try requireFinite(result.outputs[0].mean, result.outputs[0].standardError, at: origin(of: root)?.range ?? currentRange)
         for moments in result.gradient { try requireFinite(moments.mean, moments.standardError, at: origin(of: root)?.range ?? currentRange) }
         let entries = zip(wrt, result.gradient).map { index, moments in
@@ -347,12 +366,13 @@ extension Interpreter {
     /// Runs a random node twice on the same particles: once for its moments
     /// and range, once to count it into bins over that range.
     func cloud(of id: NodeID, bins: Int, isHistogram: Bool) throws -> CloudSummary {
-        let plan = plan(for: id)
+        let runner = cachedRunner(for: id).runner
+        let plan = runner.plan
         var configuration = nextConfiguration()
         configuration.collectRange = true
-        let first = try runEngine(plan, configuration: configuration)
+        let first = try runEngine(plan, configuration: configuration, runner: runner)
         let range = first.ranges[0]
-        let second = try runEngine(plan, configuration: configuration, histogram: (range, bins))
+        let second = try runEngine(plan, configuration: configuration, histogram: (range, bins), runner: runner)
         let moments = first.outputs[0]
         return CloudSummary(mean: moments.mean, stderr: moments.standardError, sd: moments.standardDeviation,
                             min: range.lowerBound, max: range.upperBound, histogram: second.histogram,

@@ -65,7 +65,7 @@ final class Interpreter {
     /// Asked at safe points whether Ctrl-C was pressed.
     var shouldStop: (@Sendable () -> Bool)?
     /// Compiled plans by objective and gradient parameters (a traced graph is reused).
-    var planCache: [PlanKey: (plan: Plan, warnings: [AnalysisWarning])] = [:]
+    var planCache: [PlanKey: (runner: Runner, warnings: [AnalysisWarning])] = [:]
 
     init(settings: Settings, file: SourceFile) {
         self.settings = settings

@@ -85,8 +85,24 @@ extension Interpreter {
         return configuration
     }
 
-    /// Buffers up to this size stay with a cached plan between runs.
+    /// Buffers up to this size stay with a cached plan between runs...
     static let keptBufferBytes = 8 << 20
+    /// ...for the plans run most recently, this many of them.
+    static let keptBufferCount = 8
+
+    /// Keeps a runner's buffers for its next run if they are small and the
+    /// runner is among the most recently used; frees the rest.
+    func keepBuffers(of runner: Runner) {
+        if runner.bufferBytes > Interpreter.keptBufferBytes {
+            runner.releaseBuffers()
+            return
+        }
+        bufferedRunners.removeAll { $0 === runner }
+        bufferedRunners.append(runner)
+        if bufferedRunners.count > Interpreter.keptBufferCount {
+            bufferedRunners.removeFirst().releaseBuffers()
+        }
+    }
 
     /// A random estimate needs two particles for its standard error.
     func requireTwoParticles(_ particles: Int, at range: SourceRange) throws {
@@ -100,10 +116,7 @@ extension Interpreter {
                    histogram: (range: ClosedRange<Double>, bins: Int)? = nil, runner: Runner? = nil) throws -> EngineResult {
         do {
             if let runner {
-                defer {
-                    // Small buffers stay for the next run of this plan; large ones go.
-                    if runner.bufferBytes > Interpreter.keptBufferBytes { runner.releaseBuffers() }
-                }
+                defer { keepBuffers(of: runner) }
                 return try runner.run(graph: graph, configuration: configuration, histogram: histogram)
             }
             return try Engine.run(plan, graph: graph, configuration: configuration, histogram: histogram)

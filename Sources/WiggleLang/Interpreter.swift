@@ -66,6 +66,8 @@ final class Interpreter {
     var shouldStop: (@Sendable () -> Bool)?
     /// Compiled plans by objective and gradient parameters (a traced graph is reused).
     var planCache: [PlanKey: (runner: Runner, warnings: [AnalysisWarning])] = [:]
+    /// The runners that keep their buffers, least recently used first.
+    var bufferedRunners: [Runner] = []
 
     init(settings: Settings, file: SourceFile) {
         self.settings = settings

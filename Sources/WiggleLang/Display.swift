@@ -252,6 +252,7 @@ public enum Display {
             object.add("steps", .number(Double(result.steps)))
             object.add("requested_steps", .number(Double(result.requestedSteps)))
             object.add("interrupted", .boolean(result.interrupted))
+            object.add("seconds", .number(result.seconds))
             object.add("warnings", .array(result.warnings.map { .string($0.message) }))
             // At most about 100 points: every k-th step, and the last.
             let stride = max(1, (result.trajectory.count + 99) / 100)

@@ -245,24 +245,10 @@ public struct Graph: Sendable {
     /// Computes a node that is not random from the current parameter values.
     /// Returns nil for a random node.
     public func evaluate(_ root: NodeID) -> Double? {
-        guard !self[root].isRandom else { return nil }
-        var values: [Int32: Double] = [:]
-        for id in ancestors(of: [root]) {
-            let value: Double
-            func input(_ node: NodeID) -> Double { values[node.index] ?? .nan }
-            switch self[id].op {
-            case .constant(let c): value = c
-            case .parameter(let p): value = parameters[p].value
-            case .unary(let f, let a): value = f.apply(input(a))
-            case .binary(let f, let a, let b): value = f.apply(input(a), input(b))
-            case .select(let c, let a, let b): value = input(c) != 0 ? input(a) : input(b)
-            case .pick(let index, let choices):
-                guard let k = Graph.resolveIndex(input(index), count: choices.count) else { return nil }
-                value = input(choices[k])
-            case .normal, .bernoulli: return nil
-            }
-            values[id.index] = value
+        switch evaluateChecked(root) {
+        case .success(let value)?: return value
+        case .failure(let problem)?: return problem.value
+        case nil: return nil
         }
-        return values[root.index]
     }
 }

@@ -13,13 +13,16 @@ public struct Moments: Sendable, Equatable {
 
     public init() {}
 
-    /// Adds `n` numbers read from a pointer.
-    @inlinable
-    public mutating func add(_ values: UnsafePointer<Double>, count n: Int) {
-        guard n > 0 else { return }
+    /// Adds `n` numbers read from a pointer. Returns false, adding nothing,
+    /// when one of them is not finite.
+    @inlinable @discardableResult
+    public mutating func add(_ values: UnsafePointer<Double>, count n: Int) -> Bool {
+        guard n > 0 else { return true }
         var chunkMean = Moments.sum(values, count: n) / Double(n)
         if !chunkMean.isFinite {
-            // The sum overflowed (values near the largest double): divide first.
+            // A nan or inf, or a sum that overflowed (values near the largest
+            // double): tell them apart, and divide first in the second case.
+            for i in 0..<n where !values[i].isFinite { return false }
             chunkMean = 0
             for i in 0..<n { chunkMean += values[i] / Double(n) }
         }
@@ -39,6 +42,7 @@ public struct Moments: Sendable, Equatable {
             i += 1
         }
         merge(count: Double(n), mean: chunkMean, m2: (q0 + q1) + (q2 + q3))
+        return true
     }
 
     /// The sum of `n` numbers, with four accumulators (in a fixed order, so
@@ -56,6 +60,11 @@ public struct Moments: Sendable, Equatable {
             i += 1
         }
         return (s0 + s1) + (s2 + s3)
+    }
+
+    /// Adds `n` zeros.
+    public mutating func addZeros(_ n: Int) {
+        merge(count: Double(n), mean: 0, m2: 0)
     }
 
     /// Adds one number.

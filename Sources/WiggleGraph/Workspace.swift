@@ -136,13 +136,11 @@ final class Workspace: @unchecked Sendable {
         var finite = true
         for index in 0..<outputSlots.count {
             let output = values + Int(outputSlots[index]) * chunkSize
-            // A finite sum means every lane is finite; otherwise look closer.
-            guard Moments.sum(output, count: lanes).isFinite || allFinite(output, lanes) else {
+            guard partial.outputs[index].add(output, count: lanes) else {
                 finite = false
                 locateNonFinite(lanes: lanes, partial: &partial)
                 continue
             }
-            partial.outputs[index].add(output, count: lanes)
             if histogram != nil || configuration.collectRange {
                 var low = partial.minima[index], high = partial.maxima[index]
                 for l in 0..<lanes {
@@ -172,31 +170,19 @@ final class Workspace: @unchecked Sendable {
             let slot = gradientSlots[index]
             if slot < 0 {
                 // The parameter does not reach the objective: its gradient is 0.
-                weights.update(repeating: 0, count: lanes)
-                partial.gradient[index].add(weights, count: lanes)
+                partial.gradient[index].addZeros(lanes)
                 continue
             }
             let g = adjoints + Int(slot) * chunkSize
-            if !Moments.sum(g, count: lanes).isFinite && !allFinite(g, lanes) {
+            if !partial.gradient[index].add(g, count: lanes) {
                 let count = (0..<lanes).filter { !g[$0].isFinite }.count
                 partial.nonFiniteGradient[index, default: 0] += count
                 // Sweep again, checking as it goes, to name the node where it broke.
-                if hasScoreNodes {
-                    computeWeights(lanes: lanes)
-                }
                 if let node = reverse(lanes: lanes, locate: true) {
                     partial.nonFiniteGradientNodes[node.index] = (partial.nonFiniteGradientNodes[node.index] ?? 0) + count
                 }
-                continue
             }
-            partial.gradient[index].add(g, count: lanes)
         }
-    }
-
-    /// True when every one of the first `n` values is finite.
-    func allFinite(_ values: UnsafeMutablePointer<Double>, _ n: Int) -> Bool {
-        for l in 0..<n where !values[l].isFinite { return false }
-        return true
     }
 
     /// Finds the first instruction whose output is not finite in some lane

@@ -245,8 +245,9 @@ extension Interpreter {
         let (runner, warnings) = cachedRunner(for: root, gradient: wrt)
         let plan = runner.plan
         let result = try runEngine(plan, configuration: nextConfiguration(particles: isRandom ? particles : 1), runner: runner)
-        try requireFinite(result.outputs[0].mean, result.outputs[0].standardError, at: origin(of: root)?.range ?? currentRange)
-        for moments in result.gradient { try requireFinite(moments.mean, moments.standardError, at: origin(of: root)?.range ?? currentRange) }
+        let objectiveRange = origin(of: root)?.range ?? currentRange
+        try requireFinite(result.outputs[0].mean, result.outputs[0].standardError, at: objectiveRange)
+        for moments in result.gradient { try requireFinite(moments.mean, moments.standardError, at: objectiveRange) }
         let entries = zip(wrt, result.gradient).map { index, moments in
             // Below rounding level (an exact estimator) the error is 0.
             let stderr = !isRandom || moments.standardError <= 1e-12 * abs(moments.mean) ? 0 : moments.standardError

@@ -9,6 +9,26 @@ func killIfStillRunning(_ process: Process, after seconds: Double) {
     }
 }
 
+/// Runs `wiggle` with arguments, sends it SIGINT after `delay` seconds (and
+/// SIGKILL if it is still running 20 s later), and returns what it did.
+func interrupted(_ arguments: [String], after delay: Double) throws -> ProcessOutcome {
+    let process = Process()
+    process.executableURL = wiggleBinary
+    process.arguments = arguments
+    let stdout = Pipe(), stderr = Pipe()
+    process.standardOutput = stdout
+    process.standardError = stderr
+    try process.run()
+    Thread.sleep(forTimeInterval: delay)
+    kill(process.processIdentifier, SIGINT)
+    killIfStillRunning(process, after: 20)
+    let output = stdout.fileHandleForReading.readDataToEndOfFile()
+    let errors = stderr.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return ProcessOutcome(status: process.terminationStatus, stdout: String(decoding: output, as: UTF8.self),
+                          stderr: String(decoding: errors, as: UTF8.self))
+}
+
 @Suite(.serialized) struct InterruptTests {
     /// Ctrl-C (SIGINT) during an optimisation stops it after the current step,
     /// shows where it stopped, and `wiggle run` exits 130.
@@ -19,21 +39,9 @@ func killIfStillRunning(_ process: Process, after seconds: Double) {
             minimize(E[(x - 3)^2], steps = 10000000, lr = 0.001)
             print("not reached")
             """)
-        let process = Process()
-        process.executableURL = wiggleBinary
-        process.arguments = ["run", path, "--json"]
-        let stdout = Pipe(), stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        Thread.sleep(forTimeInterval: 1.5)
-        kill(process.processIdentifier, SIGINT)
-        killIfStillRunning(process, after: 20)
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 130)
-        let objects = try jsonLines(String(decoding: output, as: UTF8.self))
+        let outcome = try interrupted(["run", path, "--json"], after: 1.5)
+        #expect(outcome.status == 130)
+        let objects = try jsonLines(outcome.stdout)
         let optimisation = objects.first { $0["kind"] as? String == "optimisation" }
         #expect(optimisation?["interrupted"] as? Bool == true)
         let steps = optimisation?["steps"] as? Int ?? 0
@@ -41,25 +49,14 @@ func killIfStillRunning(_ process: Process, after seconds: Double) {
         let mu = (optimisation?["parameters"] as? [String: Double])?["mu"] ?? 0
         #expect(mu > 0, "the parameters keep the values reached")
         #expect(!objects.contains { $0["kind"] as? String == "print" })
-        #expect(String(decoding: errors, as: UTF8.self).contains("interrupted by Ctrl-C"))
+        #expect(outcome.stderr.contains("interrupted by Ctrl-C"))
     }
 
     @Test func sigintStopsALongLoop() throws {
         let path = try temporaryProgram("n = 0\nwhile true { n = n + 1 }\n")
-        let process = Process()
-        process.executableURL = wiggleBinary
-        process.arguments = ["run", path]
-        process.standardOutput = Pipe()
-        let stderr = Pipe()
-        process.standardError = stderr
-        try process.run()
-        Thread.sleep(forTimeInterval: 1)
-        kill(process.processIdentifier, SIGINT)
-        killIfStillRunning(process, after: 20)
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 130)
-        #expect(String(decoding: errors, as: UTF8.self).contains(":2:1: error: interrupted by Ctrl-C"))
+        let outcome = try interrupted(["run", path], after: 1)
+        #expect(outcome.status == 130)
+        #expect(outcome.stderr.contains(":2:1: error: interrupted by Ctrl-C"))
     }
 
     @Test func optimisationAsJSON() throws {

@@ -86,8 +86,8 @@ func makeScenarios() -> [Scenario] {
 /// baseline for bernoullis, so the engine is made to do the same (on its own
 /// it would choose the exact 2-point derivative for these small graphs).
 func scoreForBernoullis(_ graph: Graph, _ root: NodeID) -> [NodeID: EstimatorChoice] {
-    var choices = EstimatorAnalysis.choose(in: graph, for: root)
-    for (node, choice) in choices where choice.estimator == .exact {
+    var choices = EstimatorAnalysis.analyse(graph, root: root).choices
+    for (node, choice) in choices where choice.estimator == .enumeration {
         choices[node] = EstimatorChoice(.score, reason: "benchmark: same estimator as the reference")
     }
     return choices
@@ -232,7 +232,7 @@ for threads in [1, cores] {
         .replacingOccurrences(of: "STEPS", with: "\(steps)")
     var seconds = Double.nan
     _ = Session().run(program) { output in
-        if case .display(.optimisation(let result), _) = output { seconds = result.seconds }
+        if case .display(.report(.optimisation(let result)), _) = output { seconds = result.seconds }
     }
     print(String(format: "  %d thread%@: %.0f steps/s (%d steps in %.2f s)", threads, threads == 1 ? "" : "s",
                  Double(steps) / seconds, steps, seconds))

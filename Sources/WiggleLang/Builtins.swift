@@ -12,8 +12,9 @@ public enum Builtin: String, CaseIterable, Sendable {
     // Functions of a list.
     case sum, mean, std, len
     case print, set
-    // Random primitives and inference; they need the stochastic graph.
-    case normal, bernoulli, grad, minimize, maximize, explain, hist
+    // Inference; it needs the stochastic graph. (The random primitives,
+    // `normal`, `bernoulli`, ..., come from WiggleGraph's distribution registry.)
+    case grad, minimize, maximize, explain, hist
     /// `param w[8] = normal_init(0.1)`: random starting values drawn from the seed.
     case normal_init
 
@@ -134,9 +135,6 @@ extension Interpreter {
             try refuseInRandomBranch("set", at: range)
             try applySettings(arguments, at: range)
             return .none
-
-        case .normal, .bernoulli:
-            return try sample(builtin, arguments, annotation: nil, at: range)
 
         case .hist:
             return try histogram(arguments, at: range)

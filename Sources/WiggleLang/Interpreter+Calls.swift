@@ -16,6 +16,7 @@ extension Interpreter {
         switch callee {
         case .function(let closure): return try call(closure, arguments, at: range)
         case .builtin(let builtin): return try call(builtin, arguments, at: range)
+        case .distribution(let id): return try sample(id, arguments, annotation: nil, at: range)
         default: throw fail("cannot call \(callee.typeDescription); only functions can be called", at: calleeRange)
         }
     }

@@ -7,16 +7,6 @@
 import WiggleGraph
 import WiggleSyntax
 
-/// Everything the interpreter reports while a program runs.
-public enum Output {
-    /// A top-level expression statement's value, and the line it is on.
-    case display(Value, line: Int)
-    /// Text from `print(...)`, without the final newline.
-    case printed(String, line: Int)
-    /// An optimisation's progress, after each step (for a progress bar).
-    case progress(OptimisationProgress)
-}
-
 /// Thrown when Ctrl-C asks a running program to stop.
 struct Interruption: Error {
     var range: SourceRange
@@ -108,7 +98,7 @@ final class Interpreter {
                 if case .none = value { continue }
                 let shown = try summarize(value, at: expression.range)
                 output(.display(shown, line: file.line(of: statement.range.start)))
-                if case .optimisation(let result) = shown, result.interrupted {
+                if case .report(.optimisation(let result)) = shown, result.interrupted {
                     throw Interruption(range: statement.range, file: file)
                 }
             } else {
@@ -361,8 +351,8 @@ final class Interpreter {
             pendingAnnotation = nil
             let callee = try evaluate(calleeExpr, in: scope)
             if let (estimator, range) = annotation {
-                guard case .builtin(let builtin) = callee, builtin == .normal || builtin == .bernoulli else {
-                    throw fail("@\(estimator.rawValue) applies to a call of normal or bernoulli", at: range)
+                guard case .distribution = callee else {
+                    throw fail("@\(estimator.rawValue) applies to a call of \(Interpreter.distributionNames)", at: range)
                 }
             }
             if case .builtin(let builtin) = callee, builtin.takesObjective {
@@ -374,8 +364,8 @@ final class Interpreter {
                 arguments.append(CallArgument(label: argument.label, value: try evaluate(argument.value, in: scope),
                                               range: argument.value.range))
             }
-            if let (estimator, _) = annotation, case .builtin(let builtin) = callee {
-                return try sample(builtin, arguments, annotation: estimator, at: expression.range)
+            if let (estimator, _) = annotation, case .distribution(let id) = callee {
+                return try sample(id, arguments, annotation: estimator, at: expression.range)
             }
             return try call(callee, arguments, at: expression.range, callee: calleeExpr.range)
 
@@ -394,6 +384,7 @@ final class Interpreter {
         if let value = scope.lookup(name) { return value }
         if let parameter = parameters.value(of: name, in: graph) { return parameter }
         if let builtin = Builtin(rawValue: name) { return .builtin(builtin) }
+        if let distribution = DistributionRegistry.id(named: name) { return .distribution(distribution) }
         if let line = branchOnlyNames[name] {
             throw fail("'\(name)' was bound in only one branch of the if on a random condition at line \(line), so it has no value here",
                        at: range)
@@ -406,6 +397,7 @@ final class Interpreter {
     /// The closest known name, for "did you mean" hints.
     func suggestName(for name: String, in scope: Scope) -> String? {
         var candidates = Set(Builtin.allCases.map(\.rawValue))
+        candidates.formUnion(DistributionRegistry.all.map(\.name))
         candidates.formUnion(parameters.names)
         var current: Scope? = scope
         while let s = current {

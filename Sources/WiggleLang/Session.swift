@@ -1,6 +1,7 @@
 // Session.swift — the one entry point: run(source:) for files, REPL lines and tests.
 
 import Foundation
+import WiggleGraph
 import WiggleSyntax
 
 /// A Wiggle session: bindings, functions, parameters and settings that live
@@ -70,6 +71,7 @@ public final class Session {
         var names = Set(interpreter.globals.values.keys)
         names.formUnion(interpreter.parameters.names)
         names.formUnion(Builtin.allCases.map(\.rawValue))
+        names.formUnion(DistributionRegistry.all.map(\.name))
         return names.sorted()
     }
 

@@ -15,18 +15,17 @@ public enum Value {
     case function(Closure)
     /// A builtin function.
     case builtin(Builtin)
+    /// A distribution, called to draw from it (`normal`, `bernoulli`, ...).
+    case distribution(DistributionID)
     /// A value traced into the graph: random, or computed from parameters.
     case node(NodeID)
     /// An expectation `E[e]`: the estimate and its standard error.
     case expectation(value: Double, stderr: Double)
     /// The result of `grad(E[...])` (boxed: a list of numbers stays small).
     indirect case gradient(GradientResult)
-    /// A random value's particle cloud, summarised for display.
-    indirect case cloud(CloudSummary)
-    /// A block of text to show as it is (`explain`, `hist`).
-    case text(String, kind: String)
-    /// The result of minimize / maximize.
-    indirect case optimisation(OptimisationResult)
+    /// What `hist`, `explain`, `minimize` and a random value's display give:
+    /// a result to show (the output layer's type).
+    indirect case report(Report)
     /// `normal_init(sd)`: random starting values for a parameter vector.
     case initializer(mean: Double, sd: Double)
     /// What `print(...)` and a function without `return` give back.
@@ -39,13 +38,13 @@ public enum Value {
         case .boolean: return "a boolean"
         case .string: return "a string"
         case .list: return "a list"
-        case .function, .builtin: return "a function"
+        case .function, .builtin, .distribution: return "a function"
         case .node: return "a random value"
         case .expectation: return "an expectation"
         case .gradient: return "a gradient"
-        case .cloud: return "a random value"
-        case .text: return "a text"
-        case .optimisation: return "an optimisation result"
+        case .report(.cloud): return "a random value"
+        case .report(.explanation): return "a text"
+        case .report(.optimisation): return "an optimisation result"
         case .initializer: return "an initialiser"
         case .none: return "no value"
         }

@@ -7,7 +7,10 @@
 public struct Diagnostic: Error, CustomStringConvertible, Sendable {
     /// How serious it is.
     public enum Severity: String, Sendable {
-        case error, warning, note
+        /// The program cannot go on (or did not parse).
+        case error
+        /// A result is shown, but may mislead (a biased gradient).
+        case warning
     }
 
     /// What kind of problem it is; decides the exit code.
@@ -17,14 +20,15 @@ public struct Diagnostic: Error, CustomStringConvertible, Sendable {
         /// The program parses so far, but the input ended too early; a REPL
         /// asks for another line instead of reporting it.
         case incompleteInput
-        /// The program failed while running (exit 70).
+        /// The program failed while running (exit 70), or, as a warning,
+        /// something found while running.
         case runtime
-        /// A warning about a result.
-        case warning
     }
 
     /// What kind of problem it is.
     public var kind: Kind
+    /// Whether it is an error or a warning.
+    public var severity: Severity
     /// What is wrong, in words.
     public var message: String
     /// The file the problem is in.
@@ -32,16 +36,15 @@ public struct Diagnostic: Error, CustomStringConvertible, Sendable {
     /// The text the diagnostic points at.
     public var range: SourceRange
 
-    /// Creates a diagnostic.
-    public init(_ kind: Kind, _ message: String, in file: SourceFile, at range: SourceRange) {
+    /// Creates a diagnostic (an error unless `severity` says otherwise).
+    public init(_ kind: Kind, _ message: String, in file: SourceFile, at range: SourceRange,
+                severity: Severity = .error) {
         self.kind = kind
+        self.severity = severity
         self.message = message
         self.file = file
         self.range = range
     }
-
-    /// The severity shown in front of the message.
-    public var severity: Severity { kind == .warning ? .warning : .error }
 
     /// Where the diagnostic points.
     public var location: SourceLocation { file.location(of: range.start) }

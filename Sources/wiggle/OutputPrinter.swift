@@ -31,39 +31,14 @@ final class OutputPrinter: @unchecked Sendable {
             return
         }
         clearProgress()
+        if json {
+            for line in Display.jsonLines(output) { writeLine(line) }
+            return
+        }
         switch output {
-        case .progress:
-            break
-        case .display(let value, let line):
-            writeLine(json ? Display.jsonLine(value, line: line) : Display.plain(value))
-            var warnings: [WarningReport] = []
-            if case .gradient(let result) = value { warnings = result.warnings }
-            if case .optimisation(let result) = value { warnings = result.warnings }
-            if json {
-                // Each warning is also its own object, so a reader cannot miss it.
-                for warning in warnings {
-                    var object = JSONObject()
-                    object.add("line", .number(Double(warning.line)))
-                    object.add("column", .number(Double(warning.column)))
-                    object.add("kind", .string("warning"))
-                    object.add("file", .string(warning.file))
-                    object.add("message", .string(warning.message))
-                    object.add("value", .null)
-                    object.add("stderr", .null)
-                    writeLine(object.rendered)
-                }
-            }
-        case .printed(let text, let line):
-            if json {
-                var object = JSONObject()
-                object.add("line", .number(Double(line)))
-                object.add("kind", .string("print"))
-                object.add("value", .string(text))
-                object.add("stderr", .null)
-                writeLine(object.rendered)
-            } else {
-                writeLine(text)
-            }
+        case .display(let value, _): writeLine(Display.plain(value))
+        case .printed(let text, _): writeLine(text)
+        case .progress: break
         }
     }
 

@@ -151,8 +151,8 @@ func within(_ moments: Moments, _ exact: Double, _ k: Double = 4) -> Bool {
     /// Runs a gradient with chosen estimators and options.
     func run(_ b: Builder, _ root: NodeID, estimator: Estimator, options: PlanOptions = PlanOptions(),
              particles: Int = 100_000) throws -> EngineResult {
-        var choices = EstimatorAnalysis.choose(in: b.graph, for: root)
-        for (node, _) in choices where b.graph[node].op.distributionName == "bernoulli" {
+        var choices = EstimatorAnalysis.analyse(b.graph, root: root).choices
+        for (node, _) in choices where b.graph[node].op.distribution?.name == "bernoulli" {
             choices[node] = EstimatorChoice(estimator, reason: "test")
         }
         let plan = Plan(graph: b.graph, outputs: [root], gradientParameters: Array(b.graph.parameters.indices),
@@ -197,7 +197,7 @@ func within(_ moments: Moments, _ exact: Double, _ k: Double = 4) -> Bool {
         let f = b.binary(.power, x, b.constant(2))
         // E[f] = p·5 + (1 - p)·1: d/dθ = 4 p (1 - p).
         let p = 1 / (1 + exp(-0.3))
-        let exact = try run(b, f, estimator: .exact)
+        let exact = try run(b, f, estimator: .enumeration)
         let naive = try run(b, f, estimator: .score, options: PlanOptions(raoBlackwellise: false, baseline: false))
         #expect(within(exact.gradient[0], 4 * p * (1 - p)))
         #expect(within(naive.gradient[0], 4 * p * (1 - p)))
@@ -212,7 +212,7 @@ func within(_ moments: Moments, _ exact: Double, _ k: Double = 4) -> Bool {
         let p2 = b.binary(.add, b.constant(0.2), b.binary(.multiply, b1, b.constant(0.7)))
         let b2 = b.bernoulli(p2)
         let p = 1 / (1 + exp(0.4))
-        let exact = try run(b, b2, estimator: .exact)
+        let exact = try run(b, b2, estimator: .enumeration)
         #expect(within(exact.gradient[0], p * (1 - p) * 0.7))
         // Common random numbers: b2 at b1 = 1 minus b2 at b1 = 0 is 1 or 0 with the same u.
         #expect(exact.gradient[0].standardError < 0.003)
@@ -229,7 +229,7 @@ func within(_ moments: Moments, _ exact: Double, _ k: Double = 4) -> Bool {
         let bit = b.bernoulli(b.unary(.sigmoid, b.binary(.multiply, ls, b.constant(3))))
         let f = b.binary(.add, b.binary(.power, b.binary(.subtract, x, b.constant(3)), b.constant(2)), bit)
         let plan = Plan(graph: b.graph, outputs: [f], gradientParameters: [0, 1],
-                        estimators: EstimatorAnalysis.choose(in: b.graph, for: f))
+                        estimators: EstimatorAnalysis.analyse(b.graph, root: f).choices)
         let runner = Runner(plan: plan)
         var graph = b.graph
         for step in 0..<5 {

@@ -4,6 +4,8 @@ import WiggleLang
 
 /// What a corpus file says it must produce.
 struct CorpusExpectation {
+    /// The lines of standard output, in order (a value that displays on
+    /// several lines takes one `# expect:` line for each).
     var lines: [String] = []
     var errors: [String] = []
     var exitCode: Int32 = 0
@@ -11,6 +13,8 @@ struct CorpusExpectation {
     var settings = Settings()
 
     /// Reads `# expect:`, `# error:` and `# exit:` directives out of a program's bytes.
+    /// `# expect: TEXT` takes the rest of the line verbatim (leading spaces
+    /// included); `# expect:` with nothing after it stands for an empty line.
     init(bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
@@ -54,6 +58,23 @@ func corpusFiles(in folder: String) -> [String] {
         let outcome = runBytes(bytes, name: name, session: Session(settings: expected.settings))
         #expect(outcome.exitCode == expected.exitCode, "\(name): \(outcome.errors)")
         #expect(outcome.errors == expected.errors, "\(name)")
-        #expect(outcome.lines == expected.lines, "\(name)")
+        #expect(outputLines(outcome) == expected.lines, "\(name)")
     }
+
+    /// A multi-line display is split into lines before comparing, and an
+    /// empty `print()` is one empty line.
+    @Test func outputIsComparedLineByLine() {
+        let outcome = run("print(\"a\\nb\")\nprint()\n1")
+        #expect(outputLines(outcome) == ["a", "b", "", "1"])
+        #expect(outputLines(run("x = 1")) == [])
+        let expected = CorpusExpectation(bytes: Array("1  # expect: 1\n# expect:   two spaces\nprint()  # expect:\n".utf8))
+        #expect(expected.lines == ["1", "  two spaces", ""])
+    }
+}
+
+/// A run's standard output as lines: its displays and prints joined with
+/// newlines (as `wiggle run` writes them), then split at each newline.
+func outputLines(_ outcome: RunOutcome) -> [String] {
+    if outcome.lines.isEmpty { return [] }
+    return outcome.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
 }

@@ -249,7 +249,7 @@ import WiggleLang
         #expect(estimators(g) == ["x": "pathwise"])
         #expect(g["mu"].value == 0, "the pathwise derivative of a step is 0: biased, as warned")
         #expect(g.warnings.count == 1)
-        #expect(g.warnings.first?.line == 3)
+        #expect(g.warnings.first?.location.line == 3)
         #expect(g.warnings.first?.message.contains("reaches `>` at line 4") == true)
     }
 
@@ -263,7 +263,7 @@ import WiggleLang
             grad(E[ST > 105])
             """)[0]
         #expect(g.warnings.count == 1)
-        #expect(g.warnings.first?.line == 5)
+        #expect(g.warnings.first?.location.line == 5)
         #expect(g.warnings.first?.message.contains("'S0' reaches `>` at line 5 through deterministic operations") == true)
         let uniform = gradients("""
             param mu = 0.5

@@ -8,23 +8,73 @@ func exampleNames() -> [String] {
     corpusFiles(in: "examples")
 }
 
-/// The ```wiggle code blocks of grammar.md.
-func grammarCodeBlocks() -> [String] {
+/// A code block of grammar.md: ```wiggle (parsed and run) or ```wiggle-syntax
+/// (parsed only).
+struct GrammarBlock: Sendable, CustomTestStringConvertible {
+    /// The block's code.
+    var code: String
+    /// The line of grammar.md its first line of code is on.
+    var firstLine: Int
+    /// False for a ```wiggle-syntax block, which is not meant to run.
+    var runs: Bool
+
+    var testDescription: String { "grammar.md:\(firstLine)" }
+}
+
+/// The ```wiggle and ```wiggle-syntax code blocks of grammar.md.
+func grammarBlocks() -> [GrammarBlock] {
     let url = repositoryRoot.appendingPathComponent("grammar.md")
     guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
-    var blocks: [String] = []
-    var current: [Substring]?
-    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-        if current == nil, line.trimmingCharacters(in: .whitespaces) == "```wiggle" {
-            current = []
-        } else if current != nil, line.trimmingCharacters(in: .whitespaces) == "```" {
-            blocks.append((current ?? []).joined(separator: "\n"))
+    var blocks: [GrammarBlock] = []
+    var current: (lines: [Substring], firstLine: Int, runs: Bool)?
+    for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        let fence = line.trimmingCharacters(in: .whitespaces)
+        if current == nil, fence == "```wiggle" || fence == "```wiggle-syntax" {
+            current = ([], index + 2, fence == "```wiggle")
+        } else if let block = current, fence == "```" {
+            blocks.append(GrammarBlock(code: block.lines.joined(separator: "\n"), firstLine: block.firstLine, runs: block.runs))
             current = nil
         } else {
-            current?.append(line)
+            current?.lines.append(line)
         }
     }
     return blocks
+}
+
+/// The code of every ```wiggle and ```wiggle-syntax block of grammar.md.
+func grammarCodeBlocks() -> [String] {
+    grammarBlocks().map(\.code)
+}
+
+/// The expected-value comments of a block: a comment after code on the same
+/// line, as in `-2^2   # -4`, states what that line displays. Returns the
+/// line within the block (from 1) and the comment's text without its `#` and
+/// the spaces around it. A comment on a line of its own is prose and is
+/// skipped; a `#` inside a string literal is not a comment.
+func expectedValueComments(_ code: String) -> [(line: Int, text: String)] {
+    var comments: [(line: Int, text: String)] = []
+    for (index, line) in code.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        var inString = false, escaped = false
+        for position in line.indices {
+            let character = line[position]
+            if inString {
+                if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == "\"" { inString = false }
+            } else if character == "\"" {
+                inString = true
+            } else if character == "#" {
+                let before = line[..<position].trimmingCharacters(in: .whitespaces)
+                let after = line[line.index(after: position)...].trimmingCharacters(in: .whitespaces)
+                if !before.isEmpty { comments.append((index + 1, after)) }
+                break
+            }
+        }
+    }
+    return comments
+}
+
+final class LineOutputCollector: @unchecked Sendable {
+    /// Each display or print: the line of its statement and its plain text.
+    var outputs: [(line: Int, text: String)] = []
 }
 
 @Suite struct ExamplesTests {
@@ -50,10 +100,48 @@ func grammarCodeBlocks() -> [String] {
         #expect(grammarCodeBlocks().count >= 5)
     }
 
-    /// Every ```wiggle block of grammar.md parses without a diagnostic.
+    /// Every ```wiggle and ```wiggle-syntax block of grammar.md parses without a diagnostic.
     @Test(arguments: grammarCodeBlocks())
     func grammarCodeBlockParses(_ code: String) {
         let result = Parser.parse(SourceFile(name: "grammar.md", text: code))
         #expect(result.diagnostics.isEmpty, "\(code)\n\(result.diagnostics)")
+    }
+
+    /// The rule for expected-value comments finds the comments grammar.md has
+    /// (so the check below cannot pass by finding none) and reads them right.
+    @Test func grammarHasExpectedValueComments() {
+        let count = grammarBlocks().filter(\.runs).map { expectedValueComments($0.code).count }.reduce(0, +)
+        #expect(count >= 10)
+        let comments = expectedValueComments("# prose\n-2^2   # -4\nprint(\"a # b\")  #  a # b \ns = \"#\"\n")
+        #expect(comments.map(\.line) == [2, 3])
+        #expect(comments.map(\.text) == ["-4", "a # b"])
+    }
+
+    /// Every ```wiggle block of grammar.md runs without a diagnostic (with the
+    /// settings `wiggle run` has by default), and each line with a comment
+    /// after its code displays what the comment says: the first line of the
+    /// plain output of the statements starting on that line, exactly.
+    @Test(arguments: grammarBlocks().filter(\.runs))
+    func grammarCodeBlockShowsItsComments(_ block: GrammarBlock) {
+        let collector = LineOutputCollector()
+        let result = Session().run(SourceFile(name: "grammar.md", text: block.code)) { output in
+            switch output {
+            case .display(let value, let line): collector.outputs.append((line, Display.plain(value)))
+            case .printed(let text, let line): collector.outputs.append((line, text))
+            case .progress: break
+            }
+        }
+        #expect(result.diagnostics.isEmpty, "grammar.md:\(block.firstLine): \(result.diagnostics)")
+        #expect(result.status == .success, "grammar.md:\(block.firstLine)")
+        for comment in expectedValueComments(block.code) {
+            let shown = collector.outputs.filter { $0.line == comment.line }.map(\.text).joined(separator: "\n")
+            let firstLine = shown.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init)
+            let place = "grammar.md:\(block.firstLine + comment.line - 1)"
+            if collector.outputs.contains(where: { $0.line == comment.line }) {
+                #expect(firstLine == comment.text, "\(place): the comment says \(comment.text), the line displays \(shown)")
+            } else {
+                Issue.record("\(place): the comment says \(comment.text), but the line displays nothing")
+            }
+        }
     }
 }

@@ -51,7 +51,7 @@ func lastNumber(_ program: String) -> Double? {
             mu
             ls
             """)
-        guard values.count == 3, case .optimisation(let result) = values[0], case .number(let mu) = values[1],
+        guard values.count == 3, case .report(.optimisation(let result)) = values[0], case .number(let mu) = values[1],
               case .number(let ls) = values[2] else {
             Issue.record("unexpected \(values)")
             return

@@ -251,8 +251,8 @@ import WiggleLang
 
     @Test func displaysOfRandomValues() {
         let values = displayedValues("set(seed = 1)\nparam mu = 2\nx = normal(mu, 1)\nx\nmu * 3\nhist(x, bins = 5)")
-        guard values.count == 3, case .cloud(let cloud) = values[0], case .number(let y) = values[1],
-              case .cloud(let histogram) = values[2] else {
+        guard values.count == 3, case .report(.cloud(let cloud)) = values[0], case .number(let y) = values[1],
+              case .report(.cloud(let histogram)) = values[2] else {
             Issue.record("unexpected values \(values)")
             return
         }

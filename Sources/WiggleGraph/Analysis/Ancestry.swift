@@ -18,7 +18,7 @@ struct RandomAncestry {
 
     /// Builds the sets, or returns nil when they would be too large.
     init?(graph: Graph, order: [NodeID]) {
-        let randoms = order.filter { graph[$0].op.isRandom }
+        let randoms = order.filter { graph[$0].op.isSampler }
         let words = (randoms.count + 63) / 64
         guard randoms.count * order.count <= RandomAncestry.limit else { return nil }
         var position: [NodeID: Int] = [:]

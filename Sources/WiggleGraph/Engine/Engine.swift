@@ -88,7 +88,6 @@ public final class Runner: @unchecked Sendable {
     private var workspaces: [Workspace] = []
     private var chunkSize = 0
 
-    /// A runner for `plan`; workspaces are allocated on the first run.
     /// A runner for a plan; its buffers are made on the first run.
     public init(plan: Plan) {
         self.plan = plan
@@ -96,7 +95,7 @@ public final class Runner: @unchecked Sendable {
 
     /// The bytes the workers' buffers take now.
     public var bufferBytes: Int {
-        workspaces.count * chunkSize * max(1, plan.slotCount) * MemoryLayout<Double>.size * (plan.exactWork.isEmpty ? 2 : 3)
+        workspaces.count * chunkSize * Workspace.bytesPerLane(plan)
     }
 
     /// Frees the workers' buffers (the next run makes them again).
@@ -110,7 +109,7 @@ public final class Runner: @unchecked Sendable {
                     histogram: (range: ClosedRange<Double>, bins: Int)? = nil) throws -> EngineResult {
         let plan = self.plan
         let parameterValues = graph.parameters.map(\.value)
-        let bytesPerLane = max(1, plan.slotCount) * MemoryLayout<Double>.size * (plan.exactWork.isEmpty ? 2 : 3)
+        let bytesPerLane = Workspace.bytesPerLane(plan)
         let fitting = configuration.maxWorkspaceBytes / bytesPerLane
         guard fitting >= 1 else {
             let needed = (bytesPerLane + (1 << 20) - 1) >> 20
@@ -249,18 +248,18 @@ struct Partial {
     }
 }
 
-/// Which distribution parameter was invalid.
+/// What was invalid in some particles.
 enum FailureKind {
-    case sigma, mean, probability
+    /// A distribution's parameter.
+    case parameter(ParameterProblem)
+    /// A traced index into a list of `count`.
     case index(count: Int)
 
     func message(value: Double, count: Int, of total: Int) -> String {
-        let got = "got \(formatNumber(value)) in \(count) of \(total) particles"
         switch self {
-        case .sigma: return "sigma must be > 0 (\(got))"
-        case .mean: return "the mean of a normal must be a finite number (\(got))"
-        case .probability: return "p must be between 0 and 1 (\(got))"
-        case .index(let size): return "an index must be a whole number from -\(size) to \(size - 1) for a list of \(size) (\(got))"
+        case .parameter(let problem): return problem.message(got: value, count: count, of: total)
+        case .index(let size):
+            return "an index must be a whole number from -\(size) to \(size - 1) for a list of \(size) (got \(formatNumber(value)) in \(count) of \(total) particles)"
         }
     }
 }

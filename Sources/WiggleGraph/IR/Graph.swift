@@ -41,12 +41,16 @@ public struct Site: Hashable, Sendable, CustomStringConvertible {
 
 /// How the gradient flows through a random node.
 public enum Estimator: String, Sendable, CaseIterable {
-    /// Reparametrised: x = mean + sd·ε, differentiated along the path.
+    /// Reparametrised: the drawn value is a smooth function of its
+    /// parameters and fixed noise (x = mean + sd·ε), differentiated along the path.
     case pathwise
     /// REINFORCE: ∇log p(x) times the downstream cost minus a baseline.
     case score
-    /// The exact 2-point (measure-valued) derivative of a Bernoulli.
-    case exact
+    /// Sums over every outcome (a bernoulli's 2-point derivative): re-runs
+    /// what lies downstream once per outcome with common random numbers.
+    /// This is the measure-valued derivative of a finite distribution; it is
+    /// written `@exact` and reported as "exact".
+    case enumeration = "exact"
 }
 
 /// What a node computes.
@@ -61,8 +65,13 @@ public enum Op: Sendable, Equatable {
     /// `choices[index]` per particle: a list indexed by a traced value
     /// (negative indices count from the end).
     case pick(index: NodeID, choices: [NodeID])
-    case normal(mean: NodeID, sd: NodeID)
-    case bernoulli(probability: NodeID)
+    /// A draw from a registered distribution, given its parameters in call order.
+    case random(DistributionID, [NodeID])
+
+    /// `normal(mean, sd)`.
+    public static func normal(mean: NodeID, sd: NodeID) -> Op { .random(.normal, [mean, sd]) }
+    /// `bernoulli(p)`.
+    public static func bernoulli(probability: NodeID) -> Op { .random(.bernoulli, [probability]) }
 
     /// The nodes this op reads.
     public var inputs: [NodeID] {
@@ -72,26 +81,21 @@ public enum Op: Sendable, Equatable {
         case .binary(_, let a, let b): return [a, b]
         case .select(let c, let a, let b): return [c, a, b]
         case .pick(let index, let choices): return [index] + choices
-        case .normal(let mean, let sd): return [mean, sd]
-        case .bernoulli(let p): return [p]
+        case .random(_, let parameters): return parameters
         }
     }
 
-    /// True for `normal` and `bernoulli`.
-    public var isRandom: Bool {
-        switch self {
-        case .normal, .bernoulli: return true
-        default: return false
-        }
+    /// True for a draw from a distribution (a node that is random itself,
+    /// not only through an ancestor: see ``Node/isRandom``).
+    public var isSampler: Bool {
+        if case .random = self { return true }
+        return false
     }
 
-    /// The distribution's name, for random ops.
-    public var distributionName: String? {
-        switch self {
-        case .normal: return "normal"
-        case .bernoulli: return "bernoulli"
-        default: return nil
-        }
+    /// The distribution a sampler draws from.
+    public var distribution: (any Distribution)? {
+        if case .random(let id, _) = self { return DistributionRegistry[id] }
+        return nil
     }
 }
 
@@ -105,7 +109,8 @@ public struct Node: Sendable {
     public var requestedEstimator: Estimator?
     /// The name the program first bound this node to, for people.
     public var label: String?
-    /// True when the node is random or has a random ancestor.
+    /// True when the node's value differs between particles: it is a
+    /// sampler or has one as an ancestor.
     public var isRandom: Bool
     /// True when the node is a parameter or has one as an ancestor.
     public var dependsOnParameter: Bool
@@ -151,7 +156,7 @@ public struct Graph: Sendable {
     public mutating func append(_ op: Op, at site: Site, estimator: Estimator? = nil) -> NodeID {
         if case .constant(let value) = op, let existing = constants[value.bitPattern] { return existing }
         let inputs = op.inputs
-        let isRandom = op.isRandom || inputs.contains { nodes[Int($0.index)].isRandom }
+        let isRandom = op.isSampler || inputs.contains { nodes[Int($0.index)].isRandom }
         var dependsOnParameter = inputs.contains { nodes[Int($0.index)].dependsOnParameter }
         if case .parameter = op { dependsOnParameter = true }
         let id = NodeID(nodes.count)
@@ -238,7 +243,7 @@ public struct Graph: Sendable {
         case .pick(let index, let choices):
             guard let k = Graph.resolveIndex(input(index), count: choices.count) else { return .nan }
             return input(choices[k])
-        case .normal, .bernoulli: return nil
+        case .random: return nil
         }
     }
 

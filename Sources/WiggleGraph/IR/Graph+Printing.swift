@@ -1,12 +1,12 @@
 // Graph+Printing.swift — the graph as people read it, in the style of a jaxpr:
-
-import Foundation
 //
 //   { lambda mu log_sigma .
 //     let a = exp log_sigma
 //         x = normal[pathwise] mu a        # tour.wgl:3
 //         b = sub x 3
 //     in ( b ) }
+
+import Foundation
 
 extension Graph {
     /// The ancestors of `roots` as a jaxpr-like listing.
@@ -59,19 +59,17 @@ extension Graph {
             case .binary(let f, let a, let b): text = "\(f.rawValue) \(operand(a)) \(operand(b))"
             case .select(let c, let a, let b): text = "select \(operand(c)) \(operand(a)) \(operand(b))"
             case .pick(let index, let choices): text = "pick \(operand(index)) [\(choices.map(operand).joined(separator: " "))]"
-            case .normal(let mean, let sd):
-                let estimator = estimators[id]?.estimator.rawValue ?? node.requestedEstimator?.rawValue ?? "pathwise"
-                text = "normal[\(estimator)] \(operand(mean)) \(operand(sd))"
-            case .bernoulli(let p):
-                let estimator = estimators[id]?.estimator.rawValue ?? node.requestedEstimator?.rawValue ?? "score"
-                text = "bernoulli[\(estimator)] \(operand(p))"
+            case .random(let distribution, let parameters):
+                let choice = estimators[id] ?? EstimatorAnalysis.defaultChoice(for: node)
+                text = "\(DistributionRegistry[distribution].name)[\(choice.estimator.rawValue)] "
+                    + parameters.map(operand).joined(separator: " ")
             }
             if names[id] == nil {
                 let name = freshName()
                 names[id] = name
                 used.insert(name)
             }
-            let comment = node.op.isRandom ? "# \(node.site)" : ""
+            let comment = node.op.isSampler ? "# \(node.site)" : ""
             lines.append(("\(names[id] ?? "?") = \(text)", comment))
         }
         let width = min(48, lines.map(\.0.count).max() ?? 0)

@@ -1,47 +1,28 @@
 // Plan.swift — a graph compiled for the particle engine: the ancestors of
 // some outputs, renumbered into dense slots, as a flat list of instructions.
+// The analysis decides each random node's estimator; the plan only compiles
+// what it decided.
 
-/// What one instruction computes (one opcode per op, plus a few fused forms).
-public enum Opcode: UInt8, Sendable {
-    case neg, exp, log, sqrt, abs, sin, cos, tanh, sigmoid, softplus, floor, round, not
-    case add, sub, mul, div, pow, min, max, lt, le, gt, ge, eq, ne
-    /// x^2, the commonest power.
+/// What one instruction computes: an op of the graph (its rule lives with
+/// the function or the distribution), or one of a few fused forms.
+public enum Opcode: Sendable, Equatable {
+    case unary(UnaryFunction)
+    case binary(BinaryFunction)
+    /// x², the commonest power (a^b with a constant b = 2).
     case square
-    case select, pick, normal, bernoulli
+    /// `c != 0 ? a : b`.
+    case select
+    /// An element of a list by a traced index (``Plan/pickTables``).
+    case pick
+    /// A draw from a distribution (``Plan/randomCalls``).
+    case random
 
-    init(_ function: UnaryFunction) {
-        switch function {
-        case .negate: self = .neg
-        case .exp: self = .exp
-        case .log: self = .log
-        case .sqrt: self = .sqrt
-        case .abs: self = .abs
-        case .sin: self = .sin
-        case .cos: self = .cos
-        case .tanh: self = .tanh
-        case .sigmoid: self = .sigmoid
-        case .softplus: self = .softplus
-        case .floor: self = .floor
-        case .round: self = .round
-        case .not: self = .not
-        }
-    }
-
-    init(_ function: BinaryFunction) {
-        switch function {
-        case .add: self = .add
-        case .subtract: self = .sub
-        case .multiply: self = .mul
-        case .divide: self = .div
-        case .power: self = .pow
-        case .min: self = .min
-        case .max: self = .max
-        case .less: self = .lt
-        case .lessEqual: self = .le
-        case .greater: self = .gt
-        case .greaterEqual: self = .ge
-        case .equal: self = .eq
-        case .notEqual: self = .ne
+    /// True when the output jumps as the inputs move (no derivative flows back).
+    var isDiscontinuous: Bool {
+        switch self {
+        case .unary(let f): return f.continuity == .discontinuous
+        case .binary(let f): return f.continuity == .discontinuous
+        default: return false
         }
     }
 }
@@ -72,8 +53,26 @@ public struct Instruction: Sendable {
     /// True when the output is the same in every particle (no random
     /// ancestor): computed once per run, not once per particle.
     public var isUniform = false
-    /// For a score node: its weight group; for an exact bernoulli: its index in ``Plan/exactWork``.
-    public var group: Int32 = -1
+    /// For a pick: its row in ``Plan/pickTables``; for a draw: its row in
+    /// ``Plan/randomCalls``; -1 otherwise.
+    public var table: Int32 = -1
+}
+
+/// How a draw is wired: its distribution, its parameters' slots, which of
+/// them carry a derivative, and the side data of its estimator.
+public struct RandomCallLayout: @unchecked Sendable {
+    // @unchecked: `distribution` is Sendable (the protocol requires it); the
+    // existential's conformance is not visible to the checker here.
+    /// The distribution drawn from.
+    public var distribution: any Distribution
+    /// The slot of each of its parameters, in call order.
+    public var parameterSlots: [Int32]
+    /// Whether each parameter carries a derivative.
+    public var carries: [Bool]
+    /// For the score function: the row of ``Plan/weightGroups`` whose weight it uses.
+    public var weightGroup: Int32 = -1
+    /// For enumeration: its row in ``Plan/enumerations``.
+    public var enumeration: Int32 = -1
 }
 
 /// The estimator chosen for each random node, and why (in words, for people).
@@ -114,9 +113,11 @@ public struct CostTerm: Sendable, Equatable {
     public var sign: Double
 }
 
-/// What an exact (2-point) bernoulli re-runs: the instructions downstream of
-/// it and the cost terms they feed.
-public struct ExactWork: Sendable {
+/// What an enumerated node re-runs: the outcomes it is set to, the
+/// instructions downstream of it and the cost terms they feed.
+public struct EnumerationWork: Sendable {
+    /// The values the node is set to, one run each.
+    public var outcomes: [Double]
     /// Indices into ``Plan/perParticle`` of the instructions downstream, in order.
     public var downstream: [Int32]
     /// The cost terms that depend on the node.
@@ -148,7 +149,7 @@ public struct Plan: Sendable {
     public let gradientSlots: [Int32]
     /// The random nodes and the estimator each uses.
     public let randomNodes: [(node: NodeID, choice: EstimatorChoice)]
-    /// True when some random node uses the score function.
+    /// True when some random node uses the score function or enumeration.
     public let hasScoreNodes: Bool
     /// The slots that carry a derivative (the reverse sweep zeroes and fills these).
     public let adjointSlots: [Int32]
@@ -157,10 +158,12 @@ public struct Plan: Sendable {
     public let weightGroups: [[CostTerm]]
     /// Whether the weights subtract a leave-one-out baseline.
     public let usesBaseline: Bool
-    /// Per exact bernoulli (by instruction order), what it re-runs.
-    public let exactWork: [ExactWork]
-    /// Per pick instruction (its `group`): the slots of its choices.
+    /// Per enumerated node (by instruction order), what it re-runs.
+    public let enumerations: [EnumerationWork]
+    /// Per pick instruction (its `table`): the slots of its choices.
     public let pickTables: [[Int32]]
+    /// Per draw (its `table`): its distribution and wiring.
+    public let randomCalls: [RandomCallLayout]
 
     /// Compiles the ancestors of `outputs`. The first output is the objective
     /// when `gradientParameters` is not empty.
@@ -175,6 +178,7 @@ public struct Plan: Sendable {
         let wanted = Set(gradientParameters)
         var instructionNodes: [NodeID] = []
         var pickTables: [[Int32]] = []
+        var randomCalls: [RandomCallLayout] = []
         // Which slots carry a derivative with respect to a wanted parameter.
         var carries = [Bool](repeating: false, count: order.count)
 
@@ -193,10 +197,10 @@ public struct Plan: Sendable {
                 parameterSlots.append((slot, index))
                 carries[position] = wanted.contains(index)
             case .unary(let function, let a):
-                instruction = Instruction(code: Opcode(function), out: slot, a: s(a), b: -1, c: -1, node: id,
+                instruction = Instruction(code: .unary(function), out: slot, a: s(a), b: -1, c: -1, node: id,
                                           estimator: .pathwise, needsAdjoint: carried(a) && function.continuity != .discontinuous)
             case .binary(let function, let a, let b):
-                var code = Opcode(function)
+                var code = Opcode.binary(function)
                 var second = s(b)
                 if function == .power, case .constant(2) = graph[b].op {
                     code = .square
@@ -206,34 +210,33 @@ public struct Plan: Sendable {
                 instruction = Instruction(code: code, out: slot, a: s(a), b: second, c: -1, node: id, estimator: .pathwise,
                                           needsAdjoint: differentiable && (carried(a) || carried(b)))
             case .pick(let index, let choices):
-                var instruction0 = Instruction(code: .pick, out: slot, a: s(index), b: -1, c: -1, node: id,
-                                               estimator: .pathwise, needsAdjoint: choices.contains(where: carried))
-                instruction0.group = Int32(pickTables.count)
+                var pick = Instruction(code: .pick, out: slot, a: s(index), b: -1, c: -1, node: id,
+                                       estimator: .pathwise, needsAdjoint: choices.contains(where: carried))
+                pick.table = Int32(pickTables.count)
                 pickTables.append(choices.map(s))
-                instruction = instruction0
+                instruction = pick
             case .select(let condition, let a, let b):
                 instruction = Instruction(code: .select, out: slot, a: s(a), b: s(b), c: s(condition), node: id,
                                           estimator: .pathwise, needsAdjoint: carried(a) || carried(b))
-            case .normal(let mean, let sd):
-                let choice = estimators[id] ?? EstimatorChoice(node.requestedEstimator ?? .pathwise,
-                                                                reason: "a normal can be reparametrised")
+            case .random(let distribution, let parameters):
+                let choice = estimators[id] ?? EstimatorAnalysis.defaultChoice(for: node)
                 randomNodes.append((id, choice))
-                instruction = Instruction(code: .normal, out: slot, a: s(mean), b: s(sd), c: -1, node: id,
-                                          estimator: choice.estimator, needsAdjoint: carried(mean) || carried(sd))
-            case .bernoulli(let p):
-                let choice = estimators[id] ?? EstimatorChoice(.score, reason: "a bernoulli cannot be reparametrised")
-                randomNodes.append((id, choice))
-                instruction = Instruction(code: .bernoulli, out: slot, a: s(p), b: -1, c: -1, node: id,
-                                          estimator: choice.estimator, needsAdjoint: carried(p))
+                var draw = Instruction(code: .random, out: slot, a: parameters.first.map(s) ?? -1, b: -1, c: -1, node: id,
+                                       estimator: choice.estimator, needsAdjoint: parameters.contains(where: carried))
+                draw.table = Int32(randomCalls.count)
+                randomCalls.append(RandomCallLayout(distribution: DistributionRegistry[distribution],
+                                                    parameterSlots: parameters.map(s), carries: parameters.map(carried)))
+                instruction = draw
             }
             if var instruction {
                 let reads = [instruction.a, instruction.b]
                 instruction.aCarries = reads[0] >= 0 && carries[Int(reads[0])]
                 instruction.bCarries = reads[1] >= 0 && carries[Int(reads[1])]
                 instruction.isUniform = !node.isRandom
-                // A score-function node's own value carries no derivative: the
-                // gradient reaches its parameters through the score term instead.
-                let passesPathwise = instruction.code != .bernoulli && instruction.estimator == .pathwise
+                // Only a pathwise draw's value carries a derivative: through
+                // any other the gradient reaches the parameters by its
+                // estimator's own term instead.
+                let passesPathwise = instruction.code != .random || instruction.estimator == .pathwise
                 carries[position] = instruction.needsAdjoint && passesPathwise
                 instructions.append(instruction)
             }
@@ -252,51 +255,50 @@ public struct Plan: Sendable {
 
         // Cost terms, and which random nodes each depends on.
         var weightGroups: [[CostTerm]] = []
-        var exactWork: [ExactWork] = []
-        var finalInstructions = instructions
+        var enumerations: [EnumerationWork] = []
         if let objective = roots.first, !gradientParameters.isEmpty {
             let terms = Plan.costTerms(graph, objective, slotOf: slotOf)
             let ancestry = RandomAncestry(graph: graph, order: order)
             let perParticleNodes = zip(instructions, instructionNodes).filter { !$0.0.isUniform }.map(\.1)
-            for index in finalInstructions.indices where finalInstructions[index].needsAdjoint {
-                let instruction = finalInstructions[index]
-                let isScore = instruction.estimator == .score || (instruction.code == .bernoulli && instruction.estimator == .pathwise)
-                let isExact = instruction.code == .bernoulli && instruction.estimator == .exact
-                guard isScore || isExact else { continue }
+            for index in instructions.indices where instructions[index].code == .random && instructions[index].needsAdjoint {
+                let instruction = instructions[index]
+                let call = Int(instruction.table)
+                guard instruction.estimator != .pathwise else { continue }
                 // The terms downstream of this node (all of them without Rao-Blackwellisation).
                 var own = terms
-                var bit: Int?
-                if let ancestry, let b = ancestry.index(of: instruction.node) {
-                    bit = b
-                    if options.raoBlackwellise || isExact {
-                        own = terms.filter { term in ancestry.depends(order[Int(term.slot)], on: b) }
-                    }
+                let bit = ancestry?.index(of: instruction.node)
+                if let ancestry, let bit, options.raoBlackwellise || instruction.estimator == .enumeration {
+                    own = terms.filter { term in ancestry.depends(order[Int(term.slot)], on: bit) }
                 }
-                if isExact, let ancestry, let bit {
+                // The analysis gives enumeration only where the ancestry
+                // could be built; without it the score function is the fallback.
+                if instruction.estimator == .enumeration, let ancestry, let bit {
                     let downstream = perParticleNodes.enumerated().compactMap { position, node -> Int32? in
                         node != instruction.node && ancestry.depends(node, on: bit) ? Int32(position) : nil
                     }
-                    finalInstructions[index].group = Int32(exactWork.count)
-                    exactWork.append(ExactWork(downstream: downstream, terms: own))
+                    randomCalls[call].enumeration = Int32(enumerations.count)
+                    enumerations.append(EnumerationWork(outcomes: randomCalls[call].distribution.outcomes,
+                                                        downstream: downstream, terms: own))
+                    continue
+                }
+                instructions[index].estimator = .score
+                if let existing = weightGroups.firstIndex(of: own) {
+                    randomCalls[call].weightGroup = Int32(existing)
                 } else {
-                    if finalInstructions[index].code == .bernoulli { finalInstructions[index].estimator = .score }
-                    if let existing = weightGroups.firstIndex(of: own) {
-                        finalInstructions[index].group = Int32(existing)
-                    } else {
-                        finalInstructions[index].group = Int32(weightGroups.count)
-                        weightGroups.append(own)
-                    }
+                    randomCalls[call].weightGroup = Int32(weightGroups.count)
+                    weightGroups.append(own)
                 }
             }
         }
-        self.instructions = finalInstructions
-        self.perParticle = finalInstructions.filter { !$0.isUniform }
-        self.uniform = finalInstructions.filter(\.isUniform)
+        self.instructions = instructions
+        self.perParticle = instructions.filter { !$0.isUniform }
+        self.uniform = instructions.filter(\.isUniform)
         self.weightGroups = weightGroups
         self.pickTables = pickTables
-        self.exactWork = exactWork
+        self.randomCalls = randomCalls
+        self.enumerations = enumerations
         self.usesBaseline = options.baseline
-        self.hasScoreNodes = !weightGroups.isEmpty || !exactWork.isEmpty
+        self.hasScoreNodes = !weightGroups.isEmpty || !enumerations.isEmpty
     }
 }
 

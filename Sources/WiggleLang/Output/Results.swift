@@ -1,6 +1,9 @@
-// Inference.swift — the results of E[...], grad(...) and random displays.
+// Results.swift — what inference shows: gradients, particle clouds,
+// histograms, explanations and optimisations. The output layer renders
+// each as text (TextOutput.swift, Charts.swift) and as JSON Lines (JSONLines.swift).
 
 import WiggleGraph
+import WiggleSyntax
 
 /// One random node's estimator, as grad and explain report it.
 public struct EstimatorReport: Sendable {
@@ -12,12 +15,36 @@ public struct EstimatorReport: Sendable {
     public var line: Int
     /// The node's column.
     public var column: Int
-    /// "normal" or "bernoulli".
+    /// The distribution's name: "normal", "bernoulli", ...
     public var distribution: String
     /// "pathwise", "score" or "exact".
     public var estimator: String
+    /// The estimator in words: "score function", "exact 2-point derivative".
+    public var method: String
     /// Why that estimator was chosen, in words.
     public var reason: String
+}
+
+/// A result of inference that is shown rather than computed with: what
+/// `hist`, `explain`, `minimize` and the display of a random value give.
+public enum Report: Sendable {
+    /// A random value's particle cloud (`hist(e)` sets its `isHistogram`).
+    case cloud(CloudSummary)
+    /// `explain(e)`: the traced graph and each random node's estimator.
+    case explanation(Explanation)
+    /// minimize / maximize.
+    case optimisation(OptimisationResult)
+}
+
+/// What `explain(e)` found: the traced graph as a listing, the estimator of
+/// each random node, and where a gradient would be biased.
+public struct Explanation: Sendable {
+    /// The graph, jaxpr-style.
+    public var graph: String
+    /// Each random node's estimator and why.
+    public var estimators: [EstimatorReport]
+    /// Where a gradient would be biased.
+    public var warnings: [Diagnostic]
 }
 
 /// The gradient of an expectation with respect to some parameters.
@@ -28,20 +55,8 @@ public struct GradientResult: Sendable {
     public var objective: (value: Double, stderr: Double)
     /// The estimator of each random node the objective depends on.
     public var estimators: [EstimatorReport]
-    /// Where the gradient may be biased, in words.
-    public var warnings: [WarningReport]
-}
-
-/// A warning about a result, with the place it is about.
-public struct WarningReport: Sendable {
-    /// What the warning says.
-    public var message: String
-    /// The file it points into.
-    public var file: String
-    /// The line it points at.
-    public var line: Int
-    /// The column it points at.
-    public var column: Int
+    /// Where the gradient may be biased (diagnostics of severity warning).
+    public var warnings: [Diagnostic]
 }
 
 /// A random value's particle cloud, summarised.
@@ -87,7 +102,7 @@ public struct OptimisationResult: Sendable {
     /// Wall-clock seconds.
     public var seconds: Double
     /// Where the gradient that drove it may be biased.
-    public var warnings: [WarningReport] = []
+    public var warnings: [Diagnostic] = []
 }
 
 /// How an optimisation is going, reported after every step.

@@ -1,22 +1,26 @@
 // EstimatorAnalysis.swift — which estimator each random node uses, and why;
 // and where no estimator can make the gradient unbiased.
 //
-// The rules (DESIGN.md, "Estimators"):
+// The rules (README, "Estimators"):
 // - A normal is pathwise unless its value reaches, through smooth ops, a
 //   discontinuous input: a comparison, floor, round, not, the condition of a
 //   select. There the pathwise derivative misses the jump, so it uses the
 //   score function. abs, min and max are continuous and keep it pathwise. A
 //   path ends where it enters another random node's parameter: that node's
 //   own estimator accounts for the jump.
-// - A bernoulli uses the exact 2-point derivative when the graph downstream of
-//   it is small enough to run twice, else the score function.
+// - A node with finitely many outcomes (a bernoulli) enumerates them (the
+//   exact 2-point derivative) when the graph downstream of it is small
+//   enough to run once per outcome, else uses the score function.
+// - A node that can do neither uses the score function.
 // - A parameter that reaches a discontinuity through deterministic ops alone
 //   gets a warning: no node's estimator can fix that.
 // - Annotations override; a biased override is honoured with a warning.
 
 /// A place where the gradient is biased, in words.
 public struct AnalysisWarning: Sendable, Equatable {
-    /// Where the biased node was made.
+    /// The node the warning is about.
+    public var node: NodeID
+    /// Where that node was made.
     public var site: Site
     /// Why the gradient is biased there.
     public var message: String
@@ -49,55 +53,26 @@ public enum EstimatorAnalysis {
         let perParticleCount = order.filter { graph[$0].isRandom }.count
         var exactBudget = exactBudgetFactor * max(1, perParticleCount)
 
-        // Bernoullis later in the order have smaller downstream graphs: decide
-        // from the end so the budget goes to as many as possible.
+        // Nodes later in the order have smaller downstream graphs: decide
+        // from the end so the budget of re-runs goes to as many as possible.
         for id in order.reversed() {
             let node = graph[id]
-            switch node.op {
-            case .normal:
-                let jump = discontinuity[id]
-                switch node.requestedEstimator {
-                case .score?:
-                    choices[id] = EstimatorChoice(.score, reason: "requested by @score")
-                case .pathwise?:
-                    if let jump {
-                        choices[id] = EstimatorChoice(.pathwise, reason: "requested by @pathwise; biased: reaches \(jump.description)")
-                        warnings.append(AnalysisWarning(site: node.site, message:
-                            "\(name(of: node)) is pathwise by @pathwise but reaches \(jump.description); its pathwise derivative misses the jump there, so the gradient is biased"))
-                    } else {
-                        choices[id] = EstimatorChoice(.pathwise, reason: "requested by @pathwise; every use is smooth")
-                    }
-                default:
-                    if let jump {
-                        choices[id] = EstimatorChoice(.score, reason: "reaches \(jump.description)")
-                    } else {
-                        choices[id] = EstimatorChoice(.pathwise, reason: "every use is smooth")
-                    }
-                }
-            case .bernoulli:
+            guard let distribution = node.op.distribution else { continue }
+            let choice: EstimatorChoice
+            if distribution.admits(.pathwise) {
+                choice = choosePathwiseOrScore(id, node, reaching: discontinuity[id], warnings: &warnings)
+            } else if distribution.admits(.enumeration) {
                 let downstream = ancestry.map { ancestry in
                     guard let bit = ancestry.index(of: id) else { return 0 }
                     return order.filter { $0 != id && graph[$0].isRandom && ancestry.depends($0, on: bit) }.count
                 }
-                switch node.requestedEstimator {
-                case .score?:
-                    choices[id] = EstimatorChoice(.score, reason: "requested by @score; leave-one-out baseline")
-                case .exact? where downstream != nil:
-                    choices[id] = EstimatorChoice(.exact, reason: "requested by @exact; runs \(count(downstream ?? 0)) downstream twice")
-                case .exact?:
-                    choices[id] = EstimatorChoice(.score, reason: "@exact is not possible: the graph is too large to track what lies downstream; leave-one-out baseline")
-                default:
-                    if let downstream, downstream <= exactDownstreamLimit, 2 * downstream <= exactBudget {
-                        exactBudget -= 2 * downstream
-                        choices[id] = EstimatorChoice(.exact, reason: "runs \(count(downstream)) downstream twice, with common random numbers")
-                    } else {
-                        let size = downstream.map { "\($0) nodes" } ?? "too many nodes to track"
-                        choices[id] = EstimatorChoice(.score, reason: "downstream graph too large to run twice (\(size)); leave-one-out baseline")
-                    }
-                }
-            default:
-                break
+                choice = chooseEnumerationOrScore(node, distribution, downstream: downstream, budget: &exactBudget)
+            } else {
+                choice = EstimatorChoice(.score, reason: node.requestedEstimator == .score
+                    ? "requested by @score; leave-one-out baseline"
+                    : "a \(distribution.name) cannot be reparametrised; leave-one-out baseline")
             }
+            choices[id] = choice
         }
 
         // Parameters whose jump no estimator sees.
@@ -105,27 +80,77 @@ public enum EstimatorAnalysis {
         for id in order {
             guard case .parameter(let index) = graph[id].op, wanted.contains(index), let jump = discontinuity[id] else { continue }
             let parameter = graph.parameters[index].name
-            warnings.append(AnalysisWarning(site: jump.site, message:
+            warnings.append(AnalysisWarning(node: jump.node, site: jump.site, message:
                 "the gradient with respect to '\(parameter)' misses a jump: '\(parameter)' reaches \(jump.description) through deterministic operations, where no random node's estimator can account for it"))
         }
         return EstimatorPlan(choices: choices, warnings: warnings)
     }
 
-    /// The choice for every random ancestor of `root` (without warnings).
-    public static func choose(in graph: Graph, for root: NodeID) -> [NodeID: EstimatorChoice] {
-        analyse(graph, root: root).choices
+    /// A reparametrisable node: pathwise unless its value reaches a jump.
+    static func choosePathwiseOrScore(_ id: NodeID, _ node: Node, reaching jump: Jump?,
+                                      warnings: inout [AnalysisWarning]) -> EstimatorChoice {
+        switch node.requestedEstimator {
+        case .score?:
+            return EstimatorChoice(.score, reason: "requested by @score")
+        case .pathwise?:
+            guard let jump else { return EstimatorChoice(.pathwise, reason: "requested by @pathwise; every use is smooth") }
+            warnings.append(AnalysisWarning(node: id, site: node.site, message:
+                "\(name(of: node)) is pathwise by @pathwise but reaches \(jump.description); its pathwise derivative misses the jump there, so the gradient is biased"))
+            return EstimatorChoice(.pathwise, reason: "requested by @pathwise; biased: reaches \(jump.description)")
+        default:
+            if let jump { return EstimatorChoice(.score, reason: "reaches \(jump.description)") }
+            return EstimatorChoice(.pathwise, reason: "every use is smooth")
+        }
+    }
+
+    /// A node with finitely many outcomes: enumerate them when what lies
+    /// downstream is small enough to re-run once per outcome, else the score function.
+    static func chooseEnumerationOrScore(_ node: Node, _ distribution: any Distribution, downstream: Int?,
+                                         budget: inout Int) -> EstimatorChoice {
+        let runs = distribution.outcomes.count
+        let times = runs == 2 ? "twice" : "\(runs) times"
+        switch node.requestedEstimator {
+        case .score?:
+            return EstimatorChoice(.score, reason: "requested by @score; leave-one-out baseline")
+        case .enumeration? where downstream != nil:
+            return EstimatorChoice(.enumeration, reason: "requested by @exact; runs \(count(downstream ?? 0)) downstream \(times)")
+        case .enumeration?:
+            return EstimatorChoice(.score, reason: "@exact is not possible: the graph is too large to track what lies downstream; leave-one-out baseline")
+        default:
+            if let downstream, downstream <= exactDownstreamLimit, runs * downstream <= budget {
+                budget -= runs * downstream
+                return EstimatorChoice(.enumeration, reason: "runs \(count(downstream)) downstream \(times), with common random numbers")
+            }
+            let size = downstream.map { "\($0) nodes" } ?? "too many nodes to track"
+            return EstimatorChoice(.score, reason: "downstream graph too large to run \(times) (\(size)); leave-one-out baseline")
+        }
+    }
+
+    /// The estimator a random node uses when no analysis has run (a plan
+    /// compiled without choices): as requested, else pathwise where it can
+    /// be reparametrised, else the score function.
+    public static func defaultChoice(for node: Node) -> EstimatorChoice {
+        guard let distribution = node.op.distribution else { return EstimatorChoice(.pathwise, reason: "not random") }
+        if let requested = node.requestedEstimator {
+            return EstimatorChoice(requested, reason: "requested by @\(requested.rawValue)")
+        }
+        if distribution.admits(.pathwise) {
+            return EstimatorChoice(.pathwise, reason: "a \(distribution.name) can be reparametrised")
+        }
+        return EstimatorChoice(.score, reason: "a \(distribution.name) cannot be reparametrised")
     }
 
     static func count(_ nodes: Int) -> String { nodes == 1 ? "1 node" : "\(nodes) nodes" }
 
     static func name(of node: Node) -> String {
-        let label = node.label.map { "'\($0)'" } ?? "the \(node.op.distributionName ?? "node")"
+        let label = node.label.map { "'\($0)'" } ?? "the \(node.op.distribution?.name ?? "node")"
         return "\(label) (line \(node.site.line))"
     }
 
     /// A discontinuity a value reaches, for messages: "`>` at line 7".
     struct Jump {
         var what: String
+        var node: NodeID
         var site: Site
         var description: String { "\(what) at line \(site.line)" }
     }
@@ -143,9 +168,9 @@ public enum EstimatorAnalysis {
         for id in order.reversed() {
             for (consumer, position) in consumers[id] ?? [] {
                 let node = graph[consumer]
-                if node.op.isRandom { continue }
+                if node.op.isSampler { continue }
                 if let what = discontinuousInput(node.op, position) {
-                    reached[id] = Jump(what: what, site: node.site)
+                    reached[id] = Jump(what: what, node: consumer, site: node.site)
                     break
                 }
                 if let further = reached[consumer] {
@@ -164,9 +189,7 @@ public enum EstimatorAnalysis {
         case .unary(let f, _) where f.continuity == .discontinuous:
             return "`\(f.rawValue)`"
         case .binary(let f, _, _) where f.continuity == .discontinuous:
-            let symbols: [BinaryFunction: String] = [.less: "<", .lessEqual: "<=", .greater: ">", .greaterEqual: ">=",
-                                                     .equal: "==", .notEqual: "!="]
-            return "`\(symbols[f] ?? f.rawValue)`"
+            return "`\(f.symbol)`"
         case .select where position == 0:
             return "the condition of an if"
         case .pick where position == 0:

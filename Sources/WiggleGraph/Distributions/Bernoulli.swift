@@ -1,0 +1,54 @@
+// Bernoulli.swift — bernoulli(p): 1 with probability p, else 0. It cannot be
+// reparametrised; its exact derivative enumerates both outcomes.
+
+import Foundation
+
+/// The Bernoulli distribution: 1 with probability `p`, 0 otherwise.
+public struct Bernoulli: Distribution {
+    public init() {}
+
+    public var name: String { "bernoulli" }
+    public var parameterNames: [String] { ["p"] }
+    public var support: Support { .binary }
+    public var estimators: [Estimator] { [.enumeration, .score] }
+    public var outcomes: [Double] { [1, 0] }
+
+    /// p must be a probability.
+    public static let invalidProbability = ParameterProblem("p", "must be between 0 and 1")
+
+    public func problem(parameter index: Int, value: Double) -> ParameterProblem? {
+        value >= 0 && value <= 1 ? nil : Bernoulli.invalidProbability
+    }
+
+    public func sample(_ call: RandomCall, rng: inout Xoshiro256) -> SampleFailure? {
+        let m = call.count, o = call.output, p = call.parameter(0)
+        var bad = 0
+        var example = 0.0
+        for l in 0..<m {
+            if !(p[l] >= 0 && p[l] <= 1) {
+                if bad == 0 { example = p[l] }
+                bad += 1
+            }
+            o[l] = rng.uniform() < p[l] ? 1 : 0
+        }
+        return bad > 0 ? SampleFailure(Bernoulli.invalidProbability, value: example, count: bad) : nil
+    }
+
+    public func logDensity(_ x: Double, parameters: [Double]) -> Double {
+        Foundation.log(x != 0 ? parameters[0] : 1 - parameters[0])
+    }
+
+    /// d log p(x) / dp = 1/p for x = 1, -1/(1 - p) for x = 0.
+    public func addScore(_ call: RandomCall, weights w: UnsafePointer<Double>) {
+        guard let gp = call.adjoint(0) else { return }
+        let m = call.count, o = call.output, p = call.parameter(0)
+        for l in 0..<m { gp[l] += w[l] * (o[l] != 0 ? 1 / p[l] : -1 / (1 - p[l])) }
+    }
+
+    /// d E[f] / dp = f(x = 1) - f(x = 0), with everything else the same.
+    public func addEnumeration(_ call: RandomCall, costs: UnsafePointer<Double>, stride: Int) {
+        guard let gp = call.adjoint(0) else { return }
+        let one = costs, zero = costs + stride
+        for l in 0..<call.count { gp[l] += one[l] - zero[l] }
+    }
+}

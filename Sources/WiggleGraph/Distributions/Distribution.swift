@@ -1,0 +1,171 @@
+// Distribution.swift — what a distribution says about itself: its name and
+// parameters, its support, its parameter checks, its sampler, its
+// log-density, and the loops of each estimator it admits. One file per
+// distribution implements this (Normal.swift, Bernoulli.swift); the
+// registry (Registry.swift) lists them. Like torch/distributions: sample,
+// rsample (pathwise), log_prob and arg_constraints side by side.
+
+/// Where a distribution's values lie.
+public enum Support: Sendable, Equatable, CustomStringConvertible {
+    /// Every real number.
+    case realLine
+    /// The positive reals.
+    case positive
+    /// Between 0 and 1.
+    case unitInterval
+    /// Between two of its parameters.
+    case interval
+    /// 1 or 0.
+    case binary
+    /// 0, 1, 2, …
+    case naturalNumbers
+    /// 0, 1, …, k − 1 for k categories.
+    case categories
+
+    public var description: String {
+        switch self {
+        case .realLine: return "the real line"
+        case .positive: return "the positive reals"
+        case .unitInterval: return "(0, 1)"
+        case .interval: return "an interval between its parameters"
+        case .binary: return "{0, 1}"
+        case .naturalNumbers: return "0, 1, 2, …"
+        case .categories: return "0, 1, …, k − 1"
+        }
+    }
+}
+
+/// A parameter value a distribution refuses, in the one wording used while
+/// tracing (`sigma must be > 0 (got -1)`) and per particle
+/// (`sigma must be > 0 (got -1 in 37 of 10000 particles)`).
+public struct ParameterProblem: Sendable, Hashable {
+    /// What is wrong: `sigma`, `the mean of a normal`.
+    public var subject: String
+    /// What it must be: `must be > 0`.
+    public var requirement: String
+
+    /// A problem with `subject`, which `requirement`.
+    public init(_ subject: String, _ requirement: String) {
+        self.subject = subject
+        self.requirement = requirement
+    }
+
+    /// The message for one offending value, or for `count` of `total` particles.
+    public func message(got value: Double, count: Int? = nil, of total: Int? = nil) -> String {
+        var got = "got \(formatNumber(value))"
+        if let count, let total { got += " in \(count) of \(total) particles" }
+        return "\(subject) \(requirement) (\(got))"
+    }
+}
+
+/// Invalid parameters found while sampling a chunk: which problem, the first
+/// offending value, and in how many particles.
+public struct SampleFailure: Sendable {
+    /// What was wrong.
+    public var problem: ParameterProblem
+    /// The first offending value.
+    public var value: Double
+    /// In how many particles of the chunk.
+    public var count: Int
+
+    /// A failure of `count` particles, the first with `value`.
+    public init(_ problem: ParameterProblem, value: Double, count: Int) {
+        self.problem = problem
+        self.value = value
+        self.count = count
+    }
+}
+
+/// One random instruction over a chunk of particles: the rows of its
+/// output and parameters (slot-major, `count` lanes each) and, for the
+/// reverse sweep, the adjoint rows of the parameters that carry a derivative.
+public struct RandomCall {
+    /// The number of particles (lanes) in the chunk.
+    public let count: Int
+    /// The drawn values, one per lane.
+    public let output: UnsafeMutablePointer<Double>
+    @usableFromInline let values: UnsafeMutablePointer<Double>
+    @usableFromInline let adjoints: UnsafeMutablePointer<Double>
+    @usableFromInline let stride: Int
+    @usableFromInline let slots: UnsafePointer<Int32>
+    @usableFromInline let carries: UnsafePointer<Bool>
+
+    /// A call reading `slots` from rows of `stride` doubles.
+    @inlinable
+    public init(count: Int, output: UnsafeMutablePointer<Double>, values: UnsafeMutablePointer<Double>,
+                adjoints: UnsafeMutablePointer<Double>, stride: Int, slots: UnsafePointer<Int32>,
+                carries: UnsafePointer<Bool>) {
+        self.count = count
+        self.output = output
+        self.values = values
+        self.adjoints = adjoints
+        self.stride = stride
+        self.slots = slots
+        self.carries = carries
+    }
+
+    /// Parameter `i`'s value in each lane.
+    @inlinable
+    public func parameter(_ i: Int) -> UnsafePointer<Double> {
+        UnsafePointer(values + Int(slots[i]) * stride)
+    }
+
+    /// Where parameter `i`'s adjoint accumulates, or nil when no gradient
+    /// parameter reaches it (then nothing need be added).
+    @inlinable
+    public func adjoint(_ i: Int) -> UnsafeMutablePointer<Double>? {
+        carries[i] ? adjoints + Int(slots[i]) * stride : nil
+    }
+}
+
+/// A distribution: everything the tracer, the analysis, the engine and the
+/// printer need to know about one kind of random node.
+///
+/// Estimator loops run over a chunk of particles and *add* to the parameters'
+/// adjoints (`+=`, as every op of the reverse sweep does).
+public protocol Distribution: Sendable {
+    /// The name programs call it by: `normal`.
+    var name: String { get }
+    /// Its parameters' names, in call order: `["mu", "sigma"]`.
+    var parameterNames: [String] { get }
+    /// Where its values lie.
+    var support: Support { get }
+    /// The estimators it admits (`.pathwise` first when it can be reparametrised).
+    var estimators: [Estimator] { get }
+    /// For ``Estimator/enumeration``: every value it can take.
+    var outcomes: [Double] { get }
+
+    /// Why a value known while tracing is invalid for parameter `index`, or nil.
+    func problem(parameter index: Int, value: Double) -> ParameterProblem?
+    /// Fills `call.output` with draws from the stream `rng`, checking the
+    /// parameters of every lane; returns the first kind of invalid parameter found.
+    func sample(_ call: RandomCall, rng: inout Xoshiro256) -> SampleFailure?
+    /// log p(x | parameters) for one particle.
+    func logDensity(_ x: Double, parameters: [Double]) -> Double
+
+    /// Pathwise: adds `g · ∂x/∂θᵢ` to each carried parameter's adjoint, where
+    /// `g` is the adjoint of the drawn value.
+    func addPathwise(_ call: RandomCall, adjoint g: UnsafePointer<Double>)
+    /// Score function: adds `w · ∂ log p(x | θ)/∂θᵢ` to each carried
+    /// parameter's adjoint, where `w` is the (baselined) downstream cost.
+    func addScore(_ call: RandomCall, weights w: UnsafePointer<Double>)
+    /// Enumeration: adds `Σⱼ ∂P(X = outcomeⱼ)/∂θᵢ · costⱼ`, where row j of
+    /// `costs` (stride `call`'s row length) holds the cost with the node set to outcome j.
+    func addEnumeration(_ call: RandomCall, costs: UnsafePointer<Double>, stride: Int)
+}
+
+extension Distribution {
+    /// Whether it admits `estimator`.
+    public func admits(_ estimator: Estimator) -> Bool { estimators.contains(estimator) }
+
+    /// By default a distribution has no outcomes to enumerate.
+    public var outcomes: [Double] { [] }
+
+    /// Only reached for an estimator the distribution admits: a distribution
+    /// that lists it implements it.
+    public func addPathwise(_ call: RandomCall, adjoint g: UnsafePointer<Double>) {}
+    /// See ``addPathwise(_:adjoint:)``.
+    public func addScore(_ call: RandomCall, weights w: UnsafePointer<Double>) {}
+    /// See ``addPathwise(_:adjoint:)``.
+    public func addEnumeration(_ call: RandomCall, costs: UnsafePointer<Double>, stride: Int) {}
+}

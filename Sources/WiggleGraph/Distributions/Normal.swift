@@ -1,0 +1,79 @@
+// Normal.swift — normal(mu, sigma): reparametrised as x = mu + sigma·z.
+
+import Foundation
+
+/// The normal distribution with mean `mu` and standard deviation `sigma`.
+public struct Normal: Distribution {
+    public init() {}
+
+    public var name: String { "normal" }
+    public var parameterNames: [String] { ["mu", "sigma"] }
+    public var support: Support { .realLine }
+    public var estimators: [Estimator] { [.pathwise, .score] }
+
+    /// sigma must be a positive finite number.
+    public static let invalidSigma = ParameterProblem("sigma", "must be > 0")
+    /// mu must be finite.
+    public static let invalidMean = ParameterProblem("the mean of a normal", "must be a finite number")
+
+    public func problem(parameter index: Int, value: Double) -> ParameterProblem? {
+        if index == 0 { return value.isFinite ? nil : Normal.invalidMean }
+        return value > 0 && value < .infinity ? nil : Normal.invalidSigma
+    }
+
+    /// x = mean + sd · z, with z from the node's own stream for this chunk:
+    /// first the draws (a tight loop with the generator in registers), then
+    /// the arithmetic and the checks (plain loops that vectorise).
+    public func sample(_ call: RandomCall, rng: inout Xoshiro256) -> SampleFailure? {
+        let m = call.count, o = call.output
+        let mean = call.parameter(0), sd = call.parameter(1)
+        Ziggurat.fill(o, count: m, rng: &rng)
+        for l in 0..<m { o[l] = mean[l] + sd[l] * o[l] }
+        // Fast check for the whole chunk: the smallest sd is positive and
+        // (mean - mean) + (sd - sd) sums to exactly 0 when all are finite.
+        var smallest = Double.infinity
+        var finite = 0.0
+        for l in 0..<m {
+            let s = sd[l]
+            smallest = s < smallest ? s : smallest
+            finite += (mean[l] - mean[l]) + (s - s)
+        }
+        if smallest > 0 && finite == 0 { return nil }
+        var bad = 0
+        for l in 0..<m where !(sd[l] > 0 && sd[l] < .infinity && mean[l].isFinite) { bad += 1 }
+        // Name the first lane's problem: a bad sigma counts the bad sigmas.
+        for l in 0..<m {
+            if !(sd[l] > 0 && sd[l] < .infinity) {
+                let count = (0..<m).filter { !(sd[$0] > 0 && sd[$0] < .infinity) }.count
+                return SampleFailure(Normal.invalidSigma, value: sd[l], count: count)
+            }
+            if !mean[l].isFinite { return SampleFailure(Normal.invalidMean, value: mean[l], count: bad) }
+        }
+        return nil
+    }
+
+    public func logDensity(_ x: Double, parameters: [Double]) -> Double {
+        let z = (x - parameters[0]) / parameters[1]
+        return -0.5 * z * z - Foundation.log(parameters[1]) - 0.5 * Foundation.log(2 * Double.pi)
+    }
+
+    /// dx/dmean = 1, dx/dsd = z = (x - mean) / sd.
+    public func addPathwise(_ call: RandomCall, adjoint g: UnsafePointer<Double>) {
+        let m = call.count, o = call.output
+        let mean = call.parameter(0), sd = call.parameter(1)
+        if let gMean = call.adjoint(0) { for l in 0..<m { gMean[l] += g[l] } }
+        if let gSd = call.adjoint(1) { for l in 0..<m { gSd[l] += g[l] * (o[l] - mean[l]) / sd[l] } }
+    }
+
+    /// d log N(x; mean, sd) = z/sd dmean + (z² - 1)/sd dsd.
+    public func addScore(_ call: RandomCall, weights w: UnsafePointer<Double>) {
+        let m = call.count, o = call.output
+        let mean = call.parameter(0), sd = call.parameter(1)
+        let gMean = call.adjoint(0), gSd = call.adjoint(1)
+        for l in 0..<m {
+            let z = (o[l] - mean[l]) / sd[l]
+            if let gMean { gMean[l] += w[l] * z / sd[l] }
+            if let gSd { gSd[l] += w[l] * (z * z - 1) / sd[l] }
+        }
+    }
+}

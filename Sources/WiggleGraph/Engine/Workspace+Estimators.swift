@@ -1,0 +1,64 @@
+// Workspace+Estimators.swift — the per-chunk side work of the estimators
+// that are not pathwise: score-function weights with their leave-one-out
+// baseline, and the counterfactual runs of enumeration.
+
+extension Workspace {
+    /// The sum of a list of cost terms over the lanes, into `out`.
+    func sumTerms(_ terms: [CostTerm], base: UnsafeMutablePointer<Double>, lanes m: Int,
+                  into out: UnsafeMutablePointer<Double>) {
+        let C = chunkSize
+        out.update(repeating: 0, count: m)
+        for term in terms {
+            let t = base + Int(term.slot) * C
+            let sign = term.sign
+            if term.multiplier >= 0 {
+                let k = base + Int(term.multiplier) * C
+                for l in 0..<m { out[l] += sign * k[l] * t[l] }
+            } else {
+                for l in 0..<m { out[l] += sign * t[l] }
+            }
+        }
+    }
+
+    /// Each weight group's cost per lane, minus its leave-one-out baseline:
+    /// the mean cost of the chunk's other particles, which does not depend on
+    /// this particle's sample, so the estimator stays unbiased.
+    func computeWeights(lanes m: Int) {
+        for (group, terms) in groupTerms.enumerated() {
+            let w = weights + group * chunkSize
+            sumTerms(terms, base: values, lanes: m, into: w)
+            guard usesBaseline, m > 1 else { continue }
+            let total = Moments.sum(w, count: m)
+            let others = Double(m - 1)
+            for l in 0..<m { w[l] -= (total - w[l]) / others }
+        }
+    }
+
+    /// For each enumerated node, the cost with the node set to each of its
+    /// outcomes, re-running what lies downstream with the same random numbers.
+    func computeOutcomeCosts(chunk: Int, lanes m: Int, configuration: EngineConfiguration, partial: inout Partial) {
+        guard !enumerations.isEmpty else { return }
+        let C = chunkSize
+        // Worlds that were never sampled must not add to the failure counts;
+        // anything wrong in them shows up as a non-finite gradient.
+        var counterfactual = Partial(plan: plan, histogramBins: 0)
+        scratch.update(from: values, count: slotCount * C)
+        for (index, work) in enumerations.enumerated() {
+            let node = enumerationNodes[index]
+            let x = scratch + Int(node.out) * C
+            let downstream = UnsafeBufferPointer(enumerationDownstream[index])
+            let costRow = calls[Int(node.table)].costRow
+            for (outcome, value) in work.outcomes.enumerated() {
+                x.update(repeating: value, count: m)
+                run(downstream, chunk: chunk, lanes: m, seed: configuration.seed, draw: configuration.draw,
+                    partial: &counterfactual, on: scratch)
+                sumTerms(work.terms, base: scratch, lanes: m, into: outcomeCosts + (costRow + outcome) * C)
+            }
+            // Put the sampled world back for the next node.
+            x.update(from: values + Int(node.out) * C, count: m)
+            for instruction in downstream {
+                (scratch + Int(instruction.out) * C).update(from: values + Int(instruction.out) * C, count: m)
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+// Workspace+Forward.swift — the forward pass over a chunk: every
+// instruction is one loop over the lanes, calling the rule of its function
+// or the sampler of its distribution.
+
+extension Workspace {
+    func forward(chunk: Int, lanes m: Int, configuration: EngineConfiguration, partial: inout Partial) {
+        run(UnsafeBufferPointer(perParticle), chunk: chunk, lanes: m, seed: configuration.seed,
+            draw: configuration.draw, partial: &partial)
+    }
+
+    /// Runs instructions forward over the first `m` lanes (of `base`, or of the values).
+    func run(_ instructions: UnsafeBufferPointer<Instruction>, chunk: Int, lanes m: Int, seed: UInt64, draw: UInt64,
+             partial: inout Partial, on base: UnsafeMutablePointer<Double>? = nil) {
+        let C = chunkSize
+        let v = base ?? values
+        for instruction in instructions {
+            let o = v + Int(instruction.out) * C
+            let a = v + Int(Swift.max(instruction.a, 0)) * C
+            let b = v + Int(Swift.max(instruction.b, 0)) * C
+            switch instruction.code {
+            case .unary(let function):
+                function.withRule(ForwardUnary(out: o, a: a, lanes: m))
+            case .binary(let function):
+                function.withRule(ForwardBinary(out: o, a: a, b: b, lanes: m))
+            case .square:
+                ForwardUnary(out: o, a: a, lanes: m).visit(BinaryRules.Square.self)
+            case .select:
+                let c = v + Int(instruction.c) * C
+                for l in 0..<m { o[l] = c[l] != 0 ? a[l] : b[l] }
+            case .pick:
+                let table = pickTables[Int(instruction.table)]
+                var bad = 0
+                var example = 0.0
+                for l in 0..<m {
+                    if let k = Graph.resolveIndex(a[l], count: table.count) {
+                        o[l] = v[Int(table[k]) * C + l]
+                    } else {
+                        if bad == 0 { example = a[l] }
+                        bad += 1
+                        o[l] = .nan
+                    }
+                }
+                if bad > 0 {
+                    record(instruction, .index(count: table.count), value: example, count: bad, partial: &partial)
+                }
+            case .random:
+                // Each node of each chunk draws from its own stream.
+                let (wiring, call) = randomCall(instruction, base: v, lanes: m)
+                var rng = Xoshiro256(seed: seed, draw: draw, chunk: UInt64(chunk), node: UInt64(instruction.node.index))
+                if let failure = wiring.distribution.sample(call, rng: &rng) {
+                    record(instruction, .parameter(failure.problem), value: failure.value, count: failure.count,
+                           partial: &partial)
+                }
+            }
+        }
+    }
+
+    func record(_ instruction: Instruction, _ kind: FailureKind, value: Double, count: Int, partial: inout Partial) {
+        let key = instruction.node.index
+        if let existing = partial.failures[key] {
+            partial.failures[key] = (existing.count + count, existing.value, existing.what)
+        } else {
+            partial.failures[key] = (count, value, kind)
+        }
+    }
+}
+
+/// `out = f(a)` over the lanes, specialised for each rule.
+struct ForwardUnary: UnaryRuleVisitor {
+    let out: UnsafeMutablePointer<Double>
+    let a: UnsafeMutablePointer<Double>
+    let lanes: Int
+
+    @inline(__always)
+    func visit<Rule: UnaryRule>(_ rule: Rule.Type) {
+        for l in 0..<lanes { out[l] = Rule.value(a[l]) }
+    }
+}
+
+/// `out = f(a, b)` over the lanes, specialised for each rule.
+struct ForwardBinary: BinaryRuleVisitor {
+    let out: UnsafeMutablePointer<Double>
+    let a: UnsafeMutablePointer<Double>
+    let b: UnsafeMutablePointer<Double>
+    let lanes: Int
+
+    @inline(__always)
+    func visit<Rule: BinaryRule>(_ rule: Rule.Type) {
+        for l in 0..<lanes { out[l] = Rule.value(a[l], b[l]) }
+    }
+}

@@ -1,0 +1,142 @@
+// Workspace+Reverse.swift — the reverse sweep over a chunk: micrograd's
+// "seed, walk in reverse, accumulate with +=", one instruction at a time,
+// each calling the same rule the forward pass used.
+
+extension Workspace {
+    /// The reverse sweep: seeds the objective's adjoint with 1, adds every
+    /// score-function and enumeration term, and accumulates adjoints down to
+    /// the parameters. A lane whose adjoint into an instruction is exactly 0
+    /// passes nothing back, whatever the local derivative (a branch not taken).
+    /// With `locate`, checks the adjoints after every instruction and returns
+    /// the first node whose local derivative made one infinite or undefined.
+    @discardableResult
+    func reverse(lanes m: Int, locate: Bool = false) -> NodeID? {
+        let C = chunkSize
+        let v = values
+        let adj = adjoints
+        for slot in adjointSlots {
+            (adj + Int(slot) * C).update(repeating: 0, count: m)
+        }
+        let root = Int(outputSlots[0])
+        if rootCarries {
+            (adj + root * C).update(repeating: 1, count: m)
+        }
+        for instruction in backward {
+            let o = v + Int(instruction.out) * C
+            let g = adj + Int(instruction.out) * C
+            let a = v + Int(Swift.max(instruction.a, 0)) * C
+            let b = v + Int(Swift.max(instruction.b, 0)) * C
+            let ga = adj + Int(Swift.max(instruction.a, 0)) * C
+            let gb = adj + Int(Swift.max(instruction.b, 0)) * C
+            let toA = instruction.aCarries, toB = instruction.bCarries
+            switch instruction.code {
+            case .unary(let function):
+                function.withRule(BackwardUnary(adjoint: g, a: a, out: o, toA: ga, lanes: m))
+            case .square:
+                BackwardUnary(adjoint: g, a: a, out: o, toA: ga, lanes: m).visit(BinaryRules.Square.self)
+            case .binary(let function):
+                function.withRule(BackwardBinary(adjoint: g, a: a, b: b, out: o, toA: toA ? ga : nil,
+                                                 toB: toB ? gb : nil, lanes: m))
+            case .select:
+                let c = v + Int(instruction.c) * C
+                for l in 0..<m {
+                    if c[l] != 0 { if toA { ga[l] += g[l] } } else if toB { gb[l] += g[l] }
+                }
+            case .pick:
+                // The adjoint goes to the element each particle picked (if it carries one).
+                let table = pickTables[Int(instruction.table)]
+                for l in 0..<m {
+                    guard let k = Graph.resolveIndex(a[l], count: table.count) else { continue }
+                    let slot = Int(table[k])
+                    if carriesSlot[slot] { adj[slot * C + l] += g[l] }
+                }
+            case .random:
+                let (wiring, call) = randomCall(instruction, base: v, lanes: m)
+                switch instruction.estimator {
+                case .pathwise:
+                    wiring.distribution.addPathwise(call, adjoint: g)
+                case .score:
+                    wiring.distribution.addScore(call, weights: weights + wiring.weightGroup * C)
+                case .enumeration:
+                    wiring.distribution.addEnumeration(call, costs: outcomeCosts + wiring.costRow * C, stride: C)
+                }
+            }
+            if locate, let broken = firstNonFiniteInput(of: instruction, lanes: m) { return broken }
+        }
+        return nil
+    }
+
+    /// The instruction's node, when one of the adjoints it writes to is not
+    /// finite in some lane.
+    func firstNonFiniteInput(of instruction: Instruction, lanes m: Int) -> NodeID? {
+        var written: [Int32] = []
+        if instruction.code == .random {
+            let wiring = calls[Int(instruction.table)]
+            for i in 0..<wiring.parameterCount where wiring.carries[i] { written.append(wiring.slots[i]) }
+        } else {
+            if instruction.aCarries && instruction.a >= 0 { written.append(instruction.a) }
+            if instruction.bCarries && instruction.b >= 0 { written.append(instruction.b) }
+        }
+        for slot in written {
+            let g = adjoints + Int(slot) * chunkSize
+            for l in 0..<m where !g[l].isFinite { return instruction.node }
+        }
+        return nil
+    }
+}
+
+/// `a̅ += g · f′(a)` over the lanes, skipping lanes whose adjoint g is 0.
+struct BackwardUnary: UnaryRuleVisitor {
+    let adjoint: UnsafeMutablePointer<Double>
+    let a: UnsafeMutablePointer<Double>
+    let out: UnsafeMutablePointer<Double>
+    let toA: UnsafeMutablePointer<Double>
+    let lanes: Int
+
+    @inline(__always)
+    func visit<Rule: UnaryRule>(_ rule: Rule.Type) {
+        for l in 0..<lanes {
+            let g = adjoint[l]
+            toA[l] += g != 0 ? Rule.backward(g, a[l], out[l]) : 0
+        }
+    }
+}
+
+/// `a̅ += g · ∂f/∂a`, `b̅ += g · ∂f/∂b` over the lanes (for the inputs that
+/// carry a derivative), skipping lanes whose adjoint g is 0.
+struct BackwardBinary: BinaryRuleVisitor {
+    let adjoint: UnsafeMutablePointer<Double>
+    let a: UnsafeMutablePointer<Double>
+    let b: UnsafeMutablePointer<Double>
+    let out: UnsafeMutablePointer<Double>
+    let toA: UnsafeMutablePointer<Double>?
+    let toB: UnsafeMutablePointer<Double>?
+    let lanes: Int
+
+    @inline(__always)
+    func visit<Rule: BinaryRule>(_ rule: Rule.Type) {
+        switch (toA, toB) {
+        case let (ga?, gb?):
+            // When a and b are one slot (x * x), ga and gb alias: the two
+            // adds happen in order, lane by lane.
+            for l in 0..<lanes {
+                let g = adjoint[l]
+                let (da, db) = g != 0 ? Rule.backward(g, a[l], b[l], out[l]) : (0, 0)
+                ga[l] += da
+                gb[l] += db
+            }
+        case let (ga?, nil):
+            for l in 0..<lanes {
+                let g = adjoint[l]
+                ga[l] += g != 0 ? Rule.backward(g, a[l], b[l], out[l]).0 : 0
+            }
+        case let (nil, gb?):
+            for l in 0..<lanes {
+                let g = adjoint[l]
+                gb[l] += g != 0 ? Rule.backward(g, a[l], b[l], out[l]).1 : 0
+            }
+        case (nil, nil):
+            break
+        }
+    }
+}

@@ -1,0 +1,256 @@
+// Workspace.swift — one thread's buffers for a plan, and the chunk loop.
+//
+// Values live slot-major: slot s of lane l is at values[s * chunkSize + l],
+// so every instruction is a plain loop over contiguous doubles that the
+// compiler can vectorise. Each instruction switches once per chunk, not once
+// per particle; the reverse sweep walks the same instructions backwards and
+// accumulates adjoints with `+=` (micrograd's rule, one chunk at a time).
+// The loops are in Workspace+Forward.swift, Workspace+Estimators.swift and
+// Workspace+Reverse.swift.
+
+import Foundation
+
+/// A draw's wiring in a worker's own memory.
+struct CallWiring {
+    let distribution: any Distribution
+    let slots: UnsafeMutablePointer<Int32>
+    let carries: UnsafeMutablePointer<Bool>
+    let parameterCount: Int
+    /// The row of the weights its score term uses, or -1.
+    let weightGroup: Int
+    /// The first of its rows in ``Workspace/outcomeCosts`` (enumeration), or -1.
+    let costRow: Int
+}
+
+/// One worker's buffers for a plan.
+///
+/// @unchecked Sendable: a workspace is handed to exactly one worker thread
+/// per run and touched by no other thread during it.
+final class Workspace: @unchecked Sendable {
+    let plan: Plan
+    let chunkSize: Int
+    let values: UnsafeMutablePointer<Double>
+    let adjoints: UnsafeMutablePointer<Double>
+    /// Per weight group and lane: the score-function weight (the group's cost
+    /// minus its leave-one-out baseline).
+    let weights: UnsafeMutablePointer<Double>
+    /// Per enumerated node, per outcome and lane: the cost with the node set to that outcome.
+    let outcomeCosts: UnsafeMutablePointer<Double>
+    /// A copy of the values for enumeration's counterfactual runs.
+    let scratch: UnsafeMutablePointer<Double>
+    /// Per enumerated node: the instructions downstream of it.
+    let enumerationDownstream: [UnsafeMutableBufferPointer<Instruction>]
+    /// Per enumerated node: its draw instruction.
+    let enumerationNodes: [Instruction]
+    /// This worker's own copies of the plan's weight groups and enumerations.
+    let groupTerms: [[CostTerm]]
+    let enumerations: [EnumerationWork]
+    /// This worker's copy of the pick tables, and which slots carry a derivative.
+    let pickTables: [[Int32]]
+    let carriesSlot: [Bool]
+    /// Per draw (an instruction's `table`): its distribution and wiring.
+    let calls: UnsafeMutableBufferPointer<CallWiring>
+    // The plan's arrays, copied into this worker's own memory: iterating a
+    // shared Swift array retains and releases it, and those atomic counts on
+    // one cache line would make the threads wait on each other.
+    let perParticle: UnsafeMutableBufferPointer<Instruction>
+    let backward: UnsafeMutableBufferPointer<Instruction>
+    let outputSlots: UnsafeMutableBufferPointer<Int32>
+    let gradientSlots: UnsafeMutableBufferPointer<Int32>
+    let adjointSlots: UnsafeMutableBufferPointer<Int32>
+    let rootCarries: Bool
+    let hasScoreNodes: Bool
+    let usesBaseline: Bool
+    let slotCount: Int
+    let uniform: UnsafeMutableBufferPointer<Instruction>
+
+    /// The bytes one lane of a plan's buffers takes (values, adjoints, and a
+    /// scratch copy when some node is enumerated).
+    static func bytesPerLane(_ plan: Plan) -> Int {
+        max(1, plan.slotCount) * MemoryLayout<Double>.size * (plan.enumerations.isEmpty ? 2 : 3)
+    }
+
+    init(plan: Plan, chunkSize: Int, parameterValues: [Double]) {
+        self.plan = plan
+        self.chunkSize = chunkSize
+        func buffer(_ count: Int) -> UnsafeMutablePointer<Double> {
+            let pointer = UnsafeMutablePointer<Double>.allocate(capacity: max(1, count))
+            pointer.initialize(repeating: 0, count: max(1, count))
+            return pointer
+        }
+        func copy<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
+            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, array.count))
+            _ = buffer.initialize(from: array)
+            return UnsafeMutableBufferPointer(rebasing: buffer[0..<array.count])
+        }
+        let size = plan.slotCount * chunkSize
+        values = buffer(size)
+        adjoints = buffer(size)
+        weights = buffer(plan.weightGroups.count * chunkSize)
+        var costRows: [Int] = []
+        var rows = 0
+        for work in plan.enumerations {
+            costRows.append(rows)
+            rows += work.outcomes.count
+        }
+        outcomeCosts = buffer(rows * chunkSize)
+        scratch = buffer(plan.enumerations.isEmpty ? 1 : size)
+        perParticle = copy(plan.perParticle)
+        uniform = copy(plan.uniform)
+        enumerations = plan.enumerations
+        enumerationDownstream = plan.enumerations.map { work in copy(work.downstream.map { plan.perParticle[Int($0)] }) }
+        enumerationNodes = plan.enumerations.indices.map { index in
+            plan.instructions.first { $0.code == .random && plan.randomCalls[Int($0.table)].enumeration == Int32(index) }
+                ?? plan.instructions[0]
+        }
+        let wirings = plan.randomCalls.map { layout in
+            let slots = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, layout.parameterSlots.count))
+            slots.initialize(from: layout.parameterSlots, count: layout.parameterSlots.count)
+            let carries = UnsafeMutablePointer<Bool>.allocate(capacity: max(1, layout.carries.count))
+            carries.initialize(from: layout.carries, count: layout.carries.count)
+            let enumeration = Int(layout.enumeration)
+            return CallWiring(distribution: layout.distribution, slots: slots, carries: carries,
+                              parameterCount: layout.parameterSlots.count, weightGroup: Int(layout.weightGroup),
+                              costRow: enumeration >= 0 ? costRows[enumeration] : -1)
+        }
+        calls = copy(wirings)
+        groupTerms = plan.weightGroups.map { $0.map { $0 } }
+        pickTables = plan.pickTables.map { $0.map { $0 } }
+        var carriesSlot = [Bool](repeating: false, count: max(1, plan.slotCount))
+        for slot in plan.adjointSlots { carriesSlot[Int(slot)] = true }
+        self.carriesSlot = carriesSlot
+        backward = copy(plan.instructions.reversed().filter(\.needsAdjoint))
+        outputSlots = copy(plan.outputs)
+        gradientSlots = copy(plan.gradientSlots)
+        adjointSlots = copy(plan.adjointSlots)
+        hasScoreNodes = plan.hasScoreNodes
+        usesBaseline = plan.usesBaseline
+        slotCount = plan.slotCount
+        rootCarries = plan.outputs.first.map { plan.adjointSlots.contains($0) } ?? false
+        // Constants and parameters do not change during a run: fill them once.
+        for (slot, value) in plan.constants {
+            (values + Int(slot) * chunkSize).update(repeating: value, count: chunkSize)
+        }
+        refresh(parameterValues: parameterValues)
+    }
+
+    /// A draw instruction's view of lanes `0..<m` of `base`.
+    @inline(__always)
+    func randomCall(_ instruction: Instruction, base: UnsafeMutablePointer<Double>, lanes m: Int) -> (CallWiring, RandomCall) {
+        let wiring = calls[Int(instruction.table)]
+        let call = RandomCall(count: m, output: base + Int(instruction.out) * chunkSize, values: base, adjoints: adjoints,
+                              stride: chunkSize, slots: wiring.slots, carries: wiring.carries)
+        return (wiring, call)
+    }
+
+
+    /// Refills the parameter slots and recomputes the nodes without a random
+    /// ancestor (an optimiser changes the parameters between runs).
+    func refresh(parameterValues: [Double]) {
+        for (slot, parameter) in plan.parameters {
+            (values + Int(slot) * chunkSize).update(repeating: parameterValues[parameter], count: chunkSize)
+        }
+        // Nodes without a random ancestor are the same in every particle:
+        // compute them once, on one lane, and copy to the others.
+        if !plan.uniform.isEmpty {
+            var unused = Partial(plan: plan, histogramBins: 0)
+            run(UnsafeBufferPointer(uniform), chunk: 0, lanes: 1, seed: 0, draw: 0, partial: &unused)
+        }
+        for instruction in plan.uniform {
+            let row = values + Int(instruction.out) * chunkSize
+            row.update(repeating: row[0], count: chunkSize)
+        }
+    }
+
+    deinit {
+        values.deallocate()
+        adjoints.deallocate()
+        weights.deallocate()
+        outcomeCosts.deallocate()
+        scratch.deallocate()
+        for buffer in enumerationDownstream { buffer.baseAddress?.deallocate() }
+        for call in calls {
+            call.slots.deallocate()
+            call.carries.deallocate()
+        }
+        calls.baseAddress?.deallocate()
+        for buffer in [perParticle, backward, uniform] { buffer.baseAddress?.deallocate() }
+        for buffer in [outputSlots, gradientSlots, adjointSlots] { buffer.baseAddress?.deallocate() }
+    }
+
+    /// Runs one chunk forward (and backward, for a gradient) and adds its sums.
+    func process(chunk: Int, lanes: Int, configuration: EngineConfiguration,
+                 histogram: ClosedRange<Double>?, into partial: inout Partial) {
+        forward(chunk: chunk, lanes: lanes, configuration: configuration, partial: &partial)
+        var finite = true
+        for index in 0..<outputSlots.count {
+            let output = values + Int(outputSlots[index]) * chunkSize
+            guard partial.outputs[index].add(output, count: lanes) else {
+                finite = false
+                locateNonFinite(lanes: lanes, partial: &partial)
+                continue
+            }
+            if histogram != nil || configuration.collectRange {
+                var low = partial.minima[index], high = partial.maxima[index]
+                for l in 0..<lanes {
+                    low = Swift.min(low, output[l])
+                    high = Swift.max(high, output[l])
+                }
+                partial.minima[index] = low
+                partial.maxima[index] = high
+            }
+            if index == 0, let histogram, !partial.histogram.isEmpty {
+                let bins = partial.histogram.count
+                let width = (histogram.upperBound - histogram.lowerBound) / Double(bins)
+                for l in 0..<lanes {
+                    // Clamp as a double first: Int() of a huge double would trap.
+                    let position = width > 0 ? (output[l] - histogram.lowerBound) / width : 0
+                    partial.histogram[Int(Swift.max(0, Swift.min(Double(bins - 1), position)))] += 1
+                }
+            }
+        }
+        guard finite, gradientSlots.count > 0 else { return }
+        if hasScoreNodes {
+            computeWeights(lanes: lanes)
+            computeOutcomeCosts(chunk: chunk, lanes: lanes, configuration: configuration, partial: &partial)
+        }
+        reverse(lanes: lanes)
+        for index in 0..<gradientSlots.count {
+            let slot = gradientSlots[index]
+            if slot < 0 {
+                // The parameter does not reach the objective: its gradient is 0.
+                partial.gradient[index].addZeros(lanes)
+                continue
+            }
+            let g = adjoints + Int(slot) * chunkSize
+            if !partial.gradient[index].add(g, count: lanes) {
+                let count = (0..<lanes).filter { !g[$0].isFinite }.count
+                partial.nonFiniteGradient[index, default: 0] += count
+                // Sweep again, checking as it goes, to name the node where it broke.
+                if let node = reverse(lanes: lanes, locate: true) {
+                    partial.nonFiniteGradientNodes[node.index] = (partial.nonFiniteGradientNodes[node.index] ?? 0) + count
+                }
+            }
+        }
+    }
+
+    /// Finds the first instruction whose output is not finite in some lane
+    /// while all its inputs are, and records how many lanes.
+    func locateNonFinite(lanes: Int, partial: inout Partial) {
+        for instruction in [uniform, perParticle].joined() {
+            let output = values + Int(instruction.out) * chunkSize
+            var bad = 0
+            for l in 0..<lanes where !output[l].isFinite { bad += 1 }
+            if bad > 0 {
+                partial.nonFinite[instruction.node.index, default: 0] += bad
+                return
+            }
+        }
+        // A constant or parameter itself (an optimiser can push one to infinity).
+        if let node = plan.outputNodes.first {
+            partial.nonFinite[node.index, default: 0] += lanes
+        }
+    }
+
+    // MARK: Forward
+}

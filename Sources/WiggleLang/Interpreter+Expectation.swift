@@ -1,0 +1,88 @@
+// Interpreter+Expectation.swift — E[...], and random values summarised for
+// display (clouds and histograms).
+
+import WiggleGraph
+import WiggleSyntax
+
+extension Interpreter {
+    // MARK: E[...]
+
+    /// `E[e]`: a Monte Carlo estimate and its standard error.
+    func expectation(of value: Value, at range: SourceRange) throws -> Value {
+        switch value {
+        case .node(let id):
+            if let exact = try currentValue(of: id, at: range) { return .expectation(value: exact, stderr: 0) }
+            try requireTwoParticles(settings.particles, at: range)
+            let runner = cachedRunner(for: id).runner
+            let result = try runEngine(runner.plan, configuration: nextConfiguration(), runner: runner)
+            try requireFinite(result.outputs[0].mean, result.outputs[0].standardError, at: range)
+            return .expectation(value: result.outputs[0].mean, stderr: result.outputs[0].standardError)
+        case .expectation(let estimate, let stderr):
+            return .expectation(value: estimate, stderr: stderr)
+        default:
+            // The expectation of a deterministic number is that number, exactly.
+            guard let x = value.asNumber else {
+                throw fail("E[...] needs a number inside, got \(value.typeDescription)", at: range)
+            }
+            return .expectation(value: x, stderr: 0)
+        }
+    }
+
+    // MARK: Display of random values
+
+    /// A value ready to show: random nodes summarised, parameter-only nodes computed.
+    func summarize(_ value: Value, at range: SourceRange) throws -> Value {
+        switch value {
+        case .node(let id):
+            if let exact = try currentValue(of: id, at: range) { return .number(exact) }
+            try requireTwoParticles(settings.particles, at: range)
+            return .report(.cloud(try cloud(of: id, bins: 16, isHistogram: false)))
+        case .list(let items):
+            // A list of plain values is shown as it is, without a copy.
+            guard value.containsNode else { return value }
+            return .list(try items.map { try summarize($0, at: range) })
+        default:
+            return value
+        }
+    }
+
+    /// Runs a random node twice on the same particles: once for its moments
+    /// and range, once to count it into bins over that range.
+    func cloud(of id: NodeID, bins: Int, isHistogram: Bool) throws -> CloudSummary {
+        let runner = cachedRunner(for: id).runner
+        let plan = runner.plan
+        var configuration = nextConfiguration()
+        configuration.collectRange = true
+        let first = try runEngine(plan, configuration: configuration, runner: runner)
+        let range = first.ranges[0]
+        let second = try runEngine(plan, configuration: configuration, histogram: (range, bins), runner: runner)
+        let moments = first.outputs[0]
+        return CloudSummary(mean: moments.mean, stderr: moments.standardError, sd: moments.standardDeviation,
+                            min: range.lowerBound, max: range.upperBound, histogram: second.histogram,
+                            particles: configuration.particles, isHistogram: isHistogram)
+    }
+
+    /// `hist(e)`: a terminal histogram of e's particles.
+    func histogram(_ arguments: [CallArgument], at range: SourceRange) throws -> Value {
+        try noKeywords("hist", arguments, allowed: ["bins"])
+        let positional = arguments.filter { $0.label == nil }
+        guard positional.count == 1 else {
+            throw fail("hist expects 1 argument, got \(positional.count)", at: range)
+        }
+        var bins = 20
+        if let option = keyword("bins", arguments) {
+            bins = try wholeNumber(option.value, what: "bins", at: option.range)
+            guard bins >= 1 && bins <= 200 else { throw fail("bins must be between 1 and 200, got \(bins)", at: option.range) }
+        }
+        let argument = positional[0]
+        switch argument.value {
+        case .node(let id) where graph[id].isRandom:
+            try requireTwoParticles(settings.particles, at: argument.range)
+            return .report(.cloud(try cloud(of: id, bins: bins, isHistogram: true)))
+        case .node(let id):
+            return .number(try currentValue(of: id, at: argument.range) ?? .nan)
+        default:
+            throw fail("hist expects a random value, got \(argument.value.typeDescription)", at: argument.range)
+        }
+    }
+}

@@ -1,0 +1,79 @@
+// Interpreter+Sampling.swift — calls of a distribution: its arguments bound
+// by name, checked while tracing, and traced into a random node.
+
+import WiggleGraph
+import WiggleSyntax
+
+extension Interpreter {
+    /// A call of a distribution (`normal(mu, sigma)`, `bernoulli(p)`, ...),
+    /// with an optional estimator annotation: every parameter known while
+    /// tracing is checked with the distribution's own message, then the call
+    /// becomes a random node.
+    func sample(_ id: DistributionID, _ arguments: [CallArgument], annotation: EstimatorAnnotation?,
+                at range: SourceRange) throws -> Value {
+        let distribution = DistributionRegistry[id]
+        let names = distribution.parameterNames
+        let values = try bind(distribution.name, arguments, names: names, at: range)
+        let estimator = try annotation.map { try requestedEstimator($0, for: distribution, at: range) }
+        for (index, argument) in values.enumerated() {
+            if let x = argument.value.asNumber, let problem = distribution.problem(parameter: index, value: x) {
+                throw fail(problem.message(got: x), at: argument.range)
+            }
+        }
+        let parameters = try zip(names, values).map { name, argument in
+            try nodeID(argument.value, what: name, at: argument.range)
+        }
+        return try makeNode(.random(id, parameters), at: range, estimator: estimator)
+    }
+
+    /// The estimator an annotation asks for, if the distribution admits it.
+    func requestedEstimator(_ annotation: EstimatorAnnotation, for distribution: any Distribution,
+                            at range: SourceRange) throws -> Estimator {
+        guard let estimator = Estimator(rawValue: annotation.rawValue) else {
+            throw fail("@\(annotation.rawValue) is not an estimator", at: range)
+        }
+        if distribution.admits(estimator) { return estimator }
+        let admitted = Estimator.allCases.filter(distribution.admits).map { "@\($0.rawValue)" }
+            .joined(separator: " or ")
+        if estimator == .pathwise {
+            throw fail("a \(distribution.name) cannot be reparametrised; use \(admitted)", at: range)
+        }
+        let users = DistributionRegistry.builtins.filter { $0.admits(estimator) }.map(\.name)
+        throw fail("@\(annotation.rawValue) applies to \(users.joined(separator: ", ")); a \(distribution.name) takes \(admitted)",
+                   at: range)
+    }
+
+    /// The names of the distributions every program has, for messages: "normal or bernoulli".
+    static var distributionNames: String {
+        let names = DistributionRegistry.builtins.map(\.name)
+        return names.count <= 1 ? names.joined() : names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "")
+    }
+
+    /// Binds positional and keyword arguments to a builtin's parameter names.
+    func bind(_ name: String, _ arguments: [CallArgument], names: [String], at range: SourceRange) throws -> [CallArgument] {
+        var bound = [CallArgument?](repeating: nil, count: names.count)
+        var position = 0
+        for argument in arguments {
+            if let label = argument.label {
+                guard let index = names.firstIndex(of: label.name) else {
+                    throw fail("\(name) has no argument named '\(label.name)'", at: label.range)
+                }
+                if bound[index] != nil { throw fail("\(name) got two values for '\(label.name)'", at: label.range) }
+                bound[index] = argument
+            } else {
+                guard position < names.count else {
+                    throw fail("\(name) expects \(countPhrase(names.count, "argument")), got \(arguments.count)", at: range)
+                }
+                bound[position] = argument
+                position += 1
+            }
+        }
+        return try bound.enumerated().map { index, argument in
+            guard let argument else {
+                throw fail("\(name) expects \(countPhrase(names.count, "argument")) (\(names.joined(separator: ", "))), got \(arguments.count)",
+                           at: range)
+            }
+            return argument
+        }
+    }
+}

@@ -1,0 +1,142 @@
+// TextOutput.swift — how values and results look as plain text, for people.
+// Charts are in Charts.swift, JSON Lines in JSONLines.swift; the CLI, the REPL
+// and the notebook all render through these.
+
+import Foundation
+import WiggleGraph
+import WiggleSyntax
+
+/// Renders values and results as text (and, in JSONLines.swift, as JSON).
+public enum Display {
+    /// The longest list shown in full in plain text.
+    public static let maxListItems = 100
+
+    /// A value as a notebook shows it (strings quoted).
+    public static func plain(_ value: Value) -> String {
+        switch value {
+        case .number(let x): return formatNumber(x)
+        case .boolean(let flag): return flag ? "true" : "false"
+        case .string(let text): return quoted(text)
+        case .list(let items):
+            var parts = items.prefix(maxListItems).map(plain)
+            if items.count > maxListItems { parts.append("... (\(items.count - maxListItems) more)") }
+            return "[" + parts.joined(separator: ", ") + "]"
+        case .function(let closure):
+            return "<fn \(closure.name)(\(closure.declaration.parameters.map(\.name).joined(separator: ", ")))>"
+        case .builtin(let builtin): return "<builtin \(builtin.rawValue)>"
+        case .distribution(let id): return "<builtin \(DistributionRegistry[id].name)>"
+        case .expectation(let estimate, let stderr): return formatEstimate(estimate, stderr: stderr)
+        case .node: return "<traced value>"
+        case .gradient(let result): return gradientText(result)
+        case .report(.cloud(let cloud)): return cloud.isHistogram ? histogramText(cloud) : cloudText(cloud)
+        case .report(.explanation(let explanation)): return explanationText(explanation)
+        case .report(.optimisation(let result)): return optimisationText(result)
+        case .initializer(let mean, let sd): return "normal_init(\(formatNumber(mean)), \(formatNumber(sd)))"
+        case .none: return "none"
+        }
+    }
+
+    /// The final objective, a loss curve, and the parameters reached.
+    static func optimisationText(_ result: OptimisationResult) -> String {
+        var lines = ["\(formatEstimate(result.objective.value, stderr: result.objective.stderr))  \(result.direction): \(result.steps) steps (\(result.optimizer), lr \(formatNumber(result.learningRate)))"]
+        if result.interrupted {
+            lines.append("  stopped by Ctrl-C at step \(result.steps) of \(result.requestedSteps); the parameters keep the values reached")
+        }
+        lines += lossCurve(result.trajectory, rows: 4, width: 60)
+        for warning in result.warnings { lines.append(warningLine(warning)) }
+        let parameters = result.parameters.map { "\($0.name) = \(formatNumber($0.value))" }
+        var row = "  "
+        for parameter in parameters {
+            if row.count + parameter.count > 78, row.count > 2 {
+                lines.append(row)
+                row = "  "
+            }
+            row += (row.count > 2 ? "   " : "") + parameter
+        }
+        if row.count > 2 { lines.append(row) }
+        return lines.joined(separator: "\n")
+    }
+
+    /// `mu: -5.00 ± 0.02   log_sigma: 2.00 ± 0.06`, then a line per random node.
+    static func gradientText(_ result: GradientResult) -> String {
+        var text = result.entries.isEmpty
+            ? "no parameter reaches this expectation"
+            : result.entries.map { "\($0.name): \(formatEstimate($0.value, stderr: $0.stderr))" }.joined(separator: "   ")
+        // Nodes with the same name, distribution, estimator and reason (a loop's
+        // draws) share one line with a count; JSON lists every node.
+        var groups: [(report: EstimatorReport, count: Int)] = []
+        for report in result.estimators {
+            if let index = groups.firstIndex(where: { $0.report.node == report.node && $0.report.distribution == report.distribution
+                                                        && $0.report.estimator == report.estimator && $0.report.reason == report.reason }) {
+                groups[index].count += 1
+            } else {
+                groups.append((report, 1))
+            }
+        }
+        let names = groups.map { $0.count > 1 ? "\($0.report.node) ×\($0.count)" : $0.report.node }
+        let width = names.map(\.count).max() ?? 0
+        for (name, group) in zip(names, groups) {
+            let report = group.report
+            text += "\n  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(report.distribution.padding(toLength: 9, withPad: " ", startingAt: 0)) \(report.estimator.padding(toLength: 8, withPad: " ", startingAt: 0))  (\(report.reason))"
+        }
+        for warning in result.warnings { text += "\n" + warningLine(warning) }
+        return text
+    }
+
+    /// The graph, then a line per random node and per warning.
+    static func explanationText(_ explanation: Explanation) -> String {
+        var text = explanation.graph
+        for report in explanation.estimators {
+            text += "\n  \(report.node)  \(report.distribution)  \(report.estimator)  (\(report.method): \(report.reason))"
+        }
+        for warning in explanation.warnings { text += "\n" + warningLine(warning) }
+        return text
+    }
+
+    /// `~ 0.499 ± 0.010  sd 1.000  ▁▂▄▆█▆▄▂▁  [-3.81, 4.12]`
+    static func cloudText(_ cloud: CloudSummary) -> String {
+        "~ \(formatEstimate(cloud.mean, stderr: cloud.stderr))  sd \(formatNumber(cloud.sd))  \(sparkline(cloud.histogram))  [\(formatNumber(cloud.min)), \(formatNumber(cloud.max))]"
+    }
+
+    /// A warning inside a result's text: `  warning: line 7: ...`.
+    static func warningLine(_ warning: Diagnostic) -> String {
+        "  warning: line \(warning.location.line): \(warning.message)"
+    }
+
+    /// A value as `print` shows it (strings as they are).
+    public static func printed(_ value: Value) -> String {
+        if case .string(let text) = value { return text }
+        return plain(value)
+    }
+
+    /// `value ± stderr`, the value rounded to the precision its error supports.
+    public static func formatEstimate(_ estimate: Double, stderr: Double) -> String {
+        // An error at the level of rounding (an exact estimator's) shows as 0.
+        let stderr = stderr <= 1e-12 * Swift.abs(estimate) ? 0 : stderr
+        guard stderr > 0, stderr.isFinite, estimate.isFinite else {
+            return "\(formatNumber(estimate)) ± \(formatNumber(stderr))"
+        }
+        // Two significant digits of the standard error set the decimals shown.
+        let exponent = Int((log10Floor(stderr)))
+        let decimals = max(0, 1 - exponent)
+        if decimals > 12 { return "\(formatNumber(estimate)) ± \(formatNumber(stderr))" }
+        return "\(fixed(estimate, decimals)) ± \(fixed(stderr, decimals))"
+    }
+
+    static func log10Floor(_ x: Double) -> Double {
+        var exponent = 0.0
+        var scaled = x
+        while scaled >= 10 { scaled /= 10; exponent += 1 }
+        while scaled < 1 { scaled *= 10; exponent -= 1 }
+        return exponent
+    }
+
+    static func fixed(_ x: Double, _ decimals: Int) -> String {
+        String(format: "%.\(decimals)f", x)
+    }
+
+    /// A string literal with Wiggle's escapes (the JSON writer adds \\r and \\uXXXX).
+    public static func quoted(_ text: String) -> String {
+        JSONValue.escape(text, json: false)
+    }
+}

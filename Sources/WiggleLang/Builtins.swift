@@ -127,7 +127,7 @@ extension Interpreter {
         case .print:
             try noKeywords(name, arguments)
             try refuseInRandomBranch("print", at: range)
-            let text = try arguments.map { Display.printed(try summarize($0.value, at: $0.range)) }.joined(separator: " ")
+            let text = try arguments.map { Display.printed(try displayable($0.value, at: $0.range)) }.joined(separator: " ")
             output(.printed(text, line: file.line(of: range.start)))
             return .none
 

@@ -12,7 +12,7 @@ extension Interpreter {
     func nextConfiguration(particles: Int? = nil) -> EngineConfiguration {
         drawCount += 1
         // Tracing only (`wiggle check`): one particle is enough to run every path.
-        let count = settings.traceOnly ? 1 : (particles ?? settings.particles)
+        let count = settings.checkWithOneParticle ? 1 : (particles ?? settings.particles)
         var configuration = EngineConfiguration(particles: count, seed: settings.seed,
                                                 draw: drawCount, threads: settings.threads)
         configuration.shouldStop = shouldStop
@@ -41,7 +41,7 @@ extension Interpreter {
 
     /// A random estimate needs two particles for its standard error.
     func requireTwoParticles(_ particles: Int, at range: SourceRange) throws {
-        guard settings.traceOnly || particles >= 2 else {
+        guard settings.checkWithOneParticle || particles >= 2 else {
             throw fail("estimating a random value needs at least 2 particles for a standard error (got \(particles))", at: range)
         }
     }
@@ -71,10 +71,6 @@ extension Interpreter {
 
     /// A compiled plan for an objective and some gradient parameters, with the
     /// analysis's warnings (cached: a traced graph is analysed and compiled once).
-    func plan(for root: NodeID, gradient parameters: [Int] = []) -> Plan {
-        analysedPlan(for: root, gradient: parameters).plan
-    }
-
     func analysedPlan(for root: NodeID, gradient parameters: [Int]) -> (plan: Plan, warnings: [AnalysisWarning]) {
         let (runner, warnings) = cachedRunner(for: root, gradient: parameters)
         return (runner.plan, warnings)

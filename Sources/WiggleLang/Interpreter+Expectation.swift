@@ -30,8 +30,8 @@ extension Interpreter {
 
     // MARK: Display of random values
 
-    /// A value ready to show: random nodes summarised, parameter-only nodes computed.
-    func summarize(_ value: Value, at range: SourceRange) throws -> Value {
+    /// A value ready to show: random nodes summarised as particle clouds, parameter-only nodes computed.
+    func displayable(_ value: Value, at range: SourceRange) throws -> Value {
         switch value {
         case .node(let id):
             if let exact = try currentValue(of: id, at: range) { return .number(exact) }
@@ -40,7 +40,7 @@ extension Interpreter {
         case .list(let items):
             // A list of plain values is shown as it is, without a copy.
             guard value.containsNode else { return value }
-            return .list(try items.map { try summarize($0, at: range) })
+            return .list(try items.map { try displayable($0, at: range) })
         default:
             return value
         }

@@ -32,7 +32,7 @@ extension Interpreter {
         let isRandom = graph[root].isRandom
         let (plan, warnings) = analysedPlan(for: root, gradient: wrt)
         let runner = Runner(plan: plan)
-        if settings.traceOnly { steps = min(steps, 1) }
+        if settings.checkWithOneParticle { steps = min(steps, 1) }
         var optimizer = WiggleGraph.Optimizer(kind: useAdam ? .adam : .sgd, learningRate: learningRate, count: wrt.count)
         let direction = maximize ? "maximize" : "minimize"
         var trajectory: [Double] = []

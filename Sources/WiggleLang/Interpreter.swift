@@ -96,7 +96,7 @@ final class Interpreter {
             if case .expression(let expression) = statement.kind {
                 let value = try evaluate(expression, in: globals)
                 if case .none = value { continue }
-                let shown = try summarize(value, at: expression.range)
+                let shown = try displayable(value, at: expression.range)
                 output(.display(shown, line: file.line(of: statement.range.start)))
                 if case .report(.optimisation(let result)) = shown, result.interrupted {
                     throw Interruption(range: statement.range, file: file)

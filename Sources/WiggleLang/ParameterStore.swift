@@ -39,9 +39,4 @@ struct ParameterStore {
         let nodes = entry.indices.map { Value.node(graph.parameters[$0].node) }
         return entry.isVector ? .list(nodes) : nodes[0]
     }
-
-    mutating func removeAll() {
-        entries = []
-        indexByName = [:]
-    }
 }

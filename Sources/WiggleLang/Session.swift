@@ -84,12 +84,6 @@ public final class Session {
     /// The number of nodes traced so far (running a traced graph adds none).
     public var graphSize: Int { interpreter.graph.count }
 
-    /// Parses a source file without running it.
-    public func check(_ source: SourceFile) -> RunResult {
-        let parsed = Session.onLargeStack { Parser.parse(source) }
-        return RunResult(status: Session.status(of: parsed), diagnostics: parsed.diagnostics)
-    }
-
     /// Parses and runs a source file, reporting displays and prints to `output`
     /// as they happen (so a later error does not swallow earlier results).
     public func run(_ source: SourceFile, output: @escaping (Output) -> Void) -> RunResult {

@@ -19,9 +19,9 @@ public struct Settings: Sendable {
     /// Worker threads for the particle engine (results do not depend on it).
     public var threads = ProcessInfo.processInfo.activeProcessorCount
 
-    /// Trace the program without estimating (`wiggle check`): every estimate
-    /// uses one particle and every optimisation one step.
-    public var traceOnly = false
+    /// `wiggle check`: run the program to find its errors, with every
+    /// estimate on one particle and every optimisation for one step.
+    public var checkWithOneParticle = false
 
     /// How deeply lists may nest (their display, comparison and release recurse).
     public static let maxListNesting = 1_000

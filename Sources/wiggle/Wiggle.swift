@@ -140,7 +140,7 @@ struct CheckCommand: ParsableCommand {
     mutating func run() throws {
         let source = try readSource(file)
         var settings = Settings()
-        settings.traceOnly = true
+        settings.checkWithOneParticle = true
         let session = Session(settings: settings)
         interruptible(session)
         let result = session.run(source) { _ in }

@@ -1,7 +1,7 @@
 // EstimatorAnalysis.swift — which estimator each random node uses, and why;
 // and where no estimator can make the gradient unbiased.
 //
-// The rules (README, "Estimators"):
+// The rules:
 // - A normal is pathwise unless its value reaches, through smooth ops, a
 //   discontinuous input: a comparison, floor, round, not, the condition of a
 //   select. There the pathwise derivative misses the jump, so it uses the
@@ -26,8 +26,9 @@ public struct AnalysisWarning: Sendable, Equatable {
     public var message: String
 }
 
-/// What the analysis decided for one objective.
-public struct EstimatorPlan: Sendable {
+/// What the analysis decided for one objective: an estimator per random
+/// node, and where the gradient may be biased.
+public struct AnalysisResult: Sendable {
     /// The estimator of every random ancestor of the objective.
     public var choices: [NodeID: EstimatorChoice]
     /// Where the gradient may be biased.
@@ -44,7 +45,7 @@ public enum EstimatorAnalysis {
 
     /// The choice for every random ancestor of `root`, with the warnings for
     /// the gradient with respect to `parameters` (all reaching `root` if nil).
-    public static func analyse(_ graph: Graph, root: NodeID, parameters: [Int]? = nil) -> EstimatorPlan {
+    public static func analyse(_ graph: Graph, root: NodeID, parameters: [Int]? = nil) -> AnalysisResult {
         let order = graph.ancestors(of: [root])
         let discontinuity = reachedDiscontinuities(graph, order: order)
         let ancestry = RandomAncestry(graph: graph, order: order)
@@ -83,7 +84,7 @@ public enum EstimatorAnalysis {
             warnings.append(AnalysisWarning(node: jump.node, site: jump.site, message:
                 "the gradient with respect to '\(parameter)' misses a jump: '\(parameter)' reaches \(jump.description) through deterministic operations, where no random node's estimator can account for it"))
         }
-        return EstimatorPlan(choices: choices, warnings: warnings)
+        return AnalysisResult(choices: choices, warnings: warnings)
     }
 
     /// A reparametrisable node: pathwise unless its value reaches a jump.

@@ -51,14 +51,15 @@ extension Workspace {
                     if carriesSlot[slot] { adj[slot * C + l] += g[l] }
                 }
             case .random:
-                let (wiring, call) = randomCall(instruction, base: v, lanes: m)
+                let call = randomCall(instruction, base: v, lanes: m)
+                let index = Int(instruction.table)
                 switch instruction.estimator {
                 case .pathwise:
-                    wiring.distribution.addPathwise(call, adjoint: g)
+                    calls[index].distribution.addPathwise(call, adjoint: g)
                 case .score:
-                    wiring.distribution.addScore(call, weights: weights + wiring.weightGroup * C)
+                    calls[index].distribution.addScore(call, weights: weights + calls[index].weightGroup * C)
                 case .enumeration:
-                    wiring.distribution.addEnumeration(call, costs: outcomeCosts + wiring.costRow * C, stride: C)
+                    calls[index].distribution.addEnumeration(call, costs: outcomeCosts + calls[index].costRow * C, stride: C)
                 }
             }
             if locate, let broken = firstNonFiniteInput(of: instruction, lanes: m) { return broken }
@@ -71,8 +72,8 @@ extension Workspace {
     func firstNonFiniteInput(of instruction: Instruction, lanes m: Int) -> NodeID? {
         var written: [Int32] = []
         if instruction.code == .random {
-            let wiring = calls[Int(instruction.table)]
-            for i in 0..<wiring.parameterCount where wiring.carries[i] { written.append(wiring.slots[i]) }
+            let index = Int(instruction.table)
+            for i in 0..<calls[index].parameterCount where calls[index].carries[i] { written.append(calls[index].slots[i]) }
         } else {
             if instruction.aCarries && instruction.a >= 0 { written.append(instruction.a) }
             if instruction.bCarries && instruction.b >= 0 { written.append(instruction.b) }
@@ -96,8 +97,10 @@ struct BackwardUnary: UnaryRuleVisitor {
     @inline(__always)
     func visit<Rule: UnaryRule>(_ rule: Rule.Type) {
         for l in 0..<lanes {
+            // Computed in every lane and then selected: no branch, so the loop vectorises.
             let g = adjoint[l]
-            toA[l] += g != 0 ? Rule.backward(g, a[l], out[l]) : 0
+            let d = Rule.backward(g, a[l], out[l])
+            toA[l] += g != 0 ? d : 0
         }
     }
 }
@@ -115,28 +118,22 @@ struct BackwardBinary: BinaryRuleVisitor {
 
     @inline(__always)
     func visit<Rule: BinaryRule>(_ rule: Rule.Type) {
-        switch (toA, toB) {
-        case let (ga?, gb?):
-            // When a and b are one slot (x * x), ga and gb alias: the two
-            // adds happen in order, lane by lane.
+        // One loop per input (as micrograd adds to each child in turn): a
+        // loop writing one row vectorises; when a and b are one slot (x * x)
+        // the two adds still happen in order.
+        if let ga = toA {
             for l in 0..<lanes {
                 let g = adjoint[l]
-                let (da, db) = g != 0 ? Rule.backward(g, a[l], b[l], out[l]) : (0, 0)
-                ga[l] += da
-                gb[l] += db
+                let d = Rule.backward(g, a[l], b[l], out[l]).0
+                ga[l] += g != 0 ? d : 0
             }
-        case let (ga?, nil):
+        }
+        if let gb = toB {
             for l in 0..<lanes {
                 let g = adjoint[l]
-                ga[l] += g != 0 ? Rule.backward(g, a[l], b[l], out[l]).0 : 0
+                let d = Rule.backward(g, a[l], b[l], out[l]).1
+                gb[l] += g != 0 ? d : 0
             }
-        case let (nil, gb?):
-            for l in 0..<lanes {
-                let g = adjoint[l]
-                gb[l] += g != 0 ? Rule.backward(g, a[l], b[l], out[l]).1 : 0
-            }
-        case (nil, nil):
-            break
         }
     }
 }

@@ -50,6 +50,9 @@ final class Workspace: @unchecked Sendable {
     let carriesSlot: [Bool]
     /// Per draw (an instruction's `table`): its distribution and wiring.
     let calls: UnsafeMutableBufferPointer<CallWiring>
+    /// The draws' parameter slots and carry flags, which ``calls`` point into.
+    let callSlots: UnsafeMutablePointer<Int32>
+    let callCarries: UnsafeMutablePointer<Bool>
     // The plan's arrays, copied into this worker's own memory: iterating a
     // shared Swift array retains and releases it, and those atomic counts on
     // one cache line would make the threads wait on each other.
@@ -103,15 +106,23 @@ final class Workspace: @unchecked Sendable {
             plan.instructions.first { $0.code == .random && plan.randomCalls[Int($0.table)].enumeration == Int32(index) }
                 ?? plan.instructions[0]
         }
-        let wirings = plan.randomCalls.map { layout in
-            let slots = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, layout.parameterSlots.count))
-            slots.initialize(from: layout.parameterSlots, count: layout.parameterSlots.count)
-            let carries = UnsafeMutablePointer<Bool>.allocate(capacity: max(1, layout.carries.count))
-            carries.initialize(from: layout.carries, count: layout.carries.count)
+        // Every draw's parameter slots and carry flags, in two shared buffers.
+        let parameterCount = plan.randomCalls.reduce(0) { $0 + $1.parameterSlots.count }
+        callSlots = .allocate(capacity: max(1, parameterCount))
+        callCarries = .allocate(capacity: max(1, parameterCount))
+        var offset = 0
+        var wirings: [CallWiring] = []
+        wirings.reserveCapacity(plan.randomCalls.count)
+        for layout in plan.randomCalls {
+            let count = layout.parameterSlots.count
+            (callSlots + offset).initialize(from: layout.parameterSlots, count: count)
+            (callCarries + offset).initialize(from: layout.carries, count: count)
             let enumeration = Int(layout.enumeration)
-            return CallWiring(distribution: layout.distribution, slots: slots, carries: carries,
-                              parameterCount: layout.parameterSlots.count, weightGroup: Int(layout.weightGroup),
-                              costRow: enumeration >= 0 ? costRows[enumeration] : -1)
+            wirings.append(CallWiring(distribution: layout.distribution, slots: callSlots + offset,
+                                      carries: callCarries + offset, parameterCount: count,
+                                      weightGroup: Int(layout.weightGroup),
+                                      costRow: enumeration >= 0 ? costRows[enumeration] : -1))
+            offset += count
         }
         calls = copy(wirings)
         groupTerms = plan.weightGroups.map { $0.map { $0 } }
@@ -134,13 +145,14 @@ final class Workspace: @unchecked Sendable {
         refresh(parameterValues: parameterValues)
     }
 
-    /// A draw instruction's view of lanes `0..<m` of `base`.
+    /// A draw instruction's view of lanes `0..<m` of `base`. (Callers reach
+    /// its distribution in place, `calls[i].distribution`: copying the
+    /// existential out would cost more than a small chunk's arithmetic.)
     @inline(__always)
-    func randomCall(_ instruction: Instruction, base: UnsafeMutablePointer<Double>, lanes m: Int) -> (CallWiring, RandomCall) {
-        let wiring = calls[Int(instruction.table)]
-        let call = RandomCall(count: m, output: base + Int(instruction.out) * chunkSize, values: base, adjoints: adjoints,
-                              stride: chunkSize, slots: wiring.slots, carries: wiring.carries)
-        return (wiring, call)
+    func randomCall(_ instruction: Instruction, base: UnsafeMutablePointer<Double>, lanes m: Int) -> RandomCall {
+        let index = Int(instruction.table)
+        return RandomCall(count: m, output: base + Int(instruction.out) * chunkSize, values: base, adjoints: adjoints,
+                          stride: chunkSize, slots: calls[index].slots, carries: calls[index].carries)
     }
 
 
@@ -169,10 +181,8 @@ final class Workspace: @unchecked Sendable {
         outcomeCosts.deallocate()
         scratch.deallocate()
         for buffer in enumerationDownstream { buffer.baseAddress?.deallocate() }
-        for call in calls {
-            call.slots.deallocate()
-            call.carries.deallocate()
-        }
+        callSlots.deallocate()
+        callCarries.deallocate()
         calls.baseAddress?.deallocate()
         for buffer in [perParticle, backward, uniform] { buffer.baseAddress?.deallocate() }
         for buffer in [outputSlots, gradientSlots, adjointSlots] { buffer.baseAddress?.deallocate() }

@@ -34,10 +34,10 @@ var targets: [Target] = [
             + (readlineAvailable ? ["CReadline"] : []),
         swiftSettings: readlineAvailable ? [.define("WIGGLE_READLINE")] : []
     ),
-    .testTarget(name: "WiggleSyntaxTests", dependencies: ["WiggleSyntax"]),
+    .testTarget(name: "WiggleSyntaxTests", dependencies: ["WiggleSyntax", "WiggleGraph"]),
     .testTarget(name: "WiggleGraphTests", dependencies: ["WiggleGraph"]),
     .testTarget(name: "WiggleLangTests", dependencies: ["WiggleLang", "WiggleSyntax"]),
-    .testTarget(name: "WiggleCLITests", dependencies: ["wiggle", "CSupport"]),
+    .testTarget(name: "WiggleCLITests", dependencies: ["wiggle", "CSupport", "WiggleGraph"]),
 ]
 if readlineAvailable {
     // GNU readline, for the REPL (libreadline-dev).

@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import WiggleGraph
 
 /// `wiggle run` on seeded garbage: a syntax error, reported in the documented shape.
 @Suite(.serialized) struct GarbageCommandTests {
     /// Lines of random characters of the language (and a few that are not),
     /// ending in a line that starts with `$`, so the file never parses.
     static func garbage(seed: UInt64) -> String {
-        var generator = CLISeededGenerator(seed: seed)
+        var generator = Xoshiro256(seed: seed)
         let alphabet = Array("()[]{},;=+-*/^<>!@.\"\\#\t abcxE019 for if else fn param while return and or not π")
         var lines: [String] = []
         for _ in 0..<(1 + generator.below(4)) {
@@ -55,25 +56,5 @@ import Testing
         }
         #expect(caretLine[column - 1] == "^", "\(stderr[2].debugDescription)")
         #expect(caretLine[column...].allSatisfy { $0 == "~" }, "\(stderr[2].debugDescription)")
-    }
-}
-
-/// SplitMix64: a small seeded generator, so the garbage is the same on every run.
-struct CLISeededGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A number in 0..<bound.
-    mutating func below(_ bound: Int) -> Int {
-        Int(next() % UInt64(bound))
     }
 }

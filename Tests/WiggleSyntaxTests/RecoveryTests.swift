@@ -1,4 +1,5 @@
 import Testing
+import WiggleGraph
 @testable import WiggleSyntax
 
 @Suite struct RecoveryTests {
@@ -59,7 +60,7 @@ import Testing
     /// raw bytes — parses without a trap, and every diagnostic has a non-empty
     /// message and points inside the source.
     @Test func garbageNeverTraps() {
-        var generator = SeededGenerator(seed: 2026_12_01)
+        var generator = Xoshiro256(seed: 2026_12_01)
         let alphabet = Array("()[]{},;=+-*/^<>!@.\"\\#\n\t abcE019efor if else fn param while return and or not")
         var inputs: [[UInt8]] = []
         for _ in 0..<300 {
@@ -100,25 +101,5 @@ import Testing
         let result = parse(String(repeating: "x = $\n", count: 500))
         #expect(result.diagnostics.count == Parser.maxDiagnostics)
         #expect(result.diagnostics.last?.message == "too many errors; stopping here")
-    }
-}
-
-/// SplitMix64: a small seeded generator, so the garbage is the same on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A number in 0..<bound, the same on every platform and Swift version.
-    mutating func below(_ bound: Int) -> Int {
-        Int(next() % UInt64(bound))
     }
 }

@@ -61,6 +61,12 @@ public struct Xoshiro256: Sendable {
         return result
     }
 
+    /// A whole number in 0..<bound (for tests and tools; slightly biased
+    /// towards small numbers unless bound divides 2⁶⁴).
+    public mutating func below(_ bound: Int) -> Int {
+        Int(next() % UInt64(max(1, bound)))
+    }
+
     /// A uniform double in [0, 1), from the top 53 bits.
     @inlinable
     public mutating func uniform() -> Double {

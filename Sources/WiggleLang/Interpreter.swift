@@ -123,7 +123,9 @@ final class Interpreter {
             _ = try evaluate(expression, in: scope)
 
         case .assign(let target, let op, let valueExpr):
-            if parameters.contains(target.name) {
+            // At top level a parameter's name cannot be rebound; inside a
+            // function, assignment binds a local that shadows it (the scope rule).
+            if scope === globals && parameters.contains(target.name) {
                 throw fail("'\(target.name)' is a parameter; only minimize/maximize change it", at: target.range)
             }
             var value = try evaluate(valueExpr, in: scope)
@@ -140,7 +142,7 @@ final class Interpreter {
             try declareParameter(name: name, size: sizeExpr, value: valueExpr, scope: scope, statement: statement)
 
         case .function(let declaration):
-            if parameters.contains(declaration.name.name) {
+            if scope === globals && parameters.contains(declaration.name.name) {
                 throw fail("'\(declaration.name.name)' is a parameter; choose another name for the function",
                            at: declaration.name.range)
             }
@@ -150,7 +152,7 @@ final class Interpreter {
             return try executeIf(branches[...], elseBody: elseBody, in: scope, statement: statement)
 
         case .forIn(let variable, let sequence, let body):
-            if parameters.contains(variable.name) {
+            if scope === globals && parameters.contains(variable.name) {
                 throw fail("'\(variable.name)' is a parameter; choose another loop variable", at: variable.range)
             }
             // `for i in a..b` counts without building the list.

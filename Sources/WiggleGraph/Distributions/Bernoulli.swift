@@ -46,9 +46,17 @@ public struct Bernoulli: Distribution {
     }
 
     /// d E[f] / dp = f(x = 1) - f(x = 0), with everything else the same.
+    ///
+    /// Where p is 0 or 1 the other outcome cannot happen: its world may
+    /// hold anything (an index out of range, a nan) and is left out. That is
+    /// exact, not an approximation: a p that stays in [0, 1] and touches 0 or
+    /// 1 is at its minimum or maximum there, so dp/dθ = 0 and the term is 0.
     public func addEnumeration(_ call: RandomCall, costs: UnsafePointer<Double>, stride: Int) {
         guard let gp = call.adjoint(0) else { return }
-        let one = costs, zero = costs + stride
-        for l in 0..<call.count { gp[l] += one[l] - zero[l] }
+        let one = costs, zero = costs + stride, p = call.parameter(0)
+        for l in 0..<call.count {
+            let difference = one[l] - zero[l]
+            gp[l] += p[l] > 0 && p[l] < 1 ? difference : 0
+        }
     }
 }

@@ -235,12 +235,24 @@ struct Partial {
             throw EngineError(node: id, site: graph[id].site,
                               message: "\(name) is not a finite number in \(count) of \(particles) particles")
         }
-        if let (index, count) = nonFiniteGradient.min(by: { $0.key < $1.key }) {
+        if let (firstIndex, firstCount) = nonFiniteGradient.min(by: { $0.key < $1.key }) {
+            // Name the parameter and place the caret from one failure: the
+            // node where the reverse sweep first broke, and a parameter whose
+            // gradient that node reaches (the nan or inf flows back to it).
+            var index = firstIndex, count = firstCount
+            let broken = nonFiniteGradientNodes.max(by: { $0.key < $1.key }).map { NodeID(Int($0.key)) }
+            if let broken {
+                let reached = Set(graph.parameters(reaching: broken))
+                if let (reachedIndex, reachedCount) = nonFiniteGradient
+                    .filter({ reached.contains(plan.gradientParameters[$0.key]) })
+                    .min(by: { $0.key < $1.key }) {
+                    (index, count) = (reachedIndex, reachedCount)
+                }
+            }
             let parameter = graph.parameters[plan.gradientParameters[index]]
             let message = "the gradient with respect to '\(parameter.name)' is not a finite number in \(count) of \(particles) particles"
-            if let (node, _) = nonFiniteGradientNodes.max(by: { $0.key < $1.key }) {
-                let id = NodeID(Int(node))
-                throw EngineError(node: id, site: graph[id].site,
+            if let broken {
+                throw EngineError(node: broken, site: graph[broken].site,
                                   message: message + "; it breaks here, where the derivative is infinite or undefined")
             }
             throw EngineError(node: parameter.node, site: graph[parameter.node].site, message: message)

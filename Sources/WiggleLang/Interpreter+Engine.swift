@@ -20,6 +20,9 @@ extension Interpreter {
         return configuration
     }
 
+    /// How many analysed plans stay cached.
+    static let keptPlanCount = 256
+
     /// Buffers up to this size stay with a cached plan between runs...
     static let keptBufferBytes = 8 << 20
     /// ...for the plans run most recently, this many of them.
@@ -85,6 +88,12 @@ extension Interpreter {
         let plan = Plan(graph: graph, outputs: [root], gradientParameters: parameters, estimators: analysis.choices)
         let entry = (runner: Runner(plan: plan), warnings: analysis.warnings)
         planCache[key] = entry
+        // The most recent plans are kept (a loop that re-traces its
+        // objective makes a new one every iteration).
+        planCacheOrder.append(key)
+        if planCacheOrder.count > Interpreter.keptPlanCount {
+            planCache[planCacheOrder.removeFirst()] = nil
+        }
         return entry
     }
 

@@ -56,8 +56,14 @@ final class Interpreter {
     var shouldStop: (@Sendable () -> Bool)?
     /// Compiled plans by objective and gradient parameters (a traced graph is reused).
     var planCache: [PlanKey: (runner: Runner, warnings: [AnalysisWarning])] = [:]
+    /// The keys of ``planCache``, oldest first.
+    var planCacheOrder: [PlanKey] = []
     /// The runners that keep their buffers, least recently used first.
     var bufferedRunners: [Runner] = []
+    /// The lists that `for x in LIST` loops in progress iterate over.
+    var loopItems: [LoopItems] = []
+    /// How many nodes were live after the last collection of the graph.
+    var liveNodesAfterCollection = 0
 
     init(settings: Settings, file: SourceFile) {
         self.settings = settings
@@ -92,7 +98,7 @@ final class Interpreter {
         for statement in program.statements {
             currentRange = statement.range
             currentFile = file
-            try checkInterrupt(at: statement.range)
+            try atSafePoint(statement.range)
             if case .expression(let expression) = statement.kind {
                 let value = try evaluate(expression, in: globals)
                 if case .none = value { continue }
@@ -160,7 +166,7 @@ final class Interpreter {
                 let (low, high) = try rangeBounds(lowExpr, highExpr, in: scope)
                 var i = low
                 while i < high {
-                    try checkInterrupt(at: statement.range)
+                    try atSafePoint(statement.range)
                     bind(variable.name, .number(Double(i)), in: scope)
                     if case .returned(let value, let range) = try execute(body, in: scope) {
                         return .returned(value, range)
@@ -168,10 +174,16 @@ final class Interpreter {
                     i += 1
                 }
             } else {
-                let items = try iterable(try evaluate(sequence, in: scope), at: sequence.range)
-                for item in items {
-                    try checkInterrupt(at: statement.range)
-                    bind(variable.name, item, in: scope)
+                // The items stay where a collection of the graph can see
+                // (and renumber) the nodes they hold.
+                let items = LoopItems(try iterable(try evaluate(sequence, in: scope), at: sequence.range))
+                loopItems.append(items)
+                defer { loopItems.removeLast() }
+                var index = 0
+                while index < items.values.count {
+                    try atSafePoint(statement.range)
+                    bind(variable.name, items.values[index], in: scope)
+                    index += 1
                     if case .returned(let value, let range) = try execute(body, in: scope) {
                         return .returned(value, range)
                     }
@@ -181,7 +193,7 @@ final class Interpreter {
         case .whileLoop(let conditionExpr, let body):
             while try knownTruth(try evaluate(conditionExpr, in: scope), at: conditionExpr.range,
                                  context: "a while condition") {
-                try checkInterrupt(at: statement.range)
+                try atSafePoint(statement.range)
                 if case .returned(let value, let range) = try execute(body, in: scope) {
                     return .returned(value, range)
                 }

@@ -26,6 +26,10 @@ public struct Settings: Sendable {
     /// How deeply lists may nest (their display, comparison and release recurse).
     public static let maxListNesting = 1_000
 
+    /// The graph is collected (nodes no value reaches are freed) when it has
+    /// this many nodes and twice as many as after the last collection.
+    public var collectionThreshold = 50_000
+
     /// The largest particle count accepted.
     public static let maxParticles = 100_000_000
 

@@ -114,6 +114,27 @@ func peakMemory(_ arguments: [String]) throws -> (status: Int32, kilobytes: Int)
         // Holding every node's particles would take 2e6 × 100 nodes × 8 bytes = 1.6 GB.
         #expect(large.kilobytes - small.kilobytes < 8 * 1024, "\(small.kilobytes) KiB vs \(large.kilobytes) KiB")
     }
+
+    /// A loop that re-traces its objective every iteration runs in memory
+    /// bounded by what is reachable: the nodes, plans and runners of earlier
+    /// iterations are freed (before: 24 MiB at 1,000 iterations, 44 MiB at 16,000).
+    @Test func reTracingDoesNotLeak() throws {
+        func program(_ iterations: Int) throws -> String {
+            try temporaryProgram("""
+                set(seed = 1, particles = 100)
+                param mu = 0.1
+                for i in 0..\(iterations) {
+                  x = normal(mu, 1)
+                  g = grad(E[x * x])
+                }
+                g
+                """)
+        }
+        let short = try peakMemory(["run", try program(1_000)])
+        let long = try peakMemory(["run", try program(16_000)])
+        #expect(short.status == 0 && long.status == 0)
+        #expect(long.kilobytes - short.kilobytes < 10 * 1024, "\(short.kilobytes) KiB vs \(long.kilobytes) KiB")
+    }
 }
 
 @Suite struct WarningOutputTests {

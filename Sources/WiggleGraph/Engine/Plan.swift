@@ -39,8 +39,10 @@ public struct Instruction: Sendable {
     public var b: Int32
     /// The slot of the third input (a select's condition), or -1.
     public var c: Int32
-    /// The graph node, for random streams and messages.
+    /// The graph node, for messages.
     public var node: NodeID
+    /// The node's stream key (``Node/stream``): where its random numbers come from.
+    public var stream: UInt64 = 0
     /// For random nodes: how the gradient flows through them.
     public var estimator: Estimator
     /// True when some gradient parameter reaches this instruction's output,
@@ -229,6 +231,7 @@ public struct Plan: Sendable {
                 instruction = draw
             }
             if var instruction {
+                instruction.stream = node.stream
                 let reads = [instruction.a, instruction.b]
                 instruction.aCarries = reads[0] >= 0 && carries[Int(reads[0])]
                 instruction.bCarries = reads[1] >= 0 && carries[Int(reads[1])]

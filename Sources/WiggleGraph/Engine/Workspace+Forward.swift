@@ -46,7 +46,7 @@ extension Workspace {
             case .random:
                 // Each node of each chunk draws from its own stream.
                 let call = randomCall(instruction, base: v, lanes: m)
-                var rng = Xoshiro256(seed: seed, draw: draw, chunk: UInt64(chunk), node: UInt64(instruction.node.index))
+                var rng = Xoshiro256(seed: seed, draw: draw, chunk: UInt64(chunk), node: instruction.stream)
                 if let failure = calls[Int(instruction.table)].distribution.sample(call, rng: &rng) {
                     record(instruction, .parameter(failure.problem), value: failure.value, count: failure.count,
                            partial: &partial)

@@ -114,6 +114,10 @@ public struct Node: Sendable {
     public var isRandom: Bool
     /// True when the node is a parameter or has one as an ancestor.
     public var dependsOnParameter: Bool
+    /// The key of its random streams: its position when it was made, kept
+    /// when ``Graph/compact(keeping:)`` moves it, so a collection never
+    /// changes what a node draws.
+    public var stream: UInt64
 }
 
 /// Where a computation from parameters stopped being a finite number.
@@ -142,6 +146,8 @@ public struct Graph: Sendable {
     /// The learnable scalars, indexed by `Op.parameter`.
     public var parameters: [Parameter] = []
     private var constants: [UInt64: NodeID] = [:]
+    /// How many nodes were ever appended (the next node's stream key).
+    private var appended: UInt64 = 0
 
     public init() {}
 
@@ -161,7 +167,8 @@ public struct Graph: Sendable {
         if case .parameter = op { dependsOnParameter = true }
         let id = NodeID(nodes.count)
         nodes.append(Node(op: op, site: site, requestedEstimator: estimator, label: nil,
-                          isRandom: isRandom, dependsOnParameter: dependsOnParameter))
+                          isRandom: isRandom, dependsOnParameter: dependsOnParameter, stream: appended))
+        appended += 1
         if case .constant(let value) = op { constants[value.bitPattern] = id }
         return id
     }
@@ -184,19 +191,59 @@ public struct Graph: Sendable {
         if nodes[Int(id.index)].label == nil { nodes[Int(id.index)].label = name }
     }
 
+    /// Drops every node that is not an ancestor of `roots` (or a parameter),
+    /// moving the others down in the same order. Returns where each old node
+    /// went: `moved[old.index]` is the new ID, or nil for a dropped node.
+    /// Nodes keep their stream keys, so what they draw does not change.
+    public mutating func compact(keeping roots: [NodeID]) -> [NodeID?] {
+        let kept = Set(ancestors(of: roots + parameters.map(\.node)))
+        var moved = [NodeID?](repeating: nil, count: nodes.count)
+        var compacted: [Node] = []
+        compacted.reserveCapacity(kept.count)
+        func map(_ id: NodeID) -> NodeID { moved[Int(id.index)] ?? id }
+        for (index, node) in nodes.enumerated() where kept.contains(NodeID(index)) {
+            var node = node
+            switch node.op {
+            case .constant, .parameter: break
+            case .unary(let f, let a): node.op = .unary(f, map(a))
+            case .binary(let f, let a, let b): node.op = .binary(f, map(a), map(b))
+            case .select(let c, let a, let b): node.op = .select(map(c), map(a), map(b))
+            case .pick(let index, let choices): node.op = .pick(index: map(index), choices: choices.map(map))
+            case .random(let distribution, let inputs): node.op = .random(distribution, inputs.map(map))
+            }
+            moved[index] = NodeID(compacted.count)
+            compacted.append(node)
+        }
+        nodes = compacted
+        for index in parameters.indices { parameters[index].node = map(parameters[index].node) }
+        constants = [:]
+        for (index, node) in nodes.enumerated() {
+            if case .constant(let value) = node.op { constants[value.bitPattern] = NodeID(index) }
+        }
+        return moved
+    }
+
     /// The ancestors of some nodes (themselves included), in topological order.
+    /// The work follows the ancestors, not the graph: a small objective in a
+    /// large graph (a loop that re-traces it) is cheap.
     public func ancestors(of roots: [NodeID]) -> [NodeID] {
         guard let top = roots.max() else { return [] }
         var marked = [Bool](repeating: false, count: Int(top.index) + 1)
-        for root in roots { marked[Int(root.index)] = true }
-        var index = Int(top.index)
-        while index >= 0 {
-            if marked[index] {
-                for input in nodes[index].op.inputs { marked[Int(input.index)] = true }
-            }
-            index -= 1
+        var found: [Int32] = []
+        var pending: [NodeID] = []
+        for root in roots where !marked[Int(root.index)] {
+            marked[Int(root.index)] = true
+            pending.append(root)
         }
-        return marked.indices.filter { marked[$0] }.map { NodeID($0) }
+        while let id = pending.popLast() {
+            found.append(id.index)
+            for input in nodes[Int(id.index)].op.inputs where !marked[Int(input.index)] {
+                marked[Int(input.index)] = true
+                pending.append(input)
+            }
+        }
+        found.sort()
+        return found.map { NodeID(Int($0)) }
     }
 
     /// The parameters among a node's ancestors, by parameter index.

@@ -76,7 +76,8 @@ extension Interpreter {
         let entries = zip(wrt, result.gradient).map { index, moments in
             // Below rounding level (an exact estimator) the error is 0.
             let stderr = !isRandom || moments.standardError <= 1e-12 * abs(moments.mean) ? 0 : moments.standardError
-            return (name: graph.parameters[index].name, value: moments.mean, stderr: stderr)
+            let bias = warnings.first { $0.parameters.contains(index) }?.bias
+            return (name: graph.parameters[index].name, value: moments.mean, stderr: stderr, bias: bias)
         }
         return GradientResult(entries: entries,
                               objective: (result.outputs[0].mean, isRandom ? result.outputs[0].standardError : 0),

@@ -117,4 +117,25 @@ import WiggleLang
         #expect(outcome.lines == ["31", "2", "4"])
         #expect(run("param mu = 2\nmu = 3").errors == ["2:1: 'mu' is a parameter; only minimize/maximize change it"])
     }
+
+    /// A component that misses a jump is marked biased (and shows no
+    /// standard error); the others are not. The warning says how to fix it
+    /// where a random value shifts or scales past the parameter.
+    @Test func biasedComponentsAreMarked() {
+        let g = gradients("""
+            set(seed = 3)
+            param k = 1
+            param mu = 0
+            x = normal(mu, 1)
+            grad(E[(x + k > 2) + x^2])
+            """)[0]
+        #expect(g.entries.first { $0.name == "k" }?.bias == "misses the jump at line 5")
+        #expect(g.entries.first { $0.name == "mu" }?.bias == nil)
+        #expect(g.warnings.first?.message.hasSuffix("to fix it, move 'k' into the distribution: normal(... + k, ...) in place of normal(...) + k") == true)
+        let text = run("param k = 1\nx = normal(0, 1)\ngrad(E[(k > 0.5) * x])").lines.first ?? ""
+        #expect(text.hasPrefix("k: 0 (biased: misses the jump at line 3)\n"))
+        // No random value meets k before its jump: no fix is offered.
+        let plain = gradients("param k = 1\nx = normal(0, 1)\ngrad(E[(k > 0.5) * x])")[0]
+        #expect(plain.warnings.first?.message.contains("to fix it") == false)
+    }
 }

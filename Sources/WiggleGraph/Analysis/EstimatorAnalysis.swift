@@ -24,6 +24,10 @@ public struct AnalysisWarning: Sendable, Equatable {
     public var site: Site
     /// Why the gradient is biased there.
     public var message: String
+    /// The gradient parameters whose components it makes biased.
+    public var parameters: [Int] = []
+    /// Why those components are biased, in a few words: "misses the jump at line 7".
+    public var bias = ""
 }
 
 /// What the analysis decided for one objective: an estimator per random
@@ -76,15 +80,63 @@ public enum EstimatorAnalysis {
             choices[id] = choice
         }
 
-        // Parameters whose jump no estimator sees.
         let wanted = parameters.map(Set.init) ?? Set(graph.parameters(reaching: root))
+        // A biased @pathwise node biases the components of the parameters it reads.
+        for index in warnings.indices {
+            let node = warnings[index].node
+            warnings[index].parameters = graph.parameters(reaching: node).filter(wanted.contains)
+        }
+        // Parameters whose jump no estimator sees.
         for id in order {
             guard case .parameter(let index) = graph[id].op, wanted.contains(index), let jump = discontinuity[id] else { continue }
             let parameter = graph.parameters[index].name
-            warnings.append(AnalysisWarning(node: jump.node, site: jump.site, message:
-                "the gradient with respect to '\(parameter)' misses a jump: '\(parameter)' reaches \(jump.description) through deterministic operations, where no random node's estimator can account for it"))
+            var message = "the gradient with respect to '\(parameter)' misses a jump: '\(parameter)' reaches \(jump.description) through deterministic operations, where no random node's estimator can account for it"
+            if let fix = suggestedFix(graph, order: order, parameter: id, name: parameter) { message += "; \(fix)" }
+            warnings.append(AnalysisWarning(node: jump.node, site: jump.site, message: message, parameters: [index],
+                                            bias: "misses the jump at line \(jump.site.line)"))
         }
         return AnalysisResult(choices: choices, warnings: warnings)
+    }
+
+    /// How to make a parameter's jump visible to an estimator, where there is
+    /// a way: a parameter that shifts or scales a random value can move into
+    /// the distribution's parameters, and then the random node's own
+    /// estimator accounts for the jump. Found by following the parameter
+    /// through deterministic ops to the first op that combines it with a
+    /// random value.
+    static func suggestedFix(_ graph: Graph, order: [NodeID], parameter: NodeID, name: String) -> String? {
+        var consumers: [NodeID: [NodeID]] = [:]
+        for id in order where id > parameter {
+            for input in graph[id].op.inputs where input >= parameter {
+                consumers[input, default: []].append(id)
+            }
+        }
+        var pending = [parameter]
+        var seen: Set<NodeID> = [parameter]
+        while !pending.isEmpty {
+            let id = pending.removeFirst()
+            for consumer in consumers[id] ?? [] where seen.insert(consumer).inserted {
+                let node = graph[consumer]
+                if node.op.isSampler { continue }
+                let meetsRandom = node.op.inputs.contains { $0 != id && graph[$0].isRandom && !graph[id].isRandom }
+                if meetsRandom {
+                    switch node.op {
+                    case .binary(.multiply, _, _), .binary(.divide, _, _):
+                        return "to fix it, move '\(name)' into the distribution: exp(normal(log(\(name)) + ..., ...)) in place of \(name) * exp(normal(...))"
+                    case .binary(.add, _, _), .binary(.subtract, _, _):
+                        return "to fix it, move '\(name)' into the distribution: normal(... + \(name), ...) in place of normal(...) + \(name)"
+                    case .binary(let f, _, _) where f.continuity == .discontinuous:
+                        return "to fix it, move '\(name)' into the distribution: normal(... - \(name), ...) \(f.symbol) 0 in place of normal(...) \(f.symbol) \(name)"
+                    default:
+                        return "to fix it, make '\(name)' a parameter of the random node it meets at line \(node.site.line)"
+                    }
+                }
+                // Past a jump with no random value in it, nothing can help.
+                let position = node.op.inputs.firstIndex(of: id) ?? 0
+                if discontinuousInput(node.op, position) == nil && !node.isRandom { pending.append(consumer) }
+            }
+        }
+        return nil
     }
 
     /// A reparametrisable node: pathwise unless its value reaches a jump.
@@ -96,7 +148,8 @@ public enum EstimatorAnalysis {
         case .pathwise?:
             guard let jump else { return EstimatorChoice(.pathwise, reason: "requested by @pathwise; every use is smooth") }
             warnings.append(AnalysisWarning(node: id, site: node.site, message:
-                "\(name(of: node)) is pathwise by @pathwise but reaches \(jump.description); its pathwise derivative misses the jump there, so the gradient is biased"))
+                "\(name(of: node)) is pathwise by @pathwise but reaches \(jump.description); its pathwise derivative misses the jump there, so the gradient is biased",
+                bias: "misses the jump at line \(jump.site.line)"))
             return EstimatorChoice(.pathwise, reason: "requested by @pathwise; biased: reaches \(jump.description)")
         default:
             if let jump { return EstimatorChoice(.score, reason: "reaches \(jump.description)") }

@@ -43,6 +43,7 @@ extension Display {
                 var pair = JSONObject()
                 pair.add("value", .number(entry.value))
                 pair.add("stderr", .number(entry.stderr))
+                pair.add("biased", .boolean(entry.bias != nil))
                 wrt.add(entry.name, .object(pair))
             }
             object.add("value", .object(values))

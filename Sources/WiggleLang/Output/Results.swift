@@ -49,8 +49,9 @@ public struct Explanation: Sendable {
 
 /// The gradient of an expectation with respect to some parameters.
 public struct GradientResult: Sendable {
-    /// Per parameter: its name, the estimate and its standard error.
-    public var entries: [(name: String, value: Double, stderr: Double)]
+    /// Per parameter: its name, the estimate and its standard error, and
+    /// why the estimate is biased when it is ("misses the jump at line 7").
+    public var entries: [(name: String, value: Double, stderr: Double, bias: String?)]
     /// The objective's estimate and standard error at the same particles.
     public var objective: (value: Double, stderr: Double)
     /// The estimator of each random node the objective depends on.

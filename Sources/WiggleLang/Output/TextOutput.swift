@@ -61,7 +61,11 @@ public enum Display {
     static func gradientText(_ result: GradientResult) -> String {
         var text = result.entries.isEmpty
             ? "no parameter reaches this expectation"
-            : result.entries.map { "\($0.name): \(formatEstimate($0.value, stderr: $0.stderr))" }.joined(separator: "   ")
+            : result.entries.map { entry in
+                // A biased component shows no standard error: it would claim a precision it does not have.
+                if let bias = entry.bias { return "\(entry.name): \(formatNumber(entry.value)) (biased: \(bias))" }
+                return "\(entry.name): \(formatEstimate(entry.value, stderr: entry.stderr))"
+            }.joined(separator: "   ")
         // Nodes with the same name, distribution, estimator and reason (a loop's
         // draws) share one line with a count; JSON lists every node.
         var groups: [(report: EstimatorReport, count: Int)] = []

@@ -91,15 +91,18 @@ extension Interpreter {
             let node = graph[id]
             let distribution = node.op.distribution
             let name = distribution?.name ?? "?"
-            let method: String
+            var method: String
             switch choice.estimator {
             case .pathwise: method = "pathwise"
             case .score: method = "score function"
             case .enumeration: method = "exact \(distribution?.outcomes.count ?? 2)-point derivative"
             }
+            if choice.split != nil {
+                method = "pathwise and score function, by term"
+            }
             return EstimatorReport(node: node.label ?? "\(name)@\(node.site.line):\(node.site.column)",
                                    file: node.site.file, line: node.site.line, column: node.site.column,
-                                   distribution: name, estimator: choice.estimator.rawValue, method: method,
+                                   distribution: name, estimator: choice.name, method: method,
                                    reason: choice.reason)
         }
     }

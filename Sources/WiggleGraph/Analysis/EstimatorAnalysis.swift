@@ -12,6 +12,9 @@
 //   exact 2-point derivative) when the graph downstream of it is small
 //   enough to run once per outcome, else uses the score function.
 // - A node that can do neither uses the score function.
+// - A node whose value reaches some additive terms of the objective
+//   smoothly and others through a jump is pathwise for the first and the
+//   score function for the second (TermSplit.swift).
 // - A parameter that reaches a discontinuity through deterministic ops alone
 //   gets a warning: no node's estimator can fix that.
 // - Annotations override; a biased override is honoured with a warning.
@@ -79,6 +82,7 @@ public enum EstimatorAnalysis {
             }
             choices[id] = choice
         }
+        splitByTerm(graph, root: root, order: order, ancestry: ancestry, reaching: discontinuity, choices: &choices)
 
         let wanted = parameters.map(Set.init) ?? Set(graph.parameters(reaching: root))
         // A biased @pathwise node biases the components of the parameters it reads.

@@ -75,6 +75,8 @@ public struct RandomCallLayout: @unchecked Sendable {
     public var weightGroup: Int32 = -1
     /// For enumeration: its row in ``Plan/enumerations``.
     public var enumeration: Int32 = -1
+    /// For enumeration: which of that row's sets of terms it uses.
+    public var termSet: Int32 = 0
 }
 
 /// The estimator chosen for each random node, and why (in words, for people).
@@ -83,6 +85,13 @@ public struct EstimatorChoice: Sendable, Equatable {
     public var estimator: Estimator
     /// Why it was chosen, in words.
     public var reason: String
+    /// For a node that is the score function only for the terms it reaches
+    /// through a jump, and pathwise for the others: which are which.
+    public var split: TermSplit?
+
+    /// The estimator's name for people and JSON: "pathwise", "score",
+    /// "exact", or "pathwise+score" for a node split by term.
+    public var name: String { split == nil ? estimator.rawValue : "pathwise+score" }
 
     /// A choice of `estimator`, explained by `reason`.
     public init(_ estimator: Estimator, reason: String) {
@@ -118,12 +127,26 @@ public struct CostTerm: Sendable, Equatable {
 /// What an enumerated node re-runs: the outcomes it is set to, the
 /// instructions downstream of it and the cost terms they feed.
 public struct EnumerationWork: Sendable {
+    /// The enumerated node.
+    public var node: NodeID
     /// The values the node is set to, one run each.
     public var outcomes: [Double]
     /// Indices into ``Plan/perParticle`` of the instructions downstream, in order.
     public var downstream: [Int32]
-    /// The cost terms that depend on the node.
+    /// The sets of cost terms (that depend on the node) summed for each
+    /// outcome: one set, or one per sweep that enumerates the node.
+    public var termSets: [[CostTerm]]
+}
+
+/// One reverse sweep of a plan whose nodes are split by term: it seeds the
+/// adjoints of its terms (not the objective's) and walks back through the
+/// instructions those terms depend on, each draw with its estimator for
+/// these terms. The gradient is the sum over the sweeps.
+public struct Sweep: Sendable {
+    /// The terms seeded.
     public var terms: [CostTerm]
+    /// The instructions walked, in forward order (walked in reverse).
+    public var instructions: [Instruction]
 }
 
 /// A compiled part of a graph, ready to run over particles many times
@@ -166,6 +189,9 @@ public struct Plan: Sendable {
     public let pickTables: [[Int32]]
     /// Per draw (its `table`): its distribution and wiring.
     public let randomCalls: [RandomCallLayout]
+    /// When some node is split by term: one reverse sweep per group of terms
+    /// (empty: one sweep from the objective).
+    public let sweeps: [Sweep]
 
     /// Compiles the ancestors of `outputs`. The first output is the objective
     /// when `gradientParameters` is not empty.
@@ -236,10 +262,12 @@ public struct Plan: Sendable {
                 instruction.aCarries = reads[0] >= 0 && carries[Int(reads[0])]
                 instruction.bCarries = reads[1] >= 0 && carries[Int(reads[1])]
                 instruction.isUniform = !node.isRandom
-                // Only a pathwise draw's value carries a derivative: through
-                // any other the gradient reaches the parameters by its
+                // Only a pathwise draw's value carries a derivative (a draw
+                // split by term carries it to its smooth terms): through any
+                // other the gradient reaches the parameters by its
                 // estimator's own term instead.
                 let passesPathwise = instruction.code != .random || instruction.estimator == .pathwise
+                    || estimators[id]?.split != nil
                 carries[position] = instruction.needsAdjoint && passesPathwise
                 instructions.append(instruction)
             }
@@ -259,39 +287,26 @@ public struct Plan: Sendable {
         // Cost terms, and which random nodes each depends on.
         var weightGroups: [[CostTerm]] = []
         var enumerations: [EnumerationWork] = []
+        var sweeps: [Sweep] = []
         if let objective = roots.first, !gradientParameters.isEmpty {
-            let terms = Plan.costTerms(graph, objective, slotOf: slotOf)
+            let terms = graph.additiveTerms(of: objective)
             let ancestry = RandomAncestry(graph: graph, order: order)
             let perParticleNodes = zip(instructions, instructionNodes).filter { !$0.0.isUniform }.map(\.1)
-            for index in instructions.indices where instructions[index].code == .random && instructions[index].needsAdjoint {
-                let instruction = instructions[index]
-                let call = Int(instruction.table)
-                guard instruction.estimator != .pathwise else { continue }
-                // The terms downstream of this node (all of them without Rao-Blackwellisation).
-                var own = terms
-                let bit = ancestry?.index(of: instruction.node)
-                if let ancestry, let bit, options.raoBlackwellise || instruction.estimator == .enumeration {
-                    own = terms.filter { term in ancestry.depends(order[Int(term.slot)], on: bit) }
-                }
-                // The analysis gives enumeration only where the ancestry
-                // could be built; without it the score function is the fallback.
-                if instruction.estimator == .enumeration, let ancestry, let bit {
-                    let downstream = perParticleNodes.enumerated().compactMap { position, node -> Int32? in
-                        node != instruction.node && ancestry.depends(node, on: bit) ? Int32(position) : nil
-                    }
-                    randomCalls[call].enumeration = Int32(enumerations.count)
-                    enumerations.append(EnumerationWork(outcomes: randomCalls[call].distribution.outcomes,
-                                                        downstream: downstream, terms: own))
-                    continue
-                }
-                instructions[index].estimator = .score
-                if let existing = weightGroups.firstIndex(of: own) {
-                    randomCalls[call].weightGroup = Int32(existing)
-                } else {
-                    randomCalls[call].weightGroup = Int32(weightGroups.count)
-                    weightGroups.append(own)
+            var wiring = Wiring(graph: graph, ancestry: ancestry, perParticleNodes: perParticleNodes, options: options,
+                                slotOf: slotOf)
+            let splits = randomNodes.compactMap { node, choice in choice.split.map { (node, $0) } }
+            if ancestry != nil, !splits.isEmpty {
+                sweeps = wiring.sweeps(terms: terms, instructions: instructions, splits: splits, calls: &randomCalls)
+            } else {
+                for index in instructions.indices where instructions[index].code == .random && instructions[index].needsAdjoint {
+                    let instruction = instructions[index]
+                    guard instruction.estimator != .pathwise else { continue }
+                    instructions[index].estimator = wiring.wire(instruction, as: instruction.estimator,
+                                                                row: Int(instruction.table), terms: terms, calls: &randomCalls)
                 }
             }
+            weightGroups = wiring.weightGroups
+            enumerations = wiring.enumerations
         }
         self.instructions = instructions
         self.perParticle = instructions.filter { !$0.isUniform }
@@ -302,36 +317,6 @@ public struct Plan: Sendable {
         self.enumerations = enumerations
         self.usesBaseline = options.baseline
         self.hasScoreNodes = !weightGroups.isEmpty || !enumerations.isEmpty
-    }
-}
-
-extension Plan {
-    /// The objective split into its top-level additive terms (Schulman et
-    /// al.'s cost nodes): sums and differences are opened, and so is a product
-    /// with a factor that is the same in every particle.
-    static func costTerms(_ graph: Graph, _ root: NodeID, slotOf: [Int32]) -> [CostTerm] {
-        var terms: [CostTerm] = []
-        func visit(_ id: NodeID, sign: Double, multiplier: NodeID?) {
-            let node = graph[id]
-            switch node.op {
-            case .binary(.add, let a, let b) where node.isRandom:
-                visit(a, sign: sign, multiplier: multiplier)
-                visit(b, sign: sign, multiplier: multiplier)
-            case .binary(.subtract, let a, let b) where node.isRandom:
-                visit(a, sign: sign, multiplier: multiplier)
-                visit(b, sign: -sign, multiplier: multiplier)
-            case .unary(.negate, let a) where node.isRandom:
-                visit(a, sign: -sign, multiplier: multiplier)
-            case .binary(.multiply, let a, let k) where multiplier == nil && node.isRandom && !graph[k].isRandom:
-                visit(a, sign: sign, multiplier: k)
-            case .binary(.multiply, let k, let a) where multiplier == nil && node.isRandom && !graph[k].isRandom:
-                visit(a, sign: sign, multiplier: k)
-            default:
-                terms.append(CostTerm(slot: slotOf[Int(id.index)], multiplier: multiplier.map { slotOf[Int($0.index)] } ?? -1,
-                                      sign: sign))
-            }
-        }
-        visit(root, sign: 1, multiplier: nil)
-        return terms
+        self.sweeps = sweeps
     }
 }

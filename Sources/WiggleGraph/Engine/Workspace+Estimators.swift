@@ -47,12 +47,15 @@ extension Workspace {
             let node = enumerationNodes[index]
             let x = scratch + Int(node.out) * C
             let downstream = UnsafeBufferPointer(enumerationDownstream[index])
-            let costRow = calls[Int(node.table)].costRow
+            let costRow = enumerationRows[index]
+            let outcomes = work.outcomes.count
             for (outcome, value) in work.outcomes.enumerated() {
                 x.update(repeating: value, count: m)
                 run(downstream, chunk: chunk, lanes: m, seed: configuration.seed, draw: configuration.draw,
                     partial: &counterfactual, on: scratch)
-                sumTerms(work.terms, base: scratch, lanes: m, into: outcomeCosts + (costRow + outcome) * C)
+                for (set, terms) in work.termSets.enumerated() {
+                    sumTerms(terms, base: scratch, lanes: m, into: outcomeCosts + (costRow + set * outcomes + outcome) * C)
+                }
             }
             // Put the sampled world back for the next node.
             x.update(from: values + Int(node.out) * C, count: m)

@@ -7,20 +7,74 @@ extension Workspace {
     /// score-function and enumeration term, and accumulates adjoints down to
     /// the parameters. A lane whose adjoint into an instruction is exactly 0
     /// passes nothing back, whatever the local derivative (a branch not taken).
+    /// When nodes are split by term, one sweep per group of terms instead,
+    /// each seeding its terms, with the parameters' adjoints added up.
     /// With `locate`, checks the adjoints after every instruction and returns
     /// the first node whose local derivative made one infinite or undefined.
     @discardableResult
     func reverse(lanes m: Int, locate: Bool = false) -> NodeID? {
         let C = chunkSize
+        guard !sweeps.isEmpty else {
+            zeroAdjoints(lanes: m)
+            if rootCarries {
+                (adjoints + Int(outputSlots[0]) * C).update(repeating: 1, count: m)
+            }
+            return walk(UnsafeBufferPointer(backward), lanes: m, locate: locate)
+        }
+        for index in 0..<gradientSlots.count {
+            (gradientSums + index * C).update(repeating: 0, count: m)
+        }
+        for sweep in sweeps {
+            zeroAdjoints(lanes: m)
+            seed(sweep.terms, lanes: m)
+            if let broken = walk(UnsafeBufferPointer(sweep.backward), lanes: m, locate: locate) { return broken }
+            for index in 0..<gradientSlots.count where gradientSlots[index] >= 0 {
+                let g = adjoints + Int(gradientSlots[index]) * C
+                let sum = gradientSums + index * C
+                for l in 0..<m { sum[l] += g[l] }
+            }
+        }
+        for index in 0..<gradientSlots.count where gradientSlots[index] >= 0 {
+            (adjoints + Int(gradientSlots[index]) * C).update(from: gradientSums + index * C, count: m)
+        }
+        return nil
+    }
+
+    func zeroAdjoints(lanes m: Int) {
+        for slot in adjointSlots {
+            (adjoints + Int(slot) * chunkSize).update(repeating: 0, count: m)
+        }
+    }
+
+    /// Seeds the adjoints of some terms of the objective: `sign · k` into
+    /// each term and `sign · term` into its multiplier k (where they carry one).
+    func seed(_ terms: [CostTerm], lanes m: Int) {
+        let C = chunkSize
+        for term in terms {
+            let slot = Int(term.slot), multiplier = Int(term.multiplier)
+            let sign = term.sign
+            if carriesSlot[slot] {
+                let g = adjoints + slot * C
+                if multiplier >= 0 {
+                    let k = values + multiplier * C
+                    for l in 0..<m { g[l] += sign * k[l] }
+                } else {
+                    for l in 0..<m { g[l] += sign }
+                }
+            }
+            if multiplier >= 0 && carriesSlot[multiplier] {
+                let g = adjoints + multiplier * C
+                let t = values + slot * C
+                for l in 0..<m { g[l] += sign * t[l] }
+            }
+        }
+    }
+
+    /// Walks instructions in reverse order, adding to the adjoints of their inputs.
+    func walk(_ backward: UnsafeBufferPointer<Instruction>, lanes m: Int, locate: Bool) -> NodeID? {
+        let C = chunkSize
         let v = values
         let adj = adjoints
-        for slot in adjointSlots {
-            (adj + Int(slot) * C).update(repeating: 0, count: m)
-        }
-        let root = Int(outputSlots[0])
-        if rootCarries {
-            (adj + root * C).update(repeating: 1, count: m)
-        }
         for instruction in backward {
             let o = v + Int(instruction.out) * C
             let g = adj + Int(instruction.out) * C

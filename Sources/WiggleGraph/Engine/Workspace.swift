@@ -18,7 +18,8 @@ struct CallWiring {
     let parameterCount: Int
     /// The row of the weights its score term uses, or -1.
     let weightGroup: Int
-    /// The first of its rows in ``Workspace/outcomeCosts`` (enumeration), or -1.
+    /// The first of its rows in ``Workspace/outcomeCosts`` (enumeration:
+    /// one per outcome, summing its set of terms), or -1.
     let costRow: Int
 }
 
@@ -42,6 +43,13 @@ final class Workspace: @unchecked Sendable {
     let enumerationDownstream: [UnsafeMutableBufferPointer<Instruction>]
     /// Per enumerated node: its draw instruction.
     let enumerationNodes: [Instruction]
+    /// Per enumerated node: its first row in ``outcomeCosts`` (rows are by term set, then outcome).
+    let enumerationRows: [Int]
+    /// When nodes are split by term: the plan's sweeps (instructions in
+    /// reverse order, terms to seed), and a row per gradient parameter
+    /// where they add up.
+    let sweeps: [(backward: UnsafeMutableBufferPointer<Instruction>, terms: [CostTerm])]
+    let gradientSums: UnsafeMutablePointer<Double>
     /// This worker's own copies of the plan's weight groups and enumerations.
     let groupTerms: [[CostTerm]]
     let enumerations: [EnumerationWork]
@@ -94,17 +102,17 @@ final class Workspace: @unchecked Sendable {
         var rows = 0
         for work in plan.enumerations {
             costRows.append(rows)
-            rows += work.outcomes.count
+            rows += work.outcomes.count * work.termSets.count
         }
+        enumerationRows = costRows
         outcomeCosts = buffer(rows * chunkSize)
         scratch = buffer(plan.enumerations.isEmpty ? 1 : size)
         perParticle = copy(plan.perParticle)
         uniform = copy(plan.uniform)
         enumerations = plan.enumerations
         enumerationDownstream = plan.enumerations.map { work in copy(work.downstream.map { plan.perParticle[Int($0)] }) }
-        enumerationNodes = plan.enumerations.indices.map { index in
-            plan.instructions.first { $0.code == .random && plan.randomCalls[Int($0.table)].enumeration == Int32(index) }
-                ?? plan.instructions[0]
+        enumerationNodes = plan.enumerations.map { work in
+            plan.perParticle.first { $0.node == work.node } ?? plan.perParticle[0]
         }
         // Every draw's parameter slots and carry flags, in two shared buffers.
         let parameterCount = plan.randomCalls.reduce(0) { $0 + $1.parameterSlots.count }
@@ -121,7 +129,9 @@ final class Workspace: @unchecked Sendable {
             wirings.append(CallWiring(distribution: layout.distribution, slots: callSlots + offset,
                                       carries: callCarries + offset, parameterCount: count,
                                       weightGroup: Int(layout.weightGroup),
-                                      costRow: enumeration >= 0 ? costRows[enumeration] : -1))
+                                      costRow: enumeration >= 0
+                                        ? costRows[enumeration] + Int(layout.termSet) * layout.distribution.outcomes.count
+                                        : -1))
             offset += count
         }
         calls = copy(wirings)
@@ -131,6 +141,8 @@ final class Workspace: @unchecked Sendable {
         for slot in plan.adjointSlots { carriesSlot[Int(slot)] = true }
         self.carriesSlot = carriesSlot
         backward = copy(plan.instructions.reversed().filter(\.needsAdjoint))
+        sweeps = plan.sweeps.map { (copy($0.instructions.reversed()), $0.terms) }
+        gradientSums = buffer(plan.sweeps.isEmpty ? 1 : plan.gradientSlots.count * chunkSize)
         outputSlots = copy(plan.outputs)
         gradientSlots = copy(plan.gradientSlots)
         adjointSlots = copy(plan.adjointSlots)
@@ -184,7 +196,8 @@ final class Workspace: @unchecked Sendable {
         callSlots.deallocate()
         callCarries.deallocate()
         calls.baseAddress?.deallocate()
-        for buffer in [perParticle, backward, uniform] { buffer.baseAddress?.deallocate() }
+        for buffer in [perParticle, backward, uniform] + sweeps.map(\.backward) { buffer.baseAddress?.deallocate() }
+        gradientSums.deallocate()
         for buffer in [outputSlots, gradientSlots, adjointSlots] { buffer.baseAddress?.deallocate() }
     }
 

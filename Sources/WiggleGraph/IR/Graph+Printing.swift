@@ -61,7 +61,7 @@ extension Graph {
             case .pick(let index, let choices): text = "pick \(operand(index)) [\(choices.map(operand).joined(separator: " "))]"
             case .random(let distribution, let parameters):
                 let choice = estimators[id] ?? EstimatorAnalysis.defaultChoice(for: node)
-                text = "\(DistributionRegistry[distribution].name)[\(choice.estimator.rawValue)] "
+                text = "\(DistributionRegistry[distribution].name)[\(choice.name)] "
                     + parameters.map(operand).joined(separator: " ")
             }
             if names[id] == nil {

@@ -17,7 +17,7 @@ public struct EstimatorReport: Sendable {
     public var column: Int
     /// The distribution's name: "normal", "bernoulli", ...
     public var distribution: String
-    /// "pathwise", "score" or "exact".
+    /// "pathwise", "score", "exact", or "pathwise+score" (split by term).
     public var estimator: String
     /// The estimator in words: "score function", "exact 2-point derivative".
     public var method: String

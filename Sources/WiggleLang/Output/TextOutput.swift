@@ -81,7 +81,7 @@ public enum Display {
         let width = names.map(\.count).max() ?? 0
         for (name, group) in zip(names, groups) {
             let report = group.report
-            text += "\n  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(report.distribution.padding(toLength: 9, withPad: " ", startingAt: 0)) \(report.estimator.padding(toLength: 8, withPad: " ", startingAt: 0))  (\(report.reason))"
+            text += "\n  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(report.distribution.padding(toLength: 9, withPad: " ", startingAt: 0)) \(report.estimator + String(repeating: " ", count: max(0, 8 - report.estimator.count)))  (\(report.reason))"
         }
         for warning in result.warnings { text += "\n" + warningLine(warning) }
         return text

@@ -84,7 +84,7 @@ extension Interpreter {
     func cachedRunner(for root: NodeID, gradient parameters: [Int] = []) -> (runner: Runner, warnings: [AnalysisWarning]) {
         let key = PlanKey(root: root, parameters: parameters)
         if let cached = planCache[key] { return cached }
-        let analysis = EstimatorAnalysis.analyse(graph, root: root, parameters: parameters)
+        let analysis = analyse(root, parameters: parameters)
         let plan = Plan(graph: graph, outputs: [root], gradientParameters: parameters, estimators: analysis.choices)
         let entry = (runner: Runner(plan: plan), warnings: analysis.warnings)
         planCache[key] = entry
@@ -95,6 +95,20 @@ extension Interpreter {
             planCache[planCacheOrder.removeFirst()] = nil
         }
         return entry
+    }
+
+    /// Each random node's estimator for the gradient of E[root], with a
+    /// pilot run where more than one unbiased estimator is valid (not while
+    /// only checking: one particle measures nothing).
+    func analyse(_ root: NodeID, parameters: [Int]) -> AnalysisResult {
+        let analysis = EstimatorAnalysis.analyse(graph, root: root, parameters: parameters)
+        guard !settings.checkWithOneParticle, !parameters.isEmpty else { return analysis }
+        var configuration = EngineConfiguration(particles: EstimatorPilot.particles, seed: settings.seed,
+                                                draw: EstimatorPilot.draw, threads: settings.threads)
+        configuration.shouldStop = shouldStop
+        configuration.maxWorkspaceBytes = settings.maxMemoryMB << 20
+        return EstimatorPilot.refine(analysis, graph: graph, root: root, parameters: parameters,
+                                     configuration: configuration)
     }
 
     /// The analysis's warnings as diagnostics at the source of their nodes.

@@ -103,7 +103,7 @@ extension Interpreter {
     func analyse(_ root: NodeID, parameters: [Int]) -> AnalysisResult {
         let analysis = EstimatorAnalysis.analyse(graph, root: root, parameters: parameters)
         guard !settings.checkWithOneParticle, !parameters.isEmpty else { return analysis }
-        var configuration = EngineConfiguration(particles: EstimatorPilot.particles, seed: settings.seed,
+        var configuration = EngineConfiguration(particles: EstimatorPilot.stages[0], seed: settings.seed,
                                                 draw: EstimatorPilot.draw, threads: settings.threads)
         configuration.shouldStop = shouldStop
         configuration.maxWorkspaceBytes = settings.maxMemoryMB << 20

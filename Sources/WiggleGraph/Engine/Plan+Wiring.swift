@@ -15,6 +15,8 @@ struct Wiring {
     let ancestry: RandomAncestry?
     /// The nodes of the plan's per-particle instructions, in order.
     let perParticleNodes: [NodeID]
+    /// Their positions in the ancestry's order.
+    private let perParticlePositions: [Int]
     let options: PlanOptions
     let slotOf: [Int32]
     private(set) var weightGroups: [[CostTerm]] = []
@@ -25,6 +27,7 @@ struct Wiring {
         self.graph = graph
         self.ancestry = ancestry
         self.perParticleNodes = perParticleNodes
+        perParticlePositions = perParticleNodes.map { ancestry?.position(of: $0) ?? 0 }
         self.options = options
         self.slotOf = slotOf
     }
@@ -50,8 +53,9 @@ struct Wiring {
             if let existing = enumerationOf[instruction.node] {
                 index = existing
             } else {
-                let downstream = perParticleNodes.enumerated().compactMap { position, node -> Int32? in
-                    node != instruction.node && ancestry.depends(node, on: bit) ? Int32(position) : nil
+                let downstream = perParticlePositions.enumerated().compactMap { position, index -> Int32? in
+                    perParticleNodes[position] != instruction.node && ancestry.depends(at: index, on: bit)
+                        ? Int32(position) : nil
                 }
                 index = enumerations.count
                 enumerationOf[instruction.node] = index

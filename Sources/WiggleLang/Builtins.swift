@@ -11,6 +11,8 @@ public enum Builtin: String, CaseIterable, Sendable {
     case min, max
     // Functions of a list.
     case sum, mean, std, len
+    // The parts of an estimate.
+    case value, stderr
     case print, set
     // Inference; it needs the stochastic graph. (The random primitives,
     // `normal`, `bernoulli`, ..., come from WiggleGraph's distribution registry.)
@@ -55,6 +57,18 @@ extension Interpreter {
             guard result.isFinite else {
                 throw fail("\(name)(\(formatNumber(x))) is too large to represent", at: range)
             }
+            if case .estimate(let estimate) = arguments[0].value {
+                // The delta method; a step has no first-order error to give.
+                guard function.continuity != .discontinuous else {
+                    throw fail("\(name) of an estimate has no standard error to first order; write \(name)(value(e)) for the number alone",
+                               at: range)
+                }
+                let slope = function.derivative(x, result: result)
+                guard slope.isFinite else {
+                    throw fail("the standard error of \(name)(\(formatNumber(x))) is undefined: the derivative there is not finite", at: range)
+                }
+                return .estimate(estimate.mapped(to: result, slope: slope))
+            }
             return .number(result)
         }
         switch builtin {
@@ -87,11 +101,23 @@ extension Interpreter {
                 }
                 numbers = try arguments.map { try number($0.value, what: "each argument of \(name)", at: $0.range) }
             }
-            return .number(builtin == .min ? numbers.min() ?? 0 : numbers.max() ?? 0)
+            let chosen = builtin == .min ? numbers.min() ?? 0 : numbers.max() ?? 0
+            // Of estimates, the chosen one keeps its error (min and max
+            // follow one argument where they are differentiable).
+            let values = arguments.count == 1 ? (items.map(\.value)) : arguments.map(\.value)
+            if let picked = values.first(where: { $0.isEstimate && $0.asNumber == chosen }) { return picked }
+            return .number(chosen)
 
         case .sum, .mean, .std:
             if let traced = try tracedStatistic(builtin, arguments, at: range) { return traced }
             let numbers = try numberList(name, arguments, at: range, allowed: builtin == .std ? ["ddof"] : [])
+            if builtin != .std, case .list(let items) = arguments[0].value, items.contains(where: \.isEstimate) {
+                // Of estimates: the error propagates (a mean is a sum scaled).
+                let total = Estimate.sum(items.map(\.estimate))
+                guard builtin == .mean else { return .estimate(total) }
+                let count = Double(items.count)
+                return .estimate(total.mapped(to: total.value / count, slope: 1 / count))
+            }
             switch builtin {
             case .sum:
                 return .number(try finite(numbers.reduce(0, +), "the sum", at: range))
@@ -112,6 +138,13 @@ extension Interpreter {
                 let squares = numbers.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
                 return .number(try finite((squares / Double(numbers.count - ddof)).squareRoot(), "the std", at: range))
             }
+
+        case .value, .stderr:
+            try noKeywords(name, arguments)
+            guard arguments.count == 1 else {
+                throw fail("\(name) expects 1 argument, got \(arguments.count)", at: range)
+            }
+            return try estimatePart(builtin, of: arguments[0].value, at: arguments[0].range)
 
         case .len:
             try noKeywords(name, arguments)
@@ -157,6 +190,21 @@ extension Interpreter {
 
         default:
             throw fail("\(name) cannot be called here", at: range)
+        }
+    }
+
+    /// `value(e)` or `stderr(e)` of an estimate, a number or a list of them.
+    func estimatePart(_ builtin: Builtin, of value: Value, at range: SourceRange) throws -> Value {
+        switch value {
+        case .estimate(let estimate): return .number(builtin == .value ? estimate.value : estimate.stderr)
+        case .list(let items): return .list(try items.map { try estimatePart(builtin, of: $0, at: range) })
+        case .node:
+            throw fail("\(builtin.rawValue) takes an estimate; this is a random value: write \(builtin.rawValue)(E[...])", at: range)
+        default:
+            guard let x = value.asNumber else {
+                throw fail("\(builtin.rawValue) takes an estimate or a number, got \(value.typeDescription)", at: range)
+            }
+            return .number(builtin == .value ? x : 0)
         }
     }
 

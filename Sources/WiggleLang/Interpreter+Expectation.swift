@@ -11,20 +11,20 @@ extension Interpreter {
     func expectation(of value: Value, at range: SourceRange) throws -> Value {
         switch value {
         case .node(let id):
-            if let exact = try currentValue(of: id, at: range) { return .expectation(value: exact, stderr: 0) }
+            if let exact = try currentValue(of: id, at: range) { return .estimate(Estimate(exact: exact)) }
             try requireTwoParticles(settings.particles, at: range)
             let runner = cachedRunner(for: id).runner
             let result = try runEngine(runner.plan, configuration: nextConfiguration(), runner: runner)
             try requireFinite(result.outputs[0].mean, result.outputs[0].standardError, at: range)
-            return .expectation(value: result.outputs[0].mean, stderr: result.outputs[0].standardError)
-        case .expectation(let estimate, let stderr):
-            return .expectation(value: estimate, stderr: stderr)
+            return .estimate(Estimate(value: result.outputs[0].mean, stderr: result.outputs[0].standardError))
+        case .estimate:
+            return value
         default:
             // The expectation of a deterministic number is that number, exactly.
             guard let x = value.asNumber else {
                 throw fail("E[...] needs a number inside, got \(value.typeDescription)", at: range)
             }
-            return .expectation(value: x, stderr: 0)
+            return .estimate(Estimate(exact: x))
         }
     }
 

@@ -12,7 +12,7 @@ extension Interpreter {
             throw fail("explain expects 1 argument, got \(arguments.count)", at: range)
         }
         var value = arguments[0].value
-        if case .expectation = value {
+        if case .estimate = value {
             throw fail("explain shows how a value is traced: write explain(e), not explain(E[e])", at: arguments[0].range)
         }
         if let x = value.asNumber { value = .node(constantNode(x)) }

@@ -30,6 +30,7 @@ extension Interpreter {
         try refuseInRandomBranch(name, at: range)
         let root = try nodeID(objective, what: "the objective", at: inner.range)
         let wrt = try gradientParameters(options["wrt"], objective: root)
+        let exhaustive = options["wrt"] == nil
         var particles = settings.particles
         if let option = options["particles"] {
             particles = try wholeNumber(option.value, what: "particles", at: option.range)
@@ -39,7 +40,9 @@ extension Interpreter {
         }
         if graph[root].isRandom { try requireTwoParticles(particles, at: range) }
         if builtin == .grad {
-            return .gradient(try gradient(of: root, wrt: wrt, particles: particles))
+            var result = try gradient(of: root, wrt: wrt, particles: particles)
+            result.isExhaustive = exhaustive
+            return .gradient(result)
         }
         return try optimise(root, wrt: wrt, maximize: builtin == .maximize, options: options, particles: particles,
                             at: range)
@@ -69,7 +72,9 @@ extension Interpreter {
         let isRandom = graph[root].isRandom
         let (runner, warnings) = cachedRunner(for: root, gradient: wrt)
         let plan = runner.plan
-        let result = try runEngine(plan, configuration: nextConfiguration(particles: isRandom ? particles : 1), runner: runner)
+        var configuration = nextConfiguration(particles: isRandom ? particles : 1)
+        configuration.gradientCovariance = true
+        let result = try runEngine(plan, configuration: configuration, runner: runner)
         let objectiveRange = origin(of: root)?.range ?? currentRange
         try requireFinite(result.outputs[0].mean, result.outputs[0].standardError, at: objectiveRange)
         for moments in result.gradient { try requireFinite(moments.mean, moments.standardError, at: objectiveRange) }
@@ -79,10 +84,59 @@ extension Interpreter {
             let bias = warnings.first { $0.parameters.contains(index) }?.bias
             return (name: graph.parameters[index].name, value: moments.mean, stderr: stderr, bias: bias)
         }
+        // Errors for arithmetic on the components: their covariance, or each
+        // on its own where the engine did not sum it.
+        let sources: [ErrorSource]
+        if isRandom, let covariance = result.gradientCovariance {
+            let shared = ErrorSource(covariance: covariance, dimension: entries.count)
+            sources = entries.map { _ in shared }
+        } else {
+            let gradient = ErrorSource(covariance: [], dimension: 0)
+            sources = entries.map { ErrorSource(stderr: $0.stderr, gradient: entries.count > 1 ? gradient : nil) }
+        }
         return GradientResult(entries: entries,
                               objective: (result.outputs[0].mean, isRandom ? result.outputs[0].standardError : 0),
                               estimators: estimatorReports(plan),
-                              warnings: diagnostics(warnings))
+                              warnings: diagnostics(warnings),
+                              parameters: wrt, errorSources: sources)
+    }
+
+    /// `g["S0"]`: a component of a gradient as an estimate; `g["w"]` for a
+    /// parameter vector, a list of them.
+    func component(of gradient: GradientResult, _ index: Value, at range: SourceRange) throws -> Value {
+        // The names to offer: each parameter once, vectors by their own name.
+        var names: [String] = []
+        for entry in gradient.entries {
+            let name = entry.name.split(separator: "[").first.map(String.init) ?? entry.name
+            if !names.contains(name) { names.append(name) }
+        }
+        let offered = names.isEmpty ? "it has no components" : "it has " + names.map { "\"\($0)\"" }.joined(separator: ", ")
+        guard case .string(let name) = index else {
+            throw fail("a gradient is indexed by a parameter's name, as in g[\"\(names.first ?? "mu")\"]; got \(index.typeDescription)",
+                       at: range)
+        }
+        func estimate(_ entry: Int) throws -> Value {
+            if let bias = gradient.entries[entry].bias {
+                throw fail("the gradient's component \"\(gradient.entries[entry].name)\" is biased (\(bias)): it is not an estimate to compute with",
+                           at: range)
+            }
+            return .estimate(gradient.estimate(entry))
+        }
+        if let entry = gradient.entries.firstIndex(where: { $0.name == name }) { return try estimate(entry) }
+        // A parameter the gradient does not list: 0 exactly when the
+        // gradient was taken for every parameter the objective reads.
+        guard let declaration = parameters.declaration(of: name) else {
+            throw fail("the gradient has no component \"\(name)\"; \(offered)", at: range)
+        }
+        let elements = try declaration.indices.map { index -> Value in
+            if let entry = gradient.parameters.firstIndex(of: index) { return try estimate(entry) }
+            guard gradient.isExhaustive else {
+                throw fail("the gradient was taken with respect to \(names.map { "\"\($0)\"" }.joined(separator: ", ")) only (wrt = ...), not \"\(name)\"",
+                           at: range)
+            }
+            return .estimate(Estimate(exact: 0))
+        }
+        return declaration.isVector ? .list(elements) : elements[0]
     }
 
     /// The estimator of every random node of a plan, for people.

@@ -46,6 +46,14 @@ extension Interpreter {
         guard result.isFinite else {
             throw fail("the result of \(formatNumber(a)) \(op.rawValue) \(formatNumber(b)) is too large to represent", at: range)
         }
+        if left.isEstimate || right.isEstimate {
+            // The delta method: the error moves with the local derivatives.
+            let (da, db) = function.partials(a, b, result: result)
+            guard da.isFinite && db.isFinite else {
+                throw fail("the standard error of \(formatNumber(a)) \(op.rawValue) \(formatNumber(b)) is undefined: the derivative there is not finite", at: range)
+            }
+            return .estimate(Estimate.combined(left.estimate, right.estimate, to: result, da, db))
+        }
         return .number(result)
     }
 
@@ -79,6 +87,18 @@ extension Interpreter {
 }
 
 extension Value {
+    /// True for an estimate (a number with a standard error).
+    var isEstimate: Bool {
+        if case .estimate = self { return true }
+        return false
+    }
+
+    /// The value as an estimate: itself, or an exact number.
+    var estimate: Estimate {
+        if case .estimate(let estimate) = self { return estimate }
+        return Estimate(exact: asNumber ?? 0)
+    }
+
     /// True for a list that holds a traced value at any depth.
     var containsNode: Bool {
         guard case .list(let items) = self else { return false }

@@ -59,7 +59,7 @@ extension Interpreter {
         case .node(let id): return id
         case .number(let x): return constantNode(x)
         case .boolean(let flag): return constantNode(flag ? 1 : 0)
-        case .expectation(let estimate, _): return constantNode(estimate)
+        case .estimate(let estimate): return constantNode(estimate.value)
         default: throw fail("\(what) must be a number, got \(value.typeDescription)", at: range)
         }
     }

@@ -312,6 +312,7 @@ final class Interpreter {
                 guard let x = operand.asNumber else {
                     throw fail("cannot negate \(operand.typeDescription)", at: expression.range)
                 }
+                if case .estimate(let estimate) = operand { return .estimate(estimate.mapped(to: -x, slope: -1)) }
                 return .number(-x)
             case .not:
                 if case .node(let id) = operand {
@@ -505,6 +506,7 @@ final class Interpreter {
         let items: [Value]
         var noun = ("element", "elements", "list")
         switch base {
+        case .gradient(let gradient): return try component(of: gradient, indexValue, at: range)
         case .list(let list): items = list
         case .string(let text):
             items = text.map { .string(String($0)) }
@@ -602,7 +604,7 @@ extension Value {
         switch self {
         case .number(let x): return x
         case .boolean(let flag): return flag ? 1 : 0
-        case .expectation(let estimate, _): return estimate
+        case .estimate(let estimate): return estimate.value
         default: return nil
         }
     }

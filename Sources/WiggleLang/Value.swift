@@ -19,8 +19,9 @@ public enum Value {
     case distribution(DistributionID)
     /// A value traced into the graph: random, or computed from parameters.
     case node(NodeID)
-    /// An expectation `E[e]`: the estimate and its standard error.
-    case expectation(value: Double, stderr: Double)
+    /// A Monte Carlo estimate with its standard error: what `E[e]` gives,
+    /// a gradient's component, and arithmetic on them (Estimate.swift).
+    case estimate(Estimate)
     /// The result of `grad(E[...])` (boxed: a list of numbers stays small).
     indirect case gradient(GradientResult)
     /// What `hist`, `explain`, `minimize` and a random value's display give:
@@ -40,7 +41,7 @@ public enum Value {
         case .list: return "a list"
         case .function, .builtin, .distribution: return "a function"
         case .node: return "a random value"
-        case .expectation: return "an expectation"
+        case .estimate: return "an estimate"
         case .gradient: return "a gradient"
         case .report(.cloud): return "a random value"
         case .report(.explanation): return "a text"

@@ -60,7 +60,7 @@ final class ValueCollector: @unchecked Sendable {
 /// The estimates of a program's displayed expectations, in order.
 func expectations(_ text: String, session: Session = Session()) -> [(value: Double, stderr: Double)] {
     displayedValues(text, session: session).compactMap { value in
-        if case .expectation(let estimate, let stderr) = value { return (estimate, stderr) }
+        if case .estimate(let estimate) = value { return (estimate.value, estimate.stderr) }
         if case .string(let message) = value { Issue.record(Comment(rawValue: message)) }
         return nil
     }

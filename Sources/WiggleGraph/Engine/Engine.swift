@@ -23,6 +23,10 @@ public struct EngineConfiguration: Sendable {
     /// smaller chunks to fit (this does not depend on the thread count, so
     /// neither do the results).
     public var maxWorkspaceBytes = 1 << 30
+    /// Whether to sum the covariance of the gradient's components (for up to
+    /// `EngineResult.maxCovarianceParameters` of them): `grad` does, so that
+    /// arithmetic on components is right; an optimiser's steps do not.
+    public var gradientCovariance = false
     /// Polled between groups of chunks: a run that should stop throws an
     /// interruption (Ctrl-C).
     public var shouldStop: (@Sendable () -> Bool)?
@@ -49,6 +53,14 @@ public struct EngineResult: Sendable {
     public var gradient: [Moments]
     /// Counts per bin, when a histogram was asked for.
     public var histogram: [Int]
+    /// The covariance matrix of the gradient's estimate (of the means, not
+    /// of single particles), row by row, when it was asked for and there
+    /// are at most `maxCovarianceParameters` components.
+    public var gradientCovariance: [Double]?
+
+    /// The most gradient components whose covariance is summed: k² / 2
+    /// products per particle grow past the rest of a run's work beyond.
+    public static let maxCovarianceParameters = 64
 }
 
 /// A problem found while running: invalid distribution parameters in some
@@ -132,13 +144,15 @@ public final class Runner: @unchecked Sendable {
         for workspace in workspaces.prefix(threads) { workspace.refresh(parameterValues: parameterValues) }
         var partials = [Partial?](repeating: nil, count: groupCount)
         let spaces = workspaces
+        let covariance = configuration.gradientCovariance
+            && plan.gradientParameters.count <= EngineResult.maxCovarianceParameters
 
         let work: @Sendable (Int, UnsafeMutableBufferPointer<Partial?>) -> Void = { worker, results in
             let workspace = spaces[worker]
             var group = worker
             while group < groupCount {
                 if let stop = configuration.shouldStop, stop() { return }
-                var partial = Partial(plan: plan, histogramBins: histogram?.bins ?? 0)
+                var partial = Partial(plan: plan, histogramBins: histogram?.bins ?? 0, covariance: covariance)
                 let first = group * chunkCount / groupCount
                 let last = (group + 1) * chunkCount / groupCount
                 for chunk in first..<last {
@@ -164,13 +178,14 @@ public final class Runner: @unchecked Sendable {
             throw EngineError(node: NodeID(0), site: .unknown, message: "interrupted", isInterruption: true)
         }
 
-        var total = Partial(plan: plan, histogramBins: histogram?.bins ?? 0)
+        var total = Partial(plan: plan, histogramBins: histogram?.bins ?? 0, covariance: covariance)
         for partial in partials {
             if let partial { total.merge(partial) }
         }
         try total.check(plan: plan, graph: graph, particles: configuration.particles)
         return EngineResult(outputs: total.outputs, ranges: zip(total.minima, total.maxima).map { $0...max($0, $1) },
-                            gradient: total.gradient, histogram: total.histogram)
+                            gradient: total.gradient, histogram: total.histogram,
+                            gradientCovariance: covariance ? total.covarianceOfMeans() : nil)
     }
 }
 
@@ -185,6 +200,9 @@ struct Partial {
     var minima: [Double]
     var maxima: [Double]
     var gradient: [Moments]
+    /// Sums of products of deviations between gradient components, k × k
+    /// row by row (empty when not asked for); merged like `Moments.m2`.
+    var coMoments: [Double]
     var histogram: [Int]
     /// Invalid distribution parameters, by node: how many particles, and the first bad value.
     var failures: [Int32: (count: Int, value: Double, what: FailureKind)] = [:]
@@ -194,11 +212,13 @@ struct Partial {
     /// Where the reverse sweep first produced an infinite or undefined adjoint.
     var nonFiniteGradientNodes: [Int32: Int] = [:]
 
-    init(plan: Plan, histogramBins: Int) {
+    init(plan: Plan, histogramBins: Int, covariance: Bool = false) {
         outputs = Array(repeating: Moments(), count: plan.outputs.count)
         minima = Array(repeating: .infinity, count: plan.outputs.count)
         maxima = Array(repeating: -.infinity, count: plan.outputs.count)
         gradient = Array(repeating: Moments(), count: plan.gradientParameters.count)
+        let k = plan.gradientParameters.count
+        coMoments = covariance ? Array(repeating: 0, count: k * k) : []
         histogram = Array(repeating: 0, count: histogramBins)
     }
 
@@ -207,6 +227,9 @@ struct Partial {
             outputs[i].merge(other.outputs[i])
             minima[i] = min(minima[i], other.minima[i])
             maxima[i] = max(maxima[i], other.maxima[i])
+        }
+        if !coMoments.isEmpty {
+            mergeCoMoments(other.coMoments, means: other.gradient.map(\.mean), count: other.gradient.first?.count ?? 0)
         }
         for i in gradient.indices { gradient[i].merge(other.gradient[i]) }
         for i in histogram.indices { histogram[i] += other.histogram[i] }
@@ -220,6 +243,31 @@ struct Partial {
         nonFinite.merge(other.nonFinite, uniquingKeysWith: +)
         nonFiniteGradient.merge(other.nonFiniteGradient, uniquingKeysWith: +)
         nonFiniteGradientNodes.merge(other.nonFiniteGradientNodes, uniquingKeysWith: +)
+    }
+
+    /// Adds the co-moments of `count` more particles whose gradient means
+    /// are `means`; call before their moments are merged into `gradient`.
+    /// (Chan et al.'s pairwise update, as `Moments.merge` does for one.)
+    mutating func mergeCoMoments(_ other: [Double], means: [Double], count n: Double) {
+        let k = gradient.count
+        let m = gradient.first?.count ?? 0
+        guard n > 0 else { return }
+        let scale = m * n / (m + n)
+        for i in 0..<k {
+            let di = means[i] - gradient[i].mean
+            for j in i..<k {
+                let value = coMoments[i * k + j] + other[i * k + j] + di * (means[j] - gradient[j].mean) * scale
+                coMoments[i * k + j] = value
+                coMoments[j * k + i] = value
+            }
+        }
+    }
+
+    /// The covariance of the gradient's means: co-moments / (n − 1) / n.
+    func covarianceOfMeans() -> [Double] {
+        let n = gradient.first?.count ?? 0
+        guard n > 1 else { return coMoments.map { _ in 0 } }
+        return coMoments.map { $0 / (n - 1) / n }
     }
 
     /// Throws for the earliest node with a problem.

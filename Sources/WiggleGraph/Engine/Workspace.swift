@@ -238,6 +238,7 @@ final class Workspace: @unchecked Sendable {
             computeOutcomeCosts(chunk: chunk, lanes: lanes, configuration: configuration, partial: &partial)
         }
         reverse(lanes: lanes)
+        if !partial.coMoments.isEmpty { addCoMoments(lanes: lanes, partial: &partial) }
         for index in 0..<gradientSlots.count {
             let slot = gradientSlots[index]
             if slot < 0 {
@@ -255,6 +256,27 @@ final class Workspace: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Adds this chunk's co-moments between gradient components (before
+    /// their moments are added).
+    func addCoMoments(lanes: Int, partial: inout Partial) {
+        let k = gradientSlots.count
+        let rows = gradientSlots.map { slot in slot < 0 ? nil : UnsafePointer(adjoints + Int(slot) * chunkSize) }
+        let means = rows.map { row in row.map { Moments.sum($0, count: lanes) / Double(lanes) } ?? 0 }
+        var chunk = [Double](repeating: 0, count: k * k)
+        for i in 0..<k {
+            guard let a = rows[i] else { continue }
+            for j in i..<k {
+                guard let b = rows[j] else { continue }
+                let ma = means[i], mb = means[j]
+                var sum = 0.0
+                for l in 0..<lanes { sum += (a[l] - ma) * (b[l] - mb) }
+                chunk[i * k + j] = sum
+                chunk[j * k + i] = sum
+            }
+        }
+        partial.mergeCoMoments(chunk, means: means, count: Double(lanes))
     }
 
     /// Finds the first instruction whose output is not finite in some lane

@@ -15,7 +15,7 @@ extension Display {
         case .string: return "string"
         case .list: return "list"
         case .function, .builtin, .distribution: return "function"
-        case .expectation: return "expectation"
+        case .estimate: return "expectation"
         case .node: return "random"
         case .gradient: return "gradient"
         case .report(.cloud(let cloud)): return cloud.isHistogram ? "histogram" : "random"
@@ -32,9 +32,10 @@ extension Display {
         object.add("line", .number(Double(line)))
         object.add("kind", .string(kind(of: value)))
         switch value {
-        case .expectation(let estimate, let stderr):
-            object.add("value", .number(estimate))
-            object.add("stderr", .number(stderr))
+        case .estimate(let estimate):
+            object.add("value", .number(estimate.value))
+            object.add("stderr", .number(estimate.stderr))
+            if estimate.assumesIndependence { object.add("independent", .boolean(true)) }
         case .gradient(let result):
             var values = JSONObject(), errors = JSONObject(), wrt = JSONObject()
             for entry in result.entries {
@@ -49,6 +50,7 @@ extension Display {
             object.add("value", .object(values))
             object.add("stderr", .object(errors))
             object.add("wrt", .object(wrt))
+            object.add("covariance", .boolean(!result.assumesIndependence))
             var objective = JSONObject()
             objective.add("value", .number(result.objective.value))
             objective.add("stderr", .number(result.objective.stderr))
@@ -112,7 +114,12 @@ extension Display {
         case .string(let text): return .string(text)
         case .list(let items): return .array(items.map(json))
         case .function, .builtin, .distribution: return .string(plain(value))
-        case .expectation(let estimate, _): return .number(estimate)
+        case .estimate(let estimate):
+            // In a list, an estimate keeps its error.
+            var pair = JSONObject()
+            pair.add("value", .number(estimate.value))
+            pair.add("stderr", .number(estimate.stderr))
+            return .object(pair)
         case .report(.cloud(let cloud)): return .number(cloud.mean)
         case .report(.explanation(let explanation)): return .string(explanationText(explanation))
         case .node, .gradient, .report(.optimisation), .initializer: return .string(plain(value))

@@ -58,6 +58,28 @@ public struct GradientResult: Sendable {
     public var estimators: [EstimatorReport]
     /// Where the gradient may be biased (diagnostics of severity warning).
     public var warnings: [Diagnostic]
+    /// Per entry: the index of its parameter in the graph.
+    var parameters: [Int] = []
+    /// True when the gradient was taken with respect to every parameter the
+    /// objective reads (no `wrt`): any other parameter's component is 0.
+    var isExhaustive = true
+    /// Per entry: the run its error comes from. One source with the
+    /// components' covariance, or (beyond `EngineResult.maxCovarianceParameters`
+    /// components) one per component, taken to be independent.
+    var errorSources: [ErrorSource] = []
+
+    /// True when arithmetic treats the components as independent.
+    public var assumesIndependence: Bool {
+        errorSources.contains { $0.gradient != nil }
+    }
+
+    /// The entry's estimate, its error tied to the run's other components.
+    func estimate(_ entry: Int) -> Estimate {
+        let (value, stderr) = (entries[entry].value, entries[entry].stderr)
+        guard errorSources.indices.contains(entry), stderr > 0 else { return Estimate(exact: value) }
+        let source = errorSources[entry]
+        return Estimate(value: value, source: source, component: source.dimension == 1 ? 0 : entry)
+    }
 }
 
 /// A random value's particle cloud, summarised.

@@ -25,7 +25,9 @@ public enum Display {
             return "<fn \(closure.name)(\(closure.declaration.parameters.map(\.name).joined(separator: ", ")))>"
         case .builtin(let builtin): return "<builtin \(builtin.rawValue)>"
         case .distribution(let id): return "<builtin \(DistributionRegistry[id].name)>"
-        case .expectation(let estimate, let stderr): return formatEstimate(estimate, stderr: stderr)
+        case .estimate(let estimate):
+            return formatEstimate(estimate.value, stderr: estimate.stderr)
+                + (estimate.assumesIndependence ? " (taking the gradient's components as independent)" : "")
         case .node: return "<traced value>"
         case .gradient(let result): return gradientText(result)
         case .report(.cloud(let cloud)): return cloud.isHistogram ? histogramText(cloud) : cloudText(cloud)
@@ -82,6 +84,9 @@ public enum Display {
         for (name, group) in zip(names, groups) {
             let report = group.report
             text += "\n  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(report.distribution.padding(toLength: 9, withPad: " ", startingAt: 0)) \(report.estimator + String(repeating: " ", count: max(0, 8 - report.estimator.count)))  (\(report.reason))"
+        }
+        if result.assumesIndependence {
+            text += "\n  (over \(EngineResult.maxCovarianceParameters) components: arithmetic on them treats their errors as independent)"
         }
         for warning in result.warnings { text += "\n" + warningLine(warning) }
         return text

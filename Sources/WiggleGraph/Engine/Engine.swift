@@ -160,6 +160,7 @@ public final class Runner: @unchecked Sendable {
                     workspace.process(chunk: chunk, lanes: lanes, configuration: configuration,
                                       histogram: histogram?.range, into: &partial)
                 }
+                partial.centreCoMoments()
                 results[group] = partial
                 group += threads
             }
@@ -200,9 +201,14 @@ struct Partial {
     var minima: [Double]
     var maxima: [Double]
     var gradient: [Moments]
-    /// Sums of products of deviations between gradient components, k × k
-    /// row by row (empty when not asked for); merged like `Moments.m2`.
+    /// Sums of products of deviations between gradient components from
+    /// their means, k × k row by row (empty when not asked for); merged like
+    /// `Moments.m2`. Valid after `centreCoMoments`.
     var coMoments: [Double]
+    /// While chunks are added: the deviations' shift, and the sums of their
+    /// products (upper triangle).
+    var coShift: [Double] = []
+    var coSums: [Double]
     var histogram: [Int]
     /// Invalid distribution parameters, by node: how many particles, and the first bad value.
     var failures: [Int32: (count: Int, value: Double, what: FailureKind)] = [:]
@@ -219,6 +225,7 @@ struct Partial {
         gradient = Array(repeating: Moments(), count: plan.gradientParameters.count)
         let k = plan.gradientParameters.count
         coMoments = covariance ? Array(repeating: 0, count: k * k) : []
+        coSums = coMoments
         histogram = Array(repeating: 0, count: histogramBins)
     }
 
@@ -245,6 +252,22 @@ struct Partial {
         nonFiniteGradientNodes.merge(other.nonFiniteGradientNodes, uniquingKeysWith: +)
     }
 
+    /// Turns the shifted sums of products into co-moments about the means:
+    /// Σ n (m − c)(m − c)ᵀ = Σ n (m − μ)(m − μ)ᵀ + N (μ − c)(μ − c)ᵀ.
+    mutating func centreCoMoments() {
+        guard !coShift.isEmpty else { return }
+        let k = gradient.count
+        let n = gradient.first?.count ?? 0
+        for i in 0..<k {
+            for j in i..<k {
+                let value = coSums[i * k + j] - n * (gradient[i].mean - coShift[i]) * (gradient[j].mean - coShift[j])
+                coMoments[i * k + j] = value
+                coMoments[j * k + i] = value
+            }
+        }
+        coShift = []
+    }
+
     /// Adds the co-moments of `count` more particles whose gradient means
     /// are `means`; call before their moments are merged into `gradient`.
     /// (Chan et al.'s pairwise update, as `Moments.merge` does for one.)
@@ -263,11 +286,30 @@ struct Partial {
         }
     }
 
-    /// The covariance of the gradient's means: co-moments / (n − 1) / n.
+    /// Particles per batch for the co-moments of `components` gradient
+    /// components: 1 for a few components, up to 32 for 64 (about k
+    /// products per particle), and never so many that fewer than 256
+    /// batches remain.
+    static func coMomentBatch(components k: Int, particles: Int) -> Int {
+        var batch = 1
+        while batch < 32 && 2 * batch <= k / 2 && particles / (2 * batch) >= 256 { batch *= 2 }
+        return batch
+    }
+
+    /// The covariance of the gradient's means: the correlations of the
+    /// co-moments, scaled by each component's standard error (so the
+    /// diagonal is exactly the squared standard errors the gradient shows).
     func covarianceOfMeans() -> [Double] {
-        let n = gradient.first?.count ?? 0
-        guard n > 1 else { return coMoments.map { _ in 0 } }
-        return coMoments.map { $0 / (n - 1) / n }
+        let k = gradient.count
+        var covariance = [Double](repeating: 0, count: k * k)
+        for i in 0..<k {
+            for j in 0..<k {
+                let scale = (coMoments[i * k + i] * coMoments[j * k + j]).squareRoot()
+                let correlation = i == j ? 1 : (scale > 0 ? Swift.max(-1, Swift.min(1, coMoments[i * k + j] / scale)) : 0)
+                covariance[i * k + j] = correlation * gradient[i].standardError * gradient[j].standardError
+            }
+        }
+        return covariance
     }
 
     /// Throws for the earliest node with a problem.

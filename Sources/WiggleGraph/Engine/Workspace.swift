@@ -74,6 +74,8 @@ final class Workspace: @unchecked Sendable {
     let usesBaseline: Bool
     let slotCount: Int
     let uniform: UnsafeMutableBufferPointer<Instruction>
+    /// Batch means for the gradient's co-moments, component by component.
+    var coScratch: [Double] = []
 
     /// The bytes one lane of a plan's buffers takes (values, adjoints, and a
     /// scratch copy when some node is enumerated).
@@ -238,7 +240,7 @@ final class Workspace: @unchecked Sendable {
             computeOutcomeCosts(chunk: chunk, lanes: lanes, configuration: configuration, partial: &partial)
         }
         reverse(lanes: lanes)
-        if !partial.coMoments.isEmpty { addCoMoments(lanes: lanes, partial: &partial) }
+        if !partial.coMoments.isEmpty { addCoMoments(lanes: lanes, particles: configuration.particles, partial: &partial) }
         for index in 0..<gradientSlots.count {
             let slot = gradientSlots[index]
             if slot < 0 {
@@ -258,25 +260,58 @@ final class Workspace: @unchecked Sendable {
         }
     }
 
-    /// Adds this chunk's co-moments between gradient components (before
-    /// their moments are added).
-    func addCoMoments(lanes: Int, partial: inout Partial) {
+    /// Adds this chunk's products between gradient components. With many
+    /// components, particles are taken in batches and the products are
+    /// those of the batch means, weighted by size: the same expectation up
+    /// to the factor every entry shares (the between-batch sum of squares
+    /// has expectation (batches − 1) Σ for batches of any size), at 1/batch
+    /// of the k² / 2 products. Only correlations are read from them
+    /// (`Partial.covarianceOfMeans`). Deviations are from a shift, the
+    /// group's first chunk's means, and centred once per group.
+    func addCoMoments(lanes: Int, particles: Int, partial: inout Partial) {
         let k = gradientSlots.count
-        let rows = gradientSlots.map { slot in slot < 0 ? nil : UnsafePointer(adjoints + Int(slot) * chunkSize) }
-        let means = rows.map { row in row.map { Moments.sum($0, count: lanes) / Double(lanes) } ?? 0 }
-        var chunk = [Double](repeating: 0, count: k * k)
-        for i in 0..<k {
-            guard let a = rows[i] else { continue }
-            for j in i..<k {
-                guard let b = rows[j] else { continue }
-                let ma = means[i], mb = means[j]
-                var sum = 0.0
-                for l in 0..<lanes { sum += (a[l] - ma) * (b[l] - mb) }
-                chunk[i * k + j] = sum
-                chunk[j * k + i] = sum
+        let batch = Partial.coMomentBatch(components: k, particles: particles)
+        let batches = (lanes + batch - 1) / batch
+        if coScratch.count < k * batches { coScratch = [Double](repeating: 0, count: k * batches) }
+        let firstChunk = partial.coShift.isEmpty
+        if firstChunk { partial.coShift = [Double](repeating: 0, count: k) }
+        coScratch.withUnsafeMutableBufferPointer { buffer in
+            guard let rows = buffer.baseAddress else { return }
+            // Row i: component i's batch means less its shift, times √size.
+            for i in 0..<k {
+                let row = rows + i * batches
+                guard gradientSlots[i] >= 0 else {
+                    for t in 0..<batches { row[t] = 0 }
+                    continue
+                }
+                let g = adjoints + Int(gradientSlots[i]) * chunkSize
+                if firstChunk { partial.coShift[i] = Moments.sum(g, count: lanes) / Double(lanes) }
+                let shift = partial.coShift[i]
+                for t in 0..<batches {
+                    let first = t * batch, count = Swift.min(batch, lanes - first)
+                    let size = Double(count)
+                    row[t] = (Moments.sum(g + first, count: count) / size - shift) * size.squareRoot()
+                }
+            }
+            partial.coSums.withUnsafeMutableBufferPointer { sums in
+                for i in 0..<k where gradientSlots[i] >= 0 {
+                    let a = rows + i * batches
+                    for j in i..<k where gradientSlots[j] >= 0 {
+                        let b = rows + j * batches
+                        // Four running sums in a fixed order, so it vectorises.
+                        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+                        var t = 0
+                        while t + 4 <= batches {
+                            s0 += a[t] * b[t]; s1 += a[t + 1] * b[t + 1]
+                            s2 += a[t + 2] * b[t + 2]; s3 += a[t + 3] * b[t + 3]
+                            t += 4
+                        }
+                        while t < batches { s0 += a[t] * b[t]; t += 1 }
+                        sums[i * k + j] += (s0 + s1) + (s2 + s3)
+                    }
+                }
             }
         }
-        partial.mergeCoMoments(chunk, means: means, count: Double(lanes))
     }
 
     /// Finds the first instruction whose output is not finite in some lane

@@ -61,10 +61,23 @@ static char *completion_generator(const char *text, int state) {
     return NULL;
 }
 
+/* After ":load ", complete file names: words break at spaces only. */
+static int completing_file(void) {
+    return strncmp(rl_line_buffer, ":load ", 6) == 0 && rl_point >= 6;
+}
+
+static char *word_breaks(void) {
+    return completing_file() ? " \t\n" : NULL;
+}
+
 static char **wiggle_completion(const char *text, int start, int end) {
     (void)start;
     (void)end;
-    rl_attempted_completion_over = 1;  // no file-name completion
+    if (completing_file()) {
+        rl_attempted_completion_over = 1;
+        return rl_completion_matches(text, rl_filename_completion_function);
+    }
+    rl_attempted_completion_over = 1;  // names only, no file names
     return rl_completion_matches(text, completion_generator);
 }
 
@@ -73,6 +86,7 @@ void wiggle_rl_setup(void) {
     rl_catch_signals = 0;
     rl_getc_function = wiggle_getc;
     rl_attempted_completion_function = wiggle_completion;
+    rl_completion_word_break_hook = word_breaks;
     rl_basic_word_break_characters = " \t\n\"(),[]{}+-*/^<>=;!@";
     // Timestamps mark where each entry begins, so an entry spanning several
     // lines comes back from the history file as one.

@@ -211,31 +211,47 @@ extension Interpreter {
     /// `set(seed = S, particles = N)`.
     func applySettings(_ arguments: [CallArgument], at range: SourceRange) throws {
         guard !arguments.isEmpty else {
-            throw fail("set expects settings such as set(seed = 1, particles = 10000)", at: range)
+            // set() shows the settings.
+            output(.printed("set(\(settings.summary))", line: file.line(of: range.start)))
+            return
         }
         for argument in arguments {
             guard let label = argument.label else {
                 throw fail("set takes named settings: seed = S, particles = N", at: argument.range)
             }
+            // The command line wins (a shell loop over seeds must vary): the
+            // program's value is checked, then dropped, with a note once.
+            let fixed = settings.fixedByCommandLine.contains(label.name)
+            var target = settings
             switch label.name {
             case "seed":
                 let seed = try wholeNumber(argument.value, what: "the seed", at: argument.range)
                 guard seed >= 0 else { throw fail("the seed must be 0 or more, got \(seed)", at: argument.range) }
-                settings.seed = UInt64(seed)
+                target.seed = UInt64(seed)
             case "threads":
                 let threads = try wholeNumber(argument.value, what: "the number of threads", at: argument.range)
                 guard threads >= 1 && threads <= 1024 else {
                     throw fail("threads must be between 1 and 1024, got \(threads)", at: argument.range)
                 }
-                settings.threads = threads
+                target.threads = threads
             case "particles":
                 let particles = try wholeNumber(argument.value, what: "the number of particles", at: argument.range)
                 guard particles >= 1 && particles <= Settings.maxParticles else {
                     throw fail("particles must be between 1 and \(Settings.maxParticles), got \(particles)", at: argument.range)
                 }
-                settings.particles = particles
+                target.particles = particles
             default:
                 throw fail("unknown setting '\(label.name)'; set takes seed, particles and threads", at: label.range)
+            }
+            guard fixed else {
+                settings = target
+                continue
+            }
+            if !overriddenSettings.contains(label.name) {
+                overriddenSettings.insert(label.name)
+                let given = label.name == "seed" ? "\(settings.seed)"
+                    : label.name == "particles" ? "\(settings.particles)" : "\(settings.threads)"
+                output(.notice("--\(label.name) \(given) overrides set(\(label.name) = ...) at line \(file.line(of: label.range.start))"))
             }
         }
     }

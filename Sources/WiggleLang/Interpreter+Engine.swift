@@ -112,11 +112,16 @@ extension Interpreter {
     }
 
     /// The analysis's warnings as diagnostics at the source of their nodes.
+    /// (Each is also kept, once, for `wiggle check`, which shows no results.)
     func diagnostics(_ warnings: [AnalysisWarning]) -> [Diagnostic] {
         warnings.map { warning in
             let origin = origin(of: warning.node)
-            return Diagnostic(.runtime, warning.message, in: origin?.file ?? file, at: origin?.range ?? .at(0),
-                              severity: .warning)
+            let diagnostic = Diagnostic(.runtime, warning.message, in: origin?.file ?? file, at: origin?.range ?? .at(0),
+                                        severity: .warning)
+            if !reportedWarnings.contains(where: { $0.location == diagnostic.location && $0.message == diagnostic.message }) {
+                reportedWarnings.append(diagnostic)
+            }
+            return diagnostic
         }
     }
 

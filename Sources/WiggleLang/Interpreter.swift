@@ -23,6 +23,11 @@ final class Interpreter {
     var settings: Settings
     /// Where displays and prints go.
     var output: (Output) -> Void = { _ in }
+    /// Settings the command line fixed that a `set(...)` tried to change
+    /// (noted once each).
+    var overriddenSettings: Set<String> = []
+    /// The estimator warnings of the current run, each once.
+    var reportedWarnings: [Diagnostic] = []
     /// The file whose code is running (changes inside calls to functions from other files).
     var file: SourceFile
     /// Calls in progress.

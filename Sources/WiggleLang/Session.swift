@@ -37,8 +37,11 @@ public final class Session {
     public struct RunResult {
         /// How the run ended.
         public var status: Status
-        /// Every error and warning the run reported, in order.
+        /// Every error the run reported, in order.
         public var diagnostics: [Diagnostic]
+        /// The estimator warnings of the run's gradients, optimisations and
+        /// explanations, each once (their results show them too).
+        public var warnings: [Diagnostic] = []
     }
 
     /// The stack given to the thread that parses and runs programs; deep but
@@ -100,19 +103,23 @@ public final class Session {
                 return RunResult(status: Session.status(of: parsed), diagnostics: parsed.diagnostics)
             }
             interpreter.output = output
+            interpreter.reportedWarnings = []
             defer { interpreter.output = { _ in } }
+            var result: RunResult
             do {
                 try interpreter.run(parsed.program)
-                return RunResult(status: .success, diagnostics: [])
+                result = RunResult(status: .success, diagnostics: [])
             } catch let error as RuntimeError {
-                return RunResult(status: .runtimeError, diagnostics: [error.diagnostic])
+                result = RunResult(status: .runtimeError, diagnostics: [error.diagnostic])
             } catch let interruption as Interruption {
                 let diagnostic = Diagnostic(.runtime, "interrupted by Ctrl-C", in: interruption.file, at: interruption.range)
-                return RunResult(status: .interrupted, diagnostics: [diagnostic])
+                result = RunResult(status: .interrupted, diagnostics: [diagnostic])
             } catch {
                 let diagnostic = Diagnostic(.runtime, "internal error: \(error)", in: source, at: .at(0))
-                return RunResult(status: .runtimeError, diagnostics: [diagnostic])
+                result = RunResult(status: .runtimeError, diagnostics: [diagnostic])
             }
+            result.warnings = interpreter.reportedWarnings
+            return result
         }
     }
 

@@ -19,6 +19,15 @@ public struct Settings: Sendable {
     /// Worker threads for the particle engine (results do not depend on it).
     public var threads = ProcessInfo.processInfo.activeProcessorCount
 
+    /// Settings the command line gave (`seed`, `particles`, `threads`): a
+    /// program's `set(...)` does not change them, and says so once.
+    public var fixedByCommandLine: Set<String> = []
+
+    /// The settings as `set(...)` takes them.
+    public var summary: String {
+        "seed = \(seed), particles = \(particles), threads = \(threads)"
+    }
+
     /// `wiggle check`: run the program to find its errors, with every
     /// estimate on one particle and every optimisation for one step.
     public var checkWithOneParticle = false

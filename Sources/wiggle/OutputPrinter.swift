@@ -24,6 +24,10 @@ final class OutputPrinter: @unchecked Sendable {
     private var progressVisible = false
     private var lastDraw = 0.0
 
+    /// True once an optimisation has said it was stopped by Ctrl-C (the
+    /// REPL then adds nothing).
+    var reportedStop = false
+
     /// Writes one output of a running program.
     func emit(_ output: Output) {
         if case .progress(let progress) = output {
@@ -31,6 +35,11 @@ final class OutputPrinter: @unchecked Sendable {
             return
         }
         clearProgress()
+        if case .notice(let text) = output {
+            standardError("note: \(text)\n")
+            return
+        }
+        if case .display(.report(.optimisation(let result)), _) = output, result.interrupted { reportedStop = true }
         if json {
             for line in Display.jsonLines(output) { writeLine(line) }
             return
@@ -38,7 +47,7 @@ final class OutputPrinter: @unchecked Sendable {
         switch output {
         case .display(let value, _): writeLine(Display.plain(value))
         case .printed(let text, _): writeLine(text)
-        case .progress: break
+        case .progress, .notice: break
         }
     }
 

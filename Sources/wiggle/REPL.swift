@@ -115,10 +115,24 @@ final class REPL {
     func evaluate(_ source: SourceFile) {
         // A Ctrl-C from before the input was complete belongs to the prompt.
         wiggle_clear_sigint()
+        printer.reportedStop = false
         let result = session.run(source, output: printer.emit)
+        reportOutcome(result, of: source)
+        wiggle_clear_sigint()
+    }
+
+    /// Reports a run's diagnostics; a stop by Ctrl-C is one line, not an
+    /// error (and nothing more when an optimisation already said where it stopped).
+    func reportOutcome(_ result: Session.RunResult, of source: SourceFile) {
+        if result.status == .interrupted {
+            if !printer.reportedStop {
+                let line = result.diagnostics.first.map { "\($0.location.line)" } ?? "?"
+                write("stopped by Ctrl-C at line \(line); the session keeps what was done before\n")
+            }
+            return
+        }
         printer.report(result.diagnostics)
         StandardOutput.shared.flush()
-        wiggle_clear_sigint()
     }
 
     #if WIGGLE_READLINE
@@ -209,7 +223,7 @@ final class REPL {
             Session.dispose(session)
             session = Session(settings: settings)
             session.shouldStop = { wiggle_sigint_pending() != 0 }
-            write("session reset: bindings, functions and parameters are gone\n")
+            write("session reset: bindings, functions and parameters are gone; settings kept: \(settings.summary)\n")
         case ":load":
             guard !argument.isEmpty else {
                 write("usage: :load FILE\n")
@@ -223,9 +237,10 @@ final class REPL {
                 write("cannot read '\(argument)'\n")
                 break
             }
-            let result = session.run(SourceFile(name: argument, bytes: Array(data)), output: printer.emit)
-            printer.report(result.diagnostics)
-            StandardOutput.shared.flush()
+            let source = SourceFile(name: argument, bytes: Array(data))
+            printer.reportedStop = false
+            let result = session.run(source, output: printer.emit)
+            reportOutcome(result, of: source)
             wiggle_clear_sigint()
         case ":params":
             let parameters = session.parameterValues
@@ -233,6 +248,10 @@ final class REPL {
             for (name, value) in parameters { write("\(name) = \(Display.plain(.number(value)))\n") }
         case ":set":
             let words = argument.split(separator: " ").map(String.init)
+            if words.isEmpty {
+                write("\(session.settings.summary)\n")
+                break
+            }
             guard words.count == 2, let value = Int(words[1]), value >= 0 else {
                 write("usage: :set particles N | :set seed S | :set threads T\n")
                 break
@@ -270,9 +289,11 @@ final class REPL {
           :help              this text
           :quit              leave (or Ctrl-D on an empty line)
           :reset             forget every binding, function and parameter
+                             (the settings are kept)
           :load FILE         run a file into this session
           :params            the parameters and their current values
-          :set particles N   particles per estimate (also: seed S, threads T)
+          :set particles N   particles per estimate (also: seed S, threads T);
+                             :set alone shows the settings
           :explain EXPR      the traced graph of EXPR, with each node's estimator
 
         Ctrl-C clears the line at the prompt, and stops a long computation

@@ -90,9 +90,9 @@ struct RunOptions: ParsableArguments {
     /// The session settings these options ask for.
     func settings() throws -> Settings {
         var settings = Settings()
-        if let seed { settings.seed = seed }
-        if let particles { settings.particles = particles }
-        if let threads { settings.threads = threads }
+        if let seed { settings.seed = seed; settings.fixedByCommandLine.insert("seed") }
+        if let particles { settings.particles = particles; settings.fixedByCommandLine.insert("particles") }
+        if let threads { settings.threads = threads; settings.fixedByCommandLine.insert("threads") }
         if let maxDepth { settings.maxCallDepth = maxDepth }
         if let maxNodes { settings.maxGraphNodes = maxNodes }
         if let maxMemory { settings.maxMemoryMB = maxMemory }
@@ -134,18 +134,22 @@ struct CheckCommand: ParsableCommand {
     @ArgumentParser.Argument(help: "The program to check (a .wgl file).")
     var file: String
 
-    @Flag(name: .long, help: "Write diagnostics as JSON Lines.")
-    var json = false
+    // The same options as run (so `--json` is not taken by the parent
+    // command's, and a seed or limit given to run can be checked with).
+    @OptionGroup var options: RunOptions
 
     mutating func run() throws {
+        let json = options.json
         let source = try readSource(file)
-        var settings = Settings()
+        var settings = try options.settings()
         settings.checkWithOneParticle = true
         let session = Session(settings: settings)
         interruptible(session)
         let result = session.run(source) { _ in }
         let printer = OutputPrinter(json: json)
-        printer.report(result.diagnostics)
+        // Warnings first (they come from statements before any error), then
+        // errors; warnings alone leave the exit status 0.
+        printer.report(result.warnings + result.diagnostics)
         StandardOutput.shared.flush()
         Foundation.exit(result.status.exitCode)
     }

@@ -97,6 +97,57 @@ import Testing
         #expect(try wiggle(["check", unknown]).status == 70)
     }
 
+    /// check --json writes its diagnostics as JSON Lines; estimator warnings
+    /// are reported (also for a gradient that is only assigned), exit 0.
+    @Test func checkReportsJSONAndWarnings() throws {
+        let bad = try temporaryProgram("x = 3 +* 4\n")
+        let syntax = try wiggle(["check", "--json", bad])
+        #expect(syntax.status == 65)
+        #expect(syntax.stdout.hasPrefix("{\"line\":1,\"column\":8,\"kind\":\"error\","))
+        #expect(syntax.stdout.contains("\"message\":\"expected an expression, found '*'\""))
+        #expect(syntax.stderr.contains(":1:8: error: expected an expression, found '*'"))
+
+        let biased = try temporaryProgram("""
+            param k = 0
+            param mu = 0
+            x = normal(0, 1)
+            g = grad(E[x > k])
+            y = normal(mu, 1) @pathwise
+            h = grad(E[y > 1])
+            """ + "\n")
+        let text = try wiggle(["check", biased])
+        #expect(text.status == 0)
+        #expect(text.stdout == "")
+        #expect(text.stderr.contains(":4:12: warning: the gradient with respect to 'k' misses a jump"))
+        #expect(text.stderr.contains(":5:5: warning: "))
+        let json = try wiggle(["check", biased, "--json"])
+        #expect(json.status == 0)
+        let lines = json.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.allSatisfy { $0.contains("\"kind\":\"warning\"") })
+    }
+
+    /// --seed, --particles and --threads win over the program's set(...),
+    /// and say so once; set() shows the settings in force.
+    @Test func commandLineSettingsOverrideTheProgram() throws {
+        let path = try temporaryProgram("set(seed = 1, particles = 2000)\nset(seed = 4)\nx = normal(0, 1)\nE[x]\nset()\n")
+        var results: [String] = []
+        for seed in 1...3 {
+            let outcome = try wiggle(["run", path, "--seed", "\(seed)"])
+            #expect(outcome.status == 0)
+            results.append(outcome.stdout)
+            #expect(outcome.stdout.hasSuffix("set(seed = \(seed), particles = 2000, threads = \(ProcessInfo.processInfo.activeProcessorCount))\n"))
+            #expect(outcome.stderr == "note: --seed \(seed) overrides set(seed = ...) at line 1\n")
+        }
+        #expect(Set(results).count == 3, "three seeds, three results: \(results)")
+        let plain = try wiggle(["run", path])
+        #expect(plain.stderr == "")
+        #expect(plain.stdout.contains("set(seed = 4, particles = 2000"))
+        let particles = try wiggle(["run", path, "--particles", "300", "--json"])
+        #expect(particles.stdout.contains("\"value\":\"set(seed = 4, particles = 300"))
+        #expect(particles.stderr == "note: --particles 300 overrides set(particles = ...) at line 1\n")
+    }
+
     @Test func usageErrorsExit64() throws {
         #expect(try wiggle(["run"]).status == 64)
         #expect(try wiggle(["frobnicate"]).status == 64)

@@ -106,6 +106,7 @@ final class Terminal {
         terminal.type("\u{03}")
         #expect(terminal.waitFor("stopped by Ctrl-C at step", after: mark))
         #expect(terminal.waitFor("wiggle> ", after: mark))
+        #expect(!terminal.screen[mark...].contains("error"), "one line, not also an error: \(terminal.screen[mark...])")
         mark = terminal.mark
         terminal.type(":params\n")
         #expect(terminal.waitFor("m = ", after: mark))
@@ -167,8 +168,18 @@ final class Terminal {
         terminal.type(":set seed 3\n:set particles 500\nx = normal(0, 1)\n:explain x^2\n")
         #expect(terminal.waitFor("x = normal[pathwise] 0 1", after: mark))
         mark = terminal.mark
+        terminal.type(":set\n")
+        #expect(terminal.waitFor("seed = 3, particles = 500, threads = ", after: mark))
+        mark = terminal.mark
         terminal.type(":reset\nloaded\n")
+        #expect(terminal.waitFor("settings kept: seed = 3, particles = 500", after: mark))
         #expect(terminal.waitFor("unknown name 'loaded'", after: mark))
+        // Tab completes a file name after :load.
+        let completed = try temporaryProgram("from_completion = 6 * 7\n", name: "completion_target.wgl")
+        mark = terminal.mark
+        terminal.type(":load \(completed.dropLast("target.wgl".count))\t\n")
+        terminal.type("from_completion\n")
+        #expect(terminal.waitFor("42", after: mark), "\(terminal.screen[mark...])")
         // `else` may start the line after the `}` of an if.
         mark = terminal.mark
         terminal.type("n = 5\nif n > 3 {\n  k = 1\n}\n")

@@ -128,7 +128,7 @@ final class LineOutputCollector: @unchecked Sendable {
             switch output {
             case .display(let value, let line): collector.outputs.append((line, Display.plain(value)))
             case .printed(let text, let line): collector.outputs.append((line, text))
-            case .progress: break
+            case .progress, .notice: break
             }
         }
         #expect(result.diagnostics.isEmpty, "grammar.md:\(block.firstLine): \(result.diagnostics)")

@@ -27,7 +27,7 @@ func runBytes(_ bytes: [UInt8], name: String = "test.wgl", session: Session = Se
         switch output {
         case .display(let value, _): lines.lines.append(Display.plain(value))
         case .printed(let text, _): lines.lines.append(text)
-        case .progress: break
+        case .progress, .notice: break
         }
     }
     return RunOutcome(lines: lines.lines, diagnostics: result.diagnostics, status: result.status)

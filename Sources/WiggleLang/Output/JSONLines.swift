@@ -209,7 +209,7 @@ extension Display {
             object.add("value", .string(text))
             object.add("stderr", .null)
             return [object.rendered]
-        case .progress:
+        case .progress, .notice:
             return []
         }
     }

@@ -9,4 +9,7 @@ public enum Output {
     case printed(String, line: Int)
     /// An optimisation's progress, after each step (for a progress bar).
     case progress(OptimisationProgress)
+    /// A note for the person running the program, not a result (standard
+    /// error): a setting the command line overrides.
+    case notice(String)
 }

@@ -232,7 +232,7 @@ for threads in [1, cores] {
         .replacingOccurrences(of: "STEPS", with: "\(steps)")
     var seconds = Double.nan
     _ = Session().run(program) { output in
-        if case .display(.report(.optimisation(let result)), _) = output { seconds = result.seconds }
+        if case .display(.report(.optimisation(let result)), _, _) = output { seconds = result.seconds }
     }
     print(String(format: "  %d thread%@: %.0f steps/s (%d steps in %.2f s)", threads, threads == 1 ? "" : "s",
                  Double(steps) / seconds, steps, seconds))

@@ -55,11 +55,35 @@ extension Interpreter {
         configuration.collectRange = true
         let first = try runEngine(plan, configuration: configuration, runner: runner)
         let range = first.ranges[0]
-        let second = try runEngine(plan, configuration: configuration, histogram: (range, bins), runner: runner)
+        // A histogram gets round bins (whole numbers for whole-number
+        // values); the one-line summary spans min to max.
+        var layout: HistogramBins?
+        var histogramRange = range, count = bins
+        if isHistogram {
+            let chosen = HistogramBins(low: range.lowerBound, high: range.upperBound, target: bins,
+                                       integral: first.integral.first ?? false)
+            layout = chosen
+            histogramRange = chosen.start...chosen.end
+            count = chosen.count
+        }
+        let second = try runEngine(plan, configuration: configuration, histogram: (histogramRange, count), runner: runner)
         let moments = first.outputs[0]
         return CloudSummary(mean: moments.mean, stderr: moments.standardError, sd: moments.standardDeviation,
                             min: range.lowerBound, max: range.upperBound, histogram: second.histogram,
-                            particles: configuration.particles, isHistogram: isHistogram)
+                            particles: configuration.particles, isHistogram: isHistogram, bins: layout)
+    }
+
+    /// The histogram of a list of numbers (data).
+    func dataHistogram(_ numbers: [Double], bins: Int) -> CloudSummary {
+        let n = Double(numbers.count)
+        let mean = numbers.reduce(0) { $0 + $1 / n }
+        let variance = numbers.count > 1 ? numbers.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1) : 0
+        let low = numbers.min() ?? 0, high = numbers.max() ?? 0
+        let layout = HistogramBins(low: low, high: high, target: bins, integral: numbers.allSatisfy { $0 == $0.rounded() })
+        var counts = [Int](repeating: 0, count: layout.count)
+        for x in numbers { counts[layout.index(of: x)] += 1 }
+        return CloudSummary(mean: mean, stderr: (variance / n).squareRoot(), sd: variance.squareRoot(), min: low, max: high,
+                            histogram: counts, particles: numbers.count, isHistogram: true, bins: layout, isData: true)
     }
 
     /// `hist(e)`: a terminal histogram of e's particles.
@@ -81,8 +105,14 @@ extension Interpreter {
             return .report(.cloud(try cloud(of: id, bins: bins, isHistogram: true)))
         case .node(let id):
             return .number(try currentValue(of: id, at: argument.range) ?? .nan)
+        case .list(let items):
+            // Data: a list of numbers.
+            guard !items.isEmpty else { throw fail("hist of an empty list", at: argument.range) }
+            let numbers = try items.map { try number($0, what: "each element given to hist", at: argument.range) }
+            guard numbers.allSatisfy(\.isFinite) else { throw fail("hist needs finite numbers", at: argument.range) }
+            return .report(.cloud(dataHistogram(numbers, bins: bins)))
         default:
-            throw fail("hist expects a random value, got \(argument.value.typeDescription)", at: argument.range)
+            throw fail("hist expects a random value or a list of numbers, got \(argument.value.typeDescription)", at: argument.range)
         }
     }
 }

@@ -8,6 +8,13 @@ extension Interpreter {
     /// minimize / maximize with Adam or plain SGD; parameters change in place.
     func optimise(_ root: NodeID, wrt: [Int], maximize: Bool, options: [String: CallArgument], particles: Int,
                   at range: SourceRange) throws -> Value {
+        let direction = maximize ? "maximize" : "minimize"
+        guard !wrt.isEmpty else {
+            let names = parameters.names.prefix(5).map { "'\($0)'" }.joined(separator: ", ")
+            let declared = parameters.names.isEmpty ? "declare one with param" : "\(names) \(parameters.names.count == 1 ? "does" : "do") not reach it"
+            throw fail("\(direction) has nothing to change: no parameter reaches this objective (\(declared))",
+                       at: origin(of: root)?.range ?? range)
+        }
         var steps = 100
         if let option = options["steps"] {
             steps = try wholeNumber(option.value, what: "steps", at: option.range)
@@ -34,7 +41,6 @@ extension Interpreter {
         let runner = Runner(plan: plan)
         if settings.checkWithOneParticle { steps = min(steps, 1) }
         var optimizer = WiggleGraph.Optimizer(kind: useAdam ? .adam : .sgd, learningRate: learningRate, count: wrt.count)
-        let direction = maximize ? "maximize" : "minimize"
         var trajectory: [Double] = []
         var lastError = 0.0
         var interrupted = false

@@ -108,12 +108,23 @@ final class Interpreter {
                 let value = try evaluate(expression, in: globals)
                 if case .none = value { continue }
                 let shown = try displayable(value, at: expression.range)
-                output(.display(shown, line: file.line(of: statement.range.start)))
+                let source = DisplaySource(expr: file.text(expression.range.start..<expression.range.end))
+                output(.display(shown, line: file.line(of: statement.range.start), source: source))
                 if case .report(.optimisation(let result)) = shown, result.interrupted {
                     throw Interruption(range: statement.range, file: file)
                 }
             } else {
                 _ = try execute(statement, in: globals)
+                // An assigned report (`fit = minimize(...)`, `h = hist(x)`)
+                // is there to be seen: show it, with its name.
+                if case .assign(let target, nil, let valueExpr) = statement.kind,
+                   case .report(let report)? = globals.lookup(target.name) {
+                    let source = DisplaySource(expr: file.text(valueExpr.range.start..<valueExpr.range.end), name: target.name)
+                    output(.display(.report(report), line: file.line(of: statement.range.start), source: source))
+                    if case .optimisation(let result) = report, result.interrupted {
+                        throw Interruption(range: statement.range, file: file)
+                    }
+                }
             }
         }
     }

@@ -39,13 +39,13 @@ final class OutputPrinter: @unchecked Sendable {
             standardError("note: \(text)\n")
             return
         }
-        if case .display(.report(.optimisation(let result)), _) = output, result.interrupted { reportedStop = true }
+        if case .display(.report(.optimisation(let result)), _, _) = output, result.interrupted { reportedStop = true }
         if json {
             for line in Display.jsonLines(output) { writeLine(line) }
             return
         }
         switch output {
-        case .display(let value, _): writeLine(Display.plain(value))
+        case .display(let value, _, _): writeLine(Display.plain(value))
         case .printed(let text, _): writeLine(text)
         case .progress, .notice: break
         }

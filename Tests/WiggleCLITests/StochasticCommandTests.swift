@@ -65,7 +65,18 @@ func peakMemory(_ arguments: [String]) throws -> (status: Int32, kilobytes: Int)
         let toy = objects[3]["wrt"] as? [String: [String: Double]] ?? [:]
         #expect(Set(toy.keys) == ["theta"])
         #expect((objects[3]["estimators"] as? [[String: Any]])?.first?["estimator"] as? String == "exact")
-        #expect((objects[4]["histogram"] as? [Int])?.count == 4)
+        // Round bins: about 4, each `width` wide from `start`.
+        let bins = objects[4]["bins"] as? [String: Any]
+        let counts = objects[4]["histogram"] as? [Int] ?? []
+        #expect(counts.count >= 3 && counts.count <= 8)
+        #expect(counts.reduce(0, +) == 10_000)
+        #expect(bins?["integral"] as? Bool == false)
+        if let start = bins?["start"] as? Double, let width = bins?["width"] as? Double, let low = objects[4]["min"] as? Double,
+           let high = objects[4]["max"] as? Double {
+            #expect(start <= low && start + Double(counts.count) * width > high)
+        } else {
+            Issue.record("a histogram's bins: \(objects[4])")
+        }
     }
 
     @Test func plainOutputForRandomResults() throws {

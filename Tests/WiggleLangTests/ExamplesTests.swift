@@ -126,7 +126,7 @@ final class LineOutputCollector: @unchecked Sendable {
         let collector = LineOutputCollector()
         let result = Session().run(SourceFile(name: "grammar.md", text: block.code)) { output in
             switch output {
-            case .display(let value, let line): collector.outputs.append((line, Display.plain(value)))
+            case .display(let value, let line, _): collector.outputs.append((line, Display.plain(value)))
             case .printed(let text, let line): collector.outputs.append((line, text))
             case .progress, .notice: break
             }

@@ -25,7 +25,7 @@ func runBytes(_ bytes: [UInt8], name: String = "test.wgl", session: Session = Se
     let lines = LineCollector()
     let result = session.run(SourceFile(name: name, bytes: bytes)) { output in
         switch output {
-        case .display(let value, _): lines.lines.append(Display.plain(value))
+        case .display(let value, _, _): lines.lines.append(Display.plain(value))
         case .printed(let text, _): lines.lines.append(text)
         case .progress, .notice: break
         }
@@ -45,7 +45,7 @@ let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
 func displayedValues(_ text: String, session: Session = Session()) -> [Value] {
     let values = ValueCollector()
     let result = session.run(SourceFile(name: "test.wgl", text: text)) { output in
-        if case .display(let value, _) = output { values.values.append(value) }
+        if case .display(let value, _, _) = output { values.values.append(value) }
     }
     if !result.diagnostics.isEmpty {
         values.values.append(.string("ERROR: \(result.diagnostics.map { "\($0.location): \($0.message)" })"))

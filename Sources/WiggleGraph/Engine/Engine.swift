@@ -48,6 +48,9 @@ public struct EngineResult: Sendable {
     public var outputs: [Moments]
     /// Per output: the smallest and largest particle.
     public var ranges: [ClosedRange<Double>]
+    /// Per output, when ranges were collected: whether every particle was a
+    /// whole number (a count, a coin: its histogram gets whole-number bins).
+    public var integral: [Bool] = []
     /// Per gradient parameter: the mean and variance of the per-particle
     /// gradient contributions (the estimate is the mean).
     public var gradient: [Moments]
@@ -185,6 +188,7 @@ public final class Runner: @unchecked Sendable {
         }
         try total.check(plan: plan, graph: graph, particles: configuration.particles)
         return EngineResult(outputs: total.outputs, ranges: zip(total.minima, total.maxima).map { $0...max($0, $1) },
+                            integral: total.integral,
                             gradient: total.gradient, histogram: total.histogram,
                             gradientCovariance: covariance ? total.covarianceOfMeans() : nil)
     }
@@ -199,6 +203,7 @@ struct SendableBuffer<T>: @unchecked Sendable {
 struct Partial {
     var outputs: [Moments]
     var minima: [Double]
+    var integral: [Bool]
     var maxima: [Double]
     var gradient: [Moments]
     /// Sums of products of deviations between gradient components from
@@ -221,6 +226,7 @@ struct Partial {
     init(plan: Plan, histogramBins: Int, covariance: Bool = false) {
         outputs = Array(repeating: Moments(), count: plan.outputs.count)
         minima = Array(repeating: .infinity, count: plan.outputs.count)
+        integral = Array(repeating: true, count: plan.outputs.count)
         maxima = Array(repeating: -.infinity, count: plan.outputs.count)
         gradient = Array(repeating: Moments(), count: plan.gradientParameters.count)
         let k = plan.gradientParameters.count
@@ -233,6 +239,7 @@ struct Partial {
         for i in outputs.indices {
             outputs[i].merge(other.outputs[i])
             minima[i] = min(minima[i], other.minima[i])
+            integral[i] = integral[i] && other.integral[i]
             maxima[i] = max(maxima[i], other.maxima[i])
         }
         if !coMoments.isEmpty {

@@ -217,12 +217,15 @@ final class Workspace: @unchecked Sendable {
             }
             if histogram != nil || configuration.collectRange {
                 var low = partial.minima[index], high = partial.maxima[index]
+                var whole = partial.integral[index]
                 for l in 0..<lanes {
                     low = Swift.min(low, output[l])
                     high = Swift.max(high, output[l])
+                    whole = whole && output[l] == output[l].rounded()
                 }
                 partial.minima[index] = low
                 partial.maxima[index] = high
+                partial.integral[index] = whole
             }
             if index == 0, let histogram, !partial.histogram.isEmpty {
                 let bins = partial.histogram.count

@@ -27,10 +27,14 @@ extension Display {
     }
 
     /// One JSON Lines object for a displayed value.
-    public static func jsonLine(_ value: Value, line: Int) -> String {
+    public static func jsonLine(_ value: Value, line: Int, source: DisplaySource? = nil) -> String {
         var object = JSONObject()
         object.add("line", .number(Double(line)))
         object.add("kind", .string(kind(of: value)))
+        if let source {
+            object.add("expr", .string(source.expr))
+            if let name = source.name { object.add("name", .string(name)) }
+        }
         switch value {
         case .estimate(let estimate):
             object.add("value", .number(estimate.value))
@@ -95,6 +99,14 @@ extension Display {
             object.add("max", .number(cloud.max))
             object.add("particles", .number(Double(cloud.particles)))
             object.add("histogram", .array(cloud.histogram.map { .number(Double($0)) }))
+            if let bins = cloud.bins {
+                // Bin i counts values in [start + i·width, start + (i+1)·width).
+                var layout = JSONObject()
+                layout.add("start", .number(bins.start))
+                layout.add("width", .number(bins.width))
+                layout.add("integral", .boolean(bins.isIntegral))
+                object.add("bins", .object(layout))
+            }
         case .number, .boolean:
             // Exact values: their standard error is 0.
             object.add("value", json(value))
@@ -197,11 +209,11 @@ extension Display {
     /// (so a reader cannot miss it), or a print. Progress writes nothing.
     public static func jsonLines(_ output: Output) -> [String] {
         switch output {
-        case .display(let value, let line):
+        case .display(let value, let line, let source):
             var warnings: [Diagnostic] = []
             if case .gradient(let result) = value { warnings = result.warnings }
             if case .report(.optimisation(let result)) = value { warnings = result.warnings }
-            return [jsonLine(value, line: line)] + warnings.map(\.jsonLine)
+            return [jsonLine(value, line: line, source: source)] + warnings.map(\.jsonLine)
         case .printed(let text, let line):
             var object = JSONObject()
             object.add("line", .number(Double(line)))

@@ -2,6 +2,7 @@
 // histograms, explanations and optimisations. The output layer renders
 // each as text (TextOutput.swift, Charts.swift) and as JSON Lines (JSONLines.swift).
 
+import Foundation
 import WiggleGraph
 import WiggleSyntax
 
@@ -100,6 +101,79 @@ public struct CloudSummary: Sendable {
     public var particles: Int
     /// True for `hist(e)`: a full histogram rather than a one-line summary.
     public var isHistogram: Bool
+    /// Where `histogram`'s bins lie (for a one-line summary: min to max).
+    public var bins: HistogramBins? = nil
+    /// True for `hist` of a list of numbers (data, not particles).
+    public var isData = false
+}
+
+/// A histogram's bins: `count` bins of `width` from `start`.
+public struct HistogramBins: Sendable, Equatable {
+    public var start: Double
+    public var width: Double
+    public var count: Int
+    /// True when every value is a whole number: bins are whole numbers wide
+    /// and labelled by their first value.
+    public var isIntegral: Bool
+
+    /// About `target` bins covering `low...high`, with round edges: the
+    /// width is 1, 2, 2.5 or 5 times a power of ten (a whole number for
+    /// whole-number values, at least 1, so a coin shows two bars).
+    public init(low: Double, high: Double, target: Int, integral: Bool) {
+        isIntegral = integral
+        let span = high - low
+        guard span.isFinite, span > 0 else {
+            width = integral ? 1 : (abs(low) > 0 ? abs(low) / 10 : 1)
+            start = integral ? low : low - width / 2
+            count = 1
+            return
+        }
+        let raw = span / Double(max(1, target))
+        let power = pow(10, (log10(raw)).rounded(.down))
+        let steps: [Double] = [1, 2, 2.5, 5, 10]
+        var chosen = (steps.first { $0 * power >= raw } ?? 10) * power
+        if integral {
+            chosen = max(1, chosen.rounded(.up))
+            if chosen == 2.5 { chosen = 2 }
+        }
+        width = chosen
+        // Whole-number values start their own bins; others start at a
+        // multiple of the width.
+        let origin = integral ? low : (low / chosen).rounded(.down) * chosen
+        start = origin
+        // Bins are half-open, [edge, edge + width): the largest value needs
+        // a bin of its own when it falls on an edge.
+        count = max(1, min(10_000, Int(((high - origin) / chosen).rounded(.down)) + 1))
+    }
+
+    /// Where the bins end.
+    public var end: Double { start + Double(count) * width }
+
+    /// The bin of a value (values outside go to the first or last).
+    public func index(of value: Double) -> Int {
+        // A value on an edge belongs to the bin it starts, also when
+        // rounding puts it a hair below (0.25 − 0.1 is 0.1499...).
+        let position = (value - start) / width + 1e-9
+        return Int(max(0, min(Double(count - 1), position.rounded(.down))))
+    }
+
+    /// Decimal places that tell the edges apart.
+    public var decimals: Int {
+        if isIntegral { return 0 }
+        var places = 0
+        while places < 12 {
+            let scaled = width * pow(10, Double(places))
+            if abs(scaled - scaled.rounded()) < 1e-9 * max(1, scaled) { break }
+            places += 1
+        }
+        return places
+    }
+
+    /// The label of the bin's first edge, to `decimals` places.
+    public func label(_ index: Int) -> String {
+        let edge = start + Double(index) * width
+        return String(format: "%.\(decimals)f", abs(edge) < width * 1e-9 ? 0 : edge)
+    }
 }
 
 /// The result of minimize / maximize.

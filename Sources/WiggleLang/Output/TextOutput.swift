@@ -44,7 +44,7 @@ public enum Display {
         if result.interrupted {
             lines.append("  stopped by Ctrl-C at step \(result.steps) of \(result.requestedSteps); the parameters keep the values reached")
         }
-        lines += lossCurve(result.trajectory, rows: 4, width: 60)
+        lines += lossCurve(result.trajectory, rows: 4, width: 60, band: result.objective)
         for warning in result.warnings { lines.append(warningLine(warning)) }
         let parameters = result.parameters.map { "\($0.name) = \(formatNumber($0.value))" }
         var row = "  "

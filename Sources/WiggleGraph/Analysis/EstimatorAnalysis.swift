@@ -67,7 +67,20 @@ public enum EstimatorAnalysis {
             let node = graph[id]
             guard let distribution = node.op.distribution else { continue }
             let choice: EstimatorChoice
-            if distribution.admits(.pathwise) {
+            if distribution.admits(.pathwise) && !distribution.admits(.score), let jump = discontinuity[id] {
+                // Pathwise misses the jump and there is no score function (a
+                // uniform's support moves with its bounds): biased, said so
+                // when a parameter moves it.
+                let moved = !graph.parameters(reaching: id).isEmpty
+                choice = EstimatorChoice(.pathwise, reason: moved
+                    ? "biased: reaches \(jump.description), and a \(distribution.name) has no unbiased estimator there"
+                    : "reaches \(jump.description), but no parameter moves it")
+                if moved {
+                    warnings.append(AnalysisWarning(node: id, site: node.site, message:
+                        "\(name(of: node)) reaches \(jump.description), where its pathwise derivative misses the jump, and a \(distribution.name) has no score function (its support moves with its parameters): the gradient through it is biased",
+                        bias: "misses the jump at line \(jump.site.line)"))
+                }
+            } else if distribution.admits(.pathwise) {
                 choice = choosePathwiseOrScore(id, node, reaching: discontinuity[id], warnings: &warnings)
             } else if distribution.admits(.enumeration) {
                 let downstream = ancestry.map { ancestry in

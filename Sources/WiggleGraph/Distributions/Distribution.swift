@@ -169,3 +169,22 @@ extension Distribution {
     /// See ``addPathwise(_:adjoint:)``.
     public func addEnumeration(_ call: RandomCall, costs: UnsafePointer<Double>, stride: Int) {}
 }
+
+extension RandomCall {
+    /// The first invalid lane's problem, counting every lane with that
+    /// problem; `problem(l)` says what is wrong in lane l (and with which
+    /// value), or nil. Called once a chunk is known to hold a bad lane.
+    public func failure(_ problem: (Int) -> (ParameterProblem, Double)?) -> SampleFailure? {
+        var first: (ParameterProblem, Double)?
+        for l in 0..<count {
+            if let found = problem(l) {
+                first = found
+                break
+            }
+        }
+        guard let first else { return nil }
+        var matching = 0
+        for l in 0..<count where problem(l)?.0 == first.0 { matching += 1 }
+        return SampleFailure(first.0, value: first.1, count: matching)
+    }
+}

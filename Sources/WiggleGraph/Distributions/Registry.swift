@@ -25,6 +25,11 @@ public enum DistributionRegistry {
     public static let builtins: [any Distribution] = [
         Normal(),
         Bernoulli(),
+        Uniform(),
+        Exponential(),
+        Gamma(),
+        Beta(),
+        Poisson(),
     ]
 
     private static let table = Mutex<[any Distribution]>(builtins)

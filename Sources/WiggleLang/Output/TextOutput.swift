@@ -81,9 +81,10 @@ public enum Display {
         }
         let names = groups.map { $0.count > 1 ? "\($0.report.node) ×\($0.count)" : $0.report.node }
         let width = names.map(\.count).max() ?? 0
+        let distributionWidth = max(9, groups.map(\.report.distribution.count).max() ?? 0)
         for (name, group) in zip(names, groups) {
             let report = group.report
-            text += "\n  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(report.distribution.padding(toLength: 9, withPad: " ", startingAt: 0)) \(report.estimator + String(repeating: " ", count: max(0, 8 - report.estimator.count)))  (\(report.reason))"
+            text += "\n  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(report.distribution.padding(toLength: distributionWidth, withPad: " ", startingAt: 0)) \(report.estimator + String(repeating: " ", count: max(0, 8 - report.estimator.count)))  (\(report.reason))"
         }
         if result.assumesIndependence {
             text += "\n  (over \(EngineResult.maxCovarianceParameters) components: arithmetic on them treats their errors as independent)"

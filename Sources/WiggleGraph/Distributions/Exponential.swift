@@ -1,0 +1,50 @@
+// Exponential.swift — exponential(rate): reparametrised by its inverse CDF,
+// x = −log(u) / rate.
+
+import Foundation
+
+/// The exponential distribution with mean 1 / rate.
+public struct Exponential: Distribution {
+    public init() {}
+
+    public var name: String { "exponential" }
+    public var parameterNames: [String] { ["rate"] }
+    public var support: Support { .positive }
+    public var estimators: [Estimator] { [.pathwise, .score] }
+
+    /// The rate must be a positive finite number.
+    public static let invalidRate = ParameterProblem("rate", "must be > 0")
+
+    public func problem(parameter index: Int, value: Double) -> ParameterProblem? {
+        value > 0 && value < .infinity ? nil : Exponential.invalidRate
+    }
+
+    public func sample(_ call: RandomCall, rng: inout Xoshiro256) -> SampleFailure? {
+        let m = call.count, o = call.output, rate = call.parameter(0)
+        var valid = true
+        for l in 0..<m {
+            o[l] = -Foundation.log(rng.uniformOpen()) / rate[l]
+            valid = valid && rate[l] > 0 && rate[l] < .infinity
+        }
+        if valid { return nil }
+        return call.failure { l in rate[l] > 0 && rate[l] < .infinity ? nil : (Exponential.invalidRate, rate[l]) }
+    }
+
+    public func logDensity(_ x: Double, parameters: [Double]) -> Double {
+        x >= 0 ? Foundation.log(parameters[0]) - parameters[0] * x : -.infinity
+    }
+
+    /// dx/drate = −x / rate.
+    public func addPathwise(_ call: RandomCall, adjoint g: UnsafePointer<Double>) {
+        guard let gRate = call.adjoint(0) else { return }
+        let o = call.output, rate = call.parameter(0)
+        for l in 0..<call.count { gRate[l] -= g[l] * o[l] / rate[l] }
+    }
+
+    /// d log p / drate = 1/rate − x.
+    public func addScore(_ call: RandomCall, weights w: UnsafePointer<Double>) {
+        guard let gRate = call.adjoint(0) else { return }
+        let o = call.output, rate = call.parameter(0)
+        for l in 0..<call.count { gRate[l] += w[l] * (1 / rate[l] - o[l]) }
+    }
+}

@@ -1,0 +1,76 @@
+// Gamma.swift — gamma(shape, rate): sampled by Marsaglia–Tsang, pathwise in
+// the rate by scaling (x = y / rate, y ~ Gamma(shape, 1)) and in the shape by
+// implicit reparametrisation: dy/dshape = −(∂P(shape, y)/∂shape) / f(y; shape).
+
+import Foundation
+
+/// The gamma distribution with mean shape / rate.
+public struct Gamma: Distribution {
+    public init() {}
+
+    public var name: String { "gamma" }
+    public var parameterNames: [String] { ["shape", "rate"] }
+    public var support: Support { .positive }
+    public var estimators: [Estimator] { [.pathwise, .score] }
+
+    public static let invalidShape = ParameterProblem("shape", "must be > 0")
+    public static let invalidRate = ParameterProblem("rate", "must be > 0")
+
+    public func problem(parameter index: Int, value: Double) -> ParameterProblem? {
+        value > 0 && value < .infinity ? nil : (index == 0 ? Gamma.invalidShape : Gamma.invalidRate)
+    }
+
+    public func sample(_ call: RandomCall, rng: inout Xoshiro256) -> SampleFailure? {
+        let m = call.count, o = call.output
+        let shape = call.parameter(0), rate = call.parameter(1)
+        var valid = true
+        for l in 0..<m {
+            let ok = shape[l] > 0 && shape[l] < .infinity && rate[l] > 0 && rate[l] < .infinity
+            valid = valid && ok
+            o[l] = ok ? Special.standardGamma(shape[l], rng: &rng) / rate[l] : .nan
+        }
+        if valid { return nil }
+        return call.failure { l in
+            if !(shape[l] > 0 && shape[l] < .infinity) { return (Gamma.invalidShape, shape[l]) }
+            return rate[l] > 0 && rate[l] < .infinity ? nil : (Gamma.invalidRate, rate[l])
+        }
+    }
+
+    public func logDensity(_ x: Double, parameters: [Double]) -> Double {
+        let shape = parameters[0], rate = parameters[1]
+        guard x > 0 else { return x == 0 && shape == 1 ? Foundation.log(rate) : -.infinity }
+        return shape * Foundation.log(rate) - Special.logGamma(shape) + (shape - 1) * Foundation.log(x) - rate * x
+    }
+
+    /// How a Gamma(shape, 1) draw y moves with the shape: −(∂P/∂shape) / f(y).
+    static func standardDrawSlope(_ y: Double, shape: Double) -> Double {
+        guard y > 0 else { return 0 }
+        let density = Foundation.exp((shape - 1) * Foundation.log(y) - y - Special.logGamma(shape))
+        guard density > 0 else { return 0 }
+        return -Special.gammaPDerivativeInShape(shape, y) / density
+    }
+
+    /// dx/dshape = (dy/dshape) / rate, dx/drate = −x / rate.
+    public func addPathwise(_ call: RandomCall, adjoint g: UnsafePointer<Double>) {
+        let m = call.count, o = call.output
+        let shape = call.parameter(0), rate = call.parameter(1)
+        if let gShape = call.adjoint(0) {
+            for l in 0..<m where g[l] != 0 {
+                gShape[l] += g[l] * Gamma.standardDrawSlope(o[l] * rate[l], shape: shape[l]) / rate[l]
+            }
+        }
+        if let gRate = call.adjoint(1) { for l in 0..<m { gRate[l] -= g[l] * o[l] / rate[l] } }
+    }
+
+    /// d log p = (log rate − ψ(shape) + log x) dshape + (shape / rate − x) drate.
+    public func addScore(_ call: RandomCall, weights w: UnsafePointer<Double>) {
+        let m = call.count, o = call.output
+        let shape = call.parameter(0), rate = call.parameter(1)
+        if let gShape = call.adjoint(0) {
+            for l in 0..<m where w[l] != 0 {
+                gShape[l] += w[l] * (Foundation.log(rate[l]) - Special.digamma(shape[l]) + Foundation.log(o[l]))
+            }
+        }
+        if let gRate = call.adjoint(1) { for l in 0..<m { gRate[l] += w[l] * (shape[l] / rate[l] - o[l]) } }
+    }
+}

@@ -1,0 +1,53 @@
+// Uniform.swift — uniform(a, b): reparametrised as x = a + (b − a)·u. Its
+// support moves with its bounds, so it has no score function: where its
+// value reaches a jump and a bound carries a parameter, no estimator here is
+// unbiased (the analysis warns).
+
+import Foundation
+
+/// The uniform distribution on (a, b).
+public struct Uniform: Distribution {
+    public init() {}
+
+    public var name: String { "uniform" }
+    public var parameterNames: [String] { ["a", "b"] }
+    public var support: Support { .interval }
+    public var estimators: [Estimator] { [.pathwise] }
+
+    /// The bounds must be finite, with a < b.
+    public static let invalidBound = ParameterProblem("a uniform's bound", "must be a finite number")
+    public static let emptyInterval = ParameterProblem("b - a", "must be > 0 for uniform(a, b)")
+
+    public func problem(parameter index: Int, value: Double) -> ParameterProblem? {
+        value.isFinite ? nil : Uniform.invalidBound
+    }
+
+    public func sample(_ call: RandomCall, rng: inout Xoshiro256) -> SampleFailure? {
+        let m = call.count, o = call.output
+        let a = call.parameter(0), b = call.parameter(1)
+        var valid = true
+        for l in 0..<m {
+            o[l] = a[l] + (b[l] - a[l]) * rng.uniformOpen()
+            valid = valid && b[l] - a[l] > 0 && b[l] - a[l] < .infinity
+        }
+        if valid { return nil }
+        return call.failure { l in
+            if !a[l].isFinite { return (Uniform.invalidBound, a[l]) }
+            if !b[l].isFinite { return (Uniform.invalidBound, b[l]) }
+            return b[l] - a[l] > 0 ? nil : (Uniform.emptyInterval, b[l] - a[l])
+        }
+    }
+
+    public func logDensity(_ x: Double, parameters: [Double]) -> Double {
+        let a = parameters[0], b = parameters[1]
+        return x > a && x < b ? -Foundation.log(b - a) : -.infinity
+    }
+
+    /// dx/da = 1 − u = (b − x)/(b − a), dx/db = u = (x − a)/(b − a).
+    public func addPathwise(_ call: RandomCall, adjoint g: UnsafePointer<Double>) {
+        let m = call.count, o = call.output
+        let a = call.parameter(0), b = call.parameter(1)
+        if let ga = call.adjoint(0) { for l in 0..<m { ga[l] += g[l] * (b[l] - o[l]) / (b[l] - a[l]) } }
+        if let gb = call.adjoint(1) { for l in 0..<m { gb[l] += g[l] * (o[l] - a[l]) / (b[l] - a[l]) } }
+    }
+}

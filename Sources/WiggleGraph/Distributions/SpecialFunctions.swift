@@ -16,12 +16,12 @@ public enum Special {
     @inlinable
     public static func logGamma(_ x: Double) -> Double { Foundation.lgamma(x) }
 
-    /// ψ(x) = d/dx log Γ(x), for x > 0: raised to x ≥ 6 by ψ(x) = ψ(x+1) − 1/x,
-    /// then the asymptotic series (absolute error below 1e-14).
+    /// ψ(x) = d/dx log Γ(x), for x > 0: raised to x ≥ 10 by ψ(x) = ψ(x+1) − 1/x,
+    /// then the asymptotic series (absolute error below 1e-13).
     public static func digamma(_ x: Double) -> Double {
         guard x > 0, x.isFinite else { return x == .infinity ? .infinity : .nan }
         var x = x, result = 0.0
-        while x < 6 {
+        while x < 10 {
             result -= 1 / x
             x += 1
         }
@@ -34,7 +34,7 @@ public enum Special {
     public static func trigamma(_ x: Double) -> Double {
         guard x > 0, x.isFinite else { return .nan }
         var x = x, result = 0.0
-        while x < 6 {
+        while x < 10 {
             result += 1 / (x * x)
             x += 1
         }

@@ -1,0 +1,295 @@
+import Foundation
+import Testing
+import WiggleGraph
+import WiggleLang
+
+/// Draws from a distribution straight from its sampler, as the engine does.
+func draws(_ distribution: any Distribution, _ parameters: [Double], count: Int, seed: UInt64 = 1) -> [Double] {
+    let k = parameters.count
+    let values = UnsafeMutablePointer<Double>.allocate(capacity: (k + 1) * count)
+    let adjoints = UnsafeMutablePointer<Double>.allocate(capacity: (k + 1) * count)
+    defer { values.deallocate(); adjoints.deallocate() }
+    for (i, p) in parameters.enumerated() { (values + i * count).update(repeating: p, count: count) }
+    let slots = (0..<k).map(Int32.init)
+    let carries = [Bool](repeating: false, count: k)
+    var rng = Xoshiro256(seed: seed)
+    let failure = slots.withUnsafeBufferPointer { slots in
+        carries.withUnsafeBufferPointer { carries in
+            distribution.sample(RandomCall(count: count, output: values + k * count, values: values, adjoints: adjoints,
+                                           stride: count, slots: slots.baseAddress!, carries: carries.baseAddress!),
+                                rng: &rng)
+        }
+    }
+    #expect(failure == nil)
+    return Array(UnsafeBufferPointer(start: values + k * count, count: count))
+}
+
+/// The Kolmogorov–Smirnov statistic of draws against a CDF.
+func kolmogorovSmirnov(_ samples: [Double], cdf: (Double) -> Double) -> Double {
+    let sorted = samples.sorted()
+    let n = Double(sorted.count)
+    var d = 0.0
+    for (i, x) in sorted.enumerated() {
+        let f = cdf(x)
+        d = max(d, abs(f - Double(i) / n), abs(Double(i + 1) / n - f))
+    }
+    return d
+}
+
+/// The special functions against values known in closed form.
+@Suite struct SpecialFunctionTests {
+    @Test func digammaAndTrigamma() {
+        let euler = 0.5772156649015329
+        #expect(abs(Special.digamma(1) + euler) < 1e-13)
+        #expect(abs(Special.digamma(0.5) + euler + 2 * log(2.0)) < 1e-13)
+        #expect(abs(Special.digamma(10) - (-euler + (1...9).reduce(0.0) { $0 + 1 / Double($1) })) < 1e-13)
+        #expect(abs(Special.trigamma(1) - Double.pi * Double.pi / 6) < 1e-12)
+        #expect(abs(Special.trigamma(0.5) - Double.pi * Double.pi / 2) < 1e-12)
+    }
+
+    @Test func incompleteGamma() {
+        for x in [0.01, 0.3, 1, 2.5, 7, 30] {
+            #expect(abs(Special.gammaP(1, x) - (1 - exp(-x))) < 1e-14)
+            #expect(abs(Special.gammaP(0.5, x) - erf(x.squareRoot())) < 1e-13)
+            // P(3, x) = 1 − e^{−x}(1 + x + x²/2).
+            #expect(abs(Special.gammaQ(3, x) - exp(-x) * (1 + x + x * x / 2)) < 1e-13 * max(1, exp(-x) * x * x))
+        }
+        // ∂P/∂a against a central difference of P with a wide step (both
+        // sides of a + 1, where different formulas apply).
+        for (a, x) in [(2.5, 0.7), (2.5, 3.0), (2.5, 9.0), (0.4, 0.05), (40, 35), (40, 50)] {
+            let h = 1e-3
+            let numeric = (Special.gammaP(a + h, x) - Special.gammaP(a - h, x)) / (2 * h)
+            #expect(abs(Special.gammaPDerivativeInShape(a, x) - numeric) < 1e-6 * max(1, abs(numeric)), "a \(a) x \(x)")
+        }
+    }
+
+    @Test func incompleteBeta() {
+        for x in [0.01, 0.2, 0.5, 0.8, 0.99] {
+            #expect(abs(Special.betaI(2.5, 1, x) - pow(x, 2.5)) < 1e-14)
+            #expect(abs(Special.betaI(1, 3.5, x) - (1 - pow(1 - x, 3.5))) < 1e-14)
+            // I_x(2, 3) = Σ_{j=2}^{4} C(4, j) x^j (1 − x)^{4−j}.
+            let exact = 6 * x * x * pow(1 - x, 2) + 4 * pow(x, 3) * (1 - x) + pow(x, 4)
+            #expect(abs(Special.betaI(2, 3, x) - exact) < 1e-14)
+        }
+        // ∂I/∂a: with b = 1, I = x^a and ∂I/∂a = x^a log x.
+        for x in [0.05, 0.5, 0.9] {
+            #expect(abs(Special.betaIDerivativeInA(2.5, 1, x) - pow(x, 2.5) * log(x)) < 1e-8)
+        }
+    }
+}
+
+/// Each sampler passes a goodness-of-fit test at 10⁶ draws: the
+/// Kolmogorov–Smirnov statistic below 1.95/√n (p = 0.001 for a correct
+/// sampler) for continuous ones, a chi-square below its 0.001 quantile for
+/// the Poisson.
+@Suite struct SamplerFitTests {
+    static let n = 1_000_000
+    static let bound = 1.95 / Double(n).squareRoot()
+
+    @Test(arguments: [(0.3, 1.0), (1.0, 2.0), (2.5, 0.5), (40.0, 3.0)])
+    func gamma(_ shape: Double, _ rate: Double) {
+        let d = kolmogorovSmirnov(draws(Gamma(), [shape, rate], count: Self.n, seed: 11)) { Special.gammaP(shape, rate * $0) }
+        #expect(d < Self.bound, "gamma(\(shape), \(rate)): D = \(d)")
+    }
+
+    @Test(arguments: [(0.5, 0.5), (2.0, 3.0), (30.0, 4.0)])
+    func beta(_ a: Double, _ b: Double) {
+        let d = kolmogorovSmirnov(draws(Beta(), [a, b], count: Self.n, seed: 12)) { Special.betaI(a, b, $0) }
+        #expect(d < Self.bound, "beta(\(a), \(b)): D = \(d)")
+    }
+
+    @Test func exponentialAndUniform() {
+        let e = kolmogorovSmirnov(draws(Exponential(), [2], count: Self.n, seed: 13)) { 1 - exp(-2 * $0) }
+        #expect(e < Self.bound)
+        let u = kolmogorovSmirnov(draws(Uniform(), [-1, 3], count: Self.n, seed: 14)) { ($0 + 1) / 4 }
+        #expect(u < Self.bound)
+    }
+
+    /// Chi-square over the counts with an expected frequency of at least
+    /// 20 (the tails pooled), against the 0.001 quantile by Wilson–Hilferty.
+    @Test(arguments: [0.7, 4.0, 9.9, 10.0, 35.0, 1000.0])
+    func poisson(_ rate: Double) {
+        let samples = draws(Poisson(), [rate], count: Self.n, seed: 15)
+        #expect(samples.allSatisfy { $0 >= 0 && $0 == $0.rounded() })
+        var counts: [Int: Int] = [:]
+        for x in samples { counts[Int(x), default: 0] += 1 }
+        func pmf(_ k: Int) -> Double { exp(Double(k) * log(rate) - rate - lgamma(Double(k) + 1)) }
+        // Bins: each k with n·pmf ≥ 20, the rest pooled into the two tails.
+        let mode = Int(rate)
+        var low = mode, high = mode
+        while low > 0 && Double(Self.n) * pmf(low - 1) >= 20 { low -= 1 }
+        while Double(Self.n) * pmf(high + 1) >= 20 { high += 1 }
+        var chi = 0.0
+        var lowerTail = 0.0, upperTail = 1.0
+        for k in 0..<low { lowerTail += pmf(k) }
+        for k in 0...high { upperTail -= pmf(k) }
+        func add(observed: Int, expected: Double) {
+            guard expected > 0 else { return }
+            chi += pow(Double(observed) - expected, 2) / expected
+        }
+        add(observed: counts.filter { $0.key < low }.values.reduce(0, +), expected: lowerTail * Double(Self.n))
+        add(observed: counts.filter { $0.key > high }.values.reduce(0, +), expected: upperTail * Double(Self.n))
+        for k in low...high { add(observed: counts[k] ?? 0, expected: pmf(k) * Double(Self.n)) }
+        let df = Double(high - low + 2)
+        // Wilson–Hilferty: the 0.999 quantile, z = 3.0902.
+        let critical = df * pow(1 - 2 / (9 * df) + 3.0902 * (2 / (9 * df)).squareRoot(), 3)
+        #expect(chi < critical, "poisson(\(rate)): chi-square \(chi) over \(df) degrees of freedom, bound \(critical)")
+    }
+}
+
+/// Means, variances and gradients of every new distribution against exact
+/// values, through programs.
+@Suite struct DistributionGradientTests {
+    func values(_ program: String) -> [Value] { displayedValues(program) }
+
+    func expectation(_ value: Value) -> (value: Double, stderr: Double) {
+        if case .estimate(let e) = value { return (e.value, e.stderr) }
+        Issue.record("expected an estimate, got \(Display.plain(value))")
+        return (.nan, .nan)
+    }
+
+    func gradient(_ value: Value) -> GradientResult? {
+        if case .gradient(let g) = value { return g }
+        Issue.record("expected a gradient, got \(Display.plain(value))")
+        return nil
+    }
+
+    /// Gamma(α = 2.5, β = 1.5): mean α/β, variance α/β²; E[X] moves by 1/β
+    /// and −α/β²; E[log X] by ψ′(α) and −1/β (pathwise, implicit in α);
+    /// P(X > 1) = Q(α, β) by −∂P(α, β)/∂α and −β^{α−1}e^{−β}/Γ(α) (score).
+    @Test func gamma() {
+        let (a, b) = (2.5, 1.5)
+        let v = values("""
+            set(seed = 21, particles = 200000)
+            param alpha = 2.5
+            param beta = 1.5
+            x = gamma(alpha, beta)
+            E[x]
+            E[(x - 2.5 / 1.5)^2]
+            grad(E[x])
+            grad(E[log(x)])
+            grad(E[x > 1])
+            """)
+        guard v.count == 5, let g1 = gradient(v[2]), let g2 = gradient(v[3]), let g3 = gradient(v[4]) else { return }
+        #expect(agrees(expectation(v[0]), a / b, 5))
+        #expect(agrees(expectation(v[1]), a / (b * b), 5))
+        #expect(agrees(g1["alpha"], 1 / b, 5) && agrees(g1["beta"], -a / (b * b), 5))
+        #expect(agrees(g2["alpha"], Special.trigamma(a), 5) && agrees(g2["beta"], -1 / b, 5))
+        #expect(g3.estimators.map(\.estimator) == ["score"])
+        let h = 1e-4
+        let dShape = -(Special.gammaP(a + h, b) - Special.gammaP(a - h, b)) / (2 * h)
+        #expect(agrees(g3["alpha"], dShape, 5))
+        #expect(agrees(g3["beta"], -exp((a - 1) * log(b) - b - lgamma(a)), 5))
+    }
+
+    /// Beta(2, 3): mean a/(a+b), variance ab/((a+b)²(a+b+1)); E[X] moves by
+    /// b/(a+b)² and −a/(a+b)²; P(X > 0.5) = 1 − I_{0.5}(a, b), its
+    /// derivatives by central differences of I.
+    @Test func beta() {
+        let (a, b) = (2.0, 3.0)
+        let v = values("""
+            set(seed = 22, particles = 200000)
+            param a = 2
+            param b = 3
+            x = beta(a, b)
+            E[x]
+            E[(x - 0.4)^2]
+            grad(E[x])
+            grad(E[x^2])
+            grad(E[x > 0.5])
+            """)
+        guard v.count == 5, let g1 = gradient(v[2]), let g2 = gradient(v[3]), let g3 = gradient(v[4]) else { return }
+        let s = a + b
+        #expect(agrees(expectation(v[0]), a / s, 5))
+        #expect(agrees(expectation(v[1]), a * b / (s * s * (s + 1)), 5))
+        #expect(agrees(g1["a"], b / (s * s), 5) && agrees(g1["b"], -a / (s * s), 5))
+        // E[X²] = a(a+1)/((s)(s+1)).
+        func second(_ a: Double, _ b: Double) -> Double { a * (a + 1) / ((a + b) * (a + b + 1)) }
+        let h = 1e-5
+        #expect(agrees(g2["a"], (second(a + h, b) - second(a - h, b)) / (2 * h), 5))
+        #expect(agrees(g2["b"], (second(a, b + h) - second(a, b - h)) / (2 * h), 5))
+        let k = 1e-4
+        #expect(agrees(g3["a"], -(Special.betaI(a + k, b, 0.5) - Special.betaI(a - k, b, 0.5)) / (2 * k), 5))
+        #expect(agrees(g3["b"], -(Special.betaI(a, b + k, 0.5) - Special.betaI(a, b - k, 0.5)) / (2 * k), 5))
+    }
+
+    /// Exponential(λ = 2): mean 1/λ, variance 1/λ²; E[X²] = 2/λ² moves by
+    /// −4/λ³; P(X > 1) = e^{−λ} by −e^{−λ}.
+    @Test func exponential() {
+        let v = values("""
+            set(seed = 23, particles = 200000)
+            param rate = 2
+            x = exponential(rate)
+            E[x]
+            E[(x - 0.5)^2]
+            grad(E[x^2])
+            grad(E[x > 1])
+            """)
+        guard v.count == 4, let g1 = gradient(v[2]), let g2 = gradient(v[3]) else { return }
+        #expect(agrees(expectation(v[0]), 0.5, 5))
+        #expect(agrees(expectation(v[1]), 0.25, 5))
+        #expect(agrees(g1["rate"], -0.5, 5))
+        #expect(g2.estimators.map(\.estimator) == ["score"])
+        #expect(agrees(g2["rate"], -exp(-2.0), 5))
+    }
+
+    /// Uniform(a = 0.5, b = 2): mean (a+b)/2, variance (b−a)²/12; E[X²] =
+    /// (a² + ab + b²)/3 moves by (2a + b)/3 and (a + 2b)/3. With a bound that
+    /// moves and a jump, no estimator is unbiased: the gradient says so.
+    @Test func uniform() {
+        let v = values("""
+            set(seed = 24, particles = 200000)
+            param a = 0.5
+            param b = 2
+            x = uniform(a, b)
+            E[x]
+            E[(x - 1.25)^2]
+            grad(E[x^2])
+            grad(E[x > 1])
+            """)
+        guard v.count == 4, let g1 = gradient(v[2]), let g2 = gradient(v[3]) else { return }
+        #expect(agrees(expectation(v[0]), 1.25, 5))
+        #expect(agrees(expectation(v[1]), 1.5 * 1.5 / 12, 5))
+        #expect(agrees(g1["a"], (2 * 0.5 + 2) / 3, 5) && agrees(g1["b"], (0.5 + 4) / 3, 5))
+        #expect(g2.entries.allSatisfy { $0.bias != nil })
+        #expect(g2.warnings.first?.message.contains("a uniform has no score function") == true)
+    }
+
+    /// Poisson(λ = 3.5): mean and variance λ; E[X²] = λ + λ² moves by 1 + 2λ;
+    /// P(X ≥ 3) by the pmf at 2, e^{−λ}λ²/2 (score function).
+    @Test func poisson() {
+        let v = values("""
+            set(seed = 25, particles = 400000)
+            param rate = 3.5
+            x = poisson(rate)
+            E[x]
+            E[(x - 3.5)^2]
+            grad(E[x^2])
+            grad(E[x >= 3])
+            """)
+        guard v.count == 4, let g1 = gradient(v[2]), let g2 = gradient(v[3]) else { return }
+        #expect(agrees(expectation(v[0]), 3.5, 5))
+        #expect(agrees(expectation(v[1]), 3.5, 5))
+        #expect(g1.estimators.map(\.estimator) == ["score"])
+        #expect(agrees(g1["rate"], 8, 5))
+        #expect(agrees(g2["rate"], exp(-3.5) * 3.5 * 3.5 / 2, 5))
+    }
+
+    /// Parameters out of range, while tracing and per particle, in the
+    /// distributions' own words.
+    @Test func badParameters() {
+        #expect(run("gamma(0, 1)").errors == ["1:7: shape must be > 0 (got 0)"])
+        #expect(run("beta(1, -2)").errors == ["1:9: b must be > 0 (got -2)"])
+        #expect(run("exponential(-1)").errors == ["1:13: rate must be > 0 (got -1)"])
+        #expect(run("poisson(0)").errors == ["1:9: rate must be > 0 (got 0)"])
+        let outcome = run("""
+            set(particles = 1000)
+            z = normal(0, 1)
+            u = uniform(z, 0.5)
+            E[u]
+            """)
+        #expect(outcome.errors.count == 1)
+        #expect(outcome.errors.first?.hasPrefix("3:5: b - a must be > 0 for uniform(a, b) (got ") == true)
+        #expect(outcome.errors.first?.hasSuffix(" of 1000 particles)") == true)
+    }
+}

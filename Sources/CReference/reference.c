@@ -181,3 +181,72 @@ void ref_normal_bernoulli(long n, uint64_t seed, double mu, ref_estimate out[2])
     }
     out[0] = acc_done(&f); out[1] = acc_done(&g);
 }
+
+// Marsaglia and Tsang's gamma sampler (shape >= 1), as in Wiggle's engine.
+static inline double gamma_draw(rng_t *r, double shape) {
+    double d = shape - 1.0 / 3, c = 1 / sqrt(9 * d);
+    for (;;) {
+        double z = zig_normal(r);
+        double v = 1 + c * z;
+        if (v <= 0) continue;
+        v = v * v * v;
+        double u = rng_open(r);
+        double z2 = z * z;
+        if (u < 1 - 0.0331 * z2 * z2) return d * v;
+        if (log(u) < 0.5 * z2 + d * (1 - v + log(v))) return d * v;
+    }
+}
+
+void ref_gamma(long n, uint64_t seed, double shape, double rate, ref_estimate out[2]) {
+    if (!zig_ready) zig_init();
+    rng_t r; rng_seed(&r, seed);
+    acc_t f = {0}, g = {0};
+    for (long i = 0; i < n; i++) {
+        double x = gamma_draw(&r, shape) / rate;
+        acc_add(&f, x);
+        acc_add(&g, -x / rate);
+    }
+    out[0] = acc_done(&f); out[1] = acc_done(&g);
+}
+
+// Poisson counts: inversion below a rate of 10, else Hörmann's PTRS.
+static inline double poisson_draw(rng_t *r, double rate) {
+    if (rate < 10) {
+        double k = 0, p = exp(-rate), sum = p, u = rng_uniform(r);
+        while (u > sum && p > 0) { k += 1; p *= rate / k; sum += p; }
+        return k;
+    }
+    double root = sqrt(rate), log_rate = log(rate);
+    double b = 0.931 + 2.53 * root, a = -0.059 + 0.02483 * b;
+    double inv_alpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2);
+    for (;;) {
+        double u = rng_uniform(r) - 0.5, v = rng_open(r);
+        double us = 0.5 - fabs(u);
+        double k = floor((2 * a / us + b) * u + rate + 0.43);
+        if (us >= 0.07 && v <= vr) return k;
+        if (k < 0 || (us < 0.013 && v > us)) continue;
+        if (log(v) + log(inv_alpha) - log(a / (us * us) + b) <= -rate + k * log_rate - lgamma(k + 1)) return k;
+    }
+}
+
+void ref_poisson(long n, uint64_t seed, double rate, ref_estimate out[2]) {
+    rng_t r; rng_seed(&r, seed);
+    acc_t f = {0}, g = {0};
+    double fs[CHUNK], scores[CHUNK];
+    for (long start = 0; start < n; start += CHUNK) {
+        int m = (int)(n - start < CHUNK ? n - start : CHUNK);
+        double sum = 0;
+        for (int l = 0; l < m; l++) {
+            double k = poisson_draw(&r, rate);
+            fs[l] = k;
+            scores[l] = k / rate - 1;
+            sum += k;
+        }
+        for (int l = 0; l < m; l++) {
+            double baseline = m > 1 ? (sum - fs[l]) / (m - 1) : 0;
+            acc_add(&f, fs[l]);
+            acc_add(&g, scores[l] * (fs[l] - baseline));
+        }
+    }
+    out[0] = acc_done(&f); out[1] = acc_done(&g);
+}

@@ -79,6 +79,26 @@ func makeScenarios() -> [Scenario] {
             return out
         })
     }
+    do {
+        var g = Graph()
+        let rate = g.parameters[g.addParameter(name: "rate", value: 1.5, at: .unknown)].node
+        let x = g.append(.random(DistributionRegistry.id(named: "gamma") ?? .normal, [g.constant(2.5), rate]), at: .unknown)
+        scenarios.append(Scenario(name: "gamma(2.5, rate)", graph: g, objective: x) { n, seed in
+            var out = [ref_estimate](repeating: ref_estimate(), count: 2)
+            ref_gamma(n, seed, 2.5, 1.5, &out)
+            return out
+        })
+    }
+    for rate in [3.5, 40] {
+        var g = Graph()
+        let r = g.parameters[g.addParameter(name: "rate", value: rate, at: .unknown)].node
+        let k = g.append(.random(DistributionRegistry.id(named: "poisson") ?? .normal, [r]), at: .unknown)
+        scenarios.append(Scenario(name: "poisson(\(formatNumber(rate)))", graph: g, objective: k) { n, seed in
+            var out = [ref_estimate](repeating: ref_estimate(), count: 2)
+            ref_poisson(n, seed, rate, &out)
+            return out
+        })
+    }
     return scenarios
 }
 

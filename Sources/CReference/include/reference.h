@@ -26,4 +26,11 @@ void ref_bernoulli_toy(long n, uint64_t seed, double theta, ref_estimate out[2])
 /// through sigmoid and z (pathwise), leave-one-out baseline inside chunks of 256.
 void ref_normal_bernoulli(long n, uint64_t seed, double mu, ref_estimate out[2]);
 
+/// x ~ gamma(shape, rate) by Marsaglia–Tsang, f = x; d/drate = -x/rate (pathwise).
+void ref_gamma(long n, uint64_t seed, double shape, double rate, ref_estimate out[2]);
+
+/// k ~ poisson(rate) (inversion below 10, PTRS above), f = k; d/drate by the
+/// score function k/rate - 1 with a leave-one-out baseline inside chunks of 256.
+void ref_poisson(long n, uint64_t seed, double rate, ref_estimate out[2]);
+
 #endif

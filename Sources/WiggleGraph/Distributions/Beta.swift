@@ -24,12 +24,15 @@ public struct Beta: Distribution {
         let m = call.count, o = call.output
         let a = call.parameter(0), b = call.parameter(1)
         var valid = true
+        var first = GammaSampler(shape: 1), second = GammaSampler(shape: 1)
         for l in 0..<m {
             let ok = a[l] > 0 && a[l] < .infinity && b[l] > 0 && b[l] < .infinity
             valid = valid && ok
             guard ok else { o[l] = .nan; continue }
-            let x = Special.standardGamma(a[l], rng: &rng)
-            let y = Special.standardGamma(b[l], rng: &rng)
+            if a[l] != first.shape { first = GammaSampler(shape: a[l]) }
+            if b[l] != second.shape { second = GammaSampler(shape: b[l]) }
+            let x = first.draw(&rng)
+            let y = second.draw(&rng)
             o[l] = x / (x + y)
         }
         if valid { return nil }

@@ -24,10 +24,13 @@ public struct Gamma: Distribution {
         let m = call.count, o = call.output
         let shape = call.parameter(0), rate = call.parameter(1)
         var valid = true
+        var sampler = GammaSampler(shape: 1)
         for l in 0..<m {
             let ok = shape[l] > 0 && shape[l] < .infinity && rate[l] > 0 && rate[l] < .infinity
             valid = valid && ok
-            o[l] = ok ? Special.standardGamma(shape[l], rng: &rng) / rate[l] : .nan
+            guard ok else { o[l] = .nan; continue }
+            if shape[l] != sampler.shape { sampler = GammaSampler(shape: shape[l]) }
+            o[l] = sampler.draw(&rng) / rate[l]
         }
         if valid { return nil }
         return call.failure { l in

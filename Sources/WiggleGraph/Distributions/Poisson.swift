@@ -25,10 +25,13 @@ public struct Poisson: Distribution {
     public func sample(_ call: RandomCall, rng: inout Xoshiro256) -> SampleFailure? {
         let m = call.count, o = call.output, rate = call.parameter(0)
         var valid = true
+        var sampler = PoissonSampler(rate: 1)
         for l in 0..<m {
             let ok = rate[l] > 0 && rate[l] <= Poisson.largestRate
             valid = valid && ok
-            o[l] = ok ? Special.poisson(rate[l], rng: &rng) : .nan
+            guard ok else { o[l] = .nan; continue }
+            if rate[l] != sampler.rate { sampler = PoissonSampler(rate: rate[l]) }
+            o[l] = sampler.draw(&rng)
         }
         if valid { return nil }
         return call.failure { l in rate[l] > 0 && rate[l] <= Poisson.largestRate ? nil : (Poisson.invalidRate, rate[l]) }

@@ -171,31 +171,87 @@ public enum Special {
     /// 1 is boosted, Gamma(a) = Gamma(a + 1) · U^{1/a}.
     @inlinable
     public static func standardGamma(_ shape: Double, rng: inout Xoshiro256) -> Double {
-        if shape < 1 {
-            let boosted = standardGamma(shape + 1, rng: &rng)
-            return boosted * Foundation.exp(Foundation.log(rng.uniformOpen()) / shape)
-        }
-        let d = shape - 1.0 / 3
-        let c = 1 / (9 * d).squareRoot()
+        GammaSampler(shape: shape).draw(&rng)
+    }
+
+    /// A Poisson(rate) count (see ``PoissonSampler``).
+    @inlinable
+    public static func poisson(_ rate: Double, rng: inout Xoshiro256) -> Double {
+        PoissonSampler(rate: rate).draw(&rng)
+    }
+}
+
+/// Marsaglia and Tsang's gamma sampler with its constants worked out once
+/// per shape (a chunk of particles usually shares one).
+public struct GammaSampler {
+    public let shape: Double
+    @usableFromInline let d: Double
+    @usableFromInline let c: Double
+    @usableFromInline let inverseShape: Double
+    @usableFromInline let boosted: Bool
+    /// The ziggurat's table, loaded once rather than per normal.
+    @usableFromInline let table: UnsafePointer<Double>
+
+    @inlinable
+    public init(shape: Double) {
+        self.shape = shape
+        boosted = shape < 1
+        d = (boosted ? shape + 1 : shape) - 1.0 / 3
+        c = 1 / (9 * d).squareRoot()
+        inverseShape = 1 / shape
+        table = Ziggurat.table
+    }
+
+    @inlinable
+    public func draw(_ rng: inout Xoshiro256) -> Double {
+        var x: Double
         while true {
-            let z = rng.normal()
+            let z = Ziggurat.sample(&rng, table: table)
             var v = 1 + c * z
             if v <= 0 { continue }
             v = v * v * v
             let u = rng.uniformOpen()
             let z2 = z * z
-            if u < 1 - 0.0331 * z2 * z2 { return d * v }
-            if Foundation.log(u) < 0.5 * z2 + d * (1 - v + Foundation.log(v)) { return d * v }
+            if u < 1 - 0.0331 * z2 * z2 || Foundation.log(u) < 0.5 * z2 + d * (1 - v + Foundation.log(v)) {
+                x = d * v
+                break
+            }
         }
+        if boosted { x *= Foundation.exp(Foundation.log(rng.uniformOpen()) * inverseShape) }
+        return x
+    }
+}
+
+/// Poisson counts: inversion by sequential search below a rate of 10, else
+/// Hörmann's transformed rejection with squeeze (PTRS, 1993), with the
+/// constants worked out once per rate.
+public struct PoissonSampler {
+    public let rate: Double
+    @usableFromInline let small: Bool
+    @usableFromInline let emr: Double
+    @usableFromInline let logRate: Double
+    @usableFromInline let a: Double
+    @usableFromInline let b: Double
+    @usableFromInline let logInverseAlpha: Double
+    @usableFromInline let vr: Double
+
+    @inlinable
+    public init(rate: Double) {
+        self.rate = rate
+        small = rate < 10
+        emr = Foundation.exp(-rate)
+        logRate = Foundation.log(rate)
+        b = 0.931 + 2.53 * rate.squareRoot()
+        a = -0.059 + 0.02483 * b
+        logInverseAlpha = Foundation.log(1.1239 + 1.1328 / (b - 3.4))
+        vr = 0.9277 - 3.6224 / (b - 2)
     }
 
-    /// A Poisson(rate) count: inversion by sequential search below a rate of
-    /// 10, else Hörmann's transformed rejection with squeeze (PTRS, 1993).
     @inlinable
-    public static func poisson(_ rate: Double, rng: inout Xoshiro256) -> Double {
-        if rate < 10 {
+    public func draw(_ rng: inout Xoshiro256) -> Double {
+        if small {
             var k = 0.0
-            var p = Foundation.exp(-rate)
+            var p = emr
             var sum = p
             let u = rng.uniform()
             while u > sum && p > 0 {
@@ -205,21 +261,15 @@ public enum Special {
             }
             return k
         }
-        let root = rate.squareRoot()
-        let logRate = Foundation.log(rate)
-        let b = 0.931 + 2.53 * root
-        let a = -0.059 + 0.02483 * b
-        let inverseAlpha = 1.1239 + 1.1328 / (b - 3.4)
-        let vr = 0.9277 - 3.6224 / (b - 2)
         while true {
             let u = rng.uniform() - 0.5
             let v = rng.uniformOpen()
-            let us = 0.5 - abs(u)
+            let us = 0.5 - Swift.abs(u)
             let k = ((2 * a / us + b) * u + rate + 0.43).rounded(.down)
             if us >= 0.07 && v <= vr { return k }
             if k < 0 || (us < 0.013 && v > us) { continue }
-            if Foundation.log(v) + Foundation.log(inverseAlpha) - Foundation.log(a / (us * us) + b)
-                <= -rate + k * logRate - logGamma(k + 1) {
+            if Foundation.log(v) + logInverseAlpha - Foundation.log(a / (us * us) + b)
+                <= -rate + k * logRate - Special.logGamma(k + 1) {
                 return k
             }
         }

@@ -9,6 +9,8 @@ public enum UnaryFunction: String, Sendable, CaseIterable {
     case negate = "neg"
     case exp, log, sqrt, abs, sin, cos, tanh, sigmoid, softplus, floor, round
     case not
+    /// log Γ(x) and its derivative ψ(x), for log-densities (x > 0).
+    case lgamma, digamma
 
     /// Calls `visitor` with this function's rule type (the one place that
     /// maps a function to its rule).
@@ -28,6 +30,8 @@ public enum UnaryFunction: String, Sendable, CaseIterable {
         case .floor: return visitor.visit(UnaryRules.Floor.self)
         case .round: return visitor.visit(UnaryRules.Round.self)
         case .not: return visitor.visit(UnaryRules.Not.self)
+        case .lgamma: return visitor.visit(UnaryRules.LogGamma.self)
+        case .digamma: return visitor.visit(UnaryRules.Digamma.self)
         }
     }
 
@@ -58,6 +62,8 @@ public enum UnaryFunction: String, Sendable, CaseIterable {
         case .log where x < 0: return "log of a negative number (\(formatNumber(x)))"
         case .log where x == 0: return "log of 0 is -infinity"
         case .sqrt where x < 0: return "square root of a negative number (\(formatNumber(x)))"
+        case .lgamma where !(x > 0), .digamma where !(x > 0):
+            return "\(rawValue) is defined here for numbers > 0 (got \(formatNumber(x)))"
         default: return nil
         }
     }
@@ -147,6 +153,16 @@ public enum UnaryRules {
         @inlinable public static func backward(_ g: Double, _ x: Double, _ y: Double) -> Double {
             g * UnaryFunction.sigmoid(x)
         }
+    }
+    /// log Γ(x); d/dx = ψ(x). (Γ of a number ≤ 0 gives nan, an error where it is used.)
+    public enum LogGamma: UnaryRule {
+        @inlinable public static func value(_ x: Double) -> Double { x > 0 ? Special.logGamma(x) : .nan }
+        @inlinable public static func backward(_ g: Double, _ x: Double, _ y: Double) -> Double { g * Special.digamma(x) }
+    }
+    /// ψ(x) = d/dx log Γ(x); d/dx = ψ′(x).
+    public enum Digamma: UnaryRule {
+        @inlinable public static func value(_ x: Double) -> Double { Special.digamma(x) }
+        @inlinable public static func backward(_ g: Double, _ x: Double, _ y: Double) -> Double { g * Special.trigamma(x) }
     }
     /// The largest whole number ≤ x: piecewise constant, it jumps.
     public enum Floor: UnaryRule {

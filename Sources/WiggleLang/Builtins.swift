@@ -6,13 +6,16 @@ import WiggleSyntax
 /// The builtin functions.
 public enum Builtin: String, CaseIterable, Sendable {
     // Elementary functions of one number.
-    case exp, log, sqrt, abs, sin, cos, tanh, sigmoid, softplus, floor, round
+    case exp, log, sqrt, abs, sin, cos, tanh, sigmoid, softplus, floor, round, lgamma, digamma
     // min and max take numbers or one list.
     case min, max
     // Functions of a list.
     case sum, mean, std, len
     // The parts of an estimate.
     case value, stderr
+    // Log-densities (Stan's names) and the list functions of an ELBO.
+    case normal_lpdf, bernoulli_lpmf, uniform_lpdf, exponential_lpdf, gamma_lpdf, beta_lpdf, poisson_lpmf
+    case softmax, logsumexp, dot
     case print, set
     // Inference; it needs the stochastic graph. (The random primitives,
     // `normal`, `bernoulli`, ..., come from WiggleGraph's distribution registry.)
@@ -37,6 +40,8 @@ public enum Builtin: String, CaseIterable, Sendable {
         case .softplus: return .softplus
         case .floor: return .floor
         case .round: return .round
+        case .lgamma: return .lgamma
+        case .digamma: return .digamma
         default: return nil
         }
     }
@@ -138,6 +143,12 @@ extension Interpreter {
                 let squares = numbers.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
                 return .number(try finite((squares / Double(numbers.count - ddof)).squareRoot(), "the std", at: range))
             }
+
+        case .normal_lpdf, .bernoulli_lpmf, .uniform_lpdf, .exponential_lpdf, .gamma_lpdf, .beta_lpdf, .poisson_lpmf:
+            return try logDensity(builtin, arguments, at: range)
+
+        case .softmax, .logsumexp, .dot:
+            return try listFunction(builtin, arguments, at: range)
 
         case .value, .stderr:
             try noKeywords(name, arguments)

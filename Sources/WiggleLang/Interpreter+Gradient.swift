@@ -91,8 +91,10 @@ extension Interpreter {
             let shared = ErrorSource(covariance: covariance, dimension: entries.count)
             sources = entries.map { _ in shared }
         } else {
-            let gradient = ErrorSource(covariance: [], dimension: 0)
-            sources = entries.map { ErrorSource(stderr: $0.stderr, gradient: entries.count > 1 ? gradient : nil) }
+            // Without a covariance (over 64 components) they are taken as
+            // independent; an exact gradient has no error to take.
+            let gradient = isRandom && entries.count > 1 ? ErrorSource(covariance: [], dimension: 0) : nil
+            sources = entries.map { ErrorSource(stderr: $0.stderr, gradient: gradient) }
         }
         return GradientResult(entries: entries,
                               objective: (result.outputs[0].mean, isRandom ? result.outputs[0].standardError : 0),

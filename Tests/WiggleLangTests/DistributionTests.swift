@@ -293,3 +293,81 @@ func kolmogorovSmirnov(_ samples: [Double], cdf: (Double) -> Double) -> Double {
         #expect(outcome.errors.first?.hasSuffix(" of 1000 particles)") == true)
     }
 }
+
+/// Log-densities: values against the distributions' own, derivatives in x
+/// and in every parameter against central differences; list functions.
+@Suite struct LogDensityTests {
+    static let cases: [(name: String, distribution: any Distribution, x: Double, parameters: [Double])] = [
+        ("normal_lpdf", Normal(), 1.3, [0.2, 1.7]),
+        ("uniform_lpdf", Uniform(), 0.4, [-0.5, 2]),
+        ("exponential_lpdf", Exponential(), 0.8, [1.6]),
+        ("gamma_lpdf", Gamma(), 2.2, [2.5, 1.3]),
+        ("beta_lpdf", Beta(), 0.35, [2.5, 1.5]),
+        ("poisson_lpmf", Poisson(), 4, [3.5]),
+        ("bernoulli_lpmf", Bernoulli(), 1, [0.3]),
+    ]
+
+    @Test(arguments: 0..<cases.count)
+    func valueAndDerivatives(_ index: Int) {
+        let c = Self.cases[index]
+        let names = ["x"] + c.distribution.parameterNames
+        let values = [c.x] + c.parameters
+        // Discrete x (a count, a coin) is not differentiated.
+        let continuous = c.distribution.support != .naturalNumbers && c.distribution.support != .binary
+        let declared = names.indices.filter { $0 > 0 || continuous }
+        var program = declared.map { "param \(names[$0])_ = \(values[$0])" }.joined(separator: "\n")
+        let call = "\(c.name)(" + names.indices.map { declared.contains($0) ? "\(names[$0])_" : "\(values[$0])" }.joined(separator: ", ") + ")"
+        program += "\n\(c.name)(" + values.map { "\($0)" }.joined(separator: ", ") + ")\ngrad(E[\(call)])\n"
+        let shown = displayedValues(program)
+        guard shown.count == 2, case .number(let value) = shown[0], case .gradient(let g) = shown[1] else {
+            Issue.record("\(c.name): \(shown.map(Display.plain))")
+            return
+        }
+        func logDensity(_ v: [Double]) -> Double { c.distribution.logDensity(v[0], parameters: Array(v.dropFirst())) }
+        #expect(abs(value - logDensity(values)) < 1e-12 * max(1, abs(value)), "\(c.name)")
+        for i in declared {
+            let h = 1e-6 * max(1, abs(values[i]))
+            var up = values, down = values
+            up[i] += h
+            down[i] -= h
+            let numeric = (logDensity(up) - logDensity(down)) / (2 * h)
+            // A parameter the density does not read (x of a uniform) has no entry: 0.
+            let entry = g.entries.first { $0.name == "\(names[i])_" }
+            #expect(abs((entry?.value ?? 0) - numeric) < 1e-6 * max(1, abs(numeric)), "\(c.name) d/d\(names[i])")
+            #expect((entry?.stderr ?? 0) == 0)
+        }
+    }
+
+    @Test func outsideTheSupportAndBadParameters() {
+        #expect(run("exponential_lpdf(-1, 2)\nbeta_lpdf(1.5, 2, 2)\npoisson_lpmf(2.5, 1)").lines == ["-inf", "-inf", "-inf"])
+        #expect(run("normal_lpdf(0, 0, -1)").errors == ["1:19: sigma must be > 0 (got -1)"])
+        #expect(run("uniform_lpdf(0, 1, 1)").errors == ["1:20: b - a must be > 0 for uniform(a, b) (got 0)"])
+        #expect(run("normal_lpdf(0, 1)").errors.first?.hasPrefix("1:1: normal_lpdf expects 3 arguments") == true)
+        #expect(run("lgamma(-1)").errors == ["1:8: lgamma is defined here for numbers > 0 (got -1)"])
+    }
+
+    @Test func listFunctions() {
+        let outcome = run("""
+            logsumexp([1, 2, 3])
+            logsumexp([1000, 1000])
+            softmax([1, 2, 3])
+            dot([1, 2], [3, 4])
+            param w = 0.5
+            grad(E[logsumexp([w, 2 * w])])
+            grad(E[softmax([w, 0])[0]])
+            grad(E[dot([w, w], [3, 4])])
+            """)
+        let lse = log(exp(1.0) + exp(2.0) + exp(3.0))
+        #expect(outcome.lines[0] == Display.plain(.number(lse)))
+        #expect(outcome.lines[1] == Display.plain(.number(1000 + log(2.0))))
+        #expect(outcome.lines[3] == "11")
+        // d/dw log(e^w + e^{2w}) = (e^w + 2e^{2w}) / (e^w + e^{2w}).
+        let a = exp(0.5), b = exp(1.0)
+        #expect(outcome.lines[4].hasPrefix("w: \(Display.plain(.number((a + 2 * b) / (a + b)))) ± 0"))
+        // d/dw σ(w) = σ(w)(1 − σ(w)).
+        let s = 1 / (1 + exp(-0.5))
+        #expect(outcome.lines[5].hasPrefix("w: \(Display.plain(.number(s * (1 - s)))) ± 0"))
+        #expect(outcome.lines[6].hasPrefix("w: 7 ± 0"))
+        #expect(run("dot([1], [1, 2])").errors == ["1:1: dot needs two lists of one length, got 1 and 2"])
+    }
+}

@@ -56,6 +56,14 @@ public enum UnaryFunction: String, Sendable, CaseIterable {
         }
     }
 
+    /// True for a function defined for positive numbers only (√ also at 0).
+    public var needsPositive: Bool {
+        switch self {
+        case .log, .sqrt, .lgamma, .digamma: return true
+        default: return false
+        }
+    }
+
     /// Why `x` is outside the function's domain, or nil when it is inside.
     public func domainError(_ x: Double) -> String? {
         switch self {

@@ -1,0 +1,159 @@
+// Interpreter+Densities.swift — log-densities with Stan's names
+// (`normal_lpdf(x, mu, sigma)`, ...), and the list functions variational
+// inference writes its ELBO with (`softmax`, `logsumexp`, `dot`). On
+// numbers they are numbers; on traced values they are built from the
+// graph's own differentiable functions, so gradients flow through them.
+
+import Foundation
+import WiggleGraph
+import WiggleSyntax
+
+extension Builtin {
+    /// The distribution whose log-density a builtin is, by Stan's name.
+    var densityOf: String? {
+        switch self {
+        case .normal_lpdf: return "normal"
+        case .bernoulli_lpmf: return "bernoulli"
+        case .uniform_lpdf: return "uniform"
+        case .exponential_lpdf: return "exponential"
+        case .gamma_lpdf: return "gamma"
+        case .beta_lpdf: return "beta"
+        case .poisson_lpmf: return "poisson"
+        default: return nil
+        }
+    }
+}
+
+extension Interpreter {
+    /// Arithmetic on values that may be traced (numbers stay numbers).
+    struct Algebra {
+        let interpreter: Interpreter
+        let range: SourceRange
+
+        func binary(_ op: BinaryOperator, _ a: Value, _ b: Value) throws -> Value {
+            try interpreter.binary(op, a, b, at: range, left: range, right: range)
+        }
+        func plus(_ a: Value, _ b: Value) throws -> Value { try binary(.add, a, b) }
+        func minus(_ a: Value, _ b: Value) throws -> Value { try binary(.subtract, a, b) }
+        func times(_ a: Value, _ b: Value) throws -> Value { try binary(.multiply, a, b) }
+        func divide(_ a: Value, _ b: Value) throws -> Value { try binary(.divide, a, b) }
+
+        func apply(_ f: UnaryFunction, _ v: Value) throws -> Value {
+            if case .node(let id) = v { return try interpreter.makeNode(.unary(f, id), at: range) }
+            guard let x = v.asNumber else { throw interpreter.fail("expected a number, got \(v.typeDescription)", at: range) }
+            if let problem = f.domainError(x) { throw interpreter.fail(problem, at: range) }
+            return .number(f.apply(x))
+        }
+
+        /// Σ of values, traced or not.
+        func sum(_ items: [Value]) throws -> Value {
+            guard var total = items.first else { return .number(0) }
+            for item in items.dropFirst() { total = try plus(total, item) }
+            return total
+        }
+    }
+
+    /// `normal_lpdf(x, mu, sigma)` and the others: log p(x | parameters).
+    func logDensity(_ builtin: Builtin, _ arguments: [CallArgument], at range: SourceRange) throws -> Value {
+        guard let name = builtin.densityOf, let id = DistributionRegistry.id(named: name) else {
+            throw fail("\(builtin.rawValue) cannot be called here", at: range)
+        }
+        let distribution = DistributionRegistry[id]
+        let bound = try bind(builtin.rawValue, arguments, names: ["x"] + distribution.parameterNames, at: range)
+        for (index, argument) in bound.enumerated() where !argument.value.isNode && argument.value.asNumber == nil {
+            throw fail("\(builtin.rawValue)'s \(index == 0 ? "x" : distribution.parameterNames[index - 1]) must be a number, got \(argument.value.typeDescription)",
+                       at: argument.range)
+        }
+        // Parameters known now are checked in the distribution's own words.
+        for (index, argument) in bound.dropFirst().enumerated() {
+            if let value = argument.value.asNumber, !argument.value.isNode,
+               let problem = distribution.problem(parameter: index, value: value) {
+                throw fail(problem.message(got: value), at: argument.range)
+            }
+        }
+        if name == "uniform", let a = bound[1].value.asNumber, let b = bound[2].value.asNumber,
+           !bound[1].value.isNode, !bound[2].value.isNode, !(b > a) {
+            throw fail(Uniform.emptyInterval.message(got: b - a), at: bound[2].range)
+        }
+        // All numbers: the distribution's own log-density (−inf outside the support).
+        if !bound.contains(where: { $0.value.isNode }) {
+            let numbers = bound.map { $0.value.asNumber ?? .nan }
+            return .number(distribution.logDensity(numbers[0], parameters: Array(numbers.dropFirst())))
+        }
+        let x = bound[0].value
+        let p = bound.dropFirst().map(\.value)
+        let m = Algebra(interpreter: self, range: range)
+        switch name {
+        case "normal":
+            let z = try m.divide(try m.minus(x, p[0]), p[1])
+            let square = try m.times(z, z)
+            return try m.minus(try m.times(.number(-0.5), square),
+                               try m.plus(try m.apply(.log, p[1]), .number(0.5 * Foundation.log(2 * Double.pi))))
+        case "bernoulli":
+            // k log p + (1 − k) log(1 − p).
+            return try m.plus(try m.times(x, try m.apply(.log, p[0])),
+                              try m.times(try m.minus(.number(1), x), try m.apply(.log, try m.minus(.number(1), p[0]))))
+        case "uniform":
+            return try m.times(.number(-1), try m.apply(.log, try m.minus(p[1], p[0])))
+        case "exponential":
+            return try m.minus(try m.apply(.log, p[0]), try m.times(p[0], x))
+        case "gamma":
+            // α log β − log Γ(α) + (α − 1) log x − β x.
+            let front = try m.minus(try m.times(p[0], try m.apply(.log, p[1])), try m.apply(.lgamma, p[0]))
+            let body = try m.minus(try m.times(try m.minus(p[0], .number(1)), try m.apply(.log, x)), try m.times(p[1], x))
+            return try m.plus(front, body)
+        case "beta":
+            // (a − 1) log x + (b − 1) log(1 − x) − log B(a, b).
+            let logBeta = try m.minus(try m.plus(try m.apply(.lgamma, p[0]), try m.apply(.lgamma, p[1])),
+                                      try m.apply(.lgamma, try m.plus(p[0], p[1])))
+            let body = try m.plus(try m.times(try m.minus(p[0], .number(1)), try m.apply(.log, x)),
+                                  try m.times(try m.minus(p[1], .number(1)), try m.apply(.log, try m.minus(.number(1), x))))
+            return try m.minus(body, logBeta)
+        default:  // poisson: k log λ − λ − log Γ(k + 1).
+            return try m.minus(try m.minus(try m.times(x, try m.apply(.log, p[0])), p[0]),
+                               try m.apply(.lgamma, try m.plus(x, .number(1))))
+        }
+    }
+
+    /// The numbers or traced values of a list argument.
+    func listArgument(_ name: String, _ argument: CallArgument) throws -> [Value] {
+        guard case .list(let items) = argument.value else {
+            throw fail("\(name) expects a list, got \(argument.value.typeDescription)", at: argument.range)
+        }
+        for item in items where !item.isNode && item.asNumber == nil {
+            throw fail("each element given to \(name) must be a number, got \(item.typeDescription)", at: argument.range)
+        }
+        return items
+    }
+
+    /// `logsumexp(xs)`, `softmax(xs)`, `dot(xs, ys)`.
+    func listFunction(_ builtin: Builtin, _ arguments: [CallArgument], at range: SourceRange) throws -> Value {
+        let name = builtin.rawValue
+        try noKeywords(name, arguments)
+        let wanted = builtin == .dot ? 2 : 1
+        guard arguments.count == wanted else {
+            throw fail("\(name) expects \(countPhrase(wanted, "list")), got \(countPhrase(arguments.count, "argument"))", at: range)
+        }
+        let m = Algebra(interpreter: self, range: range)
+        let xs = try listArgument(name, arguments[0])
+        if builtin == .dot {
+            let ys = try listArgument(name, arguments[1])
+            guard xs.count == ys.count else {
+                throw fail("dot needs two lists of one length, got \(xs.count) and \(ys.count)", at: range)
+            }
+            return try m.sum(try zip(xs, ys).map { try m.times($0, $1) })
+        }
+        guard !xs.isEmpty else { throw fail("\(name) of an empty list", at: arguments[0].range) }
+        // log Σ e^{x − m} + m with m the largest, so that nothing overflows.
+        let largest: Value
+        if xs.contains(where: \.isNode) {
+            largest = try call(.max, [CallArgument(label: nil, value: .list(xs), range: arguments[0].range)], at: range)
+        } else {
+            largest = .number(xs.compactMap(\.asNumber).max() ?? 0)
+        }
+        let total = try m.sum(try xs.map { try m.apply(.exp, try m.minus($0, largest)) })
+        let logSumExp = try m.plus(try m.apply(.log, total), largest)
+        if builtin == .logsumexp { return logSumExp }
+        return .list(try xs.map { try m.apply(.exp, try m.minus($0, logSumExp)) })
+    }
+}

@@ -16,8 +16,8 @@ var targets: [Target] = [
     // The graph IR, ops and their derivatives, random streams, estimator
     // analysis, the particle engine and the optimisers. Knows nothing of syntax.
     .target(name: "WiggleGraph"),
-    // The interpreter/tracer, builtins and display.
-    .target(name: "WiggleLang", dependencies: ["WiggleSyntax", "WiggleGraph"]),
+    // The interpreter/tracer, builtins and display; read_csv parses with CSV.swift.
+    .target(name: "WiggleLang", dependencies: ["WiggleSyntax", "WiggleGraph", .product(name: "CSV", package: "CSV.swift")]),
     // Signals for the CLI and the REPL, readline's globals (Swift 6 cannot
     // touch C globals), and a pseudo-terminal for tests.
     .target(name: "CSupport",
@@ -56,6 +56,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: targets,
     swiftLanguageModes: [.v6]

@@ -16,6 +16,8 @@ public enum Builtin: String, CaseIterable, Sendable {
     // Log-densities (Stan's names) and the list functions of an ELBO.
     case normal_lpdf, bernoulli_lpmf, uniform_lpdf, exponential_lpdf, gamma_lpdf, beta_lpdf, poisson_lpmf
     case softmax, logsumexp, dot
+    // Data.
+    case read_csv
     case print, set
     // Inference; it needs the stochastic graph. (The random primitives,
     // `normal`, `bernoulli`, ..., come from WiggleGraph's distribution registry.)
@@ -149,6 +151,9 @@ extension Interpreter {
 
         case .softmax, .logsumexp, .dot:
             return try listFunction(builtin, arguments, at: range)
+
+        case .read_csv:
+            return try readCSV(arguments, at: range)
 
         case .value, .stderr:
             try noKeywords(name, arguments)

@@ -247,3 +247,23 @@ extension EstimateValueTests {
         }
     }
 }
+
+/// examples/normal_posterior.wgl: the ELBO's optimum matches the exact
+/// Normal-Gamma posterior to two significant digits (read from its golden
+/// output, which ExamplesTests holds to the program's run).
+@Suite struct NormalPosteriorExampleTests {
+    @Test func variationalMatchesConjugate() throws {
+        let text = try String(contentsOf: repositoryRoot.appendingPathComponent("examples/normal_posterior.out"), encoding: .utf8)
+        func numbers(_ prefix: String) -> [Double] {
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) else { return [] }
+            return line.split(separator: " ").compactMap { Double($0) }
+        }
+        let variational = numbers("variational:"), exact = numbers("exact:")
+        #expect(variational.count == 3 && exact.count == 3)
+        for (v, e) in zip(variational, exact) {
+            // Two significant digits: within half a unit of the second digit.
+            let unit = pow(10, (log10(abs(e))).rounded(.down) - 1)
+            #expect(abs(v - e) <= 0.5 * unit, "variational \(v) vs exact \(e)")
+        }
+    }
+}

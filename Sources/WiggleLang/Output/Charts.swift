@@ -90,8 +90,13 @@ extension Display {
             if row == 0 { return rawLow }
             return scale.invert(low + (Double(row * 8) + 3.5) / Double(top) * 2 * span)
         }
+        // Four significant digits, or as many more as the labels need to differ.
         var labels = [Int: String]()
-        for row in Set([0, middle, rows - 1]) { labels[row] = String(format: "%.4g", rowValue(row)) }
+        let labelled = Set([0, middle, rows - 1])
+        for digits in 4...12 {
+            for row in labelled { labels[row] = String(format: "%.\(digits)g", rowValue(row)) }
+            if Set(labels.values).count == labels.count || rawHigh == rawLow { break }
+        }
         let labelWidth = labels.values.map(\.count).max() ?? 0
         // The band's rows, and the row of the last estimate.
         var bandRows = Set<Int>(), bandRow = -1

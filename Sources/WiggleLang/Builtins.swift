@@ -14,7 +14,7 @@ public enum Builtin: String, CaseIterable, Sendable {
     // The parts of an estimate.
     case value, stderr
     // Log-densities (Stan's names) and the list functions of an ELBO.
-    case normal_lpdf, bernoulli_lpmf, uniform_lpdf, exponential_lpdf, gamma_lpdf, beta_lpdf, poisson_lpmf
+    case normal_lpdf, bernoulli_lpmf, uniform_lpdf, exponential_lpdf, gamma_lpdf, beta_lpdf, poisson_lpmf, categorical_lpmf
     case softmax, logsumexp, dot
     // Data.
     case read_csv
@@ -148,6 +148,9 @@ extension Interpreter {
 
         case .normal_lpdf, .bernoulli_lpmf, .uniform_lpdf, .exponential_lpdf, .gamma_lpdf, .beta_lpdf, .poisson_lpmf:
             return try logDensity(builtin, arguments, at: range)
+
+        case .categorical_lpmf:
+            return try categoricalLogDensity(arguments, at: range)
 
         case .softmax, .logsumexp, .dot:
             return try listFunction(builtin, arguments, at: range)

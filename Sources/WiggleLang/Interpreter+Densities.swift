@@ -115,6 +115,34 @@ extension Interpreter {
         }
     }
 
+    /// `categorical_lpmf(k, probs)` = log(p_k / Σp); a traced k picks its
+    /// term per particle, Σⱼ (k == j) log p_j.
+    func categoricalLogDensity(_ arguments: [CallArgument], at range: SourceRange) throws -> Value {
+        let bound = try bind("categorical_lpmf", arguments, names: ["k", "probs"], at: range)
+        let probabilities = try listArgument("categorical_lpmf", bound[1])
+        guard !probabilities.isEmpty else { throw fail("categorical_lpmf needs at least one probability", at: bound[1].range) }
+        for p in probabilities {
+            if !p.isNode, let x = p.asNumber, let problem = Categorical().problem(parameter: 0, value: x) {
+                throw fail(problem.message(got: x), at: bound[1].range)
+            }
+        }
+        let m = Algebra(interpreter: self, range: range)
+        let logTotal = try m.apply(.log, try m.sum(probabilities))
+        let k = bound[0].value
+        if !k.isNode {
+            guard let x = k.asNumber else {
+                throw fail("categorical_lpmf's k must be a number, got \(k.typeDescription)", at: bound[0].range)
+            }
+            guard x >= 0, x == x.rounded(), Int(x) < probabilities.count else { return .number(-.infinity) }
+            return try m.minus(try m.apply(.log, probabilities[Int(x)]), logTotal)
+        }
+        var terms: [Value] = []
+        for (j, p) in probabilities.enumerated() {
+            terms.append(try m.times(try m.binary(.equal, k, .number(Double(j))), try m.apply(.log, p)))
+        }
+        return try m.minus(try m.sum(terms), logTotal)
+    }
+
     /// The numbers or traced values of a list argument.
     func listArgument(_ name: String, _ argument: CallArgument) throws -> [Value] {
         guard case .list(let items) = argument.value else {

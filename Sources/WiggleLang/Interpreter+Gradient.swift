@@ -151,7 +151,7 @@ extension Interpreter {
             switch choice.estimator {
             case .pathwise: method = "pathwise"
             case .score: method = "score function"
-            case .enumeration: method = "exact \(distribution?.outcomes.count ?? 2)-point derivative"
+            case .enumeration: method = "exact \(node.op.outcomes.count)-point derivative"
             }
             if choice.split != nil {
                 method = "pathwise and score function, by term"

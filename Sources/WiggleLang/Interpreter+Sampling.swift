@@ -12,6 +12,9 @@ extension Interpreter {
     func sample(_ id: DistributionID, _ arguments: [CallArgument], annotation: EstimatorAnnotation?,
                 at range: SourceRange) throws -> Value {
         let distribution = DistributionRegistry[id]
+        if distribution.takesList {
+            return try sampleFromList(id, distribution, arguments, annotation: annotation, at: range)
+        }
         let names = distribution.parameterNames
         let values = try bind(distribution.name, arguments, names: names, at: range)
         let estimator = try annotation.map { try requestedEstimator($0, for: distribution, at: range) }
@@ -23,6 +26,52 @@ extension Interpreter {
         let parameters = try zip(names, values).map { name, argument in
             try nodeID(argument.value, what: name, at: argument.range)
         }
+        return try makeNode(.random(id, parameters), at: range, estimator: estimator)
+    }
+
+    /// The most categories one categorical node may have.
+    static let maxCategories = 100_000
+
+    /// `categorical(probs)`, `categorical(probs = xs)`, `categorical(logits = xs)`:
+    /// one list whose every element becomes a parameter of the node.
+    func sampleFromList(_ id: DistributionID, _ distribution: any Distribution, _ arguments: [CallArgument],
+                        annotation: EstimatorAnnotation?, at range: SourceRange) throws -> Value {
+        let name = distribution.name
+        let usage = "\(name) takes one list of probabilities, \(name)(probs), or of log-odds, \(name)(logits = xs)"
+        guard arguments.count == 1 else { throw fail(usage, at: range) }
+        let argument = arguments[0]
+        let label = argument.label?.name
+        guard label == nil || label == "probs" || label == "logits" else {
+            throw fail("\(name) has no argument named '\(label ?? "")'; \(usage)", at: argument.label?.range ?? range)
+        }
+        guard case .list(var items) = argument.value else {
+            throw fail("\(usage); got \(argument.value.typeDescription)", at: argument.range)
+        }
+        guard !items.isEmpty else { throw fail("\(name) needs at least one category", at: argument.range) }
+        guard items.count <= Self.maxCategories else {
+            throw fail("\(name) may have at most \(Self.maxCategories) categories, got \(items.count)", at: argument.range)
+        }
+        if label == "logits" {
+            guard case .list(let probabilities) = try listFunction(.softmax, [CallArgument(label: nil, value: argument.value, range: argument.range)],
+                                                                  at: argument.range) else {
+                throw fail(usage, at: argument.range)
+            }
+            items = probabilities
+        }
+        let estimator = try annotation.map { try requestedEstimator($0, for: distribution, at: range) }
+        var known = 0.0, allKnown = true
+        for item in items {
+            if item.isNode { allKnown = false; continue }
+            guard let x = item.asNumber else {
+                throw fail("each element given to \(name) must be a number, got \(item.typeDescription)", at: argument.range)
+            }
+            if let problem = distribution.problem(parameter: 0, value: x) { throw fail(problem.message(got: x), at: argument.range) }
+            known += x
+        }
+        if allKnown && abs(known - 1) > Categorical.tolerance {
+            throw fail(Categorical.notNormalised.message(got: known), at: argument.range)
+        }
+        let parameters = try items.map { try nodeID($0, what: "a probability", at: argument.range) }
         return try makeNode(.random(id, parameters), at: range, estimator: estimator)
     }
 
@@ -39,8 +88,8 @@ extension Interpreter {
             throw fail("a \(distribution.name) cannot be reparametrised; use \(admitted)", at: range)
         }
         let users = DistributionRegistry.builtins.filter { $0.admits(estimator) }.map(\.name)
-        throw fail("@\(annotation.rawValue) applies to \(users.joined(separator: ", ")); a \(distribution.name) takes \(admitted)",
-                   at: range)
+        let list = users.count <= 1 ? users.joined() : users.dropLast().joined(separator: ", ") + " and " + (users.last ?? "")
+        throw fail("@\(annotation.rawValue) applies to \(list); a \(distribution.name) takes \(admitted)", at: range)
     }
 
     /// The names of the distributions every program has, for messages: "normal or bernoulli".

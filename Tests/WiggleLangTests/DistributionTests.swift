@@ -16,7 +16,7 @@ func draws(_ distribution: any Distribution, _ parameters: [Double], count: Int,
     let failure = slots.withUnsafeBufferPointer { slots in
         carries.withUnsafeBufferPointer { carries in
             distribution.sample(RandomCall(count: count, output: values + k * count, values: values, adjoints: adjoints,
-                                           stride: count, slots: slots.baseAddress!, carries: carries.baseAddress!),
+                                           stride: count, slots: slots.baseAddress!, carries: carries.baseAddress!, parameterCount: k),
                                 rng: &rng)
         }
     }
@@ -369,5 +369,69 @@ func kolmogorovSmirnov(_ samples: [Double], cdf: (Double) -> Double) -> Double {
         #expect(outcome.lines[5].hasPrefix("w: \(Display.plain(.number(s * (1 - s)))) ± 0"))
         #expect(outcome.lines[6].hasPrefix("w: 7 ± 0"))
         #expect(run("dot([1], [1, 2])").errors == ["1:1: dot needs two lists of one length, got 1 and 2"])
+    }
+}
+
+/// categorical(probs) and categorical(logits = xs).
+@Suite struct CategoricalTests {
+    /// E[costs[c]] with c ~ softmax(w): d/dw_i = p_i (cost_i − Σ p_j cost_j),
+    /// exactly by the 3-point derivative, within 5 errors by the score function.
+    @Test func gradientsByEnumerationAndScore() {
+        let w = [0.3, -0.2, 0.5], costs = [1.0, 5.0, 2.0]
+        let z = w.map(exp).reduce(0, +)
+        let p = w.map { exp($0) / z }
+        let mean = zip(p, costs).reduce(0) { $0 + $1.0 * $1.1 }
+        let exact = (0..<3).map { p[$0] * (costs[$0] - mean) }
+        let g = gradients("""
+            set(seed = 31, particles = 200000)
+            param w[3] = [0.3, -0.2, 0.5]
+            c = categorical(softmax(w))
+            grad(E[[1, 5, 2][c]])
+            d = categorical(logits = w) @score
+            grad(E[[1, 5, 2][d]])
+            """)
+        guard g.count == 2 else { Issue.record("two gradients"); return }
+        #expect(g[0].estimators.map(\.estimator) == ["exact"])
+        #expect(g[1].estimators.map(\.estimator) == ["score"])
+        for i in 0..<3 {
+            #expect(abs(g[0]["w[\(i)]"].value - exact[i]) < 1e-12 && g[0]["w[\(i)]"].stderr == 0)
+            #expect(agrees(g[1]["w[\(i)]"], exact[i], 5))
+        }
+    }
+
+    /// Probabilities as parameters directly (not through a softmax): the
+    /// derivative is that of P(X = j) = p_j / Σp, so E f moves by
+    /// (f_i − E f) along p_i, and both estimators agree.
+    @Test func probabilitiesAsParameters() {
+        let g = gradients("""
+            set(seed = 32, particles = 200000)
+            param a = 0.2
+            c = categorical([a, 0.5, 0.5 - a])
+            grad(E[c^2])
+            d = categorical([a, 0.5, 0.5 - a]) @score
+            grad(E[d^2])
+            """)
+        // E[c²] = 0.5 + 4 (0.5 − a): d/da = −4.
+        #expect(abs(g[0]["a"].value + 4) < 1e-9)
+        #expect(agrees(g[1]["a"], -4, 5))
+    }
+
+    @Test func meanAndSamples() {
+        let probabilities = [0.1, 0.2, 0.3, 0.4]
+        let samples = draws(Categorical(), probabilities, count: 1_000_000, seed: 33)
+        var counts = [Int](repeating: 0, count: 4)
+        for x in samples { counts[Int(x)] += 1 }
+        // Chi-square with 3 degrees of freedom below its 0.001 quantile, 16.27.
+        let chi = zip(counts, probabilities).reduce(0.0) { $0 + pow(Double($1.0) - 1e6 * $1.1, 2) / (1e6 * $1.1) }
+        #expect(chi < 16.27, "chi-square \(chi)")
+    }
+
+    @Test func mistakes() {
+        #expect(run("categorical([0.5, 0.6])").errors == ["1:13: a categorical's probabilities must add up to 1 (got 1.1)"])
+        #expect(run("categorical([1.5, -0.5])").errors == ["1:13: each probability of a categorical must be between 0 and 1 (got 1.5)"])
+        #expect(run("categorical([])").errors == ["1:13: categorical needs at least one category"])
+        #expect(run("categorical(0.5)").errors.first?.hasPrefix("1:13: categorical takes one list of probabilities") == true)
+        #expect(run("categorical(weights = [1])").errors.first?.hasPrefix("1:13: categorical has no argument named 'weights'") == true)
+        #expect(run("categorical_lpmf(1, [0.2, 0.8])\ncategorical_lpmf(5, [0.2, 0.8])").lines == [Display.plain(.number(log(0.8))), "-inf"])
     }
 }

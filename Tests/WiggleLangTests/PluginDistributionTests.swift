@@ -114,7 +114,7 @@ struct Laplace: Distribution {
         #expect(run("param s = -1\nx = laplace(0, s)\nE[x]").errors
             == ["2:5: b must be > 0 (got -1 in 10000 of 10000 particles)"])
         #expect(run("x = laplace(0, 1) @exact").errors
-            == ["1:5: @exact applies to bernoulli; a laplace takes @pathwise or @score"])
+            == ["1:5: @exact applies to bernoulli and categorical; a laplace takes @pathwise or @score"])
         let explained = run("param m = 0\nx = laplace(m, 1)\nexplain(x)").text
         #expect(explained.contains("x = laplace[pathwise] m 1"))
     }

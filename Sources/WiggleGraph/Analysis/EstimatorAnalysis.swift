@@ -183,7 +183,7 @@ public enum EstimatorAnalysis {
     /// downstream is small enough to re-run once per outcome, else the score function.
     static func chooseEnumerationOrScore(_ node: Node, _ distribution: any Distribution, downstream: Int?,
                                          budget: inout Int) -> EstimatorChoice {
-        let runs = distribution.outcomes.count
+        let runs = node.op.outcomes.count
         let times = runs == 2 ? "twice" : "\(runs) times"
         switch node.requestedEstimator {
         case .score?:

@@ -89,12 +89,15 @@ public struct RandomCall {
     @usableFromInline let stride: Int
     @usableFromInline let slots: UnsafePointer<Int32>
     @usableFromInline let carries: UnsafePointer<Bool>
+    /// How many parameters the node has (a categorical's k).
+    public let parameterCount: Int
 
-    /// A call reading `slots` from rows of `stride` doubles.
+    /// A call reading `parameterCount` slots from rows of `stride` doubles.
     @inlinable
     public init(count: Int, output: UnsafeMutablePointer<Double>, values: UnsafeMutablePointer<Double>,
                 adjoints: UnsafeMutablePointer<Double>, stride: Int, slots: UnsafePointer<Int32>,
-                carries: UnsafePointer<Bool>) {
+                carries: UnsafePointer<Bool>, parameterCount: Int) {
+        self.parameterCount = parameterCount
         self.count = count
         self.output = output
         self.values = values
@@ -134,6 +137,12 @@ public protocol Distribution: Sendable {
     var estimators: [Estimator] { get }
     /// For ``Estimator/enumeration``: every value it can take.
     var outcomes: [Double] { get }
+    /// Every value a node with `parameterCount` parameters can take (a
+    /// categorical over k probabilities: 0, …, k − 1).
+    func outcomes(parameterCount: Int) -> [Double]
+    /// True when its parameters are one list of any length
+    /// (`categorical(probs)`), each element a parameter of the node.
+    var takesList: Bool { get }
 
     /// Why a value known while tracing is invalid for parameter `index`, or nil.
     func problem(parameter index: Int, value: Double) -> ParameterProblem?
@@ -160,6 +169,10 @@ extension Distribution {
 
     /// By default a distribution has no outcomes to enumerate.
     public var outcomes: [Double] { [] }
+    /// By default the outcomes do not depend on the parameters.
+    public func outcomes(parameterCount: Int) -> [Double] { outcomes }
+    /// By default a distribution takes its named parameters.
+    public var takesList: Bool { false }
 
     /// Only reached for an estimator the distribution admits: a distribution
     /// that lists it implements it.

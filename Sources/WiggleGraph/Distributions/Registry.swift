@@ -30,6 +30,7 @@ public enum DistributionRegistry {
         Gamma(),
         Beta(),
         Poisson(),
+        Categorical(),
     ]
 
     private static let table = Mutex<[any Distribution]>(builtins)

@@ -63,7 +63,7 @@ public enum EstimatorPilot {
             for id in candidates.keys { score[id] = EstimatorChoice(.score, reason: "leave-one-out baseline") }
             if let measured = pilot.compare(refined.choices, score) {
                 for (id, choice) in candidates {
-                    let exact = "the exact \(graph[id].op.distribution?.outcomes.count ?? 2)-point derivative"
+                    let exact = "the exact \(graph[id].op.outcomes.count)-point derivative"
                     refined.choices[id] = measured.prefersFirst
                         ? EstimatorChoice(choice, note: measured.kept(over: "the score function"))
                         : EstimatorChoice(score[id] ?? choice, note: measured.taken(over: exact))

@@ -59,7 +59,7 @@ struct Wiring {
                 }
                 index = enumerations.count
                 enumerationOf[instruction.node] = index
-                enumerations.append(EnumerationWork(node: instruction.node, outcomes: calls[row].distribution.outcomes,
+                enumerations.append(EnumerationWork(node: instruction.node, outcomes: calls[row].distribution.outcomes(parameterCount: calls[row].parameterSlots.count),
                                                     downstream: downstream, termSets: []))
             }
             calls[row].enumeration = Int32(index)

@@ -132,7 +132,7 @@ final class Workspace: @unchecked Sendable {
                                       carries: callCarries + offset, parameterCount: count,
                                       weightGroup: Int(layout.weightGroup),
                                       costRow: enumeration >= 0
-                                        ? costRows[enumeration] + Int(layout.termSet) * layout.distribution.outcomes.count
+                                        ? costRows[enumeration] + Int(layout.termSet) * layout.distribution.outcomes(parameterCount: count).count
                                         : -1))
             offset += count
         }
@@ -166,7 +166,8 @@ final class Workspace: @unchecked Sendable {
     func randomCall(_ instruction: Instruction, base: UnsafeMutablePointer<Double>, lanes m: Int) -> RandomCall {
         let index = Int(instruction.table)
         return RandomCall(count: m, output: base + Int(instruction.out) * chunkSize, values: base, adjoints: adjoints,
-                          stride: chunkSize, slots: calls[index].slots, carries: calls[index].carries)
+                          stride: chunkSize, slots: calls[index].slots, carries: calls[index].carries,
+                          parameterCount: calls[index].parameterCount)
     }
 
 

@@ -1,0 +1,114 @@
+// Categorical.swift — categorical(probs): 0, …, k − 1 with probabilities
+// p₀, …, p_{k−1} (each element of the list is a parameter of the node;
+// `categorical(logits = xs)` is categorical(softmax(xs))). No
+// reparametrisation; the exact k-point derivative re-runs what lies
+// downstream once per outcome, or the score function.
+//
+// Both derivatives are those of P(X = j) = p_j / Σp, so they do not depend
+// on the probabilities summing to exactly 1, and every term of the score
+// has expectation 0 whatever the parameters.
+
+import Foundation
+
+/// The categorical distribution over 0, …, k − 1.
+public struct Categorical: Distribution {
+    public init() {}
+
+    public var name: String { "categorical" }
+    public var parameterNames: [String] { ["probs"] }
+    public var support: Support { .categories }
+    public var estimators: [Estimator] { [.enumeration, .score] }
+    public var takesList: Bool { true }
+
+    public func outcomes(parameterCount: Int) -> [Double] { (0..<parameterCount).map(Double.init) }
+
+    public static let invalidProbability = ParameterProblem("each probability of a categorical", "must be between 0 and 1")
+    public static let notNormalised = ParameterProblem("a categorical's probabilities", "must add up to 1")
+    /// How far from 1 the sum may be (rounding in a softmax or a division).
+    public static let tolerance = 1e-6
+
+    public func problem(parameter index: Int, value: Double) -> ParameterProblem? {
+        value >= 0 && value <= 1 ? nil : Categorical.invalidProbability
+    }
+
+    public func sample(_ call: RandomCall, rng: inout Xoshiro256) -> SampleFailure? {
+        let m = call.count, o = call.output
+        let k = call.parameterCount
+        var valid = true
+        for l in 0..<m {
+            var total = 0.0
+            for j in 0..<k {
+                let p = call.parameter(j)[l]
+                valid = valid && p >= 0 && p <= 1
+                total += p
+            }
+            valid = valid && abs(total - 1) <= Categorical.tolerance
+            // Inversion; rounding that leaves u past the last step picks the
+            // last outcome with a positive probability.
+            let u = rng.uniform() * total
+            var cumulative = 0.0
+            var pick = -1
+            for j in 0..<k {
+                let p = call.parameter(j)[l]
+                if p > 0 { pick = j }
+                cumulative += p
+                if u < cumulative && p > 0 { break }
+            }
+            o[l] = Double(max(0, pick))
+        }
+        if valid { return nil }
+        return call.failure { l in
+            var total = 0.0
+            for j in 0..<k {
+                let p = call.parameter(j)[l]
+                if !(p >= 0 && p <= 1) { return (Categorical.invalidProbability, p) }
+                total += p
+            }
+            return abs(total - 1) <= Categorical.tolerance ? nil : (Categorical.notNormalised, total)
+        }
+    }
+
+    public func logDensity(_ x: Double, parameters: [Double]) -> Double {
+        guard x >= 0, x == x.rounded(), Int(x) < parameters.count else { return -.infinity }
+        return Foundation.log(parameters[Int(x)] / parameters.reduce(0, +))
+    }
+
+    /// d log(p_x / Σp) / dp_j = δ_jx / p_x − 1 / Σp.
+    public func addScore(_ call: RandomCall, weights w: UnsafePointer<Double>) {
+        let k = call.parameterCount, o = call.output
+        let adjoints = (0..<k).map { call.adjoint($0) }
+        guard adjoints.contains(where: { $0 != nil }) else { return }
+        for l in 0..<call.count where w[l] != 0 {
+            var total = 0.0
+            for j in 0..<k { total += call.parameter(j)[l] }
+            let x = Int(o[l])
+            for j in 0..<k {
+                guard let g = adjoints[j] else { continue }
+                g[l] += w[l] * ((j == x ? 1 / call.parameter(j)[l] : 0) - 1 / total)
+            }
+        }
+    }
+
+    /// ∂E f / ∂p_i = (f_i − Σⱼ pⱼ fⱼ / Σp) / Σp, f_j the cost with the node
+    /// set to j. An outcome with probability 0 cannot happen: its world is
+    /// left out (its probability is at its minimum there, so its derivative
+    /// is 0, as for a bernoulli at p = 0 or 1).
+    public func addEnumeration(_ call: RandomCall, costs: UnsafePointer<Double>, stride: Int) {
+        let k = call.parameterCount
+        let adjoints = (0..<k).map { call.adjoint($0) }
+        guard adjoints.contains(where: { $0 != nil }) else { return }
+        for l in 0..<call.count {
+            var total = 0.0, weighted = 0.0
+            for j in 0..<k {
+                let p = call.parameter(j)[l]
+                total += p
+                if p > 0 { weighted += p * costs[j * stride + l] }
+            }
+            let mean = weighted / total
+            for i in 0..<k {
+                guard let g = adjoints[i], call.parameter(i)[l] > 0 else { continue }
+                g[l] += (costs[i * stride + l] - mean) / total
+            }
+        }
+    }
+}

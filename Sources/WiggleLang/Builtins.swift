@@ -15,7 +15,7 @@ public enum Builtin: String, CaseIterable, Sendable {
     case value, stderr
     // Log-densities (Stan's names) and the list functions of an ELBO.
     case normal_lpdf, bernoulli_lpmf, uniform_lpdf, exponential_lpdf, gamma_lpdf, beta_lpdf, poisson_lpmf, categorical_lpmf
-    case softmax, logsumexp, dot
+    case softmax, logsumexp, dot, matvec
     // Data.
     case read_csv
     case print, set
@@ -152,7 +152,7 @@ extension Interpreter {
         case .categorical_lpmf:
             return try categoricalLogDensity(arguments, at: range)
 
-        case .softmax, .logsumexp, .dot:
+        case .softmax, .logsumexp, .dot, .matvec:
             return try listFunction(builtin, arguments, at: range)
 
         case .read_csv:

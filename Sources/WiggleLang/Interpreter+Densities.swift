@@ -154,15 +154,31 @@ extension Interpreter {
         return items
     }
 
-    /// `logsumexp(xs)`, `softmax(xs)`, `dot(xs, ys)`.
+    /// `logsumexp(xs)`, `softmax(xs)`, `dot(xs, ys)`, `matvec(W, x)`.
     func listFunction(_ builtin: Builtin, _ arguments: [CallArgument], at range: SourceRange) throws -> Value {
         let name = builtin.rawValue
         try noKeywords(name, arguments)
-        let wanted = builtin == .dot ? 2 : 1
+        let wanted = builtin == .dot || builtin == .matvec ? 2 : 1
         guard arguments.count == wanted else {
             throw fail("\(name) expects \(countPhrase(wanted, "list")), got \(countPhrase(arguments.count, "argument"))", at: range)
         }
         let m = Algebra(interpreter: self, range: range)
+        if builtin == .matvec {
+            // matvec(W, x): one dot product per row of W.
+            guard case .list(let rows) = arguments[0].value, !rows.isEmpty else {
+                throw fail("matvec expects a matrix (a list of rows) first, got \(arguments[0].value.typeDescription)",
+                           at: arguments[0].range)
+            }
+            let x = try listArgument(name, arguments[1])
+            return .list(try rows.enumerated().map { index, row in
+                let entries = try listArgument(name, CallArgument(label: nil, value: row, range: arguments[0].range))
+                guard entries.count == x.count else {
+                    throw fail("matvec needs rows as long as the vector: row \(index) has \(entries.count), the vector \(x.count)",
+                               at: range)
+                }
+                return try m.sum(try zip(entries, x).map { try m.times($0, $1) })
+            })
+        }
         let xs = try listArgument(name, arguments[0])
         if builtin == .dot {
             let ys = try listArgument(name, arguments[1])

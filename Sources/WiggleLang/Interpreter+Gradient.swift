@@ -143,7 +143,7 @@ extension Interpreter {
             }
             return .estimate(Estimate(exact: 0))
         }
-        return declaration.isVector ? .list(elements) : elements[0]
+        return declaration.shaped(elements)
     }
 
     /// The estimator of every random node of a plan, for people.

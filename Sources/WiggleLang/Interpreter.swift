@@ -160,8 +160,9 @@ final class Interpreter {
             if case .node(let id) = value { graph.label(id, target.name) }
             bind(target.name, value, in: scope)
 
-        case .param(let name, let sizeExpr, let valueExpr):
-            try declareParameter(name: name, size: sizeExpr, value: valueExpr, scope: scope, statement: statement)
+        case .param(let name, let sizeExpr, let columnsExpr, let valueExpr):
+            try declareParameter(name: name, size: sizeExpr, columns: columnsExpr, value: valueExpr, scope: scope,
+                                 statement: statement)
 
         case .function(let declaration):
             if scope === globals && parameters.contains(declaration.name.name) {
@@ -222,9 +223,9 @@ final class Interpreter {
         return .normal
     }
 
-    /// `param name = v` or `param name[n] = v`: a learnable scalar or vector,
-    /// each element a parameter leaf of the graph.
-    func declareParameter(name: Identifier, size sizeExpr: Expr?, value valueExpr: Expr,
+    /// `param name = v`, `param name[n] = v` or `param name[r][c] = v`: a
+    /// learnable scalar, vector or matrix, each element a parameter leaf of the graph.
+    func declareParameter(name: Identifier, size sizeExpr: Expr?, columns columnsExpr: Expr? = nil, value valueExpr: Expr,
                           scope: Scope, statement: Stmt) throws {
         if scope !== globals {
             throw fail("'param' declares a global parameter; write it at the top level, not inside a function",
@@ -242,7 +243,38 @@ final class Interpreter {
         let site = self.site(name.range)
         var initial: [Double]
         var isVector = false
-        if let sizeExpr {
+        var columns: Int?
+        if let sizeExpr, let columnsExpr {
+            // A matrix: rows × columns, row by row; its value is a list of rows.
+            isVector = true
+            let rows = try wholeNumber(try evaluate(sizeExpr, in: scope), what: "the rows of a parameter matrix", at: sizeExpr.range)
+            let width = try wholeNumber(try evaluate(columnsExpr, in: scope), what: "the columns of a parameter matrix",
+                                        at: columnsExpr.range)
+            guard rows >= 1 else { throw fail("a parameter matrix needs at least 1 row, got \(rows)", at: sizeExpr.range) }
+            guard width >= 1 else { throw fail("a parameter matrix needs at least 1 column, got \(width)", at: columnsExpr.range) }
+            guard rows <= ParameterStore.maxVectorLength / width else {
+                throw fail("a parameter matrix of \(rows) × \(width) elements is too large (the limit is \(ParameterStore.maxVectorLength) in all)",
+                           at: statement.range)
+            }
+            columns = width
+            switch value {
+            case .initializer(let mean, let sd):
+                initial = drawInitialValues(name.name, count: rows * width, mean: mean, sd: sd)
+            case .list(let items):
+                guard items.count == rows else {
+                    throw fail("'\(name.name)' has \(rows) rows but its initial list has \(items.count)", at: valueExpr.range)
+                }
+                initial = []
+                for item in items {
+                    guard case .list(let row) = item, row.count == width else {
+                        throw fail("each row of '\(name.name)''s initial list must be a list of \(width) numbers", at: valueExpr.range)
+                    }
+                    initial += try row.map { try initialValue($0, at: valueExpr.range) }
+                }
+            default:
+                initial = Array(repeating: try initialValue(value, at: valueExpr.range), count: rows * width)
+            }
+        } else if let sizeExpr {
             isVector = true
             let count = try wholeNumber(try evaluate(sizeExpr, in: scope), what: "the size of a parameter vector",
                                         at: sizeExpr.range)
@@ -272,9 +304,11 @@ final class Interpreter {
         }
         try reserveNodes(initial.count, at: statement.range)
         let indices = initial.enumerated().map { position, start in
-            graph.addParameter(name: isVector ? "\(name.name)[\(position)]" : name.name, value: start, at: site)
+            let element = columns.map { "\(name.name)[\(position / $0)][\(position % $0)]" } ?? "\(name.name)[\(position)]"
+            return graph.addParameter(name: isVector ? element : name.name, value: start, at: site)
         }
-        parameters.declare(ParameterStore.Entry(name: name.name, indices: indices, isVector: isVector, line: line))
+        parameters.declare(ParameterStore.Entry(name: name.name, indices: indices, isVector: isVector, line: line,
+                                                columns: columns))
     }
 
     /// Starting values drawn from normal(mean, sd), from a stream of their

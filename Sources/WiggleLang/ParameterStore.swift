@@ -12,6 +12,16 @@ struct ParameterStore {
         var indices: [Int]
         var isVector: Bool
         var line: Int
+        /// A matrix's row length (its indices go row by row).
+        var columns: Int? = nil
+
+        /// Values for the elements, shaped as the parameter: one, a list,
+        /// or a list of rows.
+        func shaped(_ elements: [Value]) -> Value {
+            guard isVector else { return elements.first ?? .none }
+            guard let columns, columns > 0 else { return .list(elements) }
+            return .list(stride(from: 0, to: elements.count, by: columns).map { .list(Array(elements[$0..<min(elements.count, $0 + columns)])) })
+        }
     }
 
     /// The longest parameter vector accepted.
@@ -36,7 +46,6 @@ struct ParameterStore {
     func value(of name: String, in graph: Graph) -> Value? {
         guard let index = indexByName[name] else { return nil }
         let entry = entries[index]
-        let nodes = entry.indices.map { Value.node(graph.parameters[$0].node) }
-        return entry.isVector ? .list(nodes) : nodes[0]
+        return entry.shaped(entry.indices.map { Value.node(graph.parameters[$0].node) })
     }
 }

@@ -147,7 +147,8 @@ public struct Stmt: Sendable {
     /// The shapes a statement can take.
     public indirect enum Kind: Sendable {
         /// `param name = value` or `param name[size] = value`.
-        case param(name: Identifier, size: Expr?, value: Expr)
+        /// `param w = v`, `param w[n] = v`, `param W[r][c] = v` (a matrix: `columns`).
+        case param(name: Identifier, size: Expr?, columns: Expr?, value: Expr)
         /// `name = value`, or `name += value` etc. (`op` is the arithmetic operator).
         case assign(target: Identifier, op: BinaryOperator?, value: Expr)
         case function(FunctionDecl)

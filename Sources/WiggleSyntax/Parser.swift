@@ -219,21 +219,22 @@ public struct Parser {
         return Stmt(.expression(expression), expression.range)
     }
 
-    /// paramStmt -> 'param' NAME [ '[' expression ']' ] '=' expression
+    /// paramStmt -> 'param' NAME [ '[' expression ']' [ '[' expression ']' ] ] '=' expression
     mutating func parseParam() throws -> Stmt {
         let keyword = advance()
         let name = try expect(.identifier, "a parameter name after 'param'")
-        var size: Expr?
-        if check(.leftBracket) && !current.newlineBefore {
+        var sizes: [Expr] = []
+        while sizes.count < 2 && check(.leftBracket) && !current.newlineBefore {
             let open = advance()
             groupDepth += 1
             defer { groupDepth -= 1 }
-            size = try parseExpression()
+            sizes.append(try parseExpression())
             try expectClosing(.rightBracket, opener: open)
         }
         try expect(.assign, "'=' and an initial value after the parameter name")
         let value = try parseExpression()
-        return Stmt(.param(name: Identifier(name.text, name.range), size: size, value: value),
+        return Stmt(.param(name: Identifier(name.text, name.range), size: sizes.first, columns: sizes.count > 1 ? sizes[1] : nil,
+                           value: value),
                     keyword.range.union(value.range))
     }
 

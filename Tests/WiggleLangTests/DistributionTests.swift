@@ -435,3 +435,38 @@ func kolmogorovSmirnov(_ samples: [Double], cdf: (Double) -> Double) -> Double {
         #expect(run("categorical_lpmf(1, [0.2, 0.8])\ncategorical_lpmf(5, [0.2, 0.8])").lines == [Display.plain(.number(log(0.8))), "-inf"])
     }
 }
+
+/// `param W[r][c]`: a matrix of parameters, a list of rows; `matvec`.
+@Suite struct MatrixTests {
+    @Test func declareIndexAndDifferentiate() {
+        let outcome = run("""
+            set(seed = 1, particles = 20000)
+            param W[2][3] = [[1, 2, 3], [4, 5, 6]]
+            W
+            W[1][2]
+            matvec(W, [1, 0, -1])
+            param V[3][2] = normal_init(0.1)
+            [len(V), len(V[0])]
+            param Z[2][2] = 0.5
+            Z
+            x = normal(0, 1)
+            y = matvec(W, [x, 1, 0])
+            g = grad(E[y[0]^2 + y[1]])
+            value(g["W"][0][1])
+            g["W"][1]
+            """)
+        #expect(outcome.errors.isEmpty, "\(outcome.errors)")
+        // y0 = W00 x + W01: d/dW00 E[y0²] = 2 E[(x + 2) x] = 2, d/dW01 = 2 E[y0] = 4 (exactly: pathwise,
+        // and E[x] enters only the first); y1 = W10 x + W11: d/dW11 = 1.
+        #expect(Array(outcome.lines.prefix(6)) == ["[[1, 2, 3], [4, 5, 6]]", "6", "[-2, -2]", "[3, 2]", "[[0.5, 0.5], [0.5, 0.5]]", outcome.lines[5]])
+        #expect(abs((Double(outcome.lines[5]) ?? 0) - 4) < 0.05)
+        #expect(outcome.lines[6].hasPrefix("[") && outcome.lines[6].contains("1 ± 0"))
+    }
+
+    @Test func mistakes() {
+        #expect(run("param W[2][0] = 1").errors == ["1:12: a parameter matrix needs at least 1 column, got 0"])
+        #expect(run("param W[2][2] = [[1, 2], [3]]").errors == ["1:17: each row of 'W''s initial list must be a list of 2 numbers"])
+        #expect(run("param W[2][2] = [[1, 2]]").errors == ["1:17: 'W' has 2 rows but its initial list has 1"])
+        #expect(run("matvec([[1, 2]], [1])").errors == ["1:1: matvec needs rows as long as the vector: row 0 has 2, the vector 1"])
+    }
+}

@@ -273,6 +273,17 @@ extension EstimateValueTests {
         #expect(checked >= 4)
     }
 
+    /// maximize finds the maximum-likelihood fit Newton's method finds.
+    @Test func poissonRegressionAgreesWithNewton() throws {
+        let lines = try golden("poisson_regression")
+        func numbers(_ prefix: String) -> [Double] {
+            lines.first { $0.hasPrefix(prefix) }.map { $0.split(separator: " ").compactMap { Double($0) } } ?? []
+        }
+        let fit = numbers("maximize:"), newton = numbers("Newton:")
+        #expect(fit.count == 2 && fit == newton)
+        #expect(numbers("score equations at the fit:").allSatisfy { abs($0) < 1e-3 })
+    }
+
     @Test(arguments: ["linear_regression", "normal_posterior"])
     func variationalMatchesExact(_ name: String) throws {
         let lines = try golden(name)

@@ -32,6 +32,9 @@ extension Interpreter {
             throw fail("cannot read '\(path)': no such file (looked for \(url.path))", at: place)
         }
         guard !isDirectory.boolValue else { throw fail("cannot read '\(path)': it is a directory", at: place) }
+        guard (try? FileManager.default.attributesOfItem(atPath: url.path))?[.type] as? FileAttributeType == .typeRegular else {
+            throw fail("cannot read '\(path)': not a regular file", at: place)
+        }
         if let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int, size > Self.maxCSVBytes {
             throw fail("cannot read '\(path)': larger than \(Self.maxCSVBytes >> 20) MiB", at: place)
         }

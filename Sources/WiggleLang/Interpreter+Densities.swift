@@ -188,6 +188,16 @@ extension Interpreter {
             return try m.sum(try zip(xs, ys).map { try m.times($0, $1) })
         }
         guard !xs.isEmpty else { throw fail("\(name) of an empty list", at: arguments[0].range) }
+        if !xs.contains(where: \.isNode) {
+            // Numbers: in doubles, where x − max may fall to −inf and its
+            // exponential to 0.
+            let numbers = xs.compactMap(\.asNumber)
+            let top = numbers.max() ?? 0
+            let shifted = numbers.map { Foundation.exp($0 - top) }
+            let total = shifted.reduce(0, +)
+            if builtin == .logsumexp { return .number(Foundation.log(total) + top) }
+            return .list(shifted.map { .number($0 / total) })
+        }
         // log Σ e^{x − m} + m with m the largest, so that nothing overflows.
         let largest: Value
         if xs.contains(where: \.isNode) {
@@ -195,9 +205,11 @@ extension Interpreter {
         } else {
             largest = .number(xs.compactMap(\.asNumber).max() ?? 0)
         }
-        let total = try m.sum(try xs.map { try m.apply(.exp, try m.minus($0, largest)) })
-        let logSumExp = try m.plus(try m.apply(.log, total), largest)
-        if builtin == .logsumexp { return logSumExp }
-        return .list(try xs.map { try m.apply(.exp, try m.minus($0, logSumExp)) })
+        let shifted = try xs.map { try m.apply(.exp, try m.minus($0, largest)) }
+        let total = try m.sum(shifted)
+        if builtin == .logsumexp { return try m.plus(try m.apply(.log, total), largest) }
+        // e^{x − m} / Σ e^{x − m}: dividing keeps the sum 1 where adding m
+        // back would round (logits near 1e308).
+        return .list(try shifted.map { try m.divide($0, total) })
     }
 }

@@ -33,7 +33,15 @@ public struct Beta: Distribution {
             if b[l] != second.shape { second = GammaSampler(shape: b[l]) }
             let x = first.draw(&rng)
             let y = second.draw(&rng)
-            o[l] = x / (x + y)
+            if x + y > 0 && x.isNormal && y.isNormal {
+                o[l] = x / (x + y)
+            } else {
+                // Shapes so small that a gamma draw underflows: in logs,
+                // log G(s) = log G(s + 1) + log(U) / s.
+                let lx = Foundation.log(GammaSampler(shape: a[l] + 1).draw(&rng)) + Foundation.log(rng.uniformOpen()) / a[l]
+                let ly = Foundation.log(GammaSampler(shape: b[l] + 1).draw(&rng)) + Foundation.log(rng.uniformOpen()) / b[l]
+                o[l] = 1 / (1 + Foundation.exp(ly - lx))
+            }
         }
         if valid { return nil }
         return call.failure { l in

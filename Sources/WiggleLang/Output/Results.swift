@@ -163,7 +163,7 @@ public struct HistogramBins: Sendable, Equatable {
         var places = 0
         while places < 12 {
             let scaled = width * pow(10, Double(places))
-            if abs(scaled - scaled.rounded()) < 1e-9 * max(1, scaled) { break }
+            if scaled >= 1 - 1e-9 && abs(scaled - scaled.rounded()) < 1e-9 * scaled { break }
             places += 1
         }
         return places
@@ -172,6 +172,8 @@ public struct HistogramBins: Sendable, Equatable {
     /// The label of the bin's first edge, to `decimals` places.
     public func label(_ index: Int) -> String {
         let edge = start + Double(index) * width
+        // Far from 1, fixed decimals would print hundreds of digits.
+        if abs(edge) >= 1e15 || decimals > 9 { return formatNumber(edge) }
         return String(format: "%.\(decimals)f", abs(edge) < width * 1e-9 ? 0 : edge)
     }
 }

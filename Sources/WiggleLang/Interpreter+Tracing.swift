@@ -155,12 +155,23 @@ extension Interpreter {
         let returnMessage = "'return' inside an if whose condition is traced (line \(line)); assign a variable in both branches and return it after the if"
         branchAssignments.append((scope, []))
         defer { branchAssignments.removeLast() }
-        if case .returned(_, let where_) = try then() { throw fail(returnMessage, at: where_) }
+        /// A flow that would leave the branch in some particles only.
+        func refuse(_ flow: Flow) throws {
+            switch flow {
+            case .normal: return
+            case .returned(_, let where_): throw fail(returnMessage, at: where_)
+            case .broke(let where_), .continued(let where_):
+                let word = { if case .broke = flow { return "break" } else { return "continue" } }()
+                throw fail("'\(word)' inside an if whose condition is traced (line \(line)) would leave the loop in some particles only; loops of random length are not supported yet: keep a 0/1 'alive' value and multiply by it",
+                           at: where_)
+            }
+        }
+        try refuse(try then())
         let afterThen = scope.values
         let assignedThen = branchAssignments[branchAssignments.count - 1].names
         branchAssignments[branchAssignments.count - 1].names = []
         scope.values = before
-        if case .returned(_, let where_) = try otherwise() { throw fail(returnMessage, at: where_) }
+        try refuse(try otherwise())
         let afterElse = scope.values
         let assigned = assignedThen.union(branchAssignments[branchAssignments.count - 1].names)
         // What this if assigns, an enclosing traced if assigns too.

@@ -133,7 +133,7 @@ final class Interpreter {
     func execute(_ block: Block, in scope: Scope) throws -> Flow {
         for statement in block.statements {
             let flow = try execute(statement, in: scope)
-            if case .returned = flow { return flow }
+            if !flow.isNormal { return flow }
         }
         return .normal
     }
@@ -185,9 +185,9 @@ final class Interpreter {
                 while i < high {
                     try atSafePoint(statement.range)
                     bind(variable.name, .number(Double(i)), in: scope)
-                    if case .returned(let value, let range) = try execute(body, in: scope) {
-                        return .returned(value, range)
-                    }
+                    let flow = try execute(body, in: scope)
+                    if case .returned = flow { return flow }
+                    if case .broke = flow { break }
                     i += 1
                 }
             } else {
@@ -201,9 +201,9 @@ final class Interpreter {
                     try atSafePoint(statement.range)
                     bind(variable.name, items.values[index], in: scope)
                     index += 1
-                    if case .returned(let value, let range) = try execute(body, in: scope) {
-                        return .returned(value, range)
-                    }
+                    let flow = try execute(body, in: scope)
+                    if case .returned = flow { return flow }
+                    if case .broke = flow { break }
                 }
             }
 
@@ -211,14 +211,20 @@ final class Interpreter {
             while try knownTruth(try evaluate(conditionExpr, in: scope), at: conditionExpr.range,
                                  context: "a while condition") {
                 try atSafePoint(statement.range)
-                if case .returned(let value, let range) = try execute(body, in: scope) {
-                    return .returned(value, range)
-                }
+                let flow = try execute(body, in: scope)
+                if case .returned = flow { return flow }
+                if case .broke = flow { break }
             }
 
         case .returnValue(let valueExpr):
             let value = try valueExpr.map { try evaluate($0, in: scope) } ?? .none
             return .returned(value, statement.range)
+
+        case .breakLoop:
+            return .broke(statement.range)
+
+        case .continueLoop:
+            return .continued(statement.range)
         }
         return .normal
     }

@@ -24,4 +24,12 @@ struct RuntimeError: Error {
 enum Flow {
     case normal
     case returned(Value, SourceRange)
+    /// `break` and `continue`, on their way to the loop around them.
+    case broke(SourceRange)
+    case continued(SourceRange)
+
+    var isNormal: Bool {
+        if case .normal = self { return true }
+        return false
+    }
 }

@@ -54,6 +54,8 @@ extension Stmt: CustomStringConvertible {
         case .forIn(let variable, let sequence, let body): return "(for \(variable.name) \(sequence) \(body))"
         case .whileLoop(let condition, let body): return "(while \(condition) \(body))"
         case .returnValue(let value): return value.map { "(return \($0))" } ?? "(return)"
+        case .breakLoop: return "(break)"
+        case .continueLoop: return "(continue)"
         case .expression(let expression): return expression.description
         }
     }

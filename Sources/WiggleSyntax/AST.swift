@@ -156,6 +156,8 @@ public struct Stmt: Sendable {
         case forIn(variable: Identifier, sequence: Expr, body: Block)
         case whileLoop(condition: Expr, body: Block)
         case returnValue(Expr?)
+        /// `break` and `continue`, inside a loop.
+        case breakLoop, continueLoop
         case expression(Expr)
     }
 

@@ -48,6 +48,8 @@ public struct Parser {
     var nesting = 0
     /// How many function bodies we are inside (`return` needs one).
     var functionDepth = 0
+    /// Loops around the statement being parsed (in the current function).
+    var loopDepth = 0
 
     /// Parses a whole file.
     public static func parse(_ file: SourceFile) -> ParseResult {
@@ -191,7 +193,8 @@ public struct Parser {
         throw error("expected a newline or ';' after the statement, found \(describe(current))", at: current)
     }
 
-    /// statement -> paramStmt | fnStmt | ifStmt | forStmt | whileStmt | returnStmt | assignment | expression
+    /// statement -> paramStmt | fnStmt | ifStmt | forStmt | whileStmt | returnStmt | 'break' | 'continue'
+    ///              | assignment | expression
     mutating func parseStatement() throws -> Stmt {
         switch current.kind {
         case .kwParam: return try parseParam()
@@ -200,6 +203,10 @@ public struct Parser {
         case .kwFor: return try parseFor()
         case .kwWhile: return try parseWhile()
         case .kwReturn: return try parseReturn()
+        case .kwBreak, .kwContinue:
+            let keyword = advance()
+            guard loopDepth > 0 else { throw error("\(keyword.kind) outside a loop", at: keyword) }
+            return Stmt(keyword.kind == .kwBreak ? .breakLoop : .continueLoop, keyword.range)
         case .identifier:
             let operators: [Token.Kind: BinaryOperator?] = [
                 .assign: nil, .plusAssign: .add, .minusAssign: .subtract,
@@ -262,7 +269,13 @@ public struct Parser {
         let decl: FunctionDecl
         let end: SourceRange
         functionDepth += 1
-        defer { functionDepth -= 1 }
+        // A function's body is outside any loop around the definition.
+        let enclosingLoops = loopDepth
+        loopDepth = 0
+        defer {
+            functionDepth -= 1
+            loopDepth = enclosingLoops
+        }
         if match(.assign) {
             let body = try parseExpression()
             decl = FunctionDecl(name: Identifier(name.text, name.range), parameters: parameters, body: .expression(body))
@@ -310,6 +323,8 @@ public struct Parser {
         let variable = try expect(.identifier, "a loop variable after 'for'")
         try expect(.kwIn, "'in' after the loop variable")
         let sequence = try parseExpression()
+        loopDepth += 1
+        defer { loopDepth -= 1 }
         let body = try parseBlock()
         return Stmt(.forIn(variable: Identifier(variable.text, variable.range), sequence: sequence, body: body),
                     keyword.range.union(body.range))
@@ -319,6 +334,8 @@ public struct Parser {
     mutating func parseWhile() throws -> Stmt {
         let keyword = advance()
         let condition = try parseExpression()
+        loopDepth += 1
+        defer { loopDepth -= 1 }
         let body = try parseBlock()
         return Stmt(.whileLoop(condition: condition, body: body), keyword.range.union(body.range))
     }

@@ -6,7 +6,7 @@ public struct Token: Sendable {
     public enum Kind: Sendable, Equatable {
         case number, string, identifier
         // Keywords.
-        case kwParam, kwFn, kwIf, kwElse, kwFor, kwIn, kwWhile, kwReturn
+        case kwParam, kwFn, kwIf, kwElse, kwFor, kwIn, kwWhile, kwReturn, kwBreak, kwContinue
         case kwAnd, kwOr, kwNot, kwTrue, kwFalse
         // Punctuation.
         case leftParen, rightParen, leftBracket, rightBracket, leftBrace, rightBrace
@@ -43,6 +43,7 @@ public struct Token: Sendable {
     static let keywords: [String: Kind] = [
         "param": .kwParam, "fn": .kwFn, "if": .kwIf, "else": .kwElse, "for": .kwFor,
         "in": .kwIn, "while": .kwWhile, "return": .kwReturn, "and": .kwAnd, "or": .kwOr,
+        "break": .kwBreak, "continue": .kwContinue,
         "not": .kwNot, "true": .kwTrue, "false": .kwFalse,
     ]
 }
@@ -62,6 +63,8 @@ extension Token.Kind: CustomStringConvertible {
         case .kwIn: return "'in'"
         case .kwWhile: return "'while'"
         case .kwReturn: return "'return'"
+        case .kwBreak: return "'break'"
+        case .kwContinue: return "'continue'"
         case .kwAnd: return "'and'"
         case .kwOr: return "'or'"
         case .kwNot: return "'not'"

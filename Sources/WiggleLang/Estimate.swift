@@ -106,8 +106,25 @@ public struct Estimate: Sendable {
         return result
     }
 
-    /// The sum of several estimates.
+    /// The sum of several estimates, in one pass (weights on one source added).
     static func sum(_ items: [Estimate]) -> Estimate {
-        items.reduce(Estimate(exact: 0)) { combined($0, $1, to: $0.value + $1.value, 1, 1) }
+        var result = Estimate(exact: items.reduce(0) { $0 + $1.value })
+        var position: [ObjectIdentifier: Int] = [:]
+        var gradients = Set<ObjectIdentifier>()
+        for item in items {
+            result.assumesIndependence = result.assumesIndependence || item.assumesIndependence
+            for (source, weights) in item.terms {
+                if let index = position[ObjectIdentifier(source)] {
+                    for i in weights.indices { result.terms[index].weights[i] += weights[i] }
+                    continue
+                }
+                if let gradient = source.gradient, !gradients.insert(ObjectIdentifier(gradient)).inserted {
+                    result.assumesIndependence = true
+                }
+                position[ObjectIdentifier(source)] = result.terms.count
+                result.terms.append((source, weights))
+            }
+        }
+        return result
     }
 }

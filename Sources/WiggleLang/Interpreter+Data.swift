@@ -25,7 +25,7 @@ extension Interpreter {
             }
             column = name
         }
-        let url = csvURL(path)
+        let url = csvURL(path).resolvingSymlinksInPath()
         let place = positional[0].range
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
@@ -79,13 +79,14 @@ extension Interpreter {
             throw fail("cannot read '\(path)' as CSV: \(error)", at: place)
         }
         var records: [(Int, [String])] = []
-        var index = 0
+        var index = 0, cells = 0
         while let row = reader.next() {
             defer { index += 1 }
             if row.count == 1 && row[0].isEmpty { continue }
             records.append((index, row))
-            if records.count > settings.maxListLength {
-                throw fail("\(path) has more than \(settings.maxListLength) rows", at: place)
+            cells += row.count
+            if cells > settings.maxListLength {
+                throw fail("\(path) has more than \(settings.maxListLength) cells", at: place)
             }
         }
         if let error = reader.error {

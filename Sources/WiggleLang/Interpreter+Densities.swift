@@ -83,6 +83,17 @@ extension Interpreter {
         let x = bound[0].value
         let p = bound.dropFirst().map(\.value)
         let m = Algebra(interpreter: self, range: range)
+        // Outside the support the log-density is −inf: a traced x there
+        // must not get a finite number. Continuous supports add
+        // 0 · log(distance inside), nan outside (an error at that node) and
+        // no comparison, so a pathwise x stays pathwise; discrete ones add
+        // log(indicator), −inf outside.
+        func inside(_ distance: Value) throws -> Value {
+            x.isNode ? try m.times(.number(0), try m.apply(.log, distance)) : .number(0)
+        }
+        func indicator(_ condition: Value) throws -> Value {
+            x.isNode ? try m.apply(.log, condition) : .number(0)
+        }
         switch name {
         case "normal":
             let z = try m.divide(try m.minus(x, p[0]), p[1])
@@ -90,13 +101,16 @@ extension Interpreter {
             return try m.minus(try m.times(.number(-0.5), square),
                                try m.plus(try m.apply(.log, p[1]), .number(0.5 * Foundation.log(2 * Double.pi))))
         case "bernoulli":
-            // k log p + (1 − k) log(1 − p).
-            return try m.plus(try m.times(x, try m.apply(.log, p[0])),
-                              try m.times(try m.minus(.number(1), x), try m.apply(.log, try m.minus(.number(1), p[0]))))
+            // log(k p + (1 − k)(1 − p)) for k in {0, 1}: one log, so p = 0 or 1
+            // is −inf only where the outcome cannot happen.
+            let chance = try m.plus(try m.times(x, p[0]), try m.times(try m.minus(.number(1), x), try m.minus(.number(1), p[0])))
+            let binary = x.isNode ? try m.plus(try m.binary(.equal, x, .number(0)), try m.binary(.equal, x, .number(1))) : .number(1)
+            return try m.plus(try m.apply(.log, chance), try indicator(binary))
         case "uniform":
-            return try m.times(.number(-1), try m.apply(.log, try m.minus(p[1], p[0])))
+            let width = try m.times(.number(-1), try m.apply(.log, try m.minus(p[1], p[0])))
+            return try m.plus(width, try inside(try m.times(try m.minus(x, p[0]), try m.minus(p[1], x))))
         case "exponential":
-            return try m.minus(try m.apply(.log, p[0]), try m.times(p[0], x))
+            return try m.plus(try m.minus(try m.apply(.log, p[0]), try m.times(p[0], x)), try inside(x))
         case "gamma":
             // α log β − log Γ(α) + (α − 1) log x − β x.
             let front = try m.minus(try m.times(p[0], try m.apply(.log, p[1])), try m.apply(.lgamma, p[0]))
@@ -109,9 +123,13 @@ extension Interpreter {
             let body = try m.plus(try m.times(try m.minus(p[0], .number(1)), try m.apply(.log, x)),
                                   try m.times(try m.minus(p[1], .number(1)), try m.apply(.log, try m.minus(.number(1), x))))
             return try m.minus(body, logBeta)
-        default:  // poisson: k log λ − λ − log Γ(k + 1).
-            return try m.minus(try m.minus(try m.times(x, try m.apply(.log, p[0])), p[0]),
-                               try m.apply(.lgamma, try m.plus(x, .number(1))))
+        default:  // poisson: k log λ − λ − log Γ(k + 1), for whole k ≥ 0.
+            let count = x.isNode
+                ? try m.times(try m.binary(.greaterEqual, x, .number(0)), try m.binary(.equal, x, try m.apply(.round, x)))
+                : .number(1)
+            let body = try m.minus(try m.minus(try m.times(x, try m.apply(.log, p[0])), p[0]),
+                                   try m.apply(.lgamma, try m.plus(x, .number(1))))
+            return try m.plus(body, try indicator(count))
         }
     }
 
@@ -133,14 +151,16 @@ extension Interpreter {
             guard let x = k.asNumber else {
                 throw fail("categorical_lpmf's k must be a number, got \(k.typeDescription)", at: bound[0].range)
             }
-            guard x >= 0, x == x.rounded(), Int(x) < probabilities.count else { return .number(-.infinity) }
+            guard x >= 0, x == x.rounded(), x < Double(probabilities.count) else { return .number(-.infinity) }
             return try m.minus(try m.apply(.log, probabilities[Int(x)]), logTotal)
         }
+        // log Σⱼ (k == j) p_j: p_k for k in 0..<K, −inf (an error where it
+        // is used) for any other k or a probability of 0.
         var terms: [Value] = []
         for (j, p) in probabilities.enumerated() {
-            terms.append(try m.times(try m.binary(.equal, k, .number(Double(j))), try m.apply(.log, p)))
+            terms.append(try m.times(try m.binary(.equal, k, .number(Double(j))), p))
         }
-        return try m.minus(try m.sum(terms), logTotal)
+        return try m.minus(try m.apply(.log, try m.sum(terms)), logTotal)
     }
 
     /// The numbers or traced values of a list argument.

@@ -78,16 +78,11 @@ extension Interpreter {
         let objectiveRange = origin(of: root)?.range ?? currentRange
         try requireFinite(result.outputs[0].mean, result.outputs[0].standardError, at: objectiveRange)
         for moments in result.gradient { try requireFinite(moments.mean, moments.standardError, at: objectiveRange) }
-        // Rounding level: relative to the largest component (an exact
-        // estimator's exact 0 comes out as ±1e-18 beside components near 1).
-        let scale = result.gradient.map { abs($0.mean) }.max() ?? 0
         let entries = zip(wrt, result.gradient).map { index, moments in
-            // Below rounding level (an exact estimator) the error is 0, and
-            // so is a value without an error.
-            let stderr = !isRandom || moments.standardError <= 1e-12 * max(abs(moments.mean), scale * 1e-3) ? 0 : moments.standardError
-            let value = stderr == 0 && abs(moments.mean) <= 1e-14 * scale ? 0 : moments.mean
+            // Below rounding level (an exact estimator) the error is 0.
+            let stderr = !isRandom || moments.standardError <= 1e-12 * abs(moments.mean) ? 0 : moments.standardError
             let bias = warnings.first { $0.parameters.contains(index) }?.bias
-            return (name: graph.parameters[index].name, value: value, stderr: stderr, bias: bias)
+            return (name: graph.parameters[index].name, value: moments.mean, stderr: stderr, bias: bias)
         }
         // Errors for arithmetic on the components: their covariance, or each
         // on its own where the engine did not sum it.
@@ -135,8 +130,10 @@ extension Interpreter {
         guard let declaration = parameters.declaration(of: name) else {
             throw fail("the gradient has no component \"\(name)\"; \(offered)", at: range)
         }
+        var entryOf: [Int: Int] = [:]
+        for (entry, index) in gradient.parameters.enumerated() where entryOf[index] == nil { entryOf[index] = entry }
         let elements = try declaration.indices.map { index -> Value in
-            if let entry = gradient.parameters.firstIndex(of: index) { return try estimate(entry) }
+            if let entry = entryOf[index] { return try estimate(entry) }
             guard gradient.isExhaustive else {
                 throw fail("the gradient was taken with respect to \(names.map { "\"\($0)\"" }.joined(separator: ", ")) only (wrt = ...), not \"\(name)\"",
                            at: range)

@@ -193,8 +193,10 @@ public enum EstimatorAnalysis {
         case .enumeration?:
             return EstimatorChoice(.score, reason: "@exact is not possible: the graph is too large to track what lies downstream; leave-one-out baseline")
         default:
-            if let downstream, downstream <= exactDownstreamLimit, runs * downstream <= budget {
-                budget -= runs * downstream
+            // Every outcome costs at least its own cost row, even with
+            // nothing downstream to re-run.
+            if let downstream, downstream <= exactDownstreamLimit, runs * max(1, downstream) <= budget {
+                budget -= runs * max(1, downstream)
                 return EstimatorChoice(.enumeration, reason: "runs \(count(downstream)) downstream \(times), with common random numbers")
             }
             let size = downstream.map { "\($0) nodes" } ?? "too many nodes to track"

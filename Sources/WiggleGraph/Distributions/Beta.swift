@@ -29,15 +29,16 @@ public struct Beta: Distribution {
             let ok = a[l] > 0 && a[l] < .infinity && b[l] > 0 && b[l] < .infinity
             valid = valid && ok
             guard ok else { o[l] = .nan; continue }
-            if a[l] != first.shape { first = GammaSampler(shape: a[l]) }
-            if b[l] != second.shape { second = GammaSampler(shape: b[l]) }
-            let x = first.draw(&rng)
-            let y = second.draw(&rng)
-            if x + y > 0 && x.isNormal && y.isNormal {
+            if a[l] >= 1 && b[l] >= 1 {
+                if a[l] != first.shape { first = GammaSampler(shape: a[l]) }
+                if b[l] != second.shape { second = GammaSampler(shape: b[l]) }
+                let x = first.draw(&rng)
+                let y = second.draw(&rng)
                 o[l] = x / (x + y)
             } else {
-                // Shapes so small that a gamma draw underflows: in logs,
-                // log G(s) = log G(s + 1) + log(U) / s.
+                // A shape below 1: a gamma draw can underflow, so both are
+                // drawn in logs, log G(s) = log G(s + 1) + log(U) / s
+                // (decided by the shapes, never by what was drawn).
                 let lx = Foundation.log(GammaSampler(shape: a[l] + 1).draw(&rng)) + Foundation.log(rng.uniformOpen()) / a[l]
                 let ly = Foundation.log(GammaSampler(shape: b[l] + 1).draw(&rng)) + Foundation.log(rng.uniformOpen()) / b[l]
                 o[l] = 1 / (1 + Foundation.exp(ly - lx))

@@ -69,7 +69,7 @@ public struct Categorical: Distribution {
     }
 
     public func logDensity(_ x: Double, parameters: [Double]) -> Double {
-        guard x >= 0, x == x.rounded(), Int(x) < parameters.count else { return -.infinity }
+        guard x >= 0, x == x.rounded(), x < Double(parameters.count) else { return -.infinity }
         return Foundation.log(parameters[Int(x)] / parameters.reduce(0, +))
     }
 

@@ -48,6 +48,9 @@ public struct Gamma: Distribution {
     /// How a Gamma(shape, 1) draw y moves with the shape: −(∂P/∂shape) / f(y).
     static func standardDrawSlope(_ y: Double, shape: Double) -> Double {
         guard y > 0 else { return 0 }
+        // Past a million the series would need thousands of terms; there
+        // y = a + √a z to relative order 1/a, so dy/da = 1 + (y − a)/(2a).
+        if shape > 1e6 { return 1 + (y - shape) / (2 * shape) }
         let density = Foundation.exp((shape - 1) * Foundation.log(y) - y - Special.logGamma(shape))
         guard density > 0 else { return 0 }
         return -Special.gammaPDerivativeInShape(shape, y) / density

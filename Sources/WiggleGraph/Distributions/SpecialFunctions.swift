@@ -104,7 +104,9 @@ public enum Special {
     public static func gammaPDerivativeInShape(_ a: Double, _ x: Double) -> Double {
         guard x > 0 else { return 0 }
         if x < a + 1 { return gammaSeries(a, x).derivative }
-        let h = 1e-5 * Swift.max(1, a)
+        // A relative step below 1 (so a − h stays positive), at most a
+        // thousandth of the distribution's sd above.
+        let h = a < 1 ? 1e-5 * a : Swift.min(1e-5 * a, 1e-3 * a.squareRoot())
         return -(gammaContinuedFraction(a + h, x) - gammaContinuedFraction(a - h, x)) / (2 * h)
     }
 
@@ -157,7 +159,7 @@ public enum Special {
     /// directly (so the difference keeps its relative accuracy).
     public static func betaIDerivativeInA(_ a: Double, _ b: Double, _ x: Double) -> Double {
         guard x > 0 && x < 1 else { return 0 }
-        let h = 1e-5 * Swift.max(1, a)
+        let h = a < 1 ? 1e-5 * a : Swift.min(1e-5 * a, 1e-3 * a.squareRoot())
         if x < (a + 1) / (a + b + 2) {
             return (betaFraction(a + h, b, x) - betaFraction(a - h, b, x)) / (2 * h)
         }

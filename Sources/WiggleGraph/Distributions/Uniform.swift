@@ -16,7 +16,7 @@ public struct Uniform: Distribution {
 
     /// The bounds must be finite, with a < b.
     public static let invalidBound = ParameterProblem("a uniform's bound", "must be a finite number")
-    public static let emptyInterval = ParameterProblem("b - a", "must be > 0 for uniform(a, b)")
+    public static let emptyInterval = ParameterProblem("b - a", "must be > 0 and finite for uniform(a, b)")
 
     public func problem(parameter index: Int, value: Double) -> ParameterProblem? {
         value.isFinite ? nil : Uniform.invalidBound
@@ -34,7 +34,8 @@ public struct Uniform: Distribution {
         return call.failure { l in
             if !a[l].isFinite { return (Uniform.invalidBound, a[l]) }
             if !b[l].isFinite { return (Uniform.invalidBound, b[l]) }
-            return b[l] - a[l] > 0 ? nil : (Uniform.emptyInterval, b[l] - a[l])
+            let width = b[l] - a[l]
+            return width > 0 && width < .infinity ? nil : (Uniform.emptyInterval, width)
         }
     }
 

@@ -80,7 +80,10 @@ final class Workspace: @unchecked Sendable {
     /// The bytes one lane of a plan's buffers takes (values, adjoints, and a
     /// scratch copy when some node is enumerated).
     static func bytesPerLane(_ plan: Plan) -> Int {
-        max(1, plan.slotCount) * MemoryLayout<Double>.size * (plan.enumerations.isEmpty ? 2 : 3)
+        // Values and adjoints (and a scratch copy for counterfactual
+        // worlds), plus one cost row per outcome and term set.
+        let costRows = plan.enumerations.reduce(0) { $0 + $1.outcomes.count * $1.termSets.count }
+        return (max(1, plan.slotCount) * (plan.enumerations.isEmpty ? 2 : 3) + costRows) * MemoryLayout<Double>.size
     }
 
     init(plan: Plan, chunkSize: Int, parameterValues: [Double]) {

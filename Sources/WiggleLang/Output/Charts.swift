@@ -156,7 +156,8 @@ extension Display {
         let edges = (0..<bins).map { index -> String in
             let label = layout.label(index)
             guard layout.isIntegral, layout.width > 1 else { return label }
-            return "\(label)–\(String(format: "%.0f", layout.start + Double(index + 1) * layout.width - 1))"
+            let last = layout.start + Double(index + 1) * layout.width - 1
+            return "\(label)–\(abs(last) >= 1e15 ? formatNumber(last) : String(format: "%.0f", last))"
         }
         let edgeWidth = edges.map(\.count).max() ?? 1
         var lines = ["mean \(formatEstimate(cloud.mean, stderr: cloud.stderr))  sd \(formatNumber(cloud.sd))  (\(cloud.particles) \(cloud.isData ? "values" : "particles"))"]

@@ -133,17 +133,28 @@ public struct HistogramBins: Sendable, Equatable {
         let steps: [Double] = [1, 2, 2.5, 5, 10]
         var chosen = (steps.first { $0 * power >= raw } ?? 10) * power
         if integral {
+            // 2.5 is no whole number: take 2 (and 25 for 0.25·10², and so on).
+            if chosen > 1 && chosen != chosen.rounded() { chosen = chosen.rounded(.down) }
             chosen = max(1, chosen.rounded(.up))
-            if chosen == 2.5 { chosen = 2 }
         }
-        width = chosen
         // Whole-number values start their own bins; others start at a
         // multiple of the width.
         let origin = integral ? low : (low / chosen).rounded(.down) * chosen
-        start = origin
         // Bins are half-open, [edge, edge + width): the largest value needs
         // a bin of its own when it falls on an edge.
-        count = max(1, min(10_000, Int(((high - origin) / chosen).rounded(.down)) + 1))
+        let bins = ((high - origin) / chosen).rounded(.down)
+        guard chosen > 0, chosen.isFinite, origin.isFinite, bins.isFinite,
+              (origin + (min(9_999, max(0, bins)) + 1) * chosen).isFinite else {
+            // Values at the ends of the doubles (or a span below the
+            // smallest step): one bin holds them all.
+            width = span.isFinite && span > 0 ? span : 1
+            start = low
+            count = 1
+            return
+        }
+        width = chosen
+        start = origin
+        count = Int(min(9_999, max(0, bins))) + 1
     }
 
     /// Where the bins end.

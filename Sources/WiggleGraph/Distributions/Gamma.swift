@@ -23,6 +23,19 @@ public struct Gamma: Distribution {
     public func sample(_ call: RandomCall, rng: inout Xoshiro256) -> SampleFailure? {
         let m = call.count, o = call.output
         let shape = call.parameter(0), rate = call.parameter(1)
+        // One valid shape for the chunk: no checks inside the draw loop.
+        if m > 0, shape[0] > 0, shape[0] < .infinity {
+            var shared = true, positive = true
+            for l in 0..<m {
+                shared = shared && shape[l] == shape[0]
+                positive = positive && rate[l] > 0 && rate[l] < .infinity
+            }
+            if shared && positive {
+                let sampler = GammaSampler(shape: shape[0])
+                for l in 0..<m { o[l] = sampler.draw(&rng) / rate[l] }
+                return nil
+            }
+        }
         var valid = true
         var sampler = GammaSampler(shape: 1)
         for l in 0..<m {

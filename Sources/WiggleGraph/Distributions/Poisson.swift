@@ -24,6 +24,18 @@ public struct Poisson: Distribution {
 
     public func sample(_ call: RandomCall, rng: inout Xoshiro256) -> SampleFailure? {
         let m = call.count, o = call.output, rate = call.parameter(0)
+        // A small rate shared by the chunk (a parameter, a constant): the
+        // inversion's cumulative sums once, then a guided search per draw —
+        // the same counts, bit for bit, without the arithmetic per step.
+        if m > 1, rate[0] > 0, rate[0] < 10 {
+            var shared = true
+            for l in 1..<m { shared = shared && rate[l] == rate[0] }
+            if shared {
+                let table = PoissonTable(rate: rate[0])
+                for l in 0..<m { o[l] = table.draw(rng.uniform()) }
+                return nil
+            }
+        }
         var valid = true
         var sampler = PoissonSampler(rate: 1)
         for l in 0..<m {
@@ -48,5 +60,44 @@ public struct Poisson: Distribution {
         guard let gRate = call.adjoint(0) else { return }
         let o = call.output, rate = call.parameter(0)
         for l in 0..<call.count { gRate[l] += w[l] * (o[l] / rate[l] - 1) }
+    }
+}
+
+/// The inversion of ``PoissonSampler`` for one small rate, tabulated: the
+/// cumulative sums it would form (with the same arithmetic, so draws are
+/// identical), and a guide table of where each 1/n-th of [0, 1) starts.
+struct PoissonTable {
+    var cumulative: [Double] = []
+    var guide: [Int] = []
+
+    init(rate: Double) {
+        var p = Foundation.exp(-rate)
+        var sum = p
+        var k = 0.0
+        cumulative.append(sum)
+        // The sequential search stops where the sum reaches every u < 1, or
+        // where the probabilities underflow.
+        while sum < 1 && p > 0 && cumulative.count < 1_000 {
+            k += 1
+            p *= rate / k
+            sum += p
+            cumulative.append(sum)
+        }
+        let n = cumulative.count
+        var index = 0
+        for g in 0..<n {
+            let start = Double(g) / Double(n)
+            while index < n - 1 && cumulative[index] < start { index += 1 }
+            guide.append(index)
+        }
+    }
+
+    /// The smallest k with u ≤ cumulative[k] (the last when none is).
+    @inline(__always)
+    func draw(_ u: Double) -> Double {
+        let n = cumulative.count
+        var k = guide[Swift.min(n - 1, Int(u * Double(n)))]
+        while k < n - 1 && u > cumulative[k] { k += 1 }
+        return Double(k)
     }
 }

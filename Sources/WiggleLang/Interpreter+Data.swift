@@ -44,6 +44,14 @@ extension Interpreter {
         guard let text = String(data: data, encoding: .utf8) else {
             throw fail("cannot read '\(path)': it is not UTF-8 text", at: place)
         }
+        // An unterminated quote would swallow the rest of the file.
+        if text.utf8.reduce(0, { $0 + ($1 == UInt8(ascii: "\"") ? 1 : 0) }) % 2 == 1,
+           let last = text.lastIndex(of: "\"") {
+            let before = text[..<last]
+            let line = before.reduce(1) { $0 + ($1 == "\n" || $1 == "\r\n" ? 1 : 0) }
+            let column = before.count - (before.lastIndex(where: { $0 == "\n" || $0 == "\r\n" }).map { before.distance(from: before.startIndex, to: $0) + 1 } ?? 0) + 1
+            throw fail("\(path):\(line):\(column): a quote that is never closed", at: place)
+        }
         let records = try csvRecords(text, path: path, at: place)
         let table = try numericTable(records, text: text, path: path, at: place)
         if let column {
@@ -111,7 +119,11 @@ extension Interpreter {
             }
             var numbers: [Double] = []
             for (field, cell) in record.cells.enumerated() {
-                guard let x = Double(cell), x.isFinite else {
+                // Decimal numbers only: Double("0x10") would read hex.
+                let decimal = cell.utf8.allSatisfy { byte in
+                    (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || "+-.eE".utf8.contains(byte)
+                }
+                guard decimal, let x = Double(cell), x.isFinite else {
                     let (line, column) = csvPosition(text, record: record.index, field: field)
                     let what = cell.isEmpty ? "an empty cell" : "'\(cell.count > 40 ? String(cell.prefix(40)) + "…" : cell)'"
                     throw fail("\(path):\(line):\(column): \(what) is not a number", at: place)

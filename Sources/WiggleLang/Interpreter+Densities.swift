@@ -60,6 +60,7 @@ extension Interpreter {
         }
         let distribution = DistributionRegistry[id]
         let bound = try bind(builtin.rawValue, arguments, names: ["x"] + distribution.parameterNames, at: range)
+        try refuseEstimates(builtin.rawValue, bound)
         for (index, argument) in bound.enumerated() where !argument.value.isNode && argument.value.asNumber == nil {
             throw fail("\(builtin.rawValue)'s \(index == 0 ? "x" : distribution.parameterNames[index - 1]) must be a number, got \(argument.value.typeDescription)",
                        at: argument.range)
@@ -83,13 +84,26 @@ extension Interpreter {
         let x = bound[0].value
         let p = bound.dropFirst().map(\.value)
         let m = Algebra(interpreter: self, range: range)
+        // A number x outside a support that does not move with the
+        // parameters: −inf, whatever they are.
+        if let value = x.isNode ? nil : x.asNumber {
+            let outside: Bool
+            switch distribution.support {
+            case .positive: outside = value < 0
+            case .unitInterval: outside = !(value > 0 && value < 1)
+            case .binary: outside = value != 0 && value != 1
+            case .naturalNumbers: outside = value < 0 || value != value.rounded()
+            default: outside = false
+            }
+            if outside { return .number(-.infinity) }
+        }
         // Outside the support the log-density is −inf: a traced x there
         // must not get a finite number. Continuous supports add
         // 0 · log(distance inside), nan outside (an error at that node) and
         // no comparison, so a pathwise x stays pathwise; discrete ones add
         // log(indicator), −inf outside.
         func inside(_ distance: Value) throws -> Value {
-            x.isNode ? try m.times(.number(0), try m.apply(.log, distance)) : .number(0)
+            distance.isNode ? try m.times(.number(0), try m.apply(.log, distance)) : .number(0)
         }
         func indicator(_ condition: Value) throws -> Value {
             x.isNode ? try m.apply(.log, condition) : .number(0)
@@ -107,6 +121,8 @@ extension Interpreter {
             let binary = x.isNode ? try m.plus(try m.binary(.equal, x, .number(0)), try m.binary(.equal, x, .number(1))) : .number(1)
             return try m.plus(try m.apply(.log, chance), try indicator(binary))
         case "uniform":
+            if let value = x.asNumber, !x.isNode, let a = p[0].asNumber, !p[0].isNode, !(value > a) { return .number(-.infinity) }
+            if let value = x.asNumber, !x.isNode, let b = p[1].asNumber, !p[1].isNode, !(value < b) { return .number(-.infinity) }
             let width = try m.times(.number(-1), try m.apply(.log, try m.minus(p[1], p[0])))
             return try m.plus(width, try inside(try m.times(try m.minus(x, p[0]), try m.minus(p[1], x))))
         case "exponential":
@@ -137,12 +153,19 @@ extension Interpreter {
     /// term per particle, Σⱼ (k == j) log p_j.
     func categoricalLogDensity(_ arguments: [CallArgument], at range: SourceRange) throws -> Value {
         let bound = try bind("categorical_lpmf", arguments, names: ["k", "probs"], at: range)
+        try refuseEstimates("categorical_lpmf", bound)
         let probabilities = try listArgument("categorical_lpmf", bound[1])
         guard !probabilities.isEmpty else { throw fail("categorical_lpmf needs at least one probability", at: bound[1].range) }
+        var known = 0.0
         for p in probabilities {
             if !p.isNode, let x = p.asNumber, let problem = Categorical().problem(parameter: 0, value: x) {
                 throw fail(problem.message(got: x), at: bound[1].range)
             }
+            known += p.asNumber ?? 0
+        }
+        // Checked as categorical checks them.
+        if !probabilities.contains(where: \.isNode) && abs(known - 1) > Categorical.tolerance {
+            throw fail(Categorical.notNormalised.message(got: known), at: bound[1].range)
         }
         let m = Algebra(interpreter: self, range: range)
         let logTotal = try m.apply(.log, try m.sum(probabilities))
@@ -152,7 +175,10 @@ extension Interpreter {
                 throw fail("categorical_lpmf's k must be a number, got \(k.typeDescription)", at: bound[0].range)
             }
             guard x >= 0, x == x.rounded(), x < Double(probabilities.count) else { return .number(-.infinity) }
-            return try m.minus(try m.apply(.log, probabilities[Int(x)]), logTotal)
+            let chosen = probabilities[Int(x)]
+            // A probability of 0: the outcome cannot happen.
+            if !chosen.isNode, chosen.asNumber == 0 { return .number(-.infinity) }
+            return try m.minus(try m.apply(.log, chosen), logTotal)
         }
         // log Σⱼ (k == j) p_j: p_k for k in 0..<K, −inf (an error where it
         // is used) for any other k or a probability of 0.
@@ -161,6 +187,18 @@ extension Interpreter {
             terms.append(try m.times(try m.binary(.equal, k, .number(Double(j))), p))
         }
         return try m.minus(try m.apply(.log, try m.sum(terms)), logTotal)
+    }
+
+    /// Estimates are numbers with an error these functions would drop: say so.
+    func refuseEstimates(_ name: String, _ arguments: [CallArgument]) throws {
+        for argument in arguments {
+            let items: [Value]
+            if case .list(let list) = argument.value { items = list } else { items = [argument.value] }
+            if items.contains(where: \.isEstimate) {
+                throw fail("\(name) takes numbers or random values, not estimates (it would drop their standard error); write value(e) for the number alone",
+                           at: argument.range)
+            }
+        }
     }
 
     /// The numbers or traced values of a list argument.
@@ -178,6 +216,7 @@ extension Interpreter {
     func listFunction(_ builtin: Builtin, _ arguments: [CallArgument], at range: SourceRange) throws -> Value {
         let name = builtin.rawValue
         try noKeywords(name, arguments)
+        if builtin != .dot { try refuseEstimates(name, arguments) }
         let wanted = builtin == .dot || builtin == .matvec ? 2 : 1
         guard arguments.count == wanted else {
             throw fail("\(name) expects \(countPhrase(wanted, "list")), got \(countPhrase(arguments.count, "argument"))", at: range)

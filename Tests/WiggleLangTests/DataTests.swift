@@ -33,6 +33,8 @@ import WiggleLang
             "word.csv": "a,b\n1,2\n3,\"x y\"\n",
             "empty.csv": "",
             "blank.csv": "a,b\n1,\n",
+            "hex.csv": "a\n0x10\n",
+            "quote.csv": "a,b\n1,\"2\n3,4\n",
         ])
         let script = dir.appendingPathComponent("fit.wgl").path
         func error(_ line: String) -> [String] { run(line, name: script).errors }
@@ -44,6 +46,8 @@ import WiggleLang
         #expect(error("read_csv(\"word.csv\", column = \"c\")") == ["1:10: word.csv:3:3: 'x y' is not a number"])
         #expect(error("read_csv(\"ragged.csv\", column = \"c\")").first?.contains("ragged.csv:3:5") == true)
         #expect(error("read_csv(3)") == ["1:10: read_csv expects a file name, as in read_csv(\"data.csv\")"])
+        #expect(error("read_csv(\"hex.csv\")") == ["1:10: hex.csv:2:1: '0x10' is not a number"])
+        #expect(error("read_csv(\"quote.csv\")") == ["1:10: quote.csv:2:3: a quote that is never closed"])
     }
 
     @Test func aMissingColumnListsTheColumns() throws {

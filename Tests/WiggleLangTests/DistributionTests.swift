@@ -532,3 +532,50 @@ func kolmogorovSmirnov(_ samples: [Double], cdf: (Double) -> Double) -> Double {
         #expect(g.first?["b"].value == 1)
     }
 }
+
+/// The hostile-input sweep's findings, each fixed.
+@Suite struct HostileInputTests {
+    /// A raw parameter p = 0: E[b] = p moves by 1 (the other world is
+    /// finite, so it counts); E[10 c] for c ~ categorical([p, 0.5 − p, 0.5])
+    /// moves by 10 (0 − 1) = −10.
+    @Test func exactDerivativesAtTheBoundary() {
+        let g = gradients("""
+            set(particles = 1000)
+            param p = 0
+            grad(E[bernoulli(p)])
+            grad(E[10 * categorical([p, 0.5 - p, 0.5])])
+            """)
+        #expect(g.count == 2)
+        if g.count == 2 {
+            #expect(g[0]["p"].value == 1 && g[0]["p"].stderr == 0)
+            #expect(abs(g[1]["p"].value + 10) < 1e-12)
+        }
+    }
+
+    @Test func logDensitiesOutsideTheSupport() {
+        let outcome = run("""
+            param r = 1
+            bernoulli_lpmf(2, 0.3)
+            bernoulli_lpmf(0.5, 0.3)
+            exponential_lpdf(-1, r)
+            poisson_lpmf(0.5, r)
+            gamma_lpdf(-1, r, 1)
+            beta_lpdf(1.5, r, 2)
+            uniform_lpdf(2, 0, 1)
+            categorical_lpmf(0, [0, 1])
+            """)
+        #expect(outcome.errors.isEmpty, "\(outcome.errors)")
+        #expect(outcome.lines == Array(repeating: "-inf", count: 8))
+        #expect(run("categorical_lpmf(0, [0.3, 0.3])").errors == ["1:21: a categorical's probabilities must add up to 1 (got 0.6)"])
+    }
+
+    @Test func estimatesAreNotDroppedSilently() {
+        let errors = run("e = E[normal(3, 1)]\nlogsumexp([e, e])").errors
+        #expect(errors.first?.hasPrefix("2:11: logsumexp takes numbers or random values, not estimates") == true)
+        #expect(run("e = E[normal(3, 1)]\nnormal_lpdf(e, 0, 1)").errors.first?.contains("not estimates") == true)
+    }
+
+    @Test func aPoissonRateTooLargeSaysSo() {
+        #expect(run("set(particles = 10)\nE[poisson(1e16)]").errors == ["2:11: a poisson's rate must be at most 1e15 (got 1e+16)"])
+    }
+}

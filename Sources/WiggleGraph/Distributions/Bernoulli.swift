@@ -35,7 +35,8 @@ public struct Bernoulli: Distribution {
     }
 
     public func logDensity(_ x: Double, parameters: [Double]) -> Double {
-        Foundation.log(x != 0 ? parameters[0] : 1 - parameters[0])
+        guard x == 0 || x == 1 else { return -.infinity }
+        return Foundation.log(x == 1 ? parameters[0] : 1 - parameters[0])
     }
 
     /// d log p(x) / dp = 1/p for x = 1, -1/(1 - p) for x = 0.
@@ -48,15 +49,17 @@ public struct Bernoulli: Distribution {
     /// d E[f] / dp = f(x = 1) - f(x = 0), with everything else the same.
     ///
     /// Where p is 0 or 1 the other outcome cannot happen: its world may
-    /// hold anything (an index out of range, a nan) and is left out. That is
-    /// exact, not an approximation: a p that stays in [0, 1] and touches 0 or
-    /// 1 is at its minimum or maximum there, so dp/dθ = 0 and the term is 0.
+    /// hold anything (an index out of range, a nan). When it does not come
+    /// out finite it is left out, which is exact for a p kept inside [0, 1]
+    /// by what computes it (at 0 or 1 it is at its minimum or maximum, so
+    /// dp/dθ = 0); a finite world still counts (a parameter p = 0 moves E f
+    /// by f(1) − f(0)).
     public func addEnumeration(_ call: RandomCall, costs: UnsafePointer<Double>, stride: Int) {
         guard let gp = call.adjoint(0) else { return }
         let one = costs, zero = costs + stride, p = call.parameter(0)
         for l in 0..<call.count {
             let difference = one[l] - zero[l]
-            gp[l] += p[l] > 0 && p[l] < 1 ? difference : 0
+            gp[l] += (p[l] > 0 && p[l] < 1) || difference.isFinite ? difference : 0
         }
     }
 }

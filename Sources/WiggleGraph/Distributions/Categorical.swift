@@ -106,7 +106,9 @@ public struct Categorical: Distribution {
             }
             let mean = weighted / total
             for i in 0..<k {
-                guard let g = adjoints[i], call.parameter(i)[l] > 0 else { continue }
+                // An outcome of probability 0 counts when its world came out
+                // finite (as for a bernoulli).
+                guard let g = adjoints[i], call.parameter(i)[l] > 0 || costs[i * stride + l].isFinite else { continue }
                 g[l] += (costs[i * stride + l] - mean) / total
             }
         }

@@ -14,12 +14,14 @@ public struct Poisson: Distribution {
 
     /// The rate must be a positive finite number.
     public static let invalidRate = ParameterProblem("rate", "must be > 0")
+    /// Counts past 2⁵³ are not exact doubles.
+    public static let tooLarge = ParameterProblem("a poisson's rate", "must be at most 1e15")
 
     /// Rates above this would count past what a double holds exactly.
     static let largestRate = 1e15
 
     public func problem(parameter index: Int, value: Double) -> ParameterProblem? {
-        value > 0 && value <= Poisson.largestRate ? nil : Poisson.invalidRate
+        value > Poisson.largestRate ? Poisson.tooLarge : (value > 0 ? nil : Poisson.invalidRate)
     }
 
     public func sample(_ call: RandomCall, rng: inout Xoshiro256) -> SampleFailure? {
@@ -46,7 +48,9 @@ public struct Poisson: Distribution {
             o[l] = sampler.draw(&rng)
         }
         if valid { return nil }
-        return call.failure { l in rate[l] > 0 && rate[l] <= Poisson.largestRate ? nil : (Poisson.invalidRate, rate[l]) }
+        return call.failure { l in
+            rate[l] > Poisson.largestRate ? (Poisson.tooLarge, rate[l]) : (rate[l] > 0 ? nil : (Poisson.invalidRate, rate[l]))
+        }
     }
 
     public func logDensity(_ x: Double, parameters: [Double]) -> Double {

@@ -136,7 +136,9 @@ public final class Runner: @unchecked Sendable {
         // Chunks are grouped; a group is summed by one thread in chunk order and
         // the groups are merged in group order, so threads never change a bit.
         let groupCount = min(chunkCount, 64)
-        let threads = min(configuration.threads, groupCount)
+        // More workers than cores would only add buffers (each up to
+        // maxWorkspaceBytes); results do not depend on the count.
+        let threads = min(configuration.threads, groupCount, max(1, ProcessInfo.processInfo.activeProcessorCount))
         if chunkSize != self.chunkSize || workspaces.count < threads {
             if chunkSize != self.chunkSize { workspaces = [] }
             self.chunkSize = chunkSize

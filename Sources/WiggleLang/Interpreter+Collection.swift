@@ -41,6 +41,7 @@ extension Interpreter {
             for value in items.values { value.forEachNode { roots.append($0) } }
         }
         let moved = graph.compact(keeping: roots)
+        parameters.clearBuiltValues()
         func move(_ value: Value) -> Value { value.renumbered(moved) }
         forEachScope { scope in
             for (name, value) in scope.values where value.holdsNode { scope.values[name] = move(value) }

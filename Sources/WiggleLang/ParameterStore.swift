@@ -29,6 +29,13 @@ struct ParameterStore {
 
     private(set) var entries: [Entry] = []
     private var indexByName: [String: Int] = [:]
+    /// Each vector's value once built (a loop reading `w[i]` would rebuild
+    /// a list of n nodes at every read); cleared when the graph is
+    /// collected, which renumbers the nodes.
+    private var built: [Int: Value] = [:]
+
+    /// Forgets the built values (the graph's nodes were renumbered).
+    mutating func clearBuiltValues() { built = [:] }
 
     /// Declared names, in order.
     var names: [String] { entries.map(\.name) }
@@ -43,9 +50,12 @@ struct ParameterStore {
     }
 
     /// A parameter reads as its graph node (a list of nodes for a vector).
-    func value(of name: String, in graph: Graph) -> Value? {
+    mutating func value(of name: String, in graph: Graph) -> Value? {
         guard let index = indexByName[name] else { return nil }
+        if let value = built[index] { return value }
         let entry = entries[index]
-        return entry.shaped(entry.indices.map { Value.node(graph.parameters[$0].node) })
+        let value = entry.shaped(entry.indices.map { Value.node(graph.parameters[$0].node) })
+        if entry.isVector { built[index] = value }
+        return value
     }
 }

@@ -302,9 +302,9 @@ public struct Plan: Sendable {
         self.outputs = roots.map { slotOf[Int($0.index)] }
         self.outputNodes = roots
         self.gradientParameters = gradientParameters
-        self.gradientSlots = gradientParameters.map { index in
-            parameterSlots.first { $0.1 == index }?.0 ?? -1
-        }
+        var slotOfParameter: [Int: Int32] = [:]
+        for (slot, index) in parameterSlots where slotOfParameter[index] == nil { slotOfParameter[index] = slot }
+        self.gradientSlots = gradientParameters.map { slotOfParameter[$0] ?? -1 }
         self.randomNodes = randomNodes
         self.adjointSlots = carries.indices.filter { carries[$0] }.map { Int32($0) }
 

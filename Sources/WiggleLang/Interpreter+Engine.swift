@@ -11,8 +11,10 @@ extension Interpreter {
     /// The configuration for the next draw.
     func nextConfiguration(particles: Int? = nil) -> EngineConfiguration {
         drawCount += 1
-        // Tracing only (`wiggle check`): one particle is enough to run every path.
-        let count = settings.checkWithOneParticle ? 1 : (particles ?? settings.particles)
+        // Tracing only (`wiggle check`): a few particles run every path, and
+        // give an estimate a standard error as a run does (a program may
+        // divide by it; with two, both particles of a coin often agree).
+        let count = settings.checkWithFewParticles ? Settings.checkParticles : (particles ?? settings.particles)
         var configuration = EngineConfiguration(particles: count, seed: settings.seed,
                                                 draw: drawCount, threads: settings.threads)
         configuration.shouldStop = shouldStop
@@ -44,7 +46,7 @@ extension Interpreter {
 
     /// A random estimate needs two particles for its standard error.
     func requireTwoParticles(_ particles: Int, at range: SourceRange) throws {
-        guard settings.checkWithOneParticle || particles >= 2 else {
+        guard settings.checkWithFewParticles || particles >= 2 else {
             throw fail("estimating a random value needs at least 2 particles for a standard error (got \(particles))", at: range)
         }
     }
@@ -102,7 +104,7 @@ extension Interpreter {
     /// only checking: one particle measures nothing).
     func analyse(_ root: NodeID, parameters: [Int]) -> AnalysisResult {
         let analysis = EstimatorAnalysis.analyse(graph, root: root, parameters: parameters)
-        guard !settings.checkWithOneParticle, !parameters.isEmpty else { return analysis }
+        guard !settings.checkWithFewParticles, !parameters.isEmpty else { return analysis }
         var configuration = EngineConfiguration(particles: EstimatorPilot.stages[0], seed: settings.seed,
                                                 draw: EstimatorPilot.draw, threads: settings.threads)
         configuration.shouldStop = shouldStop

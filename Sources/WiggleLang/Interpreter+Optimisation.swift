@@ -39,7 +39,7 @@ extension Interpreter {
         let isRandom = graph[root].isRandom
         let (plan, warnings) = analysedPlan(for: root, gradient: wrt)
         let runner = Runner(plan: plan)
-        if settings.checkWithOneParticle { steps = min(steps, 1) }
+        if settings.checkWithFewParticles { steps = min(steps, 1) }
         var optimizer = WiggleGraph.Optimizer(kind: useAdam ? .adam : .sgd, learningRate: learningRate, count: wrt.count)
         var trajectory: [Double] = []
         var lastError = 0.0

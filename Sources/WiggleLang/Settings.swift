@@ -29,8 +29,10 @@ public struct Settings: Sendable {
     }
 
     /// `wiggle check`: run the program to find its errors, with every
-    /// estimate on one particle and every optimisation for one step.
-    public var checkWithOneParticle = false
+    /// estimate on `checkParticles` particles and every optimisation for one step.
+    public var checkWithFewParticles = false
+    /// Particles per estimate under `wiggle check`.
+    public static let checkParticles = 32
 
     /// How deeply lists may nest (their display, comparison and release recurse).
     public static let maxListNesting = 1_000

@@ -124,7 +124,7 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Parse and trace a Wiggle program, reporting its errors without estimating anything.",
         discussion: """
-            Tracing runs the program with one particle per estimate and one step per
+            Tracing runs the program with 32 particles per estimate and one step per
             optimisation, and shows nothing: it finds syntax errors (exit 65) and the
             errors of tracing, such as unknown names or a while loop on a random
             condition (exit 70), in a fraction of the time of a run.
@@ -142,7 +142,7 @@ struct CheckCommand: ParsableCommand {
         let json = options.json
         let source = try readSource(file)
         var settings = try options.settings()
-        settings.checkWithOneParticle = true
+        settings.checkWithFewParticles = true
         let session = Session(settings: settings)
         interruptible(session)
         let result = session.run(source) { _ in }

@@ -95,6 +95,9 @@ import Testing
         #expect(traced.stderr.contains(":2:7: error: a while condition must be known while tracing"))
         let unknown = try temporaryProgram("y = undefined_name\n")
         #expect(try wiggle(["check", unknown]).status == 70)
+        // Estimates have a standard error under check too: dividing by it is no error.
+        let ratio = try temporaryProgram("x = normal(0, 1)\ne = E[x]\nvalue(e) / stderr(e)\n")
+        #expect(try wiggle(["check", ratio]).status == 0)
     }
 
     /// check --json writes its diagnostics as JSON Lines; estimator warnings

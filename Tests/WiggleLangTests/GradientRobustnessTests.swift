@@ -9,7 +9,7 @@ import WiggleLang
     /// land in the branch that is not taken, and that is not an error.
     func checks(_ program: String) -> Bool {
         var settings = Settings()
-        settings.checkWithOneParticle = true
+        settings.checkWithFewParticles = true
         for seed in 1...8 {
             settings.seed = UInt64(seed)
             let outcome = run(program, session: Session(settings: settings))

@@ -130,6 +130,16 @@ void ref_chain(long n, uint64_t seed, double a, double s, double h0, ref_estimat
 
 #define CHUNK 256
 
+// Adds a chunk's costs to f and its score terms, each against the mean of
+// the chunk's other costs (the leave-one-out baseline), to g.
+static inline void add_leave_one_out(acc_t *f, acc_t *g, const double *fs, const double *scores, int m, double sum) {
+    for (int l = 0; l < m; l++) {
+        double baseline = m > 1 ? (sum - fs[l]) / (m - 1) : 0;
+        acc_add(f, fs[l]);
+        acc_add(g, scores[l] * (fs[l] - baseline));
+    }
+}
+
 void ref_bernoulli_toy(long n, uint64_t seed, double theta, ref_estimate out[2]) {
     rng_t r; rng_seed(&r, seed);
     acc_t f = {0}, g = {0};
@@ -146,11 +156,7 @@ void ref_bernoulli_toy(long n, uint64_t seed, double theta, ref_estimate out[2])
             scores[l] = (b != 0 ? 1 / p : -1 / (1 - p)) * dp;
             sum += fs[l];
         }
-        for (int l = 0; l < m; l++) {
-            double baseline = m > 1 ? (sum - fs[l]) / (m - 1) : 0;
-            acc_add(&f, fs[l]);
-            acc_add(&g, scores[l] * (fs[l] - baseline));
-        }
+        add_leave_one_out(&f, &g, fs, scores, m, sum);
     }
     out[0] = acc_done(&f); out[1] = acc_done(&g);
 }
@@ -173,11 +179,7 @@ void ref_normal_bernoulli(long n, uint64_t seed, double mu, ref_estimate out[2])
             scores[l] = (b != 0 ? 1 / p : -1 / (1 - p)) * p * (1 - p);
             sum += b;
         }
-        for (int l = 0; l < m; l++) {
-            double baseline = m > 1 ? (sum - fs[l]) / (m - 1) : 0;
-            acc_add(&f, fs[l]);
-            acc_add(&g, scores[l] * (fs[l] - baseline));
-        }
+        add_leave_one_out(&f, &g, fs, scores, m, sum);
     }
     out[0] = acc_done(&f); out[1] = acc_done(&g);
 }
@@ -242,11 +244,7 @@ void ref_poisson(long n, uint64_t seed, double rate, ref_estimate out[2]) {
             scores[l] = k / rate - 1;
             sum += k;
         }
-        for (int l = 0; l < m; l++) {
-            double baseline = m > 1 ? (sum - fs[l]) / (m - 1) : 0;
-            acc_add(&f, fs[l]);
-            acc_add(&g, scores[l] * (fs[l] - baseline));
-        }
+        add_leave_one_out(&f, &g, fs, scores, m, sum);
     }
     out[0] = acc_done(&f); out[1] = acc_done(&g);
 }

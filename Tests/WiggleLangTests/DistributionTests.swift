@@ -170,7 +170,7 @@ func kolmogorovSmirnov(_ samples: [Double], cdf: (Double) -> Double) -> Double {
             grad(E[log(x)])
             grad(E[x > 1])
             """)
-        guard v.count == 5, let g1 = gradient(v[2]), let g2 = gradient(v[3]), let g3 = gradient(v[4]) else { return }
+        guard v.count == 5, let g1 = gradient(v[2]), let g2 = gradient(v[3]), let g3 = gradient(v[4]) else { Issue.record("unexpected values: \(v.map(Display.plain))"); return }
         #expect(agrees(expectation(v[0]), a / b, 5))
         #expect(agrees(expectation(v[1]), a / (b * b), 5))
         #expect(agrees(g1["alpha"], 1 / b, 5) && agrees(g1["beta"], -a / (b * b), 5))
@@ -198,7 +198,7 @@ func kolmogorovSmirnov(_ samples: [Double], cdf: (Double) -> Double) -> Double {
             grad(E[x^2])
             grad(E[x > 0.5])
             """)
-        guard v.count == 5, let g1 = gradient(v[2]), let g2 = gradient(v[3]), let g3 = gradient(v[4]) else { return }
+        guard v.count == 5, let g1 = gradient(v[2]), let g2 = gradient(v[3]), let g3 = gradient(v[4]) else { Issue.record("unexpected values: \(v.map(Display.plain))"); return }
         let s = a + b
         #expect(agrees(expectation(v[0]), a / s, 5))
         #expect(agrees(expectation(v[1]), a * b / (s * s * (s + 1)), 5))
@@ -225,7 +225,7 @@ func kolmogorovSmirnov(_ samples: [Double], cdf: (Double) -> Double) -> Double {
             grad(E[x^2])
             grad(E[x > 1])
             """)
-        guard v.count == 4, let g1 = gradient(v[2]), let g2 = gradient(v[3]) else { return }
+        guard v.count == 4, let g1 = gradient(v[2]), let g2 = gradient(v[3]) else { Issue.record("unexpected values: \(v.map(Display.plain))"); return }
         #expect(agrees(expectation(v[0]), 0.5, 5))
         #expect(agrees(expectation(v[1]), 0.25, 5))
         #expect(agrees(g1["rate"], -0.5, 5))
@@ -247,7 +247,7 @@ func kolmogorovSmirnov(_ samples: [Double], cdf: (Double) -> Double) -> Double {
             grad(E[x^2])
             grad(E[x > 1])
             """)
-        guard v.count == 4, let g1 = gradient(v[2]), let g2 = gradient(v[3]) else { return }
+        guard v.count == 4, let g1 = gradient(v[2]), let g2 = gradient(v[3]) else { Issue.record("unexpected values: \(v.map(Display.plain))"); return }
         #expect(agrees(expectation(v[0]), 1.25, 5))
         #expect(agrees(expectation(v[1]), 1.5 * 1.5 / 12, 5))
         #expect(agrees(g1["a"], (2 * 0.5 + 2) / 3, 5) && agrees(g1["b"], (0.5 + 4) / 3, 5))
@@ -267,7 +267,7 @@ func kolmogorovSmirnov(_ samples: [Double], cdf: (Double) -> Double) -> Double {
             grad(E[x^2])
             grad(E[x >= 3])
             """)
-        guard v.count == 4, let g1 = gradient(v[2]), let g2 = gradient(v[3]) else { return }
+        guard v.count == 4, let g1 = gradient(v[2]), let g2 = gradient(v[3]) else { Issue.record("unexpected values: \(v.map(Display.plain))"); return }
         #expect(agrees(expectation(v[0]), 3.5, 5))
         #expect(agrees(expectation(v[1]), 3.5, 5))
         #expect(g1.estimators.map(\.estimator) == ["score"])

@@ -165,26 +165,12 @@ public enum Special {
         }
         return -(betaFraction(b, a + h, 1 - x) - betaFraction(b, a - h, 1 - x)) / (2 * h)
     }
-
-    // MARK: Samplers
-
-    /// A Gamma(shape, 1) variate by Marsaglia and Tsang's method (2000):
-    /// a cubed normal, accepted by a squeeze or the log test; a shape below
-    /// 1 is boosted, Gamma(a) = Gamma(a + 1) · U^{1/a}.
-    @inlinable
-    public static func standardGamma(_ shape: Double, rng: inout Xoshiro256) -> Double {
-        GammaSampler(shape: shape).draw(&rng)
-    }
-
-    /// A Poisson(rate) count (see ``PoissonSampler``).
-    @inlinable
-    public static func poisson(_ rate: Double, rng: inout Xoshiro256) -> Double {
-        PoissonSampler(rate: rate).draw(&rng)
-    }
 }
 
-/// Marsaglia and Tsang's gamma sampler with its constants worked out once
-/// per shape (a chunk of particles usually shares one).
+/// Marsaglia and Tsang's Gamma(shape, 1) sampler (2000): a cubed normal,
+/// accepted by a squeeze or the log test; a shape below 1 is boosted,
+/// Gamma(a) = Gamma(a + 1) · U^{1/a}. Its constants are worked out once per
+/// shape (a chunk of particles usually shares one).
 public struct GammaSampler {
     public let shape: Double
     @usableFromInline let d: Double

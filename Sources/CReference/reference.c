@@ -248,3 +248,38 @@ void ref_poisson(long n, uint64_t seed, double rate, ref_estimate out[2]) {
     }
     out[0] = acc_done(&f); out[1] = acc_done(&g);
 }
+
+void ref_corridor(long n, uint64_t seed, const double w[4], ref_estimate out[5]) {
+    rng_t r; rng_seed(&r, seed);
+    acc_t f = {0}, g[4] = {{0}};
+    double fs[CHUNK], scores[4][CHUNK];
+    double p[4];
+    for (int k = 0; k < 4; k++) p[k] = 1 / (1 + exp(-w[k]));
+    for (long start = 0; start < n; start += CHUNK) {
+        int m = (int)(n - start < CHUNK ? n - start : CHUNK);
+        double sum = 0;
+        for (int l = 0; l < m; l++) {
+            int pos = 0, t = 0;
+            double score[4] = {0, 0, 0, 0};
+            // The episode goes on while the goal is not reached and a 0.9 coin says so.
+            while (pos < 4 && rng_uniform(&r) < 0.9) {
+                double q = p[pos];
+                int right = rng_uniform(&r) < q;
+                score[pos] += right - q;  // d log pi(a) / d w[pos]
+                pos = pos + 2 * right - 1;
+                if (pos < 0) pos = 0;
+                t++;
+            }
+            fs[l] = (pos == 4 ? 1.0 : 0.0) - 0.05 * t;
+            for (int k = 0; k < 4; k++) scores[k][l] = score[k];
+            sum += fs[l];
+        }
+        for (int l = 0; l < m; l++) {
+            double baseline = m > 1 ? (sum - fs[l]) / (m - 1) : 0;
+            acc_add(&f, fs[l]);
+            for (int k = 0; k < 4; k++) acc_add(&g[k], scores[k][l] * (fs[l] - baseline));
+        }
+    }
+    out[0] = acc_done(&f);
+    for (int k = 0; k < 4; k++) out[k + 1] = acc_done(&g[k]);
+}

@@ -1,6 +1,6 @@
 // wiggle-bench — the particle engine against hand-fused C loops, in one run.
 //
-//   swift run -c release wiggle-bench [--quick]
+//   swift run -c release wiggle-bench [--quick] [--loops]
 //
 // For each scenario and particle count: the median wall time of one gradient
 // estimate by the engine (1 thread and all cores) and by the C reference
@@ -193,9 +193,10 @@ func row(_ cells: [String]) -> String {
 func seconds(_ t: Double) -> String {
     t < 1e-3 ? String(format: "%.1f µs", t * 1e6) : String(format: "%.2f ms", t * 1e3)
 }
-print(row(header))
+let onlyLoops = arguments.contains("--loops")
+if !onlyLoops { print(row(header)) }
 var agreement: [String] = []
-for scenario in makeScenarios() {
+for scenario in makeScenarios() where !onlyLoops {
     let parameters = Array(scenario.graph.parameters.indices)
     let plan = Plan(graph: scenario.graph, outputs: [scenario.objective], gradientParameters: parameters,
                     estimators: scoreForBernoullis(scenario.graph, scenario.objective))
@@ -221,9 +222,82 @@ for scenario in makeScenarios() {
         }
     }
 }
+if !onlyLoops {
 print("")
 print("gradient estimates at N = \(counts.last ?? 0) (engine and reference draw different streams; they should agree within a few standard errors):")
 agreement.forEach { print($0) }
+}
+
+// Loops of random length: a geometric count (mean 5 iterations, traced up to
+// the default limit of 1,000) beside the same work in a loop of 5, and the
+// corridor episode of examples/episode.wgl beside a hand-written C loop.
+let corridor = """
+    param w[4] = [0.5, 0.2, -0.1, 0.3]
+    pos = 0
+    t = 0
+    while pos < 4 and bernoulli(0.9) == 1 {
+      right = bernoulli(sigmoid(w[pos]))
+      pos = max(pos + 2 * right - 1, 0)
+      t = t + 1
+    }
+    f = (pos == 4) - 0.05 * t
+    """
+let loopPrograms: [(name: String, program: String, reference: ((Int, UInt64) -> [ref_estimate])?)] = [
+    ("5-iteration loop", "param p = 0.8333333333333334\nf = 0\nfor i in 0..5 { f = f + (bernoulli(p) == 1) }\n", nil),
+    ("geometric loop", "param p = 0.8333333333333334\nf = 0\nwhile bernoulli(p) == 1 { f = f + 1 }\n", nil),
+    ("corridor episode", corridor, { n, seed in
+        var out = [ref_estimate](repeating: ref_estimate(), count: 5)
+        ref_corridor(n, seed, [0.5, 0.2, -0.1, 0.3], &out)
+        return out
+    }),
+]
+print("")
+print("loops of random length: median time per gradient estimate (the 5-iteration loop is the geometric loop's yardstick; the corridor's is C)")
+print(row(["program", "N", "engine 1T", "engine \(cores)T", "yardstick", "1T/yard", "\(cores)T/yard", "ns/particle 1T", "peak MiB"]))
+var loopTimes: [String: [Int: Double]] = [:]
+for (name, program, reference) in loopPrograms {
+    let session = Session()
+    _ = session.run(program) { _ in }
+    guard let (graph, objective) = session.traced("f") else {
+        print("  \(name): did not trace")
+        continue
+    }
+    let parameters = Array(graph.parameters.indices)
+    let plan = Plan(graph: graph, outputs: [objective], gradientParameters: parameters,
+                    estimators: scoreForBernoullis(graph, objective))
+    if arguments.contains("--verbose") {
+        print("  \(name): \(graph.count) nodes, \(plan.slotCount) main slots, \(plan.loops.count) loops, \(plan.loops.map { $0.iterations.map(\.slotCount).reduce(0, +) }) loop slots")
+    }
+    // One runner per thread count keeps its buffers between runs, as a session does.
+    let runners = [Runner(plan: plan), Runner(plan: plan)]
+    for n in counts.dropFirst() {
+        func engine(threads: Int) -> EngineResult? {
+            try? runners[threads == 1 ? 0 : 1].run(graph: graph, configuration: EngineConfiguration(particles: n, seed: 1, draw: 1, threads: threads))
+        }
+        resetPeakMemory()
+        _ = engine(threads: cores)
+        let peak = peakMemoryMiB()
+        var bodies: [() -> Void] = [{ _ = engine(threads: 1) }, { _ = engine(threads: cores) }]
+        if let reference { bodies.append { _ = reference(n, 1) } }
+        let times = medianTimes(budget: budget, bodies)
+        loopTimes[name, default: [:]][n] = times[0]
+        let yardstick = reference == nil ? loopTimes["5-iteration loop"]?[n] : times[2]
+        let ratio = { (t: Double) in yardstick.map { String(format: "%.2f", t / $0) } ?? "—" }
+        print(row([name, "\(n)", seconds(times[0]), seconds(times[1]), yardstick.map(seconds) ?? "—",
+                   ratio(times[0]), ratio(times[1]), String(format: "%.1f", times[0] / Double(n) * 1e9),
+                   String(format: "%.1f", peak)]))
+        if n == counts.last, let result = engine(threads: cores) {
+            let engineText = result.gradient.map { String(format: "%.4f ± %.4f", $0.mean, $0.standardError) }
+            var line = "  \(name): engine f \(String(format: "%.4f", result.outputs[0].mean)), gradient \(engineText.joined(separator: ", "))"
+            if let reference {
+                let ref = reference(n, 1)
+                line += "; C f \(String(format: "%.4f", ref[0].value)), gradient "
+                    + ref.dropFirst().map { String(format: "%.4f ± %.4f", $0.value, $0.stderr_) }.joined(separator: ", ")
+            }
+            print(line)
+        }
+    }
+}
 
 // Optimisation speed: the recurrence of examples/recurrence.wgl (50 steps, a
 // small network per step) at 1,000 particles, traced once and re-run per step.
@@ -244,6 +318,7 @@ let recurrence = """
     for t in 0..50 { h = step(h) }
     minimize(E[(h - 3)^2], steps = STEPS, lr = 0.03)
     """
+if onlyLoops { exit(0) }
 print("")
 print("optimisation: the recurrence example (50 steps, 1,000 particles), steps per second")
 for threads in [1, cores] {

@@ -259,8 +259,14 @@ extension Interpreter {
                     throw fail("particles must be between 1 and \(Settings.maxParticles), got \(particles)", at: argument.range)
                 }
                 target.particles = particles
+            case "loop_limit":
+                let limit = try wholeNumber(argument.value, what: "the loop limit", at: argument.range)
+                guard limit >= 1 && limit <= Settings.maxLoopLimit else {
+                    throw fail("loop_limit must be between 1 and \(Settings.maxLoopLimit), got \(limit)", at: argument.range)
+                }
+                target.loopLimit = limit
             default:
-                throw fail("unknown setting '\(label.name)'; set takes seed, particles and threads", at: label.range)
+                throw fail("unknown setting '\(label.name)'; set takes seed, particles, threads and loop_limit", at: label.range)
             }
             guard fixed else {
                 settings = target
@@ -268,9 +274,14 @@ extension Interpreter {
             }
             if !overriddenSettings.contains(label.name) {
                 overriddenSettings.insert(label.name)
-                let given = label.name == "seed" ? "\(settings.seed)"
-                    : label.name == "particles" ? "\(settings.particles)" : "\(settings.threads)"
-                output(.notice("--\(label.name) \(given) overrides set(\(label.name) = ...) at line \(file.line(of: label.range.start))"))
+                let given = switch label.name {
+                case "seed": "\(settings.seed)"
+                case "particles": "\(settings.particles)"
+                case "loop_limit": "\(settings.loopLimit)"
+                default: "\(settings.threads)"
+                }
+                let flag = label.name.replacingOccurrences(of: "_", with: "-")
+                output(.notice("--\(flag) \(given) overrides set(\(label.name) = ...) at line \(file.line(of: label.range.start))"))
             }
         }
     }

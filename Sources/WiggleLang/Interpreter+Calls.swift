@@ -66,16 +66,21 @@ extension Interpreter {
         callDepth += 1
         let callerFile = file
         file = closure.file
+        let frame = FunctionFrame(pathDepth: pathConditions.count, loopDepth: loopFrames.count)
+        functionFrames.append(frame)
         defer {
             callDepth -= 1
             file = callerFile
+            functionFrames.removeLast()
         }
         switch declaration.body {
         case .expression(let body):
             return try evaluate(body, in: scope)
         case .block(let body):
-            if case .returned(let value, _) = try execute(body, in: scope) { return value }
-            return .none
+            var final = Value.none
+            if case .returned(let value, _) = try execute(body, in: scope) { final = value }
+            // Particles that returned early under a traced condition take what they returned.
+            return try result(of: frame, final: final, name: name, at: range)
         }
     }
 }

@@ -25,7 +25,7 @@ extension Interpreter {
     /// collected when it has grown enough since the last time.
     func atSafePoint(_ range: SourceRange) throws {
         try checkInterrupt(at: range)
-        guard callDepth == 0, randomBranchDepth == 0, branchAssignments.isEmpty,
+        guard callDepth == 0, randomBranchDepth == 0, branchAssignments.isEmpty, graph.currentLoop == nil,
               graph.count >= max(settings.collectionThreshold, 2 * liveNodesAfterCollection) else { return }
         collectGraph()
     }

@@ -115,8 +115,16 @@ extension Interpreter {
 
     /// Refuses effects that cannot happen in some particles only.
     func refuseInRandomBranch(_ what: String, at range: SourceRange) throws {
+        try refuseInRandomLoop(what, at: range)
         guard randomBranchDepth > 0 else { return }
         throw fail("'\(what)' inside an if whose condition is traced (line \(randomBranchLine)) would happen in some particles only; move it out of the if",
+                   at: range)
+    }
+
+    /// Refuses what cannot happen per particle inside a loop of random length.
+    func refuseInRandomLoop(_ what: String, at range: SourceRange) throws {
+        guard let tag = graph.currentLoop else { return }
+        throw fail("'\(what)' inside a loop of random length (line \(graph.loops[Int(tag.loop)].site.line)) would happen in some particles only; move it out of the loop",
                    at: range)
     }
 
@@ -152,26 +160,19 @@ extension Interpreter {
         randomBranchDepth += 1
         defer { randomBranchDepth -= 1 }
         let before = scope.values
-        let returnMessage = "'return' inside an if whose condition is traced (line \(line)); assign a variable in both branches and return it after the if"
         branchAssignments.append((scope, []))
         defer { branchAssignments.removeLast() }
-        /// A flow that would leave the branch in some particles only.
-        func refuse(_ flow: Flow) throws {
-            switch flow {
-            case .normal: return
-            case .returned(_, let where_): throw fail(returnMessage, at: where_)
-            case .broke(let where_), .continued(let where_):
-                let word = { if case .broke = flow { return "break" } else { return "continue" } }()
-                throw fail("'\(word)' inside an if whose condition is traced (line \(line)) would leave the loop in some particles only; loops of random length are not supported yet: keep a 0/1 'alive' value and multiply by it",
-                           at: where_)
-            }
-        }
-        try refuse(try then())
+        // A branch that ends in break, continue or return: its particles leave there.
+        pathConditions.append((condition, true))
+        try leave(try then(), in: scope)
+        pathConditions.removeLast()
         let afterThen = scope.values
         let assignedThen = branchAssignments[branchAssignments.count - 1].names
         branchAssignments[branchAssignments.count - 1].names = []
         scope.values = before
-        try refuse(try otherwise())
+        pathConditions.append((condition, false))
+        try leave(try otherwise(), in: scope)
+        pathConditions.removeLast()
         let afterElse = scope.values
         let assigned = assignedThen.union(branchAssignments[branchAssignments.count - 1].names)
         // What this if assigns, an enclosing traced if assigns too.
@@ -188,7 +189,7 @@ extension Interpreter {
             let outer = scope.parent?.lookup(name)
             guard let thenValue = afterThen[name] ?? outer, let elseValue = afterElse[name] ?? outer else {
                 merged[name] = nil
-                branchOnlyNames[name] = line
+                branchOnlyNames[name] = "in only one branch of the if on a random condition at line \(line)"
                 continue
             }
             merged[name] = try merge(condition, thenValue, elseValue, name: name, at: range)
@@ -197,16 +198,21 @@ extension Interpreter {
     }
 
     /// `select(condition, a, b)` for numbers and nodes, element by element for lists.
-    func merge(_ condition: NodeID, _ a: Value, _ b: Value, name: String, at range: SourceRange) throws -> Value {
+    func merge(_ condition: NodeID, _ a: Value, _ b: Value, name: String, at range: SourceRange,
+               inLoop: Bool = false) throws -> Value {
         switch (a, b) {
         case (.node(let x), .node(let y)) where x == y:
             return a
         case (.list(let xs), .list(let ys)):
             guard xs.count == ys.count else {
+                if inLoop {
+                    throw fail("'\(name)' is a list of \(xs.count) in particles that ran this iteration and of \(ys.count) in the others; in a loop of random length a list keeps its length (fill a list of fixed length instead)",
+                               at: range)
+                }
                 throw fail("'\(name)' is a list of \(xs.count) in one branch and of \(ys.count) in the other; an if on a traced condition needs the same length",
                            at: range)
             }
-            return .list(try zip(xs, ys).map { try merge(condition, $0, $1, name: name, at: range) })
+            return .list(try zip(xs, ys).map { try merge(condition, $0, $1, name: name, at: range, inLoop: inLoop) })
         case (.string(let x), .string(let y)) where x == y:
             return a
         case (.function(let x), .function(let y)) where x === y:
@@ -216,11 +222,13 @@ extension Interpreter {
         default:
             if let x = a.asNumber, let y = b.asNumber, x == y, !(a.isNode || b.isNode) { return a }
             guard (a.asNumber != nil || a.isNode) && (b.asNumber != nil || b.isNode) else {
+                let sides = inLoop ? ("in particles that ran this iteration", "in the others") : ("in one branch", "in the other")
                 let what = a.typeDescription == b.typeDescription
-                    ? "holds a different \(a.typeDescription.split(separator: " ").last ?? "value") in each branch"
-                    : "is \(a.typeDescription) in one branch and \(b.typeDescription) in the other"
-                throw fail("'\(name)' \(what); only numbers can differ between the branches of an if on a traced condition",
-                           at: range)
+                    ? "holds a different \(a.typeDescription.split(separator: " ").last ?? "value") \(inLoop ? "\(sides.0) and \(sides.1)" : "in each branch")"
+                    : "is \(a.typeDescription) \(sides.0) and \(b.typeDescription) \(sides.1)"
+                let rule = inLoop ? "only numbers can differ between particles in a loop of random length"
+                    : "only numbers can differ between the branches of an if on a traced condition"
+                throw fail("'\(name)' \(what); \(rule)", at: range)
             }
             let x = try nodeID(a, what: name, at: range)
             let y = try nodeID(b, what: name, at: range)

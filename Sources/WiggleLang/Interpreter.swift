@@ -47,7 +47,14 @@ final class Interpreter {
     /// names assigned there (only those are merged).
     var branchAssignments: [(scope: Scope, names: Set<String>)] = []
     /// Names bound in only one branch of such an if, for a clear message if used later.
-    var branchOnlyNames: [String: Int] = [:]
+    var branchOnlyNames: [String: String] = [:]
+    /// Loops and user-function calls in progress, innermost last (for
+    /// `break`, `continue` and `return` in some particles only).
+    var loopFrames: [LoopFrame] = []
+    var functionFrames: [FunctionFrame] = []
+    /// The traced conditions of the if branches being traced, outermost
+    /// first: the condition and which way the branch takes it.
+    var pathConditions: [(NodeID, Bool)] = []
     /// The estimator annotation of the random call being evaluated.
     var pendingAnnotation: (EstimatorAnnotation, SourceRange)?
     /// The last site computed, to count columns on from it.
@@ -180,41 +187,24 @@ final class Interpreter {
             }
             // `for i in a..b` counts without building the list.
             if case .range(let lowExpr, let highExpr) = sequence.kind {
-                let (low, high) = try rangeBounds(lowExpr, highExpr, in: scope)
-                var i = low
-                while i < high {
-                    try atSafePoint(statement.range)
-                    bind(variable.name, .number(Double(i)), in: scope)
-                    let flow = try execute(body, in: scope)
-                    if case .returned = flow { return flow }
-                    if case .broke = flow { break }
-                    i += 1
-                }
-            } else {
-                // The items stay where a collection of the graph can see
-                // (and renumber) the nodes they hold.
-                let items = LoopItems(try iterable(try evaluate(sequence, in: scope), at: sequence.range))
-                loopItems.append(items)
-                defer { loopItems.removeLast() }
-                var index = 0
-                while index < items.values.count {
-                    try atSafePoint(statement.range)
-                    bind(variable.name, items.values[index], in: scope)
-                    index += 1
-                    let flow = try execute(body, in: scope)
-                    if case .returned = flow { return flow }
-                    if case .broke = flow { break }
-                }
+                return try executeRangeFor(variable, lowExpr, highExpr, body, statement: statement, in: scope)
+            }
+            // The items stay where a collection of the graph can see
+            // (and renumber) the nodes they hold.
+            let items = LoopItems(try iterable(try evaluate(sequence, in: scope), at: sequence.range))
+            loopItems.append(items)
+            defer { loopItems.removeLast() }
+            var index = 0
+            let frame = LoopFrame(scope: scope, range: sequence.range, limited: false, pathDepth: pathConditions.count)
+            return try runLoop(frame, body: body, statement: statement) {
+                guard index < items.values.count else { return .boolean(false) }
+                self.bind(variable.name, items.values[index], in: scope)
+                index += 1
+                return .boolean(true)
             }
 
         case .whileLoop(let conditionExpr, let body):
-            while try knownTruth(try evaluate(conditionExpr, in: scope), at: conditionExpr.range,
-                                 context: "a while condition") {
-                try atSafePoint(statement.range)
-                let flow = try execute(body, in: scope)
-                if case .returned = flow { return flow }
-                if case .broke = flow { break }
-            }
+            return try executeWhile(conditionExpr, body, statement: statement, in: scope)
 
         case .returnValue(let valueExpr):
             let value = try valueExpr.map { try evaluate($0, in: scope) } ?? .none
@@ -456,9 +446,8 @@ final class Interpreter {
         if let parameter = parameters.value(of: name, in: graph) { return parameter }
         if let builtin = Builtin(rawValue: name) { return .builtin(builtin) }
         if let distribution = DistributionRegistry.id(named: name) { return .distribution(distribution) }
-        if let line = branchOnlyNames[name] {
-            throw fail("'\(name)' was bound in only one branch of the if on a random condition at line \(line), so it has no value here",
-                       at: range)
+        if let place = branchOnlyNames[name] {
+            throw fail("'\(name)' was bound \(place), so it has no value here", at: range)
         }
         var message = "unknown name '\(name)'"
         if let suggestion = suggestName(for: name, in: scope) { message += "; did you mean '\(suggestion)'?" }

@@ -87,6 +87,14 @@ public final class Session {
     /// The number of nodes traced so far (running a traced graph adds none).
     public var graphSize: Int { interpreter.graph.count }
 
+    /// The traced graph and the node a top-level name holds, for tools that
+    /// run the engine on a program's graph themselves (benchmarks); nil when
+    /// the name holds no traced value.
+    public func traced(_ name: String) -> (graph: Graph, node: NodeID)? {
+        guard case .node(let id)? = interpreter.globals.values[name] else { return nil }
+        return (interpreter.graph, id)
+    }
+
     /// Parses and runs a source file, reporting displays and prints to `output`
     /// as they happen (so a later error does not swallow earlier results).
     public func run(_ source: SourceFile, output: @escaping (Output) -> Void) -> RunResult {

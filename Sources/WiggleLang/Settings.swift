@@ -18,6 +18,11 @@ public struct Settings: Sendable {
     public var maxMemoryMB = 1024
     /// Worker threads for the particle engine (results do not depend on it).
     public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// The most iterations a loop of random length may run; particles still
+    /// running after them are an error, never a silent truncation.
+    public var loopLimit = 1_000
+    /// The largest loop limit accepted (each iteration is traced).
+    public static let maxLoopLimit = 1_000_000
 
     /// Settings the command line gave (`seed`, `particles`, `threads`): a
     /// program's `set(...)` does not change them, and says so once.
@@ -25,7 +30,7 @@ public struct Settings: Sendable {
 
     /// The settings as `set(...)` takes them.
     public var summary: String {
-        "seed = \(seed), particles = \(particles), threads = \(threads)"
+        "seed = \(seed), particles = \(particles), threads = \(threads), loop_limit = \(loopLimit)"
     }
 
     /// `wiggle check`: run the program to find its errors, with every

@@ -253,15 +253,16 @@ final class REPL {
                 break
             }
             guard words.count == 2, let value = Int(words[1]), value >= 0 else {
-                write("usage: :set particles N | :set seed S | :set threads T\n")
+                write("usage: :set particles N | :set seed S | :set threads T | :set loop_limit L\n")
                 break
             }
             switch words[0] {
             case "particles" where value >= 1 && value <= Settings.maxParticles: session.settings.particles = value
             case "seed": session.settings.seed = UInt64(value)
             case "threads" where value >= 1 && value <= 1024: session.settings.threads = value
+            case "loop_limit" where value >= 1 && value <= Settings.maxLoopLimit: session.settings.loopLimit = value
             default:
-                write("usage: :set particles N (1...\(Settings.maxParticles)) | :set seed S | :set threads T\n")
+                write("usage: :set particles N (1...\(Settings.maxParticles)) | :set seed S | :set threads T | :set loop_limit L (1...\(Settings.maxLoopLimit))\n")
             }
         case ":explain":
             guard !argument.isEmpty else {
@@ -292,7 +293,7 @@ final class REPL {
                              (the settings are kept)
           :load FILE         run a file into this session
           :params            the parameters and their current values
-          :set particles N   particles per estimate (also: seed S, threads T);
+          :set particles N   particles per estimate (also: seed S, threads T, loop_limit L);
                              :set alone shows the settings
           :explain EXPR      the traced graph of EXPR, with each node's estimator
 

@@ -65,6 +65,9 @@ struct RunOptions: ParsableArguments {
     @Option(name: .long, help: "Worker threads for the particle engine (default: all cores; results do not depend on it).")
     var threads: Int?
 
+    @Option(name: .customLong("loop-limit"), help: "Iterations a loop of random length may run (default 1000).")
+    var loopLimit: Int?
+
     @Option(name: .customLong("max-depth"), help: "Calls that may be in progress at once (default 2000).")
     var maxDepth: Int?
 
@@ -79,6 +82,9 @@ struct RunOptions: ParsableArguments {
             throw ValidationError("--particles must be between 1 and \(Settings.maxParticles)")
         }
         if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be between 1 and 1024") }
+        if let loopLimit, loopLimit < 1 || loopLimit > Settings.maxLoopLimit {
+            throw ValidationError("--loop-limit must be between 1 and \(Settings.maxLoopLimit)")
+        }
         // Deeper recursion needs a deeper stack than the interpreter thread has.
         if let maxDepth, maxDepth < 1 || maxDepth > 20_000 { throw ValidationError("--max-depth must be between 1 and 20000") }
         if let maxNodes, maxNodes < 1 || maxNodes > 200_000_000 {
@@ -93,6 +99,7 @@ struct RunOptions: ParsableArguments {
         if let seed { settings.seed = seed; settings.fixedByCommandLine.insert("seed") }
         if let particles { settings.particles = particles; settings.fixedByCommandLine.insert("particles") }
         if let threads { settings.threads = threads; settings.fixedByCommandLine.insert("threads") }
+        if let loopLimit { settings.loopLimit = loopLimit; settings.fixedByCommandLine.insert("loop_limit") }
         if let maxDepth { settings.maxCallDepth = maxDepth }
         if let maxNodes { settings.maxGraphNodes = maxNodes }
         if let maxMemory { settings.maxMemoryMB = maxMemory }

@@ -33,4 +33,11 @@ void ref_gamma(long n, uint64_t seed, double shape, double rate, ref_estimate ou
 /// score function k/rate - 1 with a leave-one-out baseline inside chunks of 256.
 void ref_poisson(long n, uint64_t seed, double rate, ref_estimate out[2]);
 
+/// A corridor of 5 cells: from cell 0, each step moves right with probability
+/// sigmoid(w[cell]) (else left, a wall at 0) while the goal (cell 4) is not
+/// reached and a 0.9 coin says go on; f = (reached the goal) - 0.05 steps;
+/// d/dw by REINFORCE (the sum of the steps' scores times f less a
+/// leave-one-out baseline inside chunks of 256).
+void ref_corridor(long n, uint64_t seed, const double w[4], ref_estimate out[5]);
+
 #endif

@@ -82,6 +82,12 @@ public enum EstimatorAnalysis {
                 }
             } else if distribution.admits(.pathwise) {
                 choice = choosePathwiseOrScore(id, node, reaching: discontinuity[id], warnings: &warnings)
+            } else if distribution.admits(.enumeration), let loop = loopDownstream(of: id, graph, order: order, ancestry: ancestry) {
+                // Re-running what lies downstream would re-run the rest of a
+                // loop whose length is random: the score function instead.
+                choice = EstimatorChoice(.score, reason: node.requestedEstimator == .enumeration
+                    ? "@exact is not possible: \(loop); leave-one-out baseline"
+                    : "\(loop), which cannot be re-run once per outcome; leave-one-out baseline")
             } else if distribution.admits(.enumeration) {
                 let downstream = ancestry.map { ancestry in
                     guard let bit = ancestry.index(of: id), let start = ancestry.position(of: id) else { return 0 }
@@ -179,6 +185,24 @@ public enum EstimatorAnalysis {
         }
     }
 
+    /// Where a node is inside a loop of random length, or has one
+    /// downstream: "it is inside the loop at line 4"; nil otherwise.
+    static func loopDownstream(of id: NodeID, _ graph: Graph, order: [NodeID], ancestry: RandomAncestry?) -> String? {
+        guard !graph.loops.isEmpty else { return nil }
+        if let tag = graph[id].loop {
+            return "it is inside the loop of random length at line \(graph.loops[Int(tag.loop)].site.line)"
+        }
+        guard let start = order.firstIndex(of: id) else { return nil }
+        let bit = ancestry?.index(of: id)
+        for index in (start + 1)..<order.count {
+            guard let tag = graph[order[index]].loop, graph[order[index]].isRandom else { continue }
+            // Without the ancestry, any loop after it may be downstream.
+            if let ancestry, let bit, !ancestry.depends(at: index, on: bit) { continue }
+            return "what lies downstream of it runs the loop of random length at line \(graph.loops[Int(tag.loop)].site.line)"
+        }
+        return nil
+    }
+
     /// A node with finitely many outcomes: enumerate them when what lies
     /// downstream is small enough to re-run once per outcome, else the score function.
     static func chooseEnumerationOrScore(_ node: Node, _ distribution: any Distribution, downstream: Int?,
@@ -236,6 +260,8 @@ public enum EstimatorAnalysis {
     /// For every node, the first discontinuous input it reaches through
     /// deterministic smooth or continuous ops (paths stop at random nodes).
     static func reachedDiscontinuities(_ graph: Graph, order: [NodeID]) -> [NodeID: Jump] {
+        // A loop's masks are where its condition decides who runs on.
+        let guards = Set(graph.loops.flatMap(\.alive))
         var consumers: [NodeID: [(NodeID, Int)]] = [:]
         for id in order {
             for (position, input) in graph[id].op.inputs.enumerated() {
@@ -247,6 +273,10 @@ public enum EstimatorAnalysis {
             for (consumer, position) in consumers[id] ?? [] {
                 let node = graph[consumer]
                 if node.op.isSampler { continue }
+                if guards.contains(consumer), case .select = node.op, position == 0 {
+                    reached[id] = Jump(what: "the condition of the loop", node: consumer, site: node.site)
+                    break
+                }
                 if let what = discontinuousInput(node.op, position) {
                     reached[id] = Jump(what: what, node: consumer, site: node.site)
                     break

@@ -70,7 +70,10 @@ extension EstimatorAnalysis {
                   node.op.distribution?.admits(.pathwise) == true else { return false }
             return discontinuity[id] != nil
         }
-        guard !candidates.isEmpty, let ancestry else { return }
+        // A sweep per group of terms would walk a loop of random length
+        // once per group: such plans keep one sweep.
+        guard !candidates.isEmpty, let ancestry,
+              !order.contains(where: { graph[$0].loop != nil && graph[$0].isRandom }) else { return }
         let terms = graph.additiveTerms(of: root)
         guard terms.count > 1, let jumped = JumpTaint(graph: graph, order: order, sources: candidates) else { return }
         for (bit, id) in candidates.enumerated() {

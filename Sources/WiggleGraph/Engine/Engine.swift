@@ -103,6 +103,9 @@ public final class Runner: @unchecked Sendable {
     private var workspaces: [Workspace] = []
     private var chunkSize = 0
 
+    /// Particles per chunk, at least, for a plan with a loop of random length.
+    public static let loopChunkSize = 4096
+
     /// A runner for a plan; its buffers are made on the first run.
     public init(plan: Plan) {
         self.plan = plan
@@ -131,7 +134,10 @@ public final class Runner: @unchecked Sendable {
             throw EngineError(node: plan.outputNodes.first ?? NodeID(0), site: plan.outputNodes.first.map { graph[$0].site } ?? .unknown,
                               message: "running this graph of \(plan.slotCount) nodes needs at least \(needed) MiB per thread, over the limit of \(configuration.maxWorkspaceBytes >> 20) MiB (raise it with --max-memory)")
         }
-        let chunkSize = min(configuration.chunkSize, configuration.particles, fitting)
+        // A loop of random length runs its late iterations for few particles
+        // each; larger chunks share the cost of each iteration among more.
+        let wanted = plan.loops.isEmpty ? configuration.chunkSize : max(configuration.chunkSize, Runner.loopChunkSize)
+        let chunkSize = min(wanted, configuration.particles, fitting)
         let chunkCount = (configuration.particles + chunkSize - 1) / chunkSize
         // Chunks are grouped; a group is summed by one thread in chunk order and
         // the groups are merged in group order, so threads never change a bit.
@@ -365,12 +371,21 @@ enum FailureKind {
     case parameter(ParameterProblem)
     /// A traced index into a list of `count`.
     case index(count: Int)
+    /// Particles still running a loop of random length after its limit.
+    case loopLimit(Int)
+    /// A loop's iterations would need more memory than the limit.
+    case loopMemory(Int)
 
     func message(value: Double, count: Int, of total: Int) -> String {
         switch self {
         case .parameter(let problem): return problem.message(got: value, count: count, of: total)
         case .index(let size):
             return "an index must be a whole number from -\(size) to \(size - 1) for a list of \(size) (got \(formatNumber(value)) in \(count) of \(total) particles)"
+        case .loopLimit(let limit):
+            let particles = count == 1 ? "1 of \(total) particles was" : "\(count) of \(total) particles were"
+            return "\(particles) still running this loop after \(limit) iterations, the loop limit; raise it with set(loop_limit = N) or --loop-limit N if the loop does end"
+        case .loopMemory(let limit):
+            return "the iterations of this loop need more than \(limit >> 20) MiB per thread to run to the end (raise the limit with --max-memory, or lower the loop limit)"
         }
     }
 }

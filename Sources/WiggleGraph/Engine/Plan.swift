@@ -16,6 +16,12 @@ public enum Opcode: Sendable, Equatable {
     case pick
     /// A draw from a distribution (``Plan/randomCalls``).
     case random
+    /// A value leaving a loop of random length, run unrolled: `out = a`,
+    /// and an error where the mask `c` says a particle is still running.
+    case loopExit
+    /// A loop of random length, run iteration by iteration over the
+    /// particles still running it (``Plan/loops``, row `table`).
+    case loop
 
     /// True when the output jumps as the inputs move (no derivative flows back).
     var isDiscontinuous: Bool {
@@ -216,6 +222,9 @@ public struct Plan: Sendable {
     /// When some node is split by term: one reverse sweep per group of terms
     /// (empty: one sweep from the objective).
     public let sweeps: [Sweep]
+    /// The loops of random length, run over the particles still running
+    /// them (a `.loop` instruction's `table` is its row).
+    public let loops: [LoopRegion]
 
     /// Compiles the ancestors of `outputs`. The first output is the objective
     /// when `gradientParameters` is not empty.
@@ -232,10 +241,14 @@ public struct Plan: Sendable {
         var pickTables: [[Int32]] = []
         var randomCalls: [RandomCallLayout] = []
         // Which slots carry a derivative with respect to a wanted parameter.
+        // Slots by position; with loops of random length, the nodes of their
+        // iterations are numbered after the others and run in blocks of
+        // their own (Plan+Loops.swift).
+        let numbering = LoopNumbering(graph: graph, order: order, roots: roots)
         var carries = [Bool](repeating: false, count: order.count)
 
         for (position, id) in order.enumerated() {
-            let slot = Int32(position)
+            let slot = numbering.slots[position]
             slotOf[Int(id.index)] = slot
             let node = graph[id]
             func s(_ input: NodeID) -> Int32 { slotOf[Int(input.index)] }
@@ -247,7 +260,7 @@ public struct Plan: Sendable {
                 constants.append((slot, value))
             case .parameter(let index):
                 parameterSlots.append((slot, index))
-                carries[position] = wanted.contains(index)
+                carries[Int(slot)] = wanted.contains(index)
             case .unary(let function, let a):
                 instruction = Instruction(code: .unary(function), out: slot, a: s(a), b: -1, c: -1, node: id,
                                           estimator: .pathwise, needsAdjoint: carried(a) && function.continuity != .discontinuous)
@@ -279,6 +292,12 @@ public struct Plan: Sendable {
                 randomCalls.append(RandomCallLayout(distribution: DistributionRegistry[distribution],
                                                     parameterSlots: parameters.map(s), carries: parameters.map(carried)))
                 instruction = draw
+            case .loopExit(let value, let alive):
+                var exit = Instruction(code: .loopExit, out: slot, a: s(value), b: -1, c: s(alive), node: id,
+                                       estimator: .pathwise, needsAdjoint: carried(value))
+                // Its table is the loop's limit, for the message.
+                exit.table = (graph[value].loop ?? graph[alive].loop).map { Int32(clamping: graph.loops[Int($0.loop)].limit) } ?? 0
+                instruction = exit
             }
             if var instruction {
                 instruction.stream = node.stream
@@ -292,11 +311,11 @@ public struct Plan: Sendable {
                 // estimator's own term instead.
                 let passesPathwise = instruction.code != .random || instruction.estimator == .pathwise
                     || estimators[id]?.split != nil
-                carries[position] = instruction.needsAdjoint && passesPathwise
+                carries[Int(slot)] = instruction.needsAdjoint && passesPathwise
                 instructions.append(instruction)
             }
         }
-        self.slotCount = order.count
+        self.slotCount = numbering.mainCount
         self.constants = constants
         self.parameters = parameterSlots
         self.outputs = roots.map { slotOf[Int($0.index)] }
@@ -306,7 +325,15 @@ public struct Plan: Sendable {
         for (slot, index) in parameterSlots where slotOfParameter[index] == nil { slotOfParameter[index] = slot }
         self.gradientSlots = gradientParameters.map { slotOfParameter[$0] ?? -1 }
         self.randomNodes = randomNodes
-        self.adjointSlots = carries.indices.filter { carries[$0] }.map { Int32($0) }
+        self.adjointSlots = carries.indices.filter { carries[$0] && $0 < numbering.mainCount }.map { Int32($0) }
+        // A draw inside a loop of random length cannot re-run the rest of
+        // the loop per outcome (the analysis never asks it to).
+        if numbering.hasRegions {
+            for index in instructions.indices where instructions[index].out >= Int32(numbering.mainCount)
+                && instructions[index].estimator == .enumeration {
+                instructions[index].estimator = .score
+            }
+        }
 
         // Cost terms, and which random nodes each depends on.
         var weightGroups: [[CostTerm]] = []
@@ -319,7 +346,7 @@ public struct Plan: Sendable {
             var wiring = Wiring(graph: graph, ancestry: ancestry, perParticleNodes: perParticleNodes, options: options,
                                 slotOf: slotOf)
             let splits = randomNodes.compactMap { node, choice in choice.split.map { (node, $0) } }
-            if ancestry != nil, !splits.isEmpty {
+            if ancestry != nil, !splits.isEmpty, !numbering.hasRegions {
                 sweeps = wiring.sweeps(terms: terms, instructions: instructions, splits: splits, calls: &randomCalls)
             } else {
                 for index in instructions.indices where instructions[index].code == .random && instructions[index].needsAdjoint {
@@ -332,6 +359,23 @@ public struct Plan: Sendable {
             weightGroups = wiring.weightGroups
             enumerations = wiring.enumerations
         }
+        var loops: [LoopRegion] = []
+        if numbering.hasRegions {
+            let before = instructions.filter { !$0.isUniform }.map(\.node)
+            (instructions, loops) = Plan.extractLoops(graph: graph, order: order, slotOf: slotOf,
+                                                      mainCount: numbering.mainCount, carries: carries,
+                                                      instructions: instructions, pickTables: &pickTables,
+                                                      randomCalls: &randomCalls)
+            // Enumerations name what they re-run by position in the per-particle list.
+            var position: [NodeID: Int32] = [:]
+            for (index, instruction) in instructions.filter({ !$0.isUniform }).enumerated() where instruction.code != .loop {
+                position[instruction.node] = Int32(index)
+            }
+            for index in enumerations.indices {
+                enumerations[index].downstream = enumerations[index].downstream.compactMap { position[before[Int($0)]] }
+            }
+        }
+        self.loops = loops
         self.instructions = instructions
         self.perParticle = instructions.filter { !$0.isUniform }
         self.uniform = instructions.filter(\.isUniform)

@@ -10,8 +10,9 @@ extension Workspace {
 
     /// Runs instructions forward over the first `m` lanes (of `base`, or of the values).
     func run(_ instructions: UnsafeBufferPointer<Instruction>, chunk: Int, lanes m: Int, seed: UInt64, draw: UInt64,
-             partial: inout Partial, on base: UnsafeMutablePointer<Double>? = nil) {
-        let C = chunkSize
+             partial: inout Partial, on base: UnsafeMutablePointer<Double>? = nil, stride: Int? = nil) {
+        // Rows are `stride` apart: the chunk's size, or a loop iteration's lanes.
+        let C = stride ?? chunkSize
         let v = base ?? values
         for instruction in instructions {
             let o = v + Int(instruction.out) * C
@@ -43,9 +44,25 @@ extension Workspace {
                 if bad > 0 {
                     record(instruction, .index(count: table.count), value: example, count: bad, partial: &partial)
                 }
+            case .loopExit:
+                // A loop run unrolled: particles still running at the end hit the limit.
+                let c = v + Int(instruction.c) * C
+                var running = 0
+                for l in 0..<m {
+                    o[l] = a[l]
+                    if c[l] != 0 { running += 1 }
+                }
+                if running > 0 {
+                    record(instruction, .loopLimit(Int(instruction.table)), value: 0, count: running, partial: &partial)
+                }
+            case .loop:
+                // Counterfactual re-runs never reach a loop (the analysis keeps them out).
+                if base == nil {
+                    runLoop(Int(instruction.table), chunk: chunk, lanes: m, seed: seed, draw: draw, partial: &partial)
+                }
             case .random:
                 // Each node of each chunk draws from its own stream.
-                let call = randomCall(instruction, base: v, lanes: m)
+                let call = randomCall(instruction, base: v, lanes: m, stride: C)
                 var rng = Xoshiro256(seed: seed, draw: draw, chunk: UInt64(chunk), node: instruction.stream)
                 if let failure = calls[Int(instruction.table)].distribution.sample(call, rng: &rng) {
                     record(instruction, .parameter(failure.problem), value: failure.value, count: failure.count,

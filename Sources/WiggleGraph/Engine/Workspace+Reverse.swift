@@ -19,7 +19,8 @@ extension Workspace {
             if rootCarries {
                 (adjoints + Int(outputSlots[0]) * C).update(repeating: 1, count: m)
             }
-            return walk(UnsafeBufferPointer(backward), lanes: m, locate: locate)
+            return walk(UnsafeBufferPointer(backward), lanes: m, locate: locate, values: values, adjoints: adjoints,
+                        carries: carriesSlot, weights: weights)
         }
         for index in 0..<gradientSlots.count {
             (gradientSums + index * C).update(repeating: 0, count: m)
@@ -27,7 +28,8 @@ extension Workspace {
         for sweep in sweeps {
             zeroAdjoints(lanes: m)
             seed(sweep.terms, lanes: m)
-            if let broken = walk(UnsafeBufferPointer(sweep.backward), lanes: m, locate: locate) { return broken }
+            if let broken = walk(UnsafeBufferPointer(sweep.backward), lanes: m, locate: locate, values: values,
+                                 adjoints: adjoints, carries: carriesSlot, weights: weights) { return broken }
             for index in 0..<gradientSlots.count where gradientSlots[index] >= 0 {
                 let g = adjoints + Int(gradientSlots[index]) * C
                 let sum = gradientSums + index * C
@@ -70,11 +72,14 @@ extension Workspace {
         }
     }
 
-    /// Walks instructions in reverse order, adding to the adjoints of their inputs.
-    func walk(_ backward: UnsafeBufferPointer<Instruction>, lanes m: Int, locate: Bool) -> NodeID? {
-        let C = chunkSize
-        let v = values
-        let adj = adjoints
+    /// Walks instructions in reverse order, adding to the adjoints of their
+    /// inputs: in the main buffers, or in a loop iteration's block (with its
+    /// slots' carry flags and its lanes' score-function weights).
+    func walk(_ backward: UnsafeBufferPointer<Instruction>, lanes m: Int, locate: Bool,
+              values v: UnsafeMutablePointer<Double>, adjoints adj: UnsafeMutablePointer<Double>,
+              carries carriesSlot: UnsafeMutablePointer<Bool>, weights: UnsafeMutablePointer<Double>,
+              stride: Int? = nil) -> NodeID? {
+        let C = stride ?? chunkSize
         for instruction in backward {
             let o = v + Int(instruction.out) * C
             let g = adj + Int(instruction.out) * C
@@ -104,8 +109,13 @@ extension Workspace {
                     let slot = Int(table[k])
                     if carriesSlot[slot] { adj[slot * C + l] += g[l] }
                 }
+            case .loopExit:
+                if toA { for l in 0..<m { ga[l] += g[l] } }
+            case .loop:
+                if let broken = reverseLoop(Int(instruction.table), lanes: m, locate: locate) { return broken }
+                continue
             case .random:
-                let call = randomCall(instruction, base: v, lanes: m)
+                let call = randomCall(instruction, base: v, adjoints: adj, lanes: m, stride: C)
                 let index = Int(instruction.table)
                 switch instruction.estimator {
                 case .pathwise:
@@ -116,14 +126,15 @@ extension Workspace {
                     calls[index].distribution.addEnumeration(call, costs: outcomeCosts + calls[index].costRow * C, stride: C)
                 }
             }
-            if locate, let broken = firstNonFiniteInput(of: instruction, lanes: m) { return broken }
+            if locate, let broken = firstNonFiniteInput(of: instruction, lanes: m, adjoints: adj, stride: C) { return broken }
         }
         return nil
     }
 
     /// The instruction's node, when one of the adjoints it writes to is not
     /// finite in some lane.
-    func firstNonFiniteInput(of instruction: Instruction, lanes m: Int) -> NodeID? {
+    func firstNonFiniteInput(of instruction: Instruction, lanes m: Int, adjoints: UnsafeMutablePointer<Double>,
+                             stride: Int) -> NodeID? {
         var written: [Int32] = []
         if instruction.code == .random {
             let index = Int(instruction.table)
@@ -133,7 +144,7 @@ extension Workspace {
             if instruction.bCarries && instruction.b >= 0 { written.append(instruction.b) }
         }
         for slot in written {
-            let g = adjoints + Int(slot) * chunkSize
+            let g = adjoints + Int(slot) * stride
             for l in 0..<m where !g[l].isFinite { return instruction.node }
         }
         return nil

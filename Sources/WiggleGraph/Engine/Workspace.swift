@@ -55,7 +55,12 @@ final class Workspace: @unchecked Sendable {
     let enumerations: [EnumerationWork]
     /// This worker's copy of the pick tables, and which slots carry a derivative.
     let pickTables: [[Int32]]
-    let carriesSlot: [Bool]
+    let carriesSlot: UnsafeMutablePointer<Bool>
+    /// The loops of random length, in this worker's own memory, and their buffers.
+    let loops: [LoopWork]
+    var loopMemory = LoopMemory()
+    /// The most a loop's blocks may take (the run's memory limit).
+    var loopByteLimit = Int.max
     /// Per draw (an instruction's `table`): its distribution and wiring.
     let calls: UnsafeMutableBufferPointer<CallWiring>
     /// The draws' parameter slots and carry flags, which ``calls`` point into.
@@ -142,9 +147,10 @@ final class Workspace: @unchecked Sendable {
         calls = copy(wirings)
         groupTerms = plan.weightGroups.map { $0.map { $0 } }
         pickTables = plan.pickTables.map { $0.map { $0 } }
-        var carriesSlot = [Bool](repeating: false, count: max(1, plan.slotCount))
+        carriesSlot = .allocate(capacity: max(1, plan.slotCount))
+        carriesSlot.initialize(repeating: false, count: max(1, plan.slotCount))
         for slot in plan.adjointSlots { carriesSlot[Int(slot)] = true }
-        self.carriesSlot = carriesSlot
+        loops = LoopWork.make(plan.loops)
         backward = copy(plan.instructions.reversed().filter(\.needsAdjoint))
         sweeps = plan.sweeps.map { (copy($0.instructions.reversed()), $0.terms) }
         gradientSums = buffer(plan.sweeps.isEmpty ? 1 : plan.gradientSlots.count * chunkSize)
@@ -166,10 +172,13 @@ final class Workspace: @unchecked Sendable {
     /// its distribution in place, `calls[i].distribution`: copying the
     /// existential out would cost more than a small chunk's arithmetic.)
     @inline(__always)
-    func randomCall(_ instruction: Instruction, base: UnsafeMutablePointer<Double>, lanes m: Int) -> RandomCall {
+    func randomCall(_ instruction: Instruction, base: UnsafeMutablePointer<Double>,
+                    adjoints: UnsafeMutablePointer<Double>? = nil, lanes m: Int, stride: Int? = nil) -> RandomCall {
         let index = Int(instruction.table)
-        return RandomCall(count: m, output: base + Int(instruction.out) * chunkSize, values: base, adjoints: adjoints,
-                          stride: chunkSize, slots: calls[index].slots, carries: calls[index].carries,
+        let stride = stride ?? chunkSize
+        return RandomCall(count: m, output: base + Int(instruction.out) * stride, values: base,
+                          adjoints: adjoints ?? self.adjoints,
+                          stride: stride, slots: calls[index].slots, carries: calls[index].carries,
                           parameterCount: calls[index].parameterCount)
     }
 
@@ -201,6 +210,9 @@ final class Workspace: @unchecked Sendable {
         for buffer in enumerationDownstream { buffer.baseAddress?.deallocate() }
         callSlots.deallocate()
         callCarries.deallocate()
+        carriesSlot.deallocate()
+        for loop in loops { loop.deallocate() }
+        loopMemory.deallocate()
         calls.baseAddress?.deallocate()
         for buffer in [perParticle, backward, uniform] + sweeps.map(\.backward) { buffer.baseAddress?.deallocate() }
         gradientSums.deallocate()
@@ -210,6 +222,7 @@ final class Workspace: @unchecked Sendable {
     /// Runs one chunk forward (and backward, for a gradient) and adds its sums.
     func process(chunk: Int, lanes: Int, configuration: EngineConfiguration,
                  histogram: ClosedRange<Double>?, into partial: inout Partial) {
+        loopByteLimit = configuration.maxWorkspaceBytes
         forward(chunk: chunk, lanes: lanes, configuration: configuration, partial: &partial)
         var finite = true
         for index in 0..<outputSlots.count {
@@ -324,7 +337,7 @@ final class Workspace: @unchecked Sendable {
     /// Finds the first instruction whose output is not finite in some lane
     /// while all its inputs are, and records how many lanes.
     func locateNonFinite(lanes: Int, partial: inout Partial) {
-        for instruction in [uniform, perParticle].joined() {
+        for instruction in [uniform, perParticle].joined() where instruction.out >= 0 {
             let output = values + Int(instruction.out) * chunkSize
             var bad = 0
             for l in 0..<lanes where !output[l].isFinite { bad += 1 }

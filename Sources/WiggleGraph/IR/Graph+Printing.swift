@@ -59,6 +59,7 @@ extension Graph {
             case .binary(let f, let a, let b): text = "\(f.rawValue) \(operand(a)) \(operand(b))"
             case .select(let c, let a, let b): text = "select \(operand(c)) \(operand(a)) \(operand(b))"
             case .pick(let index, let choices): text = "pick \(operand(index)) [\(choices.map(operand).joined(separator: " "))]"
+            case .loopExit(let value, let alive): text = "exit \(operand(value)) \(operand(alive))"
             case .random(let distribution, let parameters):
                 let choice = estimators[id] ?? EstimatorAnalysis.defaultChoice(for: node)
                 text = "\(DistributionRegistry[distribution].name)[\(choice.name)] "

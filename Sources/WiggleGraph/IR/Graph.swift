@@ -67,6 +67,11 @@ public enum Op: Sendable, Equatable {
     case pick(index: NodeID, choices: [NodeID])
     /// A draw from a registered distribution, given its parameters in call order.
     case random(DistributionID, [NodeID])
+    /// A value leaving a loop of random length (``Graph/loops``): `value`,
+    /// which each particle holds after its own last iteration. `alive` is
+    /// the loop's mask after the last iteration traced: a particle still
+    /// running there has hit the loop limit, which is an error.
+    case loopExit(value: NodeID, alive: NodeID)
 
     /// `normal(mean, sd)`.
     public static func normal(mean: NodeID, sd: NodeID) -> Op { .random(.normal, [mean, sd]) }
@@ -82,6 +87,7 @@ public enum Op: Sendable, Equatable {
         case .select(let c, let a, let b): return [c, a, b]
         case .pick(let index, let choices): return [index] + choices
         case .random(_, let parameters): return parameters
+        case .loopExit(let value, let alive): return [value, alive]
         }
     }
 
@@ -124,6 +130,61 @@ public struct Node: Sendable {
     /// when ``Graph/compact(keeping:)`` moves it, so a collection never
     /// changes what a node draws.
     public var stream: UInt64
+    /// The iteration of a loop of random length that made it, if any.
+    public var loop: LoopTag?
+}
+
+/// Which loop of random length, and which of its iterations, made a node.
+public struct LoopTag: Sendable, Equatable {
+    /// The loop: an index into ``Graph/loops``.
+    public var loop: Int32
+    /// The iteration, counting from 0 where the loop became random.
+    public var iteration: Int32
+
+    /// Iteration `iteration` of loop `loop`.
+    public init(loop: Int, iteration: Int) {
+        self.loop = Int32(loop)
+        self.iteration = Int32(iteration)
+    }
+}
+
+/// A loop of random length as traced: unrolled iteration by iteration, each
+/// particle running while its mask is 1. The engine runs an iteration only
+/// for the particles still running it, so the cost follows the work done.
+public struct LoopTrace: Sendable {
+    /// Where the loop is, for messages.
+    public var site: Site
+    /// The loop limit it was traced with.
+    public var limit: Int
+    /// `alive[t]`: 1 for a particle that runs iteration t; `alive[count]`
+    /// after the last iteration traced (not constant 0: the limit is checked).
+    public var alive: [NodeID] = []
+    /// The values leaving the loop.
+    public var exits: [LoopExitTrace] = []
+
+    /// A loop at `site` traced with limit `limit`.
+    public init(site: Site, limit: Int) {
+        self.site = site
+        self.limit = limit
+    }
+
+    /// How many iterations were traced.
+    public var iterations: Int { max(0, alive.count - 1) }
+}
+
+/// One value leaving a loop of random length.
+public struct LoopExitTrace: Sendable {
+    /// The ``Op/loopExit(value:alive:)`` node.
+    public var exit: NodeID
+    /// `values[t]`: the value a particle holds when it leaves after t
+    /// iterations (`values[0]` before the loop).
+    public var values: [NodeID]
+
+    /// The exit node and the value after each iteration.
+    public init(exit: NodeID, values: [NodeID]) {
+        self.exit = exit
+        self.values = values
+    }
 }
 
 /// Where a computation from parameters stopped being a finite number.
@@ -154,6 +215,11 @@ public struct Graph: Sendable {
     private var constants: [UInt64: NodeID] = [:]
     /// How many nodes were ever appended (the next node's stream key).
     private var appended: UInt64 = 0
+    /// The loops of random length traced into the graph.
+    public var loops: [LoopTrace] = []
+    /// The iteration of a loop of random length being traced: every node
+    /// appended gets it (constants and parameters excepted).
+    public var currentLoop: LoopTag?
 
     public init() {}
 
@@ -172,8 +238,13 @@ public struct Graph: Sendable {
         var dependsOnParameter = inputs.contains { nodes[Int($0.index)].dependsOnParameter }
         if case .parameter = op { dependsOnParameter = true }
         let id = NodeID(nodes.count)
+        var tag = currentLoop
+        switch op {
+        case .constant, .parameter: tag = nil
+        default: break
+        }
         nodes.append(Node(op: op, site: site, requestedEstimator: estimator, label: nil,
-                          isRandom: isRandom, dependsOnParameter: dependsOnParameter, stream: appended))
+                          isRandom: isRandom, dependsOnParameter: dependsOnParameter, stream: appended, loop: tag))
         appended += 1
         if case .constant(let value) = op { constants[value.bitPattern] = id }
         return id
@@ -216,11 +287,20 @@ public struct Graph: Sendable {
             case .select(let c, let a, let b): node.op = .select(map(c), map(a), map(b))
             case .pick(let index, let choices): node.op = .pick(index: map(index), choices: choices.map(map))
             case .random(let distribution, let inputs): node.op = .random(distribution, inputs.map(map))
+            case .loopExit(let value, let alive): node.op = .loopExit(value: map(value), alive: map(alive))
             }
             moved[index] = NodeID(compacted.count)
             compacted.append(node)
         }
         nodes = compacted
+        // A loop keeps the exits still held; with none, nothing of it is needed.
+        for index in loops.indices {
+            loops[index].exits = loops[index].exits.compactMap { exit in
+                guard let kept = moved[Int(exit.exit.index)] else { return nil }
+                return LoopExitTrace(exit: kept, values: exit.values.map(map))
+            }
+            loops[index].alive = loops[index].exits.isEmpty ? [] : loops[index].alive.map(map)
+        }
         for index in parameters.indices { parameters[index].node = map(parameters[index].node) }
         constants = [:]
         for (index, node) in nodes.enumerated() {
@@ -297,6 +377,7 @@ public struct Graph: Sendable {
             guard let k = Graph.resolveIndex(input(index), count: choices.count) else { return .nan }
             return input(choices[k])
         case .random: return nil
+        case .loopExit(let value, _): return input(value)
         }
     }
 

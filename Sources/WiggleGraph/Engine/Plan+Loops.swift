@@ -1,0 +1,272 @@
+// Plan+Loops.swift — loops of random length in a plan.
+//
+// The tracer unrolls such a loop up to its limit (Graph.loops): iteration t
+// runs for the particles whose mask alive[t] is 1 and keeps the others'
+// values with `select`. Run as traced, every particle would pay for every
+// iteration. Instead the plan takes each iteration's per-particle nodes out
+// of the main slots into a block of its own, and the engine runs iteration
+// t over the particles still running it, gathered into the first lanes:
+// what an iteration reads from outside its block is copied in (an import),
+// and on the way back its adjoint is added to where it came from. A
+// particle leaves when its mask drops to 0, and its values are written to
+// the loop's exits in its own lane. The cost follows the iterations run.
+
+/// How a plan numbers its slots: the main slots first, then the nodes of
+/// loop iterations (which the loop's blocks renumber).
+struct LoopNumbering {
+    /// The slot of each node of the order, by position.
+    var slots: [Int32]
+    /// How many slots the main buffer has.
+    var mainCount: Int
+    /// True when the iterations of some loop run in blocks of their own.
+    var hasRegions: Bool
+
+    init(graph: Graph, order: [NodeID], roots: [NodeID]) {
+        func local(_ id: NodeID) -> Bool { graph[id].loop != nil && graph[id].isRandom }
+        var regions = order.contains(where: local)
+        if regions {
+            // Only a loop's exits read its iterations' nodes (an objective
+            // inside a loop, or anything else, runs the loop unrolled).
+            let localSet = Set(order.filter(local))
+            outer: for id in order where !localSet.contains(id) {
+                if case .loopExit = graph[id].op { continue }
+                for input in graph[id].op.inputs where localSet.contains(input) {
+                    regions = false
+                    break outer
+                }
+            }
+            if roots.contains(where: localSet.contains) { regions = false }
+            regions = regions && LoopNumbering.consistent(graph: graph, order: order, locals: localSet)
+        }
+        var slots = [Int32](repeating: 0, count: order.count)
+        var next: Int32 = 0
+        for (position, id) in order.enumerated() where !(regions && local(id)) {
+            slots[position] = next
+            next += 1
+        }
+        mainCount = Int(next)
+        if regions {
+            for (position, id) in order.enumerated() where local(id) {
+                slots[position] = next
+                next += 1
+            }
+        }
+        self.slots = slots
+        hasRegions = regions
+    }
+
+    /// True when the loops' records agree with the nodes: an iteration
+    /// reads only its loop's earlier iterations and the main slots, every
+    /// exit is recorded, and every mask and value an exit needs is there.
+    static func consistent(graph: Graph, order: [NodeID], locals: Set<NodeID>) -> Bool {
+        let inOrder = Set(order)
+        for id in locals {
+            guard let tag = graph[id].loop, Int(tag.loop) < graph.loops.count else { return false }
+            for input in graph[id].op.inputs where locals.contains(input) {
+                guard let other = graph[input].loop, other.loop == tag.loop, other.iteration <= tag.iteration else { return false }
+            }
+        }
+        for id in order {
+            guard case .loopExit(let value, _) = graph[id].op, locals.contains(value),
+                  let tag = graph[value].loop else { continue }
+            let trace = graph.loops[Int(tag.loop)]
+            guard let exit = trace.exits.first(where: { $0.exit == id }), exit.values.count == trace.alive.count,
+                  trace.alive.allSatisfy(inOrder.contains),
+                  exit.values.dropFirst().allSatisfy(inOrder.contains) else { return false }
+            // The value before the loop is needed where a particle may skip it.
+            if !inOrder.contains(exit.values[0]) {
+                guard case .constant(let entering) = graph[trace.alive[0]].op, entering != 0 else { return false }
+            }
+        }
+        return true
+    }
+}
+
+/// What an iteration reads from outside its block: `source` (a main slot,
+/// or a slot of an earlier iteration's block) copied into `local`.
+public struct LoopImport: Sendable {
+    /// The slot read: of the main buffer when `iteration` is -1, else of that iteration's block.
+    public var source: Int32
+    /// The iteration whose block holds it, or -1 for the main buffer.
+    public var iteration: Int32
+    /// The slot of this iteration's block it is copied to.
+    public var local: Int32
+    /// Whether it carries a derivative (its adjoint goes back to the source).
+    public var carries: Bool
+    /// True when the source is the same in every particle (a constant, a
+    /// parameter, or computed from them alone): copied without gathering.
+    public var uniform: Bool
+    /// A value to fill the slot with instead (the iteration's own mask, 1).
+    public var fill: Double? = nil
+}
+
+/// One iteration of a loop of random length, numbered in its own block.
+public struct LoopIteration: Sendable {
+    /// Its instructions, reading and writing slots of its block.
+    public var instructions: [Instruction]
+    /// The slots of its block.
+    public var slotCount: Int
+    /// What it reads from outside its block.
+    public var imports: [LoopImport]
+    /// The slot of the mask after it: 0 for a particle that stops here.
+    public var alive: Int32
+    /// Per exit of the loop: the slot of the value a particle leaving here takes.
+    public var exitValues: [Int32]
+    /// Which slots of its block carry a derivative.
+    public var carries: [Bool]
+    /// The weight groups its score-function draws read.
+    public var weightGroups: [Int32]
+    /// True when its reverse sweep has something to do.
+    public var needsAdjoint: Bool
+}
+
+/// A loop of random length as the engine runs it.
+public struct LoopRegion: Sendable {
+    /// Its row in ``Graph/loops``.
+    public var loop: Int
+    /// A node of it, for messages (where it is).
+    public var node: NodeID
+    /// The main slot of the mask before the first iteration.
+    public var alive: Int32
+    /// Its iterations, as traced (up to the limit).
+    public var iterations: [LoopIteration]
+    /// The values leaving it: the main slot written, the main slot of the
+    /// value before the loop (-1 when every particle enters it), and
+    /// whether it carries a derivative.
+    public var exits: [(slot: Int32, initial: Int32, carries: Bool)]
+    /// True when particles may still run after the last iteration (an error).
+    public var checksLimit: Bool
+    /// The limit it was traced with, for the message.
+    public var limit: Int
+    /// True when the reverse sweep must visit it.
+    public var needsAdjoint: Bool
+}
+
+extension Plan {
+    /// Takes the iterations of loops of random length out of the main
+    /// instructions into their blocks. `instructions` keep global slots
+    /// (iteration nodes numbered from `mainCount` up); each loop becomes one
+    /// `.loop` instruction where its last node was, and its exits go. Rows of
+    /// `pickTables` and `randomCalls` used by iterations are renumbered in place.
+    static func extractLoops(graph: Graph, order: [NodeID], slotOf: [Int32], mainCount: Int,
+                             carries: [Bool], instructions: [Instruction],
+                             pickTables: inout [[Int32]], randomCalls: inout [RandomCallLayout]) -> ([Instruction], [LoopRegion]) {
+        func slot(_ id: NodeID) -> Int32 { Int(id.index) < slotOf.count ? slotOf[Int(id.index)] : -1 }
+        // Main slots the same in every particle: constants, parameters and what is computed from them.
+        let uniformSlots = Set(order.filter { !graph[$0].isRandom }.map(slot))
+        // Where each iteration slot lives: its iteration and its block slot.
+        var home: [Int32: (iteration: Int32, local: Int32)] = [:]
+        var byLoop: [Int32: [Int32: [Instruction]]] = [:]
+        var lastIndex: [Int32: Int] = [:]
+        for (index, instruction) in instructions.enumerated() where instruction.out >= Int32(mainCount) {
+            guard let tag = graph[instruction.node].loop else { continue }
+            byLoop[tag.loop, default: [:]][tag.iteration, default: []].append(instruction)
+            lastIndex[tag.loop] = index
+        }
+        var regions: [LoopRegion] = []
+        var regionOfLoop: [Int32: Int] = [:]
+        for loop in byLoop.keys.sorted() {
+            let trace = graph.loops[Int(loop)]
+            let exits = trace.exits.filter { slot($0.exit) >= 0 }
+            let count = trace.iterations
+            var iterations: [LoopIteration] = []
+            for t in 0..<count {
+                let body = byLoop[loop]?[Int32(t)] ?? []
+                var local: [Int32: Int32] = [:]
+                var blockCarries: [Bool] = []
+                for instruction in body {
+                    local[instruction.out] = Int32(blockCarries.count)
+                    home[instruction.out] = (Int32(t), Int32(blockCarries.count))
+                    blockCarries.append(carries[Int(instruction.out)])
+                }
+                var imports: [LoopImport] = []
+                // Every particle running iteration t has alive[t] = 1.
+                let entering = slot(trace.alive[t])
+                /// The block slot holding global slot `s` (imported when it lives elsewhere).
+                func resolve(_ s: Int32) -> Int32 {
+                    guard s >= 0 else { return s }
+                    if let existing = local[s] { return existing }
+                    let into = Int32(blockCarries.count)
+                    let carried = carries[Int(s)]
+                    if s == entering {
+                        var mask = LoopImport(source: s, iteration: -1, local: into, carries: false, uniform: true)
+                        mask.fill = 1
+                        imports.append(mask)
+                    } else if let source = home[s] {
+                        imports.append(LoopImport(source: source.local, iteration: source.iteration, local: into,
+                                                  carries: carried, uniform: false))
+                    } else {
+                        imports.append(LoopImport(source: s, iteration: -1, local: into, carries: carried,
+                                                  uniform: uniformSlots.contains(s)))
+                    }
+                    local[s] = into
+                    blockCarries.append(carried)
+                    return into
+                }
+                // So a select on it is its first choice: an alias, not an instruction.
+                var renumbered: [Instruction] = []
+                for var instruction in body {
+                    if instruction.code == .select, instruction.c == entering, instruction.a >= 0 {
+                        let chosen = resolve(instruction.a)
+                        local[instruction.out] = chosen
+                        home[instruction.out] = (Int32(t), chosen)
+                        continue
+                    }
+                    instruction.a = resolve(instruction.a)
+                    instruction.b = resolve(instruction.b)
+                    instruction.c = resolve(instruction.c)
+                    if instruction.code == .pick {
+                        let row = Int(instruction.table)
+                        pickTables[row] = pickTables[row].map(resolve)
+                    } else if instruction.code == .random {
+                        let row = Int(instruction.table)
+                        randomCalls[row].parameterSlots = randomCalls[row].parameterSlots.map(resolve)
+                    }
+                    instruction.out = local[instruction.out] ?? instruction.out
+                    renumbered.append(instruction)
+                }
+                let alive = resolve(slot(trace.alive[t + 1]))
+                let exitValues = exits.map { resolve(slot($0.values[t + 1])) }
+                let groups = Set(renumbered.compactMap { instruction -> Int32? in
+                    guard instruction.code == .random, instruction.needsAdjoint, instruction.estimator == .score else { return nil }
+                    let group = randomCalls[Int(instruction.table)].weightGroup
+                    return group >= 0 ? group : nil
+                })
+                let needsAdjoint = renumbered.contains(where: \.needsAdjoint) || imports.contains(where: \.carries)
+                iterations.append(LoopIteration(instructions: renumbered, slotCount: blockCarries.count, imports: imports,
+                                                alive: alive, exitValues: exitValues, carries: blockCarries,
+                                                weightGroups: groups.sorted(), needsAdjoint: needsAdjoint))
+            }
+            let exitSlots = exits.map { exit -> (slot: Int32, initial: Int32, carries: Bool) in
+                (slot(exit.exit), slot(exit.values[0]), carries[Int(slot(exit.exit))])
+            }
+            let lastAlive = trace.alive[count]
+            var checksLimit = true
+            if case .constant(let value) = graph[lastAlive].op, value == 0 { checksLimit = false }
+            let node = exits.first?.exit ?? trace.alive[count]
+            regionOfLoop[loop] = regions.count
+            regions.append(LoopRegion(loop: Int(loop), node: node, alive: slot(trace.alive[0]), iterations: iterations,
+                                      exits: exitSlots, checksLimit: checksLimit, limit: trace.limit,
+                                      needsAdjoint: iterations.contains(where: \.needsAdjoint) || exitSlots.contains(where: \.carries)))
+        }
+        // The main list: iteration instructions and exits go, each loop's
+        // instruction stands where its last node was.
+        var exitOf: Set<Int32> = []
+        for region in regions { for exit in region.exits { exitOf.insert(exit.slot) } }
+        var main: [Instruction] = []
+        for (index, instruction) in instructions.enumerated() {
+            if instruction.code == .loopExit && exitOf.contains(instruction.out) { continue }
+            if instruction.out >= Int32(mainCount) {
+                guard let tag = graph[instruction.node].loop, lastIndex[tag.loop] == index,
+                      let row = regionOfLoop[tag.loop] else { continue }
+                var placeholder = Instruction(code: .loop, out: -1, a: -1, b: -1, c: -1, node: regions[row].node,
+                                              estimator: .pathwise, needsAdjoint: regions[row].needsAdjoint)
+                placeholder.table = Int32(row)
+                main.append(placeholder)
+                continue
+            }
+            main.append(instruction)
+        }
+        return (main, regions)
+    }
+}

@@ -1,0 +1,342 @@
+// Workspace+Loops.swift — running a loop of random length over a chunk.
+//
+// Iteration t runs over the particles still running it, gathered into the
+// m_t lanes of its own block (slot-major like the main buffer, with rows of
+// m_t), so every instruction is the same plain loop over lanes as elsewhere
+// and the blocks of a chunk take memory in proportion to the work done. `lanes[t][j]` is the chunk lane of the particle in lane j. A
+// particle whose mask drops to 0 writes its values to the loop's exits in
+// its own lane and takes no further part. Blocks are kept for the reverse
+// sweep, which walks the iterations backwards, adding each import's adjoint
+// to where it came from.
+
+/// A loop of random length in a worker's own memory.
+struct LoopWork {
+    struct Iteration {
+        let forward: UnsafeMutableBufferPointer<Instruction>
+        let backward: UnsafeMutableBufferPointer<Instruction>
+        let imports: UnsafeMutableBufferPointer<LoopImport>
+        let carries: UnsafeMutablePointer<Bool>
+        let exitValues: UnsafeMutableBufferPointer<Int32>
+        let weightGroups: UnsafeMutableBufferPointer<Int32>
+        let slotCount: Int
+        let alive: Int
+        let needsAdjoint: Bool
+    }
+
+    let iterations: [Iteration]
+    let exits: UnsafeMutableBufferPointer<(slot: Int32, initial: Int32, carries: Bool)>
+    let alive: Int
+    let checksLimit: Bool
+    let limit: Int
+    let node: NodeID
+
+    /// Each loop's copy.
+    static func make(_ regions: [LoopRegion]) -> [LoopWork] {
+        func copy<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
+            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, array.count))
+            _ = buffer.initialize(from: array)
+            return UnsafeMutableBufferPointer(rebasing: buffer[0..<array.count])
+        }
+        return regions.map { region in
+            let iterations = region.iterations.map { iteration -> Iteration in
+                let carries = UnsafeMutablePointer<Bool>.allocate(capacity: max(1, iteration.slotCount))
+                carries.initialize(repeating: false, count: max(1, iteration.slotCount))
+                for (slot, flag) in iteration.carries.enumerated() { carries[slot] = flag }
+                return Iteration(forward: copy(iteration.instructions),
+                                 backward: copy(iteration.instructions.reversed().filter(\.needsAdjoint)),
+                                 imports: copy(iteration.imports), carries: carries,
+                                 exitValues: copy(iteration.exitValues), weightGroups: copy(iteration.weightGroups),
+                                 slotCount: iteration.slotCount, alive: Int(iteration.alive),
+                                 needsAdjoint: iteration.needsAdjoint)
+            }
+            return LoopWork(iterations: iterations, exits: copy(region.exits), alive: Int(region.alive),
+                            checksLimit: region.checksLimit, limit: region.limit, node: region.node)
+        }
+    }
+
+    func deallocate() {
+        for iteration in iterations {
+            for buffer in [iteration.forward, iteration.backward] { buffer.baseAddress?.deallocate() }
+            iteration.imports.baseAddress?.deallocate()
+            iteration.carries.deallocate()
+            iteration.exitValues.baseAddress?.deallocate()
+            iteration.weightGroups.baseAddress?.deallocate()
+        }
+        exits.baseAddress?.deallocate()
+    }
+}
+
+/// A worker's buffers for loop iterations: blocks of values and adjoints
+/// (grown as iterations are reached, so memory follows the iterations
+/// run), the lanes of each iteration, and scratch rows.
+struct LoopMemory {
+    var values: UnsafeMutablePointer<Double>?
+    var adjoints: UnsafeMutablePointer<Double>?
+    /// Doubles the blocks have room for.
+    var capacity = 0
+    /// Per loop and iteration run in this chunk: where its lanes start in
+    /// `lanes`, how many, and where its block starts (rows are `laneCount` apart).
+    var lanes: UnsafeMutablePointer<Int32>?
+    /// Beside each lane number, from iteration 1 on: the lane's place in the iteration before.
+    var previous: UnsafeMutablePointer<Int32>?
+    var laneCapacity = 0
+    var laneStart: [[Int]] = []
+    var laneCount: [[Int]] = []
+    var blockStart: [[Int]] = []
+    /// Per chunk lane: its lane in some iteration (see `positionsOf`).
+    var position: UnsafeMutablePointer<Int32>?
+    var positionsOf = (loop: -1, iteration: -1)
+    /// The weights of an iteration's lanes, one row per weight group.
+    var weights: UnsafeMutablePointer<Double>?
+
+    mutating func deallocate() {
+        values?.deallocate()
+        adjoints?.deallocate()
+        lanes?.deallocate()
+        previous?.deallocate()
+        position?.deallocate()
+        weights?.deallocate()
+        self = LoopMemory()
+    }
+}
+
+extension Workspace {
+    /// Makes room for `count` doubles of blocks (keeping what they hold), or
+    /// returns false when that would pass the memory limit.
+    func reserveLoopMemory(_ count: Int) -> Bool {
+        guard count > loopMemory.capacity else { return true }
+        guard count * 16 <= loopByteLimit else { return false }
+        let capacity = Swift.min(Swift.max(count, 2 * loopMemory.capacity), loopByteLimit / 16)
+        for keyPath in [\LoopMemory.values, \LoopMemory.adjoints] {
+            let grown = UnsafeMutablePointer<Double>.allocate(capacity: capacity)
+            if let old = loopMemory[keyPath: keyPath] {
+                grown.update(from: old, count: loopMemory.capacity)
+                old.deallocate()
+            }
+            loopMemory[keyPath: keyPath] = grown
+        }
+        loopMemory.capacity = capacity
+        return true
+    }
+
+    /// Makes room for `count` lane numbers.
+    func reserveLanes(_ count: Int) {
+        guard count > loopMemory.laneCapacity else { return }
+        let capacity = Swift.max(count, 2 * loopMemory.laneCapacity)
+        for keyPath in [\LoopMemory.lanes, \LoopMemory.previous] {
+            let grown = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+            if let old = loopMemory[keyPath: keyPath] {
+                grown.update(from: old, count: loopMemory.laneCapacity)
+                old.deallocate()
+            }
+            loopMemory[keyPath: keyPath] = grown
+        }
+        loopMemory.laneCapacity = capacity
+    }
+
+    /// The chunk lanes of loop `r`'s iteration `t`.
+    func lanes(_ r: Int, _ t: Int) -> UnsafeMutablePointer<Int32> {
+        loopMemory.lanes! + loopMemory.laneStart[r][t]
+    }
+
+    /// `position[lane]` = the lane's place in iteration `t` of loop `r`.
+    func positions(_ r: Int, _ t: Int) -> UnsafeMutablePointer<Int32> {
+        if loopMemory.position == nil {
+            loopMemory.position = .allocate(capacity: chunkSize)
+        }
+        let position = loopMemory.position!
+        if loopMemory.positionsOf != (r, t) {
+            let ids = lanes(r, t)
+            for j in 0..<loopMemory.laneCount[r][t] { position[Int(ids[j])] = Int32(j) }
+            loopMemory.positionsOf = (r, t)
+        }
+        return position
+    }
+
+    /// Runs loop `r` forward over the chunk's first `m` lanes.
+    func runLoop(_ r: Int, chunk: Int, lanes m: Int, seed: UInt64, draw: UInt64, partial: inout Partial) {
+        let loop = loops[r]
+        let C = chunkSize
+        if loopMemory.laneStart.count != loops.count {
+            loopMemory.laneStart = loops.map { _ in [] }
+            loopMemory.laneCount = loops.map { _ in [] }
+            loopMemory.blockStart = loops.map { _ in [] }
+        }
+        // Lanes and blocks of earlier loops in this chunk stay (their reverse sweeps need them).
+        var usedLanes = 0, usedDoubles = 0
+        for q in 0..<r {
+            usedLanes += loopMemory.laneCount[q].reduce(0, +)
+            for (t, count) in loopMemory.laneCount[q].enumerated() {
+                usedDoubles = Swift.max(usedDoubles, loopMemory.blockStart[q][t] + loops[q].iterations[t].slotCount * count)
+            }
+        }
+        loopMemory.laneStart[r] = []
+        loopMemory.laneCount[r] = []
+        loopMemory.blockStart[r] = []
+        loopMemory.positionsOf = (-1, -1)
+        reserveLanes(usedLanes + m)
+        // Who enters; the others leave with the values from before the loop.
+        let entering = values + loop.alive * C
+        var ids = loopMemory.lanes! + usedLanes
+        var count = 0
+        for l in 0..<m {
+            if entering[l] != 0 {
+                ids[count] = Int32(l)
+                count += 1
+            } else {
+                for exit in loop.exits where exit.initial >= 0 {
+                    values[Int(exit.slot) * C + l] = values[Int(exit.initial) * C + l]
+                }
+            }
+        }
+        let marker = Instruction(code: .loop, out: -1, a: -1, b: -1, c: -1, node: loop.node, estimator: .pathwise,
+                                 needsAdjoint: false)
+        var running = 0
+        for (t, iteration) in loop.iterations.enumerated() {
+            guard count > 0 else { break }
+            // Its block: a row of `count` per slot.
+            guard reserveLoopMemory(usedDoubles + iteration.slotCount * count) else {
+                record(marker, .loopMemory(loopByteLimit), value: 0, count: count, partial: &partial)
+                break
+            }
+            loopMemory.laneStart[r].append(usedLanes)
+            loopMemory.laneCount[r].append(count)
+            loopMemory.blockStart[r].append(usedDoubles)
+            usedLanes += count
+            usedDoubles += iteration.slotCount * count
+            reserveLanes(usedLanes + count)
+            ids = lanes(r, t)
+            let S = count
+            let block = loopMemory.values! + loopMemory.blockStart[r][t]
+            // Copy in what it reads from outside.
+            for item in iteration.imports {
+                let target = block + Int(item.local) * S
+                if let fill = item.fill {
+                    // The mask of this iteration: 1 for every particle running it.
+                    target.update(repeating: fill, count: count)
+                } else if item.uniform {
+                    // The same in every lane (a constant, a parameter).
+                    target.update(repeating: values[Int(item.source) * C], count: count)
+                } else if item.iteration < 0 {
+                    let source = values + Int(item.source) * C
+                    for j in 0..<count { target[j] = source[Int(ids[j])] }
+                } else if Int(item.iteration) == t - 1 {
+                    let source = loopMemory.values! + loopMemory.blockStart[r][t - 1] + Int(item.source) * loopMemory.laneCount[r][t - 1]
+                    let previous = loopMemory.previous! + loopMemory.laneStart[r][t]
+                    for j in 0..<count { target[j] = source[Int(previous[j])] }
+                } else {
+                    let u = Int(item.iteration)
+                    let source = loopMemory.values! + loopMemory.blockStart[r][u] + Int(item.source) * loopMemory.laneCount[r][u]
+                    let position = positions(r, u)
+                    for j in 0..<count { target[j] = source[Int(position[Int(ids[j])])] }
+                }
+            }
+            run(UnsafeBufferPointer(iteration.forward), chunk: chunk, lanes: count, seed: seed, draw: draw,
+                partial: &partial, on: block, stride: S)
+            // Every particle here writes the exits; those that go on
+            // overwrite them later, so each keeps its last iteration's values.
+            for (e, exit) in loop.exits.enumerated() {
+                let target = values + Int(exit.slot) * C
+                let source = block + Int(iteration.exitValues[e]) * S
+                for j in 0..<count { target[Int(ids[j])] = source[j] }
+            }
+            // Who goes on (without a branch per particle: the lane is written
+            // either way, and counted when it stays).
+            let alive = block + iteration.alive * S
+            if t + 1 == loop.iterations.count {
+                for j in 0..<count where alive[j] != 0 { running += 1 }
+                break
+            }
+            let next = loopMemory.lanes! + usedLanes
+            let previous = loopMemory.previous! + usedLanes
+            var kept = 0
+            for j in 0..<count {
+                next[kept] = ids[j]
+                previous[kept] = Int32(j)
+                kept += alive[j] != 0 ? 1 : 0
+            }
+            count = kept
+        }
+        if running > 0 && loop.checksLimit {
+            record(marker, .loopLimit(loop.limit), value: 0, count: running, partial: &partial)
+        }
+    }
+
+    /// The reverse sweep of loop `r` over the chunk's first `m` lanes: the
+    /// exits' adjoints go to the iteration each particle left in, and back
+    /// through the iterations to what they read.
+    func reverseLoop(_ r: Int, lanes m: Int, locate: Bool) -> NodeID? {
+        let loop = loops[r]
+        let C = chunkSize
+        guard r < loopMemory.laneStart.count else { return nil }
+        let run = loopMemory.laneStart[r].count
+        if loopMemory.weights == nil, !groupTerms.isEmpty {
+            loopMemory.weights = .allocate(capacity: groupTerms.count * C)
+        }
+        loopMemory.positionsOf = (-1, -1)
+        for t in 0..<run {
+            let iteration = loop.iterations[t]
+            let count = loopMemory.laneCount[r][t]
+            let adjoint = loopMemory.adjoints! + loopMemory.blockStart[r][t]
+            for slot in 0..<iteration.slotCount where iteration.carries[slot] {
+                (adjoint + slot * count).update(repeating: 0, count: count)
+            }
+        }
+        for t in stride(from: run - 1, through: 0, by: -1) {
+            let iteration = loop.iterations[t]
+            guard iteration.needsAdjoint else { continue }
+            let count = loopMemory.laneCount[r][t]
+            let S = count
+            let ids = lanes(r, t)
+            let block = loopMemory.values! + loopMemory.blockStart[r][t]
+            let adjoint = loopMemory.adjoints! + loopMemory.blockStart[r][t]
+            // Particles that left here take the exits' adjoints.
+            let alive = block + iteration.alive * S
+            let last = t + 1 == loop.iterations.count
+            for (e, exit) in loop.exits.enumerated() where exit.carries {
+                let local = Int(iteration.exitValues[e])
+                guard iteration.carries[local] else { continue }
+                let from = adjoints + Int(exit.slot) * C
+                let to = adjoint + local * S
+                for j in 0..<count { to[j] += alive[j] == 0 || last ? from[Int(ids[j])] : 0 }
+            }
+            // The score-function weights of its particles.
+            let weightRows = loopMemory.weights ?? weights
+            for group in iteration.weightGroups {
+                let from = weights + Int(group) * C
+                let to = weightRows + Int(group) * S
+                for j in 0..<count { to[j] = from[Int(ids[j])] }
+            }
+            if let broken = walk(UnsafeBufferPointer(iteration.backward), lanes: count, locate: locate, values: block,
+                                 adjoints: adjoint, carries: iteration.carries, weights: weightRows, stride: S) {
+                return broken
+            }
+            // Imports hand their adjoints back.
+            for item in iteration.imports where item.carries {
+                let from = adjoint + Int(item.local) * S
+                if item.iteration < 0 {
+                    guard carriesSlot[Int(item.source)] else { continue }
+                    let to = adjoints + Int(item.source) * C
+                    for j in 0..<count { to[Int(ids[j])] += from[j] }
+                } else if Int(item.iteration) == t - 1 {
+                    let to = loopMemory.adjoints! + loopMemory.blockStart[r][t - 1] + Int(item.source) * loopMemory.laneCount[r][t - 1]
+                    let previous = loopMemory.previous! + loopMemory.laneStart[r][t]
+                    for j in 0..<count { to[Int(previous[j])] += from[j] }
+                } else {
+                    let u = Int(item.iteration)
+                    let to = loopMemory.adjoints! + loopMemory.blockStart[r][u] + Int(item.source) * loopMemory.laneCount[r][u]
+                    let position = positions(r, u)
+                    for j in 0..<count { to[Int(position[Int(ids[j])])] += from[j] }
+                }
+            }
+        }
+        // Particles that never entered pass the exits' adjoints to the values from before.
+        let entering = values + loop.alive * C
+        for exit in loop.exits where exit.carries && exit.initial >= 0 && carriesSlot[Int(exit.initial)] {
+            let from = adjoints + Int(exit.slot) * C
+            let to = adjoints + Int(exit.initial) * C
+            for l in 0..<m where entering[l] == 0 { to[l] += from[l] }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,460 @@
+// Interpreter+Loops.swift — loops, and control flow that differs between
+// particles: a `while` whose condition is random, a `for` over a range
+// with a random bound, `break` and `continue` under a traced condition, and
+// `return` under one.
+//
+// A deterministic loop runs as it always has: its iterations are traced one
+// after another. A loop becomes random when its condition is a traced value,
+// or when a `break`/`continue` happens in some particles only. From there it
+// is unrolled iteration by iteration, each iteration tagged in the graph
+// (Graph.loops): a mask alive[t] says which particles run iteration t, and at
+// its end every name the iteration changed is merged, per particle, from
+// where the particle left (a `break`, a `continue`, or the end of the body)
+// and from before the iteration for particles that did not run it. The loop
+// is unrolled until its mask is 0 for certain (the condition turns false
+// while tracing) or up to the loop limit; at the end each value leaving it
+// goes through a `loopExit` node, where particles still running are an
+// error. The engine runs each iteration only for the particles still running
+// it (Plan+Loops.swift), so the cost follows the work done.
+
+import WiggleGraph
+import WiggleSyntax
+
+/// A loop in progress.
+final class LoopFrame {
+    /// The scope the loop runs in (its body binds names there).
+    let scope: Scope
+    /// Where the loop's errors point: its condition, or its range.
+    let range: SourceRange
+    /// False for a loop over a list or a range with known bounds, which
+    /// ends by itself; the others stop at the loop limit.
+    let limited: Bool
+    /// The number of traced conditions entered outside the loop.
+    let pathDepth: Int
+    /// Iterations traced so far (before and after the loop became random).
+    var iterationsRun = 0
+
+    /// True once the loop is random, and its row in the graph's loops.
+    var random = false
+    var loopIndex = -1
+    /// Iterations traced since it became random.
+    var iteration = 0
+    /// The mask of the iteration being traced (nil: every particle runs it).
+    var alive: NodeID?
+    /// alive[t] for every iteration so far.
+    var aliveNodes: [NodeID] = []
+    /// The bindings after each iteration; `history[0]` from where it became random.
+    var history: [[String: Value]] = []
+    /// The bindings at the start of the iteration being traced.
+    var before: [String: Value] = [:]
+
+    /// This iteration's `break`s and `continue`s under traced conditions:
+    /// which particles, and the bindings they leave with.
+    var breaks: [(condition: NodeID, values: [String: Value])] = []
+    var continues: [(condition: NodeID, values: [String: Value])] = []
+    /// The particles that left this iteration so far, and those that broke out.
+    var left: NodeID?
+    var broke: NodeID?
+
+    init(scope: Scope, range: SourceRange, limited: Bool, pathDepth: Int) {
+        self.scope = scope
+        self.range = range
+        self.limited = limited
+        self.pathDepth = pathDepth
+    }
+}
+
+/// A call of a user function in progress: its `return`s under traced conditions.
+final class FunctionFrame {
+    /// The number of traced conditions and loops entered outside the call.
+    let pathDepth: Int
+    let loopDepth: Int
+    /// Which particles returned early, and what they returned.
+    var returns: [(condition: NodeID, value: Value)] = []
+    var left: NodeID?
+    /// Where the first such return is, for messages.
+    var firstReturn: SourceRange?
+
+    init(pathDepth: Int, loopDepth: Int) {
+        self.pathDepth = pathDepth
+        self.loopDepth = loopDepth
+    }
+}
+
+extension Interpreter {
+    // MARK: Running loops
+
+    /// Runs a loop. `advance` readies the next iteration (binding what it
+    /// needs) and says whether it runs: a boolean, or a traced value when
+    /// some particles run it and others not.
+    func runLoop(_ frame: LoopFrame, body: Block, statement: Stmt, advance: () throws -> Value) throws -> Flow {
+        loopFrames.append(frame)
+        defer {
+            loopFrames.removeLast()
+            if frame.random { graph.currentLoop = nil }
+        }
+        var condition = try advance()
+        while true {
+            if !frame.random {
+                if case .node(let id) = condition {
+                    try becomeRandom(frame, entering: id)
+                } else if try !truth(condition, at: frame.range) {
+                    return .normal
+                }
+            }
+            try atSafePoint(statement.range)
+            let flow = try execute(body, in: frame.scope)
+            if !frame.random {
+                frame.iterationsRun += 1
+                switch flow {
+                case .returned: return flow
+                case .broke: return .normal
+                default:
+                    condition = try advance()
+                    continue
+                }
+            }
+            var everyoneBroke = false
+            switch flow {
+            case .returned(_, let range):
+                throw fail("'return' inside a loop of random length (line \(file.line(of: frame.range.start))) would leave in some particles only; break out of the loop and return after it",
+                           at: range)
+            case .broke:
+                // The particles still in the body all leave here.
+                frame.breaks.append((try leaveCondition(frame, depth: frame.pathDepth), frame.scope.values))
+                everyoneBroke = true
+            case .continued, .normal:
+                break
+            }
+            guard try endIteration(frame, everyoneBroke: everyoneBroke, advance: advance) else { break }
+        }
+        try finishRandomLoop(frame)
+        return .normal
+    }
+
+    /// `while COND { }`.
+    func executeWhile(_ conditionExpr: Expr, _ body: Block, statement: Stmt, in scope: Scope) throws -> Flow {
+        let frame = LoopFrame(scope: scope, range: conditionExpr.range, limited: true, pathDepth: pathConditions.count)
+        return try runLoop(frame, body: body, statement: statement) {
+            try self.evaluate(conditionExpr, in: scope)
+        }
+    }
+
+    /// `for i in A..B { }`: bounds known while tracing count as always; a
+    /// traced bound runs each particle to its own.
+    func executeRangeFor(_ variable: Identifier, _ lowExpr: Expr, _ highExpr: Expr, _ body: Block, statement: Stmt,
+                         in scope: Scope) throws -> Flow {
+        let low = try evaluate(lowExpr, in: scope)
+        let high = try evaluate(highExpr, in: scope)
+        let traced = low.isNode || high.isNode
+        let bound = low.isNode ? lowExpr.range : highExpr.range
+        let lowNumber = traced ? 0 : try wholeNumber(low, what: "the start of a range", at: lowExpr.range)
+        let highNumber = traced ? 0 : try wholeNumber(high, what: "the end of a range", at: highExpr.range)
+        if traced {
+            // A traced bound must be a whole number in every particle; like a
+            // known one, it is taken as counted from the start.
+            if !low.isNode { _ = try wholeNumber(low, what: "the start of a range", at: lowExpr.range) }
+            if !high.isNode { _ = try wholeNumber(high, what: "the end of a range", at: highExpr.range) }
+        }
+        let range = SourceRange(start: lowExpr.range.start, end: highExpr.range.end)
+        let frame = LoopFrame(scope: scope, range: traced ? range : bound, limited: traced, pathDepth: pathConditions.count)
+        var next = 0
+        return try runLoop(frame, body: body, statement: statement) {
+            defer { next += 1 }
+            if !traced {
+                let i = lowNumber + next
+                guard i < highNumber else { return .boolean(false) }
+                self.bind(variable.name, .number(Double(i)), in: scope)
+                return .boolean(true)
+            }
+            let i = try self.binary(.add, low, .number(Double(next)), at: range, left: lowExpr.range, right: lowExpr.range)
+            self.bind(variable.name, i, in: scope)
+            return try self.binary(.less, i, high, at: range, left: lowExpr.range, right: highExpr.range)
+        }
+    }
+
+    // MARK: Random mode
+
+    /// Makes a loop random from here: `entering` says which particles run
+    /// the coming iteration (nil: all, when a `break` or `continue` in some
+    /// particles made it random mid-iteration).
+    func becomeRandom(_ frame: LoopFrame, entering: NodeID?) throws {
+        if let tag = graph.currentLoop {
+            throw fail("a loop of random length inside another one (line \(graph.loops[Int(tag.loop)].site.line)) is not supported yet; give the inner loop a bound known while tracing, and leave it with break",
+                       at: frame.range)
+        }
+        let alive: NodeID
+        if let entering {
+            alive = try nodeID(try makeNode(.select(entering, constantNode(1), constantNode(0)), at: frame.range),
+                               what: "a loop condition", at: frame.range)
+        } else {
+            alive = constantNode(1)
+        }
+        frame.random = true
+        frame.loopIndex = graph.loops.count
+        graph.loops.append(LoopTrace(site: site(frame.range), limit: settings.loopLimit))
+        frame.alive = entering == nil ? nil : alive
+        frame.aliveNodes = [alive]
+        frame.history = [frame.scope.values]
+        frame.before = frame.scope.values
+        graph.currentLoop = LoopTag(loop: frame.loopIndex, iteration: 0)
+        if frame.iterationsRun >= settings.loopLimit && frame.limited {
+            throw fail("this loop ran \(frame.iterationsRun) iterations before its condition became random, past the loop limit of \(settings.loopLimit) (raise it with set(loop_limit = N) or --loop-limit N)",
+                       at: frame.range)
+        }
+    }
+
+    /// Ends an iteration of a random loop: merges what each particle holds,
+    /// and traces the mask of the next. Returns false when the loop ends here.
+    func endIteration(_ frame: LoopFrame, everyoneBroke: Bool, advance: () throws -> Value) throws -> Bool {
+        var values = frame.scope.values
+        for event in frame.continues {
+            values = try mergeBindings(event.condition, event.values, values, frame: frame)
+        }
+        for event in frame.breaks {
+            values = try mergeBindings(event.condition, event.values, values, frame: frame)
+        }
+        if let alive = frame.alive {
+            values = try mergeBindings(alive, values, frame.before, frame: frame)
+        }
+        frame.scope.values = values
+        frame.history.append(values)
+
+        let zero = constantNode(0), one = constantNode(1)
+        var next = zero
+        if !everyoneBroke {
+            var going = frame.alive ?? one
+            if let broke = frame.broke {
+                going = try nodeID(try makeNode(.select(broke, zero, going), at: frame.range), what: "a mask", at: frame.range)
+            }
+            let condition = try advance()
+            if case .node(let id) = condition {
+                next = try nodeID(try makeNode(.select(id, going, zero), at: frame.range), what: "a mask", at: frame.range)
+            } else if try truth(condition, at: frame.range) {
+                next = going
+            }
+        }
+        frame.aliveNodes.append(next)
+        frame.iteration += 1
+        frame.iterationsRun += 1
+        frame.breaks = []
+        frame.continues = []
+        frame.left = nil
+        frame.broke = nil
+        if next == zero { return false }
+        if frame.limited && frame.iterationsRun >= settings.loopLimit { return false }
+        frame.alive = next == one ? nil : next
+        frame.before = frame.scope.values
+        graph.currentLoop = LoopTag(loop: frame.loopIndex, iteration: frame.iteration)
+        return true
+    }
+
+    /// Ends a random loop: every value that leaves it goes through a
+    /// `loopExit` node (where particles still running are an error).
+    func finishRandomLoop(_ frame: LoopFrame) throws {
+        graph.currentLoop = nil
+        let index = frame.loopIndex
+        graph.loops[index].alive = frame.aliveNodes
+        guard let last = frame.aliveNodes.last, let final = frame.history.last else { return }
+        for name in final.keys.sorted() {
+            guard let value = final[name], holdsLoopNode(value, loop: index) else { continue }
+            var path: [Int] = []
+            frame.scope.values[name] = try exitValue(value, path: &path, name: name, frame: frame, alive: last)
+        }
+    }
+
+    /// The exit of one value (element by element for a list).
+    private func exitValue(_ value: Value, path: inout [Int], name: String, frame: LoopFrame, alive: NodeID) throws -> Value {
+        switch value {
+        case .list(let items):
+            var exits: [Value] = []
+            for (position, item) in items.enumerated() {
+                path.append(position)
+                exits.append(try exitValue(item, path: &path, name: name, frame: frame, alive: alive))
+                path.removeLast()
+            }
+            return .list(exits)
+        case .node(let id) where graph[id].loop?.loop == Int32(frame.loopIndex):
+            // What a particle leaving after t iterations holds.
+            let placeholder = constantNode(0)
+            let values = frame.history.map { bindings -> NodeID in
+                var element = bindings[name]
+                for position in path {
+                    guard case .list(let items)? = element, position < items.count else { return placeholder }
+                    element = items[position]
+                }
+                switch element {
+                case .node(let id)?: return id
+                case .number(let x)?: return constantNode(x)
+                case .boolean(let flag)?: return constantNode(flag ? 1 : 0)
+                default: return placeholder
+                }
+            }
+            let exit = try nodeID(try makeNode(.loopExit(value: id, alive: alive), at: frame.range), what: name, at: frame.range)
+            graph.loops[frame.loopIndex].exits.append(LoopExitTrace(exit: exit, values: values))
+            graph.label(exit, name)
+            return .node(exit)
+        default:
+            return value
+        }
+    }
+
+    /// True when a value holds a node made by an iteration of loop `loop`.
+    func holdsLoopNode(_ value: Value, loop: Int) -> Bool {
+        var found = false
+        value.forEachNode { id in
+            if graph[id].loop?.loop == Int32(loop) { found = true }
+        }
+        return found
+    }
+
+    /// Per particle, `condition ? a : b` for every binding that differs.
+    func mergeBindings(_ condition: NodeID, _ a: [String: Value], _ b: [String: Value],
+                       frame: LoopFrame) throws -> [String: Value] {
+        var merged = b
+        let line = file.line(of: frame.range.start)
+        for name in Set(a.keys).union(b.keys).sorted() {
+            let x = a[name], y = b[name]
+            if let x, let y, unchanged(x, y) { continue }
+            let outer = frame.scope.parent?.lookup(name)
+            guard let x = x ?? outer, let y = y ?? outer else {
+                merged[name] = nil
+                branchOnlyNames[name] = "inside the loop of random length at line \(line), which some particles do not run"
+                continue
+            }
+            if !x.isMergeable || !y.isMergeable {
+                // The same in every particle that ran the iteration (no
+                // estimate, gradient or report is made per particle).
+                merged[name] = x
+                continue
+            }
+            merged[name] = try merge(condition, x, y, name: name, at: frame.range, inLoop: true)
+        }
+        return merged
+    }
+
+    /// True when two values are certainly the same.
+    func unchanged(_ a: Value, _ b: Value) -> Bool {
+        switch (a, b) {
+        case (.node(let x), .node(let y)): return x == y
+        case (.number(let x), .number(let y)): return x.bitPattern == y.bitPattern
+        case (.boolean(let x), .boolean(let y)): return x == y
+        case (.string(let x), .string(let y)): return x == y
+        case (.function(let x), .function(let y)): return x === y
+        case (.builtin(let x), .builtin(let y)): return x == y
+        case (.distribution(let x), .distribution(let y)): return x == y
+        case (.list(let xs), .list(let ys)): return xs.count == ys.count && zip(xs, ys).allSatisfy { unchanged($0, $1) }
+        case (.none, .none): return true
+        default: return false
+        }
+    }
+
+    // MARK: Leaving in some particles
+
+    /// The particles that take the traced branches entered since `depth`,
+    /// less those that already left: a 0/1 node (nil: every particle).
+    func pathCondition(since depth: Int, at range: SourceRange) throws -> NodeID? {
+        var condition: NodeID?
+        for (id, polarity) in pathConditions[depth...] {
+            let term = try nodeID(try makeNode(.select(id, constantNode(polarity ? 1 : 0), constantNode(polarity ? 0 : 1)), at: range),
+                                  what: "a condition", at: range)
+            condition = try condition.map {
+                try nodeID(try makeNode(.select($0, term, constantNode(0)), at: range), what: "a condition", at: range)
+            } ?? term
+        }
+        return condition
+    }
+
+    /// The particles leaving a loop iteration here: on the traced path, not yet left.
+    func leaveCondition(_ frame: LoopFrame, depth: Int) throws -> NodeID {
+        let range = frame.range
+        var condition = try pathCondition(since: depth, at: range) ?? constantNode(1)
+        if let left = frame.left {
+            condition = try nodeID(try makeNode(.select(left, constantNode(0), condition), at: range), what: "a condition", at: range)
+            frame.left = try nodeID(try makeNode(.binary(.max, left, condition), at: range), what: "a condition", at: range)
+        } else {
+            frame.left = condition
+        }
+        return condition
+    }
+
+    /// A branch of an if on a traced condition ended with `break`,
+    /// `continue` or `return`: those particles leave here, with what they hold.
+    func leave(_ flow: Flow, in scope: Scope) throws {
+        switch flow {
+        case .normal:
+            return
+        case .broke(let range), .continued(let range):
+            guard let frame = loopFrames.last, loopFrames.count > (functionFrames.last?.loopDepth ?? 0) else {
+                throw fail("'\(flow.word)' outside a loop", at: range)
+            }
+            if !frame.random { try becomeRandom(frame, entering: nil) }
+            let condition = try leaveCondition(frame, depth: frame.pathDepth)
+            if case .broke = flow {
+                frame.breaks.append((condition, scope.values))
+                frame.broke = try frame.broke.map {
+                    try nodeID(try makeNode(.binary(.max, $0, condition), at: frame.range), what: "a condition", at: frame.range)
+                } ?? condition
+            } else {
+                frame.continues.append((condition, scope.values))
+            }
+        case .returned(let value, let range):
+            guard let function = functionFrames.last else {
+                throw fail("'return' outside a function", at: range)
+            }
+            if loopFrames.count > function.loopDepth {
+                let line = file.line(of: loopFrames[loopFrames.count - 1].range.start)
+                throw fail("'return' inside a loop (line \(line)) under a condition that depends on a random value is not supported yet; break out of the loop and return after it",
+                           at: range)
+            }
+            var condition = try pathCondition(since: function.pathDepth, at: range) ?? constantNode(1)
+            if let left = function.left {
+                condition = try nodeID(try makeNode(.select(left, constantNode(0), condition), at: range), what: "a condition", at: range)
+                function.left = try nodeID(try makeNode(.binary(.max, left, condition), at: range), what: "a condition", at: range)
+            } else {
+                function.left = condition
+            }
+            function.returns.append((condition, value))
+            if function.firstReturn == nil { function.firstReturn = range }
+        }
+    }
+
+    /// A function's result: what it returned at the end, for the particles
+    /// that did not return early under a traced condition.
+    func result(of function: FunctionFrame, final: Value, name: String, at range: SourceRange) throws -> Value {
+        guard !function.returns.isEmpty else { return final }
+        var result = final
+        for event in function.returns.reversed() {
+            if case .none = result, let first = function.firstReturn {
+                throw fail("'\(name)' returns a value in some particles only (the return at line \(file.line(of: first.start)) is under a condition that depends on a random value); end the function with a return for the others",
+                           at: range)
+            }
+            if case .none = event.value { continue }
+            result = try merge(event.condition, event.value, result, name: "the result of \(name)", at: range)
+        }
+        return result
+    }
+}
+
+extension Flow {
+    /// `break`, `continue` or `return`.
+    var word: String {
+        switch self {
+        case .normal: return "normal"
+        case .returned: return "return"
+        case .broke: return "break"
+        case .continued: return "continue"
+        }
+    }
+}
+
+extension Value {
+    /// True for values a loop may hold differently per particle.
+    var isMergeable: Bool {
+        switch self {
+        case .number, .boolean, .node, .string, .function, .builtin, .distribution: return true
+        case .list(let items): return items.allSatisfy(\.isMergeable)
+        default: return false
+        }
+    }
+}

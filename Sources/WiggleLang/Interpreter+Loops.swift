@@ -190,6 +190,7 @@ extension Interpreter {
         } else {
             alive = constantNode(1)
         }
+        graph.label(alive, "alive")
         frame.random = true
         frame.loopIndex = graph.loops.count
         graph.loops.append(LoopTrace(site: site(frame.range), limit: settings.loopLimit))
@@ -234,6 +235,7 @@ extension Interpreter {
                 next = going
             }
         }
+        graph.label(next, "alive")
         frame.aliveNodes.append(next)
         frame.iteration += 1
         frame.iterationsRun += 1
@@ -328,7 +330,9 @@ extension Interpreter {
                 merged[name] = x
                 continue
             }
-            merged[name] = try merge(condition, x, y, name: name, at: frame.range, inLoop: true)
+            let value = try merge(condition, x, y, name: name, at: frame.range, inLoop: true)
+            if case .node(let id) = value { graph.label(id, name) }
+            merged[name] = value
         }
         return merged
     }

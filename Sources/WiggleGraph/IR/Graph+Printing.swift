@@ -46,11 +46,31 @@ extension Graph {
         }
         func operand(_ id: NodeID) -> String {
             if case .constant(let value) = self[id].op { return formatNumber(value) }
-            return names[id] ?? "?"
+            // A value from an iteration not shown: its name, primed.
+            return names[id] ?? self[id].label.map { "\($0)'" } ?? "?"
         }
+        // A loop of random length shows one iteration (the second, where the
+        // first has values known while tracing folded in), under a line saying so.
+        var shown: [Int32: Int32] = [:]
+        var iterationsSeen: [Int32: Set<Int32>] = [:]
+        for id in order { if let tag = self[id].loop { iterationsSeen[tag.loop, default: []].insert(tag.iteration) } }
+        for (loop, seen) in iterationsSeen { shown[loop] = seen.contains(1) ? 1 : (seen.min() ?? 0) }
+        var headed: Set<Int32> = []
         var lines: [(String, String)] = []
         for id in order {
             let node = self[id]
+            if let tag = node.loop {
+                guard shown[tag.loop] == tag.iteration else { continue }
+                if !headed.contains(tag.loop) {
+                    headed.insert(tag.loop)
+                    let trace = loops[Int(tag.loop)]
+                    let count = iterationsSeen[tag.loop]?.count ?? 0
+                    let limit = trace.alive.last.map { self[$0].op == .constant(0) } == true
+                        ? "\(trace.iterations) traced, the last ending the loop"
+                        : "up to the loop limit of \(trace.limit)"
+                    lines.append(("-- loop at line \(trace.site.line): iteration \(tag.iteration + 1) of \(count) shown (\(limit)); each runs for the particles still in the loop", ""))
+                }
+            }
             let text: String
             switch node.op {
             case .constant, .parameter:
@@ -59,7 +79,9 @@ extension Graph {
             case .binary(let f, let a, let b): text = "\(f.rawValue) \(operand(a)) \(operand(b))"
             case .select(let c, let a, let b): text = "select \(operand(c)) \(operand(a)) \(operand(b))"
             case .pick(let index, let choices): text = "pick \(operand(index)) [\(choices.map(operand).joined(separator: " "))]"
-            case .loopExit(let value, let alive): text = "exit \(operand(value)) \(operand(alive))"
+            case .loopExit(let value, _):
+                let line = self[value].loop.map { "\(loops[Int($0.loop)].site.line)" } ?? "?"
+                text = "exit of the loop at line \(line)" + (names[value].map { " (\($0) in the iteration shown)" } ?? "")
             case .random(let distribution, let parameters):
                 let choice = estimators[id] ?? EstimatorAnalysis.defaultChoice(for: node)
                 text = "\(DistributionRegistry[distribution].name)[\(choice.name)] "

@@ -68,17 +68,7 @@ public enum Display {
                 if let bias = entry.bias { return "\(entry.name): \(formatNumber(entry.value)) (biased: \(bias))" }
                 return "\(entry.name): \(formatEstimate(entry.value, stderr: entry.stderr))"
             }.joined(separator: "   ")
-        // Nodes with the same name, distribution, estimator and reason (a loop's
-        // draws) share one line with a count; JSON lists every node.
-        var groups: [(report: EstimatorReport, count: Int)] = []
-        for report in result.estimators {
-            if let index = groups.firstIndex(where: { $0.report.node == report.node && $0.report.distribution == report.distribution
-                                                        && $0.report.estimator == report.estimator && $0.report.reason == report.reason }) {
-                groups[index].count += 1
-            } else {
-                groups.append((report, 1))
-            }
-        }
+        let groups = grouped(result.estimators)
         let names = groups.map { $0.count > 1 ? "\($0.report.node) ×\($0.count)" : $0.report.node }
         let width = names.map(\.count).max() ?? 0
         let distributionWidth = max(9, groups.map(\.report.distribution.count).max() ?? 0)
@@ -93,11 +83,29 @@ public enum Display {
         return text
     }
 
-    /// The graph, then a line per random node and per warning.
+    /// Nodes with the same name, distribution, estimator and reason (a
+    /// loop's draws) share one line with a count; JSON lists every node.
+    static func grouped(_ reports: [EstimatorReport]) -> [(report: EstimatorReport, count: Int)] {
+        var groups: [(report: EstimatorReport, count: Int)] = []
+        var index: [String: Int] = [:]
+        for report in reports {
+            let key = [report.node, report.distribution, report.estimator, report.reason].joined(separator: "\u{1}")
+            if let existing = index[key] {
+                groups[existing].count += 1
+            } else {
+                index[key] = groups.count
+                groups.append((report, 1))
+            }
+        }
+        return groups
+    }
+
+    /// The graph, then a line per random node (or group of a loop's draws) and per warning.
     static func explanationText(_ explanation: Explanation) -> String {
         var text = explanation.graph
-        for report in explanation.estimators {
-            text += "\n  \(report.node)  \(report.distribution)  \(report.estimator)  (\(report.method): \(report.reason))"
+        for (report, count) in grouped(explanation.estimators) {
+            let name = count > 1 ? "\(report.node) ×\(count)" : report.node
+            text += "\n  \(name)  \(report.distribution)  \(report.estimator)  (\(report.method): \(report.reason))"
         }
         for warning in explanation.warnings { text += "\n" + warningLine(warning) }
         return text

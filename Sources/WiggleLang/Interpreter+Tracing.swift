@@ -164,15 +164,14 @@ extension Interpreter {
         defer { branchAssignments.removeLast() }
         // A branch that ends in break, continue or return: its particles leave there.
         pathConditions.append((condition, true))
+        defer { pathConditions.removeLast() }
         try leave(try then(), in: scope)
-        pathConditions.removeLast()
+        pathConditions[pathConditions.count - 1] = (condition, false)
         let afterThen = scope.values
         let assignedThen = branchAssignments[branchAssignments.count - 1].names
         branchAssignments[branchAssignments.count - 1].names = []
         scope.values = before
-        pathConditions.append((condition, false))
         try leave(try otherwise(), in: scope)
-        pathConditions.removeLast()
         let afterElse = scope.values
         let assigned = assignedThen.union(branchAssignments[branchAssignments.count - 1].names)
         // What this if assigns, an enclosing traced if assigns too.

@@ -112,7 +112,12 @@ public final class Session {
             }
             interpreter.output = output
             interpreter.reportedWarnings = []
-            defer { interpreter.output = { _ in } }
+            defer {
+                interpreter.output = { _ in }
+                // An error inside a loop or a traced branch leaves no state for the next run.
+                interpreter.pathConditions = []
+                interpreter.graph.currentLoop = nil
+            }
             var result: RunResult
             do {
                 try interpreter.run(parsed.program)

@@ -103,11 +103,12 @@ func makeScenarios() -> [Scenario] {
 }
 
 /// The C reference computes the score function with a leave-one-out
-/// baseline for bernoullis, so the engine is made to do the same (on its own
-/// it would choose the exact 2-point derivative for these small graphs).
+/// baseline for bernoullis and for normals at a jump, so the engine is made
+/// to do the same (on its own it would choose the exact 2-point derivative
+/// and the measure-valued one for these small graphs).
 func scoreForBernoullis(_ graph: Graph, _ root: NodeID) -> [NodeID: EstimatorChoice] {
     var choices = EstimatorAnalysis.analyse(graph, root: root).choices
-    for (node, choice) in choices where choice.estimator == .enumeration {
+    for (node, choice) in choices where choice.estimator == .enumeration || choice.estimator == .measureValued {
         choices[node] = EstimatorChoice(.score, reason: "benchmark: same estimator as the reference")
     }
     return choices

@@ -154,9 +154,10 @@ extension Interpreter {
             case .pathwise: method = "pathwise"
             case .score: method = "score function"
             case .enumeration: method = "exact \(node.op.outcomes.count)-point derivative"
+            case .measureValued: method = "measure-valued derivative"
             }
-            if choice.split != nil {
-                method = "pathwise and score function, by term"
+            if let split = choice.split {
+                method = "pathwise and \(split.jumpEstimator == .measureValued ? "measure-valued derivative" : "score function"), by term"
             }
             return EstimatorReport(node: node.label ?? "\(name)@\(node.site.line):\(node.site.column)",
                                    file: node.site.file, line: node.site.line, column: node.site.column,

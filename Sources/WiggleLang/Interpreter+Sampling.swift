@@ -82,8 +82,11 @@ extension Interpreter {
             throw fail("@\(annotation.rawValue) is not an estimator", at: range)
         }
         if distribution.admits(estimator) { return estimator }
-        let admitted = Estimator.allCases.filter(distribution.admits).map { "@\($0.rawValue)" }
-            .joined(separator: " or ")
+        // A finite distribution's measure-valued derivative is its exact k-point one.
+        if estimator == .measureValued && distribution.admits(.enumeration) { return .enumeration }
+        let names = Estimator.allCases.filter(distribution.admits).map { "@\($0.rawValue)" }
+        let admitted = names.count <= 2 ? names.joined(separator: " or ")
+            : names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "")
         if estimator == .pathwise {
             throw fail("a \(distribution.name) cannot be reparametrised; use \(admitted)", at: range)
         }

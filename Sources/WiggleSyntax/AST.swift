@@ -37,7 +37,7 @@ public enum BinaryOperator: String, Sendable {
 
 /// An estimator annotation after a random call: `normal(m, s) @score`.
 public enum EstimatorAnnotation: String, Sendable, CaseIterable {
-    case pathwise, score, exact
+    case pathwise, score, exact, mvd
 }
 
 /// An argument of a call: positional, or `name = value`.

@@ -166,11 +166,11 @@ extension Parser {
             } else if check(.at) {
                 let at = advance()
                 guard check(.identifier) else {
-                    throw error("expected an estimator name after '@' (pathwise, score or exact)", at: current)
+                    throw error("expected an estimator name after '@' (pathwise, score, exact or mvd)", at: current)
                 }
                 let name = advance()
                 guard let annotation = EstimatorAnnotation(rawValue: name.text) else {
-                    throw error("unknown estimator '@\(name.text)'; expected @pathwise, @score or @exact",
+                    throw error("unknown estimator '@\(name.text)'; expected @pathwise, @score, @exact or @mvd",
                                 at: at.range.union(name.range))
                 }
                 guard case .call = expression.kind else {

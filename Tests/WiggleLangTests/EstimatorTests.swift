@@ -19,8 +19,8 @@ import WiggleLang
             if x > 0 { y = 1 } else { y = 0 }
             grad(E[y])
             """)[0]
-        #expect(estimators(g) == ["x": "score"])
-        #expect(g.estimators[0].reason == "reaches `>` at line 4")
+        #expect(estimators(g) == ["x": "mvd"])
+        #expect(g.estimators[0].reason.hasPrefix("reaches `>` at line 4; measure-valued: Weibull pair for mu, runs 2 nodes downstream twice more"))
         #expect(agrees(g["mu"], phi(0.3)))
         #expect(agrees(g.objective, Phi(0.3)))
         #expect(g.warnings.isEmpty)
@@ -36,7 +36,7 @@ import WiggleLang
             grad(E[exp(-r * T) * (logS > log(K))])
             """)[0]
         let d2 = (log(100.0 / 95) + (0.02 - 0.045) * 0.75) / (0.3 * 0.75.squareRoot())
-        #expect(estimators(g) == ["logS": "score"])
+        #expect(estimators(g) == ["logS": "mvd"])
         #expect(agrees(g["S0"], exp(-0.02 * 0.75) * phi(d2) / (100 * 0.3 * 0.75.squareRoot())))
         #expect(agrees(g.objective, exp(-0.02 * 0.75) * Phi(d2)))
     }
@@ -108,8 +108,8 @@ import WiggleLang
             grad(E[floor(x)])
             grad(E[round(x)])
             """)
-        #expect(g.allSatisfy { estimators($0) == ["x": "score"] })
-        #expect(g[0].estimators[0].reason == "reaches `floor` at line 4")
+        #expect(g.allSatisfy { estimators($0) == ["x": "mvd"] })
+        #expect(g[0].estimators[0].reason.hasPrefix("reaches `floor` at line 4; measure-valued"))
         let floorSlope = (-12...12).reduce(0.0) { $0 + phi(Double($1) - 0.3) }
         let roundSlope = (-12...12).reduce(0.0) { $0 + phi(Double($1) + 0.5 - 0.3) }
         #expect(agrees(g[0]["mu"], floorSlope))
@@ -128,7 +128,7 @@ import WiggleLang
         // The integrand jumps, so integrate the density's derivative instead:
         // d/dmu E[g(X)] = E[g(X) (X - mu)].
         let slope = gaussianExpectation(mean: -0.2, sd: 1) { x in (x > 0.5 ? x * x : -1) * (x + 0.2) }
-        #expect(estimators(g) == ["x": "score"])
+        #expect(estimators(g) == ["x": "mvd"])
         #expect(agrees(g["mu"], slope))
     }
 
@@ -142,7 +142,7 @@ import WiggleLang
             y = normal(x, 1)
             grad(E[y > 0])
             """)[0]
-        #expect(estimators(g) == ["x": "pathwise", "y": "score"])
+        #expect(estimators(g) == ["x": "pathwise", "y": "mvd"])
         #expect(agrees(g["mu"], phi(0.1 / 2.0.squareRoot()) / 2.0.squareRoot()))
     }
 
@@ -221,7 +221,7 @@ import WiggleLang
             if x < -1 { y = -1 } else if x < 1 { y = x } else { y = 1 }
             grad(E[y])
             """)[0]
-        #expect(estimators(g) == ["x": "score"])
+        #expect(estimators(g) == ["x": "mvd"])
         #expect(agrees(g["mu"], Phi(1 - 0.4) - Phi(-1 - 0.4)))
     }
 
@@ -314,10 +314,11 @@ import WiggleLang
             explain(x + (y > 1) + 5 * (b + z > 1))
             """).lines.joined(separator: "\n")
         #expect(text.contains("x  normal  pathwise  (pathwise: every use is smooth)"))
-        #expect(text.contains("y  normal  score  (score function: reaches `>` at line 6)"))
+        #expect(text.contains("y  normal  mvd  (measure-valued derivative: reaches `>` at line 6; measure-valued: Weibull pair for mu, runs 3 nodes downstream twice more, with common random numbers; "))
+        #expect(text.contains("z  normal  score  (score function: reaches `>` at line 6)"))
         #expect(text.contains("b  bernoulli  exact  (exact 2-point derivative: "))
         #expect(text.contains("× lower gradient variance than the score function on a pilot of 256; runs 4 nodes downstream twice"))
-        #expect(text.contains("y = normal[score] mu 1"))
+        #expect(text.contains("y = normal[mvd] mu 1"))
     }
 
     @Test func tracedIndices() {
@@ -344,8 +345,8 @@ import WiggleLang
             ys = [1, w]
             grad(E[ys[x > 0]])
             """)[0]
-        #expect(estimators(h) == ["x": "score"])
-        #expect(h.estimators[0].reason == "reaches `>` at line 6")
+        #expect(estimators(h) == ["x": "mvd"])
+        #expect(h.estimators[0].reason.hasPrefix("reaches `>` at line 6; measure-valued: Weibull pair for mu"))
         #expect(agrees(h["mu"], phi(0.2) * (3 - 1)))
         #expect(agrees(h["w"], Phi(0.2)))
     }

@@ -38,12 +38,14 @@ import WiggleLang
     }
 
     /// A digital option with a linear hedge: the hedge is smooth and the
-    /// payoff jumps, so the normal could be split by term. But the hedge is
-    /// a control variate for the score function's term, so the score
-    /// function for both terms has the lower variance, and the pilot keeps
-    /// it. logS ~ N(log S0 + 0.03, 0.2); the hedge has mean zero for every
-    /// S0, so d/dS0 = e^-0.05 φ(d) / (0.2 S0) with d = 0.15 at S0 = 100.
-    @Test func aHedgeKeepsTheScoreFunctionForEveryTerm() {
+    /// payoff jumps, so the normal could be split by term. With the score
+    /// function the hedge is a control variate for the jump's term, and the
+    /// split loses to the score function for both terms; the measure-valued
+    /// derivative for the jump needs no control variate, and the pilot finds
+    /// pathwise for the hedge and the Weibull pair for the payoff better
+    /// than either (2.8× lower standard error than the score function here). logS ~ N(log S0 + 0.03, 0.2); the hedge has mean zero for
+    /// every S0, so d/dS0 = e^-0.05 φ(d) / (0.2 S0) with d = 0.15 at S0 = 100.
+    @Test func aHedgedDigitalTakesTheMeasureValuedDerivativeForThePayoff() {
         let g = gradients("""
             set(seed = 23, particles = 200000)
             param S0 = 100
@@ -53,12 +55,11 @@ import WiggleLang
             grad(E[exp(-0.05) * (hedged > log(100)) - 0.01 * (exp(hedged) - S0 * exp(0.05))])
             """)
         let exact = exp(-0.05) * phi(0.15) / (0.2 * 100)
-        #expect(estimators(g[0]) == ["score"])
-        #expect(g[0].estimators[0].reason.hasPrefix("not split by term: "))
-        #expect(g[0].estimators[0].reason.contains("× lower gradient variance than pathwise for the terms it reaches smoothly on a pilot of "))
+        #expect(estimators(g[0]) == ["pathwise+mvd"])
+        #expect(g[0].estimators[0].reason.contains("× lower gradient variance than pathwise and score by term on a pilot of "))
         #expect(agrees(g[0]["S0"], exact, 5))
         #expect(agrees(g[1]["S0"], exact, 5))
-        #expect(g[0]["S0"].stderr <= 1.1 * g[1]["S0"].stderr)
+        #expect(g[0]["S0"].stderr * 2.5 <= g[1]["S0"].stderr)
     }
 
     /// A bernoulli whose exact term has no variance keeps it.

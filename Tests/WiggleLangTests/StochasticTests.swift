@@ -237,7 +237,7 @@ import WiggleLang
         #expect(run("x = normal(0, 1)\nif x > 0 { t = 1; y = t } else { y = 2 }\nt").errors ==
                 ["3:1: 't' was bound in only one branch of the if on a random condition at line 2, so it has no value here"])
         #expect(run("x = normal(0, 1) @exact").errors ==
-                ["1:5: @exact applies to bernoulli and categorical; a normal takes @pathwise or @score"])
+                ["1:5: @exact applies to bernoulli and categorical; a normal takes @pathwise, @score or @mvd"])
         #expect(run("f = 3 @score").exitCode == 65)
         #expect(run("fn f(v) = v\nx = f(1) @score").errors == ["2:5: @score applies to a call of normal, bernoulli, uniform, exponential, gamma, beta, poisson or categorical"])
         #expect(run("grad(3)").errors == ["1:1: grad needs an expectation as its first argument: grad(E[...])"])

@@ -40,6 +40,18 @@ public struct AnalysisResult: Sendable {
     public var choices: [NodeID: EstimatorChoice]
     /// Where the gradient may be biased.
     public var warnings: [AnalysisWarning]
+    /// For nodes given the measure-valued derivative where the score
+    /// function (or a split by term) is also unbiased: that alternative,
+    /// for the pilot to measure against.
+    public var alternatives: [NodeID: EstimatorChoice] = [:]
+
+    /// A result with these choices and warnings.
+    public init(choices: [NodeID: EstimatorChoice], warnings: [AnalysisWarning],
+                alternatives: [NodeID: EstimatorChoice] = [:]) {
+        self.choices = choices
+        self.warnings = warnings
+        self.alternatives = alternatives
+    }
 }
 
 /// Chooses an estimator for every random node of a graph.
@@ -57,9 +69,53 @@ public enum EstimatorAnalysis {
         let discontinuity = reachedDiscontinuities(graph, order: order)
         let ancestry = RandomAncestry(graph: graph, order: order)
         var choices: [NodeID: EstimatorChoice] = [:]
+        var alternatives: [NodeID: EstimatorChoice] = [:]
         var warnings: [AnalysisWarning] = []
         let perParticleCount = order.filter { graph[$0].isRandom }.count
         var exactBudget = exactBudgetFactor * max(1, perParticleCount)
+        // The nodes some parameter moves (a node's derivative is needed only
+        // for the parameters that reach it).
+        var moved = Set<NodeID>()
+        for id in order {
+            if case .parameter = graph[id].op { moved.insert(id); continue }
+            if graph[id].op.inputs.contains(where: moved.contains) { moved.insert(id) }
+        }
+        // The random nodes downstream of a node, or nil when the graph is too
+        // large to track.
+        func downstreamCount(_ id: NodeID) -> Int? {
+            ancestry.map { ancestry in
+                guard let bit = ancestry.index(of: id), let start = ancestry.position(of: id) else { return 0 }
+                // Only nodes after it in the order can depend on it.
+                var count = 0
+                for index in (start + 1)..<order.count where graph[order[index]].isRandom && ancestry.depends(at: index, on: bit) {
+                    count += 1
+                }
+                return count
+            }
+        }
+        // The measure-valued derivative of a node, when what lies downstream
+        // can be re-run once per world of its moved parameters; else why not.
+        func measureValued(_ id: NodeID, _ node: Node, _ distribution: any Distribution) -> Result<EstimatorChoice, Refusal> {
+            if let loop = loopDownstream(of: id, graph, order: order, ancestry: ancestry) {
+                return .failure(Refusal(reason: loop))
+            }
+            guard let downstream = downstreamCount(id) else {
+                return .failure(Refusal(reason: "the graph is too large to track what lies downstream"))
+            }
+            var worlds = Set<Int>()
+            for (index, input) in node.op.inputs.enumerated() where moved.contains(input) {
+                worlds.formUnion(distribution.measureValuedWorlds(parameter: index))
+            }
+            let runs = max(1, worlds.count) * max(1, downstream)
+            let requested = node.requestedEstimator == .measureValued
+            guard requested || (downstream <= exactDownstreamLimit && runs <= exactBudget) else {
+                return .failure(Refusal(reason: "downstream graph too large to run \(worlds.count) more times (\(downstream) nodes)"))
+            }
+            exactBudget -= requested ? 0 : runs
+            let times = worlds.count == 1 ? "once more" : worlds.count == 2 ? "twice more" : "\(worlds.count) more times"
+            return .success(EstimatorChoice(.measureValued, reason: (requested ? "requested by @mvd; " : "")
+                + "\(measureValuedParts(distribution, worlds: worlds)), runs \(count(downstream)) downstream \(times), with common random numbers"))
+        }
 
         // Nodes later in the order have smaller downstream graphs: decide
         // from the end so the budget of re-runs goes to as many as possible.
@@ -67,11 +123,17 @@ public enum EstimatorAnalysis {
             let node = graph[id]
             guard let distribution = node.op.distribution else { continue }
             let choice: EstimatorChoice
-            if distribution.admits(.pathwise) && !distribution.admits(.score), let jump = discontinuity[id] {
+            let wantsMeasureValued = node.requestedEstimator == .measureValued
+            if distribution.admits(.pathwise) && !distribution.admits(.score), let jump = discontinuity[id],
+               moved.contains(id), distribution.admits(.measureValued), case .success(let found) = measureValued(id, node, distribution) {
+                // A uniform whose bounds move reaching a jump: its value at
+                // the bounds against the value drawn is the one unbiased choice.
+                choice = EstimatorChoice(found, note: "reaches \(jump.description), and a \(distribution.name) has no score function")
+            } else if distribution.admits(.pathwise) && !distribution.admits(.score), let jump = discontinuity[id] {
                 // Pathwise misses the jump and there is no score function (a
                 // uniform's support moves with its bounds): biased, said so
                 // when a parameter moves it.
-                let moved = !graph.parameters(reaching: id).isEmpty
+                let moved = moved.contains(id)
                 choice = EstimatorChoice(.pathwise, reason: moved
                     ? "biased: reaches \(jump.description), and a \(distribution.name) has no unbiased estimator there"
                     : "reaches \(jump.description), but no parameter moves it")
@@ -80,8 +142,29 @@ public enum EstimatorAnalysis {
                         "\(name(of: node)) reaches \(jump.description), where its pathwise derivative misses the jump, and a \(distribution.name) has no score function (its support moves with its parameters): the gradient through it is biased",
                         bias: "misses the jump at line \(jump.site.line)"))
                 }
-            } else if distribution.admits(.pathwise) {
-                choice = choosePathwiseOrScore(id, node, reaching: discontinuity[id], warnings: &warnings)
+            } else if distribution.admits(.pathwise) && !wantsMeasureValued {
+                let found = choosePathwiseOrScore(id, node, reaching: discontinuity[id], warnings: &warnings)
+                // At a jump the measure-valued derivative is also unbiased:
+                // taken, and measured against the score function by the pilot.
+                if found.estimator == .score, node.requestedEstimator == nil, distribution.admits(.measureValued),
+                   moved.contains(id), case .success(let better) = measureValued(id, node, distribution) {
+                    choice = EstimatorChoice(better, note: "reaches \(discontinuity[id]?.description ?? "a jump")")
+                    alternatives[id] = found
+                } else {
+                    choice = found
+                }
+            } else if wantsMeasureValued {
+                switch measureValued(id, node, distribution) {
+                case .success(let found): choice = found
+                case .failure(let refusal):
+                    choice = EstimatorChoice(distribution.admits(.score) ? .score : .pathwise,
+                                             reason: "@mvd is not possible: \(refusal.reason)")
+                    if !distribution.admits(.score), let jump = discontinuity[id], moved.contains(id) {
+                        warnings.append(AnalysisWarning(node: id, site: node.site, message:
+                            "\(name(of: node)) reaches \(jump.description), and its measure-valued derivative is not possible (\(refusal.reason)): the gradient through it is biased",
+                            bias: "misses the jump at line \(jump.site.line)"))
+                    }
+                }
             } else if distribution.admits(.enumeration), let loop = loopDownstream(of: id, graph, order: order, ancestry: ancestry) {
                 // Re-running what lies downstream would re-run the rest of a
                 // loop whose length is random: the score function instead.
@@ -89,16 +172,13 @@ public enum EstimatorAnalysis {
                     ? "@exact is not possible: \(loop); leave-one-out baseline"
                     : "\(loop), which cannot be re-run once per outcome; leave-one-out baseline")
             } else if distribution.admits(.enumeration) {
-                let downstream = ancestry.map { ancestry in
-                    guard let bit = ancestry.index(of: id), let start = ancestry.position(of: id) else { return 0 }
-                    // Only nodes after it in the order can depend on it.
-                    var count = 0
-                    for index in (start + 1)..<order.count where graph[order[index]].isRandom && ancestry.depends(at: index, on: bit) {
-                        count += 1
-                    }
-                    return count
-                }
-                choice = chooseEnumerationOrScore(node, distribution, downstream: downstream, budget: &exactBudget)
+                choice = chooseEnumerationOrScore(node, distribution, downstream: downstreamCount(id), budget: &exactBudget)
+            } else if node.requestedEstimator == nil, distribution.admits(.measureValued), moved.contains(id),
+                      case .success(let found) = measureValued(id, node, distribution) {
+                // A Poisson: the shift, measured against the score function by the pilot.
+                choice = found
+                alternatives[id] = EstimatorChoice(.score, reason:
+                    "a \(distribution.name) cannot be reparametrised; leave-one-out baseline")
             } else {
                 choice = EstimatorChoice(.score, reason: node.requestedEstimator == .score
                     ? "requested by @score; leave-one-out baseline"
@@ -107,6 +187,24 @@ public enum EstimatorAnalysis {
             choices[id] = choice
         }
         splitByTerm(graph, root: root, order: order, ancestry: ancestry, reaching: discontinuity, choices: &choices)
+        if !alternatives.isEmpty {
+            // The alternatives to the measure-valued derivative, split by
+            // term where the score function would be.
+            var fallback = choices.merging(alternatives) { $1 }
+            splitByTerm(graph, root: root, order: order, ancestry: ancestry, reaching: discontinuity, choices: &fallback)
+            for id in alternatives.keys {
+                alternatives[id] = fallback[id]
+                // Where the alternative splits by term, so does the
+                // measure-valued derivative: pathwise for the smooth terms.
+                guard let split = fallback[id]?.split, var choice = choices[id] else { continue }
+                choice.split = split
+                choice.split?.jumpEstimator = .measureValued
+                let terms = { (count: Int) in count == 1 ? "term" : "\(count) terms" }
+                let parts = choice.reason.range(of: "measure-valued").map { String(choice.reason[$0.lowerBound...]) } ?? choice.reason
+                choice.reason = "pathwise for the \(terms(split.pathwiseCount)) it reaches smoothly; for the \(terms(split.scoreCount)) it reaches through \(split.jump), \(parts)"
+                choices[id] = choice
+            }
+        }
 
         let wanted = parameters.map(Set.init) ?? Set(graph.parameters(reaching: root))
         // A biased @pathwise node biases the components of the parameters it reads.
@@ -123,7 +221,26 @@ public enum EstimatorAnalysis {
             warnings.append(AnalysisWarning(node: jump.node, site: jump.site, message: message, parameters: [index],
                                             bias: "misses the jump at line \(jump.site.line)"))
         }
-        return AnalysisResult(choices: choices, warnings: warnings)
+        return AnalysisResult(choices: choices, warnings: warnings, alternatives: alternatives)
+    }
+
+    /// Why the measure-valued derivative was not possible, in words.
+    struct Refusal: Error {
+        var reason: String
+    }
+
+    /// The pairs a measure-valued derivative compares, for people: "Weibull
+    /// pair for mu, Maxwell pair for sigma".
+    static func measureValuedParts(_ distribution: any Distribution, worlds: Set<Int>) -> String {
+        switch distribution.name {
+        case "normal":
+            let parts = [worlds.contains(0) ? "Weibull pair for mu" : nil, worlds.contains(2) ? "Maxwell pair for sigma" : nil]
+            return "measure-valued: " + parts.compactMap { $0 }.joined(separator: ", ")
+        case "uniform": return "measure-valued: the value at the bound against the value drawn"
+        case "exponential": return "measure-valued: Exp against Gamma(2) pair"
+        case "poisson": return "measure-valued: shift f(X + 1) − f(X)"
+        default: return "measure-valued"
+        }
     }
 
     /// How to make a parameter's jump visible to an estimator, where there is

@@ -1,6 +1,7 @@
 // TermSplit.swift — the estimator choice per additive term: a node whose
 // value reaches some terms of the objective smoothly and others through a
-// jump is pathwise for the first and the score function for the second.
+// jump is pathwise for the first and the score function (or the
+// measure-valued derivative) for the second.
 //
 // E[Σ_j T_j] is differentiated term by term, and each term may use its own
 // estimator for each node: the gradient stays unbiased term by term. The
@@ -27,6 +28,9 @@ public struct TermSplit: Sendable, Equatable {
     public var scoreCount: Int
     /// The first jump it reaches, in words: "`>` at line 4".
     public var jump: String
+    /// The estimator for the terms reached through a jump: the score
+    /// function, or the measure-valued derivative.
+    public var jumpEstimator: Estimator = .score
 }
 
 extension Graph {

@@ -161,6 +161,24 @@ public protocol Distribution: Sendable {
     /// Enumeration: adds `Σⱼ ∂P(X = outcomeⱼ)/∂θᵢ · costⱼ`, where row j of
     /// `costs` (stride `call`'s row length) holds the cost with the node set to outcome j.
     func addEnumeration(_ call: RandomCall, costs: UnsafePointer<Double>, stride: Int)
+
+    /// For ``Estimator/measureValued``: how many counterfactual values
+    /// ("worlds") each lane gets, and which of them parameter `index`'s
+    /// derivative reads (a normal: worlds 0 and 1 for the mean, 2 and 3 for
+    /// sigma). Worlds of parameters that carry no derivative are not run.
+    var measureValuedWorldCount: Int { get }
+    /// See ``measureValuedWorldCount``.
+    func measureValuedWorlds(parameter index: Int) -> Range<Int>
+    /// Writes the worlds of every lane: row w (at `worlds + w · stride`)
+    /// holds the value the node takes in world w, from the parameters, the
+    /// drawn value `call.output` and the stream `rng` (common random
+    /// numbers: both parts of a pair read the same draws).
+    func fillMeasureValued(_ call: RandomCall, worlds: UnsafeMutablePointer<Double>, stride: Int,
+                           rng: inout Xoshiro256)
+    /// Measure-valued: adds `c_θ (f⁺ − f⁻)` to each carried parameter's
+    /// adjoint, where row w of `costs` (stride `stride`) is the cost in
+    /// world w and `sampled` the cost with the value drawn.
+    func addMeasureValued(_ call: RandomCall, costs: UnsafePointer<Double>, sampled: UnsafePointer<Double>, stride: Int)
 }
 
 extension Distribution {
@@ -181,6 +199,16 @@ extension Distribution {
     public func addScore(_ call: RandomCall, weights w: UnsafePointer<Double>) {}
     /// See ``addPathwise(_:adjoint:)``.
     public func addEnumeration(_ call: RandomCall, costs: UnsafePointer<Double>, stride: Int) {}
+    /// By default there is no measure-valued derivative.
+    public var measureValuedWorldCount: Int { 0 }
+    /// See ``measureValuedWorldCount``.
+    public func measureValuedWorlds(parameter index: Int) -> Range<Int> { 0..<0 }
+    /// See ``addPathwise(_:adjoint:)``.
+    public func fillMeasureValued(_ call: RandomCall, worlds: UnsafeMutablePointer<Double>, stride: Int,
+                                  rng: inout Xoshiro256) {}
+    /// See ``addPathwise(_:adjoint:)``.
+    public func addMeasureValued(_ call: RandomCall, costs: UnsafePointer<Double>, sampled: UnsafePointer<Double>,
+                                 stride: Int) {}
 }
 
 extension RandomCall {

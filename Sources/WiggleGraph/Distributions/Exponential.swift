@@ -1,5 +1,6 @@
 // Exponential.swift — exponential(rate): reparametrised by its inverse CDF,
-// x = −log(u) / rate.
+// x = −log(u) / rate. Its measure-valued derivative compares the value drawn
+// with a Gamma(2, rate) value, that value plus a second exponential.
 
 import Foundation
 
@@ -10,7 +11,7 @@ public struct Exponential: Distribution {
     public var name: String { "exponential" }
     public var parameterNames: [String] { ["rate"] }
     public var support: Support { .positive }
-    public var estimators: [Estimator] { [.pathwise, .score] }
+    public var estimators: [Estimator] { [.pathwise, .score, .measureValued] }
 
     /// The rate must be a positive finite number.
     public static let invalidRate = ParameterProblem("rate", "must be > 0")
@@ -39,6 +40,25 @@ public struct Exponential: Distribution {
         guard let gRate = call.adjoint(0) else { return }
         let o = call.output, rate = call.parameter(0)
         for l in 0..<call.count { gRate[l] -= g[l] * o[l] / rate[l] }
+    }
+
+    /// World 0: x + x′ with x′ a second Exp(rate), which is Gamma(2, rate).
+    public var measureValuedWorldCount: Int { 1 }
+    public func measureValuedWorlds(parameter index: Int) -> Range<Int> { 0..<1 }
+
+    public func fillMeasureValued(_ call: RandomCall, worlds: UnsafeMutablePointer<Double>, stride: Int,
+                                  rng: inout Xoshiro256) {
+        let o = call.output, rate = call.parameter(0)
+        for l in 0..<call.count { worlds[l] = o[l] - Foundation.log(rng.uniformOpen()) / rate[l] }
+    }
+
+    /// ∂λ (λe^{−λx}) = (1/λ)(λe^{−λx} − λ²x e^{−λx}): the Exp(λ) density less
+    /// the Gamma(2, λ) one, over λ.
+    public func addMeasureValued(_ call: RandomCall, costs: UnsafePointer<Double>, sampled: UnsafePointer<Double>,
+                                 stride: Int) {
+        guard let gRate = call.adjoint(0) else { return }
+        let rate = call.parameter(0)
+        for l in 0..<call.count { gRate[l] += (sampled[l] - costs[l]) / rate[l] }
     }
 
     /// d log p / drate = 1/rate − x.

@@ -1,4 +1,6 @@
-// Normal.swift — normal(mu, sigma): reparametrised as x = mu + sigma·z.
+// Normal.swift — normal(mu, sigma): reparametrised as x = mu + sigma·z; its
+// measure-valued derivative is the Weibull pair for the mean and the
+// Maxwell pair for sigma.
 
 import Foundation
 
@@ -9,7 +11,7 @@ public struct Normal: Distribution {
     public var name: String { "normal" }
     public var parameterNames: [String] { ["mu", "sigma"] }
     public var support: Support { .realLine }
-    public var estimators: [Estimator] { [.pathwise, .score] }
+    public var estimators: [Estimator] { [.pathwise, .score, .measureValued] }
 
     /// sigma must be a positive finite number.
     public static let invalidSigma = ParameterProblem("sigma", "must be > 0")
@@ -63,6 +65,49 @@ public struct Normal: Distribution {
         let mean = call.parameter(0), sd = call.parameter(1)
         if let gMean = call.adjoint(0) { for l in 0..<m { gMean[l] += g[l] } }
         if let gSd = call.adjoint(1) { for l in 0..<m { gSd[l] += g[l] * (o[l] - mean[l]) / sd[l] } }
+    }
+
+    /// Worlds 0 and 1 for the mean, 2 and 3 for sigma.
+    public var measureValuedWorldCount: Int { 4 }
+    public func measureValuedWorlds(parameter index: Int) -> Range<Int> { index == 0 ? 0..<2 : 2..<4 }
+
+    /// ∂N(x; μ, σ)/∂μ = (x − μ)/σ² · N is, split at x = μ and normalised,
+    /// 1/(σ√2π) times the difference of two Rayleigh densities: x = μ ± σW
+    /// with W ~ Weibull(2, √2), the same W for both (worlds 0 and 1).
+    /// ∂N/∂σ = (z² − 1)/σ · N is 1/σ times the double-sided Maxwell density
+    /// (z² φ(z)) less the normal's: x = μ + σM and x = μ + σUM with U
+    /// uniform on (0, 1), for U·M is then standard normal (worlds 2 and 3).
+    public func fillMeasureValued(_ call: RandomCall, worlds: UnsafeMutablePointer<Double>, stride: Int,
+                                  rng: inout Xoshiro256) {
+        let m = call.count, mean = call.parameter(0), sd = call.parameter(1)
+        let plusMean = worlds, minusMean = worlds + stride
+        let plusSd = worlds + 2 * stride, minusSd = worlds + 3 * stride
+        for l in 0..<m {
+            let w = (-2 * Foundation.log(rng.uniformOpen())).squareRoot()
+            let a = Ziggurat.sample(&rng), b = Ziggurat.sample(&rng), c = Ziggurat.sample(&rng)
+            let bits = rng.next()
+            let maxwell = (a * a + b * b + c * c).squareRoot() * (bits & 1 == 0 ? 1 : -1)
+            // The top 53 bits as a uniform on (0, 1).
+            let u = (Double(bits >> 11) + 0.5) * 0x1p-53
+            plusMean[l] = mean[l] + sd[l] * w
+            minusMean[l] = mean[l] - sd[l] * w
+            plusSd[l] = mean[l] + sd[l] * maxwell
+            minusSd[l] = mean[l] + sd[l] * (u * maxwell)
+        }
+    }
+
+    public func addMeasureValued(_ call: RandomCall, costs: UnsafePointer<Double>, sampled: UnsafePointer<Double>,
+                                 stride: Int) {
+        let m = call.count, sd = call.parameter(1)
+        if let gMean = call.adjoint(0) {
+            let plus = costs, minus = costs + stride
+            let scale = 1 / (2 * Double.pi).squareRoot()
+            for l in 0..<m { gMean[l] += scale / sd[l] * (plus[l] - minus[l]) }
+        }
+        if let gSd = call.adjoint(1) {
+            let plus = costs + 2 * stride, minus = costs + 3 * stride
+            for l in 0..<m { gSd[l] += (plus[l] - minus[l]) / sd[l] }
+        }
     }
 
     /// d log N(x; mean, sd) = z/sd dmean + (z² - 1)/sd dsd.

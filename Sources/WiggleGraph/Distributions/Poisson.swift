@@ -1,5 +1,6 @@
 // Poisson.swift — poisson(rate): counts 0, 1, 2, …; no reparametrisation and
-// no finite set of outcomes to enumerate, so the score function.
+// no finite set of outcomes to enumerate: the score function, or the
+// measure-valued shift ∂λ E f(X) = E[f(X + 1) − f(X)].
 
 import Foundation
 
@@ -10,7 +11,7 @@ public struct Poisson: Distribution {
     public var name: String { "poisson" }
     public var parameterNames: [String] { ["rate"] }
     public var support: Support { .naturalNumbers }
-    public var estimators: [Estimator] { [.score] }
+    public var estimators: [Estimator] { [.score, .measureValued] }
 
     /// The rate must be a positive finite number.
     public static let invalidRate = ParameterProblem("rate", "must be > 0")
@@ -51,6 +52,23 @@ public struct Poisson: Distribution {
         return call.failure { l in
             rate[l] > Poisson.largestRate ? (Poisson.tooLarge, rate[l]) : (rate[l] > 0 ? nil : (Poisson.invalidRate, rate[l]))
         }
+    }
+
+    /// World 0: one count more.
+    public var measureValuedWorldCount: Int { 1 }
+    public func measureValuedWorlds(parameter index: Int) -> Range<Int> { 0..<1 }
+
+    public func fillMeasureValued(_ call: RandomCall, worlds: UnsafeMutablePointer<Double>, stride: Int,
+                                  rng: inout Xoshiro256) {
+        let o = call.output
+        for l in 0..<call.count { worlds[l] = o[l] + 1 }
+    }
+
+    /// ∂λ P(X = k) = P(X = k − 1) − P(X = k), so ∂λ E f(X) = E[f(X + 1) − f(X)].
+    public func addMeasureValued(_ call: RandomCall, costs: UnsafePointer<Double>, sampled: UnsafePointer<Double>,
+                                 stride: Int) {
+        guard let gRate = call.adjoint(0) else { return }
+        for l in 0..<call.count { gRate[l] += costs[l] - sampled[l] }
     }
 
     public func logDensity(_ x: Double, parameters: [Double]) -> Double {

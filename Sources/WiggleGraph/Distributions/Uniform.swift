@@ -1,7 +1,8 @@
 // Uniform.swift — uniform(a, b): reparametrised as x = a + (b − a)·u. Its
 // support moves with its bounds, so it has no score function: where its
-// value reaches a jump and a bound carries a parameter, no estimator here is
-// unbiased (the analysis warns).
+// value reaches a jump and a bound carries a parameter, the measure-valued
+// derivative (the value at the bound against the value drawn) is the one
+// unbiased estimator, when what lies downstream can be re-run.
 
 import Foundation
 
@@ -12,7 +13,7 @@ public struct Uniform: Distribution {
     public var name: String { "uniform" }
     public var parameterNames: [String] { ["a", "b"] }
     public var support: Support { .interval }
-    public var estimators: [Estimator] { [.pathwise] }
+    public var estimators: [Estimator] { [.pathwise, .measureValued] }
 
     /// The bounds must be finite, with a < b.
     public static let invalidBound = ParameterProblem("a uniform's bound", "must be a finite number")
@@ -42,6 +43,34 @@ public struct Uniform: Distribution {
     public func logDensity(_ x: Double, parameters: [Double]) -> Double {
         let a = parameters[0], b = parameters[1]
         return x > a && x < b ? -Foundation.log(b - a) : -.infinity
+    }
+
+    /// World 0 is the value at a, world 1 at b.
+    public var measureValuedWorldCount: Int { 2 }
+    public func measureValuedWorlds(parameter index: Int) -> Range<Int> { index..<(index + 1) }
+
+    /// The bounds themselves, one step inside the interval: the derivative
+    /// needs f's limit from inside, which a step exactly at a bound would
+    /// otherwise miss.
+    public func fillMeasureValued(_ call: RandomCall, worlds: UnsafeMutablePointer<Double>, stride: Int,
+                                  rng: inout Xoshiro256) {
+        let a = call.parameter(0), b = call.parameter(1)
+        for l in 0..<call.count {
+            worlds[l] = a[l].nextUp
+            worlds[stride + l] = b[l].nextDown
+        }
+    }
+
+    /// E f = (1/(b − a)) ∫ₐᵇ f: ∂b E f = (f(b) − E f)/(b − a) and
+    /// ∂a E f = (E f − f(a))/(b − a).
+    public func addMeasureValued(_ call: RandomCall, costs: UnsafePointer<Double>, sampled: UnsafePointer<Double>,
+                                 stride: Int) {
+        let m = call.count, a = call.parameter(0), b = call.parameter(1)
+        if let ga = call.adjoint(0) { for l in 0..<m { ga[l] += (sampled[l] - costs[l]) / (b[l] - a[l]) } }
+        if let gb = call.adjoint(1) {
+            let atB = costs + stride
+            for l in 0..<m { gb[l] += (atB[l] - sampled[l]) / (b[l] - a[l]) }
+        }
     }
 
     /// dx/da = 1 − u = (b − x)/(b − a), dx/db = u = (x − a)/(b − a).

@@ -24,10 +24,13 @@ public enum EstimatorPilot {
     public static let stages = [256, 2_048]
     /// The draw number of pilot runs (estimates count their draws up from 1).
     public static let draw = UInt64.max - 1
+    /// Up to this many measure-valued candidates get a pilot each; more are
+    /// decided together.
+    public static let maximumSeparateDecisions = 4
 
     /// The analysis's choices, with each decision between two unbiased
-    /// estimators (split by term or not; exact derivative or score function)
-    /// made by a pilot. Annotated nodes are left alone; when a pilot run
+    /// estimators (measure-valued derivative or score function; split by
+    /// term or not; exact derivative or score function) made by a pilot. Annotated nodes are left alone; when a pilot run
     /// fails, the analysis's choice stands (the real run reports the problem).
     public static func refine(_ analysis: AnalysisResult, graph: Graph, root: NodeID, parameters: [Int],
                               configuration: EngineConfiguration) -> AnalysisResult {
@@ -36,16 +39,46 @@ public enum EstimatorPilot {
         let pilot = Pilot(graph: graph, root: root, parameters: parameters, configuration: configuration)
         var refined = analysis
 
+        // The measure-valued derivative or the score function (split by
+        // term where the analysis would split it), for the nodes whose
+        // parameters depend on a parameter of the gradient.
+        let measured = refined.alternatives.filter { id, _ in
+            graph[id].requestedEstimator == nil && graph.parameters(reaching: id).contains(where: wanted.contains)
+        }
+        // A few nodes are decided one at a time (a Poisson's shift may lose
+        // where an exponential's pair wins); many, together.
+        let groups = measured.count <= maximumSeparateDecisions
+            ? measured.keys.sorted().map { [$0] } : [measured.keys.sorted()]
+        for group in groups {
+            var others = refined.choices
+            for id in group { others[id] = measured[id] }
+            guard let found = pilot.compare(refined.choices, others) else { continue }
+            for id in group {
+                guard let choice = refined.choices[id], let alternative = measured[id] else { continue }
+                let other = alternative.split == nil ? "the score function" : "pathwise and score by term"
+                refined.choices[id] = found.prefersFirst
+                    ? EstimatorChoice(choice, suffix: found.kept(over: other))
+                    : EstimatorChoice(alternative, note: found.taken(over: "the measure-valued derivative"))
+            }
+        }
+        refined.alternatives = [:]
+
         // Split by term, or the score function for every term.
         let splits = refined.choices.filter { $0.value.split != nil }
         if !splits.isEmpty {
             var whole = refined.choices
-            for (id, choice) in splits { whole[id] = EstimatorChoice(.score, reason: "reaches \(choice.split?.jump ?? "a jump")") }
+            for (id, choice) in splits {
+                let jump = choice.split?.jumpEstimator ?? .score
+                whole[id] = EstimatorChoice(jump, reason: "reaches \(choice.split?.jump ?? "a jump")"
+                    + (jump == .measureValued ? "; measure-valued for every term" : ""))
+            }
             if let measured = pilot.compare(refined.choices, whole) {
                 let keep = measured.prefersFirst
                 for (id, choice) in splits {
+                    let every = choice.split?.jumpEstimator == .measureValued
+                        ? "the measure-valued derivative for every term" : "the score function for every term"
                     refined.choices[id] = keep
-                        ? EstimatorChoice(choice, suffix: measured.kept(over: "the score function for every term"))
+                        ? EstimatorChoice(choice, suffix: measured.kept(over: every))
                         : EstimatorChoice(whole[id] ?? choice, note: "not split by term: "
                             + measured.taken(over: "pathwise for the terms it reaches smoothly"))
                 }
@@ -152,14 +185,18 @@ struct Pilot {
                 return try? runners[index].run(graph: graph, configuration: pilot)
             }
             guard let a = run(0), let b = run(1) else { return nil }
-            var logRatio = 0.0, compared = 0
+            // Components the decision leaves alone come out the same on the
+            // same streams: only those it moves are compared.
+            var logRatio = 0.0, compared = 0, varies = false
             for (x, y) in zip(a.gradient, b.gradient) where x.variance > 0 || y.variance > 0 {
+                varies = true
+                guard x.variance != y.variance || particles[0] != particles[1] else { continue }
                 logRatio += log(max(x.variance, .leastNormalMagnitude)) - log(max(y.variance, .leastNormalMagnitude))
                 compared += 1
             }
             guard logRatio.isFinite else { return nil }
             let found = Measurement(varianceRatio: compared == 0 ? 1 : exp(logRatio / Double(compared)),
-                                    workRatio: workRatio, particles: particles, noVariance: compared == 0)
+                                    workRatio: workRatio, particles: particles, noVariance: !varies)
             measurement = found
             // A variance from n particles is off by about √(2/n) of itself:
             // stop when the answer is clear by four times that, for both.

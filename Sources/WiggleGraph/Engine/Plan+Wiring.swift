@@ -45,10 +45,11 @@ struct Wiring {
                        calls: inout [RandomCallLayout]) -> Estimator {
         var own = terms
         let bit = ancestry?.index(of: instruction.node)
-        if let ancestry, let bit, options.raoBlackwellise || estimator == .enumeration {
+        let reruns = estimator == .enumeration || estimator == .measureValued
+        if let ancestry, let bit, options.raoBlackwellise || reruns {
             own = terms.filter { ancestry.depends($0.node, on: bit) }
         }
-        if estimator == .enumeration, let ancestry, let bit {
+        if reruns, let ancestry, let bit {
             let index: Int
             if let existing = enumerationOf[instruction.node] {
                 index = existing
@@ -59,13 +60,25 @@ struct Wiring {
                 }
                 index = enumerations.count
                 enumerationOf[instruction.node] = index
-                enumerations.append(EnumerationWork(node: instruction.node, outcomes: calls[row].distribution.outcomes(parameterCount: calls[row].parameterSlots.count),
-                                                    downstream: downstream, termSets: []))
+                let layout = calls[row]
+                var work = EnumerationWork(node: instruction.node,
+                                           outcomes: layout.distribution.outcomes(parameterCount: layout.parameterSlots.count),
+                                           downstream: downstream, termSets: [])
+                if estimator == .measureValued {
+                    // Only the worlds of parameters that carry a derivative are run.
+                    var worlds = [Bool](repeating: false, count: layout.distribution.measureValuedWorldCount)
+                    for (parameter, carried) in layout.carries.enumerated() where carried {
+                        for world in layout.distribution.measureValuedWorlds(parameter: parameter) { worlds[world] = true }
+                    }
+                    work.outcomes = []
+                    work.worlds = worlds
+                }
+                enumerations.append(work)
             }
             calls[row].enumeration = Int32(index)
             calls[row].termSet = Int32(enumerations[index].termSets.count)
             enumerations[index].termSets.append(own.map(slots))
-            return .enumeration
+            return estimator
         }
         let weights = own.map(slots)
         if let existing = weightGroups.firstIndex(of: weights) {
@@ -78,8 +91,9 @@ struct Wiring {
     }
 
     /// One sweep per group of terms that the split nodes treat alike. In a
-    /// sweep a split node is the score function if it reaches one of the
-    /// sweep's terms through a jump, else pathwise; every other draw keeps
+    /// sweep a split node takes its jump estimator (the score function or
+    /// the measure-valued derivative) if it reaches one of the sweep's
+    /// terms through a jump, else pathwise; every other draw keeps
     /// its estimator, wired to the sweep's terms only.
     mutating func sweeps(terms: [ObjectiveTerm], instructions: [Instruction], splits: [(NodeID, TermSplit)],
                          calls: inout [RandomCallLayout]) -> [Sweep] {
@@ -110,7 +124,7 @@ struct Wiring {
             for var instruction in instructions where instruction.needsAdjoint && relevant.contains(instruction.node) {
                 if instruction.code == .random {
                     if let split = splitIndex[instruction.node] {
-                        instruction.estimator = key[split] ? .score : .pathwise
+                        instruction.estimator = key[split] ? splits[split].1.jumpEstimator : .pathwise
                     }
                     if instruction.estimator != .pathwise {
                         let row = calls.count

@@ -96,8 +96,8 @@ public struct EstimatorChoice: Sendable, Equatable {
     public var split: TermSplit?
 
     /// The estimator's name for people and JSON: "pathwise", "score",
-    /// "exact", or "pathwise+score" for a node split by term.
-    public var name: String { split == nil ? estimator.rawValue : "pathwise+score" }
+    /// "exact", "mvd", or "pathwise+score" / "pathwise+mvd" for a node split by term.
+    public var name: String { split.map { "pathwise+\($0.jumpEstimator.rawValue)" } ?? estimator.rawValue }
 
     /// A choice of `estimator`, explained by `reason`.
     public init(_ estimator: Estimator, reason: String) {
@@ -130,13 +130,22 @@ public struct CostTerm: Sendable, Equatable {
     public var sign: Double
 }
 
-/// What an enumerated node re-runs: the outcomes it is set to, the
+/// What an enumerated or measure-valued node re-runs: the values it is set
+/// to (its outcomes, or per lane the worlds its distribution draws), the
 /// instructions downstream of it and the cost terms they feed.
 public struct EnumerationWork: Sendable {
     /// The enumerated node.
     public var node: NodeID
-    /// The values the node is set to, one run each.
+    /// The values the node is set to, one run each (enumeration).
     public var outcomes: [Double]
+    /// For the measure-valued derivative: which of the distribution's
+    /// worlds are run (those of parameters that carry a derivative). Its
+    /// cost rows are one per world and a last one for the value drawn.
+    public var worlds: [Bool]? = nil
+    /// Cost rows per set of terms.
+    public var rowsPerSet: Int { worlds.map { $0.count + 1 } ?? outcomes.count }
+    /// Downstream re-runs per particle.
+    public var runs: Int { worlds.map { $0.filter { $0 }.count } ?? outcomes.count }
     /// Indices into ``Plan/perParticle`` of the instructions downstream, in order.
     public var downstream: [Int32]
     /// The sets of cost terms (that depend on the node) summed for each
@@ -173,7 +182,7 @@ extension Plan {
         if !gradientParameters.isEmpty { work += 1.5 * Double(reverse) }
         for enumeration in enumerations {
             let downstream = enumeration.downstream.reduce(0) { $0 + forward(perParticle[Int($1)]) }
-            work += 0.65 * Double(enumeration.outcomes.count) * (downstream + 1)
+            work += 0.65 * Double(enumeration.runs) * (downstream + 1)
         }
         return work
     }
@@ -330,8 +339,9 @@ public struct Plan: Sendable {
         // the loop per outcome (the analysis never asks it to).
         if numbering.hasRegions {
             for index in instructions.indices where instructions[index].out >= Int32(numbering.mainCount)
-                && instructions[index].estimator == .enumeration {
-                instructions[index].estimator = .score
+                && [.enumeration, .measureValued].contains(instructions[index].estimator) {
+                let admitsScore = randomCalls[Int(instructions[index].table)].distribution.admits(.score)
+                instructions[index].estimator = admitsScore ? .score : .pathwise
             }
         }
 

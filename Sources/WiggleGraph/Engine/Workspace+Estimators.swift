@@ -1,6 +1,7 @@
 // Workspace+Estimators.swift — the per-chunk side work of the estimators
 // that are not pathwise: score-function weights with their leave-one-out
-// baseline, and the counterfactual runs of enumeration.
+// baseline, and the counterfactual runs of enumeration and of the
+// measure-valued derivative.
 
 extension Workspace {
     /// The sum of a list of cost terms over the lanes, into `out`.
@@ -36,6 +37,10 @@ extension Workspace {
 
     /// For each enumerated node, the cost with the node set to each of its
     /// outcomes, re-running what lies downstream with the same random numbers.
+    /// Mixed into a node's stream key for the random numbers of its
+    /// measure-valued worlds, so they are not the draws of its value.
+    static let worldStream: UInt64 = 0x6d76_645f_776f_726c
+
     func computeOutcomeCosts(chunk: Int, lanes m: Int, configuration: EngineConfiguration, partial: inout Partial) {
         guard !enumerations.isEmpty else { return }
         let C = chunkSize
@@ -48,6 +53,25 @@ extension Workspace {
             let x = scratch + Int(node.out) * C
             let downstream = UnsafeBufferPointer(enumerationDownstream[index])
             let costRow = enumerationRows[index]
+            if let worlds = work.worlds, let rows = worldValues[index] {
+                // The worlds of each lane, from the node's own stream for them.
+                let call = randomCall(node, base: values, lanes: m)
+                var rng = Xoshiro256(seed: configuration.seed, draw: configuration.draw, chunk: UInt64(chunk),
+                                     node: node.stream ^ Workspace.worldStream)
+                calls[Int(node.table)].distribution.fillMeasureValued(call, worlds: rows, stride: C, rng: &rng)
+                let perSet = work.rowsPerSet
+                for (set, terms) in work.termSets.enumerated() {
+                    sumTerms(terms, base: values, lanes: m, into: outcomeCosts + (costRow + set * perSet + worlds.count) * C)
+                }
+                for (world, runs) in worlds.enumerated() where runs {
+                    x.update(from: rows + world * C, count: m)
+                    run(downstream, chunk: chunk, lanes: m, seed: configuration.seed, draw: configuration.draw,
+                        partial: &counterfactual, on: scratch)
+                    for (set, terms) in work.termSets.enumerated() {
+                        sumTerms(terms, base: scratch, lanes: m, into: outcomeCosts + (costRow + set * perSet + world) * C)
+                    }
+                }
+            }
             let outcomes = work.outcomes.count
             for (outcome, value) in work.outcomes.enumerated() {
                 x.update(repeating: value, count: m)

@@ -124,6 +124,10 @@ extension Workspace {
                     calls[index].distribution.addScore(call, weights: weights + calls[index].weightGroup * C)
                 case .enumeration:
                     calls[index].distribution.addEnumeration(call, costs: outcomeCosts + calls[index].costRow * C, stride: C)
+                case .measureValued:
+                    let costs = outcomeCosts + calls[index].costRow * C
+                    calls[index].distribution.addMeasureValued(call, costs: costs, sampled: costs + calls[index].worlds * C,
+                                                               stride: C)
                 }
             }
             if locate, let broken = firstNonFiniteInput(of: instruction, lanes: m, adjoints: adj, stride: C) { return broken }

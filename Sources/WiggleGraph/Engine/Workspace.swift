@@ -19,8 +19,11 @@ struct CallWiring {
     /// The row of the weights its score term uses, or -1.
     let weightGroup: Int
     /// The first of its rows in ``Workspace/outcomeCosts`` (enumeration:
-    /// one per outcome, summing its set of terms), or -1.
+    /// one per outcome, summing its set of terms; measure-valued: one per
+    /// world, then the value drawn), or -1.
     let costRow: Int
+    /// For the measure-valued derivative: its distribution's world count.
+    let worlds: Int
 }
 
 /// One worker's buffers for a plan.
@@ -45,6 +48,8 @@ final class Workspace: @unchecked Sendable {
     let enumerationNodes: [Instruction]
     /// Per enumerated node: its first row in ``outcomeCosts`` (rows are by term set, then outcome).
     let enumerationRows: [Int]
+    /// Per measure-valued node: its worlds' values (rows of lanes), or nil.
+    let worldValues: [UnsafeMutablePointer<Double>?]
     /// When nodes are split by term: the plan's sweeps (instructions in
     /// reverse order, terms to seed), and a row per gradient parameter
     /// where they add up.
@@ -87,7 +92,7 @@ final class Workspace: @unchecked Sendable {
     static func bytesPerLane(_ plan: Plan) -> Int {
         // Values and adjoints (and a scratch copy for counterfactual
         // worlds), plus one cost row per outcome and term set.
-        let costRows = plan.enumerations.reduce(0) { $0 + $1.outcomes.count * $1.termSets.count }
+        let costRows = plan.enumerations.reduce(0) { $0 + $1.rowsPerSet * $1.termSets.count + ($1.worlds?.count ?? 0) }
         return (max(1, plan.slotCount) * (plan.enumerations.isEmpty ? 2 : 3) + costRows) * MemoryLayout<Double>.size
     }
 
@@ -112,9 +117,10 @@ final class Workspace: @unchecked Sendable {
         var rows = 0
         for work in plan.enumerations {
             costRows.append(rows)
-            rows += work.outcomes.count * work.termSets.count
+            rows += work.rowsPerSet * work.termSets.count
         }
         enumerationRows = costRows
+        worldValues = plan.enumerations.map { work in work.worlds.map { buffer($0.count * chunkSize) } }
         outcomeCosts = buffer(rows * chunkSize)
         scratch = buffer(plan.enumerations.isEmpty ? 1 : size)
         perParticle = copy(plan.perParticle)
@@ -140,8 +146,9 @@ final class Workspace: @unchecked Sendable {
                                       carries: callCarries + offset, parameterCount: count,
                                       weightGroup: Int(layout.weightGroup),
                                       costRow: enumeration >= 0
-                                        ? costRows[enumeration] + Int(layout.termSet) * layout.distribution.outcomes(parameterCount: count).count
-                                        : -1))
+                                        ? costRows[enumeration] + Int(layout.termSet) * plan.enumerations[enumeration].rowsPerSet
+                                        : -1,
+                                      worlds: layout.distribution.measureValuedWorldCount))
             offset += count
         }
         calls = copy(wirings)
@@ -208,6 +215,7 @@ final class Workspace: @unchecked Sendable {
         outcomeCosts.deallocate()
         scratch.deallocate()
         for buffer in enumerationDownstream { buffer.baseAddress?.deallocate() }
+        for buffer in worldValues { buffer?.deallocate() }
         callSlots.deallocate()
         callCarries.deallocate()
         carriesSlot.deallocate()

@@ -51,6 +51,12 @@ public enum Estimator: String, Sendable, CaseIterable {
     /// This is the measure-valued derivative of a finite distribution; it is
     /// written `@exact` and reported as "exact".
     case enumeration = "exact"
+    /// The measure-valued derivative of a distribution with infinitely many
+    /// values: `∂θ E f = c_θ (E_{p⁺} f − E_{p⁻} f)`, the two parts drawn with
+    /// common random numbers and what lies downstream re-run for each
+    /// (a normal's Weibull and Maxwell pairs, a uniform's bounds, an
+    /// exponential's Gamma(2) part, a Poisson's shift). Written `@mvd`.
+    case measureValued = "mvd"
 }
 
 /// What a node computes.

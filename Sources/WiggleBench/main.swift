@@ -1,6 +1,6 @@
 // wiggle-bench — the particle engine against hand-fused C loops, in one run.
 //
-//   swift run -c release wiggle-bench [--quick] [--loops]
+//   swift run -c release wiggle-bench [--quick] [--loops | --mvd]
 //
 // For each scenario and particle count: the median wall time of one gradient
 // estimate by the engine (1 thread and all cores) and by the C reference
@@ -193,6 +193,10 @@ func row(_ cells: [String]) -> String {
 }
 func seconds(_ t: Double) -> String {
     t < 1e-3 ? String(format: "%.1f µs", t * 1e6) : String(format: "%.2f ms", t * 1e3)
+}
+if arguments.contains("--mvd") {
+    runMeasureValuedBenchmark(particles: quick ? 20_000 : 200_000, budget: budget)
+    exit(0)
 }
 let onlyLoops = arguments.contains("--loops")
 if !onlyLoops { print(row(header)) }

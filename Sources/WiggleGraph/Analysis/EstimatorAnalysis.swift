@@ -73,11 +73,15 @@ public enum EstimatorAnalysis {
         var warnings: [AnalysisWarning] = []
         let perParticleCount = order.filter { graph[$0].isRandom }.count
         var exactBudget = exactBudgetFactor * max(1, perParticleCount)
-        // The nodes some parameter moves (a node's derivative is needed only
-        // for the parameters that reach it).
+        // The nodes some parameter of the gradient moves (a node's
+        // derivative is needed only for the parameters that reach it).
+        let differentiated = parameters.map(Set.init)
         var moved = Set<NodeID>()
         for id in order {
-            if case .parameter = graph[id].op { moved.insert(id); continue }
+            if case .parameter(let index) = graph[id].op {
+                if differentiated?.contains(index) ?? true { moved.insert(id) }
+                continue
+            }
             if graph[id].op.inputs.contains(where: moved.contains) { moved.insert(id) }
         }
         // The random nodes downstream of a node, or nil when the graph is too

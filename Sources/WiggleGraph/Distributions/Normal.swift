@@ -77,22 +77,33 @@ public struct Normal: Distribution {
     /// ∂N/∂σ = (z² − 1)/σ · N is 1/σ times the double-sided Maxwell density
     /// (z² φ(z)) less the normal's: x = μ + σM and x = μ + σUM with U
     /// uniform on (0, 1), for U·M is then standard normal (worlds 2 and 3).
+    /// W = √(a² + b²) and |M| = √(a² + b² + c²) from standard normals a, b,
+    /// c; a uniform v on (−1, 1) gives M's sign and U = |v|, so U·M = v|M|.
+    /// Only the pairs of parameters that carry a derivative are drawn.
     public func fillMeasureValued(_ call: RandomCall, worlds: UnsafeMutablePointer<Double>, stride: Int,
                                   rng: inout Xoshiro256) {
         let m = call.count, mean = call.parameter(0), sd = call.parameter(1)
         let plusMean = worlds, minusMean = worlds + stride
         let plusSd = worlds + 2 * stride, minusSd = worlds + 3 * stride
+        // The normals a, b, c and the uniform v first, in the rows they
+        // will be overwritten in; then the arithmetic, in loops that vectorise.
+        Ziggurat.fill(plusMean, count: m, rng: &rng)
+        Ziggurat.fill(minusMean, count: m, rng: &rng)
+        if call.adjoint(1) != nil {
+            Ziggurat.fill(plusSd, count: m, rng: &rng)
+            for l in 0..<m { minusSd[l] = 2 * rng.uniformOpen() - 1 }
+            for l in 0..<m {
+                let a = plusMean[l], b = minusMean[l], c = plusSd[l], v = minusSd[l]
+                let size = (a * a + b * b + c * c).squareRoot()
+                plusSd[l] = mean[l] + sd[l] * (v < 0 ? -size : size)
+                minusSd[l] = mean[l] + sd[l] * (v * size)
+            }
+        }
         for l in 0..<m {
-            let w = (-2 * Foundation.log(rng.uniformOpen())).squareRoot()
-            let a = Ziggurat.sample(&rng), b = Ziggurat.sample(&rng), c = Ziggurat.sample(&rng)
-            let bits = rng.next()
-            let maxwell = (a * a + b * b + c * c).squareRoot() * (bits & 1 == 0 ? 1 : -1)
-            // The top 53 bits as a uniform on (0, 1).
-            let u = (Double(bits >> 11) + 0.5) * 0x1p-53
+            let a = plusMean[l], b = minusMean[l]
+            let w = (a * a + b * b).squareRoot()
             plusMean[l] = mean[l] + sd[l] * w
             minusMean[l] = mean[l] - sd[l] * w
-            plusSd[l] = mean[l] + sd[l] * maxwell
-            minusSd[l] = mean[l] + sd[l] * (u * maxwell)
         }
     }
 

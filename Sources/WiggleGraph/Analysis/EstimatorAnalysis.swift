@@ -117,8 +117,10 @@ public enum EstimatorAnalysis {
             }
             exactBudget -= requested ? 0 : runs
             let times = worlds.count == 1 ? "once more" : worlds.count == 2 ? "twice more" : "\(worlds.count) more times"
+            let rerun = downstream == 0 ? "its value is the cost itself, nothing to re-run"
+                : "runs \(count(downstream)) downstream \(times), with common random numbers"
             return .success(EstimatorChoice(.measureValued, reason: (requested ? "requested by @mvd; " : "")
-                + "\(measureValuedParts(distribution, worlds: worlds)), runs \(count(downstream)) downstream \(times), with common random numbers"))
+                + "\(measureValuedParts(distribution, worlds: worlds)), \(rerun)"))
         }
 
         // Nodes later in the order have smaller downstream graphs: decide

@@ -5,7 +5,7 @@
 
 extension Plan {
     /// At most this many reverse sweeps: beyond it, groups of terms merge
-    /// (taking the score function wherever one of them does, still unbiased).
+    /// (taking the jump's estimator wherever one of them does, still unbiased).
     public static let maximumSweeps = 8
 }
 

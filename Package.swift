@@ -10,6 +10,12 @@ let readlineAvailable = ["/usr/include", "/usr/local/include", "/opt/homebrew/in
     FileManager.default.fileExists(atPath: "\($0)/readline/readline.h")
 }
 
+/// ZeroMQ's headers (Debian: libzmq3-dev), for the Jupyter kernel. Without
+/// them `wiggle kernel` says how to get it instead of failing to build.
+let zeroMQAvailable = ["/usr/include", "/usr/local/include", "/opt/homebrew/include"].contains {
+    FileManager.default.fileExists(atPath: "\($0)/zmq.h")
+}
+
 var targets: [Target] = [
     // Tokens, lexer, parser, AST and diagnostics. Knows nothing of graphs.
     .target(name: "WiggleSyntax"),
@@ -31,14 +37,25 @@ var targets: [Target] = [
     .executableTarget(
         name: "wiggle",
         dependencies: ["WiggleLang", "CSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-            + (readlineAvailable ? ["CReadline"] : []),
-        swiftSettings: readlineAvailable ? [.define("WIGGLE_READLINE")] : []
+            + (readlineAvailable ? ["CReadline"] : []) + (zeroMQAvailable ? ["WiggleKernel"] : []),
+        swiftSettings: (readlineAvailable ? [.define("WIGGLE_READLINE")] : [])
+            + (zeroMQAvailable ? [.define("WIGGLE_KERNEL")] : [])
     ),
     .testTarget(name: "WiggleSyntaxTests", dependencies: ["WiggleSyntax", "WiggleGraph"]),
     .testTarget(name: "WiggleGraphTests", dependencies: ["WiggleGraph"]),
     .testTarget(name: "WiggleLangTests", dependencies: ["WiggleLang", "WiggleSyntax"]),
     .testTarget(name: "WiggleCLITests", dependencies: ["wiggle", "CSupport", "WiggleGraph"]),
 ]
+if zeroMQAvailable {
+    // ZeroMQ, for the Jupyter kernel (libzmq3-dev).
+    targets.append(.systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]))
+    // The Jupyter kernel: the messaging protocol (5.3) over ZeroMQ, signed
+    // with HMAC-SHA256 (swift-crypto), one Session per kernel, rich output.
+    targets.append(.target(name: "WiggleKernel", dependencies: [
+        "WiggleLang", "WiggleGraph", "WiggleSyntax", "CZeroMQ", "CSupport", .product(name: "Crypto", package: "swift-crypto"),
+    ]))
+    targets.append(.testTarget(name: "WiggleKernelTests", dependencies: ["WiggleKernel", "WiggleLang"]))
+}
 if readlineAvailable {
     // GNU readline, for the REPL (libreadline-dev).
     targets.append(.systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]))
@@ -57,6 +74,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: targets,
     swiftLanguageModes: [.v6]

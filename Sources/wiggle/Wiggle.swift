@@ -21,7 +21,7 @@ struct Wiggle: ParsableCommand {
             Exit codes: 0 success, 64 usage error, 65 syntax error, 70 runtime error.
             """,
         version: version,
-        subcommands: [RunCommand.self, CheckCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, KernelCommand.self]
     )
 
     @OptionGroup var options: RunOptions

@@ -1,0 +1,68 @@
+// Help.swift — a builtin's or a distribution's signature and a one-line
+// description, for a notebook's inspect request (Shift-Tab) and the REPL.
+
+import WiggleGraph
+
+/// Signatures and one-line descriptions of what every program can call.
+public enum Help {
+    /// `(signature, description)` for a name, or nil when it is not a builtin
+    /// or a distribution.
+    public static func entry(for name: String) -> (signature: String, summary: String)? {
+        if let entry = builtins[name] { return entry }
+        if let id = DistributionRegistry.id(named: name) {
+            let distribution = DistributionRegistry[id]
+            let parameters = distribution.takesList ? "probs" : distribution.parameterNames.joined(separator: ", ")
+            let estimators = Estimator.allCases.filter(distribution.admits).map { "@\($0.rawValue)" }.joined(separator: " ")
+            return ("\(name)(\(parameters))",
+                    "a draw from the \(name) distribution, on \(distribution.support); estimators: \(estimators)")
+        }
+        return nil
+    }
+
+    /// The builtins, by name.
+    static let builtins: [String: (signature: String, summary: String)] = [
+        "exp": ("exp(x)", "e to the power x"),
+        "log": ("log(x)", "the natural logarithm"),
+        "sqrt": ("sqrt(x)", "the square root"),
+        "abs": ("abs(x)", "the absolute value (continuous: a normal through it stays pathwise)"),
+        "sin": ("sin(x)", "the sine, x in radians"),
+        "cos": ("cos(x)", "the cosine, x in radians"),
+        "tanh": ("tanh(x)", "the hyperbolic tangent"),
+        "sigmoid": ("sigmoid(x)", "1 / (1 + e^-x)"),
+        "softplus": ("softplus(x)", "log(1 + e^x)"),
+        "floor": ("floor(x)", "the largest whole number ≤ x (a jump: a normal through it is not pathwise)"),
+        "round": ("round(x)", "the nearest whole number (a jump)"),
+        "lgamma": ("lgamma(x)", "log Γ(x)"),
+        "digamma": ("digamma(x)", "the derivative of lgamma"),
+        "min": ("min(a, b) or min(xs)", "the smaller of two numbers, or of a list (continuous)"),
+        "max": ("max(a, b) or max(xs)", "the larger of two numbers, or of a list (continuous)"),
+        "sum": ("sum(xs)", "the sum of a list"),
+        "mean": ("mean(xs)", "the mean of a list"),
+        "std": ("std(xs, ddof = 0)", "the standard deviation of a list (ddof = 1: the sample one)"),
+        "len": ("len(xs)", "the length of a list"),
+        "value": ("value(e)", "an estimate's value, without its standard error"),
+        "stderr": ("stderr(e)", "an estimate's standard error"),
+        "normal_lpdf": ("normal_lpdf(x, mu, sigma)", "log density of normal(mu, sigma) at x"),
+        "bernoulli_lpmf": ("bernoulli_lpmf(k, p)", "log probability of k under bernoulli(p)"),
+        "uniform_lpdf": ("uniform_lpdf(x, a, b)", "log density of uniform(a, b) at x"),
+        "exponential_lpdf": ("exponential_lpdf(x, rate)", "log density of exponential(rate) at x"),
+        "gamma_lpdf": ("gamma_lpdf(x, shape, rate)", "log density of gamma(shape, rate) at x"),
+        "beta_lpdf": ("beta_lpdf(x, a, b)", "log density of beta(a, b) at x"),
+        "poisson_lpmf": ("poisson_lpmf(k, rate)", "log probability of k under poisson(rate)"),
+        "categorical_lpmf": ("categorical_lpmf(k, probs)", "log probability of category k"),
+        "softmax": ("softmax(xs)", "exp(xs) normalised to sum to 1"),
+        "logsumexp": ("logsumexp(xs)", "log Σ exp(xs), without overflow"),
+        "dot": ("dot(xs, ys)", "Σ xs[i] ys[i]"),
+        "matvec": ("matvec(W, xs)", "the matrix W (a list of rows) times the vector xs"),
+        "read_csv": ("read_csv(path) or read_csv(path, column = \"x\")", "a CSV file's rows, or one column as a list"),
+        "print": ("print(values...)", "writes the values on one line"),
+        "set": ("set(seed = S, particles = N, threads = T, loop_limit = L)", "changes the session's settings; set() shows them"),
+        "grad": ("grad(E[e], wrt = [a, w], particles = N)", "the gradient of an expectation, each component ± its standard error, with each random node's estimator"),
+        "minimize": ("minimize(E[e], steps = 100, lr = 0.05, optimizer = \"adam\", particles = N, wrt = [...])", "optimises the parameters in place; shows the final objective, a loss curve and the parameters"),
+        "maximize": ("maximize(E[e], steps = 100, lr = 0.05, optimizer = \"adam\", particles = N, wrt = [...])", "the same as minimize, uphill"),
+        "explain": ("explain(x)", "the traced graph of x and the estimator of each random node, with reasons"),
+        "hist": ("hist(e, bins = 20)", "a histogram of e's particles, or of a list of numbers"),
+        "normal_init": ("param w[n] = normal_init(sd, mean = 0)", "random starting values for a parameter vector"),
+        "E": ("E[x]", "the expectation of x over the particles, ± its standard error"),
+    ]
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The Jupyter kernel against real clients: makes a Python virtual
+# environment (.build/kernel-venv) with jupyter_client, nbclient and
+# nbformat from PyPI, builds wiggle, and runs tests/kernel/test_kernel.py.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=.build/kernel-venv
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import jupyter_client, nbclient, nbformat" 2>/dev/null; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check jupyter_client nbclient nbformat
+fi
+swift build --product wiggle
+"$VENV/bin/python" tests/kernel/test_kernel.py "$(swift build --show-bin-path)/wiggle"

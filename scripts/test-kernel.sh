@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The Jupyter kernel against real clients: makes a Python virtual
 # environment (.build/kernel-venv) with jupyter_client, nbclient and
-# nbformat from PyPI, builds wiggle, and runs tests/kernel/test_kernel.py.
+# nbformat from PyPI, builds wiggle, and runs tests/kernel/test_kernel.py
+# (every message type) and tests/kernel/notebooks.py (the example notebooks
+# end to end with nbclient, against their stored outputs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,3 +14,4 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import jupyter_client
 fi
 swift build --product wiggle
 "$VENV/bin/python" tests/kernel/test_kernel.py "$(swift build --show-bin-path)/wiggle"
+"$VENV/bin/python" tests/kernel/notebooks.py "$(swift build --show-bin-path)/wiggle"

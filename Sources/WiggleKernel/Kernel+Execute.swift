@@ -112,13 +112,15 @@ final class CellOutput: @unchecked Sendable {
         let text = String(format: "%@ %d/%d  %@  %.0f steps/s", progress.direction, progress.step, progress.steps,
                           Display.formatEstimate(progress.objective, stderr: progress.stderr), rate)
         let data: JSON = ["text/plain": text]
+        // Marked, so a notebook's outputs can be compared without its timings.
+        let metadata: JSON = ["wiggle": ["progress": true] as JSON]
         if let id = progressID {
-            kernel.publish("update_display_data", ["data": data, "metadata": JSON(), "transient": ["display_id": id]],
+            kernel.publish("update_display_data", ["data": data, "metadata": metadata, "transient": ["display_id": id]],
                            parent: request)
         } else {
             let id = "wiggle-progress-" + UUID().uuidString.lowercased()
             progressID = id
-            kernel.publish("display_data", ["data": data, "metadata": JSON(), "transient": ["display_id": id]],
+            kernel.publish("display_data", ["data": data, "metadata": metadata, "transient": ["display_id": id]],
                            parent: request)
         }
         if done { progressID = nil }

@@ -1,7 +1,8 @@
 // RichOutput.swift — a displayed value as a notebook's MIME bundle: always
 // `text/plain` (what the terminal shows) and `application/json` (the object
-// `--json` writes); an estimate also as `text/latex`, an explanation also
-// as an HTML table of its nodes and estimators.
+// `--json` writes); a chart (hist, minimize) also as `image/svg+xml`, an
+// estimate as `text/latex`, an explanation as an HTML table of its nodes and
+// estimators.
 
 import Foundation
 import WiggleLang
@@ -14,6 +15,7 @@ enum RichOutput {
         if let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) {
             data["application/json"] = object
         }
+        if let svg = Display.svg(value) { data["image/svg+xml"] = svg }
         switch value {
         case .estimate(let estimate):
             data["text/latex"] = latex(estimate.value, estimate.stderr)

@@ -42,6 +42,7 @@ extension Interpreter {
         if settings.checkWithFewParticles { steps = min(steps, 1) }
         var optimizer = WiggleGraph.Optimizer(kind: useAdam ? .adam : .sgd, learningRate: learningRate, count: wrt.count)
         var trajectory: [Double] = []
+        var trajectoryStderr: [Double] = []
         var lastError = 0.0
         var interrupted = false
         let started = DispatchTime.now().uptimeNanoseconds
@@ -66,6 +67,7 @@ extension Interpreter {
             }
             trajectory.append(result.outputs[0].mean)
             lastError = isRandom ? result.outputs[0].standardError : 0
+            trajectoryStderr.append(lastError)
             for index in gradient.indices { gradient[index] = maximize ? -result.gradient[index].mean : result.gradient[index].mean }
             optimizer.step(&values, gradient: gradient)
             for (index, value) in zip(wrt, values) {
@@ -92,7 +94,8 @@ extension Interpreter {
         return .report(.optimisation(OptimisationResult(
             direction: direction, optimizer: useAdam ? "adam" : "sgd", learningRate: learningRate,
             objective: objective, parameters: wrt.map { (graph.parameters[$0].name, graph.parameters[$0].value) },
-            steps: trajectory.count, requestedSteps: steps, trajectory: trajectory, interrupted: interrupted,
+            steps: trajectory.count, requestedSteps: steps, trajectory: trajectory,
+            trajectoryStderr: trajectoryStderr, interrupted: interrupted,
             seconds: elapsed(),
             warnings: diagnostics(warnings))))
     }

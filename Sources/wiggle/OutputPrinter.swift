@@ -28,6 +28,22 @@ final class OutputPrinter: @unchecked Sendable {
     /// REPL then adds nothing).
     var reportedStop = false
 
+    /// Where `--plots` writes each chart as an SVG file (plot-001.svg, …).
+    var plots: URL?
+    private var plotCount = 0
+
+    /// Writes a displayed chart's SVG picture into the plots folder.
+    func writePlot(_ value: Value) {
+        guard let plots, let svg = Display.svg(value) else { return }
+        plotCount += 1
+        let file = plots.appendingPathComponent(String(format: "plot-%03d.svg", plotCount))
+        do {
+            try Data(svg.utf8).write(to: file)
+        } catch {
+            standardError("wiggle: cannot write \(file.path): \(error.localizedDescription)\n")
+        }
+    }
+
     /// Writes one output of a running program.
     func emit(_ output: Output) {
         if case .progress(let progress) = output {
@@ -40,6 +56,7 @@ final class OutputPrinter: @unchecked Sendable {
             return
         }
         if case .display(.report(.optimisation(let result)), _, _) = output, result.interrupted { reportedStop = true }
+        if case .display(let value, _, _) = output { writePlot(value) }
         if json {
             for line in Display.jsonLines(output) { writeLine(line) }
             return

@@ -40,9 +40,10 @@ struct Wiggle: ParsableCommand {
 
 /// Runs a whole program as a script: results to standard output, diagnostics
 /// to standard error, Ctrl-C at the next safe point; exits with the status.
-func runScript(_ source: SourceFile, in session: Session, json: Bool) throws {
+func runScript(_ source: SourceFile, in session: Session, json: Bool, plots: URL? = nil) throws {
     interruptible(session)
     let printer = OutputPrinter(json: json)
+    printer.plots = plots
     let result = session.run(source, output: printer.emit)
     printer.report(result.diagnostics)
     // Leave without tearing the session down: a program can build long
@@ -119,9 +120,22 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var options: RunOptions
 
+    @Option(name: .long, help: "Write each chart (hist, minimize's loss curve) as a numbered SVG file in this folder.")
+    var plots: String?
+
     mutating func run() throws {
         let source = try readSource(file)
-        try runScript(source, in: Session(settings: try options.settings()), json: options.json)
+        var folder: URL?
+        if let plots {
+            folder = URL(fileURLWithPath: plots)
+            do {
+                try FileManager.default.createDirectory(at: URL(fileURLWithPath: plots), withIntermediateDirectories: true)
+            } catch {
+                standardError("wiggle: cannot make the folder '\(plots)': \(error.localizedDescription)\n")
+                throw ExitCode(73)
+            }
+        }
+        try runScript(source, in: Session(settings: try options.settings()), json: options.json, plots: folder)
     }
 }
 

@@ -207,6 +207,8 @@ public struct OptimisationResult: Sendable {
     public var requestedSteps: Int
     /// The objective's estimate at every step.
     public var trajectory: [Double]
+    /// Its standard error at every step (the loss curve's band).
+    public var trajectoryStderr: [Double] = []
     /// True when Ctrl-C stopped it early.
     public var interrupted: Bool
     /// Wall-clock seconds.

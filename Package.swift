@@ -16,12 +16,34 @@ let zeroMQAvailable = ["/usr/include", "/usr/local/include", "/opt/homebrew/incl
     FileManager.default.fileExists(atPath: "\($0)/zmq.h")
 }
 
+/// SLEEF's headers (Debian: libsleef-dev), for vectorised exp, log, tanh,
+/// sin, cos, sigmoid and softplus in the engine. Without them the engine
+/// uses the C library's scalar functions.
+let sleefAvailable = ["/usr/include", "/usr/include/x86_64-linux-gnu", "/usr/local/include"].contains {
+    FileManager.default.fileExists(atPath: "\($0)/sleef.h")
+}
+
+#if arch(x86_64)
+let vectorKernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-mavx2", "-mfma"])] + (sleefAvailable ? [.define("WIGGLE_HAS_SLEEF")] : [])
+#else
+let vectorKernelFlags: [CSetting] = [.unsafeFlags(["-O3"])]
+#endif
+
 var targets: [Target] = [
     // Tokens, lexer, parser, AST and diagnostics. Knows nothing of graphs.
     .target(name: "WiggleSyntax"),
     // The graph IR, ops and their derivatives, random streams, estimator
     // analysis, the particle engine and the optimisers. Knows nothing of syntax.
-    .target(name: "WiggleGraph"),
+    .target(name: "WiggleGraph", dependencies: ["CVectorMath"]),
+    // Transcendental functions over a chunk at a time: SLEEF's vector
+    // functions where it is installed and the processor has AVX2, else libm.
+    .target(name: "CVectorMath", dependencies: ["CVectorKernels"], cSettings: [.unsafeFlags(["-O3"])],
+            linkerSettings: [.linkedLibrary("m")]),
+    // The AVX2 kernels themselves, compiled for AVX2 and FMA (called only
+    // after checking the processor); empty without SLEEF or off x86-64.
+    .target(name: "CVectorKernels",
+            cSettings: vectorKernelFlags,
+            linkerSettings: sleefAvailable ? [.linkedLibrary("sleef")] : []),
     // The interpreter/tracer, builtins and display; read_csv parses with CSV.swift.
     .target(name: "WiggleLang", dependencies: ["WiggleSyntax", "WiggleGraph", .product(name: "CSV", package: "CSV.swift")]),
     // Signals for the CLI and the REPL, readline's globals (Swift 6 cannot

@@ -1,6 +1,6 @@
 // wiggle-bench — the particle engine against hand-fused C loops, in one run.
 //
-//   swift run -c release wiggle-bench [--quick] [--loops | --mvd]
+//   swift run -c release wiggle-bench [--quick] [--loops | --mvd | --optimisation | --threads]
 //
 // For each scenario and particle count: the median wall time of one gradient
 // estimate by the engine (1 thread and all cores) and by the C reference
@@ -194,14 +194,19 @@ func row(_ cells: [String]) -> String {
 func seconds(_ t: Double) -> String {
     t < 1e-3 ? String(format: "%.1f µs", t * 1e6) : String(format: "%.2f ms", t * 1e3)
 }
+if arguments.contains("--threads") {
+    runThreadSweep(budget: quick ? 0.2 : 0.6)
+    exit(0)
+}
 if arguments.contains("--mvd") {
     runMeasureValuedBenchmark(particles: quick ? 20_000 : 200_000, budget: budget)
     exit(0)
 }
 let onlyLoops = arguments.contains("--loops")
-if !onlyLoops { print(row(header)) }
+let onlyOptimisation = arguments.contains("--optimisation")
+if !onlyLoops && !onlyOptimisation { print(row(header)) }
 var agreement: [String] = []
-for scenario in makeScenarios() where !onlyLoops {
+for scenario in makeScenarios() where !onlyLoops && !onlyOptimisation {
     let parameters = Array(scenario.graph.parameters.indices)
     let plan = Plan(graph: scenario.graph, outputs: [scenario.objective], gradientParameters: parameters,
                     estimators: scoreForBernoullis(scenario.graph, scenario.objective))
@@ -227,7 +232,7 @@ for scenario in makeScenarios() where !onlyLoops {
         }
     }
 }
-if !onlyLoops {
+if !onlyLoops && !onlyOptimisation {
 print("")
 print("gradient estimates at N = \(counts.last ?? 0) (engine and reference draw different streams; they should agree within a few standard errors):")
 agreement.forEach { print($0) }
@@ -256,11 +261,13 @@ let loopPrograms: [(name: String, program: String, reference: ((Int, UInt64) -> 
         return out
     }),
 ]
-print("")
-print("loops of random length: median time per gradient estimate (the 5-iteration loop is the geometric loop's yardstick; the corridor's is C)")
-print(row(["program", "N", "engine 1T", "engine \(cores)T", "yardstick", "1T/yard", "\(cores)T/yard", "ns/particle 1T", "peak MiB"]))
+if !onlyOptimisation {
+    print("")
+    print("loops of random length: median time per gradient estimate (the 5-iteration loop is the geometric loop's yardstick; the corridor's is C)")
+    print(row(["program", "N", "engine 1T", "engine \(cores)T", "yardstick", "1T/yard", "\(cores)T/yard", "ns/particle 1T", "peak MiB"]))
+}
 var loopTimes: [String: [Int: Double]] = [:]
-for (name, program, reference) in loopPrograms {
+for (name, program, reference) in loopPrograms where !onlyOptimisation {
     let session = Session()
     _ = session.run(program) { _ in }
     guard let (graph, objective) = session.traced("f") else {
@@ -325,15 +332,27 @@ let recurrence = """
     """
 if onlyLoops { exit(0) }
 print("")
-print("optimisation: the recurrence example (50 steps, 1,000 particles), steps per second")
+print("optimisation: the recurrence example (50 steps, 1,000 particles), steps per second, with the vector")
+print("functions (SLEEF, \(VectorMath.isAvailable ? "in use" : "not available here")) and with the scalar ones, alternating")
 for threads in [1, cores] {
     let steps = quick ? 50 : 200
     let program = recurrence.replacingOccurrences(of: "THREADS", with: "\(threads)")
         .replacingOccurrences(of: "STEPS", with: "\(steps)")
-    var seconds = Double.nan
-    _ = Session().run(program) { output in
-        if case .display(.report(.optimisation(let result)), _, _) = output { seconds = result.seconds }
+    func run() -> Double {
+        var seconds = Double.nan
+        _ = Session().run(program) { output in
+            if case .display(.report(.optimisation(let result)), _, _) = output { seconds = result.seconds }
+        }
+        return seconds
     }
-    print(String(format: "  %d thread%@: %.0f steps/s (%d steps in %.2f s)", threads, threads == 1 ? "" : "s",
-                 Double(steps) / seconds, steps, seconds))
+    var vector: [Double] = [], scalar: [Double] = []
+    for _ in 0..<(quick ? 1 : 5) {
+        VectorMath.setEnabled(false)
+        scalar.append(run())
+        VectorMath.setEnabled(true)
+        vector.append(run())
+    }
+    let v = vector.sorted()[vector.count / 2], c = scalar.sorted()[scalar.count / 2]
+    print(String(format: "  %d thread%@: vector %.0f steps/s, scalar %.0f steps/s: %.2f× (medians of %d)", threads,
+                 threads == 1 ? "" : "s", Double(steps) / v, Double(steps) / c, c / v, vector.count))
 }

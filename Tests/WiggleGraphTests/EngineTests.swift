@@ -25,8 +25,11 @@ func gradient(_ builder: Builder, _ root: NodeID, particles: Int = 100_000, seed
               threads: Int = 2, estimators: [NodeID: EstimatorChoice] = [:]) throws -> EngineResult {
     let plan = Plan(graph: builder.graph, outputs: [root],
                     gradientParameters: Array(builder.graph.parameters.indices), estimators: estimators)
-    return try Engine.run(plan, graph: builder.graph,
-                          configuration: EngineConfiguration(particles: particles, seed: seed, threads: threads))
+    var configuration = EngineConfiguration(particles: particles, seed: seed, threads: threads)
+    // Wake the workers however small the run, so that tests comparing
+    // thread counts compare real parallel runs.
+    configuration.parallelWork = 0
+    return try Engine.run(plan, graph: builder.graph, configuration: configuration)
 }
 
 /// |estimate - exact| within `k` standard errors (and a hair for rounding).
@@ -233,7 +236,8 @@ func within(_ moments: Moments, _ exact: Double, _ k: Double = 4) -> Bool {
         let runner = Runner(plan: plan)
         var graph = b.graph
         for step in 0..<5 {
-            let configuration = EngineConfiguration(particles: 3000, seed: 2, draw: UInt64(step), threads: 2)
+            var configuration = EngineConfiguration(particles: 3000, seed: 2, draw: UInt64(step), threads: 2)
+            configuration.parallelWork = 0
             let reused = try runner.run(graph: graph, configuration: configuration)
             let fresh = try Engine.run(plan, graph: graph, configuration: configuration)
             #expect(reused.outputs == fresh.outputs)

@@ -30,6 +30,10 @@ public struct EngineConfiguration: Sendable {
     /// Polled between groups of chunks: a run that should stop throws an
     /// interruption (Ctrl-C).
     public var shouldStop: (@Sendable () -> Bool)?
+    /// Seconds of one-thread work left after the first group below which a
+    /// run stays on one thread (``Runner/parallelWork``; tests set 0 to
+    /// exercise the workers on small runs).
+    public var parallelWork = Runner.parallelWork
 
     /// A configuration for `particles` particles; the count, threads and chunk size are at least 1.
     public init(particles: Int, seed: UInt64 = 0, draw: UInt64 = 0,
@@ -106,6 +110,12 @@ public final class Runner: @unchecked Sendable {
     /// Particles per chunk, at least, for a plan with a loop of random length.
     public static let loopChunkSize = 4096
 
+    /// Seconds of work (on one thread) left after a run's first group below
+    /// which the run stays on one thread: waking a worker and refreshing its
+    /// buffers costs tens of microseconds, and two threads must never be
+    /// slower than one (measured by `wiggle-bench --threads`).
+    public static let parallelWork = 400e-6
+
     /// A runner for a plan; its buffers are made on the first run.
     public init(plan: Plan) {
         self.plan = plan
@@ -144,35 +154,51 @@ public final class Runner: @unchecked Sendable {
         let groupCount = min(chunkCount, 64)
         // More workers than cores would only add buffers (each up to
         // maxWorkspaceBytes); results do not depend on the count.
-        let threads = min(configuration.threads, groupCount, max(1, ProcessInfo.processInfo.activeProcessorCount))
-        if chunkSize != self.chunkSize || workspaces.count < threads {
-            if chunkSize != self.chunkSize { workspaces = [] }
+        let most = min(configuration.threads, groupCount, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        if chunkSize != self.chunkSize {
+            workspaces = []
             self.chunkSize = chunkSize
-            while workspaces.count < threads {
+        }
+        func prepare(_ count: Int) {
+            while workspaces.count < count {
                 workspaces.append(Workspace(plan: plan, chunkSize: chunkSize, parameterValues: parameterValues))
             }
         }
-        for workspace in workspaces.prefix(threads) { workspace.refresh(parameterValues: parameterValues) }
+        prepare(1)
+        workspaces[0].refresh(parameterValues: parameterValues)
         var partials = [Partial?](repeating: nil, count: groupCount)
-        let spaces = workspaces
         let covariance = configuration.gradientCovariance
             && plan.gradientParameters.count <= EngineResult.maxCovarianceParameters
 
+        // Group g is summed by one worker in chunk order, and the groups are
+        // merged in group order: which worker runs a group never changes a bit.
+        let runGroup: @Sendable (Workspace, Int) -> Partial = { workspace, group in
+            var partial = Partial(plan: plan, histogramBins: histogram?.bins ?? 0, covariance: covariance)
+            let first = group * chunkCount / groupCount
+            let last = (group + 1) * chunkCount / groupCount
+            for chunk in first..<last {
+                let lanes = min(chunkSize, configuration.particles - chunk * chunkSize)
+                workspace.process(chunk: chunk, lanes: lanes, configuration: configuration,
+                                  histogram: histogram?.range, into: &partial)
+            }
+            partial.centreCoMoments()
+            return partial
+        }
+        // The first group on this thread, timed: it tells what the rest will
+        // cost, and more workers are woken only when that is worth their start.
+        let started = DispatchTime.now().uptimeNanoseconds
+        partials[0] = runGroup(workspaces[0], 0)
+        let firstGroup = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
+        let rest = groupCount - 1
+        let threads = most > 1 && Double(rest) * firstGroup >= configuration.parallelWork ? min(most, rest) : 1
+        prepare(threads)
+        for workspace in workspaces.dropFirst().prefix(threads - 1) { workspace.refresh(parameterValues: parameterValues) }
+        let spaces = workspaces
         let work: @Sendable (Int, UnsafeMutableBufferPointer<Partial?>) -> Void = { worker, results in
-            let workspace = spaces[worker]
-            var group = worker
+            var group = 1 + worker
             while group < groupCount {
                 if let stop = configuration.shouldStop, stop() { return }
-                var partial = Partial(plan: plan, histogramBins: histogram?.bins ?? 0, covariance: covariance)
-                let first = group * chunkCount / groupCount
-                let last = (group + 1) * chunkCount / groupCount
-                for chunk in first..<last {
-                    let lanes = min(chunkSize, configuration.particles - chunk * chunkSize)
-                    workspace.process(chunk: chunk, lanes: lanes, configuration: configuration,
-                                      histogram: histogram?.range, into: &partial)
-                }
-                partial.centreCoMoments()
-                results[group] = partial
+                results[group] = runGroup(spaces[worker], group)
                 group += threads
             }
         }

@@ -20,7 +20,9 @@ extension Workspace {
             let b = v + Int(Swift.max(instruction.b, 0)) * C
             switch instruction.code {
             case .unary(let function):
-                function.withRule(ForwardUnary(out: o, a: a, lanes: m))
+                if !VectorMath.forward(function, a, o, m) {
+                    function.withRule(ForwardUnary(out: o, a: a, lanes: m))
+                }
             case .binary(let function):
                 function.withRule(ForwardBinary(out: o, a: a, b: b, lanes: m))
             case .square:

@@ -90,7 +90,9 @@ extension Workspace {
             let toA = instruction.aCarries, toB = instruction.bCarries
             switch instruction.code {
             case .unary(let function):
-                function.withRule(BackwardUnary(adjoint: g, a: a, out: o, toA: ga, lanes: m))
+                if !VectorMath.backward(function, adjoint: g, a: a, toA: ga, lanes: m, scratch: vectorScratch) {
+                    function.withRule(BackwardUnary(adjoint: g, a: a, out: o, toA: ga, lanes: m))
+                }
             case .square:
                 BackwardUnary(adjoint: g, a: a, out: o, toA: ga, lanes: m).visit(BinaryRules.Square.self)
             case .binary(let function):

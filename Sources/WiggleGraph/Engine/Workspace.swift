@@ -86,6 +86,8 @@ final class Workspace: @unchecked Sendable {
     let uniform: UnsafeMutableBufferPointer<Instruction>
     /// Batch means for the gradient's co-moments, component by component.
     var coScratch: [Double] = []
+    /// A row of lanes for the vector functions' derivatives.
+    let vectorScratch: UnsafeMutablePointer<Double>
 
     /// The bytes one lane of a plan's buffers takes (values, adjoints, and a
     /// scratch copy when some node is enumerated).
@@ -112,6 +114,7 @@ final class Workspace: @unchecked Sendable {
         let size = plan.slotCount * chunkSize
         values = buffer(size)
         adjoints = buffer(size)
+        vectorScratch = buffer(chunkSize)
         weights = buffer(plan.weightGroups.count * chunkSize)
         var costRows: [Int] = []
         var rows = 0
@@ -211,6 +214,7 @@ final class Workspace: @unchecked Sendable {
     deinit {
         values.deallocate()
         adjoints.deallocate()
+        vectorScratch.deallocate()
         weights.deallocate()
         outcomeCosts.deallocate()
         scratch.deallocate()

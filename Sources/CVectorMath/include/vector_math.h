@@ -1,0 +1,30 @@
+// Transcendental functions over arrays of doubles, for the particle engine:
+// SLEEF's vector functions (1.0-ulp variants, four lanes at a time with AVX2
+// and FMA) where the library was found at build time and the processor has
+// AVX2, else the C library one element at a time. Each element's result
+// depends on that element alone, so results do not depend on where a
+// particle sits in a chunk.
+#ifndef WIGGLE_VECTOR_MATH_H
+#define WIGGLE_VECTOR_MATH_H
+
+/// y[i] = f(x[i]) for i < n. (x and y may be the same array.)
+void wiggle_vm_exp(const double *x, double *y, long n);
+void wiggle_vm_log(const double *x, double *y, long n);
+void wiggle_vm_tanh(const double *x, double *y, long n);
+void wiggle_vm_sin(const double *x, double *y, long n);
+void wiggle_vm_cos(const double *x, double *y, long n);
+/// 1 / (1 + e^-x), without overflow.
+void wiggle_vm_sigmoid(const double *x, double *y, long n);
+/// log(1 + e^x) = max(x, 0) + log1p(e^-|x|).
+void wiggle_vm_softplus(const double *x, double *y, long n);
+
+/// 1 when the vector path is in use: SLEEF was there at build time, the
+/// processor has AVX2 and FMA, and it was not switched off.
+int wiggle_vm_vectorised(void);
+/// 1 when SLEEF was there at build time and the processor can run it.
+int wiggle_vm_available(void);
+/// Switches the vector path off (0) or back on (1), for benchmarks that
+/// compare it with the C library's scalar functions.
+void wiggle_vm_set_enabled(int enabled);
+
+#endif

@@ -1,0 +1,42 @@
+// vector_math.c — see include/vector_math.h.
+#include "vector_math.h"
+#include "vector_kernels.h"
+#include <math.h>
+
+static int enabled = 1;
+
+int wiggle_vm_available(void) {
+    static int known = -1;
+    if (known < 0) {
+#if defined(__x86_64__)
+        known = wiggle_vk_built() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+        known = 0;
+#endif
+    }
+    return known;
+}
+
+int wiggle_vm_vectorised(void) { return enabled && wiggle_vm_available(); }
+
+void wiggle_vm_set_enabled(int on) { enabled = on != 0; }
+
+static inline double scalar_sigmoid(double x) {
+    if (x >= 0) return 1 / (1 + exp(-x));
+    double e = exp(x);
+    return e / (1 + e);
+}
+
+static inline double scalar_softplus(double x) { return fmax(x, 0) + log1p(exp(-fabs(x))); }
+
+#define DISPATCH(vector, scalar)                                \
+    if (wiggle_vm_vectorised()) { vector(x, y, n); return; }   \
+    for (long i = 0; i < n; i++) y[i] = scalar(x[i]);
+
+void wiggle_vm_exp(const double *x, double *y, long n) { DISPATCH(wiggle_vk_exp, exp) }
+void wiggle_vm_log(const double *x, double *y, long n) { DISPATCH(wiggle_vk_log, log) }
+void wiggle_vm_tanh(const double *x, double *y, long n) { DISPATCH(wiggle_vk_tanh, tanh) }
+void wiggle_vm_sin(const double *x, double *y, long n) { DISPATCH(wiggle_vk_sin, sin) }
+void wiggle_vm_cos(const double *x, double *y, long n) { DISPATCH(wiggle_vk_cos, cos) }
+void wiggle_vm_sigmoid(const double *x, double *y, long n) { DISPATCH(wiggle_vk_sigmoid, scalar_sigmoid) }
+void wiggle_vm_softplus(const double *x, double *y, long n) { DISPATCH(wiggle_vk_softplus, scalar_softplus) }

@@ -1,0 +1,72 @@
+// VectorMath.swift — the engine's transcendental functions over a chunk at
+// a time (CVectorMath: SLEEF's 1-ulp vector functions with AVX2, when it was
+// found at build time), in place of one Foundation call per particle.
+// Switched off, or without SLEEF, the engine calls each rule's scalar
+// function as before.
+
+import CVectorMath
+
+/// Chunk kernels for exp, log, tanh, sin, cos, sigmoid and softplus.
+public enum VectorMath {
+    /// True when the engine uses the vector functions.
+    public static var isVectorised: Bool { wiggle_vm_vectorised() != 0 }
+    /// True when they are there to use (SLEEF at build time, AVX2 and FMA now).
+    public static var isAvailable: Bool { wiggle_vm_available() != 0 }
+
+    /// Uses the vector functions (true) or the scalar ones (false), for
+    /// comparisons: results differ by at most an ulp or two per value.
+    public static func setEnabled(_ enabled: Bool) { wiggle_vm_set_enabled(enabled ? 1 : 0) }
+
+    /// `out = f(a)` over `m` lanes with a chunk kernel: false when `f` has
+    /// none or the vector path is off (then the caller uses the rule).
+    @inline(__always)
+    static func forward(_ f: UnaryFunction, _ a: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, _ m: Int) -> Bool {
+        guard wiggle_vm_vectorised() != 0 else { return false }
+        switch f {
+        case .exp: wiggle_vm_exp(a, out, m)
+        case .log: wiggle_vm_log(a, out, m)
+        case .tanh: wiggle_vm_tanh(a, out, m)
+        case .sin: wiggle_vm_sin(a, out, m)
+        case .cos: wiggle_vm_cos(a, out, m)
+        case .sigmoid: wiggle_vm_sigmoid(a, out, m)
+        case .softplus: wiggle_vm_softplus(a, out, m)
+        default: return false
+        }
+        return true
+    }
+
+    /// `ga += g · f′(a)` over `m` lanes for the rules whose derivative is
+    /// itself transcendental (sin, cos, softplus), through `scratch`; false
+    /// for the others (their derivative reads the output) or when off.
+    @inline(__always)
+    static func backward(_ f: UnaryFunction, adjoint g: UnsafePointer<Double>, a: UnsafePointer<Double>,
+                         toA ga: UnsafeMutablePointer<Double>, lanes m: Int, scratch: UnsafeMutablePointer<Double>) -> Bool {
+        guard wiggle_vm_vectorised() != 0 else { return false }
+        let sign: Double
+        switch f {
+        case .sin: wiggle_vm_cos(a, scratch, m); sign = 1
+        case .cos: wiggle_vm_sin(a, scratch, m); sign = -1
+        case .softplus: wiggle_vm_sigmoid(a, scratch, m); sign = 1
+        default: return false
+        }
+        for l in 0..<m {
+            let d = sign * (g[l] * scratch[l])
+            ga[l] += g[l] != 0 ? d : 0
+        }
+        return true
+    }
+
+    /// `f` over an array with the path in use (for tests and benchmarks).
+    public static func apply(_ f: UnaryFunction, _ input: [Double]) -> [Double] {
+        var output = [Double](repeating: 0, count: input.count)
+        input.withUnsafeBufferPointer { a in
+            output.withUnsafeMutableBufferPointer { out in
+                guard let a = a.baseAddress, let o = out.baseAddress else { return }
+                if !forward(f, a, o, input.count) {
+                    for i in 0..<input.count { o[i] = f.apply(a[i]) }
+                }
+            }
+        }
+        return output
+    }
+}

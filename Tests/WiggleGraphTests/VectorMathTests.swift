@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+@testable import WiggleGraph
+
+/// The engine's vector functions against the true value (Foundation's
+/// functions in 80-bit precision, rounded), in ulps, over 10 million points each: most across the range where the function varies,
+/// the rest random bit patterns (every exponent: subnormals, huge values,
+/// infinities and nans), and the edges (overflow, underflow, ±0, ±inf, nan).
+@Suite struct VectorMathTests {
+    /// The distance between two doubles in units in the last place: 0 when
+    /// both are the same nan-or-number, infinite when only one is a nan or an infinity.
+    static func ulps(_ a: Double, _ b: Double) -> Double {
+        if a.isNaN || b.isNaN { return a.isNaN && b.isNaN ? 0 : .infinity }
+        if a == b { return 0 }
+        if a.isInfinite || b.isInfinite { return .infinity }
+        func ordered(_ x: Double) -> Int64 {
+            let bits = Int64(bitPattern: x.bitPattern)
+            return bits < 0 ? Int64.min - bits : bits
+        }
+        return Double(ordered(a).subtractingReportingOverflow(ordered(b)).partialValue.magnitude)
+    }
+
+    /// The true value, rounded to a double: computed in 80-bit extended
+    /// precision with Foundation's functions (so the errors below are each
+    /// kernel's own, not the reference's).
+    static func extended(_ f: @escaping @Sendable (Float80) -> Float80) -> @Sendable (Double) -> Double {
+        { Double(f(Float80($0))) }
+    }
+
+    static func sigmoid(_ x: Float80) -> Float80 { x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x)) }
+    static func softplus(_ x: Float80) -> Float80 { Swift.max(x, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(x))) }
+
+    /// (function, reference, the range where it varies, edge values, the bound in ulps).
+    static let cases: [(UnaryFunction, @Sendable (Double) -> Double, ClosedRange<Double>, [Double], Double)] = [
+        (.exp, extended { Foundation.exp($0) }, -746...710, [709.782712893384, 709.7827128933841, -745.1332191019411, -745.1332191019412, -708.4, 1e-300], 1),
+        (.log, extended { Foundation.log($0) }, 1e-3...1e3, [Double.leastNonzeroMagnitude, Double.leastNormalMagnitude, Double.leastNormalMagnitude.nextDown, 1, 1.nextUp, 1.nextDown, .greatestFiniteMagnitude, -1], 1),
+        (.tanh, extended { Foundation.tanh($0) }, -20...20, [1e-300, -1e-300, 19.06, 22, -22, 0.5493], 2),
+        (.sin, extended { Foundation.sin($0) }, -1e4...1e4, [Double.pi, -Double.pi, 1e15, 1e22, 3.141592653589793e100], 2),
+        (.cos, extended { Foundation.cos($0) }, -1e4...1e4, [Double.pi / 2, 1e15, 1e22, 1e300], 2),
+        (.sigmoid, extended(sigmoid), -40...40, [-745, -746, 745, 36.7, -36.7, 1e-300], 2),
+        (.softplus, extended(softplus), -40...40, [-745, -746, 709, 710, 1e308, -1e308, 1e-300], 2),
+    ]
+
+    @Test(arguments: 0..<cases.count)
+    func maximumErrorInUlps(_ index: Int) {
+        let (function, reference, range, edges, bound) = Self.cases[index]
+        var rng = Xoshiro256(seed: 100 + UInt64(index))
+        let specials: [Double] = [0, -0.0, .infinity, -.infinity, .nan, Double.leastNonzeroMagnitude,
+                                  -Double.leastNonzeroMagnitude, Double.leastNormalMagnitude.nextDown] + edges
+        var worst = 0.0
+        var worstAt = 0.0
+        let batch = 1_000_000
+        for round in 0..<10 {
+            var points = [Double](repeating: 0, count: batch)
+            for i in 0..<batch {
+                if i % 5 == 4 {
+                    points[i] = Double(bitPattern: rng.next())
+                } else {
+                    points[i] = range.lowerBound + (range.upperBound - range.lowerBound) * rng.uniform()
+                }
+            }
+            if round == 0 { points.replaceSubrange(0..<specials.count, with: specials) }
+            let results = VectorMath.apply(function, points)
+            for i in 0..<batch {
+                let error = Self.ulps(results[i], reference(points[i]))
+                if error > worst {
+                    worst = error
+                    worstAt = points[i]
+                }
+            }
+        }
+        #expect(worst <= bound, "\(function): \(worst) ulps at \(worstAt) (vectorised: \(VectorMath.isVectorised))")
+    }
+
+    /// The vector path gives every element the same bits wherever it sits
+    /// in the array (the last few go through a padded copy).
+    @Test func resultsDoNotDependOnPosition() {
+        var rng = Xoshiro256(seed: 7)
+        let points = (0..<103).map { _ in -5 + 10 * rng.uniform() }
+        for function in [UnaryFunction.exp, .log, .tanh, .sin, .cos, .sigmoid, .softplus] {
+            let whole = VectorMath.apply(function, points)
+            for offset in 1..<4 {
+                let shifted = VectorMath.apply(function, Array(points.dropFirst(offset)))
+                #expect(Array(whole.dropFirst(offset)).elementsEqual(shifted) { $0.bitPattern == $1.bitPattern })
+            }
+        }
+    }
+
+    /// On by default wherever it can run. (Switching it off is left to
+    /// wiggle-bench: it is process-wide, and tests run side by side.)
+    @Test func onWhereverItCanRun() {
+        #expect(VectorMath.isVectorised == VectorMath.isAvailable)
+    }
+}

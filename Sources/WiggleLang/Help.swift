@@ -58,7 +58,7 @@ public enum Help {
         "print": ("print(values...)", "writes the values on one line"),
         "set": ("set(seed = S, particles = N, threads = T, loop_limit = L)", "changes the session's settings; set() shows them"),
         "grad": ("grad(E[e], wrt = [a, w], particles = N)", "the gradient of an expectation, each component ± its standard error, with each random node's estimator"),
-        "minimize": ("minimize(E[e], steps = 100, lr = 0.05, optimizer = \"adam\", particles = N, wrt = [...])", "optimises the parameters in place; shows the final objective, a loss curve and the parameters"),
+        "minimize": ("minimize(E[e], steps = 100, lr = 0.05, optimizer = \"adam\", particles = N, wrt = [...])", "optimises the parameters in place, 1,000 particles a step unless particles = N; shows the final objective, a loss curve and the parameters"),
         "maximize": ("maximize(E[e], steps = 100, lr = 0.05, optimizer = \"adam\", particles = N, wrt = [...])", "the same as minimize, uphill"),
         "explain": ("explain(x)", "the traced graph of x and the estimator of each random node, with reasons"),
         "hist": ("hist(e, bins = 20)", "a histogram of e's particles, or of a list of numbers"),

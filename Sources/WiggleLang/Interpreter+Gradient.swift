@@ -44,8 +44,9 @@ extension Interpreter {
             result.isExhaustive = exhaustive
             return .gradient(result)
         }
-        return try optimise(root, wrt: wrt, maximize: builtin == .maximize, options: options, particles: particles,
-                            at: range)
+        let stepParticles = options["particles"] == nil ? min(particles, Settings.optimisationParticles) : particles
+        return try optimise(root, wrt: wrt, maximize: builtin == .maximize, options: options, particles: stepParticles,
+                            finalParticles: particles, at: range)
     }
 
     /// The parameter indices of `wrt = [...]`, or every parameter the objective reads.

@@ -6,8 +6,10 @@ import WiggleSyntax
 
 extension Interpreter {
     /// minimize / maximize with Adam or plain SGD; parameters change in place.
+    /// Each step estimates the gradient with `particles`; the objective
+    /// reached is estimated with `finalParticles`.
     func optimise(_ root: NodeID, wrt: [Int], maximize: Bool, options: [String: CallArgument], particles: Int,
-                  at range: SourceRange) throws -> Value {
+                  finalParticles: Int, at range: SourceRange) throws -> Value {
         let direction = maximize ? "maximize" : "minimize"
         guard !wrt.isEmpty else {
             let names = parameters.names.prefix(5).map { "'\($0)'" }.joined(separator: ", ")
@@ -84,7 +86,7 @@ extension Interpreter {
         if !interrupted {
             // The objective at the parameters reached.
             do {
-                let final = try runEngine(plan, configuration: nextConfiguration(particles: isRandom ? particles : 1),
+                let final = try runEngine(plan, configuration: nextConfiguration(particles: isRandom ? finalParticles : 1),
                                           runner: runner)
                 objective = (final.outputs[0].mean, isRandom ? final.outputs[0].standardError : 0)
             } catch is Interruption {

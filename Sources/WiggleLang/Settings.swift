@@ -48,6 +48,11 @@ public struct Settings: Sendable {
 
     /// The largest particle count accepted.
     public static let maxParticles = 100_000_000
+    /// Particles per step of minimize and maximize unless `particles =`
+    /// says otherwise (or the session has fewer): an optimiser needs a cheap
+    /// noisy gradient, not a precise one. The objective reached is still
+    /// estimated with the session's particle count.
+    public static let optimisationParticles = 1_000
 
     /// Default settings.
     public init() {}

@@ -64,6 +64,25 @@ func lastNumber(_ program: String) -> Double? {
         #expect(result.trajectory[0] > result.trajectory[599])
     }
 
+    /// Each step takes 1,000 particles by default (fewer when the session
+    /// has fewer), the objective reached the session's count; `particles =`
+    /// sets both. Seen in the standard errors: x ~ N(m, 1), so an estimate
+    /// of E[x] from n particles has standard error about 1/√n.
+    @Test func stepsTakeAThousandParticlesByDefault() {
+        func result(_ program: String) -> OptimisationResult? {
+            guard case .report(.optimisation(let result))? = displayedValues(program).first else { return nil }
+            return result
+        }
+        let byDefault = result("set(seed = 3, particles = 40000)\nparam m = 0\nminimize(E[normal(m, 1)], steps = 5)")
+        let given = result("set(seed = 3, particles = 40000)\nparam m = 0\nminimize(E[normal(m, 1)], steps = 5, particles = 4000)")
+        let small = result("set(seed = 3, particles = 400)\nparam m = 0\nminimize(E[normal(m, 1)], steps = 5)")
+        func near(_ se: Double?, _ n: Double) -> Bool { se.map { abs($0 * n.squareRoot() - 1) < 0.1 } ?? false }
+        #expect(near(byDefault?.trajectoryStderr.first, 1_000))
+        #expect(near(byDefault?.objective.stderr, 40_000))
+        #expect(near(given?.trajectoryStderr.first, 4_000) && near(given?.objective.stderr, 4_000))
+        #expect(near(small?.trajectoryStderr.first, 400) && near(small?.objective.stderr, 400))
+    }
+
     @Test func banditPolicyFindsTheBetterArm() {
         // Arm 1 pays 1, arm 0 pays 0.3, both with noise: REINFORCE on a bernoulli policy.
         let p = lastNumber("""

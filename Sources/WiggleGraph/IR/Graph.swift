@@ -60,7 +60,7 @@ public enum Estimator: String, Sendable, CaseIterable {
 }
 
 /// What a node computes.
-public enum Op: Sendable, Equatable {
+public enum Op: Sendable, Hashable {
     case constant(Double)
     /// A learnable scalar: an index into ``Graph/parameters``.
     case parameter(Int)
@@ -141,7 +141,7 @@ public struct Node: Sendable {
 }
 
 /// Which loop of random length, and which of its iterations, made a node.
-public struct LoopTag: Sendable, Equatable {
+public struct LoopTag: Sendable, Hashable {
     /// The loop: an index into ``Graph/loops``.
     public var loop: Int32
     /// The iteration, counting from 0 where the loop became random.
@@ -219,6 +219,9 @@ public struct Graph: Sendable {
     /// The learnable scalars, indexed by `Op.parameter`.
     public var parameters: [Parameter] = []
     private var constants: [UInt64: NodeID] = [:]
+    /// The deterministic ops already in the graph, with the loop iteration
+    /// they belong to: the same op on the same inputs is one node.
+    private var shared: [SharedKey: NodeID] = [:]
     /// How many nodes were ever appended (the next node's stream key).
     private var appended: UInt64 = 0
     /// The loops of random length traced into the graph.
@@ -235,10 +238,32 @@ public struct Graph: Sendable {
     /// The node with the given ID.
     public subscript(id: NodeID) -> Node { nodes[Int(id.index)] }
 
+    /// What makes two deterministic nodes the same: the op (with its
+    /// inputs) and the loop iteration it was traced in.
+    struct SharedKey: Hashable {
+        var op: Op
+        var loop: LoopTag?
+    }
+
     /// Appends a node (the one choke point where every op enters the graph).
+    /// A deterministic op already in the graph with the same inputs (in the
+    /// same loop iteration) is that node: a sub-expression computed many
+    /// times is one node, computed once per particle. Draws always make a
+    /// new node (each is a new random value). The stream key still counts
+    /// every append, so what each draw draws does not depend on sharing.
     @discardableResult
     public mutating func append(_ op: Op, at site: Site, estimator: Estimator? = nil) -> NodeID {
         if case .constant(let value) = op, let existing = constants[value.bitPattern] { return existing }
+        var sharable = false
+        switch op {
+        case .unary, .binary, .select, .pick: sharable = true
+        default: break
+        }
+        let key = SharedKey(op: op, loop: currentLoop)
+        if sharable, let existing = shared[key] {
+            appended += 1
+            return existing
+        }
         let inputs = op.inputs
         let isRandom = op.isSampler || inputs.contains { nodes[Int($0.index)].isRandom }
         var dependsOnParameter = inputs.contains { nodes[Int($0.index)].dependsOnParameter }
@@ -253,6 +278,7 @@ public struct Graph: Sendable {
                           isRandom: isRandom, dependsOnParameter: dependsOnParameter, stream: appended, loop: tag))
         appended += 1
         if case .constant(let value) = op { constants[value.bitPattern] = id }
+        if sharable { shared[key] = id }
         return id
     }
 
@@ -309,8 +335,13 @@ public struct Graph: Sendable {
         }
         for index in parameters.indices { parameters[index].node = map(parameters[index].node) }
         constants = [:]
+        shared = [:]
         for (index, node) in nodes.enumerated() {
-            if case .constant(let value) = node.op { constants[value.bitPattern] = NodeID(index) }
+            switch node.op {
+            case .constant(let value): constants[value.bitPattern] = NodeID(index)
+            case .unary, .binary, .select, .pick: shared[SharedKey(op: node.op, loop: node.loop)] = NodeID(index)
+            default: break
+            }
         }
         return moved
     }

@@ -210,10 +210,13 @@ for scenario in makeScenarios() where !onlyLoops && !onlyOptimisation {
     let parameters = Array(scenario.graph.parameters.indices)
     let plan = Plan(graph: scenario.graph, outputs: [scenario.objective], gradientParameters: parameters,
                     estimators: scoreForBernoullis(scenario.graph, scenario.objective))
+    // One runner per thread count keeps its buffers between runs, as a
+    // session (and every optimiser step) does.
+    let runners = [Runner(plan: plan), Runner(plan: plan)]
     for n in counts {
         func engine(threads: Int) -> EngineResult? {
-            try? Engine.run(plan, graph: scenario.graph,
-                            configuration: EngineConfiguration(particles: n, seed: 1, draw: 1, threads: threads))
+            try? runners[threads == 1 ? 0 : 1].run(graph: scenario.graph,
+                configuration: EngineConfiguration(particles: n, seed: 1, draw: 1, threads: threads))
         }
         resetPeakMemory()
         _ = engine(threads: cores)

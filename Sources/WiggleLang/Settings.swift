@@ -1,6 +1,7 @@
 // Settings.swift — what `set(...)` and the command line control.
 
 import Foundation
+import WiggleGraph
 
 /// Run settings: particles, seed and the limits that keep a run from running away.
 public struct Settings: Sendable {
@@ -17,7 +18,7 @@ public struct Settings: Sendable {
     /// The most memory (MiB) one engine worker's buffers may take.
     public var maxMemoryMB = 1024
     /// Worker threads for the particle engine (results do not depend on it).
-    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    public var threads = Runner.cores
     /// The most iterations a loop of random length may run; particles still
     /// running after them are an error, never a silent truncation.
     public var loopLimit = 1_000

@@ -39,11 +39,12 @@ public struct Bernoulli: Distribution {
         return Foundation.log(x == 1 ? parameters[0] : 1 - parameters[0])
     }
 
-    /// d log p(x) / dp = 1/p for x = 1, -1/(1 - p) for x = 0.
+    /// d log p(x) / dp = 1/p for x = 1, -1/(1 - p) for x = 0: both are
+    /// (x − p) / (p (1 − p)), one division a lane and no branch.
     public func addScore(_ call: RandomCall, weights w: UnsafePointer<Double>) {
         guard let gp = call.adjoint(0) else { return }
         let m = call.count, o = call.output, p = call.parameter(0)
-        for l in 0..<m { gp[l] += w[l] * (o[l] != 0 ? 1 / p[l] : -1 / (1 - p[l])) }
+        for l in 0..<m { gp[l] += w[l] * ((o[l] - p[l]) / (p[l] * (1 - p[l]))) }
     }
 
     /// d E[f] / dp = f(x = 1) - f(x = 0), with everything else the same.

@@ -37,7 +37,7 @@ public struct EngineConfiguration: Sendable {
 
     /// A configuration for `particles` particles; the count, threads and chunk size are at least 1.
     public init(particles: Int, seed: UInt64 = 0, draw: UInt64 = 0,
-                threads: Int = ProcessInfo.processInfo.activeProcessorCount, chunkSize: Int = 256) {
+                threads: Int = Runner.cores, chunkSize: Int = 256) {
         self.particles = max(1, particles)
         self.seed = seed
         self.draw = draw
@@ -110,6 +110,10 @@ public final class Runner: @unchecked Sendable {
     /// Particles per chunk, at least, for a plan with a loop of random length.
     public static let loopChunkSize = 4096
 
+    /// The cores this process may use, read once: Foundation reads them from
+    /// the cgroup files on every call (about 15 µs, half of a small run).
+    public static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
     /// Seconds of work (on one thread) left after a run's first group below
     /// which the run stays on one thread: waking a worker and refreshing its
     /// buffers costs tens of microseconds, and two threads must never be
@@ -154,7 +158,7 @@ public final class Runner: @unchecked Sendable {
         let groupCount = min(chunkCount, 64)
         // More workers than cores would only add buffers (each up to
         // maxWorkspaceBytes); results do not depend on the count.
-        let most = min(configuration.threads, groupCount, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        let most = min(configuration.threads, groupCount, Runner.cores)
         if chunkSize != self.chunkSize {
             workspaces = []
             self.chunkSize = chunkSize

@@ -30,8 +30,9 @@ extension Workspace {
             sumTerms(terms, base: values, lanes: m, into: w)
             guard usesBaseline, m > 1 else { continue }
             let total = Moments.sum(w, count: m)
-            let others = Double(m - 1)
-            for l in 0..<m { w[l] -= (total - w[l]) / others }
+            // One division per chunk, not per particle.
+            let inverse = 1 / Double(m - 1)
+            for l in 0..<m { w[l] -= (total - w[l]) * inverse }
         }
     }
 

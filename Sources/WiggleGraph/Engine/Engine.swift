@@ -4,6 +4,7 @@
 
 import Dispatch
 import Foundation
+import Synchronization
 
 /// How to run a plan.
 public struct EngineConfiguration: Sendable {
@@ -106,6 +107,8 @@ public final class Runner: @unchecked Sendable {
     public let plan: Plan
     private var workspaces: [Workspace] = []
     private var chunkSize = 0
+    /// Seconds one chunk took on one thread, measured by the last run.
+    private var secondsPerChunk: Double?
 
     /// Particles per chunk, at least, for a plan with a loop of random length.
     public static let loopChunkSize = 4096
@@ -162,6 +165,7 @@ public final class Runner: @unchecked Sendable {
         if chunkSize != self.chunkSize {
             workspaces = []
             self.chunkSize = chunkSize
+            secondsPerChunk = nil
         }
         func prepare(_ count: Int) {
             while workspaces.count < count {
@@ -188,24 +192,39 @@ public final class Runner: @unchecked Sendable {
             partial.centreCoMoments()
             return partial
         }
-        // The first group on this thread, timed: it tells what the rest will
-        // cost, and more workers are woken only when that is worth their start.
-        let started = DispatchTime.now().uptimeNanoseconds
-        partials[0] = runGroup(workspaces[0], 0)
-        let firstGroup = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
-        let rest = groupCount - 1
-        let threads = most > 1 && Double(rest) * firstGroup >= configuration.parallelWork ? min(most, rest) : 1
+        // How long a chunk takes, from the last run of this runner (an
+        // optimiser re-runs it every step), or else measured on the first
+        // group, run on this thread: more workers are woken only when the
+        // work is worth their start.
+        var first = 0
+        let threads: Int
+        if let perChunk = secondsPerChunk {
+            threads = most > 1 && perChunk * Double(chunkCount) >= configuration.parallelWork ? most : 1
+        } else {
+            let started = DispatchTime.now().uptimeNanoseconds
+            partials[0] = runGroup(workspaces[0], 0)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
+            let chunksInFirst = max(1, chunkCount / groupCount)
+            secondsPerChunk = seconds / Double(chunksInFirst)
+            first = 1
+            let rest = groupCount - 1
+            threads = most > 1 && Double(rest) * seconds >= configuration.parallelWork ? min(most, rest) : 1
+        }
         prepare(threads)
         for workspace in workspaces.dropFirst().prefix(threads - 1) { workspace.refresh(parameterValues: parameterValues) }
         let spaces = workspaces
+        // Workers take the next group as they finish one, so the load
+        // balances itself; a group's partial does not depend on who ran it.
+        let next = Atomic<Int>(first)
         let work: @Sendable (Int, UnsafeMutableBufferPointer<Partial?>) -> Void = { worker, results in
-            var group = 1 + worker
-            while group < groupCount {
+            while true {
+                let group = next.add(1, ordering: .relaxed).oldValue
+                guard group < groupCount else { return }
                 if let stop = configuration.shouldStop, stop() { return }
                 results[group] = runGroup(spaces[worker], group)
-                group += threads
             }
         }
+        let started = DispatchTime.now().uptimeNanoseconds
         partials.withUnsafeMutableBufferPointer { buffer in
             if threads == 1 {
                 work(0, buffer)
@@ -215,6 +234,11 @@ public final class Runner: @unchecked Sendable {
                     work(worker, shared.buffer)
                 }
             }
+        }
+        if first == 0 && chunkCount > 0 {
+            // Keep the estimate current (the parameters move, and so may the work).
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
+            secondsPerChunk = seconds * Double(threads) / Double(chunkCount)
         }
         if let stop = configuration.shouldStop, stop() {
             throw EngineError(node: NodeID(0), site: .unknown, message: "interrupted", isInterruption: true)

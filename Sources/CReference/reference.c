@@ -283,3 +283,48 @@ void ref_corridor(long n, uint64_t seed, const double w[4], ref_estimate out[5])
     out[0] = acc_done(&f);
     for (int k = 0; k < 4; k++) out[k + 1] = acc_done(&g[k]);
 }
+
+// A 16-unit network on a random input: x ~ normal(0, 1),
+// y = Σ w2[i] tanh(w1[i] x + b1[i]) + b2, f = (y - sin(3x))^2, the pathwise
+// gradient over n particles by hand (forward, then the chain rule), and an
+// Adam step (0.9, 0.999, 1e-8) on the 49 parameters, `steps` times.
+// Parameters: w1[0..16], b1[16..32], w2[32..48], b2[48]. Returns the mean
+// objective of the last step.
+double ref_network_steps(long n, uint64_t seed, long steps, double lr, double params[49]) {
+    if (!zig_ready) zig_init();
+    rng_t r; rng_seed(&r, seed);
+    double m[49] = {0}, v[49] = {0}, g[49];
+    double last = 0;
+    for (long step = 1; step <= steps; step++) {
+        for (int k = 0; k < 49; k++) g[k] = 0;
+        double total = 0;
+        const double *w1 = params, *b1 = params + 16, *w2 = params + 32;
+        for (long p = 0; p < n; p++) {
+            double x = zig_normal(&r);
+            double h[16], y = params[48];
+            for (int i = 0; i < 16; i++) {
+                h[i] = tanh(w1[i] * x + b1[i]);
+                y += w2[i] * h[i];
+            }
+            double residual = y - sin(3 * x);
+            total += residual * residual;
+            double dy = 2 * residual;
+            g[48] += dy;
+            for (int i = 0; i < 16; i++) {
+                g[32 + i] += dy * h[i];
+                double da = dy * w2[i] * (1 - h[i] * h[i]);
+                g[i] += da * x;
+                g[16 + i] += da;
+            }
+        }
+        last = total / (double)n;
+        double c1 = 1 - pow(0.9, (double)step), c2 = 1 - pow(0.999, (double)step);
+        for (int k = 0; k < 49; k++) {
+            double gk = g[k] / (double)n;
+            m[k] = 0.9 * m[k] + 0.1 * gk;
+            v[k] = 0.999 * v[k] + 0.001 * gk * gk;
+            params[k] -= lr * (m[k] / c1) / (sqrt(v[k] / c2) + 1e-8);
+        }
+    }
+    return last;
+}

@@ -40,4 +40,9 @@ void ref_poisson(long n, uint64_t seed, double rate, ref_estimate out[2]);
 /// leave-one-out baseline inside chunks of 256).
 void ref_corridor(long n, uint64_t seed, const double w[4], ref_estimate out[5]);
 
+/// A 16-unit network on x ~ normal(0, 1): y = Σ w2[i] tanh(w1[i] x + b1[i]) + b2,
+/// f = (y - sin(3x))^2; `steps` Adam steps on its pathwise gradient over n
+/// particles (params: w1[16], b1[16], w2[16], b2); the last step's mean f.
+double ref_network_steps(long n, uint64_t seed, long steps, double lr, double params[49]);
+
 #endif

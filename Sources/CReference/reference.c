@@ -328,3 +328,43 @@ double ref_network_steps(long n, uint64_t seed, long steps, double lr, double pa
     }
     return last;
 }
+
+// Variational inference for the mean of 1,000 data points: z = m + e^ls ε,
+// elbo = Σ_i log N(y_i; z, 1) + log N(z; 0, 10) − log N(z; m, e^ls), its
+// pathwise gradient over n particles, and an Adam step (uphill), `steps`
+// times. params: m, ls. Returns the last step's mean elbo.
+double ref_vi_steps(long n, uint64_t seed, long steps, double lr, const double *y, long count, double params[2]) {
+    if (!zig_ready) zig_init();
+    rng_t r; rng_seed(&r, seed);
+    double m[2] = {0, 0}, v[2] = {0, 0};
+    const double half_log_2pi = 0.91893853320467274178;
+    double last = 0;
+    for (long step = 1; step <= steps; step++) {
+        double mu = params[0], ls = params[1], s = exp(ls);
+        double g[2] = {0, 0}, total = 0;
+        for (long p = 0; p < n; p++) {
+            double e = zig_normal(&r), z = mu + s * e;
+            double loglik = 0, dz = 0;
+            for (long i = 0; i < count; i++) {
+                double d = y[i] - z;
+                loglik += -0.5 * d * d - half_log_2pi;
+                dz += d;
+            }
+            double prior = -0.5 * (z / 10) * (z / 10) - log(10.0) - half_log_2pi;
+            double entropy = 0.5 * e * e + ls + half_log_2pi;
+            total += loglik + prior + entropy;
+            dz -= z / 100;
+            g[0] += dz;
+            g[1] += dz * s * e + 1;
+        }
+        last = total / (double)n;
+        double c1 = 1 - pow(0.9, (double)step), c2 = 1 - pow(0.999, (double)step);
+        for (int k = 0; k < 2; k++) {
+            double gk = -g[k] / (double)n;  // maximise: descend on −elbo
+            m[k] = 0.9 * m[k] + 0.1 * gk;
+            v[k] = 0.999 * v[k] + 0.001 * gk * gk;
+            params[k] -= lr * (m[k] / c1) / (sqrt(v[k] / c2) + 1e-8);
+        }
+    }
+    return last;
+}

@@ -346,6 +346,16 @@ let network = """
     y = sum([w2[i] * h[i] for i in 0..16]) + b2
     minimize(E[(y - sin(3 * x))^2], steps = STEPS, lr = 0.01)
     """
+// Variational inference for the mean of 1,000 data points, beside C.
+let variational = """
+    set(seed = 1, particles = 1000, threads = THREADS)
+    ys = [2 + sin(1.7 * i) for i in 0..1000]
+    param m = 0
+    param ls = 0
+    z = normal(m, exp(ls))
+    elbo = sum([normal_lpdf(y, z, 1) for y in ys]) + normal_lpdf(z, 0, 10) - normal_lpdf(z, m, exp(ls))
+    maximize(E[elbo], steps = STEPS, lr = 0.05)
+    """
 if onlyLoops { exit(0) }
 print("")
 print("optimisation: the recurrence example (50 steps, 1,000 particles), steps per second, with the vector")
@@ -410,4 +420,35 @@ for threads in [1, cores] {
     let (v, s, r) = (median(vector), median(scalar), median(c))
     print(String(format: "  %d thread%@: vector %.0f steps/s, scalar %.0f steps/s (%.2f×); C %.0f steps/s; vector/C time %.2f",
                  threads, threads == 1 ? "" : "s", Double(steps) / v, Double(steps) / s, s / v, Double(steps) / r, v / r))
+}
+print("")
+print("optimisation: variational inference for the mean of 1,000 data points (1,000 particles), steps per second,")
+print("beside a hand-written C loop (one thread) for the same steps")
+let data = (0..<1000).map { 2 + sin(1.7 * Double($0)) }
+for threads in [1, cores] {
+    let steps = quick ? 20 : 100
+    let program = variational.replacingOccurrences(of: "THREADS", with: "\(threads)")
+        .replacingOccurrences(of: "STEPS", with: "\(steps)")
+    func run() -> Double {
+        var seconds = Double.nan
+        _ = Session().run(program) { output in
+            if case .display(.report(.optimisation(let result)), _, _) = output { seconds = result.seconds }
+        }
+        return seconds
+    }
+    func reference() -> Double {
+        var parameters = [0.0, 0.0]
+        let start = now()
+        _ = ref_vi_steps(1000, 1, steps, 0.05, data, 1000, &parameters)
+        return now() - start
+    }
+    var wiggle: [Double] = [], c: [Double] = []
+    for _ in 0..<(quick ? 1 : 5) {
+        wiggle.append(run())
+        c.append(reference())
+    }
+    let median = { (xs: [Double]) in xs.sorted()[xs.count / 2] }
+    let (w, r) = (median(wiggle), median(c))
+    print(String(format: "  %d thread%@: Wiggle %.0f steps/s; C %.0f steps/s; Wiggle/C time %.2f", threads,
+                 threads == 1 ? "" : "s", Double(steps) / w, Double(steps) / r, w / r))
 }

@@ -45,4 +45,9 @@ void ref_corridor(long n, uint64_t seed, const double w[4], ref_estimate out[5])
 /// particles (params: w1[16], b1[16], w2[16], b2); the last step's mean f.
 double ref_network_steps(long n, uint64_t seed, long steps, double lr, double params[49]);
 
+/// Variational inference for the mean of `count` data points y: z = m + e^ls ε,
+/// elbo = Σ log N(y_i; z, 1) + log N(z; 0, 10) − log N(z; m, e^ls); `steps`
+/// Adam steps uphill on its pathwise gradient over n particles (params: m, ls).
+double ref_vi_steps(long n, uint64_t seed, long steps, double lr, const double *y, long count, double params[2]);
+
 #endif

@@ -113,6 +113,9 @@ public final class Runner: @unchecked Sendable {
     /// Particles per chunk, at least, for a plan with a loop of random length.
     public static let loopChunkSize = 4096
 
+    /// The bytes a chunk's buffers may take to stay in cache.
+    public static let cacheBytes = 4 << 20
+
     /// The cores this process may use, read once: Foundation reads them from
     /// the cgroup files on every call (about 15 µs, half of a small run).
     public static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
@@ -153,7 +156,12 @@ public final class Runner: @unchecked Sendable {
         }
         // A loop of random length runs its late iterations for few particles
         // each; larger chunks share the cost of each iteration among more.
-        let wanted = plan.loops.isEmpty ? configuration.chunkSize : max(configuration.chunkSize, Runner.loopChunkSize)
+        // A large graph takes narrower chunks, so that a chunk's values and
+        // adjoints stay in the core's cache (about 1 MiB), down to 16 lanes
+        // (which still fill the vector units).
+        let cached = max(16, Runner.cacheBytes / bytesPerLane)
+        let wanted = plan.loops.isEmpty ? min(configuration.chunkSize, cached)
+            : max(configuration.chunkSize, Runner.loopChunkSize)
         let chunkSize = min(wanted, configuration.particles, fitting)
         let chunkCount = (configuration.particles + chunkSize - 1) / chunkSize
         // Chunks are grouped; a group is summed by one thread in chunk order and

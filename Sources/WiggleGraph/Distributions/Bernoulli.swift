@@ -47,6 +47,20 @@ public struct Bernoulli: Distribution {
         for l in 0..<m { gp[l] += w[l] * ((o[l] - p[l]) / (p[l] * (1 - p[l]))) }
     }
 
+    /// The same with the leave-one-out baseline, in one pass, for a node
+    /// whose weight is one cost term of its own: `w = c − (total − c) ·
+    /// inverse` with `c = sign · cost`, `total` the chunk's sum of `c` and
+    /// `inverse` 1/(m − 1) (0 without a baseline).
+    func addScore(_ call: RandomCall, cost: UnsafePointer<Double>, sign: Double, total: Double, inverse: Double) {
+        guard let gp = call.adjoint(0) else { return }
+        let m = call.count, o = call.output, p = call.parameter(0)
+        for l in 0..<m {
+            let c = sign * cost[l]
+            let w = c - (total - c) * inverse
+            gp[l] += w * ((o[l] - p[l]) / (p[l] * (1 - p[l])))
+        }
+    }
+
     /// d E[f] / dp = f(x = 1) - f(x = 0), with everything else the same.
     ///
     /// Where p is 0 or 1 the other outcome cannot happen: its world may

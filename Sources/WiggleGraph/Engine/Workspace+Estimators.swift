@@ -25,7 +25,7 @@ extension Workspace {
     /// the mean cost of the chunk's other particles, which does not depend on
     /// this particle's sample, so the estimator stays unbiased.
     func computeWeights(lanes m: Int) {
-        for (group, terms) in groupTerms.enumerated() {
+        for (group, terms) in groupTerms.enumerated() where !fusedGroups[group] {
             let w = weights + group * chunkSize
             sumTerms(terms, base: values, lanes: m, into: w)
             guard usesBaseline, m > 1 else { continue }

@@ -88,6 +88,10 @@ final class Workspace: @unchecked Sendable {
     var coScratch: [Double] = []
     /// A row of lanes for the vector functions' derivatives.
     let vectorScratch: UnsafeMutablePointer<Double>
+    /// Weight groups that are one cost term used by one score-function
+    /// node (in a plan without loops of random length): its weight is not
+    /// written out, the node adds it and its score in one pass.
+    let fusedGroups: [Bool]
 
     /// The bytes one lane of a plan's buffers takes (values, adjoints, and a
     /// scratch copy when some node is enumerated).
@@ -156,6 +160,12 @@ final class Workspace: @unchecked Sendable {
         }
         calls = copy(wirings)
         groupTerms = plan.weightGroups.map { $0.map { $0 } }
+        var uses = [Int](repeating: 0, count: plan.weightGroups.count)
+        for layout in plan.randomCalls where layout.weightGroup >= 0 { uses[Int(layout.weightGroup)] += 1 }
+        fusedGroups = plan.weightGroups.indices.map { group in
+            plan.loops.isEmpty && uses[group] == 1 && plan.weightGroups[group].count == 1
+                && plan.weightGroups[group][0].multiplier < 0
+        }
         pickTables = plan.pickTables.map { $0.map { $0 } }
         carriesSlot = .allocate(capacity: max(1, plan.slotCount))
         carriesSlot.initialize(repeating: false, count: max(1, plan.slotCount))

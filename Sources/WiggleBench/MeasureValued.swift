@@ -18,8 +18,8 @@ struct JumpModel {
     var program: String
     var exact: Double
     /// The likelihood-ratio estimator's standard deviation per particle,
-    /// with the best constant baseline.
-    var likelihoodRatioSD: Double
+    /// with the best constant baseline (from its formula, or simulated).
+    var likelihoodRatioSD: () -> Double
 }
 
 func standardNormalDensity(_ x: Double) -> Double { exp(-x * x / 2) / (2 * Double.pi).squareRoot() }
@@ -33,6 +33,23 @@ func likelihoodRatioSD(threshold a: Double, s: Double, scale: Double) -> Double 
     let m = 1 - standardNormalCDF(a) + a * standardNormalDensity(a)
     let mean = scale * standardNormalDensity(a) / s
     return (scale * scale * (m - m * m) / (s * s) - mean * mean).squareRoot()
+}
+
+/// The standard deviation per path of the likelihood-ratio estimator
+/// (f − b) g with the best constant baseline, b = E[f g²]/E[g²] (the b that
+/// minimises Var[(f − b) g]), from simulated payoffs f and scores g.
+func baselinedLikelihoodRatioSD(payoffs f: [Double], scores g: [Double]) -> Double {
+    var fg2 = 0.0, g2 = 0.0
+    for i in f.indices { fg2 += f[i] * g[i] * g[i]; g2 += g[i] * g[i] }
+    let b = fg2 / g2
+    var sum = 0.0, squares = 0.0
+    for i in f.indices {
+        let x = (f[i] - b) * g[i]
+        sum += x
+        squares += x * x
+    }
+    let mean = sum / Double(f.count)
+    return (squares / Double(f.count) - mean * mean).squareRoot()
 }
 
 /// The barrier option's likelihood-ratio delta, payoff · Z₁/(S0 σ √Δt) less
@@ -55,18 +72,7 @@ func barrierLikelihoodRatioSD(n: Int) -> Double {
         payoffs[path] = exp(-r * Double(days) * dt) * alive * max(exp(logS) - strike, 0)
         scores[path] = first / (s0 * step)
     }
-    // The best b minimises Var[(f − b) g]: b = E[f g²]/E[g²].
-    var fg2 = 0.0, g2 = 0.0
-    for i in 0..<n { fg2 += payoffs[i] * scores[i] * scores[i]; g2 += scores[i] * scores[i] }
-    let b = fg2 / g2
-    var sum = 0.0, squares = 0.0
-    for i in 0..<n {
-        let x = (payoffs[i] - b) * scores[i]
-        sum += x
-        squares += x * x
-    }
-    let mean = sum / Double(n)
-    return (squares / Double(n) - mean * mean).squareRoot()
+    return baselinedLikelihoodRatioSD(payoffs: payoffs, scores: scores)
 }
 
 func measureValuedModels() -> [JumpModel] {
@@ -78,7 +84,7 @@ func measureValuedModels() -> [JumpModel] {
         f = exp(-r * T) * (logS > log(K))
         """, exact: digitalScale * standardNormalDensity(d2) / 0.2,
         // d/dS0 = (1/S0) d/dμ with μ = log S0 + …: a = −d2, s = 0.2.
-        likelihoodRatioSD: likelihoodRatioSD(threshold: -d2, s: 0.2, scale: digitalScale))
+        likelihoodRatioSD: { likelihoodRatioSD(threshold: -d2, s: 0.2, scale: digitalScale) })
     // P(first + Σ of 9 more > 2), first ~ N(θ, 1), the others N(0.1, 1):
     // the total is N(θ + 0.9, 10), so d/dθ = φ((θ + 0.9 − 2)/√10)/√10. Only
     // the first draw's mean carries θ, and what lies downstream of it is
@@ -89,7 +95,8 @@ func measureValuedModels() -> [JumpModel] {
         first = normal(theta, 1) ESTIMATOR
         rest = [normal(0.1, 1) for i in 0..9]
         f = (first + sum(rest) > 2)
-        """, exact: standardNormalDensity(a) / 10.0.squareRoot(), likelihoodRatioSD: .nan)
+        """, exact: standardNormalDensity(a) / 10.0.squareRoot(),
+        likelihoodRatioSD: { thresholdLikelihoodRatioSD(n: 2_000_000) })
     let barrier = JumpModel(name: "barrier option delta", program: """
         param S0 = 100
         K = 100; B = 90; r = 0.05; vol = 0.2; dt = 1 / 250
@@ -100,7 +107,7 @@ func measureValuedModels() -> [JumpModel] {
           alive = alive * (logS > log(B))
         }
         f = exp(-r * 20 * dt) * alive * max(exp(logS) - K, 0)
-        """, exact: .nan, likelihoodRatioSD: .nan)
+        """, exact: .nan, likelihoodRatioSD: { barrierLikelihoodRatioSD(n: 2_000_000) })
     return [digital, threshold, barrier]
 }
 
@@ -115,17 +122,7 @@ func thresholdLikelihoodRatioSD(n: Int) -> Double {
         f[i] = total > 2 ? 1 : 0
         g[i] = first - 0.1
     }
-    var fg2 = 0.0, g2 = 0.0
-    for i in 0..<n { fg2 += f[i] * g[i] * g[i]; g2 += g[i] * g[i] }
-    let b = fg2 / g2
-    var sum = 0.0, squares = 0.0
-    for i in 0..<n {
-        let x = (f[i] - b) * g[i]
-        sum += x
-        squares += x * x
-    }
-    let mean = sum / Double(n)
-    return (squares / Double(n) - mean * mean).squareRoot()
+    return baselinedLikelihoodRatioSD(payoffs: f, scores: g)
 }
 
 func runMeasureValuedBenchmark(particles n: Int, budget: Double) {
@@ -164,9 +161,7 @@ func runMeasureValuedBenchmark(particles n: Int, budget: Double) {
                        String(format: "%.6g", result.gradient[0].mean), String(format: "%.2g", se), seconds(time),
                        String(format: "%.2g", atScoreTime), String(format: "%.0f", pow(scoreSE / atScoreTime, 2))]))
         }
-        var lr = model.likelihoodRatioSD
-        if lr.isNaN { lr = model.name.hasPrefix("barrier") ? barrierLikelihoodRatioSD(n: 2_000_000) : thresholdLikelihoodRatioSD(n: 2_000_000) }
-        let lrSE = lr / Double(n).squareRoot()
+        let lrSE = model.likelihoodRatioSD() / Double(n).squareRoot()
         print(row([model.name, "hand-written LR", "—", String(format: "%.2g", lrSE), "—", String(format: "%.2g", lrSE),
                    String(format: "%.1f", pow(scoreSE / lrSE, 2))]))
         if !model.exact.isNaN { print(row([model.name, "exact", String(format: "%.6g", model.exact)])) }

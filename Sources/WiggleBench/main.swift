@@ -357,12 +357,14 @@ let variational = """
     maximize(E[elbo], steps = STEPS, lr = 0.05)
     """
 if onlyLoops { exit(0) }
-print("")
-print("optimisation: the recurrence example (50 steps, 1,000 particles), steps per second, with the vector")
-print("functions (SLEEF, \(VectorMath.isAvailable ? "in use" : "not available here")) and with the scalar ones, alternating")
-for threads in [1, cores] {
-    let steps = quick ? 50 : 200
-    let program = recurrence.replacingOccurrences(of: "THREADS", with: "\(threads)")
+/// The medians, over `rounds` rounds measured in alternation, of the
+/// seconds a program's optimisation takes (`THREADS` and `STEPS` filled in)
+/// with the vector functions, with the scalar ones (when `scalar`), and of
+/// the seconds `reference` takes: (vector, scalar, reference), NaN where
+/// not measured.
+func optimisationSeconds(_ template: String, threads: Int, steps: Int, scalar: Bool,
+                         reference: (() -> Double)? = nil) -> (vector: Double, scalar: Double, reference: Double) {
+    let program = template.replacingOccurrences(of: "THREADS", with: "\(threads)")
         .replacingOccurrences(of: "STEPS", with: "\(steps)")
     func run() -> Double {
         var seconds = Double.nan
@@ -371,32 +373,37 @@ for threads in [1, cores] {
         }
         return seconds
     }
-    var vector: [Double] = [], scalar: [Double] = []
+    var times: [[Double]] = [[], [], []]
     for _ in 0..<(quick ? 1 : 5) {
-        VectorMath.setEnabled(false)
-        scalar.append(run())
-        VectorMath.setEnabled(true)
-        vector.append(run())
+        if scalar {
+            VectorMath.setEnabled(false)
+            times[1].append(run())
+            VectorMath.setEnabled(true)
+        }
+        times[0].append(run())
+        if let reference { times[2].append(reference()) }
     }
-    let v = vector.sorted()[vector.count / 2], c = scalar.sorted()[scalar.count / 2]
-    print(String(format: "  %d thread%@: vector %.0f steps/s, scalar %.0f steps/s: %.2f× (medians of %d)", threads,
-                 threads == 1 ? "" : "s", Double(steps) / v, Double(steps) / c, c / v, vector.count))
+    let median = times.map { $0.isEmpty ? Double.nan : $0.sorted()[$0.count / 2] }
+    return (median[0], median[1], median[2])
+}
+
+func threadsLabel(_ threads: Int) -> String { threads == 1 ? "1 thread" : "\(threads) threads" }
+
+print("")
+print("optimisation: the recurrence example (50 steps, 1,000 particles), steps per second, with the vector")
+print("functions (SLEEF, \(VectorMath.isAvailable ? "in use" : "not available here")) and with the scalar ones, alternating")
+for threads in [1, cores] {
+    let steps = quick ? 50 : 200
+    let t = optimisationSeconds(recurrence, threads: threads, steps: steps, scalar: true)
+    print(String(format: "  %@: vector %.0f steps/s, scalar %.0f steps/s: %.2f×", threadsLabel(threads),
+                 Double(steps) / t.vector, Double(steps) / t.scalar, t.scalar / t.vector))
 }
 print("")
 print("optimisation: a 16-unit two-layer network on a random input (49 parameters, 1,000 particles), steps per")
 print("second, vector and scalar math, and a hand-written C loop (libm tanh and sin, one thread) for the same steps")
 for threads in [1, cores] {
     let steps = quick ? 50 : 200
-    let program = network.replacingOccurrences(of: "THREADS", with: "\(threads)")
-        .replacingOccurrences(of: "STEPS", with: "\(steps)")
-    func run() -> Double {
-        var seconds = Double.nan
-        _ = Session().run(program) { output in
-            if case .display(.report(.optimisation(let result)), _, _) = output { seconds = result.seconds }
-        }
-        return seconds
-    }
-    func reference() -> Double {
+    let t = optimisationSeconds(network, threads: threads, steps: steps, scalar: true) {
         // Starting values of the same sizes as normal_init's.
         var parameters = [Double](repeating: 0, count: 49)
         for k in 0..<16 {
@@ -408,18 +415,9 @@ for threads in [1, cores] {
         _ = ref_network_steps(1000, 1, steps, 0.01, &parameters)
         return now() - start
     }
-    var vector: [Double] = [], scalar: [Double] = [], c: [Double] = []
-    for _ in 0..<(quick ? 1 : 5) {
-        VectorMath.setEnabled(false)
-        scalar.append(run())
-        VectorMath.setEnabled(true)
-        vector.append(run())
-        c.append(reference())
-    }
-    let median = { (xs: [Double]) in xs.sorted()[xs.count / 2] }
-    let (v, s, r) = (median(vector), median(scalar), median(c))
-    print(String(format: "  %d thread%@: vector %.0f steps/s, scalar %.0f steps/s (%.2f×); C %.0f steps/s; vector/C time %.2f",
-                 threads, threads == 1 ? "" : "s", Double(steps) / v, Double(steps) / s, s / v, Double(steps) / r, v / r))
+    print(String(format: "  %@: vector %.0f steps/s, scalar %.0f steps/s (%.2f×); C %.0f steps/s; vector/C time %.2f",
+                 threadsLabel(threads), Double(steps) / t.vector, Double(steps) / t.scalar, t.scalar / t.vector,
+                 Double(steps) / t.reference, t.vector / t.reference))
 }
 print("")
 print("optimisation: variational inference for the mean of 1,000 data points (1,000 particles), steps per second,")
@@ -427,28 +425,12 @@ print("beside a hand-written C loop (one thread) for the same steps")
 let data = (0..<1000).map { 2 + sin(1.7 * Double($0)) }
 for threads in [1, cores] {
     let steps = quick ? 20 : 100
-    let program = variational.replacingOccurrences(of: "THREADS", with: "\(threads)")
-        .replacingOccurrences(of: "STEPS", with: "\(steps)")
-    func run() -> Double {
-        var seconds = Double.nan
-        _ = Session().run(program) { output in
-            if case .display(.report(.optimisation(let result)), _, _) = output { seconds = result.seconds }
-        }
-        return seconds
-    }
-    func reference() -> Double {
+    let t = optimisationSeconds(variational, threads: threads, steps: steps, scalar: false) {
         var parameters = [0.0, 0.0]
         let start = now()
         _ = ref_vi_steps(1000, 1, steps, 0.05, data, 1000, &parameters)
         return now() - start
     }
-    var wiggle: [Double] = [], c: [Double] = []
-    for _ in 0..<(quick ? 1 : 5) {
-        wiggle.append(run())
-        c.append(reference())
-    }
-    let median = { (xs: [Double]) in xs.sorted()[xs.count / 2] }
-    let (w, r) = (median(wiggle), median(c))
-    print(String(format: "  %d thread%@: Wiggle %.0f steps/s; C %.0f steps/s; Wiggle/C time %.2f", threads,
-                 threads == 1 ? "" : "s", Double(steps) / w, Double(steps) / r, w / r))
+    print(String(format: "  %@: Wiggle %.0f steps/s; C %.0f steps/s; Wiggle/C time %.2f", threadsLabel(threads),
+                 Double(steps) / t.vector, Double(steps) / t.reference, t.vector / t.reference))
 }

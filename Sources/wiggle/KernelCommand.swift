@@ -30,6 +30,9 @@ struct KernelLocation: ParsableArguments {
         if user && prefix != nil { throw ValidationError("give --user or --prefix, not both") }
     }
 
+    /// Wiggle's kernelspec folder.
+    var specFolder: URL { kernelsFolder.appendingPathComponent("wiggle") }
+
     /// The folder holding kernelspecs.
     var kernelsFolder: URL {
         if let prefix {
@@ -85,7 +88,7 @@ struct KernelInstall: ParsableCommand {
     @OptionGroup var location: KernelLocation
 
     mutating func run() throws {
-        let folder = location.kernelsFolder.appendingPathComponent("wiggle")
+        let folder = location.specFolder
         let executable = URL(fileURLWithPath: Bundle.main.executablePath ?? CommandLine.arguments[0])
             .standardizedFileURL.resolvingSymlinksInPath().path
         let spec: [String: Any] = [
@@ -128,7 +131,7 @@ struct KernelUninstall: ParsableCommand {
     @OptionGroup var location: KernelLocation
 
     mutating func run() throws {
-        let folder = location.kernelsFolder.appendingPathComponent("wiggle")
+        let folder = location.specFolder
         guard FileManager.default.fileExists(atPath: folder.path) else {
             standardError("wiggle kernel uninstall: no kernelspec in \(folder.path)\n")
             throw ExitCode(64)

@@ -120,7 +120,7 @@ public enum EstimatorAnalysis {
             let rerun = downstream == 0 ? "its value is the cost itself, nothing to re-run"
                 : "runs \(count(downstream)) downstream \(times), with common random numbers"
             return .success(EstimatorChoice(.measureValued, reason: (requested ? "requested by @mvd; " : "")
-                + "\(measureValuedParts(distribution, worlds: worlds)), \(rerun)"))
+                + "measure-valued: \(distribution.measureValuedPairs(worlds: worlds)), \(rerun)"))
         }
 
         // Nodes later in the order have smaller downstream graphs: decide
@@ -233,20 +233,6 @@ public enum EstimatorAnalysis {
     /// Why the measure-valued derivative was not possible, in words.
     struct Refusal: Error {
         var reason: String
-    }
-
-    /// The pairs a measure-valued derivative compares, for people: "Weibull
-    /// pair for mu, Maxwell pair for sigma".
-    static func measureValuedParts(_ distribution: any Distribution, worlds: Set<Int>) -> String {
-        switch distribution.name {
-        case "normal":
-            let parts = [worlds.contains(0) ? "Weibull pair for mu" : nil, worlds.contains(2) ? "Maxwell pair for sigma" : nil]
-            return "measure-valued: " + parts.compactMap { $0 }.joined(separator: ", ")
-        case "uniform": return "measure-valued: the value at the bound against the value drawn"
-        case "exponential": return "measure-valued: Exp against Gamma(2) pair"
-        case "poisson": return "measure-valued: shift f(X + 1) − f(X)"
-        default: return "measure-valued"
-        }
     }
 
     /// How to make a parameter's jump visible to an estimator, where there is

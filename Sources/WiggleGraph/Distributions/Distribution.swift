@@ -169,6 +169,8 @@ public protocol Distribution: Sendable {
     var measureValuedWorldCount: Int { get }
     /// See ``measureValuedWorldCount``.
     func measureValuedWorlds(parameter index: Int) -> Range<Int>
+    /// What the worlds compare, for people: "Weibull pair for mu".
+    func measureValuedPairs(worlds: Set<Int>) -> String
     /// Writes the worlds of every lane: row w (at `worlds + w · stride`)
     /// holds the value the node takes in world w, from the parameters, the
     /// drawn value `call.output` and the stream `rng` (common random
@@ -203,6 +205,8 @@ extension Distribution {
     public var measureValuedWorldCount: Int { 0 }
     /// See ``measureValuedWorldCount``.
     public func measureValuedWorlds(parameter index: Int) -> Range<Int> { 0..<0 }
+    /// By default, the worlds against the value drawn.
+    public func measureValuedPairs(worlds: Set<Int>) -> String { "the worlds against the value drawn" }
     /// See ``addPathwise(_:adjoint:)``.
     public func fillMeasureValued(_ call: RandomCall, worlds: UnsafeMutablePointer<Double>, stride: Int,
                                   rng: inout Xoshiro256) {}

@@ -45,6 +45,7 @@ public struct Exponential: Distribution {
     /// World 0: x + x′ with x′ a second Exp(rate), which is Gamma(2, rate).
     public var measureValuedWorldCount: Int { 1 }
     public func measureValuedWorlds(parameter index: Int) -> Range<Int> { 0..<1 }
+    public func measureValuedPairs(worlds: Set<Int>) -> String { "Exp against Gamma(2) pair" }
 
     public func fillMeasureValued(_ call: RandomCall, worlds: UnsafeMutablePointer<Double>, stride: Int,
                                   rng: inout Xoshiro256) {

@@ -70,6 +70,10 @@ public struct Normal: Distribution {
     /// Worlds 0 and 1 for the mean, 2 and 3 for sigma.
     public var measureValuedWorldCount: Int { 4 }
     public func measureValuedWorlds(parameter index: Int) -> Range<Int> { index == 0 ? 0..<2 : 2..<4 }
+    public func measureValuedPairs(worlds: Set<Int>) -> String {
+        [worlds.contains(0) ? "Weibull pair for mu" : nil, worlds.contains(2) ? "Maxwell pair for sigma" : nil]
+            .compactMap { $0 }.joined(separator: ", ")
+    }
 
     /// ∂N(x; μ, σ)/∂μ = (x − μ)/σ² · N is, split at x = μ and normalised,
     /// 1/(σ√2π) times the difference of two Rayleigh densities: x = μ ± σW

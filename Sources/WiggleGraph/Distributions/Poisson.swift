@@ -57,6 +57,7 @@ public struct Poisson: Distribution {
     /// World 0: one count more.
     public var measureValuedWorldCount: Int { 1 }
     public func measureValuedWorlds(parameter index: Int) -> Range<Int> { 0..<1 }
+    public func measureValuedPairs(worlds: Set<Int>) -> String { "shift f(X + 1) − f(X)" }
 
     public func fillMeasureValued(_ call: RandomCall, worlds: UnsafeMutablePointer<Double>, stride: Int,
                                   rng: inout Xoshiro256) {

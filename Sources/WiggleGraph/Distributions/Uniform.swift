@@ -48,6 +48,7 @@ public struct Uniform: Distribution {
     /// World 0 is the value at a, world 1 at b.
     public var measureValuedWorldCount: Int { 2 }
     public func measureValuedWorlds(parameter index: Int) -> Range<Int> { index..<(index + 1) }
+    public func measureValuedPairs(worlds: Set<Int>) -> String { "the value at the bound against the value drawn" }
 
     /// The bounds themselves, one step inside the interval: the derivative
     /// needs f's limit from inside, which a step exactly at a bound would

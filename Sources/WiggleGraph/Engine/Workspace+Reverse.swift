@@ -125,21 +125,12 @@ extension Workspace {
                 case .score:
                     let group = calls[index].weightGroup
                     if fusedGroups[group] {
-                        // One term of its own: baseline and score in one pass.
+                        // A bernoulli with one term of its own: baseline and score in one pass.
                         let term = groupTerms[group][0]
                         let cost = v + Int(term.slot) * C
                         let total = term.sign * Moments.sum(cost, count: m)
                         let inverse = usesBaseline && m > 1 ? 1 / Double(m - 1) : 0
-                        if let bernoulli = calls[index].distribution as? Bernoulli {
-                            bernoulli.addScore(call, cost: cost, sign: term.sign, total: total, inverse: inverse)
-                        } else {
-                            // Others take the weights written out, as before.
-                            for l in 0..<m {
-                                let c = term.sign * cost[l]
-                                vectorScratch[l] = c - (total - c) * inverse
-                            }
-                            calls[index].distribution.addScore(call, weights: vectorScratch)
-                        }
+                        Bernoulli().addScore(call, cost: cost, sign: term.sign, total: total, inverse: inverse)
                     } else {
                         calls[index].distribution.addScore(call, weights: weights + group * C)
                     }

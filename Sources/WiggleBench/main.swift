@@ -391,7 +391,7 @@ func threadsLabel(_ threads: Int) -> String { threads == 1 ? "1 thread" : "\(thr
 
 print("")
 print("optimisation: the recurrence example (50 steps, 1,000 particles), steps per second, with the vector")
-print("functions (SLEEF, \(VectorMath.isAvailable ? "in use" : "not available here")) and with the scalar ones, alternating")
+print("functions (AVX2, \(VectorMath.isAvailable ? "in use" : "not available here")) and with the scalar ones, alternating")
 for threads in [1, cores] {
     let steps = quick ? 50 : 200
     let t = optimisationSeconds(recurrence, threads: threads, steps: steps, scalar: true)

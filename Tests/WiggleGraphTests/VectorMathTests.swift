@@ -34,7 +34,7 @@ import Testing
     static let cases: [(UnaryFunction, @Sendable (Double) -> Double, ClosedRange<Double>, [Double], Double)] = [
         (.exp, extended { Foundation.exp($0) }, -746...710, [709.782712893384, 709.7827128933841, -745.1332191019411, -745.1332191019412, -708.4, 1e-300], 1),
         (.log, extended { Foundation.log($0) }, 1e-3...1e3, [Double.leastNonzeroMagnitude, Double.leastNormalMagnitude, Double.leastNormalMagnitude.nextDown, 1, 1.nextUp, 1.nextDown, .greatestFiniteMagnitude, -1], 1),
-        (.tanh, extended { Foundation.tanh($0) }, -20...20, [1e-300, -1e-300, 19.06, 22, -22, 0.5493], 2),
+        (.tanh, extended { Foundation.tanh($0) }, -20...20, [1e-300, -1e-300, 19.06, 22, -22, 0.5493, 0.625, 0.625.nextDown, -0.625, 40, 40.5], 2),
         (.sin, extended { Foundation.sin($0) }, -1e4...1e4, [Double.pi, -Double.pi, 1e15, 1e22, 3.141592653589793e100], 2),
         (.cos, extended { Foundation.cos($0) }, -1e4...1e4, [Double.pi / 2, 1e15, 1e22, 1e300], 2),
         (.sigmoid, extended(sigmoid), -40...40, [-745, -746, 745, 36.7, -36.7, 1e-300], 2),

@@ -1,7 +1,8 @@
 // Transcendental functions over arrays of doubles, for the particle engine:
-// SLEEF's vector functions (1.0-ulp variants, four lanes at a time with AVX2
-// and FMA) where the library was found at build time and the processor has
-// AVX2, else the C library one element at a time. Each element's result
+// AVX2 vector functions (SLEEF's 1.0-ulp exp, log, sin and cos; our own tanh,
+// sigmoid and softplus, see CVectorKernels) where SLEEF was found at build
+// time and the processor has AVX2 and FMA, else the C library one element at
+// a time. Each element's result
 // depends on that element alone, so results do not depend on where a
 // particle sits in a chunk.
 #ifndef WIGGLE_VECTOR_MATH_H

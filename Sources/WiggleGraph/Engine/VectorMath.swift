@@ -1,6 +1,7 @@
 // VectorMath.swift — the engine's transcendental functions over a chunk at
-// a time (CVectorMath: SLEEF's 1-ulp vector functions with AVX2, when it was
-// found at build time), in place of one Foundation call per particle.
+// a time (CVectorMath: AVX2 vector functions — SLEEF's exp, log, sin, cos,
+// our own tanh, sigmoid, softplus — when SLEEF was found at build time), in
+// place of one Foundation call per particle.
 // Switched off, or without SLEEF, the engine calls each rule's scalar
 // function as before.
 

@@ -21,6 +21,7 @@ extension Interpreter {
         // Columns are counted from the last site on the same line, not from the
         // line's start: a long line with many nodes stays linear, not quadratic.
         let offset = range.start
+        if let cache = siteCache, cache.file === file, cache.offset == offset { return cache.site }
         let lineStart = file.lineStart(of: offset)
         var column: Int
         if let cache = siteCache, cache.file === file, cache.lineStart == lineStart, cache.offset <= offset {
@@ -28,8 +29,9 @@ extension Interpreter {
         } else {
             column = file.location(of: offset).column
         }
-        siteCache = (file, lineStart, offset, column)
-        return Site(file: file.name, line: file.line(of: offset), column: column)
+        let site = Site(file: file.name, line: file.line(of: offset), column: column)
+        siteCache = (file, lineStart, offset, column, site)
+        return site
     }
 
     /// Refuses to let the graph grow past the limit.
@@ -245,6 +247,25 @@ extension Interpreter {
         try noKeywords(builtin.rawValue, arguments, allowed: builtin == .std ? ["ddof"] : [])
         let what = "each element given to \(builtin.rawValue)"
         let nodes = try items.map { try nodeID($0, what: what, at: positional[0].range) }
+        var ddof = 0
+        if builtin == .std, let argument = keyword("ddof", arguments) {
+            ddof = try wholeNumber(argument.value, what: "ddof", at: argument.range)
+            guard ddof == 0 || ddof == 1 else { throw fail("ddof must be 0 or 1, got \(ddof)", at: argument.range) }
+        }
+        let key = StatisticKey(builtin: builtin, ddof: ddof, nodes: nodes, loop: graph.currentLoop)
+        if let known = statisticCache[key] {
+            graph.countAppends(known.appends)
+            return known.value
+        }
+        let mark = graph.appendMark
+        let value = try statistic(builtin, of: nodes, ddof: ddof, what: what, at: range, list: positional[0].range)
+        statisticCache[key] = (value, graph.repeatedAppends(since: mark))
+        return value
+    }
+
+    /// Builds `sum`, `mean` or `std` (with `ddof`) of traced nodes.
+    private func statistic(_ builtin: Builtin, of nodes: [NodeID], ddof: Int, what: String,
+                           at range: SourceRange, list: SourceRange) throws -> Value {
         /// A balanced sum keeps the graph shallow.
         func total(_ slice: ArraySlice<NodeID>) throws -> NodeID {
             if slice.count == 1, let only = slice.first { return only }
@@ -258,13 +279,8 @@ extension Interpreter {
         let count = Double(nodes.count)
         let mean = try nodeID(try makeNode(.binary(.multiply, sum, constantNode(1 / count)), at: range), what: what, at: range)
         if builtin == .mean { return .node(mean) }
-        var ddof = 0
-        if let argument = keyword("ddof", arguments) {
-            ddof = try wholeNumber(argument.value, what: "ddof", at: argument.range)
-            guard ddof == 0 || ddof == 1 else { throw fail("ddof must be 0 or 1, got \(ddof)", at: argument.range) }
-        }
         guard nodes.count > ddof else {
-            throw fail("std needs at least \(countPhrase(ddof + 1, "element")), got \(nodes.count)", at: positional[0].range)
+            throw fail("std needs at least \(countPhrase(ddof + 1, "element")), got \(nodes.count)", at: list)
         }
         var squares: [NodeID] = []
         for node in nodes {
@@ -283,4 +299,12 @@ extension Value {
         if case .node = self { return true }
         return false
     }
+}
+
+/// What makes two traced statistics the same (see ``Interpreter/statisticCache``).
+struct StatisticKey: Hashable {
+    var builtin: Builtin
+    var ddof: Int
+    var nodes: [NodeID]
+    var loop: LoopTag?
 }

@@ -35,4 +35,33 @@ import WiggleLang
         let lines = { (text: String) in text.split(separator: "\n").count }
         #expect(lines(repeated) == lines(hoisted))
     }
+
+    /// A statistic of the same list met again is taken whole from the
+    /// interpreter's cache, not rebuilt node by node: the draws after it
+    /// must be the ones they would be had it been rebuilt (the stream key
+    /// counts the appends a rebuild makes, not the constants it would find
+    /// already there). `sum(ys) * 0.025` rebuilds `mean(ys)` of 40 elements
+    /// (39 shared adds, one shared product with the same constant), so both
+    /// programs draw `z` from the same stream.
+    @Test func aCachedStatisticKeepsTheDrawsAfterIt() {
+        func program(_ second: String) -> String {
+            """
+            set(seed = 3, particles = 2000)
+            param mu = 0.5
+            ys = [normal(mu, 1) for i in 0..40]
+            a = mean(ys)
+            s = std(ys)
+            b = \(second)
+            t = std(ys)
+            z = normal(b, t)
+            grad(E[z^2 + a])
+            E[z]
+            """
+        }
+        let cached = run(program("mean(ys)"))
+        let rebuilt = run(program("sum(ys) * 0.025"))
+        #expect(cached.errors.isEmpty && rebuilt.errors.isEmpty)
+        #expect(cached.text == rebuilt.text)
+        #expect(cached.text.contains("mu:"))
+    }
 }

@@ -282,6 +282,26 @@ public struct Graph: Sendable {
         return id
     }
 
+    /// Where the append count stands, to measure a composite's appends.
+    public struct AppendMark: Sendable {
+        fileprivate var appended: UInt64
+        fileprivate var constants: Int
+    }
+
+    /// The append count now.
+    public var appendMark: AppendMark { AppendMark(appended: appended, constants: constants.count) }
+
+    /// The appends since `mark` that the same ops would make again: all but
+    /// those of new constants (an existing constant is not counted).
+    public func repeatedAppends(since mark: AppendMark) -> UInt64 {
+        appended - mark.appended - UInt64(constants.count - mark.constants)
+    }
+
+    /// Counts `count` appends that a caller found already in the graph
+    /// without appending them again (a composite it remembers), so that the
+    /// stream keys of later draws are the same as if it had.
+    public mutating func countAppends(_ count: UInt64) { appended += count }
+
     /// A constant node (one per distinct value).
     public mutating func constant(_ value: Double) -> NodeID {
         append(.constant(value), at: .unknown)

@@ -172,8 +172,10 @@ if let index = arguments.firstIndex(of: "--profile"), index + 3 < arguments.coun
     let plan = Plan(graph: scenario.graph, outputs: [scenario.objective],
                     gradientParameters: Array(scenario.graph.parameters.indices),
                     estimators: scoreForBernoullis(scenario.graph, scenario.objective))
+    // One runner, as a session keeps one for a graph it re-runs.
+    let runner = Runner(plan: plan)
     for draw in 0..<repeats {
-        _ = try? Engine.run(plan, graph: scenario.graph,
+        _ = try? runner.run(graph: scenario.graph,
                             configuration: EngineConfiguration(particles: n, seed: 1, draw: UInt64(draw), threads: Int(arguments.last ?? "") ?? 1))
     }
     exit(0)

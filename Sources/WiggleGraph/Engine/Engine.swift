@@ -109,6 +109,11 @@ public final class Runner: @unchecked Sendable {
     private var chunkSize = 0
     /// Seconds one chunk took on one thread, measured by the last run.
     private var secondsPerChunk: Double?
+    /// Each group's sums, kept from run to run (reset, not made again).
+    private var groupPartials: [Partial] = []
+    /// What `groupPartials` were made for: groups, outputs, gradient
+    /// components, histogram bins, covariance.
+    private var partialShape: [Int] = []
 
     /// Particles per chunk, at least, for a plan with a loop of random length.
     public static let loopChunkSize = 4096
@@ -182,23 +187,29 @@ public final class Runner: @unchecked Sendable {
         }
         prepare(1)
         workspaces[0].refresh(parameterValues: parameterValues)
-        var partials = [Partial?](repeating: nil, count: groupCount)
         let covariance = configuration.gradientCovariance
             && plan.gradientParameters.count <= EngineResult.maxCovarianceParameters
+        let bins = histogram?.bins ?? 0
+        let shape = [groupCount, plan.outputs.count, plan.gradientParameters.count, bins, covariance ? 1 : 0]
+        if shape != partialShape {
+            groupPartials = (0..<groupCount).map { _ in
+                Partial(outputs: shape[1], gradients: shape[2], histogramBins: bins, covariance: covariance)
+            }
+            partialShape = shape
+        }
 
         // Group g is summed by one worker in chunk order, and the groups are
         // merged in group order: which worker runs a group never changes a bit.
-        let runGroup: @Sendable (Workspace, Int) -> Partial = { workspace, group in
-            var partial = Partial(plan: plan, histogramBins: histogram?.bins ?? 0, covariance: covariance)
+        let runGroup: @Sendable (Workspace, Int, UnsafeMutablePointer<Partial>) -> Void = { workspace, group, partial in
+            partial.pointee.reset()
             let first = group * chunkCount / groupCount
             let last = (group + 1) * chunkCount / groupCount
             for chunk in first..<last {
                 let lanes = min(chunkSize, configuration.particles - chunk * chunkSize)
                 workspace.process(chunk: chunk, lanes: lanes, configuration: configuration,
-                                  histogram: histogram?.range, into: &partial)
+                                  histogram: histogram?.range, into: &partial.pointee)
             }
-            partial.centreCoMoments()
-            return partial
+            partial.pointee.centreCoMoments()
         }
         // How long a chunk takes, from the last run of this runner (an
         // optimiser re-runs it every step), or else measured on the first
@@ -210,7 +221,9 @@ public final class Runner: @unchecked Sendable {
             threads = most > 1 && perChunk * Double(chunkCount) >= configuration.parallelWork ? most : 1
         } else {
             let started = DispatchTime.now().uptimeNanoseconds
-            partials[0] = runGroup(workspaces[0], 0)
+            groupPartials.withUnsafeMutableBufferPointer { buffer in
+                if let base = buffer.baseAddress { runGroup(workspaces[0], 0, base) }
+            }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
             let chunksInFirst = max(1, chunkCount / groupCount)
             secondsPerChunk = seconds / Double(chunksInFirst)
@@ -224,16 +237,17 @@ public final class Runner: @unchecked Sendable {
         // Workers take the next group as they finish one, so the load
         // balances itself; a group's partial does not depend on who ran it.
         let next = Atomic<Int>(first)
-        let work: @Sendable (Int, UnsafeMutableBufferPointer<Partial?>) -> Void = { worker, results in
+        // (An interruption throws below, before groups it skipped are merged.)
+        let work: @Sendable (Int, UnsafeMutableBufferPointer<Partial>) -> Void = { worker, results in
             while true {
                 let group = next.add(1, ordering: .relaxed).oldValue
                 guard group < groupCount else { return }
                 if let stop = configuration.shouldStop, stop() { return }
-                results[group] = runGroup(spaces[worker], group)
+                if let base = results.baseAddress { runGroup(spaces[worker], group, base + group) }
             }
         }
         let started = DispatchTime.now().uptimeNanoseconds
-        partials.withUnsafeMutableBufferPointer { buffer in
+        groupPartials.withUnsafeMutableBufferPointer { buffer in
             if threads == 1 {
                 work(0, buffer)
             } else {
@@ -252,10 +266,8 @@ public final class Runner: @unchecked Sendable {
             throw EngineError(node: NodeID(0), site: .unknown, message: "interrupted", isInterruption: true)
         }
 
-        var total = Partial(plan: plan, histogramBins: histogram?.bins ?? 0, covariance: covariance)
-        for partial in partials {
-            if let partial { total.merge(partial) }
-        }
+        var total = Partial(plan: plan, histogramBins: bins, covariance: covariance)
+        for partial in groupPartials { total.merge(partial) }
         try total.check(plan: plan, graph: graph, particles: configuration.particles)
         return EngineResult(outputs: total.outputs, ranges: zip(total.minima, total.maxima).map { $0...max($0, $1) },
                             integral: total.integral,
@@ -294,15 +306,41 @@ struct Partial {
     var nonFiniteGradientNodes: [Int32: Int] = [:]
 
     init(plan: Plan, histogramBins: Int, covariance: Bool = false) {
-        outputs = Array(repeating: Moments(), count: plan.outputs.count)
-        minima = Array(repeating: .infinity, count: plan.outputs.count)
-        integral = Array(repeating: true, count: plan.outputs.count)
-        maxima = Array(repeating: -.infinity, count: plan.outputs.count)
-        gradient = Array(repeating: Moments(), count: plan.gradientParameters.count)
-        let k = plan.gradientParameters.count
+        self.init(outputs: plan.outputs.count, gradients: plan.gradientParameters.count,
+                  histogramBins: histogramBins, covariance: covariance)
+    }
+
+    /// Empty sums for `outputs` outputs and `gradients` gradient components
+    /// (what a group's worker makes: it takes no copy of the plan).
+    init(outputs count: Int, gradients k: Int, histogramBins: Int, covariance: Bool) {
+        outputs = Array(repeating: Moments(), count: count)
+        minima = Array(repeating: .infinity, count: count)
+        integral = Array(repeating: true, count: count)
+        maxima = Array(repeating: -.infinity, count: count)
+        gradient = Array(repeating: Moments(), count: k)
         coMoments = covariance ? Array(repeating: 0, count: k * k) : []
         coSums = coMoments
         histogram = Array(repeating: 0, count: histogramBins)
+    }
+
+    /// Empties the sums, keeping the arrays (a runner reuses one per group:
+    /// allocating them again for every group was a tenth of a small run).
+    mutating func reset() {
+        for i in outputs.indices {
+            outputs[i] = Moments()
+            minima[i] = .infinity
+            integral[i] = true
+            maxima[i] = -.infinity
+        }
+        for i in gradient.indices { gradient[i] = Moments() }
+        for i in coMoments.indices { coMoments[i] = 0 }
+        for i in coSums.indices { coSums[i] = 0 }
+        coShift.removeAll(keepingCapacity: true)
+        for i in histogram.indices { histogram[i] = 0 }
+        failures.removeAll(keepingCapacity: true)
+        nonFinite.removeAll(keepingCapacity: true)
+        nonFiniteGradient.removeAll(keepingCapacity: true)
+        nonFiniteGradientNodes.removeAll(keepingCapacity: true)
     }
 
     mutating func merge(_ other: Partial) {

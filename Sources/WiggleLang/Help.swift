@@ -42,7 +42,7 @@ public enum Help {
         "len": ("len(xs)", "the length of a list"),
         "value": ("value(e)", "an estimate's value, without its standard error"),
         "stderr": ("stderr(e)", "an estimate's standard error"),
-        "normal_lpdf": ("normal_lpdf(x, mu, sigma)", "log density of normal(mu, sigma) at x"),
+        "normal_lpdf": ("normal_lpdf(x, mu, sigma)", "log density of normal(mu, sigma) at x; a list x gives the sum over its elements"),
         "bernoulli_lpmf": ("bernoulli_lpmf(k, p)", "log probability of k under bernoulli(p)"),
         "uniform_lpdf": ("uniform_lpdf(x, a, b)", "log density of uniform(a, b) at x"),
         "exponential_lpdf": ("exponential_lpdf(x, rate)", "log density of exponential(rate) at x"),

@@ -51,6 +51,13 @@ extension Interpreter {
             for item in items.dropFirst() { total = try plus(total, item) }
             return total
         }
+
+        /// Σ of many values as a balanced tree (a graph as shallow as it can be).
+        func balancedSum(_ items: ArraySlice<Value>) throws -> Value {
+            guard items.count > 1 else { return items.first ?? .number(0) }
+            let middle = items.startIndex + items.count / 2
+            return try plus(try balancedSum(items[..<middle]), try balancedSum(items[middle...]))
+        }
     }
 
     /// `normal_lpdf(x, mu, sigma)` and the others: log p(x | parameters).
@@ -61,6 +68,10 @@ extension Interpreter {
         let distribution = DistributionRegistry[id]
         let bound = try bind(builtin.rawValue, arguments, names: ["x"] + distribution.parameterNames, at: range)
         try refuseEstimates(builtin.rawValue, bound)
+        // A list x (Stan's vectorised form): the sum over its elements.
+        if case .list(let items) = bound[0].value {
+            return try logDensity(builtin, of: items, bound, at: range)
+        }
         for (index, argument) in bound.enumerated() where !argument.value.isNode && argument.value.asNumber == nil {
             throw fail("\(builtin.rawValue)'s \(index == 0 ? "x" : distribution.parameterNames[index - 1]) must be a number, got \(argument.value.typeDescription)",
                        at: argument.range)
@@ -149,6 +160,120 @@ extension Interpreter {
         }
     }
 
+    /// `normal_lpdf(ys, mu, sigma)` and the others with a list x: Σᵢ log
+    /// p(yᵢ | parameters), as in Stan. A list of numbers (data) is reduced
+    /// first to the sufficient statistics the log-density needs — for the
+    /// normal n, the mean and Σ(y − ȳ)², so that Σ(y − μ)² = Σ(y − ȳ)² +
+    /// n(ȳ − μ)² — and the graph holds a few nodes, not one per datum;
+    /// a list with traced elements is the sum of each element's.
+    func logDensity(_ builtin: Builtin, of items: [Value], _ bound: [CallArgument],
+                    at range: SourceRange) throws -> Value {
+        let name = builtin.rawValue
+        let m = Algebra(interpreter: self, range: range)
+        if items.contains(where: \.isNode) {
+            var terms: [Value] = []
+            for (index, item) in items.enumerated() {
+                guard item.isNode || item.asNumber != nil else {
+                    throw fail("\(name)'s x[\(index)] must be a number, got \(item.typeDescription)", at: bound[0].range)
+                }
+                var one = bound
+                one[0].value = item
+                terms.append(try logDensity(builtin, one.map { CallArgument(label: nil, value: $0.value, range: $0.range) },
+                                            at: range))
+            }
+            return try m.balancedSum(terms[...])
+        }
+        var ys: [Double] = []
+        ys.reserveCapacity(items.count)
+        for (index, item) in items.enumerated() {
+            guard let y = item.asNumber else {
+                throw fail("\(name)'s x[\(index)] must be a number, got \(item.typeDescription)", at: bound[0].range)
+            }
+            ys.append(y)
+        }
+        guard let distributionName = builtin.densityOf, let id = DistributionRegistry.id(named: distributionName) else {
+            throw fail("\(name) cannot be called here", at: range)
+        }
+        let distribution = DistributionRegistry[id]
+        for (index, argument) in bound.enumerated().dropFirst() where !argument.value.isNode && argument.value.asNumber == nil {
+            throw fail("\(name)'s \(distribution.parameterNames[index - 1]) must be a number, got \(argument.value.typeDescription)",
+                       at: argument.range)
+        }
+        for (index, argument) in bound.dropFirst().enumerated() {
+            if let value = argument.value.asNumber, !argument.value.isNode,
+               let problem = distribution.problem(parameter: index, value: value) {
+                throw fail(problem.message(got: value), at: argument.range)
+            }
+        }
+        let p = bound.dropFirst().map(\.value)
+        if distributionName == "uniform", let a = p[0].asNumber, let b = p[1].asNumber, !p[0].isNode, !p[1].isNode, !(b > a) {
+            throw fail(Uniform.emptyInterval.message(got: b - a), at: bound[2].range)
+        }
+        guard !ys.isEmpty else { return .number(0) }
+        // A nan datum makes the sum nan, as it makes its own term.
+        if ys.contains(where: \.isNaN) { return .number(.nan) }
+        let n = Double(ys.count)
+        let total = ys.reduce(0, +)
+        // A datum outside a support that does not move: −inf, whatever the parameters.
+        let outside: Bool
+        switch distribution.support {
+        case .positive: outside = ys.contains { $0 < 0 }
+        case .unitInterval: outside = ys.contains { !($0 > 0 && $0 < 1) }
+        case .binary: outside = ys.contains { $0 != 0 && $0 != 1 }
+        case .naturalNumbers: outside = ys.contains { $0 < 0 || $0 != $0.rounded() }
+        case .realLine: outside = ys.contains(where: \.isInfinite)
+        case .interval, .categories: outside = false
+        }
+        if outside { return .number(-.infinity) }
+        func number(_ x: Double) -> Value { .number(x) }
+        switch distributionName {
+        case "normal":
+            let mean = total / n
+            let spread = ys.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+            let offset = try m.minus(number(mean), p[0])
+            let squares = try m.plus(number(spread), try m.times(number(n), try m.times(offset, offset)))
+            let scaled = try m.divide(squares, try m.times(p[1], p[1]))
+            return try m.minus(try m.times(number(-0.5), scaled),
+                               try m.plus(try m.times(number(n), try m.apply(.log, p[1])),
+                                          number(n * 0.5 * Foundation.log(2 * Double.pi))))
+        case "bernoulli":
+            // Only the outcomes seen count: p = 0 with no 1s is log 1 = 0.
+            var sum: Value = .number(0)
+            if total > 0 { sum = try m.plus(sum, try m.times(number(total), try m.apply(.log, p[0]))) }
+            if total < n {
+                sum = try m.plus(sum, try m.times(number(n - total), try m.apply(.log, try m.minus(number(1), p[0]))))
+            }
+            return sum
+        case "uniform":
+            if let a = p[0].asNumber, !p[0].isNode, !(ys.allSatisfy { $0 > a }) { return .number(-.infinity) }
+            if let b = p[1].asNumber, !p[1].isNode, !(ys.allSatisfy { $0 < b }) { return .number(-.infinity) }
+            let width = try m.times(number(-n), try m.apply(.log, try m.minus(p[1], p[0])))
+            // Bounds that move: nan (an error at that node) once a datum is outside.
+            let lowest = ys.min() ?? 0, highest = ys.max() ?? 0
+            let distance = try m.times(try m.minus(number(lowest), p[0]), try m.minus(p[1], number(highest)))
+            return try m.plus(width, distance.isNode ? try m.times(number(0), try m.apply(.log, distance)) : number(0))
+        case "exponential":
+            return try m.minus(try m.times(number(n), try m.apply(.log, p[0])), try m.times(p[0], number(total)))
+        case "gamma":
+            let logs = ys.reduce(0) { $0 + Foundation.log($1) }
+            let front = try m.times(number(n), try m.minus(try m.times(p[0], try m.apply(.log, p[1])), try m.apply(.lgamma, p[0])))
+            let body = try m.minus(try m.times(try m.minus(p[0], number(1)), number(logs)), try m.times(p[1], number(total)))
+            return try m.plus(front, body)
+        case "beta":
+            let logs = ys.reduce(0) { $0 + Foundation.log($1) }
+            let complements = ys.reduce(0) { $0 + Foundation.log1p(-$1) }
+            let logBeta = try m.minus(try m.plus(try m.apply(.lgamma, p[0]), try m.apply(.lgamma, p[1])),
+                                      try m.apply(.lgamma, try m.plus(p[0], p[1])))
+            let body = try m.plus(try m.times(try m.minus(p[0], number(1)), number(logs)),
+                                  try m.times(try m.minus(p[1], number(1)), number(complements)))
+            return try m.minus(body, try m.times(number(n), logBeta))
+        default:  // poisson: (Σk) log λ − nλ − Σ log Γ(k + 1).
+            let factorials = ys.reduce(0) { $0 + Foundation.lgamma($1 + 1) }
+            return try m.minus(try m.minus(try m.times(number(total), try m.apply(.log, p[0])), try m.times(number(n), p[0])),
+                               number(factorials))
+        }
+    }
+
     /// `categorical_lpmf(k, probs)` = log(p_k / Σp); a traced k picks its
     /// term per particle, Σⱼ (k == j) log p_j.
     func categoricalLogDensity(_ arguments: [CallArgument], at range: SourceRange) throws -> Value {
@@ -170,6 +295,31 @@ extension Interpreter {
         let m = Algebra(interpreter: self, range: range)
         let logTotal = try m.apply(.log, try m.sum(probabilities))
         let k = bound[0].value
+        if case .list(let items) = k {
+            // Stan's vectorised form: Σᵢ log p(kᵢ); data as counts per category.
+            if items.contains(where: \.isNode) {
+                var terms: [Value] = []
+                for item in items {
+                    terms.append(try categoricalLogDensity([CallArgument(label: nil, value: item, range: bound[0].range), bound[1]],
+                                                           at: range))
+                }
+                return try m.balancedSum(terms[...])
+            }
+            var counts = [Double](repeating: 0, count: probabilities.count)
+            for (index, item) in items.enumerated() {
+                guard let x = item.asNumber else {
+                    throw fail("categorical_lpmf's k[\(index)] must be a number, got \(item.typeDescription)", at: bound[0].range)
+                }
+                guard x >= 0, x == x.rounded(), x < Double(probabilities.count) else { return .number(-.infinity) }
+                counts[Int(x)] += 1
+            }
+            var total: Value = .number(0)
+            for (j, count) in counts.enumerated() where count > 0 {
+                if !probabilities[j].isNode, probabilities[j].asNumber == 0 { return .number(-.infinity) }
+                total = try m.plus(total, try m.times(.number(count), try m.apply(.log, probabilities[j])))
+            }
+            return try m.minus(total, try m.times(.number(Double(items.count)), logTotal))
+        }
         if !k.isNode {
             guard let x = k.asNumber else {
                 throw fail("categorical_lpmf's k must be a number, got \(k.typeDescription)", at: bound[0].range)

@@ -350,6 +350,91 @@ func kolmogorovSmirnov(_ samples: [Double], cdf: (Double) -> Double) -> Double {
         }
     }
 
+    /// Stan's vectorised form: a list x gives Σᵢ log p(yᵢ | θ), built from
+    /// sufficient statistics for data. Value and gradient against the sum
+    /// of the distribution's own log-densities and its central differences.
+    @Test(arguments: 0..<cases.count)
+    func aListOfDataSumsItsLogDensities(_ index: Int) {
+        let c = Self.cases[index]
+        let data: [Double]
+        switch c.distribution.support {
+        case .naturalNumbers: data = [4, 0, 7, 2, 2, 11]
+        case .binary: data = [1, 0, 0, 1, 1, 1, 0]
+        case .unitInterval: data = [0.35, 0.02, 0.91, 0.5, 0.64]
+        case .positive: data = [2.2, 0.1, 7.5, 1, 3.3]
+        case .interval: data = [0.4, -0.45, 1.99, 0]
+        default: data = [1.3, -2.5, 40.25, 0.7, 1e-3, 3]
+        }
+        let parameterNames = c.distribution.parameterNames
+        var program = parameterNames.indices.map { "param \(parameterNames[$0])_ = \(c.parameters[$0])" }.joined(separator: "\n")
+        let list = "[" + data.map { "\($0)" }.joined(separator: ", ") + "]"
+        program += "\nys = \(list)\n\(c.name)(ys, " + c.parameters.map { "\($0)" }.joined(separator: ", ") + ")"
+        program += "\ngrad(E[\(c.name)(ys, " + parameterNames.map { "\($0)_" }.joined(separator: ", ") + ")])\n"
+        let shown = displayedValues(program)
+        guard shown.count == 2, case .number(let value) = shown[0], case .gradient(let g) = shown[1] else {
+            Issue.record("\(c.name): \(shown.map(Display.plain))")
+            return
+        }
+        func total(_ parameters: [Double]) -> Double {
+            data.reduce(0) { $0 + c.distribution.logDensity($1, parameters: parameters) }
+        }
+        #expect(abs(value - total(c.parameters)) < 1e-12 * max(1, abs(value)), "\(c.name)")
+        for i in c.parameters.indices {
+            let h = 1e-6 * max(1, abs(c.parameters[i]))
+            var up = c.parameters, down = c.parameters
+            up[i] += h
+            down[i] -= h
+            let numeric = (total(up) - total(down)) / (2 * h)
+            let entry = g.entries.first { $0.name == "\(parameterNames[i])_" }
+            #expect(abs((entry?.value ?? .nan) - numeric) < 1e-6 * max(1, abs(numeric)), "\(c.name) d/d\(parameterNames[i])")
+        }
+    }
+
+    /// Data reduce to a few nodes, not one or more per datum; a list of
+    /// traced values is the sum of each element's, node for node as the
+    /// comprehension writes it; a datum outside the support is −inf; an
+    /// element that is not a number is named.
+    @Test func listFormsOfTheLogDensities() {
+        let data = "ys = [" + (0..<500).map { "\(2 + sin(1.7 * Double($0)))" }.joined(separator: ", ") + "]\n"
+        let small = run("param m = 0\n" + data + "explain(normal_lpdf(ys, m, 1))").lines.count
+        #expect(small < 20, "\(small) lines")
+        let vectorised = run("""
+            set(seed = 5, particles = 4000)
+            param mu = 0.3
+            xs = [normal(mu, 1) for i in 0..7]
+            grad(E[normal_lpdf(xs, 0.5, 2)])
+            """)
+        let comprehension = run("""
+            set(seed = 5, particles = 4000)
+            param mu = 0.3
+            xs = [normal(mu, 1) for i in 0..7]
+            grad(E[sum([normal_lpdf(x, 0.5, 2) for x in xs])])
+            """)
+        #expect(vectorised.errors.isEmpty)
+        #expect(vectorised.text == comprehension.text)
+        #expect(run("exponential_lpdf([1, -1, 2], 2)\npoisson_lpmf([1, 2.5], 1)\nbeta_lpdf([0.5, 1], 2, 2)\nnormal_lpdf([], 0, 1)").lines
+                == ["-inf", "-inf", "-inf", "0"])
+        #expect(run("param r = 1\nexponential_lpdf([1, -1], r)").lines == ["-inf"])
+        #expect(run("normal_lpdf([1, \"a\"], 0, 1)").errors == ["1:13: normal_lpdf's x[1] must be a number, got a string"])
+        #expect(run("normal_lpdf([1, 2], 0, -1)").errors == ["1:24: sigma must be > 0 (got -1)"])
+        // categorical_lpmf: counts per category against the sum of each k's.
+        let categorical = run("""
+            param a = 0.2
+            param b = 0.5
+            param c = 0.3
+            ks = [0, 2, 2, 1, 0, 2]
+            categorical_lpmf(ks, [0.2, 0.5, 0.3])
+            sum([categorical_lpmf(k, [0.2, 0.5, 0.3]) for k in ks])
+            grad(E[categorical_lpmf(ks, [a, b, c])])
+            grad(E[sum([categorical_lpmf(k, [a, b, c]) for k in ks])])
+            categorical_lpmf([0, 3], [0.5, 0.5])
+            """).lines
+        let exact = 2 * log(0.2) + log(0.5) + 3 * log(0.3)
+        #expect(categorical.count == 5 && categorical[0] == categorical[1] && categorical[2] == categorical[3])
+        #expect(abs((Double(categorical.first ?? "") ?? 0) - exact) < 1e-5)
+        #expect(categorical.last == "-inf")
+    }
+
     @Test func outsideTheSupportAndBadParameters() {
         #expect(run("exponential_lpdf(-1, 2)\nbeta_lpdf(1.5, 2, 2)\npoisson_lpmf(2.5, 1)").lines == ["-inf", "-inf", "-inf"])
         #expect(run("normal_lpdf(0, 0, -1)").errors == ["1:19: sigma must be > 0 (got -1)"])

@@ -64,4 +64,30 @@ import WiggleLang
         #expect(cached.text == rebuilt.text)
         #expect(cached.text.contains("mu:"))
     }
+
+    /// x·1, x/1, x^1, x − 0 are x: no node; the append is still counted, so
+    /// the draws after it are those of a program whose op made a node
+    /// (`x / 2` in the second program, unused in both).
+    @Test func identitiesMakeNoNodeAndKeepTheDraws() {
+        let text = run("""
+            param mu = 0
+            x = normal(mu, 1)
+            explain(x / 1 + (x * 1) ^ 1 - 0 + 1 * x)
+            """).text
+        #expect(!text.contains("div") && !text.contains("mul") && !text.contains("pow") && !text.contains("sub"))
+        func program(_ unused: String) -> String {
+            """
+            set(seed = 9, particles = 3000)
+            param mu = 0.2
+            x = normal(mu, 1)
+            y = \(unused)
+            z = normal(mu, 2)
+            E[z]
+            grad(E[z * x])
+            """
+        }
+        let identity = run(program("x / 1"))
+        let node = run(program("x / 2"))
+        #expect(identity.errors.isEmpty && identity.text == node.text)
+    }
 }

@@ -287,6 +287,35 @@ func kolmogorovSmirnov(_ samples: [Double], cdf: (Double) -> Double) -> Double {
         #expect(agrees(g2["rate"], exp(-3.5) * 3.5 * 3.5 / 2, 5))
     }
 
+    /// The score function of the one-parameter distributions, with the
+    /// weight and its baseline made in the same pass as the score (one cost
+    /// term of its own: `x^2`) and written out first (two terms: `x^2 + x`),
+    /// against the closed forms: exponential(2) E[X²] = 2/λ² moves by
+    /// −4/λ³, E[X] by −1/λ²; poisson(3.5) E[X²] by 1 + 2λ, E[X] by 1;
+    /// bernoulli(0.3) E[(X − 0.2)²] by 0.6, E[X] by 1.
+    @Test func scoreFunctionOfOneParameterFusedOrNot() {
+        let g = gradients("""
+            set(seed = 26, particles = 400000)
+            param rate = 2
+            param lam = 3.5
+            param p = 0.3
+            x = exponential(rate) @score
+            k = poisson(lam) @score
+            b = bernoulli(p) @score
+            grad(E[x^2])
+            grad(E[x^2 + x])
+            grad(E[k^2])
+            grad(E[k^2 + k])
+            grad(E[(b - 0.2)^2])
+            grad(E[(b - 0.2)^2 + b])
+            """)
+        guard g.count == 6 else { Issue.record("expected 6 gradients, got \(g.count)"); return }
+        #expect(g.allSatisfy { $0.estimators.map(\.estimator) == ["score"] })
+        #expect(agrees(g[0]["rate"], -0.5, 5) && agrees(g[1]["rate"], -0.75, 5))
+        #expect(agrees(g[2]["lam"], 8, 5) && agrees(g[3]["lam"], 9, 5))
+        #expect(agrees(g[4]["p"], 0.6, 5) && agrees(g[5]["p"], 1.6, 5))
+    }
+
     /// Parameters out of range, while tracing and per particle, in the
     /// distributions' own words.
     @Test func badParameters() {

@@ -47,10 +47,7 @@ public struct Bernoulli: Distribution {
         for l in 0..<m { gp[l] += w[l] * ((o[l] - p[l]) / (p[l] * (1 - p[l]))) }
     }
 
-    /// The same with the leave-one-out baseline, in one pass, for a node
-    /// whose weight is one cost term of its own: `w = c − (total − c) ·
-    /// inverse` with `c = sign · cost`, `total` the chunk's sum of `c` and
-    /// `inverse` 1/(m − 1) (0 without a baseline).
+    /// The same with the baseline, in one pass (see ``FusedScore``).
     func addScore(_ call: RandomCall, cost: UnsafePointer<Double>, sign: Double, total: Double, inverse: Double) {
         guard let gp = call.adjoint(0) else { return }
         let m = call.count, o = call.output, p = call.parameter(0)

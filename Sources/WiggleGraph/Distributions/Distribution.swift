@@ -233,3 +233,19 @@ extension RandomCall {
         return SampleFailure(first.0, value: first.1, count: matching)
     }
 }
+
+/// A distribution of one parameter whose score-function weight can be made
+/// and used in the same pass: for a node whose weight is one cost term of
+/// its own, `w = c − (total − c) · inverse` with `c = sign · cost`, `total`
+/// the chunk's sum of `c` and `inverse` 1/(m − 1) (0 without a baseline),
+/// added as `w · ∂log p/∂θ` — without writing the weights out and reading
+/// them back. Not a requirement of ``Distribution`` (plugins need not
+/// know it); the engine looks for it once per workspace.
+protocol FusedScore {
+    func addScore(_ call: RandomCall, cost: UnsafePointer<Double>, sign: Double, total: Double, inverse: Double)
+}
+
+extension Bernoulli: FusedScore {}
+extension Exponential: FusedScore {}
+extension Poisson: FusedScore {}
+

@@ -124,13 +124,13 @@ extension Workspace {
                     calls[index].distribution.addPathwise(call, adjoint: g)
                 case .score:
                     let group = calls[index].weightGroup
-                    if fusedGroups[group] {
-                        // A bernoulli with one term of its own: baseline and score in one pass.
+                    if fusedGroups[group], let fused = fusedScores[index] {
+                        // One term of its own: baseline and score in one pass.
                         let term = groupTerms[group][0]
                         let cost = v + Int(term.slot) * C
                         let total = term.sign * Moments.sum(cost, count: m)
                         let inverse = usesBaseline && m > 1 ? 1 / Double(m - 1) : 0
-                        Bernoulli().addScore(call, cost: cost, sign: term.sign, total: total, inverse: inverse)
+                        fused.addScore(call, cost: cost, sign: term.sign, total: total, inverse: inverse)
                     } else {
                         calls[index].distribution.addScore(call, weights: weights + group * C)
                     }

@@ -88,10 +88,14 @@ final class Workspace: @unchecked Sendable {
     var coScratch: [Double] = []
     /// A row of lanes for the vector functions' derivatives.
     let vectorScratch: UnsafeMutablePointer<Double>
-    /// Weight groups that are one cost term used by one bernoulli's score
-    /// function (in a plan without loops of random length): the weight is
-    /// not written out, the node adds it and its score in one pass.
+    /// Weight groups that are one cost term used by one node's score
+    /// function, of a distribution that can fuse it (``FusedScore``: the
+    /// bernoulli, exponential and Poisson), in a plan without loops of
+    /// random length: the weight is not written out, the node adds it and
+    /// its score in one pass.
     let fusedGroups: [Bool]
+    /// Each random call's distribution as a ``FusedScore``, where it is one.
+    let fusedScores: [(any FusedScore)?]
 
     /// The bytes one lane of a plan's buffers takes (values, adjoints, and a
     /// scratch copy when some node is enumerated).
@@ -159,15 +163,16 @@ final class Workspace: @unchecked Sendable {
             offset += count
         }
         calls = copy(wirings)
+        fusedScores = calls.map { $0.distribution as? FusedScore }
         groupTerms = plan.weightGroups.map { $0.map { $0 } }
         var uses = [Int](repeating: 0, count: plan.weightGroups.count)
-        var bernoulli = [Bool](repeating: false, count: plan.weightGroups.count)
+        var fusable = [Bool](repeating: false, count: plan.weightGroups.count)
         for layout in plan.randomCalls where layout.weightGroup >= 0 {
             uses[Int(layout.weightGroup)] += 1
-            bernoulli[Int(layout.weightGroup)] = layout.distribution is Bernoulli
+            fusable[Int(layout.weightGroup)] = layout.distribution is FusedScore
         }
         fusedGroups = plan.weightGroups.indices.map { group in
-            plan.loops.isEmpty && uses[group] == 1 && bernoulli[group] && plan.weightGroups[group].count == 1
+            plan.loops.isEmpty && uses[group] == 1 && fusable[group] && plan.weightGroups[group].count == 1
                 && plan.weightGroups[group][0].multiplier < 0
         }
         pickTables = plan.pickTables.map { $0.map { $0 } }

@@ -175,6 +175,86 @@ VECTOR_LOOP(wiggle_vk_sin, Sleef_sind4_u10avx2(v))
 VECTOR_LOOP(wiggle_vk_cos, Sleef_cosd4_u10avx2(v))
 VECTOR_LOOP(wiggle_vk_sigmoid, sigmoid4(v))
 VECTOR_LOOP(wiggle_vk_softplus, softplus4(v))
+
+// Arithmetic: the engine's most common instructions, four lanes at a time
+// (Swift's own loops are built for SSE2, two lanes). Every lane is the same
+// IEEE operation as the Swift rule — no contraction into FMA — so the bits
+// do not depend on which path ran.
+#pragma clang fp contract(off)
+
+static inline __m256d arith4(int op, __m256d a, __m256d b) {
+    switch (op) {
+    case 0: return _mm256_add_pd(a, b);
+    case 1: return _mm256_sub_pd(a, b);
+    case 2: return _mm256_mul_pd(a, b);
+    default: return _mm256_div_pd(a, b);
+    }
+}
+
+static inline double arith1(int op, double a, double b) {
+    switch (op) {
+    case 0: return a + b;
+    case 1: return a - b;
+    case 2: return a * b;
+    default: return a / b;
+    }
+}
+
+void wiggle_vk_arith(int op, const double *a, const double *b, double *out, long n) {
+    long i = 0;
+    for (; i + 4 <= n; i += 4)
+        _mm256_storeu_pd(out + i, arith4(op, _mm256_loadu_pd(a + i), _mm256_loadu_pd(b + i)));
+    for (; i < n; i++) out[i] = arith1(op, a[i], b[i]);
+}
+
+// ∂/∂a and ∂/∂b times g, as BinaryRules has them: add (g, g), subtract
+// (g, −g), multiply (g·b, g·a), divide (g/b, −(g·y/b)).
+static inline __m256d partial4(int op, int second, __m256d g, __m256d a, __m256d b, __m256d y) {
+    switch (op) {
+    case 0: return g;
+    case 1: return second ? _mm256_xor_pd(g, _mm256_set1_pd(-0.0)) : g;
+    case 2: return _mm256_mul_pd(g, second ? a : b);
+    default: return second ? _mm256_xor_pd(_mm256_div_pd(_mm256_mul_pd(g, y), b), _mm256_set1_pd(-0.0))
+                           : _mm256_div_pd(g, b);
+    }
+}
+
+static inline double partial1(int op, int second, double g, double a, double b, double y) {
+    switch (op) {
+    case 0: return g;
+    case 1: return second ? -g : g;
+    case 2: return g * (second ? a : b);
+    default: return second ? -(g * y / b) : g / b;
+    }
+}
+
+static void accumulate(int op, int second, const double *g, const double *a, const double *b, const double *y,
+                       double *into, long n) {
+    long i = 0;
+    const double zero = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d gv = _mm256_loadu_pd(g + i);
+        // Same operands as the rule reads; rows it does not read are not loaded.
+        __m256d av = op == 2 && second ? _mm256_loadu_pd(a + i) : gv;
+        __m256d bv = op >= 2 && !(op == 2 && second) ? _mm256_loadu_pd(b + i) : gv;
+        __m256d yv = op == 3 && second ? _mm256_loadu_pd(y + i) : gv;
+        __m256d d = partial4(op, second, gv, av, bv, yv);
+        __m256d taken = _mm256_cmp_pd(gv, _mm256_setzero_pd(), _CMP_NEQ_UQ);
+        _mm256_storeu_pd(into + i, _mm256_add_pd(_mm256_loadu_pd(into + i), _mm256_and_pd(d, taken)));
+    }
+    for (; i < n; i++) {
+        double d = partial1(op, second, g[i], a[i], b[i], y[i]);
+        into[i] += g[i] != 0 ? d : zero;
+    }
+}
+
+void wiggle_vk_arith_backward(int op, const double *g, const double *a, const double *b, const double *out,
+                              double *ga, double *gb, long n) {
+    // One row at a time, a's then b's, as the Swift loops do (x * x adds
+    // to one row twice, in that order).
+    if (ga) accumulate(op, 0, g, a, b, out, ga, n);
+    if (gb) accumulate(op, 1, g, a, b, out, gb, n);
+}
 #else
 int wiggle_vk_built(void) { return 0; }
 static void none(const double *x, double *y, long n) { (void)x; (void)y; (void)n; }
@@ -185,4 +265,11 @@ void wiggle_vk_sin(const double *x, double *y, long n) { none(x, y, n); }
 void wiggle_vk_cos(const double *x, double *y, long n) { none(x, y, n); }
 void wiggle_vk_sigmoid(const double *x, double *y, long n) { none(x, y, n); }
 void wiggle_vk_softplus(const double *x, double *y, long n) { none(x, y, n); }
+void wiggle_vk_arith(int op, const double *a, const double *b, double *out, long n) {
+    (void)op; (void)a; (void)b; (void)out; (void)n;
+}
+void wiggle_vk_arith_backward(int op, const double *g, const double *a, const double *b, const double *out,
+                              double *ga, double *gb, long n) {
+    (void)op; (void)g; (void)a; (void)b; (void)out; (void)ga; (void)gb; (void)n;
+}
 #endif

@@ -40,3 +40,16 @@ void wiggle_vm_sin(const double *x, double *y, long n) { DISPATCH(wiggle_vk_sin,
 void wiggle_vm_cos(const double *x, double *y, long n) { DISPATCH(wiggle_vk_cos, cos) }
 void wiggle_vm_sigmoid(const double *x, double *y, long n) { DISPATCH(wiggle_vk_sigmoid, scalar_sigmoid) }
 void wiggle_vm_softplus(const double *x, double *y, long n) { DISPATCH(wiggle_vk_softplus, scalar_softplus) }
+
+int wiggle_vm_arith(int op, const double *a, const double *b, double *out, long n) {
+    if (!wiggle_vm_vectorised()) return 0;
+    wiggle_vk_arith(op, a, b, out, n);
+    return 1;
+}
+
+int wiggle_vm_arith_backward(int op, const double *g, const double *a, const double *b, const double *out,
+                             double *ga, double *gb, long n) {
+    if (!wiggle_vm_vectorised()) return 0;
+    wiggle_vk_arith_backward(op, g, a, b, out, ga, gb, n);
+    return 1;
+}

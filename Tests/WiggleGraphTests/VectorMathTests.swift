@@ -91,4 +91,52 @@ import Testing
     @Test func onWhereverItCanRun() {
         #expect(VectorMath.isVectorised == VectorMath.isAvailable)
     }
+
+    /// The arithmetic kernels give the rules' bits, forward and backward,
+    /// lane for lane, over values that include ±0, ±inf, nan and
+    /// subnormals (a nan's sign aside: the compilers may negate a quotient
+    /// by negating its divisor, and IEEE leaves a nan's sign unspecified);
+    /// an adjoint of 0 (or −0) passes nothing back; `x * x` adds to one row
+    /// twice, a's part first.
+    @Test(arguments: [BinaryFunction.add, .subtract, .multiply, .divide])
+    func arithmeticIsTheRulesBitForBit(_ function: BinaryFunction) {
+        var rng = Xoshiro256(seed: 31)
+        let specials: [Double] = [0, -0.0, 1, -1, .infinity, -.infinity, .nan, Double.leastNonzeroMagnitude,
+                                  -Double.greatestFiniteMagnitude, 3e-310]
+        func draw() -> Double {
+            rng.uniform() < 0.3 ? specials[Int(rng.uniform() * Double(specials.count)) % specials.count]
+                : (rng.uniform() - 0.5) * 10
+        }
+        let n = 1_003
+        func row(_ values: [Double]) -> UnsafeMutablePointer<Double> {
+            let pointer = UnsafeMutablePointer<Double>.allocate(capacity: n)
+            pointer.initialize(from: values, count: n)
+            return pointer
+        }
+        func same(_ x: UnsafeMutablePointer<Double>, _ y: UnsafeMutablePointer<Double>) -> Bool {
+            (0..<n).allSatisfy { x[$0].bitPattern == y[$0].bitPattern || (x[$0].isNaN && y[$0].isNaN) }
+        }
+        let a = row((0..<n).map { _ in draw() }), b = row((0..<n).map { _ in draw() })
+        let g = row((0..<n).map { _ in draw() }), start = (0..<n).map { _ in draw() }
+        let out = row(start), ruleOut = row(start)
+        let ga = row(start), gb = row(start.reversed()), ruleA = row(start), ruleB = row(start.reversed())
+        let both = row(start), ruleBoth = row(start)
+        defer { for p in [a, b, g, out, ruleOut, ga, gb, ruleA, ruleB, both, ruleBoth] { p.deallocate() } }
+
+        function.withRule(ForwardBinary(out: ruleOut, a: a, b: b, lanes: n))
+        let ran = VectorMath.forward(function, a, b, out, n)
+        #expect(ran == VectorMath.isVectorised)
+        guard ran else { return }
+        #expect(same(out, ruleOut))
+
+        #expect(VectorMath.backward(function, adjoint: g, a: a, b: b, out: out, toA: ga, toB: gb, lanes: n))
+        function.withRule(BackwardBinary(adjoint: g, a: a, b: b, out: out, toA: ruleA, toB: ruleB, lanes: n))
+        #expect(same(ga, ruleA) && same(gb, ruleB))
+
+        // One row for both inputs (x * x): a's part, then b's.
+        function.withRule(ForwardBinary(out: ruleOut, a: a, b: a, lanes: n))
+        #expect(VectorMath.backward(function, adjoint: g, a: a, b: a, out: ruleOut, toA: both, toB: both, lanes: n))
+        function.withRule(BackwardBinary(adjoint: g, a: a, b: a, out: ruleOut, toA: ruleBoth, toB: ruleBoth, lanes: n))
+        #expect(same(both, ruleBoth))
+    }
 }

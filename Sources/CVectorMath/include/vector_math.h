@@ -19,6 +19,14 @@ void wiggle_vm_sigmoid(const double *x, double *y, long n);
 /// log(1 + e^x) = max(x, 0) + log1p(e^-|x|).
 void wiggle_vm_softplus(const double *x, double *y, long n);
 
+/// out = a op b (op 0 add, 1 subtract, 2 multiply, 3 divide) with AVX2,
+/// returning 1; 0 (doing nothing) when the vector path is off.
+int wiggle_vm_arith(int op, const double *a, const double *b, double *out, long n);
+/// Their adjoints, ga += (g != 0 ? g·∂/∂a : 0) and gb likewise (either may
+/// be NULL), bit for bit as the engine's rules; 1, or 0 when off.
+int wiggle_vm_arith_backward(int op, const double *g, const double *a, const double *b, const double *out,
+                             double *ga, double *gb, long n);
+
 /// 1 when the vector path is in use: SLEEF was there at build time, the
 /// processor has AVX2 and FMA, and it was not switched off.
 int wiggle_vm_vectorised(void);

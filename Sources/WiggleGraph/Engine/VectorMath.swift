@@ -57,6 +57,37 @@ public enum VectorMath {
         return true
     }
 
+    /// The kernel number of the four arithmetic functions.
+    @inline(__always)
+    static func arithmetic(_ f: BinaryFunction) -> Int32? {
+        switch f {
+        case .add: return 0
+        case .subtract: return 1
+        case .multiply: return 2
+        case .divide: return 3
+        default: return nil
+        }
+    }
+
+    /// `out = f(a, b)` over `m` lanes for + − × ÷ (four lanes at a time,
+    /// the same bits as the rule); false for the others or when off.
+    @inline(__always)
+    static func forward(_ f: BinaryFunction, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
+                        _ out: UnsafeMutablePointer<Double>, _ m: Int) -> Bool {
+        guard let op = arithmetic(f) else { return false }
+        return wiggle_vm_arith(op, a, b, out, m) != 0
+    }
+
+    /// The adjoints of + − × ÷ into `ga` and `gb` (nil: not wanted), as the
+    /// rule adds them; false for the others or when off.
+    @inline(__always)
+    static func backward(_ f: BinaryFunction, adjoint g: UnsafePointer<Double>, a: UnsafePointer<Double>,
+                         b: UnsafePointer<Double>, out: UnsafePointer<Double>, toA ga: UnsafeMutablePointer<Double>?,
+                         toB gb: UnsafeMutablePointer<Double>?, lanes m: Int) -> Bool {
+        guard let op = arithmetic(f) else { return false }
+        return wiggle_vm_arith_backward(op, g, a, b, out, ga, gb, m) != 0
+    }
+
     /// `f` over an array with the path in use (for tests and benchmarks).
     public static func apply(_ f: UnaryFunction, _ input: [Double]) -> [Double] {
         var output = [Double](repeating: 0, count: input.count)

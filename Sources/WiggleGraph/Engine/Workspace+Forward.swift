@@ -24,7 +24,9 @@ extension Workspace {
                     function.withRule(ForwardUnary(out: o, a: a, lanes: m))
                 }
             case .binary(let function):
-                function.withRule(ForwardBinary(out: o, a: a, b: b, lanes: m))
+                if !VectorMath.forward(function, a, b, o, m) {
+                    function.withRule(ForwardBinary(out: o, a: a, b: b, lanes: m))
+                }
             case .square:
                 ForwardUnary(out: o, a: a, lanes: m).visit(BinaryRules.Square.self)
             case .select:

@@ -96,8 +96,11 @@ extension Workspace {
             case .square:
                 BackwardUnary(adjoint: g, a: a, out: o, toA: ga, lanes: m).visit(BinaryRules.Square.self)
             case .binary(let function):
-                function.withRule(BackwardBinary(adjoint: g, a: a, b: b, out: o, toA: toA ? ga : nil,
-                                                 toB: toB ? gb : nil, lanes: m))
+                if !VectorMath.backward(function, adjoint: g, a: a, b: b, out: o, toA: toA ? ga : nil,
+                                        toB: toB ? gb : nil, lanes: m) {
+                    function.withRule(BackwardBinary(adjoint: g, a: a, b: b, out: o, toA: toA ? ga : nil,
+                                                     toB: toB ? gb : nil, lanes: m))
+                }
             case .select:
                 let c = v + Int(instruction.c) * C
                 for l in 0..<m {

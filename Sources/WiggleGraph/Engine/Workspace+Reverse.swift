@@ -15,13 +15,21 @@ extension Workspace {
     func reverse(lanes m: Int, locate: Bool = false) -> NodeID? {
         let C = chunkSize
         guard !sweeps.isEmpty else {
-            zeroAdjoints(lanes: m)
+            if adjointsClean {
+                for slot in leftoverAdjointSlots { (adjoints + Int(slot) * C).update(repeating: 0, count: C) }
+            } else {
+                zeroAdjoints(lanes: C)
+            }
             if rootCarries {
                 (adjoints + Int(outputSlots[0]) * C).update(repeating: 1, count: m)
             }
-            return walk(UnsafeBufferPointer(backward), lanes: m, locate: locate, values: values, adjoints: adjoints,
-                        carries: carriesSlot, weights: weights)
+            let clean = cleansAdjoints && !locate
+            let broken = walk(UnsafeBufferPointer(backward), lanes: m, locate: locate, values: values, adjoints: adjoints,
+                              carries: carriesSlot, weights: weights, clean: clean)
+            adjointsClean = clean && broken == nil
+            return broken
         }
+        adjointsClean = false
         for index in 0..<gradientSlots.count {
             (gradientSums + index * C).update(repeating: 0, count: m)
         }
@@ -78,7 +86,7 @@ extension Workspace {
     func walk(_ backward: UnsafeBufferPointer<Instruction>, lanes m: Int, locate: Bool,
               values v: UnsafeMutablePointer<Double>, adjoints adj: UnsafeMutablePointer<Double>,
               carries carriesSlot: UnsafeMutablePointer<Bool>, weights: UnsafeMutablePointer<Double>,
-              stride: Int? = nil) -> NodeID? {
+              stride: Int? = nil, clean: Bool = false) -> NodeID? {
         let C = stride ?? chunkSize
         for instruction in backward {
             let o = v + Int(instruction.out) * C
@@ -146,6 +154,8 @@ extension Workspace {
                 }
             }
             if locate, let broken = firstNonFiniteInput(of: instruction, lanes: m, adjoints: adj, stride: C) { return broken }
+            // Its adjoint is complete and used: zero it while it is in cache.
+            if clean { g.update(repeating: 0, count: m) }
         }
         return nil
     }

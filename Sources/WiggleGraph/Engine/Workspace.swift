@@ -79,6 +79,18 @@ final class Workspace: @unchecked Sendable {
     let outputSlots: UnsafeMutableBufferPointer<Int32>
     let gradientSlots: UnsafeMutableBufferPointer<Int32>
     let adjointSlots: UnsafeMutableBufferPointer<Int32>
+    /// True when a sweep can leave every adjoint row it reads zero behind
+    /// it (one sweep, no loops of random length): the next chunk then
+    /// zeroes only `leftoverAdjointSlots`, not every row in a separate pass
+    /// (a large graph's rows do not stay in cache between the two).
+    let cleansAdjoints: Bool
+    /// The adjoint rows no instruction of `backward` reads as its own: the
+    /// parameters' (the gradient is read from them), and the root's when
+    /// it is one of them.
+    let leftoverAdjointSlots: [Int32]
+    /// True when every adjoint row but the leftovers is zero: the last
+    /// sweep ran to its end and cleaned up after itself.
+    var adjointsClean = false
     let rootCarries: Bool
     let hasScoreNodes: Bool
     let usesBaseline: Bool
@@ -181,6 +193,9 @@ final class Workspace: @unchecked Sendable {
         for slot in plan.adjointSlots { carriesSlot[Int(slot)] = true }
         loops = LoopWork.make(plan.loops)
         backward = copy(plan.instructions.reversed().filter(\.needsAdjoint))
+        cleansAdjoints = plan.sweeps.isEmpty && plan.loops.isEmpty
+        let consumed = Set(backward.map(\.out))
+        leftoverAdjointSlots = plan.adjointSlots.filter { !consumed.contains($0) }
         sweeps = plan.sweeps.map { (copy($0.instructions.reversed()), $0.terms) }
         gradientSums = buffer(plan.sweeps.isEmpty ? 1 : plan.gradientSlots.count * chunkSize)
         outputSlots = copy(plan.outputs)

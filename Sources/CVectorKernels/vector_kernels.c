@@ -175,6 +175,8 @@ VECTOR_LOOP(wiggle_vk_sin, Sleef_sind4_u10avx2(v))
 VECTOR_LOOP(wiggle_vk_cos, Sleef_cosd4_u10avx2(v))
 VECTOR_LOOP(wiggle_vk_sigmoid, sigmoid4(v))
 VECTOR_LOOP(wiggle_vk_softplus, softplus4(v))
+// Correctly rounded, as the scalar square root is: the same bits.
+VECTOR_LOOP(wiggle_vk_sqrt, _mm256_sqrt_pd(v))
 
 // Arithmetic: the engine's most common instructions, four lanes at a time
 // (Swift's own loops are built for SSE2, two lanes). Every lane is the same
@@ -265,6 +267,7 @@ void wiggle_vk_sin(const double *x, double *y, long n) { none(x, y, n); }
 void wiggle_vk_cos(const double *x, double *y, long n) { none(x, y, n); }
 void wiggle_vk_sigmoid(const double *x, double *y, long n) { none(x, y, n); }
 void wiggle_vk_softplus(const double *x, double *y, long n) { none(x, y, n); }
+void wiggle_vk_sqrt(const double *x, double *y, long n) { none(x, y, n); }
 void wiggle_vk_arith(int op, const double *a, const double *b, double *out, long n) {
     (void)op; (void)a; (void)b; (void)out; (void)n;
 }

@@ -40,6 +40,7 @@ void wiggle_vm_sin(const double *x, double *y, long n) { DISPATCH(wiggle_vk_sin,
 void wiggle_vm_cos(const double *x, double *y, long n) { DISPATCH(wiggle_vk_cos, cos) }
 void wiggle_vm_sigmoid(const double *x, double *y, long n) { DISPATCH(wiggle_vk_sigmoid, scalar_sigmoid) }
 void wiggle_vm_softplus(const double *x, double *y, long n) { DISPATCH(wiggle_vk_softplus, scalar_softplus) }
+void wiggle_vm_sqrt(const double *x, double *y, long n) { DISPATCH(wiggle_vk_sqrt, sqrt) }
 
 int wiggle_vm_arith(int op, const double *a, const double *b, double *out, long n) {
     if (!wiggle_vm_vectorised()) return 0;

@@ -39,6 +39,8 @@ import Testing
         (.cos, extended { Foundation.cos($0) }, -1e4...1e4, [Double.pi / 2, 1e15, 1e22, 1e300], 2),
         (.sigmoid, extended(sigmoid), -40...40, [-745, -746, 745, 36.7, -36.7, 1e-300], 2),
         (.softplus, extended(softplus), -40...40, [-745, -746, 709, 710, 1e308, -1e308, 1e-300], 2),
+        // IEEE rounds a double's square root correctly (Float80's, rounded again, may not be).
+        (.sqrt, { $0.squareRoot() }, 0...1e6, [0, -0.0, 1e-320, 2, 1e308, -1], 0),
     ]
 
     @Test(arguments: 0..<cases.count)
@@ -77,7 +79,7 @@ import Testing
     @Test func resultsDoNotDependOnPosition() {
         var rng = Xoshiro256(seed: 7)
         let points = (0..<103).map { _ in -5 + 10 * rng.uniform() }
-        for function in [UnaryFunction.exp, .log, .tanh, .sin, .cos, .sigmoid, .softplus] {
+        for function in [UnaryFunction.exp, .log, .tanh, .sin, .cos, .sigmoid, .softplus, .sqrt] {
             let whole = VectorMath.apply(function, points)
             for offset in 1..<4 {
                 let shifted = VectorMath.apply(function, Array(points.dropFirst(offset)))

@@ -12,6 +12,7 @@ void wiggle_vk_sin(const double *x, double *y, long n);
 void wiggle_vk_cos(const double *x, double *y, long n);
 void wiggle_vk_sigmoid(const double *x, double *y, long n);
 void wiggle_vk_softplus(const double *x, double *y, long n);
+void wiggle_vk_sqrt(const double *x, double *y, long n);
 /// out = a op b for op 0 add, 1 subtract, 2 multiply, 3 divide.
 void wiggle_vk_arith(int op, const double *a, const double *b, double *out, long n);
 /// The adjoints of the same: ga += (g != 0 ? g·∂/∂a : 0), then gb likewise

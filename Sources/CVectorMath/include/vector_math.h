@@ -18,6 +18,8 @@ void wiggle_vm_cos(const double *x, double *y, long n);
 void wiggle_vm_sigmoid(const double *x, double *y, long n);
 /// log(1 + e^x) = max(x, 0) + log1p(e^-|x|).
 void wiggle_vm_softplus(const double *x, double *y, long n);
+/// √x, correctly rounded either way.
+void wiggle_vm_sqrt(const double *x, double *y, long n);
 
 /// out = a op b (op 0 add, 1 subtract, 2 multiply, 3 divide) with AVX2,
 /// returning 1; 0 (doing nothing) when the vector path is off.

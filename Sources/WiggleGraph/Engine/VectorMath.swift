@@ -7,7 +7,8 @@
 
 import CVectorMath
 
-/// Chunk kernels for exp, log, tanh, sin, cos, sigmoid and softplus.
+/// Chunk kernels for exp, log, tanh, sin, cos, sigmoid, softplus and sqrt,
+/// and for the four arithmetic operations.
 public enum VectorMath {
     /// True when the engine uses the vector functions.
     public static var isVectorised: Bool { wiggle_vm_vectorised() != 0 }
@@ -31,6 +32,7 @@ public enum VectorMath {
         case .cos: wiggle_vm_cos(a, out, m)
         case .sigmoid: wiggle_vm_sigmoid(a, out, m)
         case .softplus: wiggle_vm_softplus(a, out, m)
+        case .sqrt: wiggle_vm_sqrt(a, out, m)
         default: return false
         }
         return true

@@ -153,7 +153,8 @@ extension Interpreter {
             return try categoricalLogDensity(arguments, at: range)
 
         case .softmax, .logsumexp, .dot, .matvec:
-            return try listFunction(builtin, arguments, at: range)
+            guard let key = tracedCallKey(builtin, arguments) else { return try listFunction(builtin, arguments, at: range) }
+            return try cachedTracedCall(key) { try listFunction(builtin, arguments, at: range) }
 
         case .read_csv:
             return try readCSV(arguments, at: range)

@@ -41,7 +41,7 @@ extension Interpreter {
             for value in items.values { value.forEachNode { roots.append($0) } }
         }
         let moved = graph.compact(keeping: roots)
-        statisticCache = [:]
+        tracedCallCache = [:]
         parameters.clearBuiltValues()
         func move(_ value: Value) -> Value { value.renumbered(moved) }
         forEachScope { scope in

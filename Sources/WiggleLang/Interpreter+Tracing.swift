@@ -276,15 +276,48 @@ extension Interpreter {
             ddof = try wholeNumber(argument.value, what: "ddof", at: argument.range)
             guard ddof == 0 || ddof == 1 else { throw fail("ddof must be 0 or 1, got \(ddof)", at: argument.range) }
         }
-        let key = StatisticKey(builtin: builtin, ddof: ddof, nodes: nodes, loop: graph.currentLoop)
-        if let known = statisticCache[key] {
+        let key = TracedCallKey(builtin: builtin, tokens: [UInt64(ddof)] + nodes.map { UInt64(UInt32(bitPattern: $0.index)) },
+                                loop: graph.currentLoop)
+        return try cachedTracedCall(key) {
+            try statistic(builtin, of: nodes, ddof: ddof, what: what, at: range, list: positional[0].range)
+        }
+    }
+
+    /// The value of a pure builtin call on traced values: from
+    /// ``tracedCallCache`` when the same call was built before (counting
+    /// the appends a rebuild would make, so that later draws are the same),
+    /// else built and remembered. A call that fails is not remembered.
+    func cachedTracedCall(_ key: TracedCallKey, build: () throws -> Value) throws -> Value {
+        if let known = tracedCallCache[key] {
             graph.countAppends(known.appends)
             return known.value
         }
         let mark = graph.appendMark
-        let value = try statistic(builtin, of: nodes, ddof: ddof, what: what, at: range, list: positional[0].range)
-        statisticCache[key] = (value, graph.repeatedAppends(since: mark))
+        let value = try build()
+        tracedCallCache[key] = (value, graph.repeatedAppends(since: mark))
         return value
+    }
+
+    /// The key of a call whose arguments are numbers, booleans, traced
+    /// values and lists of them, without labels; nil for any other call
+    /// (it is not remembered) or one with nothing traced.
+    func tracedCallKey(_ builtin: Builtin, _ arguments: [CallArgument]) -> TracedCallKey? {
+        var tokens: [UInt64] = []
+        var traced = false
+        func encode(_ value: Value) -> Bool {
+            switch value {
+            case .node(let id): tokens += [1, UInt64(UInt32(bitPattern: id.index))]; traced = true
+            case .number(let x): tokens += [2, x.bitPattern]
+            case .boolean(let flag): tokens += [3, flag ? 1 : 0]
+            case .list(let items):
+                tokens += [4, UInt64(items.count)]
+                return items.allSatisfy(encode)
+            default: return false
+            }
+            return true
+        }
+        guard arguments.allSatisfy({ $0.label == nil && encode($0.value) }), traced else { return nil }
+        return TracedCallKey(builtin: builtin, tokens: tokens, loop: graph.currentLoop)
     }
 
     /// Builds `sum`, `mean` or `std` (with `ddof`) of traced nodes.
@@ -325,10 +358,11 @@ extension Value {
     }
 }
 
-/// What makes two traced statistics the same (see ``Interpreter/statisticCache``).
-struct StatisticKey: Hashable {
+/// What makes two traced builtin calls the same (see ``Interpreter/tracedCallCache``):
+/// the builtin, its arguments encoded (nodes, numbers' bits, list
+/// lengths), and the loop iteration.
+struct TracedCallKey: Hashable {
     var builtin: Builtin
-    var ddof: Int
-    var nodes: [NodeID]
+    var tokens: [UInt64]
     var loop: LoopTag?
 }

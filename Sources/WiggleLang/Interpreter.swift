@@ -60,11 +60,12 @@ final class Interpreter {
     /// The last site computed, to count columns on from it (and to give
     /// again for the same place).
     var siteCache: (file: SourceFile, lineStart: Int, offset: Int, column: Int, site: Site)?
-    /// `sum`, `mean` and `std` of traced lists already built: the same
-    /// statistic of the same nodes in the same loop iteration is the same
-    /// node (sharing would find each of its nodes again; this skips the
-    /// walk), with the appends it made. Emptied when the graph is compacted.
-    var statisticCache: [StatisticKey: (value: Value, appends: UInt64)] = [:]
+    /// Pure builtins of traced lists already built (`sum mean std softmax
+    /// logsumexp dot matvec`): the same call on the same nodes and numbers
+    /// in the same loop iteration is the same value (sharing would find
+    /// each of its nodes again; this skips the walk), with the appends it
+    /// made. Emptied when the graph is compacted.
+    var tracedCallCache: [TracedCallKey: (value: Value, appends: UInt64)] = [:]
     /// Where each node was written (by node index), for engine errors.
     var nodeOrigins: [NodeOrigin?] = []
     /// The top-level statement running, and its file (where an interruption is reported).

@@ -90,4 +90,29 @@ import WiggleLang
         let node = run(program("x / 2"))
         #expect(identity.errors.isEmpty && identity.text == node.text)
     }
+
+    /// `dot`, `logsumexp`, `softmax` and `matvec` of the same traced
+    /// arguments are taken from the same cache, keeping the draws after them
+    /// (the explicit sum of products makes the appends `dot` would).
+    @Test func aCachedListFunctionKeepsTheDrawsAfterIt() {
+        func program(_ second: String) -> String {
+            """
+            set(seed = 4, particles = 2000)
+            param w[3] = [0.1, -0.2, 0.3]
+            xs = [0.5, 2, 3]
+            a = dot(w, xs)
+            l = logsumexp(w)
+            b = \(second)
+            m = logsumexp(w)
+            z = normal(b + m, 1)
+            grad(E[z^2 + a + l])
+            """
+        }
+        let cached = run(program("dot(w, xs)"))
+        let rebuilt = run(program("w[0] * 0.5 + w[1] * 2 + w[2] * 3"))
+        #expect(cached.errors.isEmpty && rebuilt.errors.isEmpty)
+        #expect(cached.text == rebuilt.text)
+        #expect(cached.text.contains("w[0]:"))
+    }
 }
+

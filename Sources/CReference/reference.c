@@ -368,3 +368,46 @@ double ref_vi_steps(long n, uint64_t seed, long steps, double lr, const double *
     }
     return last;
 }
+
+double ref_regression_steps(long n, uint64_t seed, long steps, double lr, const double *x, const double *y, long count,
+                            double params[4]) {
+    if (!zig_ready) zig_init();
+    rng_t r; rng_seed(&r, seed);
+    double m[4] = {0, 0, 0, 0}, v[4] = {0, 0, 0, 0};
+    const double half_log_2pi = 0.91893853320467274178;
+    double last = 0;
+    for (long step = 1; step <= steps; step++) {
+        double sa = exp(params[1]), sb = exp(params[3]);
+        double g[4] = {0, 0, 0, 0}, total = 0;
+        for (long p = 0; p < n; p++) {
+            double ea = zig_normal(&r), eb = zig_normal(&r);
+            double a = params[0] + sa * ea, b = params[2] + sb * eb;
+            double loglik = 0, da = 0, db = 0;
+            for (long i = 0; i < count; i++) {
+                double d = y[i] - (a + b * x[i]);
+                loglik += -0.5 * d * d - half_log_2pi;
+                da += d;
+                db += d * x[i];
+            }
+            double prior = -0.5 * ((a / 10) * (a / 10) + (b / 10) * (b / 10)) - 2 * (log(10.0) + half_log_2pi);
+            double entropy = 0.5 * (ea * ea + eb * eb) + params[1] + params[3] + 2 * half_log_2pi;
+            total += loglik + prior + entropy;
+            da -= a / 100;
+            db -= b / 100;
+            g[0] += da;
+            g[1] += da * sa * ea + 1;
+            g[2] += db;
+            g[3] += db * sb * eb + 1;
+        }
+        last = total / (double)n;
+        double c1 = 1 - pow(0.9, (double)step), c2 = 1 - pow(0.999, (double)step);
+        for (int k = 0; k < 4; k++) {
+            double gk = -g[k] / (double)n;
+            m[k] = 0.9 * m[k] + 0.1 * gk;
+            v[k] = 0.999 * v[k] + 0.001 * gk * gk;
+            params[k] -= lr * (m[k] / c1) / (sqrt(v[k] / c2) + 1e-8);
+        }
+    }
+    return last;
+}
+

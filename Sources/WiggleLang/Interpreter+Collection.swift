@@ -42,6 +42,7 @@ extension Interpreter {
         }
         let moved = graph.compact(keeping: roots)
         tracedCallCache = [:]
+        densityTerms = [:]
         parameters.clearBuiltValues()
         func move(_ value: Value) -> Value { value.renumbered(moved) }
         forEachScope { scope in

@@ -61,7 +61,48 @@ extension Interpreter {
     }
 
     /// `normal_lpdf(x, mu, sigma)` and the others: log p(x | parameters).
+    /// A term of a number x with traced parameters is remembered
+    /// (``densityTerms``), so that a `sum` of such terms sharing their
+    /// parameters — the likelihood written as a comprehension — can be
+    /// taken from the data's sufficient statistics instead.
     func logDensity(_ builtin: Builtin, _ arguments: [CallArgument], at range: SourceRange) throws -> Value {
+        let value = try tracedLogDensity(builtin, arguments, at: range)
+        if case .node(let id) = value, let names = builtin.densityOf.flatMap(DistributionRegistry.id(named:)),
+           let bound = try? bind(builtin.rawValue, arguments, names: ["x"] + DistributionRegistry[names].parameterNames, at: range),
+           !bound[0].value.isNode, let x = bound[0].value.asNumber {
+            densityTerms[id] = DensityTerm(builtin: builtin, x: x, arguments: bound)
+        }
+        return value
+    }
+
+    /// `sum` of log-density terms that all come from one builtin with the
+    /// same parameters and numbers for x: Σᵢ log p(xᵢ | θ) from the xs'
+    /// sufficient statistics (as `normal_lpdf(xs, ...)`), nil otherwise.
+    func sumOfDensityTerms(_ items: [Value], at range: SourceRange) throws -> Value? {
+        guard items.count > 1, case .node(let first) = items[0], let term = densityTerms[first] else { return nil }
+        func same(_ a: Value, _ b: Value) -> Bool {
+            switch (a, b) {
+            case (.node(let x), .node(let y)): return x == y
+            case (.number(let x), .number(let y)): return x.bitPattern == y.bitPattern
+            default: return false
+            }
+        }
+        var xs: [Value] = []
+        xs.reserveCapacity(items.count)
+        for item in items {
+            guard case .node(let id) = item, let other = densityTerms[id], other.builtin == term.builtin,
+                  other.arguments.count == term.arguments.count,
+                  zip(other.arguments.dropFirst(), term.arguments.dropFirst()).allSatisfy({ same($0.value, $1.value) })
+            else { return nil }
+            xs.append(.number(other.x))
+        }
+        var bound = term.arguments
+        bound[0].value = .list(xs)
+        return try logDensity(term.builtin, of: xs, bound, at: range)
+    }
+
+    /// The scalar form of `logDensity` (and its list form).
+    private func tracedLogDensity(_ builtin: Builtin, _ arguments: [CallArgument], at range: SourceRange) throws -> Value {
         guard let name = builtin.densityOf, let id = DistributionRegistry.id(named: name) else {
             throw fail("\(builtin.rawValue) cannot be called here", at: range)
         }

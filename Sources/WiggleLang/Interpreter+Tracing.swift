@@ -279,7 +279,8 @@ extension Interpreter {
         let key = TracedCallKey(builtin: builtin, tokens: [UInt64(ddof)] + nodes.map { UInt64(UInt32(bitPattern: $0.index)) },
                                 loop: graph.currentLoop)
         return try cachedTracedCall(key) {
-            try statistic(builtin, of: nodes, ddof: ddof, what: what, at: range, list: positional[0].range)
+            if builtin == .sum, let likelihood = try sumOfDensityTerms(items, at: range) { return likelihood }
+            return try statistic(builtin, of: nodes, ddof: ddof, what: what, at: range, list: positional[0].range)
         }
     }
 
@@ -365,4 +366,12 @@ struct TracedCallKey: Hashable {
     var builtin: Builtin
     var tokens: [UInt64]
     var loop: LoopTag?
+}
+
+/// A log-density traced with a number for x (``Interpreter/densityTerms``):
+/// the builtin, x, and its arguments bound in order (x first).
+struct DensityTerm {
+    var builtin: Builtin
+    var x: Double
+    var arguments: [CallArgument]
 }

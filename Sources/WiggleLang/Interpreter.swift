@@ -66,6 +66,9 @@ final class Interpreter {
     /// each of its nodes again; this skips the walk), with the appends it
     /// made. Emptied when the graph is compacted.
     var tracedCallCache: [TracedCallKey: (value: Value, appends: UInt64)] = [:]
+    /// The log-density terms traced with a number for x, by node (see
+    /// ``sumOfDensityTerms(_:at:)``). Emptied when the graph is compacted.
+    var densityTerms: [NodeID: DensityTerm] = [:]
     /// Where each node was written (by node index), for engine errors.
     var nodeOrigins: [NodeOrigin?] = []
     /// The top-level statement running, and its file (where an interruption is reported).

@@ -87,18 +87,84 @@ extension Interpreter {
             default: return false
             }
         }
-        var xs: [Value] = []
-        xs.reserveCapacity(items.count)
+        var terms: [DensityTerm] = []
+        terms.reserveCapacity(items.count)
         for item in items {
             guard case .node(let id) = item, let other = densityTerms[id], other.builtin == term.builtin,
-                  other.arguments.count == term.arguments.count,
-                  zip(other.arguments.dropFirst(), term.arguments.dropFirst()).allSatisfy({ same($0.value, $1.value) })
-            else { return nil }
-            xs.append(.number(other.x))
+                  other.arguments.count == term.arguments.count else { return nil }
+            terms.append(other)
         }
-        var bound = term.arguments
-        bound[0].value = .list(xs)
-        return try logDensity(term.builtin, of: xs, bound, at: range)
+        if terms.allSatisfy({ zip($0.arguments.dropFirst(), term.arguments.dropFirst()).allSatisfy { same($0.value, $1.value) } }) {
+            let xs = terms.map { Value.number($0.x) }
+            var bound = term.arguments
+            bound[0].value = .list(xs)
+            return try logDensity(term.builtin, of: xs, bound, at: range)
+        }
+        // A normal regression: the same sigma, a mean a + b·cᵢ per term.
+        guard term.builtin == .normal_lpdf,
+              terms.allSatisfy({ same($0.arguments[2].value, term.arguments[2].value) }),
+              let line = affineMeans(terms.map(\.arguments[1].value)) else { return nil }
+        return try normalRegression(ys: terms.map(\.x), a: line.a, b: line.b, cs: line.cs, sigma: term.arguments[2],
+                                    at: range)
+    }
+
+    /// Means that are all `a + b·cᵢ` for the same traced a and b and numbers
+    /// cᵢ (in either order of the sum or the product; `b·1` is b itself).
+    func affineMeans(_ means: [Value]) -> (a: NodeID, b: NodeID, cs: [Double])? {
+        func decompositions(_ value: Value) -> [(a: NodeID, b: NodeID, c: Double)] {
+            guard case .node(let id) = value, case .binary(.add, let p, let q) = graph[id].op else { return [] }
+            var found: [(a: NodeID, b: NodeID, c: Double)] = []
+            for (fixed, varying) in [(p, q), (q, p)] {
+                if case .binary(.multiply, let u, let v) = graph[varying].op {
+                    if case .constant(let c) = graph[v].op { found.append((fixed, u, c)) }
+                    if case .constant(let c) = graph[u].op { found.append((fixed, v, c)) }
+                }
+                found.append((fixed, varying, 1))
+            }
+            return found
+        }
+        guard let first = means.first else { return nil }
+        let all = means.map(decompositions)
+        for candidate in decompositions(first) {
+            var cs: [Double] = []
+            cs.reserveCapacity(means.count)
+            for options in all {
+                guard let match = options.first(where: { $0.a == candidate.a && $0.b == candidate.b }) else { break }
+                cs.append(match.c)
+            }
+            if cs.count == means.count { return (candidate.a, candidate.b, cs) }
+        }
+        return nil
+    }
+
+    /// Σᵢ normal_lpdf(yᵢ, a + b·cᵢ, σ) from centred sums: with u = c − c̄ and
+    /// w = y − ȳ, Σ(y − a − bc)² = Σw² − 2bΣuw + b²Σu² + n(ȳ − a − bc̄)²
+    /// (the cross terms vanish), so a regression's likelihood is a handful
+    /// of nodes whatever the number of points.
+    func normalRegression(ys: [Double], a: NodeID, b: NodeID, cs: [Double], sigma: CallArgument,
+                          at range: SourceRange) throws -> Value {
+        if ys.contains(where: \.isNaN) || cs.contains(where: \.isNaN) { return .number(.nan) }
+        if ys.contains(where: \.isInfinite) { return .number(-.infinity) }
+        let m = Algebra(interpreter: self, range: range)
+        let n = Double(ys.count)
+        let cMean = cs.reduce(0, +) / n, yMean = ys.reduce(0, +) / n
+        var suu = 0.0, suw = 0.0, sww = 0.0
+        for (c, y) in zip(cs, ys) {
+            let u = c - cMean, w = y - yMean
+            suu += u * u
+            suw += u * w
+            sww += w * w
+        }
+        let slope = Value.node(b)
+        let offset = try m.minus(try m.minus(.number(yMean), .node(a)), try m.times(slope, .number(cMean)))
+        let spread = try m.plus(try m.minus(.number(sww), try m.times(.number(2 * suw), slope)),
+                                try m.times(.number(suu), try m.times(slope, slope)))
+        let squares = try m.plus(spread, try m.times(.number(n), try m.times(offset, offset)))
+        let s = sigma.value
+        let scaled = try m.divide(squares, try m.times(s, s))
+        return try m.minus(try m.times(.number(-0.5), scaled),
+                           try m.plus(try m.times(.number(n), try m.apply(.log, s)),
+                                      .number(n * 0.5 * Foundation.log(2 * Double.pi))))
     }
 
     /// The scalar form of `logDensity` (and its list form).

@@ -477,9 +477,51 @@ func kolmogorovSmirnov(_ samples: [Double], cdf: (Double) -> Double) -> Double {
         #expect(!comprehension.isEmpty && comprehension == vectorised)
         let small = run(head + "explain(sum([gamma_lpdf(y, exp(m), exp(ls)) for y in ys]))").text.split(separator: "\n").count
         #expect(small > 3 && small < 25, "\(small) lines")
-        // Different parameters per term: each term is its own.
-        let regression = run(head + "xs = [0.1 * i for i in 0..300]\nexplain(sum([normal_lpdf(ys[i], m + ls * xs[i], 1) for i in 0..300]))")
-        #expect(regression.text.split(separator: "\n").count > 300)
+        // Means that are not a + b·c per term: each term stays its own.
+        let curved = run(head + "xs = [0.1 * i for i in 0..300]\nexplain(sum([normal_lpdf(ys[i], exp(m + ls * xs[i]), 1) for i in 0..300]))")
+        #expect(curved.text.split(separator: "\n").count > 300)
+    }
+
+    /// A regression's likelihood, `sum([normal_lpdf(ys[i], a + b * xs[i], s)
+    /// ...])`, is reduced to centred sums (a handful of nodes), with the
+    /// value and gradient of the sum of its terms: L = Σ −½((y − a − bx)/s)²
+    /// − n log s − n log √(2π), ∂a = Σr/s², ∂b = Σrx/s², ∂s = Σr²/s³ − n/s.
+    /// The means may be written b·x + a, x·b + a; x = 1 makes no product.
+    @Test(arguments: ["a + b * xs[i]", "xs[i] * b + a", "b * xs[i] + a"])
+    func aRegressionLikelihoodIsReduced(_ mean: String) {
+        let xs = (0..<400).map { Double($0 % 7) * 0.5 - 1 }   // includes x = 1
+        let ys = xs.enumerated().map { 1.5 + 2 * $0.element + sin(Double($0.offset)) }
+        let (a, b, s) = (0.7, 1.6, 1.3)
+        let program = """
+            param a = \(a)
+            param b = \(b)
+            param s = \(s)
+            xs = [\(xs.map { "\($0)" }.joined(separator: ", "))]
+            ys = [\(ys.map { "\($0)" }.joined(separator: ", "))]
+            loglik = sum([normal_lpdf(ys[i], \(mean), s) for i in 0..\(xs.count)])
+            explain(loglik)
+            E[loglik]
+            grad(E[loglik])
+            """
+        let outcome = run(program)
+        #expect(outcome.errors.isEmpty, "\(outcome.errors)")
+        let shown = displayedValues(program)
+        guard shown.count == 3, case .estimate(let estimate) = shown[1], case .gradient(let g) = shown[2] else {
+            Issue.record("\(shown.map(Display.plain))")
+            return
+        }
+        let value = estimate.value
+        #expect(Display.plain(shown[0]).split(separator: "\n").count < 30)
+        let residuals = zip(xs, ys).map { $1 - a - b * $0 }
+        let n = Double(xs.count)
+        let exact = residuals.reduce(0) { $0 - 0.5 * ($1 / s) * ($1 / s) } - n * log(s) - n * 0.5 * log(2 * Double.pi)
+        let da = residuals.reduce(0, +) / (s * s)
+        let db = zip(residuals, xs).reduce(0) { $0 + $1.0 * $1.1 } / (s * s)
+        let ds = residuals.reduce(0) { $0 + $1 * $1 } / (s * s * s) - n / s
+        #expect(abs(value - exact) < 1e-9 * abs(exact))
+        #expect(abs(g["a"].value - da) < 1e-9 * max(1, abs(da)) && g["a"].stderr == 0)
+        #expect(abs(g["b"].value - db) < 1e-9 * max(1, abs(db)))
+        #expect(abs(g["s"].value - ds) < 1e-9 * max(1, abs(ds)))
     }
 
     @Test func outsideTheSupportAndBadParameters() {

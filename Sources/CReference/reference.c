@@ -384,10 +384,11 @@ double ref_regression_steps(long n, uint64_t seed, long steps, double lr, const 
             double a = params[0] + sa * ea, b = params[2] + sb * eb;
             double loglik = 0, da = 0, db = 0;
             for (long i = 0; i < count; i++) {
-                double d = y[i] - (a + b * x[i]);
+                double t = tanh(b * x[i]);
+                double d = y[i] - a * t;
                 loglik += -0.5 * d * d - half_log_2pi;
-                da += d;
-                db += d * x[i];
+                da += d * t;
+                db += d * a * (1 - t * t) * x[i];
             }
             double prior = -0.5 * ((a / 10) * (a / 10) + (b / 10) * (b / 10)) - 2 * (log(10.0) + half_log_2pi);
             double entropy = 0.5 * (ea * ea + eb * eb) + params[1] + params[3] + 2 * half_log_2pi;

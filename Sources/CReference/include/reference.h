@@ -49,10 +49,10 @@ double ref_network_steps(long n, uint64_t seed, long steps, double lr, double pa
 /// elbo = Σ log N(y_i; z, 1) + log N(z; 0, 10) − log N(z; m, e^ls); `steps`
 /// Adam steps uphill on its pathwise gradient over n particles (params: m, ls).
 double ref_vi_steps(long n, uint64_t seed, long steps, double lr, const double *y, long count, double params[2]);
-/// Variational inference for a linear regression y = a + b x + noise (sd 1)
-/// on `count` points: q(a) = normal(ma, e^la), q(b) = normal(mb, e^lb),
-/// priors normal(0, 10), n particles per step, Adam (lr) maximising the
-/// ELBO; params = {ma, la, mb, lb}. Returns the last step's mean ELBO.
+/// Variational inference for a nonlinear regression y = a tanh(b x) + noise
+/// (sd 1) on `count` points: q(a) = normal(ma, e^la), q(b) = normal(mb,
+/// e^lb), priors normal(0, 10), n particles per step, Adam (lr) maximising
+/// the ELBO; params = {ma, la, mb, lb}. Returns the last step's mean ELBO.
 double ref_regression_steps(long n, uint64_t seed, long steps, double lr, const double *x, const double *y, long count,
                             double params[4]);
 

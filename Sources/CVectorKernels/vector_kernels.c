@@ -257,6 +257,55 @@ void wiggle_vk_arith_backward(int op, const double *g, const double *a, const do
     if (ga) accumulate(op, 0, g, a, b, out, ga, n);
     if (gb) accumulate(op, 1, g, a, b, out, gb, n);
 }
+
+void wiggle_vk_square(const double *x, double *y, long n) {
+    long i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d v = _mm256_loadu_pd(x + i);
+        _mm256_storeu_pd(y + i, _mm256_mul_pd(v, v));
+    }
+    for (; i < n; i++) y[i] = x[i] * x[i];
+}
+
+static inline __m256d derivative4(int op, __m256d g, __m256d x, __m256d y) {
+    const __m256d one = _mm256_set1_pd(1.0);
+    switch (op) {
+    case 0: return _mm256_mul_pd(g, y);
+    case 1: return _mm256_div_pd(g, x);
+    case 2: return _mm256_div_pd(_mm256_mul_pd(g, _mm256_set1_pd(0.5)), y);
+    case 3: return _mm256_mul_pd(g, _mm256_sub_pd(one, _mm256_mul_pd(y, y)));
+    case 4: return _mm256_mul_pd(_mm256_mul_pd(g, y), _mm256_sub_pd(one, y));
+    default: return _mm256_mul_pd(_mm256_mul_pd(_mm256_set1_pd(2.0), x), g);
+    }
+}
+
+static inline double derivative1(int op, double g, double x, double y) {
+    switch (op) {
+    case 0: return g * y;
+    case 1: return g / x;
+    case 2: return g * 0.5 / y;
+    case 3: return g * (1 - y * y);
+    case 4: return g * y * (1 - y);
+    default: return 2 * x * g;
+    }
+}
+
+void wiggle_vk_unary_backward(int op, const double *g, const double *x, const double *y, double *ga, long n) {
+    long i = 0;
+    const double zero = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d gv = _mm256_loadu_pd(g + i);
+        __m256d xv = op == 1 || op == 5 ? _mm256_loadu_pd(x + i) : gv;
+        __m256d yv = op == 1 || op == 5 ? gv : _mm256_loadu_pd(y + i);
+        __m256d d = derivative4(op, gv, xv, yv);
+        __m256d taken = _mm256_cmp_pd(gv, _mm256_setzero_pd(), _CMP_NEQ_UQ);
+        _mm256_storeu_pd(ga + i, _mm256_add_pd(_mm256_loadu_pd(ga + i), _mm256_and_pd(d, taken)));
+    }
+    for (; i < n; i++) {
+        double d = derivative1(op, g[i], x[i], y[i]);
+        ga[i] += g[i] != 0 ? d : zero;
+    }
+}
 #else
 int wiggle_vk_built(void) { return 0; }
 static void none(const double *x, double *y, long n) { (void)x; (void)y; (void)n; }
@@ -274,5 +323,9 @@ void wiggle_vk_arith(int op, const double *a, const double *b, double *out, long
 void wiggle_vk_arith_backward(int op, const double *g, const double *a, const double *b, const double *out,
                               double *ga, double *gb, long n) {
     (void)op; (void)g; (void)a; (void)b; (void)out; (void)ga; (void)gb; (void)n;
+}
+void wiggle_vk_square(const double *x, double *y, long n) { none(x, y, n); }
+void wiggle_vk_unary_backward(int op, const double *g, const double *x, const double *y, double *ga, long n) {
+    (void)op; (void)g; (void)x; (void)y; (void)ga; (void)n;
 }
 #endif

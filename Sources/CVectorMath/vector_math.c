@@ -54,3 +54,15 @@ int wiggle_vm_arith_backward(int op, const double *g, const double *a, const dou
     wiggle_vk_arith_backward(op, g, a, b, out, ga, gb, n);
     return 1;
 }
+
+int wiggle_vm_square(const double *x, double *y, long n) {
+    if (!wiggle_vm_vectorised()) return 0;
+    wiggle_vk_square(x, y, n);
+    return 1;
+}
+
+int wiggle_vm_unary_backward(int op, const double *g, const double *x, const double *y, double *ga, long n) {
+    if (!wiggle_vm_vectorised()) return 0;
+    wiggle_vk_unary_backward(op, g, x, y, ga, n);
+    return 1;
+}

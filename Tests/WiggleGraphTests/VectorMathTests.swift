@@ -141,4 +141,61 @@ import Testing
         function.withRule(BackwardBinary(adjoint: g, a: a, b: a, out: ruleOut, toA: ruleBoth, toB: ruleBoth, lanes: n))
         #expect(same(both, ruleBoth))
     }
+
+    /// The derivative kernels of exp, log, sqrt, tanh, sigmoid and x²
+    /// give the rules' bits (nan signs aside), with 0 passed back where the
+    /// adjoint is 0; x² forward too.
+    @Test(arguments: [UnaryFunction.exp, .log, .sqrt, .tanh, .sigmoid])
+    func unaryDerivativesAreTheRulesBitForBit(_ function: UnaryFunction) {
+        var rng = Xoshiro256(seed: 37)
+        let specials: [Double] = [0, -0.0, 1, -1, .infinity, -.infinity, .nan, 3e-310, 0.5]
+        func draw() -> Double {
+            rng.uniform() < 0.3 ? specials[Int(rng.uniform() * Double(specials.count)) % specials.count]
+                : (rng.uniform() - 0.3) * 8
+        }
+        let n = 1_001
+        let x = (0..<n).map { _ in draw() }, g = (0..<n).map { _ in draw() }, start = (0..<n).map { _ in draw() }
+        let y = x.map { function.apply($0) }
+        func same(_ p: [Double], _ q: [Double]) -> Bool {
+            zip(p, q).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }
+        }
+        var kernel = start, rule = start
+        var square = start, squareRule = start, squared = [Double](repeating: 0, count: n), squaredRule = squared
+        x.withUnsafeBufferPointer { xp in
+            y.withUnsafeBufferPointer { yp in
+                g.withUnsafeBufferPointer { gp in
+                    guard let xs = xp.baseAddress, let ys = yp.baseAddress, let gs = gp.baseAddress else { return }
+                    let mutableX = UnsafeMutablePointer(mutating: xs), mutableY = UnsafeMutablePointer(mutating: ys)
+                    let mutableG = UnsafeMutablePointer(mutating: gs)
+                    let ran = kernel.withUnsafeMutableBufferPointer { k in
+                        k.baseAddress.map { VectorMath.backward(function, adjoint: gs, a: xs, out: ys, toA: $0, lanes: n) } ?? false
+                    }
+                    #expect(ran == VectorMath.isVectorised)
+                    rule.withUnsafeMutableBufferPointer { r in
+                        guard let base = r.baseAddress else { return }
+                        function.withRule(BackwardUnary(adjoint: mutableG, a: mutableX, out: mutableY, toA: base, lanes: n))
+                    }
+                    square.withUnsafeMutableBufferPointer { k in
+                        if let base = k.baseAddress { _ = VectorMath.squareBackward(adjoint: gs, a: xs, toA: base, lanes: n) }
+                    }
+                    squareRule.withUnsafeMutableBufferPointer { r in
+                        guard let base = r.baseAddress else { return }
+                        BackwardUnary(adjoint: mutableG, a: mutableX, out: mutableY, toA: base, lanes: n).visit(BinaryRules.Square.self)
+                    }
+                    squared.withUnsafeMutableBufferPointer { k in
+                        if let base = k.baseAddress { _ = VectorMath.square(xs, base, n) }
+                    }
+                    squaredRule.withUnsafeMutableBufferPointer { r in
+                        guard let base = r.baseAddress else { return }
+                        ForwardUnary(out: base, a: mutableX, lanes: n).visit(BinaryRules.Square.self)
+                    }
+                }
+            }
+        }
+        guard VectorMath.isVectorised else { return }
+        let derivative = same(kernel, rule), squares = same(square, squareRule) && same(squared, squaredRule)
+        #expect(derivative, "\(function)′ differs from the rule's")
+        #expect(squares, "x² differs from the rule's")
+    }
 }
+

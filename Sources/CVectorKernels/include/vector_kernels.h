@@ -20,5 +20,11 @@ void wiggle_vk_arith(int op, const double *a, const double *b, double *out, long
 /// the engine's rules (BinaryRules), so the bits are the same.
 void wiggle_vk_arith_backward(int op, const double *g, const double *a, const double *b, const double *out,
                               double *ga, double *gb, long n);
+/// y = x·x.
+void wiggle_vk_square(const double *x, double *y, long n);
+/// ga += (g != 0 ? d : 0), d the rule's derivative times g: op 0 exp g·y,
+/// 1 log g/x, 2 sqrt (g·0.5)/y, 3 tanh g·(1 − y·y), 4 sigmoid (g·y)·(1 − y),
+/// 5 square (2·x)·g — the same operations in the same order as the rules.
+void wiggle_vk_unary_backward(int op, const double *g, const double *x, const double *y, double *ga, long n);
 
 #endif

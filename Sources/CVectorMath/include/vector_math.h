@@ -29,6 +29,12 @@ int wiggle_vm_arith(int op, const double *a, const double *b, double *out, long 
 int wiggle_vm_arith_backward(int op, const double *g, const double *a, const double *b, const double *out,
                              double *ga, double *gb, long n);
 
+/// y = x·x with AVX2, returning 1; 0 (doing nothing) when off.
+int wiggle_vm_square(const double *x, double *y, long n);
+/// ga += (g != 0 ? g·f′ : 0) for op 0 exp, 1 log, 2 sqrt, 3 tanh, 4 sigmoid,
+/// 5 square, bit for bit as the rules; 1, or 0 when off.
+int wiggle_vm_unary_backward(int op, const double *g, const double *x, const double *y, double *ga, long n);
+
 /// 1 when the vector path is in use: SLEEF was there at build time, the
 /// processor has AVX2 and FMA, and it was not switched off.
 int wiggle_vm_vectorised(void);

@@ -90,6 +90,43 @@ public enum VectorMath {
         return wiggle_vm_arith_backward(op, g, a, b, out, ga, gb, m) != 0
     }
 
+    /// The kernel number of the unary rules whose derivative is arithmetic
+    /// on the input and the output.
+    @inline(__always)
+    static func arithmeticDerivative(_ f: UnaryFunction) -> Int32? {
+        switch f {
+        case .exp: return 0
+        case .log: return 1
+        case .sqrt: return 2
+        case .tanh: return 3
+        case .sigmoid: return 4
+        default: return nil
+        }
+    }
+
+    /// `ga += g · f′` over `m` lanes for exp, log, sqrt, tanh and sigmoid
+    /// (four lanes at a time, the rules' bits), with `out` = f(a); false for
+    /// the others or when off.
+    @inline(__always)
+    static func backward(_ f: UnaryFunction, adjoint g: UnsafePointer<Double>, a: UnsafePointer<Double>,
+                         out: UnsafePointer<Double>, toA ga: UnsafeMutablePointer<Double>, lanes m: Int) -> Bool {
+        guard let op = arithmeticDerivative(f) else { return false }
+        return wiggle_vm_unary_backward(op, g, a, out, ga, m) != 0
+    }
+
+    /// `out = a · a` over `m` lanes; false when off.
+    @inline(__always)
+    static func square(_ a: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, _ m: Int) -> Bool {
+        wiggle_vm_square(a, out, m) != 0
+    }
+
+    /// The adjoint of `a · a`: `ga += 2a · g`; false when off.
+    @inline(__always)
+    static func squareBackward(adjoint g: UnsafePointer<Double>, a: UnsafePointer<Double>,
+                               toA ga: UnsafeMutablePointer<Double>, lanes m: Int) -> Bool {
+        wiggle_vm_unary_backward(5, g, a, a, ga, m) != 0
+    }
+
     /// `f` over an array with the path in use (for tests and benchmarks).
     public static func apply(_ f: UnaryFunction, _ input: [Double]) -> [Double] {
         var output = [Double](repeating: 0, count: input.count)

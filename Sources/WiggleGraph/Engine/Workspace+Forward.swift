@@ -28,7 +28,9 @@ extension Workspace {
                     function.withRule(ForwardBinary(out: o, a: a, b: b, lanes: m))
                 }
             case .square:
-                ForwardUnary(out: o, a: a, lanes: m).visit(BinaryRules.Square.self)
+                if !VectorMath.square(a, o, m) {
+                    ForwardUnary(out: o, a: a, lanes: m).visit(BinaryRules.Square.self)
+                }
             case .select:
                 let c = v + Int(instruction.c) * C
                 for l in 0..<m { o[l] = c[l] != 0 ? a[l] : b[l] }

@@ -98,11 +98,14 @@ extension Workspace {
             let toA = instruction.aCarries, toB = instruction.bCarries
             switch instruction.code {
             case .unary(let function):
-                if !VectorMath.backward(function, adjoint: g, a: a, toA: ga, lanes: m, scratch: vectorScratch) {
+                if !VectorMath.backward(function, adjoint: g, a: a, toA: ga, lanes: m, scratch: vectorScratch)
+                    && !VectorMath.backward(function, adjoint: g, a: a, out: o, toA: ga, lanes: m) {
                     function.withRule(BackwardUnary(adjoint: g, a: a, out: o, toA: ga, lanes: m))
                 }
             case .square:
-                BackwardUnary(adjoint: g, a: a, out: o, toA: ga, lanes: m).visit(BinaryRules.Square.self)
+                if !VectorMath.squareBackward(adjoint: g, a: a, toA: ga, lanes: m) {
+                    BackwardUnary(adjoint: g, a: a, out: o, toA: ga, lanes: m).visit(BinaryRules.Square.self)
+                }
             case .binary(let function):
                 if !VectorMath.backward(function, adjoint: g, a: a, b: b, out: o, toA: toA ? ga : nil,
                                         toB: toB ? gb : nil, lanes: m) {

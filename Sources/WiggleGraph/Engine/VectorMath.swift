@@ -1,9 +1,10 @@
-// VectorMath.swift — the engine's transcendental functions over a chunk at
-// a time (CVectorMath: AVX2 vector functions — SLEEF's exp, log, sin, cos,
-// our own tanh, sigmoid, softplus — when SLEEF was found at build time), in
-// place of one Foundation call per particle.
-// Switched off, or without SLEEF, the engine calls each rule's scalar
-// function as before.
+// VectorMath.swift — the engine's transcendental functions, their
+// derivatives and its arithmetic over a chunk at a time (CVectorMath: AVX2
+// kernels — SLEEF's exp, log, sin, cos, our own tanh, sigmoid, softplus, and
+// + − × ÷, x², sqrt and the arithmetic derivatives with the rules' bits —
+// when SLEEF was found at build time and the processor has AVX2 and FMA), in
+// place of one Foundation call or one SSE2 loop per instruction.
+// Switched off, or without SLEEF, the engine runs each rule's Swift loop.
 
 import CVectorMath
 

@@ -279,7 +279,10 @@ extension Interpreter {
         let key = TracedCallKey(builtin: builtin, tokens: [UInt64(ddof)] + nodes.map { UInt64(UInt32(bitPattern: $0.index)) },
                                 loop: graph.currentLoop)
         return try cachedTracedCall(key) {
-            if builtin == .sum, let likelihood = try sumOfDensityTerms(items, at: range) { return likelihood }
+            if builtin == .sum || builtin == .mean, let likelihood = try sumOfDensityTerms(items, at: range) {
+                if builtin == .sum { return likelihood }
+                return try Algebra(interpreter: self, range: range).times(likelihood, .number(1 / Double(items.count)))
+            }
             return try statistic(builtin, of: nodes, ddof: ddof, what: what, at: range, list: positional[0].range)
         }
     }

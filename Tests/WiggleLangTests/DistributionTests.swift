@@ -475,6 +475,9 @@ func kolmogorovSmirnov(_ samples: [Double], cdf: (Double) -> Double) -> Double {
         let comprehension = run(head + "elbo = sum([normal_lpdf(y, z, exp(ls)) for y in ys])\ngrad(E[elbo])\nE[elbo]").lines
         let vectorised = run(head + "elbo = normal_lpdf(ys, z, exp(ls))\ngrad(E[elbo])\nE[elbo]").lines
         #expect(!comprehension.isEmpty && comprehension == vectorised)
+        // The mean of the terms: the same reduction, over n.
+        let mean = run(head + "elbo = mean([normal_lpdf(y, z, exp(ls)) for y in ys])\nexplain(elbo)").text.split(separator: "\n").count
+        #expect(mean > 3 && mean < 25, "\(mean) lines")
         let small = run(head + "explain(sum([gamma_lpdf(y, exp(m), exp(ls)) for y in ys]))").text.split(separator: "\n").count
         #expect(small > 3 && small < 25, "\(small) lines")
         // Means that are not a + b·c per term: each term stays its own.

@@ -67,17 +67,19 @@ extension Interpreter {
     /// taken from the data's sufficient statistics instead.
     func logDensity(_ builtin: Builtin, _ arguments: [CallArgument], at range: SourceRange) throws -> Value {
         let value = try tracedLogDensity(builtin, arguments, at: range)
-        if case .node(let id) = value, let names = builtin.densityOf.flatMap(DistributionRegistry.id(named:)),
-           let bound = try? bind(builtin.rawValue, arguments, names: ["x"] + DistributionRegistry[names].parameterNames, at: range),
+        if case .node(let id) = value, let distribution = builtin.densityOf.flatMap(DistributionRegistry.id(named:)),
+           let bound = try? bind(builtin.rawValue, arguments, names: ["x"] + DistributionRegistry[distribution].parameterNames,
+                                 at: range),
            !bound[0].value.isNode, let x = bound[0].value.asNumber {
             densityTerms[id] = DensityTerm(builtin: builtin, x: x, arguments: bound)
         }
         return value
     }
 
-    /// `sum` of log-density terms that all come from one builtin with the
+    /// The sum of log-density terms that all come from one builtin with the
     /// same parameters and numbers for x: Σᵢ log p(xᵢ | θ) from the xs'
-    /// sufficient statistics (as `normal_lpdf(xs, ...)`), nil otherwise.
+    /// sufficient statistics (as `normal_lpdf(xs, ...)`), or a normal
+    /// regression's from centred sums; nil for any other list.
     func sumOfDensityTerms(_ items: [Value], at range: SourceRange) throws -> Value? {
         guard items.count > 1, case .node(let first) = items[0], let term = densityTerms[first] else { return nil }
         func same(_ a: Value, _ b: Value) -> Bool {

@@ -60,20 +60,32 @@ extension Interpreter {
         }
     }
 
-    /// `normal_lpdf(x, mu, sigma)` and the others: log p(x | parameters).
-    /// A term of a number x with traced parameters is remembered
-    /// (``densityTerms``), so that a `sum` of such terms sharing their
-    /// parameters — the likelihood written as a comprehension — can be
-    /// taken from the data's sufficient statistics instead.
-    func logDensity(_ builtin: Builtin, _ arguments: [CallArgument], at range: SourceRange) throws -> Value {
-        let value = try tracedLogDensity(builtin, arguments, at: range)
-        if case .node(let id) = value, let distribution = builtin.densityOf.flatMap(DistributionRegistry.id(named:)),
-           let bound = try? bind(builtin.rawValue, arguments, names: ["x"] + DistributionRegistry[distribution].parameterNames,
-                                 at: range),
-           !bound[0].value.isNode, let x = bound[0].value.asNumber {
-            densityTerms[id] = DensityTerm(builtin: builtin, x: x, arguments: bound)
+    /// The distribution whose log-density `builtin` is, with its name.
+    func density(_ builtin: Builtin, at range: SourceRange) throws -> (name: String, distribution: any Distribution) {
+        guard let name = builtin.densityOf, let id = DistributionRegistry.id(named: name) else {
+            throw fail("\(builtin.rawValue) cannot be called here", at: range)
         }
-        return value
+        return (name, DistributionRegistry[id])
+    }
+
+    /// Refuses parameters that are not numbers or traced values, and numbers
+    /// the distribution refuses (in its own words), as sampling does.
+    func checkDensityParameters(_ builtin: Builtin, _ name: String, _ distribution: any Distribution,
+                                _ bound: [CallArgument]) throws {
+        for (index, argument) in bound.enumerated().dropFirst() where !argument.value.isNode && argument.value.asNumber == nil {
+            throw fail("\(builtin.rawValue)'s \(distribution.parameterNames[index - 1]) must be a number, got \(argument.value.typeDescription)",
+                       at: argument.range)
+        }
+        for (index, argument) in bound.dropFirst().enumerated() {
+            if let value = argument.value.asNumber, !argument.value.isNode,
+               let problem = distribution.problem(parameter: index, value: value) {
+                throw fail(problem.message(got: value), at: argument.range)
+            }
+        }
+        if name == "uniform", let a = bound[1].value.asNumber, let b = bound[2].value.asNumber,
+           !bound[1].value.isNode, !bound[2].value.isNode, !(b > a) {
+            throw fail(Uniform.emptyInterval.message(got: b - a), at: bound[2].range)
+        }
     }
 
     /// The sum of log-density terms that all come from one builtin with the
@@ -169,54 +181,44 @@ extension Interpreter {
                                       .number(n * 0.5 * Foundation.log(2 * Double.pi))))
     }
 
-    /// The scalar form of `logDensity` (and its list form).
-    private func tracedLogDensity(_ builtin: Builtin, _ arguments: [CallArgument], at range: SourceRange) throws -> Value {
-        guard let name = builtin.densityOf, let id = DistributionRegistry.id(named: name) else {
-            throw fail("\(builtin.rawValue) cannot be called here", at: range)
-        }
-        let distribution = DistributionRegistry[id]
+    /// `normal_lpdf(x, mu, sigma)` and the others: log p(x | parameters).
+    /// A term of a number x with traced parameters is remembered
+    /// (``densityTerms``), so that a `sum` of such terms sharing their
+    /// parameters — the likelihood written as a comprehension — can be
+    /// taken from the data's sufficient statistics instead.
+    func logDensity(_ builtin: Builtin, _ arguments: [CallArgument], at range: SourceRange) throws -> Value {
+        let (name, distribution) = try density(builtin, at: range)
         let bound = try bind(builtin.rawValue, arguments, names: ["x"] + distribution.parameterNames, at: range)
         try refuseEstimates(builtin.rawValue, bound)
         // A list x (Stan's vectorised form): the sum over its elements.
         if case .list(let items) = bound[0].value {
             return try logDensity(builtin, of: items, bound, at: range)
         }
-        for (index, argument) in bound.enumerated() where !argument.value.isNode && argument.value.asNumber == nil {
-            throw fail("\(builtin.rawValue)'s \(index == 0 ? "x" : distribution.parameterNames[index - 1]) must be a number, got \(argument.value.typeDescription)",
-                       at: argument.range)
+        let x = bound[0].value
+        guard x.isNode || x.asNumber != nil else {
+            throw fail("\(builtin.rawValue)'s x must be a number, got \(x.typeDescription)", at: bound[0].range)
         }
-        // Parameters known now are checked in the distribution's own words.
-        for (index, argument) in bound.dropFirst().enumerated() {
-            if let value = argument.value.asNumber, !argument.value.isNode,
-               let problem = distribution.problem(parameter: index, value: value) {
-                throw fail(problem.message(got: value), at: argument.range)
-            }
-        }
-        if name == "uniform", let a = bound[1].value.asNumber, let b = bound[2].value.asNumber,
-           !bound[1].value.isNode, !bound[2].value.isNode, !(b > a) {
-            throw fail(Uniform.emptyInterval.message(got: b - a), at: bound[2].range)
-        }
+        try checkDensityParameters(builtin, name, distribution, bound)
         // All numbers: the distribution's own log-density (−inf outside the support).
         if !bound.contains(where: { $0.value.isNode }) {
             let numbers = bound.map { $0.value.asNumber ?? .nan }
             return .number(distribution.logDensity(numbers[0], parameters: Array(numbers.dropFirst())))
         }
-        let x = bound[0].value
-        let p = bound.dropFirst().map(\.value)
-        let m = Algebra(interpreter: self, range: range)
         // A number x outside a support that does not move with the
         // parameters: −inf, whatever they are.
-        if let value = x.isNode ? nil : x.asNumber {
-            let outside: Bool
-            switch distribution.support {
-            case .positive: outside = value < 0
-            case .unitInterval: outside = !(value > 0 && value < 1)
-            case .binary: outside = value != 0 && value != 1
-            case .naturalNumbers: outside = value < 0 || value != value.rounded()
-            default: outside = false
-            }
-            if outside { return .number(-.infinity) }
+        if !x.isNode, let value = x.asNumber {
+            if distribution.support.excludes(value) { return .number(-.infinity) }
+            let term = try logDensityTerm(name, x, bound.dropFirst().map(\.value), at: range)
+            if case .node(let id) = term { densityTerms[id] = DensityTerm(builtin: builtin, x: value, arguments: bound) }
+            return term
         }
+        return try logDensityTerm(name, x, bound.dropFirst().map(\.value), at: range)
+    }
+
+    /// The nodes of log p(x | p) for the distribution `name`, x or some
+    /// parameter traced.
+    private func logDensityTerm(_ name: String, _ x: Value, _ p: [Value], at range: SourceRange) throws -> Value {
+        let m = Algebra(interpreter: self, range: range)
         // Outside the support the log-density is −inf: a traced x there
         // must not get a finite number. Continuous supports add
         // 0 · log(distance inside), nan outside (an error at that node) and
@@ -300,40 +302,19 @@ extension Interpreter {
             }
             ys.append(y)
         }
-        guard let distributionName = builtin.densityOf, let id = DistributionRegistry.id(named: distributionName) else {
-            throw fail("\(name) cannot be called here", at: range)
-        }
-        let distribution = DistributionRegistry[id]
-        for (index, argument) in bound.enumerated().dropFirst() where !argument.value.isNode && argument.value.asNumber == nil {
-            throw fail("\(name)'s \(distribution.parameterNames[index - 1]) must be a number, got \(argument.value.typeDescription)",
-                       at: argument.range)
-        }
-        for (index, argument) in bound.dropFirst().enumerated() {
-            if let value = argument.value.asNumber, !argument.value.isNode,
-               let problem = distribution.problem(parameter: index, value: value) {
-                throw fail(problem.message(got: value), at: argument.range)
-            }
-        }
+        let (distributionName, distribution) = try density(builtin, at: range)
+        try checkDensityParameters(builtin, distributionName, distribution, bound)
         let p = bound.dropFirst().map(\.value)
-        if distributionName == "uniform", let a = p[0].asNumber, let b = p[1].asNumber, !p[0].isNode, !p[1].isNode, !(b > a) {
-            throw fail(Uniform.emptyInterval.message(got: b - a), at: bound[2].range)
-        }
         guard !ys.isEmpty else { return .number(0) }
         // A nan datum makes the sum nan, as it makes its own term.
         if ys.contains(where: \.isNaN) { return .number(.nan) }
         let n = Double(ys.count)
         let total = ys.reduce(0, +)
-        // A datum outside a support that does not move: −inf, whatever the parameters.
-        let outside: Bool
-        switch distribution.support {
-        case .positive: outside = ys.contains { $0 < 0 }
-        case .unitInterval: outside = ys.contains { !($0 > 0 && $0 < 1) }
-        case .binary: outside = ys.contains { $0 != 0 && $0 != 1 }
-        case .naturalNumbers: outside = ys.contains { $0 < 0 || $0 != $0.rounded() }
-        case .realLine: outside = ys.contains(where: \.isInfinite)
-        case .interval, .categories: outside = false
+        // A datum outside a support that does not move: −inf, whatever the
+        // parameters (and an infinite one on the real line, as its own term is).
+        if ys.contains(where: { distribution.support.excludes($0) || (distribution.support == .realLine && $0.isInfinite) }) {
+            return .number(-.infinity)
         }
-        if outside { return .number(-.infinity) }
         func number(_ x: Double) -> Value { .number(x) }
         switch distributionName {
         case "normal":

@@ -22,6 +22,18 @@ public enum Support: Sendable, Equatable, CustomStringConvertible {
     /// 0, 1, …, k − 1 for k categories.
     case categories
 
+    /// True for a number no value of the distribution can be, whatever its
+    /// parameters (supports that move with them exclude nothing here).
+    public func excludes(_ x: Double) -> Bool {
+        switch self {
+        case .positive: return x < 0
+        case .unitInterval: return !(x > 0 && x < 1)
+        case .binary: return x != 0 && x != 1
+        case .naturalNumbers: return x < 0 || x != x.rounded()
+        case .realLine, .interval, .categories: return false
+        }
+    }
+
     public var description: String {
         switch self {
         case .realLine: return "the real line"

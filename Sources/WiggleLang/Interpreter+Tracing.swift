@@ -276,15 +276,18 @@ extension Interpreter {
             ddof = try wholeNumber(argument.value, what: "ddof", at: argument.range)
             guard ddof == 0 || ddof == 1 else { throw fail("ddof must be 0 or 1, got \(ddof)", at: argument.range) }
         }
-        let key = TracedCallKey(builtin: builtin, tokens: [UInt64(ddof)] + nodes.map { UInt64(UInt32(bitPattern: $0.index)) },
-                                loop: graph.currentLoop)
-        return try cachedTracedCall(key) {
+        func build() throws -> Value {
             if builtin == .sum || builtin == .mean, let likelihood = try sumOfDensityTerms(items, at: range) {
                 if builtin == .sum { return likelihood }
                 return try Algebra(interpreter: self, range: range).times(likelihood, .number(1 / Double(items.count)))
             }
             return try statistic(builtin, of: nodes, ddof: ddof, what: what, at: range, list: positional[0].range)
         }
+        guard var key = tracedCallKey(builtin, [CallArgument(label: nil, value: .list(items), range: positional[0].range)]) else {
+            return try build()
+        }
+        key.tokens.append(UInt64(ddof))
+        return try cachedTracedCall(key, build: build)
     }
 
     /// The value of a pure builtin call on traced values: from

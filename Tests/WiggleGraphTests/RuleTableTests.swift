@@ -29,8 +29,8 @@ import Testing
             let value = VectorMath.apply(function, [input])[0]
             #expect(run.value == value, "\(function)(\(input))")
             var expected = function.continuity == .discontinuous ? 0 : function.derivative(input, result: value)
-            var one = 1.0, a = input, kernel = 0.0, scratch = 0.0
-            if VectorMath.backward(function, adjoint: &one, a: &a, toA: &kernel, lanes: 1, scratch: &scratch) {
+            var one = 1.0, a = input, y = value, kernel = 0.0, scratch = 0.0
+            if VectorMath.backward(function, adjoint: &one, a: &a, out: &y, toA: &kernel, lanes: 1, scratch: &scratch) {
                 expected = kernel
             }
             #expect(run.da == expected, "\(function)'(\(input))")

@@ -167,8 +167,12 @@ import Testing
                     guard let xs = xp.baseAddress, let ys = yp.baseAddress, let gs = gp.baseAddress else { return }
                     let mutableX = UnsafeMutablePointer(mutating: xs), mutableY = UnsafeMutablePointer(mutating: ys)
                     let mutableG = UnsafeMutablePointer(mutating: gs)
+                    let scratch = UnsafeMutablePointer<Double>.allocate(capacity: n)
+                    defer { scratch.deallocate() }
                     let ran = kernel.withUnsafeMutableBufferPointer { k in
-                        k.baseAddress.map { VectorMath.backward(function, adjoint: gs, a: xs, out: ys, toA: $0, lanes: n) } ?? false
+                        k.baseAddress.map {
+                            VectorMath.backward(function, adjoint: gs, a: xs, out: ys, toA: $0, lanes: n, scratch: scratch)
+                        } ?? false
                     }
                     #expect(ran == VectorMath.isVectorised)
                     rule.withUnsafeMutableBufferPointer { r in

@@ -111,9 +111,13 @@ public final class Runner: @unchecked Sendable {
     private var secondsPerChunk: Double?
     /// Each group's sums, kept from run to run (reset, not made again).
     private var groupPartials: [Partial] = []
-    /// What `groupPartials` were made for: groups, outputs, gradient
-    /// components, histogram bins, covariance.
-    private var partialShape: [Int] = []
+    /// What `groupPartials` were made for.
+    private var partialShape: PartialShape?
+
+    private struct PartialShape: Equatable {
+        var groups, outputs, gradients, bins: Int
+        var covariance: Bool
+    }
 
     /// Particles per chunk, at least, for a plan with a loop of random length.
     public static let loopChunkSize = 4096
@@ -190,10 +194,11 @@ public final class Runner: @unchecked Sendable {
         let covariance = configuration.gradientCovariance
             && plan.gradientParameters.count <= EngineResult.maxCovarianceParameters
         let bins = histogram?.bins ?? 0
-        let shape = [groupCount, plan.outputs.count, plan.gradientParameters.count, bins, covariance ? 1 : 0]
+        let shape = PartialShape(groups: groupCount, outputs: plan.outputs.count, gradients: plan.gradientParameters.count,
+                                 bins: bins, covariance: covariance)
         if shape != partialShape {
             groupPartials = (0..<groupCount).map { _ in
-                Partial(outputs: shape[1], gradients: shape[2], histogramBins: bins, covariance: covariance)
+                Partial(outputs: shape.outputs, gradients: shape.gradients, histogramBins: bins, covariance: covariance)
             }
             partialShape = shape
         }

@@ -39,13 +39,16 @@ public enum VectorMath {
         return true
     }
 
-    /// `ga += g · f′(a)` over `m` lanes for the rules whose derivative is
-    /// itself transcendental (sin, cos, softplus), through `scratch`; false
-    /// for the others (their derivative reads the output) or when off.
+    /// `ga += g · f′(a)` over `m` lanes, `out` being f(a): a derivative
+    /// that is itself transcendental (sin, cos, softplus) through `scratch`,
+    /// one that is arithmetic on a and out (exp, log, sqrt, tanh, sigmoid)
+    /// in one kernel with the rule's bits; false for the others or when off.
     @inline(__always)
     static func backward(_ f: UnaryFunction, adjoint g: UnsafePointer<Double>, a: UnsafePointer<Double>,
-                         toA ga: UnsafeMutablePointer<Double>, lanes m: Int, scratch: UnsafeMutablePointer<Double>) -> Bool {
+                         out: UnsafePointer<Double>, toA ga: UnsafeMutablePointer<Double>, lanes m: Int,
+                         scratch: UnsafeMutablePointer<Double>) -> Bool {
         guard wiggle_vm_vectorised() != 0 else { return false }
+        if let op = arithmeticDerivative(f) { return wiggle_vm_unary_backward(op, g, a, out, ga, m) != 0 }
         let sign: Double
         switch f {
         case .sin: wiggle_vm_cos(a, scratch, m); sign = 1
@@ -103,16 +106,6 @@ public enum VectorMath {
         case .sigmoid: return 4
         default: return nil
         }
-    }
-
-    /// `ga += g · f′` over `m` lanes for exp, log, sqrt, tanh and sigmoid
-    /// (four lanes at a time, the rules' bits), with `out` = f(a); false for
-    /// the others or when off.
-    @inline(__always)
-    static func backward(_ f: UnaryFunction, adjoint g: UnsafePointer<Double>, a: UnsafePointer<Double>,
-                         out: UnsafePointer<Double>, toA ga: UnsafeMutablePointer<Double>, lanes m: Int) -> Bool {
-        guard let op = arithmeticDerivative(f) else { return false }
-        return wiggle_vm_unary_backward(op, g, a, out, ga, m) != 0
     }
 
     /// `out = a · a` over `m` lanes; false when off.

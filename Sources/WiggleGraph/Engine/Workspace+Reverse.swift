@@ -98,8 +98,7 @@ extension Workspace {
             let toA = instruction.aCarries, toB = instruction.bCarries
             switch instruction.code {
             case .unary(let function):
-                if !VectorMath.backward(function, adjoint: g, a: a, toA: ga, lanes: m, scratch: vectorScratch)
-                    && !VectorMath.backward(function, adjoint: g, a: a, out: o, toA: ga, lanes: m) {
+                if !VectorMath.backward(function, adjoint: g, a: a, out: o, toA: ga, lanes: m, scratch: vectorScratch) {
                     function.withRule(BackwardUnary(adjoint: g, a: a, out: o, toA: ga, lanes: m))
                 }
             case .square:
@@ -138,7 +137,7 @@ extension Workspace {
                     calls[index].distribution.addPathwise(call, adjoint: g)
                 case .score:
                     let group = calls[index].weightGroup
-                    if fusedGroups[group], let fused = fusedScores[index] {
+                    if let fused = fusedScores[index] {
                         // One term of its own: baseline and score in one pass.
                         let term = groupTerms[group][0]
                         let cost = v + Int(term.slot) * C

@@ -106,7 +106,8 @@ final class Workspace: @unchecked Sendable {
     /// random length: the weight is not written out, the node adds it and
     /// its score in one pass.
     let fusedGroups: [Bool]
-    /// Each random call's distribution as a ``FusedScore``, where it is one.
+    /// Each random call's distribution as a ``FusedScore`` where its weight
+    /// group is fused, else nil.
     let fusedScores: [(any FusedScore)?]
 
     /// The bytes one lane of a plan's buffers takes (values, adjoints, and a
@@ -175,7 +176,6 @@ final class Workspace: @unchecked Sendable {
             offset += count
         }
         calls = copy(wirings)
-        fusedScores = calls.map { $0.distribution as? FusedScore }
         groupTerms = plan.weightGroups.map { $0.map { $0 } }
         var uses = [Int](repeating: 0, count: plan.weightGroups.count)
         var fusable = [Bool](repeating: false, count: plan.weightGroups.count)
@@ -183,9 +183,13 @@ final class Workspace: @unchecked Sendable {
             uses[Int(layout.weightGroup)] += 1
             fusable[Int(layout.weightGroup)] = layout.distribution is FusedScore
         }
-        fusedGroups = plan.weightGroups.indices.map { group in
+        let fusedGroups = plan.weightGroups.indices.map { group in
             plan.loops.isEmpty && uses[group] == 1 && fusable[group] && plan.weightGroups[group].count == 1
                 && plan.weightGroups[group][0].multiplier < 0
+        }
+        self.fusedGroups = fusedGroups
+        fusedScores = calls.map { call in
+            call.weightGroup >= 0 && fusedGroups[call.weightGroup] ? call.distribution as? FusedScore : nil
         }
         pickTables = plan.pickTables.map { $0.map { $0 } }
         carriesSlot = .allocate(capacity: max(1, plan.slotCount))

@@ -97,6 +97,15 @@ public enum Op: Sendable, Hashable {
         }
     }
 
+    /// True for a deterministic op on other nodes: the same op on the same
+    /// inputs is one node (``Graph/append(_:at:estimator:)``).
+    var isSharable: Bool {
+        switch self {
+        case .unary, .binary, .select, .pick: return true
+        default: return false
+        }
+    }
+
     /// True for a draw from a distribution (a node that is random itself,
     /// not only through an ancestor: see ``Node/isRandom``).
     public var isSampler: Bool {
@@ -254,11 +263,7 @@ public struct Graph: Sendable {
     @discardableResult
     public mutating func append(_ op: Op, at site: Site, estimator: Estimator? = nil) -> NodeID {
         if case .constant(let value) = op, let existing = constants[value.bitPattern] { return existing }
-        var sharable = false
-        switch op {
-        case .unary, .binary, .select, .pick: sharable = true
-        default: break
-        }
+        let sharable = op.isSharable
         let key = SharedKey(op: op, loop: currentLoop)
         if sharable, let existing = shared[key] {
             appended += 1
@@ -357,11 +362,8 @@ public struct Graph: Sendable {
         constants = [:]
         shared = [:]
         for (index, node) in nodes.enumerated() {
-            switch node.op {
-            case .constant(let value): constants[value.bitPattern] = NodeID(index)
-            case .unary, .binary, .select, .pick: shared[SharedKey(op: node.op, loop: node.loop)] = NodeID(index)
-            default: break
-            }
+            if case .constant(let value) = node.op { constants[value.bitPattern] = NodeID(index) }
+            if node.op.isSharable { shared[SharedKey(op: node.op, loop: node.loop)] = NodeID(index) }
         }
         return moved
     }

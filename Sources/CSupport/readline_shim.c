@@ -7,8 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-// WIGGLE_HAS_READLINE comes from Package.swift, which looks for the headers.
+// WIGGLE_HAS_READLINE comes from Package.swift's Readline trait (on by default).
 #ifdef WIGGLE_HAS_READLINE
+#if !__has_include(<readline/readline.h>)
+#error "GNU readline's headers are missing: install libreadline-dev (Debian/Ubuntu: sudo apt-get install libreadline-dev; macOS: brew install readline) or run scripts/setup, or build without it (a plain line reader): swift build --disable-default-traits --traits Kernel,VectorMath"
+#endif
 #include <readline/readline.h>
 #include <readline/history.h>
 #endif

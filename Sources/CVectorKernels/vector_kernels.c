@@ -1,14 +1,28 @@
 // vector_kernels.c — AVX2 vector functions over arrays: SLEEF's exp, log,
-// sin and cos, and our own tanh, sigmoid and softplus. Compiled with AVX2
-// and FMA enabled; CVectorMath calls these only after checking that the
-// processor has them.
+// sin and cos, and our own tanh, sigmoid and softplus. Every function here
+// carries AVX2 and FMA as a target attribute (the pragma below), so the
+// package needs no build flags; CVectorMath calls these only after checking
+// that the processor has them.
 #include "vector_kernels.h"
 
-#if defined(WIGGLE_HAS_SLEEF) && defined(__x86_64__) && defined(__AVX2__)
+// WIGGLE_HAS_SLEEF comes from Package.swift's VectorMath trait (on by default).
+#if defined(WIGGLE_HAS_SLEEF) && defined(__x86_64__)
+#if !__has_include(<sleef.h>)
+#error "SLEEF's headers (sleef.h) are missing: install libsleef-dev (Debian/Ubuntu: sudo apt-get install libsleef-dev) or run scripts/setup, or build without the vector math: swift build --disable-default-traits --traits Readline,Kernel"
+#endif
 #include <immintrin.h>
-#include <sleef.h>
 #include <math.h>
 #include <string.h>
+// sleef.h declares its AVX2 functions only when the whole file is compiled
+// with -mavx2; we declare the four we call ourselves, under the attribute.
+#include <sleef.h>
+
+#pragma clang attribute push (__attribute__((target("avx2,fma"))), apply_to = function)
+
+__m256d Sleef_expd4_u10avx2(__m256d);
+__m256d Sleef_logd4_u10avx2(__m256d);
+__m256d Sleef_sind4_u10avx2(__m256d);
+__m256d Sleef_cosd4_u10avx2(__m256d);
 
 int wiggle_vk_built(void) { return 1; }
 
@@ -306,6 +320,8 @@ void wiggle_vk_unary_backward(int op, const double *g, const double *x, const do
         ga[i] += g[i] != 0 ? d : zero;
     }
 }
+
+#pragma clang attribute pop
 #else
 int wiggle_vk_built(void) { return 0; }
 static void none(const double *x, double *y, long n) { (void)x; (void)y; (void)n; }

@@ -17,6 +17,8 @@ int wiggle_vm_available(void) {
     return known;
 }
 
+int wiggle_vk_is_built(void) { return wiggle_vk_built(); }
+
 int wiggle_vm_vectorised(void) { return enabled && wiggle_vm_available(); }
 
 void wiggle_vm_set_enabled(int on) { enabled = on != 0; }

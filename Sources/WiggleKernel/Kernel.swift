@@ -6,6 +6,7 @@
 // SIGINT (the kernelspec's interrupt_mode), which stops a running cell at
 // its next safe point and keeps the session.
 
+#if Kernel  // the Jupyter kernel needs ZeroMQ (the Kernel trait, on by default)
 import CSupport
 import CZeroMQ
 import Foundation
@@ -181,3 +182,4 @@ public final class Kernel: @unchecked Sendable {
         iopub.send(codec.encode(message))
     }
 }
+#endif

@@ -1,19 +1,25 @@
 // RichOutput.swift — a displayed value as a notebook's MIME bundle: always
-// `text/plain` (what the terminal shows) and `application/json` (the object
-// `--json` writes); a chart (hist, minimize) also as `image/svg+xml`, an
-// estimate as `text/latex`, an explanation as an HTML table of its nodes and
-// estimators.
+// `text/plain` (what the terminal shows) and the object `--json` writes under
+// a vendor type, `application/vnd.wiggle.result+json` (never plain
+// `application/json`: JupyterLab ranks its JSON tree viewer above pictures,
+// HTML and LaTeX, and would show that instead); a chart (hist, minimize)
+// also as `image/svg+xml`, an estimate as `text/latex`, an explanation as an
+// HTML table of its nodes and estimators.
 
 import Foundation
 import WiggleLang
 
 enum RichOutput {
+    /// The MIME type of the machine-readable object: no front end renders
+    /// it, so each shows the picture, table or formula beside it.
+    static let resultType = "application/vnd.wiggle.result+json"
+
     /// The MIME bundle for one display.
     static func bundle(_ value: Value, line: Int, source: DisplaySource) -> JSON {
         var data: JSON = ["text/plain": Display.plain(value)]
         let json = Display.jsonLine(value, line: line, source: source)
         if let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) {
-            data["application/json"] = object
+            data[resultType] = object
         }
         if let svg = Display.svg(value) { data["image/svg+xml"] = svg }
         switch value {

@@ -2,6 +2,7 @@
 // library: a context, ROUTER/PUB/REP sockets bound to the connection file's
 // ports, multipart messages in and out, and polling.
 
+#if Kernel  // the Jupyter kernel needs ZeroMQ (the Kernel trait, on by default)
 import CZeroMQ
 import Foundation
 
@@ -100,3 +101,4 @@ func startHeartbeat(_ socket: Socket) {
     thread.name = "wiggle-heartbeat"
     thread.start()
 }
+#endif

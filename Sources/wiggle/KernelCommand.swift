@@ -4,7 +4,7 @@
 import ArgumentParser
 import Foundation
 import WiggleLang
-#if WIGGLE_KERNEL
+#if Kernel
 import WiggleKernel
 #endif
 
@@ -61,7 +61,7 @@ struct KernelStart: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     mutating func run() throws {
-        #if WIGGLE_KERNEL
+        #if Kernel
         do {
             let kernel = try Kernel(connection: try ConnectionInfo.load(path: connectionFile), settings: try options.settings())
             let status = kernel.run()
@@ -72,7 +72,7 @@ struct KernelStart: ParsableCommand {
             throw ExitCode(70)
         }
         #else
-        standardError("wiggle kernel: this wiggle was built without ZeroMQ; install libzmq3-dev and build again\n")
+        standardError("wiggle kernel: this wiggle was built without the Kernel trait (swift build --disable-default-traits); build it with the default traits, which need ZeroMQ (Debian: libzmq3-dev)\n")
         throw ExitCode(69)
         #endif
     }

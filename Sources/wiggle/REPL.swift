@@ -4,7 +4,7 @@
 // too early (an unclosed bracket, a trailing operator, a block awaiting its
 // `}`), the REPL reads another line; strings and comments cannot fool it.
 
-#if WIGGLE_READLINE
+#if Readline
 import CReadline
 #endif
 import CSupport
@@ -135,7 +135,7 @@ final class REPL {
         StandardOutput.shared.flush()
     }
 
-    #if WIGGLE_READLINE
+    #if Readline
     /// One line from GNU readline, or nil at Ctrl-D on an empty line.
     func readLine(_ prompt: String) -> String? {
         guard let raw = readline(prompt) else { return nil }

@@ -3,6 +3,7 @@
 import ArgumentParser
 import CSupport
 import Foundation
+import WiggleGraph
 import WiggleLang
 import WiggleSyntax
 
@@ -20,9 +21,35 @@ struct Wiggle: ParsableCommand {
 
             Exit codes: 0 success, 64 usage error, 65 syntax error, 70 runtime error.
             """,
-        version: version,
+        version: versionText,
         subcommands: [RunCommand.self, CheckCommand.self, KernelCommand.self]
     )
+
+    /// `wiggle --version`: the version, then what this build has — one
+    /// `name: yes|no (...)` line per capability, the vector math's
+    /// processor path included.
+    static var versionText: String {
+        var lines = ["wiggle \(version)"]
+        #if Readline
+        lines.append("readline: yes (GNU readline)")
+        #else
+        lines.append("readline: no (built without the Readline trait; a plain line reader)")
+        #endif
+        #if Kernel
+        lines.append("kernel: yes (Jupyter, over ZeroMQ)")
+        #else
+        lines.append("kernel: no (built without the Kernel trait)")
+        #endif
+        if VectorMath.isAvailable {
+            lines.append("vector math: yes (AVX2 + FMA kernels, SLEEF; in use on this processor)")
+        } else if VectorMath.isBuilt {
+            lines.append("vector math: built, but this processor lacks AVX2 or FMA (scalar C library functions in use)")
+        } else {
+            lines.append("vector math: no (built without the VectorMath trait, or not x86-64; scalar C library functions)")
+        }
+        lines.append("MPI: no (not part of this build)")
+        return lines.joined(separator: "\n")
+    }
 
     @OptionGroup var options: RunOptions
 

@@ -1,3 +1,4 @@
+#if Readline  // the Readline trait, on by default
 import CReadline
 import Foundation
 import Testing
@@ -37,3 +38,4 @@ import Testing
         try? FileManager.default.removeItem(atPath: path)
     }
 }
+#endif

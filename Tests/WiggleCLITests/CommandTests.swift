@@ -172,7 +172,14 @@ import Testing
         #expect(runHelp.stdout.contains("--particles"))
         let version = try wiggle(["--version"])
         #expect(version.status == 0)
-        #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)
+        let lines = version.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("wiggle ") == true)
+        #expect(lines.first?.dropFirst("wiggle ".count).split(separator: ".").count == 3)
+        // What the build has: the default traits give all of it.
+        #expect(lines.contains("readline: yes (GNU readline)"))
+        #expect(lines.contains("kernel: yes (Jupyter, over ZeroMQ)"))
+        #expect(lines.contains { $0.hasPrefix("vector math: ") && !$0.hasPrefix("vector math: no") })
+        #expect(lines.contains { $0.hasPrefix("MPI: ") })
     }
 
     @Test func pipedProgramRunsAsAScript() throws {

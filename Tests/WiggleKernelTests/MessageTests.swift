@@ -90,6 +90,36 @@ import WiggleLang
         let bundle = RichOutput.bundle(value, line: 1, source: DisplaySource(expr: "E[x]"))
         #expect(bundle["text/plain"] as? String == "0.5 ± 0")
         #expect(bundle["text/latex"] as? String == "\\(0.5 \\pm 0\\)")
-        #expect((bundle["application/json"] as? JSON)?["kind"] as? String == "expectation")
+        #expect((bundle["application/vnd.wiggle.result+json"] as? JSON)?["kind"] as? String == "expectation")
+    }
+
+    /// No bundle carries plain application/json: JupyterLab would show its
+    /// JSON tree instead of the picture, table or formula beside it.
+    @Test func noBundleCarriesPlainJSON() {
+        var shown: [Value] = []
+        let program = """
+            set(seed = 1, particles = 500)
+            param mu = 0.5
+            x = normal(mu, 1)
+            E[x]
+            grad(E[(x - 3)^2])
+            hist(x, bins = 5)
+            minimize(E[(x - 3)^2], steps = 3, lr = 0.1)
+            explain(x > 1)
+            [1, 2]
+            """
+        _ = Session().run(program) { output in
+            if case .display(let value, _, _) = output { shown.append(value) }
+        }
+        #expect(shown.count == 6)
+        for value in shown {
+            let bundle = RichOutput.bundle(value, line: 1, source: DisplaySource(expr: "e"))
+            #expect(bundle["application/json"] == nil)
+            #expect(bundle[RichOutput.resultType] != nil)
+        }
+        let kinds = shown.map { RichOutput.bundle($0, line: 1, source: DisplaySource(expr: "e")) }
+        #expect(kinds[2]["image/svg+xml"] != nil)   // hist
+        #expect(kinds[3]["image/svg+xml"] != nil)   // the loss curve
+        #expect((kinds[4]["text/html"] as? String)?.contains("<table>") == true)   // explain
     }
 }

@@ -83,7 +83,9 @@ check(len(results) == 1 and results[0]["execution_count"] == 1, "execute: the la
 data = results[0]["data"] if results else {}
 check(data.get("text/plain", "").startswith("0.") and "±" in data.get("text/plain", ""), "execute_result: text/plain value ± stderr")
 check(data.get("text/latex", "").startswith("\\(0.") and "\\pm" in data.get("text/latex", ""), "execute_result: text/latex \\(… \\pm …\\)")
-check(data.get("application/json", {}).get("kind") == "expectation", "execute_result: application/json is the --json object")
+check(data.get("application/vnd.wiggle.result+json", {}).get("kind") == "expectation",
+      "execute_result: application/vnd.wiggle.result+json is the --json object")
+check("application/json" not in data, "execute_result: no application/json (JupyterLab would show a JSON tree)")
 
 # explain as HTML
 reply, messages = run(kc, "x = normal(mu, 1)\nexplain(x > 0)")

@@ -40,6 +40,8 @@ int wiggle_vm_unary_backward(int op, const double *g, const double *x, const dou
 int wiggle_vm_vectorised(void);
 /// 1 when SLEEF was there at build time and the processor can run it.
 int wiggle_vm_available(void);
+/// 1 when the AVX2 kernels were compiled in (whatever this processor has).
+int wiggle_vk_is_built(void);
 /// Switches the vector path off (0) or back on (1), for benchmarks that
 /// compare it with the C library's scalar functions.
 void wiggle_vm_set_enabled(int enabled);

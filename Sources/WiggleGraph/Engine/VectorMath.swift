@@ -13,6 +13,8 @@ import CVectorMath
 public enum VectorMath {
     /// True when the engine uses the vector functions.
     public static var isVectorised: Bool { wiggle_vm_vectorised() != 0 }
+    /// True when the kernels were compiled in (the VectorMath trait, x86-64).
+    public static var isBuilt: Bool { wiggle_vk_is_built() != 0 }
     /// True when they are there to use (SLEEF at build time, AVX2 and FMA now).
     public static var isAvailable: Bool { wiggle_vm_available() != 0 }
 

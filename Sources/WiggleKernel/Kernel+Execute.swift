@@ -4,6 +4,7 @@
 // second, and errors `error` messages whose traceback is the usual
 // diagnostic with its caret, relative to the cell.
 
+#if Kernel  // the Jupyter kernel needs ZeroMQ (the Kernel trait, on by default)
 import CSupport
 import Foundation
 import WiggleLang
@@ -130,3 +131,4 @@ final class CellOutput: @unchecked Sendable {
         flush(asResult: true)
     }
 }
+#endif

@@ -42,6 +42,9 @@ public final class Kernel: @unchecked Sendable {
         stdin = try Socket(context, type: ZMQ_ROUTER, endpoint: connection.endpoint(connection.stdinPort))
         iopub = try Socket(context, type: ZMQ_PUB, endpoint: connection.endpoint(connection.iopubPort))
         heartbeat = try Socket(context, type: ZMQ_REP, endpoint: connection.endpoint(connection.hbPort))
+        var settings = settings
+        // A notebook cell run again declares its parameters again.
+        settings.parametersCanBeRedeclared = true
         self.settings = settings
         session = Session(settings: settings)
         self.log = log

@@ -49,8 +49,23 @@ extension Interpreter {
         var interrupted = false
         let started = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
+        // The optimiser steps each parameter in its unconstrained space
+        // (ParameterBounds); values and gradients stay as declared.
+        let bounds = wrt.map { graph.parameters[$0].bounds }
         var values = wrt.map { graph.parameters[$0].value }
+        var unconstrained = zip(bounds, values).map { $0.unconstrained($1) }
         var gradient = [Double](repeating: 0, count: wrt.count)
+        /// The values of the last step whose run succeeded: where a failure
+        /// leaves the parameters.
+        var lastValid = values
+        func restoreLastValid(after completed: Int) -> String {
+            for (index, value) in zip(wrt, lastValid) { graph.parameters[index].value = value }
+            let shown = zip(wrt, lastValid).prefix(4).map { "\(graph.parameters[$0].name) = \(formatNumber($1))" }
+            let more = wrt.count > 4 ? ", ..." : ""
+            let when = completed == 0 ? "their starting values" : "their values after step \(completed), the last that ran"
+            return "the parameters are back at \(when) (\(shown.joined(separator: ", "))\(more))"
+        }
+        let boundHint = bounds.contains(where: \.isBounded) ? "try a smaller lr" : "try a smaller lr, or bound the parameter (param s = 0.5, lower = 0)"
         for step in 0..<steps {
             if let shouldStop, shouldStop() {
                 interrupted = true
@@ -64,21 +79,29 @@ extension Interpreter {
                 interrupted = true
                 break
             } catch var error as RuntimeError where step > 0 {
-                error.message += " (at step \(step + 1) of \(direction); the parameters may have diverged: try a smaller lr)"
+                error.message += " (at step \(step + 1) of \(direction); \(restoreLastValid(after: step - 1)); \(boundHint))"
                 throw error
             }
+            lastValid = values
             trajectory.append(result.outputs[0].mean)
             lastError = isRandom ? result.outputs[0].standardError : 0
             trajectoryStderr.append(lastError)
-            for index in gradient.indices { gradient[index] = maximize ? -result.gradient[index].mean : result.gradient[index].mean }
-            optimizer.step(&values, gradient: gradient)
-            for (index, value) in zip(wrt, values) {
+            for index in gradient.indices {
+                let declared = maximize ? -result.gradient[index].mean : result.gradient[index].mean
+                gradient[index] = declared * bounds[index].slope(at: values[index])
+            }
+            optimizer.step(&unconstrained, gradient: gradient)
+            for position in values.indices {
+                let value = bounds[position].constrained(unconstrained[position])
                 guard value.isFinite else {
-                    throw fail("the optimisation diverged at step \(step + 1): '\(graph.parameters[index].name)' became \(formatNumber(value)); try a smaller lr",
+                    let name = graph.parameters[wrt[position]].name
+                    let note = restoreLastValid(after: step)
+                    throw fail("the optimisation diverged at step \(step + 1): '\(name)' became \(formatNumber(value)); \(note); \(boundHint)",
                                at: range)
                 }
-                graph.parameters[index].value = value
+                values[position] = value
             }
+            for (index, value) in zip(wrt, values) { graph.parameters[index].value = value }
             output(.progress(OptimisationProgress(direction: direction, step: step + 1, steps: steps,
                                                   objective: trajectory[step], stderr: lastError, seconds: elapsed())))
         }
@@ -91,6 +114,9 @@ extension Interpreter {
                 objective = (final.outputs[0].mean, isRandom ? final.outputs[0].standardError : 0)
             } catch is Interruption {
                 interrupted = true
+            } catch var error as RuntimeError where !trajectory.isEmpty {
+                error.message += " (at the parameters \(direction) reached; \(restoreLastValid(after: trajectory.count - 1)); \(boundHint))"
+                throw error
             }
         }
         return .report(.optimisation(OptimisationResult(

@@ -177,9 +177,9 @@ final class Interpreter {
             if case .node(let id) = value { graph.label(id, target.name) }
             bind(target.name, value, in: scope)
 
-        case .param(let name, let sizeExpr, let columnsExpr, let valueExpr):
-            try declareParameter(name: name, size: sizeExpr, columns: columnsExpr, value: valueExpr, scope: scope,
-                                 statement: statement)
+        case .param(let name, let sizeExpr, let columnsExpr, let valueExpr, let lowerExpr, let upperExpr):
+            try declareParameter(name: name, size: sizeExpr, columns: columnsExpr, value: valueExpr,
+                                 lower: lowerExpr, upper: upperExpr, scope: scope, statement: statement)
 
         case .function(let declaration):
             if scope === globals && parameters.contains(declaration.name.name) {
@@ -230,16 +230,39 @@ final class Interpreter {
     }
 
     /// `param name = v`, `param name[n] = v` or `param name[r][c] = v`: a
-    /// learnable scalar, vector or matrix, each element a parameter leaf of the graph.
+    /// learnable scalar, vector or matrix, each element a parameter leaf of
+    /// the graph; `, lower = a`, `, upper = b` bound every element (open
+    /// bounds: the optimiser keeps it strictly inside). In an interactive
+    /// session a second declaration of the same name sets its value and
+    /// bounds (a notebook cell run again).
     func declareParameter(name: Identifier, size sizeExpr: Expr?, columns columnsExpr: Expr? = nil, value valueExpr: Expr,
+                          lower lowerExpr: Expr? = nil, upper upperExpr: Expr? = nil,
                           scope: Scope, statement: Stmt) throws {
         if scope !== globals {
             throw fail("'param' declares a global parameter; write it at the top level, not inside a function",
                        at: statement.range)
         }
         try refuseInRandomBranch("param", at: statement.range)
-        if let existing = parameters.declaration(of: name.name) {
+        let existing = parameters.declaration(of: name.name)
+        if let existing, !settings.parametersCanBeRedeclared {
             throw fail("parameter '\(name.name)' is already declared at line \(existing.line)", at: name.range)
+        }
+        var bounds = ParameterBounds()
+        if let lowerExpr {
+            bounds.lower = try number(try evaluate(lowerExpr, in: scope), what: "a parameter's lower bound", at: lowerExpr.range)
+            guard !bounds.lower.isNaN, bounds.lower < .infinity else {
+                throw fail("a parameter's lower bound must be a number below infinity", at: lowerExpr.range)
+            }
+        }
+        if let upperExpr {
+            bounds.upper = try number(try evaluate(upperExpr, in: scope), what: "a parameter's upper bound", at: upperExpr.range)
+            guard !bounds.upper.isNaN, bounds.upper > -.infinity else {
+                throw fail("a parameter's upper bound must be a number above minus infinity", at: upperExpr.range)
+            }
+        }
+        if let lowerExpr, let upperExpr, bounds.lower >= bounds.upper {
+            throw fail("the lower bound (\(formatNumber(bounds.lower))) must be below the upper bound (\(formatNumber(bounds.upper)))",
+                       at: lowerExpr.range.union(upperExpr.range))
         }
         if globals.values[name.name] != nil {
             throw fail("'\(name.name)' is already a variable; a parameter needs a fresh name", at: name.range)
@@ -308,10 +331,24 @@ final class Interpreter {
         } else {
             initial = [try initialValue(value, at: valueExpr.range)]
         }
+        if let outside = initial.first(where: { !bounds.contains($0) }) {
+            throw fail("'\(name.name)' starts at \(formatNumber(outside)), outside its bounds \(bounds.description): "
+                       + "a bounded parameter starts strictly inside them", at: valueExpr.range)
+        }
+        if let existing, existing.indices.count == initial.count, existing.isVector == isVector, existing.columns == columns {
+            // Declared again with the same shape: new values and bounds in
+            // place, so everything traced from it sees them.
+            for (index, start) in zip(existing.indices, initial) {
+                graph.parameters[index].value = start
+                graph.parameters[index].bounds = bounds
+            }
+            parameters.redeclare(name.name, line: line)
+            return
+        }
         try reserveNodes(initial.count, at: statement.range)
         let indices = initial.enumerated().map { position, start in
             let element = columns.map { "\(name.name)[\(position / $0)][\(position % $0)]" } ?? "\(name.name)[\(position)]"
-            return graph.addParameter(name: isVector ? element : name.name, value: start, at: site)
+            return graph.addParameter(name: isVector ? element : name.name, value: start, bounds: bounds, at: site)
         }
         parameters.declare(ParameterStore.Entry(name: name.name, indices: indices, isVector: isVector, line: line,
                                                 columns: columns))

@@ -44,9 +44,21 @@ struct ParameterStore {
 
     func declaration(of name: String) -> Entry? { indexByName[name].map { entries[$0] } }
 
+    /// Adds a parameter, or replaces one of the same name declared again
+    /// with another shape (its old elements stay in the graph, unnamed here).
     mutating func declare(_ entry: Entry) {
+        if let index = indexByName[entry.name] {
+            entries[index] = entry
+            built[index] = nil
+            return
+        }
         indexByName[entry.name] = entries.count
         entries.append(entry)
+    }
+
+    /// Notes where a parameter declared again with the same shape was.
+    mutating func redeclare(_ name: String, line: Int) {
+        if let index = indexByName[name] { entries[index].line = line }
     }
 
     /// A parameter reads as its graph node (a list of nodes for a vector).

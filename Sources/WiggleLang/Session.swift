@@ -81,7 +81,18 @@ public final class Session {
     /// The parameters and their current values, in declaration order
     /// (a vector's elements one by one).
     public var parameterValues: [(name: String, value: Double)] {
-        interpreter.graph.parameters.map { ($0.name, $0.value) }
+        parameterDetails.map { ($0.name, $0.value) }
+    }
+
+    /// Each declared parameter's elements with their values and bounds, in
+    /// the order of declaration (`:params`).
+    public var parameterDetails: [(name: String, value: Double, bounds: ParameterBounds)] {
+        interpreter.parameters.entries.flatMap { entry in
+            entry.indices.map { index in
+                let parameter = interpreter.graph.parameters[index]
+                return (parameter.name, parameter.value, parameter.bounds)
+            }
+        }
     }
 
     /// The number of nodes traced so far (running a traced graph adds none).

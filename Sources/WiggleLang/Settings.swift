@@ -55,6 +55,11 @@ public struct Settings: Sendable {
     /// estimated with the session's particle count.
     public static let optimisationParticles = 1_000
 
+    /// In the REPL and the Jupyter kernel, `param` may name a parameter
+    /// again to set its value and bounds (a cell run twice); in a file it is
+    /// an error, as a second declaration there is a mistake.
+    public var parametersCanBeRedeclared = false
+
     /// Default settings.
     public init() {}
 }

@@ -38,8 +38,9 @@ extension Stmt: CustomStringConvertible {
     /// The statement as an s-expression: `(= x (+ 1 2))`.
     public var description: String {
         switch kind {
-        case .param(let name, let size, let columns, let value):
-            return "(param \(name.name)\(size.map { "[\($0)]" } ?? "")\(columns.map { "[\($0)]" } ?? "") \(value))"
+        case .param(let name, let size, let columns, let value, let lower, let upper):
+            let limits = (lower.map { " (lower \($0))" } ?? "") + (upper.map { " (upper \($0))" } ?? "")
+            return "(param \(name.name)\(size.map { "[\($0)]" } ?? "")\(columns.map { "[\($0)]" } ?? "") \(value)\(limits))"
         case .assign(let target, let op, let value):
             return "(\(op.map { $0.rawValue } ?? "")= \(target.name) \(value))"
         case .function(let decl):

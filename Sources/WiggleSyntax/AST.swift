@@ -147,8 +147,9 @@ public struct Stmt: Sendable {
     /// The shapes a statement can take.
     public indirect enum Kind: Sendable {
         /// `param name = value` or `param name[size] = value`.
-        /// `param w = v`, `param w[n] = v`, `param W[r][c] = v` (a matrix: `columns`).
-        case param(name: Identifier, size: Expr?, columns: Expr?, value: Expr)
+        /// `param w = v`, `param w[n] = v`, `param W[r][c] = v` (a matrix: `columns`),
+        /// each optionally bounded: `param s = 0.5, lower = 0, upper = 1`.
+        case param(name: Identifier, size: Expr?, columns: Expr?, value: Expr, lower: Expr?, upper: Expr?)
         /// `name = value`, or `name += value` etc. (`op` is the arithmetic operator).
         case assign(target: Identifier, op: BinaryOperator?, value: Expr)
         case function(FunctionDecl)
@@ -186,3 +187,4 @@ public struct Program: Sendable {
         self.file = file
     }
 }
+

@@ -227,6 +227,7 @@ public struct Parser {
     }
 
     /// paramStmt -> 'param' NAME [ '[' expression ']' [ '[' expression ']' ] ] '=' expression
+    ///              { ',' ( 'lower' | 'upper' ) '=' expression }
     mutating func parseParam() throws -> Stmt {
         let keyword = advance()
         let name = try expect(.identifier, "a parameter name after 'param'")
@@ -240,9 +241,25 @@ public struct Parser {
         }
         try expect(.assign, "'=' and an initial value after the parameter name")
         let value = try parseExpression()
+        var lower: Expr?, upper: Expr?
+        var end = value.range
+        while check(.comma) && !current.newlineBefore {
+            advance()
+            let option = try expect(.identifier, "'lower = ...' or 'upper = ...' after ',' in a parameter declaration")
+            guard option.text == "lower" || option.text == "upper" else {
+                throw error("a parameter takes 'lower' and 'upper' bounds, not '\(option.text)'", at: option)
+            }
+            if (option.text == "lower" ? lower : upper) != nil {
+                throw error("'\(option.text)' is given twice", at: option)
+            }
+            try expect(.assign, "'=' and a number after '\(option.text)'")
+            let limit = try parseExpression()
+            if option.text == "lower" { lower = limit } else { upper = limit }
+            end = limit.range
+        }
         return Stmt(.param(name: Identifier(name.text, name.range), size: sizes.first, columns: sizes.count > 1 ? sizes[1] : nil,
-                           value: value),
-                    keyword.range.union(value.range))
+                           value: value, lower: lower, upper: upper),
+                    keyword.range.union(end))
     }
 
     /// fnStmt -> 'fn' NAME '(' [ NAME { ',' NAME } ] ')' ( '=' expression | block )

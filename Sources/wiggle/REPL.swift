@@ -8,6 +8,7 @@
 import CReadline
 #endif
 import CSupport
+import WiggleGraph
 import Foundation
 import WiggleLang
 import WiggleSyntax
@@ -243,9 +244,12 @@ final class REPL {
             reportOutcome(result, of: source)
             wiggle_clear_sigint()
         case ":params":
-            let parameters = session.parameterValues
+            let parameters = session.parameterDetails
             if parameters.isEmpty { write("no parameters\n") }
-            for (name, value) in parameters { write("\(name) = \(Display.plain(.number(value)))\n") }
+            for (name, value, bounds) in parameters {
+                let limits = bounds.isBounded ? "   in \(bounds.description)" : ""
+                write("\(name) = \(Display.plain(.number(value)))\(limits)\n")
+            }
         case ":set":
             let words = argument.split(separator: " ").map(String.init)
             if words.isEmpty {

@@ -56,6 +56,7 @@ struct Wiggle: ParsableCommand {
     mutating func run() throws {
         let session = Session(settings: try options.settings())
         if isatty(STDIN_FILENO) != 0 && !options.json {
+            session.settings.parametersCanBeRedeclared = true
             REPL(session: session).run()
             StandardOutput.shared.flush()
             Foundation.exit(0)

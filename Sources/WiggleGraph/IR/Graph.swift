@@ -218,6 +218,8 @@ public struct Parameter: Sendable {
     public var value: Double
     /// Its node in the graph.
     public var node: NodeID
+    /// Where its value may go: open bounds, `-inf ... inf` when unbounded.
+    public var bounds = ParameterBounds()
 }
 
 /// The graph: an append-only array of nodes in topological order, and the
@@ -313,10 +315,11 @@ public struct Graph: Sendable {
     }
 
     /// Declares a learnable scalar and returns its node.
-    public mutating func addParameter(name: String, value: Double, at site: Site) -> Int {
+    public mutating func addParameter(name: String, value: Double, bounds: ParameterBounds = ParameterBounds(),
+                                      at site: Site) -> Int {
         let index = parameters.count
         let node = append(.parameter(index), at: site)
-        parameters.append(Parameter(name: name, value: value, node: node))
+        parameters.append(Parameter(name: name, value: value, node: node, bounds: bounds))
         return index
     }
 

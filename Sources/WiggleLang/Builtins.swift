@@ -10,7 +10,7 @@ public enum Builtin: String, CaseIterable, Sendable {
     // min and max take numbers or one list.
     case min, max
     // Functions of a list.
-    case sum, mean, std, len
+    case sum, mean, std, len, concat
     // The parts of an estimate.
     case value, stderr
     // Log-densities (Stan's names) and the list functions of an ELBO.
@@ -50,33 +50,51 @@ public enum Builtin: String, CaseIterable, Sendable {
 }
 
 extension Interpreter {
+    /// A one-number builtin (`exp`, `log`, `floor`, ...) on a value: a
+    /// traced value becomes a node, a number or an estimate its image (an
+    /// estimate's error by the delta method), and a list is mapped element
+    /// by element, nested lists too, as NumPy's functions are.
+    func unary(_ builtin: Builtin, _ function: UnaryFunction, _ argument: Value, at range: SourceRange,
+               argument argumentRange: SourceRange) throws -> Value {
+        let name = builtin.rawValue
+        switch argument {
+        case .node(let id):
+            return try makeNode(.unary(function, id), at: range)
+        case .list(let items):
+            return try nestedList(items.map { try unary(builtin, function, $0, at: range, argument: argumentRange) }, at: range)
+        default:
+            break
+        }
+        guard let x = argument.asNumber else {
+            throw fail("\(name) expects a number, got \(argument.typeDescription)", at: argumentRange)
+        }
+        if let problem = function.domainError(x) { throw fail(problem, at: argumentRange) }
+        let result = function.apply(x)
+        guard result.isFinite else {
+            throw fail("\(name)(\(formatNumber(x))) is too large to represent", at: range)
+        }
+        if case .estimate(let estimate) = argument {
+            // The delta method; a step has no first-order error to give.
+            guard function.continuity != .discontinuous else {
+                throw fail("\(name) of an estimate has no standard error to first order; write \(name)(value(e)) for the number alone",
+                           at: range)
+            }
+            let slope = function.derivative(x, result: result)
+            guard slope.isFinite else {
+                throw fail("the standard error of \(name)(\(formatNumber(x))) is undefined: the derivative there is not finite", at: range)
+            }
+            return .estimate(estimate.mapped(to: result, slope: slope))
+        }
+        return .number(result)
+    }
+
     /// Calls a builtin.
     func call(_ builtin: Builtin, _ arguments: [CallArgument], at range: SourceRange) throws -> Value {
         let name = builtin.rawValue
         if let function = builtin.unaryFunction {
             try noKeywords(name, arguments)
-            if arguments.count == 1, case .node(let id) = arguments[0].value {
-                return try makeNode(.unary(function, id), at: range)
-            }
-            let x = try oneNumber(name, arguments, at: range)
-            if let problem = function.domainError(x) { throw fail(problem, at: arguments[0].range) }
-            let result = function.apply(x)
-            guard result.isFinite else {
-                throw fail("\(name)(\(formatNumber(x))) is too large to represent", at: range)
-            }
-            if case .estimate(let estimate) = arguments[0].value {
-                // The delta method; a step has no first-order error to give.
-                guard function.continuity != .discontinuous else {
-                    throw fail("\(name) of an estimate has no standard error to first order; write \(name)(value(e)) for the number alone",
-                               at: range)
-                }
-                let slope = function.derivative(x, result: result)
-                guard slope.isFinite else {
-                    throw fail("the standard error of \(name)(\(formatNumber(x))) is undefined: the derivative there is not finite", at: range)
-                }
-                return .estimate(estimate.mapped(to: result, slope: slope))
-            }
-            return .number(result)
+            guard arguments.count == 1 else { throw fail("\(name) expects 1 argument, got \(arguments.count)", at: range) }
+            return try unary(builtin, function, arguments[0].value, at: range, argument: arguments[0].range)
         }
         switch builtin {
         case .min, .max:
@@ -165,6 +183,21 @@ extension Interpreter {
                 throw fail("\(name) expects 1 argument, got \(arguments.count)", at: range)
             }
             return try estimatePart(builtin, of: arguments[0].value, at: arguments[0].range)
+
+        case .concat:
+            try noKeywords(name, arguments)
+            guard !arguments.isEmpty else { throw fail("concat expects lists to join, got nothing", at: range) }
+            var joined: [Value] = []
+            for argument in arguments {
+                guard case .list(let items) = argument.value else {
+                    throw fail("concat joins lists, got \(argument.value.typeDescription)", at: argument.range)
+                }
+                guard joined.count + items.count <= settings.maxListLength else {
+                    throw fail("this list would have more than \(settings.maxListLength) elements", at: range)
+                }
+                joined += items
+            }
+            return try nestedList(joined, at: range)
 
         case .len:
             try noKeywords(name, arguments)
@@ -298,19 +331,6 @@ extension Interpreter {
            let label = bad.label {
             throw fail("\(name) has no argument named '\(label.name)'", at: label.range)
         }
-    }
-
-    /// Exactly one positional number.
-    func oneNumber(_ name: String, _ arguments: [CallArgument], at range: SourceRange) throws -> Double {
-        try noKeywords(name, arguments)
-        guard arguments.count == 1 else {
-            throw fail("\(name) expects 1 argument, got \(arguments.count)", at: range)
-        }
-        let argument = arguments[0]
-        guard let x = argument.value.asNumber else {
-            throw fail("\(name) expects a number, got \(argument.value.typeDescription)", at: argument.range)
-        }
-        return x
     }
 
     /// One positional list of numbers (plus the allowed keywords).

@@ -40,6 +40,7 @@ public enum Help {
         "mean": ("mean(xs)", "the mean of a list"),
         "std": ("std(xs, ddof = 0)", "the standard deviation of a list (ddof = 1: the sample one)"),
         "len": ("len(xs)", "the length of a list"),
+        "concat": ("concat(a, b, ...)", "the lists joined end to end (`+` adds lists element by element)"),
         "value": ("value(e)", "an estimate's value, without its standard error"),
         "stderr": ("stderr(e)", "an estimate's standard error"),
         "normal_lpdf": ("normal_lpdf(x, mu, sigma)", "log density of normal(mu, sigma) at x; a list x gives the sum over its elements"),

@@ -7,6 +7,9 @@ extension Interpreter {
     /// Applies a binary operator (not `and`/`or`, which short-circuit).
     func binary(_ op: BinaryOperator, _ left: Value, _ right: Value,
                 at range: SourceRange, left leftRange: SourceRange, right rightRange: SourceRange) throws -> Value {
+        if left.isList || right.isList, op != .equal, op != .notEqual, BinaryFunction(op) != nil {
+            return try elementwise(op, left, right, at: range, left: leftRange, right: rightRange)
+        }
         if left.isNode || right.isNode {
             return try tracedBinary(op, left, right, at: range, left: leftRange, right: rightRange)
         }
@@ -17,18 +20,11 @@ extension Interpreter {
             }
             return .boolean(equal(left, right) == (op == .equal))
         case .add:
-            switch (left, right) {
-            case (.string(let a), .string(let b)):
+            if case (.string(let a), .string(let b)) = (left, right) {
                 guard a.utf8.count + b.utf8.count <= settings.maxListLength else {
                     throw fail("this string would be longer than \(settings.maxListLength) bytes", at: range)
                 }
                 return .string(a + b)
-            case (.list(let a), .list(let b)):
-                guard a.count + b.count <= settings.maxListLength else {
-                    throw fail("this list would have more than \(settings.maxListLength) elements", at: range)
-                }
-                return try nestedList(a + b, at: range)
-            default: break
             }
         default: break
         }
@@ -55,6 +51,41 @@ extension Interpreter {
             return .estimate(Estimate.combined(left.estimate, right.estimate, to: result, da, db))
         }
         return .number(result)
+    }
+
+    /// Arithmetic and ordering comparisons with a list on either side,
+    /// element by element as NumPy's: two lists of equal length pair their
+    /// elements, a list and a single value (number, boolean, estimate or
+    /// traced value) pair each element with it; nested lists recurse, so a
+    /// matrix times a number scales every entry. (`==` and `!=` compare
+    /// whole values instead: see ``equal(_:_:)``.)
+    func elementwise(_ op: BinaryOperator, _ left: Value, _ right: Value,
+                     at range: SourceRange, left leftRange: SourceRange, right rightRange: SourceRange) throws -> Value {
+        func each(_ a: Value, _ b: Value) throws -> Value {
+            try binary(op, a, b, at: range, left: leftRange, right: rightRange)
+        }
+        switch (left, right) {
+        case (.list(let a), .list(let b)):
+            guard a.count == b.count else {
+                let join = op == .add ? "; to join two lists, write concat(a, b)" : ""
+                throw fail("'\(op.rawValue)' works element by element on lists of equal length, got \(countPhrase(a.count, "element")) "
+                           + "and \(countPhrase(b.count, "element"))\(join)", at: range)
+            }
+            if let mixed = zip(a, b).first(where: { $0.0.isList != $0.1.isList }) {
+                let (x, y) = mixed
+                throw fail("'\(op.rawValue)' pairs the elements of two lists, but here \(x.typeDescription) meets \(y.typeDescription) "
+                           + "(lists of different shapes)", at: range)
+            }
+            return try nestedList(zip(a, b).map { try each($0, $1) }, at: range)
+        case (.list(let a), _):
+            guard right.isElementwiseScalar else { throw fail(mismatchMessage(op, left, right), at: range) }
+            return try nestedList(a.map { try each($0, right) }, at: range)
+        default:
+            guard case .list(let b) = right, left.isElementwiseScalar else {
+                throw fail(mismatchMessage(op, left, right), at: range)
+            }
+            return try nestedList(b.map { try each(left, $0) }, at: range)
+        }
     }
 
     /// "cannot add a list and a number", worded for each operator.
@@ -87,6 +118,21 @@ extension Interpreter {
 }
 
 extension Value {
+    /// True for a list.
+    var isList: Bool {
+        if case .list = self { return true }
+        return false
+    }
+
+    /// True for what pairs with every element of a list: a number, a
+    /// boolean, an estimate or a traced value.
+    var isElementwiseScalar: Bool {
+        switch self {
+        case .number, .boolean, .estimate, .node: return true
+        default: return false
+        }
+    }
+
     /// True for an estimate (a number with a standard error).
     var isEstimate: Bool {
         if case .estimate = self { return true }

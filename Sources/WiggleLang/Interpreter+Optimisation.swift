@@ -65,7 +65,12 @@ extension Interpreter {
             let when = completed == 0 ? "their starting values" : "their values after step \(completed), the last that ran"
             return "the parameters are back at \(when) (\(shown.joined(separator: ", "))\(more))"
         }
-        let boundHint = bounds.contains(where: \.isBounded) ? "try a smaller lr" : "try a smaller lr, or bound the parameter (param s = 0.5, lower = 0)"
+        /// What to try: a parameter check that failed ("sigma must be > 0")
+        /// is what a bound prevents.
+        func hint(for message: String) -> String {
+            message.contains(" must be ") && !bounds.contains(where: \.isBounded)
+                ? "try a smaller lr, or bound the parameter (param s = 0.5, lower = 0)" : "try a smaller lr"
+        }
         for step in 0..<steps {
             if let shouldStop, shouldStop() {
                 interrupted = true
@@ -79,7 +84,7 @@ extension Interpreter {
                 interrupted = true
                 break
             } catch var error as RuntimeError where step > 0 {
-                error.message += " (at step \(step + 1) of \(direction); \(restoreLastValid(after: step - 1)); \(boundHint))"
+                error.message += " (at step \(step + 1) of \(direction); \(restoreLastValid(after: step - 1)); \(hint(for: error.message)))"
                 throw error
             }
             lastValid = values
@@ -96,7 +101,7 @@ extension Interpreter {
                 guard value.isFinite else {
                     let name = graph.parameters[wrt[position]].name
                     let note = restoreLastValid(after: step)
-                    throw fail("the optimisation diverged at step \(step + 1): '\(name)' became \(formatNumber(value)); \(note); \(boundHint)",
+                    throw fail("the optimisation diverged at step \(step + 1): '\(name)' became \(formatNumber(value)); \(note); try a smaller lr",
                                at: range)
                 }
                 values[position] = value
@@ -115,7 +120,7 @@ extension Interpreter {
             } catch is Interruption {
                 interrupted = true
             } catch var error as RuntimeError where !trajectory.isEmpty {
-                error.message += " (at the parameters \(direction) reached; \(restoreLastValid(after: trajectory.count - 1)); \(boundHint))"
+                error.message += " (at the parameters \(direction) reached; \(restoreLastValid(after: trajectory.count - 1)); \(hint(for: error.message)))"
                 throw error
             }
         }

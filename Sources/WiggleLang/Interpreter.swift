@@ -374,6 +374,21 @@ final class Interpreter {
         return try number(value, what: "a parameter's initial value", at: range)
     }
 
+    /// Unary minus: of a number, an estimate, a traced value, or each
+    /// element of a list.
+    func negate(_ operand: Value, at range: SourceRange) throws -> Value {
+        switch operand {
+        case .node(let id): return try makeNode(.unary(.negate, id), at: range)
+        case .list(let items): return try nestedList(items.map { try negate($0, at: range) }, at: range)
+        default: break
+        }
+        guard let x = operand.asNumber else {
+            throw fail("cannot negate \(operand.typeDescription)", at: range)
+        }
+        if case .estimate(let estimate) = operand { return .estimate(estimate.mapped(to: -x, slope: -1)) }
+        return .number(-x)
+    }
+
     /// Binds a name in a scope (blocks open none), noting it for the merge of
     /// an if on a traced condition.
     func bind(_ name: String, _ value: Value, in scope: Scope) {
@@ -399,14 +414,7 @@ final class Interpreter {
             let operand = try evaluate(operandExpr, in: scope)
             switch op {
             case .negate:
-                if case .node(let id) = operand {
-                    return try makeNode(.unary(.negate, id), at: expression.range)
-                }
-                guard let x = operand.asNumber else {
-                    throw fail("cannot negate \(operand.typeDescription)", at: expression.range)
-                }
-                if case .estimate(let estimate) = operand { return .estimate(estimate.mapped(to: -x, slope: -1)) }
-                return .number(-x)
+                return try negate(operand, at: expression.range)
             case .not:
                 if case .node(let id) = operand {
                     return try makeNode(.unary(.not, id), at: expression.range)

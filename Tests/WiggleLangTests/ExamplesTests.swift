@@ -8,22 +8,25 @@ func exampleNames() -> [String] {
     corpusFiles(in: "examples")
 }
 
-/// A code block of grammar.md: ```wiggle (parsed and run) or ```wiggle-syntax
-/// (parsed only).
+/// A code block of grammar.md or README.md: ```wiggle (parsed and run) or
+/// ```wiggle-syntax (parsed only).
 struct GrammarBlock: Sendable, CustomTestStringConvertible {
     /// The block's code.
     var code: String
-    /// The line of grammar.md its first line of code is on.
+    /// The line of the document its first line of code is on.
     var firstLine: Int
     /// False for a ```wiggle-syntax block, which is not meant to run.
     var runs: Bool
+    /// The document.
+    var file = "grammar.md"
 
-    var testDescription: String { "grammar.md:\(firstLine)" }
+    var testDescription: String { "\(file):\(firstLine)" }
 }
 
-/// The ```wiggle and ```wiggle-syntax code blocks of grammar.md.
-func grammarBlocks() -> [GrammarBlock] {
-    let url = repositoryRoot.appendingPathComponent("grammar.md")
+/// The ```wiggle and ```wiggle-syntax code blocks of grammar.md (or another
+/// document of the repository).
+func grammarBlocks(in file: String = "grammar.md") -> [GrammarBlock] {
+    let url = repositoryRoot.appendingPathComponent(file)
     guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
     var blocks: [GrammarBlock] = []
     var current: (lines: [Substring], firstLine: Int, runs: Bool)?
@@ -32,7 +35,8 @@ func grammarBlocks() -> [GrammarBlock] {
         if current == nil, fence == "```wiggle" || fence == "```wiggle-syntax" {
             current = ([], index + 2, fence == "```wiggle")
         } else if let block = current, fence == "```" {
-            blocks.append(GrammarBlock(code: block.lines.joined(separator: "\n"), firstLine: block.firstLine, runs: block.runs))
+            blocks.append(GrammarBlock(code: block.lines.joined(separator: "\n"), firstLine: block.firstLine, runs: block.runs,
+                                       file: file))
             current = nil
         } else {
             current?.lines.append(line)
@@ -121,7 +125,7 @@ final class LineOutputCollector: @unchecked Sendable {
     /// settings `wiggle run` has by default), and each line with a comment
     /// after its code displays what the comment says: the first line of the
     /// plain output of the statements starting on that line, exactly.
-    @Test(arguments: grammarBlocks().filter(\.runs))
+    @Test(arguments: grammarBlocks().filter(\.runs) + grammarBlocks(in: "README.md").filter(\.runs))
     func grammarCodeBlockShowsItsComments(_ block: GrammarBlock) {
         let collector = LineOutputCollector()
         let result = Session().run(SourceFile(name: "grammar.md", text: block.code)) { output in
@@ -131,17 +135,72 @@ final class LineOutputCollector: @unchecked Sendable {
             case .progress, .notice: break
             }
         }
-        #expect(result.diagnostics.isEmpty, "grammar.md:\(block.firstLine): \(result.diagnostics)")
-        #expect(result.status == .success, "grammar.md:\(block.firstLine)")
+        #expect(result.diagnostics.isEmpty, "\(block.testDescription): \(result.diagnostics)")
+        #expect(result.status == .success, "\(block.testDescription)")
         for comment in expectedValueComments(block.code) {
             let shown = collector.outputs.filter { $0.line == comment.line }.map(\.text).joined(separator: "\n")
             let firstLine = shown.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init)
-            let place = "grammar.md:\(block.firstLine + comment.line - 1)"
+            let place = "\(block.file):\(block.firstLine + comment.line - 1)"
             if collector.outputs.contains(where: { $0.line == comment.line }) {
                 #expect(firstLine == comment.text, "\(place): the comment says \(comment.text), the line displays \(shown)")
             } else {
                 Issue.record("\(place): the comment says \(comment.text), but the line displays nothing")
             }
         }
+    }
+}
+
+/// README.md's examples: a block that shows `$ cat examples/X.wgl` and then
+/// `$ wiggle run examples/X.wgl` must show the file as it is and its output
+/// as the golden `examples/X.out` has it (which the test above pins to what
+/// the program prints), so the README cannot go stale.
+@Suite struct ReadmeTests {
+    /// A README block that shows an example and its output.
+    struct Transcript: Sendable, CustomTestStringConvertible {
+        var file: String
+        var shownSource: String
+        var shownOutput: String
+        var line: Int
+        var testDescription: String { "README.md:\(line) (\(file))" }
+    }
+
+    static func transcripts() -> [Transcript] {
+        let url = repositoryRoot.appendingPathComponent("README.md")
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var found: [Transcript] = []
+        var index = 0
+        while index < lines.count {
+            guard lines[index].hasPrefix("$ cat examples/") else { index += 1; continue }
+            let file = String(lines[index].dropFirst("$ cat ".count))
+            let start = index
+            var source: [String] = [], output: [String] = []
+            index += 1
+            while index < lines.count, lines[index] != "$ wiggle run \(file)", lines[index] != "```" {
+                source.append(lines[index]); index += 1
+            }
+            guard index < lines.count, lines[index] == "$ wiggle run \(file)" else { continue }
+            index += 1
+            while index < lines.count, lines[index] != "```", !lines[index].hasPrefix("$ ") {
+                output.append(lines[index]); index += 1
+            }
+            found.append(Transcript(file: file, shownSource: source.joined(separator: "\n"),
+                                    shownOutput: output.joined(separator: "\n"), line: start + 1))
+        }
+        return found
+    }
+
+    @Test func theReadmeShowsTheTour() {
+        #expect(Self.transcripts().contains { $0.file == "examples/tour.wgl" })
+        #expect(grammarBlocks(in: "README.md").filter(\.runs).count >= 1)
+    }
+
+    @Test(arguments: transcripts())
+    func aTranscriptIsWhatTheExamplePrints(_ transcript: Transcript) throws {
+        let source = try String(contentsOf: repositoryRoot.appendingPathComponent(transcript.file), encoding: .utf8)
+        #expect(transcript.shownSource + "\n" == source, "\(transcript.testDescription): the file differs from what the README shows")
+        let golden = try String(contentsOf: repositoryRoot.appendingPathComponent(
+            transcript.file.replacingOccurrences(of: ".wgl", with: ".out")), encoding: .utf8)
+        #expect(transcript.shownOutput + "\n" == golden, "\(transcript.testDescription): the output differs from the example's")
     }
 }

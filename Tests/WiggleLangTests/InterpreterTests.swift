@@ -37,7 +37,7 @@ func errorOf(_ program: String) -> String {
     }
 
     @Test func stringsAndLists() {
-        #expect(outputOf("\"a\" + \"b\"\n[1, 2] + [3]\nlen(\"abc\")\n[1, [2, \"x\"]]\n[1, 2] == [1, 2]\n\"q\\\"\"") ==
+        #expect(outputOf("\"a\" + \"b\"\nconcat([1, 2], [3])\nlen(\"abc\")\n[1, [2, \"x\"]]\n[1, 2] == [1, 2]\n\"q\\\"\"") ==
                 ["\"ab\"", "[1, 2, 3]", "3", "[1, [2, \"x\"]]", "true", "\"q\\\"\""])
     }
 
@@ -150,7 +150,7 @@ func errorOf(_ program: String) -> String {
     }
 
     @Test func runtimeErrorsNameTheValueAndThePlace() {
-        #expect(errorOf("[1, 2] + 3") == "1:1: cannot add a list and a number")
+        #expect(errorOf("[1, 2] + \"a\"") == "1:1: cannot add a list and a string")
         #expect(errorOf("xs = [1, 2, 3]\nxs[10]") == "2:4: index 10 is out of range for a list of 3 elements")
         #expect(errorOf("fn f(a) = a\nf(1, 2, 3)") == "2:1: f expects 1 argument, got 3")
         #expect(errorOf("fn f(a, b) = a\nf(1)") == "2:1: f expects 2 arguments, got 1")

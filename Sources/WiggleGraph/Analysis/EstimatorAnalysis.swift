@@ -258,8 +258,24 @@ public enum EstimatorAnalysis {
                 let meetsRandom = node.op.inputs.contains { $0 != id && graph[$0].isRandom && !graph[id].isRandom }
                 if meetsRandom {
                     switch node.op {
-                    case .binary(.multiply, _, _), .binary(.divide, _, _):
-                        return "to fix it, move '\(name)' into the distribution: exp(normal(log(\(name)) + ..., ...)) in place of \(name) * exp(normal(...))"
+                    case .binary(let f, let a, let b) where f == .multiply || f == .divide:
+                        // What the parameter scales decides the rewrite: the
+                        // exp of a normal takes it as a shift of the log; a
+                        // normal draw itself takes it into its mean and sd.
+                        let other = a == id ? b : a
+                        let divisor = f == .divide && b == id
+                        let scaled = graph[other]
+                        if case .unary(.exp, _) = scaled.op {
+                            let shift = divisor ? "- log(\(name))" : "+ log(\(name))"
+                            let written = divisor ? "exp(normal(m, s)) / \(name)" : "\(name) * exp(normal(m, s))"
+                            return "to fix it, move '\(name)' into the distribution's mean in log space: exp(normal(m \(shift), s)) in place of \(written) (for a positive \(name); a scale inside the exp goes into s)"
+                        }
+                        if scaled.op.isSampler, scaled.op.distribution?.name == "normal", f == .multiply || divisor {
+                            let op = divisor ? "/" : "*"
+                            return "to fix it, put the scale into the distribution: normal(m \(op) \(name), s \(op) \(name)) in place of "
+                                + (divisor ? "normal(m, s) / \(name)" : "\(name) * normal(m, s)") + " (for a positive \(name))"
+                        }
+                        return "no rewrite is known that moves '\(name)' into a random node here: it scales a value computed from random ones at line \(node.site.line); to make the gradient unbiased, make '\(name)' a parameter of a distribution (a mean or a scale)"
                     case .binary(.add, _, _), .binary(.subtract, _, _):
                         return "to fix it, move '\(name)' into the distribution: normal(... + \(name), ...) in place of normal(...) + \(name)"
                     case .binary(let f, _, _) where f.continuity == .discontinuous:

@@ -74,7 +74,7 @@ public enum Display {
         let distributionWidth = max(9, groups.map(\.report.distribution.count).max() ?? 0)
         for (name, group) in zip(names, groups) {
             let report = group.report
-            text += "\n  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(report.distribution.padding(toLength: distributionWidth, withPad: " ", startingAt: 0)) \(report.estimator + String(repeating: " ", count: max(0, 8 - report.estimator.count)))  (\(report.reason))"
+            text += "\n  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(report.distribution.padding(toLength: distributionWidth, withPad: " ", startingAt: 0)) \(report.estimator + String(repeating: " ", count: max(0, 8 - report.estimator.count)))  (\(report.brief))"
         }
         if result.assumesIndependence {
             text += "\n  (over \(EngineResult.maxCovarianceParameters) components: arithmetic on them treats their errors as independent)"
@@ -134,11 +134,28 @@ public enum Display {
         guard stderr > 0, stderr.isFinite, estimate.isFinite else {
             return "\(formatNumber(estimate)) ± \(formatNumber(stderr))"
         }
-        // Two significant digits of the standard error set the decimals shown.
-        let exponent = Int((log10Floor(stderr)))
-        let decimals = max(0, 1 - exponent)
-        if decimals > 12 { return "\(formatNumber(estimate)) ± \(formatNumber(stderr))" }
-        return "\(fixed(estimate, decimals)) ± \(fixed(stderr, decimals))"
+        // One rule everywhere: two significant digits of the standard error
+        // set the last digit shown, and the value is rounded to that digit —
+        // so a value far below its error shows as the 0 it is (0 ± 1.7e-19).
+        let exponent = Int(log10Floor(stderr))
+        let decimals = 1 - exponent
+        if decimals <= 12 {
+            let places = max(0, decimals)
+            return "\(unsigned(fixed(estimate, places))) ± \(fixed(stderr, places))"
+        }
+        // Tiny errors: the same rounding, in scientific notation.
+        let quantum = pow(10.0, Double(exponent - 1))
+        let digits = (estimate / quantum).rounded()
+        let error = String(format: "%.1e", stderr)
+        guard digits != 0 else { return "0 ± \(error)" }
+        let significant = Int(log10Floor(Swift.abs(digits))) + 1
+        return "\(String(format: "%.\(max(0, significant - 1))e", digits * quantum)) ± \(error)"
+    }
+
+    /// A fixed-point number without the sign of a negative zero ("-0.00").
+    static func unsigned(_ text: String) -> String {
+        guard text.hasPrefix("-"), text.dropFirst().allSatisfy({ $0 == "0" || $0 == "." }) else { return text }
+        return String(text.dropFirst())
     }
 
     static func log10Floor(_ x: Double) -> Double {

@@ -68,10 +68,19 @@ extension Interpreter {
 
     /// An engine error as a diagnostic at the source of its node.
     func runtimeError(_ error: EngineError) -> RuntimeError {
-        if let origin = origin(of: error.node) {
-            return RuntimeError(error.message, at: origin.range, in: origin.file)
+        if let loop = error.stoppedLoop, let place = loopStops[loop] {
+            // An error of the particles that run an iteration whose tracing failed.
+            return RuntimeError(error.message, at: place.range, in: place.file)
         }
-        return RuntimeError(error.message, at: .at(0), in: file)
+        var message = error.message
+        if let (count, particles) = error.nonFiniteCount, let name = unboundName(error.node) {
+            let line = graph[error.node].site.line
+            message = "'\(name)' has no value in \(count) of \(particles) particles: they ran no iteration of the loop at line \(line) that binds it, and it had none before the loop"
+        }
+        if let origin = origin(of: error.node) {
+            return RuntimeError(message, at: origin.range, in: origin.file)
+        }
+        return RuntimeError(message, at: .at(0), in: file)
     }
 
     /// A compiled plan for an objective and some gradient parameters, with the
@@ -110,7 +119,7 @@ extension Interpreter {
         configuration.shouldStop = shouldStop
         configuration.maxWorkspaceBytes = settings.maxMemoryMB << 20
         return EstimatorPilot.refine(analysis, graph: graph, root: root, parameters: parameters,
-                                     configuration: configuration)
+                                     configuration: configuration, estimateParticles: settings.particles)
     }
 
     /// The analysis's warnings as diagnostics at the source of their nodes.

@@ -45,8 +45,13 @@ final class LoopFrame {
     var aliveNodes: [NodeID] = []
     /// The bindings after each iteration; `history[0]` from where it became random.
     var history: [[String: Value]] = []
-    /// The bindings at the start of the iteration being traced.
+    /// The bindings at the start of the iteration being traced, before
+    /// the loop bound its variable for it: what a particle that does not
+    /// run the iteration keeps (its loop variable included).
     var before: [String: Value] = [:]
+    /// The bindings before the last readying of an iteration (a `for`
+    /// binds its variable then).
+    var beforeAdvance: [String: Value] = [:]
 
     /// This iteration's `break`s and `continue`s under traced conditions:
     /// which particles, and the bindings they leave with.
@@ -93,6 +98,7 @@ extension Interpreter {
             loopFrames.removeLast()
             if frame.random { graph.currentLoop = nil }
         }
+        frame.beforeAdvance = frame.scope.values
         var condition = try advance()
         while true {
             if !frame.random {
@@ -103,13 +109,27 @@ extension Interpreter {
                 }
             }
             try atSafePoint(statement.range)
-            let flow = try execute(body, in: frame.scope)
+            let flow: Flow
+            if frame.random, frame.alive != nil {
+                // Only some particles run this iteration: an error tracing it
+                // is theirs, reported when a run finds any of them, and the
+                // loop is traced no further.
+                do {
+                    flow = try execute(body, in: frame.scope)
+                } catch let error as RuntimeError where !error.isRefusal {
+                    try stopRandomLoop(frame, because: error)
+                    return .normal
+                }
+            } else {
+                flow = try execute(body, in: frame.scope)
+            }
             if !frame.random {
                 frame.iterationsRun += 1
                 switch flow {
                 case .returned: return flow
                 case .broke: return .normal
                 default:
+                    frame.beforeAdvance = frame.scope.values
                     condition = try advance()
                     continue
                 }
@@ -117,7 +137,7 @@ extension Interpreter {
             var everyoneBroke = false
             switch flow {
             case .returned(_, let range):
-                throw fail("'return' inside a loop of random length (line \(file.line(of: frame.range.start))) would leave in some particles only; break out of the loop and return after it",
+                throw refusal("'return' inside a loop of random length (line \(file.line(of: frame.range.start))) would leave in some particles only; break out of the loop and return after it",
                            at: range)
             case .broke:
                 // The particles still in the body all leave here.
@@ -180,7 +200,7 @@ extension Interpreter {
     /// particles made it random mid-iteration).
     func becomeRandom(_ frame: LoopFrame, entering: NodeID?) throws {
         if let tag = graph.currentLoop {
-            throw fail("a loop of random length inside another one (line \(graph.loops[Int(tag.loop)].site.line)) is not supported yet; give the inner loop a bound known while tracing, and leave it with break",
+            throw refusal("a loop of random length inside another one (line \(graph.loops[Int(tag.loop)].site.line)) is not supported yet; give the inner loop a bound known while tracing, and leave it with break",
                        at: frame.range)
         }
         let alive: NodeID
@@ -196,8 +216,12 @@ extension Interpreter {
         graph.loops.append(LoopTrace(site: site(frame.range), limit: settings.loopLimit))
         frame.alive = entering == nil ? nil : alive
         frame.aliveNodes = [alive]
-        frame.history = [frame.scope.values]
-        frame.before = frame.scope.values
+        // At a traced condition, a particle that does not run the coming
+        // iteration keeps what it held before the loop readied it (a `for`
+        // has bound its variable already); mid-iteration, every particle is in it.
+        let entry = entering == nil ? frame.scope.values : frame.beforeAdvance
+        frame.history = [entry]
+        frame.before = entry
         graph.currentLoop = LoopTag(loop: frame.loopIndex, iteration: 0)
         if frame.iterationsRun >= settings.loopLimit && frame.limited {
             throw fail("this loop ran \(frame.iterationsRun) iterations before its condition became random, past the loop limit of \(settings.loopLimit) (raise it with set(loop_limit = N) or --loop-limit N)",
@@ -228,6 +252,7 @@ extension Interpreter {
             if let broke = frame.broke {
                 going = try nodeID(try makeNode(.select(broke, zero, going), at: frame.range), what: "a mask", at: frame.range)
             }
+            frame.beforeAdvance = values
             let condition = try advance()
             if case .node(let id) = condition {
                 next = try nodeID(try makeNode(.select(id, going, zero), at: frame.range), what: "a mask", at: frame.range)
@@ -246,9 +271,28 @@ extension Interpreter {
         if next == zero { return false }
         if frame.limited && frame.iterationsRun >= settings.loopLimit { return false }
         frame.alive = next == one ? nil : next
-        frame.before = frame.scope.values
+        // What a particle that stops here holds: the bindings merged above,
+        // not the loop variable just bound for the next iteration.
+        frame.before = values
         graph.currentLoop = LoopTag(loop: frame.loopIndex, iteration: frame.iteration)
         return true
+    }
+
+    /// Ends a random loop whose iteration failed while being traced: that
+    /// iteration is not traced, and the particles that run it (those still
+    /// alive after the last one traced) get the error when a run finds them.
+    func stopRandomLoop(_ frame: LoopFrame, because error: RuntimeError) throws {
+        frame.scope.values = frame.before
+        frame.breaks = []
+        frame.continues = []
+        frame.left = nil
+        frame.broke = nil
+        let location = error.file.location(of: error.range.start)
+        graph.loops[frame.loopIndex].stop = LoopStop(message: error.message,
+                                                     site: Site(file: error.file.name, line: location.line, column: location.column),
+                                                     iteration: frame.iterationsRun + 1)
+        loopStops[frame.loopIndex] = (error.range, error.file)
+        try finishRandomLoop(frame)
     }
 
     /// Ends a random loop: every value that leaves it goes through a
@@ -277,8 +321,9 @@ extension Interpreter {
             }
             return .list(exits)
         case .node(let id) where graph[id].loop?.loop == Int32(frame.loopIndex):
-            // What a particle leaving after t iterations holds.
-            let placeholder = constantNode(0)
+            // What a particle leaving after t iterations holds; where it had
+            // no binding yet, a nan that a run reports as "no value".
+            let placeholder = unboundPlaceholder()
             let values = frame.history.map { bindings -> NodeID in
                 var element = bindings[name]
                 for position in path {
@@ -316,10 +361,19 @@ extension Interpreter {
         var merged = b
         let line = file.line(of: frame.range.start)
         for name in Set(a.keys).union(b.keys).sorted() {
-            let x = a[name], y = b[name]
+            var x = a[name], y = b[name]
             if let x, let y, unchanged(x, y) { continue }
             let outer = frame.scope.parent?.lookup(name)
-            guard let x = x ?? outer, let y = y ?? outer else {
+            x = x ?? outer
+            y = y ?? outer
+            if let present = x ?? y, present.isScalarForMerge, x == nil || y == nil {
+                // Bound in some particles only (first bound in the loop): the
+                // others hold a nan that a run reports as "no value" if it
+                // is read where some particle lacks it.
+                x = x ?? .node(unboundPlaceholder())
+                y = y ?? .node(unboundPlaceholder())
+            }
+            guard let x, let y else {
                 merged[name] = nil
                 branchOnlyNames[name] = "inside the loop of random length at line \(line), which some particles do not run"
                 continue
@@ -408,7 +462,7 @@ extension Interpreter {
             }
             if loopFrames.count > function.loopDepth {
                 let line = file.line(of: loopFrames[loopFrames.count - 1].range.start)
-                throw fail("'return' inside a loop (line \(line)) under a condition that depends on a random value is not supported yet; break out of the loop and return after it",
+                throw refusal("'return' inside a loop (line \(line)) under a condition that depends on a random value is not supported yet; break out of the loop and return after it",
                            at: range)
             }
             var condition = try pathCondition(since: function.pathDepth, at: range) ?? constantNode(1)
@@ -452,7 +506,44 @@ extension Flow {
     }
 }
 
+extension Interpreter {
+    /// The value a particle holds for a name it never bound: a nan constant
+    /// (no program makes one: 0/0 is an error while tracing).
+    func unboundPlaceholder() -> NodeID { constantNode(.nan) }
+
+    /// For a loop's merge or exit that takes the "no value" placeholder in
+    /// some particles: the name, for the message that replaces "not a
+    /// finite number".
+    func unboundName(_ id: NodeID) -> String? {
+        func isPlaceholder(_ input: NodeID) -> Bool {
+            if case .constant(let value) = graph[input].op { return value.isNaN }
+            return false
+        }
+        let node = graph[id]
+        switch node.op {
+        case .select(_, let a, let b) where isPlaceholder(a) || isPlaceholder(b):
+            return node.label
+        case .loopExit:
+            let takes = graph.loops.contains { loop in
+                loop.exits.contains { $0.exit == id && $0.values.contains(where: isPlaceholder) }
+            }
+            return takes ? node.label : nil
+        default:
+            return nil
+        }
+    }
+}
+
 extension Value {
+    /// True for a number, a boolean or a traced value: what a particle can
+    /// hold as a nan when it has no binding.
+    var isScalarForMerge: Bool {
+        switch self {
+        case .number, .boolean, .node: return true
+        default: return false
+        }
+    }
+
     /// True for values a loop may hold differently per particle.
     var isMergeable: Bool {
         switch self {

@@ -37,7 +37,7 @@ extension Interpreter {
     /// Refuses to let the graph grow past the limit.
     func reserveNodes(_ count: Int, at range: SourceRange) throws {
         if graph.count + count > settings.maxGraphNodes {
-            throw fail("the graph would grow past \(settings.maxGraphNodes) nodes; is a loop unrolling further than intended? (raise the limit with --max-nodes)",
+            throw refusal("the graph would grow past \(settings.maxGraphNodes) nodes; is a loop unrolling further than intended? (raise the limit with --max-nodes)",
                        at: range)
         }
     }
@@ -143,14 +143,14 @@ extension Interpreter {
     func refuseInRandomBranch(_ what: String, at range: SourceRange) throws {
         try refuseInRandomLoop(what, at: range)
         guard randomBranchDepth > 0 else { return }
-        throw fail("'\(what)' inside an if whose condition is traced (line \(randomBranchLine)) would happen in some particles only; move it out of the if",
+        throw refusal("'\(what)' inside an if whose condition is traced (line \(randomBranchLine)) would happen in some particles only; move it out of the if",
                    at: range)
     }
 
     /// Refuses what cannot happen per particle inside a loop of random length.
     func refuseInRandomLoop(_ what: String, at range: SourceRange) throws {
         guard let tag = graph.currentLoop else { return }
-        throw fail("'\(what)' inside a loop of random length (line \(graph.loops[Int(tag.loop)].site.line)) would happen in some particles only; move it out of the loop",
+        throw refusal("'\(what)' inside a loop of random length (line \(graph.loops[Int(tag.loop)].site.line)) would happen in some particles only; move it out of the loop",
                    at: range)
     }
 

@@ -48,6 +48,9 @@ final class Interpreter {
     var branchAssignments: [(scope: Scope, names: Set<String>)] = []
     /// Names bound in only one branch of such an if, for a clear message if used later.
     var branchOnlyNames: [String: String] = [:]
+    /// Where the tracing of a loop of random length stopped on an error
+    /// (by its row in Graph.loops): the particles that run that iteration get it.
+    var loopStops: [Int: (range: SourceRange, file: SourceFile)] = [:]
     /// Loops and user-function calls in progress, innermost last (for
     /// `break`, `continue` and `return` in some particles only).
     var loopFrames: [LoopFrame] = []
@@ -94,6 +97,13 @@ final class Interpreter {
 
     func fail(_ message: String, at range: SourceRange) -> RuntimeError {
         RuntimeError(message, at: range, in: file)
+    }
+
+    /// An error about the program's shape or its limits, not its values.
+    func refusal(_ message: String, at range: SourceRange) -> RuntimeError {
+        var error = RuntimeError(message, at: range, in: file)
+        error.isRefusal = true
+        return error
     }
 
     /// Refuses to go deeper when the stack is nearly used up, whatever the

@@ -10,6 +10,10 @@ struct RuntimeError: Error {
     var message: String
     var range: SourceRange
     var file: SourceFile
+    /// True for a refusal of the program's shape (a construct not allowed
+    /// where it stands, a limit passed): never deferred to the particles
+    /// of an iteration, as an error of values is.
+    var isRefusal = false
 
     init(_ message: String, at range: SourceRange, in file: SourceFile) {
         self.message = message

@@ -65,6 +65,10 @@ import Testing
                 == "no variance, unlike score")
         #expect(brief("lower gradient variance × work than the exact 2-point derivative on a pilot of 2,048, which has 1.3× lower variance at 1.6× the work; leave-one-out baseline")
                 == "cheaper per variance than exact")
+        #expect(brief("it is inside the loop of random length at line 7, which cannot be re-run once per outcome; leave-one-out baseline")
+                == "inside the random-length loop at line 7")
+        #expect(brief("what lies downstream of it runs the loop of random length at line 12, which cannot be re-run once per outcome")
+                == "a random-length loop at line 12 follows")
         let long = brief("one two three four five six seven eight nine ten eleven twelve")
         #expect(long.split(separator: " ").count == 10 && long.hasSuffix("…"))
     }

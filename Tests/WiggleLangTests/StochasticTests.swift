@@ -275,7 +275,7 @@ import WiggleLang
         #expect(text.contains("x = normal[pathwise] mu b"))
         #expect(text.contains("# test.wgl:2:5"))
         #expect(text.contains("in ( loss ) }"))
-        #expect(text.contains("x  normal  pathwise  (pathwise: every use is smooth)"))
+        #expect(text.contains("x  normal  pathwise  (pathwise: every use is smooth"))
     }
 
     @Test func aTracedGraphIsReusedNotRetraced() {

@@ -64,7 +64,9 @@ import WiggleLang
             y = normal(x, 1)
             grad(E[y^2 + (x > 1)])
             """)[0]
-        #expect(estimators(g) == ["x": "pathwise+score", "y": "pathwise"])
+        // y is smooth: pathwise, or the measure-valued pair where the pilot measures it better.
+        #expect(estimators(g)["x"] == "pathwise+score")
+        #expect(["pathwise", "mvd"].contains(estimators(g)["y"]))
         #expect(agrees(g["mu"], 0.8 + phi(0.4 - 1), 5))
     }
 

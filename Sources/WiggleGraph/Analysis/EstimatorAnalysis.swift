@@ -44,6 +44,11 @@ public struct AnalysisResult: Sendable {
     /// function (or a split by term) is also unbiased: that alternative,
     /// for the pilot to measure against.
     public var alternatives: [NodeID: EstimatorChoice] = [:]
+    /// For normals that are pathwise because every use is smooth, where a
+    /// measure-valued derivative would also fit the re-run budget: that
+    /// derivative, for the pilot to measure against pathwise (E[cos(2x)]:
+    /// a tenth of the variance; E[exp(−x²)] at μ = 1, σ = 0.3: pathwise wins).
+    public var smoothAlternatives: [NodeID: EstimatorChoice] = [:]
 
     /// A result with these choices and warnings.
     public init(choices: [NodeID: EstimatorChoice], warnings: [AnalysisWarning],
@@ -73,6 +78,7 @@ public enum EstimatorAnalysis {
         var warnings: [AnalysisWarning] = []
         let perParticleCount = order.filter { graph[$0].isRandom }.count
         var exactBudget = exactBudgetFactor * max(1, perParticleCount)
+        var smoothAlternatives: [NodeID: EstimatorChoice] = [:]
         // The nodes some parameter of the gradient moves (a node's
         // derivative is needed only for the parameters that reach it).
         let differentiated = parameters.map(Set.init)
@@ -158,6 +164,15 @@ public enum EstimatorAnalysis {
                     alternatives[id] = found
                 } else {
                     choice = found
+                    // Smooth: pathwise, unless the pilot measures the
+                    // measure-valued derivative better. Offered without
+                    // spending the re-run budget (it stays pathwise unless taken).
+                    if found.estimator == .pathwise, node.requestedEstimator == nil, discontinuity[id] == nil,
+                       distribution.admits(.measureValued), moved.contains(id) {
+                        let budget = exactBudget
+                        if case .success(let pair) = measureValued(id, node, distribution) { smoothAlternatives[id] = pair }
+                        exactBudget = budget
+                    }
                 }
             } else if wantsMeasureValued {
                 switch measureValued(id, node, distribution) {
@@ -227,7 +242,32 @@ public enum EstimatorAnalysis {
             warnings.append(AnalysisWarning(node: jump.node, site: jump.site, message: message, parameters: [index],
                                             bias: "misses the jump at line \(jump.site.line)"))
         }
-        return AnalysisResult(choices: choices, warnings: warnings, alternatives: alternatives)
+        var result = AnalysisResult(choices: choices, warnings: onePerPlace(warnings), alternatives: alternatives)
+        result.smoothAlternatives = smoothAlternatives.filter { choices[$0.key]?.estimator == .pathwise && choices[$0.key]?.split == nil }
+        return result
+    }
+
+    /// One warning per source place and message, with a count: a draw in a
+    /// loop is a node per iteration traced, and its warning is one.
+    static func onePerPlace(_ warnings: [AnalysisWarning]) -> [AnalysisWarning] {
+        var merged: [AnalysisWarning] = []
+        var counts: [Int] = []
+        var index: [String: Int] = [:]
+        for warning in warnings {
+            let key = "\(warning.site)\u{1}\(warning.message)"
+            if let at = index[key] {
+                counts[at] += 1
+                merged[at].parameters = Array(Set(merged[at].parameters).union(warning.parameters)).sorted()
+            } else {
+                index[key] = merged.count
+                merged.append(warning)
+                counts.append(1)
+            }
+        }
+        for at in merged.indices where counts[at] > 1 {
+            merged[at].message += " (one warning for the \(counts[at]) nodes traced from this place, one per loop iteration or call)"
+        }
+        return merged
     }
 
     /// Why the measure-valued derivative was not possible, in words.

@@ -39,12 +39,20 @@ public struct Bernoulli: Distribution {
         return Foundation.log(x == 1 ? parameters[0] : 1 - parameters[0])
     }
 
-    /// d log p(x) / dp = 1/p for x = 1, -1/(1 - p) for x = 0: both are
-    /// (x − p) / (p (1 − p)), one division a lane and no branch.
+    /// d log p(x) / dp = 1/p for x = 1, −1/(1 − p) for x = 0, one division
+    /// a lane. At p = 1 (or 0) the outcome drawn is certain and its
+    /// log-probability derivative is 1 (or −1), finite: never the 0/0 of
+    /// (x − p) / (p (1 − p)). (Where dp/dθ = 0 there, as for exp(−x·t) at
+    /// x = 0, the term is 0, which is exact.)
+    @inline(__always)
+    static func logDerivative(_ x: Double, _ p: Double) -> Double {
+        x == 1 ? 1 / p : -1 / (1 - p)
+    }
+
     public func addScore(_ call: RandomCall, weights w: UnsafePointer<Double>) {
         guard let gp = call.adjoint(0) else { return }
         let m = call.count, o = call.output, p = call.parameter(0)
-        for l in 0..<m { gp[l] += w[l] * ((o[l] - p[l]) / (p[l] * (1 - p[l]))) }
+        for l in 0..<m { gp[l] += w[l] * Bernoulli.logDerivative(o[l], p[l]) }
     }
 
     /// The same with the baseline, in one pass (see ``FusedScore``).
@@ -54,7 +62,7 @@ public struct Bernoulli: Distribution {
         for l in 0..<m {
             let c = sign * cost[l]
             let w = c - (total - c) * inverse
-            gp[l] += w * ((o[l] - p[l]) / (p[l] * (1 - p[l])))
+            gp[l] += w * Bernoulli.logDerivative(o[l], p[l])
         }
     }
 

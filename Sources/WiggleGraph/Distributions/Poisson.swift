@@ -79,10 +79,17 @@ public struct Poisson: Distribution {
     }
 
     /// d log p / drate = k / rate − 1.
+    /// d log p(k) / dλ = k/λ − 1; at λ = 0 the draw is certainly 0 and the
+    /// derivative is −1, not 0/0 − 1.
+    @inline(__always)
+    static func logDerivative(_ k: Double, _ rate: Double) -> Double {
+        k == 0 ? -1 : k / rate - 1
+    }
+
     public func addScore(_ call: RandomCall, weights w: UnsafePointer<Double>) {
         guard let gRate = call.adjoint(0) else { return }
         let o = call.output, rate = call.parameter(0)
-        for l in 0..<call.count { gRate[l] += w[l] * (o[l] / rate[l] - 1) }
+        for l in 0..<call.count { gRate[l] += w[l] * Poisson.logDerivative(o[l], rate[l]) }
     }
 
     /// The same with the baseline, in one pass (see ``FusedScore``).
@@ -91,7 +98,7 @@ public struct Poisson: Distribution {
         let o = call.output, rate = call.parameter(0)
         for l in 0..<call.count {
             let c = sign * cost[l]
-            gRate[l] += (c - (total - c) * inverse) * (o[l] / rate[l] - 1)
+            gRate[l] += (c - (total - c) * inverse) * Poisson.logDerivative(o[l], rate[l])
         }
     }
 }

@@ -82,6 +82,11 @@ public struct EngineError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// True when the run was stopped from outside (Ctrl-C), not by a problem.
     public var isInterruption = false
+    /// For an error of the particles that run an iteration whose tracing
+    /// failed: the loop's row in ``Graph/loops`` (its ``LoopStop``).
+    public var stoppedLoop: Int?
+    /// For a value that is not a finite number: in how many particles, of how many.
+    public var nonFiniteCount: (count: Int, particles: Int)?
 
     public var description: String { "\(site): \(message)" }
 }
@@ -436,14 +441,29 @@ struct Partial {
     func check(plan: Plan, graph: Graph, particles: Int) throws {
         if let (node, failure) = failures.min(by: { $0.key < $1.key }) {
             let id = NodeID(Int(node))
+            if case .loopLimit(let loop) = failure.what, loop >= 0, loop < graph.loops.count {
+                let trace = graph.loops[loop]
+                let running = failure.count == 1 ? "1 of \(particles) particles" : "\(failure.count) of \(particles) particles"
+                if let stop = trace.stop {
+                    var error = EngineError(node: id, site: stop.site,
+                                            message: "\(stop.message) (in \(running), which run iteration \(stop.iteration) of the loop at line \(trace.site.line))")
+                    error.stoppedLoop = loop
+                    throw error
+                }
+                let were = failure.count == 1 ? "1 of \(particles) particles was" : "\(failure.count) of \(particles) particles were"
+                throw EngineError(node: id, site: graph[id].site,
+                                  message: "\(were) still running this loop after \(trace.limit) iterations, the loop limit; raise it with set(loop_limit = N) or --loop-limit N if the loop does end")
+            }
             throw EngineError(node: id, site: graph[id].site,
                               message: failure.what.message(value: failure.value, count: failure.count, of: particles))
         }
         if let (node, count) = nonFinite.min(by: { $0.key < $1.key }) {
             let id = NodeID(Int(node))
             let name = graph[id].label.map { "'\($0)'" } ?? "this value"
-            throw EngineError(node: id, site: graph[id].site,
-                              message: "\(name) is not a finite number in \(count) of \(particles) particles")
+            var error = EngineError(node: id, site: graph[id].site,
+                                    message: "\(name) is not a finite number in \(count) of \(particles) particles")
+            error.nonFiniteCount = (count, particles)
+            throw error
         }
         if let (firstIndex, firstCount) = nonFiniteGradient.min(by: { $0.key < $1.key }) {
             // Name the parameter and place the caret from one failure: the
@@ -476,8 +496,10 @@ enum FailureKind {
     case parameter(ParameterProblem)
     /// A traced index into a list of `count`.
     case index(count: Int)
-    /// Particles still running a loop of random length after its limit.
-    case loopLimit(Int)
+    /// Particles still running a loop of random length after the last
+    /// iteration traced: its row in ``Graph/loops`` (the limit, or the
+    /// error that stopped its tracing).
+    case loopLimit(loop: Int)
     /// A loop's iterations would need more memory than the limit.
     case loopMemory(Int)
 
@@ -486,9 +508,9 @@ enum FailureKind {
         case .parameter(let problem): return problem.message(got: value, count: count, of: total)
         case .index(let size):
             return "an index must be a whole number from -\(size) to \(size - 1) for a list of \(size) (got \(formatNumber(value)) in \(count) of \(total) particles)"
-        case .loopLimit(let limit):
-            let particles = count == 1 ? "1 of \(total) particles was" : "\(count) of \(total) particles were"
-            return "\(particles) still running this loop after \(limit) iterations, the loop limit; raise it with set(loop_limit = N) or --loop-limit N if the loop does end"
+        case .loopLimit:
+            // Worded in check(plan:graph:particles:), which has the loop.
+            return "\(count) of \(total) particles were still running this loop"
         case .loopMemory(let limit):
             return "the iterations of this loop need more than \(limit >> 20) MiB per thread to run to the end (raise the limit with --max-memory, or lower the loop limit)"
         }

@@ -134,6 +134,8 @@ public struct LoopRegion: Sendable {
     /// value before the loop (-1 when every particle enters it), and
     /// whether it carries a derivative.
     public var exits: [(slot: Int32, initial: Int32, carries: Bool)]
+    /// The exits' nodes, in the order of `exits`.
+    public var exitNodes: [NodeID] = []
     /// True when particles may still run after the last iteration (an error).
     public var checksLimit: Bool
     /// The limit it was traced with, for the message.
@@ -246,7 +248,7 @@ extension Plan {
             let node = exits.first?.exit ?? trace.alive[count]
             regionOfLoop[loop] = regions.count
             regions.append(LoopRegion(loop: Int(loop), node: node, alive: slot(trace.alive[0]), iterations: iterations,
-                                      exits: exitSlots, checksLimit: checksLimit, limit: trace.limit,
+                                      exits: exitSlots, exitNodes: exits.map(\.exit), checksLimit: checksLimit, limit: trace.limit,
                                       needsAdjoint: iterations.contains(where: \.needsAdjoint) || exitSlots.contains(where: \.carries)))
         }
         // The main list: iteration instructions and exits go, each loop's

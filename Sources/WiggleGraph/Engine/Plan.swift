@@ -304,8 +304,8 @@ public struct Plan: Sendable {
             case .loopExit(let value, let alive):
                 var exit = Instruction(code: .loopExit, out: slot, a: s(value), b: -1, c: s(alive), node: id,
                                        estimator: .pathwise, needsAdjoint: carried(value))
-                // Its table is the loop's limit, for the message.
-                exit.table = (graph[value].loop ?? graph[alive].loop).map { Int32(clamping: graph.loops[Int($0.loop)].limit) } ?? 0
+                // Its table is the loop's row in Graph.loops, for the message.
+                exit.table = (graph[value].loop ?? graph[alive].loop).map { Int32(clamping: Int($0.loop)) } ?? -1
                 instruction = exit
             }
             if var instruction {

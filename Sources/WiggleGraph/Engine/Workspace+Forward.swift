@@ -59,7 +59,7 @@ extension Workspace {
                     if c[l] != 0 { running += 1 }
                 }
                 if running > 0 {
-                    record(instruction, .loopLimit(Int(instruction.table)), value: 0, count: running, partial: &partial)
+                    record(instruction, .loopLimit(loop: Int(instruction.table)), value: 0, count: running, partial: &partial)
                 }
             case .loop:
                 // Counterfactual re-runs never reach a loop (the analysis keeps them out).

@@ -29,6 +29,10 @@ struct LoopWork {
     let checksLimit: Bool
     let limit: Int
     let node: NodeID
+    /// Its row in Graph.loops, for the message of particles still running.
+    let loop: Int
+    /// The exits' nodes, in the order of `exits` (for messages).
+    let exitNodes: [NodeID]
 
     /// Each loop's copy.
     static func make(_ regions: [LoopRegion]) -> [LoopWork] {
@@ -50,7 +54,8 @@ struct LoopWork {
                                  needsAdjoint: iteration.needsAdjoint)
             }
             return LoopWork(iterations: iterations, exits: copy(region.exits), alive: Int(region.alive),
-                            checksLimit: region.checksLimit, limit: region.limit, node: region.node)
+                            checksLimit: region.checksLimit, limit: region.limit, node: region.node, loop: region.loop,
+                            exitNodes: region.exitNodes)
         }
     }
 
@@ -258,7 +263,7 @@ extension Workspace {
             count = kept
         }
         if running > 0 && loop.checksLimit {
-            record(marker, .loopLimit(loop.limit), value: 0, count: running, partial: &partial)
+            record(marker, .loopLimit(loop: loop.loop), value: 0, count: running, partial: &partial)
         }
     }
 

@@ -387,7 +387,22 @@ final class Workspace: @unchecked Sendable {
     /// Finds the first instruction whose output is not finite in some lane
     /// while all its inputs are, and records how many lanes.
     func locateNonFinite(lanes: Int, partial: inout Partial) {
-        for instruction in [uniform, perParticle].joined() where instruction.out >= 0 {
+        for instruction in [uniform, perParticle].joined() {
+            if instruction.code == .loop, Int(instruction.table) < loops.count {
+                // A loop run in blocks writes its exits' slots.
+                let loop = loops[Int(instruction.table)]
+                for (exit, node) in zip(loop.exits, loop.exitNodes) {
+                    let output = values + Int(exit.slot) * chunkSize
+                    var bad = 0
+                    for l in 0..<lanes where !output[l].isFinite { bad += 1 }
+                    if bad > 0 {
+                        partial.nonFinite[node.index, default: 0] += bad
+                        return
+                    }
+                }
+                continue
+            }
+            guard instruction.out >= 0 else { continue }
             let output = values + Int(instruction.out) * chunkSize
             var bad = 0
             for l in 0..<lanes where !output[l].isFinite { bad += 1 }

@@ -176,6 +176,10 @@ public struct LoopTrace: Sendable {
     public var alive: [NodeID] = []
     /// The values leaving the loop.
     public var exits: [LoopExitTrace] = []
+    /// Why tracing stopped before the limit, when an iteration failed while
+    /// being traced: particles that run that iteration (those still alive
+    /// after the last one traced) get this error instead of the limit's.
+    public var stop: LoopStop?
 
     /// A loop at `site` traced with limit `limit`.
     public init(site: Site, limit: Int) {
@@ -185,6 +189,24 @@ public struct LoopTrace: Sendable {
 
     /// How many iterations were traced.
     public var iterations: Int { max(0, alive.count - 1) }
+}
+
+/// An error met while tracing an iteration that only some particles run:
+/// it is theirs, reported when a run finds any of them.
+public struct LoopStop: Sendable {
+    /// The error, in words.
+    public var message: String
+    /// Where it happened.
+    public var site: Site
+    /// The iteration it happened in, counted from 1.
+    public var iteration: Int
+
+    /// A stop with its message, place and iteration.
+    public init(message: String, site: Site, iteration: Int) {
+        self.message = message
+        self.site = site
+        self.iteration = iteration
+    }
 }
 
 /// One value leaving a loop of random length.

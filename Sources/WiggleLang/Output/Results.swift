@@ -43,6 +43,13 @@ public struct EstimatorReport: Sendable {
         if let pilot = clauses.first(where: { $0.contains("pilot") }), let measured = Self.pilotBrief(pilot) {
             parts.append(measured)
         }
+        if parts.isEmpty, let first = clauses.first, let line = first.range(of: "loop of random length at line ") {
+            // "it is inside the loop of random length at line 4, which ...",
+            // "what lies downstream of it runs the loop of random length at line 4".
+            let number = first[line.upperBound...].prefix { $0.isNumber }
+            parts.append(first.hasPrefix("it is inside") ? "inside the random-length loop at line \(number)"
+                                                         : "a random-length loop at line \(number) follows")
+        }
         if parts.isEmpty { parts.append(clauses.first ?? reason) }
         let words = parts.joined(separator: "; ").split(separator: " ")
         guard words.count > Self.briefWords else { return words.joined(separator: " ") }

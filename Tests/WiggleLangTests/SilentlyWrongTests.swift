@@ -184,6 +184,31 @@ import WiggleLang
         for result in g { #expect(agrees(result["t"], -sigma * (1 - sigma), 5)) }
     }
 
+    @Test func aProbabilityAtABoundThatMovesTakesTheExactDerivativeOrIsMarked() {
+        // p = 1 exactly, a parameter: d/dp E[3b] = 3, which only the exact
+        // derivative sees (the score function never draws b = 0).
+        let g = gradients("""
+            param p = 1
+            b = bernoulli(p)
+            grad(E[b * 3])
+            c = bernoulli(p) @score
+            grad(E[c * 3])
+            param q = 0
+            k = categorical([q, 0.5, 0.5 - q])
+            grad(E[k])
+            """)
+        #expect(g.count == 3)
+        guard g.count == 3 else { return }
+        #expect(g[0]["p"].value == 3 && g[0]["p"].stderr == 0)
+        #expect(g[0].estimators.first?.estimator == "exact")
+        #expect(g[0].estimators.first?.reason.hasPrefix("probability exactly 1 and moving") == true)
+        // Forced to the score function: a warning, and the component marked biased.
+        #expect(g[1].entries.first?.bias?.contains("a certain outcome that moves") == true)
+        #expect(g[1].warnings.first?.message.contains("is exactly 1 at the parameters' values and moves with them") == true)
+        // A categorical with a probability at 0 that moves: E[k] = 0.5 + 2(0.5 − q).
+        #expect(g[2]["q"].value == -2 && g[2]["q"].stderr == 0)
+    }
+
     // MARK: 4. Smooth normals measured against the measure-valued pair
 
     @Test func aSmoothNormalTakesTheBetterOfPathwiseAndTheMeasureValuedPair() {

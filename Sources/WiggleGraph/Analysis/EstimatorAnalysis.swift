@@ -227,6 +227,25 @@ public enum EstimatorAnalysis {
             }
         }
 
+        // Certain outcomes that move: a probability known while tracing (from
+        // parameters alone) at exactly 0 or 1 whose parameters are being
+        // differentiated. The score function never sees the other outcome
+        // there; the exact derivative does, so it is kept (no pilot may
+        // trade it away), and where it cannot run the gradient is biased.
+        for id in choices.keys.sorted() {
+            guard let choice = choices[id], let distribution = graph[id].op.distribution,
+                  distribution.admits(.enumeration), let certain = certainProbability(id, graph, moved: moved) else { continue }
+            if choice.estimator == .enumeration {
+                choices[id]?.pinned = true
+                choices[id]?.reason = "probability exactly \(certain) and moving; the score function would never see the other outcome, the exact derivative does; " + choice.reason
+                continue
+            }
+            let node = graph[id]
+            warnings.append(AnalysisWarning(node: id, site: node.site, message:
+                "the probability of \(name(of: node)) is exactly \(certain) at the parameters' values and moves with them: the score function never sees the other outcome, so the gradient through it is biased (the exact derivative sees it: write @exact where what lies downstream can be re-run)",
+                bias: "a certain outcome that moves, at line \(node.site.line)"))
+        }
+
         let wanted = parameters.map(Set.init) ?? Set(graph.parameters(reaching: root))
         // A biased @pathwise node biases the components of the parameters it reads.
         for index in warnings.indices {
@@ -245,6 +264,30 @@ public enum EstimatorAnalysis {
         var result = AnalysisResult(choices: choices, warnings: onePerPlace(warnings), alternatives: alternatives)
         result.smoothAlternatives = smoothAlternatives.filter { choices[$0.key]?.estimator == .pathwise && choices[$0.key]?.split == nil }
         return result
+    }
+
+    /// "0" or "1" when a discrete node's probability is known while tracing
+    /// (it depends on parameters alone), sits at exactly that bound, and
+    /// moves off it when a parameter moves; nil otherwise (a probability computed from random
+    /// values is checked by nothing: left alone).
+    static func certainProbability(_ id: NodeID, _ graph: Graph, moved: Set<NodeID>) -> String? {
+        for input in graph[id].op.inputs where moved.contains(input) && !graph[input].isRandom {
+            guard case .success(let value)? = graph.evaluateChecked(input), value == 0 || value == 1 else { continue }
+            // It moves when nudging a parameter either way moves it off the
+            // bound: exp(−x/p) at x = 0 stays 1 (dp/dθ = 0, the certain
+            // outcome is exact), p = θ does not.
+            for index in graph.parameters(reaching: input) {
+                for sign in [-1.0, 1.0] {
+                    var probe = graph
+                    let current = probe.parameters[index].value
+                    probe.parameters[index].value = current + sign * Swift.max(1e-6, Swift.abs(current) * 1e-6)
+                    if case .success(let nudged)? = probe.evaluateChecked(input), nudged != value {
+                        return value == 0 ? "0" : "1"
+                    }
+                }
+            }
+        }
+        return nil
     }
 
     /// One warning per source place and message, with a count: a draw in a

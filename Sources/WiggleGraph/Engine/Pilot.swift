@@ -118,7 +118,7 @@ public enum EstimatorPilot {
         // The exact derivative or the score function, for the nodes whose
         // parameters depend on a parameter of the gradient.
         let candidates = refined.choices.filter { id, choice in
-            choice.estimator == .enumeration && graph[id].requestedEstimator == nil
+            choice.estimator == .enumeration && graph[id].requestedEstimator == nil && !choice.pinned
                 && graph.parameters(reaching: id).contains(where: wanted.contains)
         }
         if !candidates.isEmpty {

@@ -94,6 +94,10 @@ public struct EstimatorChoice: Sendable, Equatable {
     /// For a node that is the score function only for the terms it reaches
     /// through a jump, and pathwise for the others: which are which.
     public var split: TermSplit?
+    /// True when no pilot may change it: the exact derivative of a
+    /// probability sitting at 0 or 1 that moves with a parameter (the score
+    /// function would never see the other outcome).
+    public var pinned = false
 
     /// The estimator's name for people and JSON: "pathwise", "score",
     /// "exact", "mvd", or "pathwise+score" / "pathwise+mvd" for a node split by term.

@@ -68,10 +68,14 @@ extension Interpreter {
         file = closure.file
         let frame = FunctionFrame(pathDepth: pathConditions.count, loopDepth: loopFrames.count)
         functionFrames.append(frame)
+        // The call's draws are addressed inside a frame of its own.
+        let addressDepth = graph.addresses.depth
+        graph.addresses.enter(.call)
         defer {
             callDepth -= 1
             file = callerFile
             functionFrames.removeLast()
+            graph.addresses.truncate(to: addressDepth)
         }
         switch declaration.body {
         case .expression(let body):

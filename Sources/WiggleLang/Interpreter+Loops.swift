@@ -92,11 +92,28 @@ extension Interpreter {
     /// Runs a loop. `advance` readies the next iteration (binding what it
     /// needs) and says whether it runs: a boolean, or a traced value when
     /// some particles run it and others not.
-    func runLoop(_ frame: LoopFrame, body: Block, statement: Stmt, advance: () throws -> Value) throws -> Flow {
+    func runLoop(_ frame: LoopFrame, body: Block, statement: Stmt, advance rawAdvance: () throws -> Value) throws -> Flow {
         loopFrames.append(frame)
+        // Draws are addressed by loop and iteration: iteration t's frame
+        // holds its condition's draws and its body's.
+        let addressDepth = graph.addresses.depth
+        graph.addresses.enter(.loop)
+        var iterationNumber: UInt64 = 0
+        graph.addresses.enter(.iteration, index: 0)
         defer {
             loopFrames.removeLast()
             if frame.random { graph.currentLoop = nil }
+            graph.addresses.truncate(to: addressDepth)
+        }
+        var readied = false
+        func advance() throws -> Value {
+            if readied {
+                iterationNumber += 1
+                graph.addresses.leave()
+                graph.addresses.enter(.iteration, index: iterationNumber)
+            }
+            readied = true
+            return try rawAdvance()
         }
         frame.beforeAdvance = frame.scope.values
         var condition = try advance()

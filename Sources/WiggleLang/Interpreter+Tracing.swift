@@ -83,11 +83,7 @@ extension Interpreter {
         if case .constant(let divisor) = graph[b].op, let problem = function.domainError(1, divisor), op == .divide {
             throw fail(problem, at: rightRange)
         }
-        if let same = identityOperand(function, a, b) {
-            // Counted as an append, so that later draws are the ones they would be.
-            graph.countAppends(1)
-            return .node(same)
-        }
+        if let same = identityOperand(function, a, b) { return .node(same) }
         return try makeNode(.binary(function, a, b), at: range)
     }
 
@@ -188,16 +184,24 @@ extension Interpreter {
         let before = scope.values
         branchAssignments.append((scope, []))
         defer { branchAssignments.removeLast() }
+        // Each side's draws are addressed in a frame of its own.
+        let addressDepth = graph.addresses.depth
+        graph.addresses.enter(.tracedIf)
+        defer { graph.addresses.truncate(to: addressDepth) }
         // A branch that ends in break, continue or return: its particles leave there.
         pathConditions.append((condition, true))
         defer { pathConditions.removeLast() }
+        graph.addresses.enter(.branch, index: 0)
         try leave(try then(), in: scope)
+        graph.addresses.leave()
+        graph.addresses.enter(.branch, index: 1)
         pathConditions[pathConditions.count - 1] = (condition, false)
         let afterThen = scope.values
         let assignedThen = branchAssignments[branchAssignments.count - 1].names
         branchAssignments[branchAssignments.count - 1].names = []
         scope.values = before
         try leave(try otherwise(), in: scope)
+        graph.addresses.leave()
         let afterElse = scope.values
         let assigned = assignedThen.union(branchAssignments[branchAssignments.count - 1].names)
         // What this if assigns, an enclosing traced if assigns too.
@@ -291,17 +295,13 @@ extension Interpreter {
     }
 
     /// The value of a pure builtin call on traced values: from
-    /// ``tracedCallCache`` when the same call was built before (counting
-    /// the appends a rebuild would make, so that later draws are the same),
-    /// else built and remembered. A call that fails is not remembered.
+    /// ``tracedCallCache`` when the same call was built before, else built
+    /// and remembered (draws are keyed by their addresses, so skipping a
+    /// rebuild moves none). A call that fails is not remembered.
     func cachedTracedCall(_ key: TracedCallKey, build: () throws -> Value) throws -> Value {
-        if let known = tracedCallCache[key] {
-            graph.countAppends(known.appends)
-            return known.value
-        }
-        let mark = graph.appendMark
+        if let known = tracedCallCache[key] { return known }
         let value = try build()
-        tracedCallCache[key] = (value, graph.repeatedAppends(since: mark))
+        tracedCallCache[key] = value
         return value
     }
 

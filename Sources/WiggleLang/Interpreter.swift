@@ -68,7 +68,7 @@ final class Interpreter {
     /// in the same loop iteration is the same value (sharing would find
     /// each of its nodes again; this skips the walk), with the appends it
     /// made. Emptied when the graph is compacted.
-    var tracedCallCache: [TracedCallKey: (value: Value, appends: UInt64)] = [:]
+    var tracedCallCache: [TracedCallKey: Value] = [:]
     /// The log-density terms traced with a number for x, by node (see
     /// ``sumOfDensityTerms(_:at:)``). Emptied when the graph is compacted.
     var densityTerms: [NodeID: DensityTerm] = [:]

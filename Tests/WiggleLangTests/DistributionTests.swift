@@ -12,12 +12,12 @@ func draws(_ distribution: any Distribution, _ parameters: [Double], count: Int,
     for (i, p) in parameters.enumerated() { (values + i * count).update(repeating: p, count: count) }
     let slots = (0..<k).map(Int32.init)
     let carries = [Bool](repeating: false, count: k)
-    var rng = Xoshiro256(seed: seed)
+    let streams = ParticleStreams(seed: seed, draw: 1, address: 1, first: 0)
     let failure = slots.withUnsafeBufferPointer { slots in
         carries.withUnsafeBufferPointer { carries in
             distribution.sample(RandomCall(count: count, output: values + k * count, values: values, adjoints: adjoints,
                                            stride: count, slots: slots.baseAddress!, carries: carries.baseAddress!, parameterCount: k),
-                                rng: &rng)
+                                streams: streams)
         }
     }
     #expect(failure == nil)

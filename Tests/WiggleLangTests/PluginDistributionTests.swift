@@ -21,7 +21,7 @@ struct Laplace: Distribution {
     }
 
     /// x = mu − b · sign(u) · log(1 − 2|u|), u uniform on (−½, ½).
-    func sample(_ call: RandomCall, rng: inout Xoshiro256) -> SampleFailure? {
+    func sample(_ call: RandomCall, streams: ParticleStreams) -> SampleFailure? {
         let mu = call.parameter(0), b = call.parameter(1), x = call.output
         var bad = 0
         var example = 0.0
@@ -30,6 +30,7 @@ struct Laplace: Distribution {
                 if bad == 0 { example = b[l] }
                 bad += 1
             }
+            var rng = streams.generator(l)
             let u = rng.uniformOpen() - 0.5
             x[l] = mu[l] - b[l] * (u < 0 ? -1 : 1) * log(1 - 2 * abs(u))
         }

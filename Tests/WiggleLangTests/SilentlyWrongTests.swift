@@ -264,3 +264,56 @@ import WiggleLang
         #expect(g.first?.warnings.first?.message.contains("one warning for the") == true)
     }
 }
+
+/// Draws keyed by their addresses (issue 27's first part): deterministic
+/// code never moves a draw; a new draw moves only the draws after it.
+@Suite struct DrawAddressLanguageTests {
+    func bits(_ program: String) -> [UInt64] {
+        displayedValues(program).compactMap { value -> [UInt64]? in
+            if case .estimate(let e) = value { return [e.value.bitPattern, e.stderr.bitPattern] }
+            if case .gradient(let g) = value { return g.entries.flatMap { [$0.value.bitPattern, $0.stderr.bitPattern] } }
+            return nil
+        }.flatMap { $0 }
+    }
+
+    @Test func deterministicCodeMovesNoDraw() {
+        let plain = bits("set(seed = 3, particles = 1000)\nparam mu = 0.5\nx = normal(mu, 1)\nb = bernoulli(0.3)\nE[x * b + x^2]\ngrad(E[x * b + x^2])")
+        let padded = bits("""
+            set(seed = 3, particles = 1000)
+            param mu = 0.5
+            scale = mu * 2
+            fn twice(v) = 2 * v
+            y = twice(3) + sum([1, 2, 3])
+            x = normal(mu, 1)
+            if y > 0 { z = 1 }
+            b = bernoulli(0.3)
+            E[x * b + x^2]
+            grad(E[x * b + x^2])
+            """)
+        #expect(!plain.isEmpty)
+        #expect(plain == padded)
+    }
+
+    @Test func aNewDrawMovesOnlyTheDrawsAfterIt() {
+        let before = bits("set(seed = 4, particles = 1000)\na = normal(0, 1)\nc = normal(0, 1)\nE[a]\nE[c]")
+        let with = bits("set(seed = 4, particles = 1000)\na = normal(0, 1)\nnew = normal(0, 1)\nc = normal(0, 1)\nE[a]\nE[c]")
+        #expect(before.count == 4 && with.count == 4)
+        #expect(Array(before.prefix(2)) == Array(with.prefix(2)))   // a: unchanged
+        #expect(Array(before.suffix(2)) != Array(with.suffix(2)))   // c: the third draw now
+    }
+
+    @Test func aFunctionCalledTwiceDrawsTwice() {
+        let e = expectations("set(seed = 5, particles = 20000)\nfn step(h) = normal(h, 1)\na = step(0)\nb = step(0)\nE[(a - b)^2]")
+        // Independent draws: E[(a − b)²] = 2.
+        if let v = e.first { #expect(agrees(v, 2, 5)) }
+    }
+
+    @Test func bitsAreTheSameOnAnyNumberOfThreads() {
+        let program = "param mu = 0.5\nx = normal(mu, 1)\nn = 0\nwhile bernoulli(0.4) == 1 { n = n + x }\nE[n]\ngrad(E[n + x^2])"
+        var results: [[UInt64]] = []
+        for threads in [1, 2, 4] {
+            results.append(bits("set(seed = 6, particles = 5000, threads = \(threads))\n" + program))
+        }
+        #expect(results[0] == results[1] && results[1] == results[2])
+    }
+}

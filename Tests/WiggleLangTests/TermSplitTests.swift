@@ -150,7 +150,9 @@ extension TermSplitTests {
             explain((x - 3)^2 + (x > 0))
             """)
         #expect(outcome.text.contains("let x = normal[pathwise+score] mu 1"))
-        #expect(outcome.text.contains("x  normal  pathwise+score  (pathwise and score function, by term: 1.2× lower gradient variance than the measure-valued derivative on a pilot of 2,048; pathwise for the term it reaches smoothly; score for the term it reaches through `>` at line 3; "))
+        #expect(outcome.text.contains("x  normal  pathwise+score  (pathwise and score function, by term: "))
+        #expect(outcome.text.contains("lower gradient variance than the measure-valued derivative on a pilot of "))
+        #expect(outcome.text.contains("; pathwise for the term it reaches smoothly; score for the term it reaches through `>` at line 3; "))
         #expect(outcome.text.contains("× lower gradient variance than the score function for every term on a pilot of 256)"))
     }
 }

@@ -20,7 +20,7 @@ public struct Bernoulli: Distribution {
         value >= 0 && value <= 1 ? nil : Bernoulli.invalidProbability
     }
 
-    public func sample(_ call: RandomCall, rng: inout Xoshiro256) -> SampleFailure? {
+    public func sample(_ call: RandomCall, streams: ParticleStreams) -> SampleFailure? {
         let m = call.count, o = call.output, p = call.parameter(0)
         var bad = 0
         var example = 0.0
@@ -29,6 +29,7 @@ public struct Bernoulli: Distribution {
                 if bad == 0 { example = p[l] }
                 bad += 1
             }
+            var rng = streams.generator(l)
             o[l] = rng.uniform() < p[l] ? 1 : 0
         }
         return bad > 0 ? SampleFailure(Bernoulli.invalidProbability, value: example, count: bad) : nil

@@ -20,7 +20,7 @@ public struct Beta: Distribution {
         value > 0 && value < .infinity ? nil : (index == 0 ? Beta.invalidA : Beta.invalidB)
     }
 
-    public func sample(_ call: RandomCall, rng: inout Xoshiro256) -> SampleFailure? {
+    public func sample(_ call: RandomCall, streams: ParticleStreams) -> SampleFailure? {
         let m = call.count, o = call.output
         let a = call.parameter(0), b = call.parameter(1)
         var valid = true
@@ -29,6 +29,7 @@ public struct Beta: Distribution {
             let ok = a[l] > 0 && a[l] < .infinity && b[l] > 0 && b[l] < .infinity
             valid = valid && ok
             guard ok else { o[l] = .nan; continue }
+            var rng = streams.generator(l)
             if a[l] >= 1 && b[l] >= 1 {
                 if a[l] != first.shape { first = GammaSampler(shape: a[l]) }
                 if b[l] != second.shape { second = GammaSampler(shape: b[l]) }

@@ -31,7 +31,7 @@ public struct Categorical: Distribution {
         value >= 0 && value <= 1 ? nil : Categorical.invalidProbability
     }
 
-    public func sample(_ call: RandomCall, rng: inout Xoshiro256) -> SampleFailure? {
+    public func sample(_ call: RandomCall, streams: ParticleStreams) -> SampleFailure? {
         let m = call.count, o = call.output
         let k = call.parameterCount
         var valid = true
@@ -45,6 +45,7 @@ public struct Categorical: Distribution {
             valid = valid && abs(total - 1) <= Categorical.tolerance
             // Inversion; rounding that leaves u past the last step picks the
             // last outcome with a positive probability.
+            var rng = streams.generator(l)
             let u = rng.uniform() * total
             var cumulative = 0.0
             var pick = -1

@@ -158,9 +158,10 @@ public protocol Distribution: Sendable {
 
     /// Why a value known while tracing is invalid for parameter `index`, or nil.
     func problem(parameter index: Int, value: Double) -> ParameterProblem?
-    /// Fills `call.output` with draws from the stream `rng`, checking the
-    /// parameters of every lane; returns the first kind of invalid parameter found.
-    func sample(_ call: RandomCall, rng: inout Xoshiro256) -> SampleFailure?
+    /// Fills `call.output` with draws, lane l from `streams.generator(l)` (its
+    /// particle's own numbers), checking the parameters of every lane;
+    /// returns the first kind of invalid parameter found.
+    func sample(_ call: RandomCall, streams: ParticleStreams) -> SampleFailure?
     /// log p(x | parameters) for one particle.
     func logDensity(_ x: Double, parameters: [Double]) -> Double
 
@@ -185,10 +186,10 @@ public protocol Distribution: Sendable {
     func measureValuedPairs(worlds: Set<Int>) -> String
     /// Writes the worlds of every lane: row w (at `worlds + w · stride`)
     /// holds the value the node takes in world w, from the parameters, the
-    /// drawn value `call.output` and the stream `rng` (common random
-    /// numbers: both parts of a pair read the same draws).
+    /// drawn value `call.output` and each particle's own numbers from
+    /// `streams` (common random numbers: both parts of a pair read the same draws).
     func fillMeasureValued(_ call: RandomCall, worlds: UnsafeMutablePointer<Double>, stride: Int,
-                           rng: inout Xoshiro256)
+                           streams: ParticleStreams)
     /// Measure-valued: adds `c_θ (f⁺ − f⁻)` to each carried parameter's
     /// adjoint, where row w of `costs` (stride `stride`) is the cost in
     /// world w and `sampled` the cost with the value drawn.
@@ -221,7 +222,7 @@ extension Distribution {
     public func measureValuedPairs(worlds: Set<Int>) -> String { "the worlds against the value drawn" }
     /// See ``addPathwise(_:adjoint:)``.
     public func fillMeasureValued(_ call: RandomCall, worlds: UnsafeMutablePointer<Double>, stride: Int,
-                                  rng: inout Xoshiro256) {}
+                                  streams: ParticleStreams) {}
     /// See ``addPathwise(_:adjoint:)``.
     public func addMeasureValued(_ call: RandomCall, costs: UnsafePointer<Double>, sampled: UnsafePointer<Double>,
                                  stride: Int) {}

@@ -20,10 +20,11 @@ public struct Exponential: Distribution {
         value > 0 && value < .infinity ? nil : Exponential.invalidRate
     }
 
-    public func sample(_ call: RandomCall, rng: inout Xoshiro256) -> SampleFailure? {
+    public func sample(_ call: RandomCall, streams: ParticleStreams) -> SampleFailure? {
         let m = call.count, o = call.output, rate = call.parameter(0)
         var valid = true
         for l in 0..<m {
+            var rng = streams.generator(l)
             o[l] = -Foundation.log(rng.uniformOpen()) / rate[l]
             valid = valid && rate[l] > 0 && rate[l] < .infinity
         }
@@ -48,9 +49,12 @@ public struct Exponential: Distribution {
     public func measureValuedPairs(worlds: Set<Int>) -> String { "Exp against Gamma(2) pair" }
 
     public func fillMeasureValued(_ call: RandomCall, worlds: UnsafeMutablePointer<Double>, stride: Int,
-                                  rng: inout Xoshiro256) {
+                                  streams: ParticleStreams) {
         let o = call.output, rate = call.parameter(0)
-        for l in 0..<call.count { worlds[l] = o[l] - Foundation.log(rng.uniformOpen()) / rate[l] }
+        for l in 0..<call.count {
+            var rng = streams.generator(l)
+            worlds[l] = o[l] - Foundation.log(rng.uniformOpen()) / rate[l]
+        }
     }
 
     /// ∂λ (λe^{−λx}) = (1/λ)(λe^{−λx} − λ²x e^{−λx}): the Exp(λ) density less

@@ -20,7 +20,7 @@ public struct Gamma: Distribution {
         value > 0 && value < .infinity ? nil : (index == 0 ? Gamma.invalidShape : Gamma.invalidRate)
     }
 
-    public func sample(_ call: RandomCall, rng: inout Xoshiro256) -> SampleFailure? {
+    public func sample(_ call: RandomCall, streams: ParticleStreams) -> SampleFailure? {
         let m = call.count, o = call.output
         let shape = call.parameter(0), rate = call.parameter(1)
         // One valid shape for the chunk: no checks inside the draw loop.
@@ -32,7 +32,10 @@ public struct Gamma: Distribution {
             }
             if shared && positive {
                 let sampler = GammaSampler(shape: shape[0])
-                for l in 0..<m { o[l] = sampler.draw(&rng) / rate[l] }
+                for l in 0..<m {
+                    var rng = streams.generator(l)
+                    o[l] = sampler.draw(&rng) / rate[l]
+                }
                 return nil
             }
         }
@@ -43,6 +46,7 @@ public struct Gamma: Distribution {
             valid = valid && ok
             guard ok else { o[l] = .nan; continue }
             if shape[l] != sampler.shape { sampler = GammaSampler(shape: shape[l]) }
+            var rng = streams.generator(l)
             o[l] = sampler.draw(&rng) / rate[l]
         }
         if valid { return nil }

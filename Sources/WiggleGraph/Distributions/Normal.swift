@@ -23,13 +23,12 @@ public struct Normal: Distribution {
         return value > 0 && value < .infinity ? nil : Normal.invalidSigma
     }
 
-    /// x = mean + sd · z, with z from the node's own stream for this chunk:
-    /// first the draws (a tight loop with the generator in registers), then
-    /// the arithmetic and the checks (plain loops that vectorise).
-    public func sample(_ call: RandomCall, rng: inout Xoshiro256) -> SampleFailure? {
+    /// x = mean + sd · z, with z from each particle's own stream: first the
+    /// draws, then the arithmetic and the checks (plain loops that vectorise).
+    public func sample(_ call: RandomCall, streams: ParticleStreams) -> SampleFailure? {
         let m = call.count, o = call.output
         let mean = call.parameter(0), sd = call.parameter(1)
-        Ziggurat.fill(o, count: m, rng: &rng)
+        Ziggurat.fill(o, count: m, streams: streams)
         for l in 0..<m { o[l] = mean[l] + sd[l] * o[l] }
         // Fast check for the whole chunk: the smallest sd is positive and
         // (mean - mean) + (sd - sd) sums to exactly 0 when all are finite.
@@ -85,17 +84,25 @@ public struct Normal: Distribution {
     /// c; a uniform v on (−1, 1) gives M's sign and U = |v|, so U·M = v|M|.
     /// Only the pairs of parameters that carry a derivative are drawn.
     public func fillMeasureValued(_ call: RandomCall, worlds: UnsafeMutablePointer<Double>, stride: Int,
-                                  rng: inout Xoshiro256) {
+                                  streams: ParticleStreams) {
         let m = call.count, mean = call.parameter(0), sd = call.parameter(1)
         let plusMean = worlds, minusMean = worlds + stride
         let plusSd = worlds + 2 * stride, minusSd = worlds + 3 * stride
-        // The normals a, b, c and the uniform v first, in the rows they
-        // will be overwritten in; then the arithmetic, in loops that vectorise.
-        Ziggurat.fill(plusMean, count: m, rng: &rng)
-        Ziggurat.fill(minusMean, count: m, rng: &rng)
-        if call.adjoint(1) != nil {
-            Ziggurat.fill(plusSd, count: m, rng: &rng)
-            for l in 0..<m { minusSd[l] = 2 * rng.uniformOpen() - 1 }
+        // The normals a, b, c and the uniform v first, each particle's from
+        // its own stream, in the rows they will be overwritten in; then the
+        // arithmetic, in loops that vectorise.
+        let xs = Ziggurat.table
+        let scale = call.adjoint(1) != nil
+        for l in 0..<m {
+            var rng = streams.generator(l)
+            plusMean[l] = Ziggurat.sample(&rng, table: xs)
+            minusMean[l] = Ziggurat.sample(&rng, table: xs)
+            if scale {
+                plusSd[l] = Ziggurat.sample(&rng, table: xs)
+                minusSd[l] = 2 * rng.uniformOpen() - 1
+            }
+        }
+        if scale {
             for l in 0..<m {
                 let a = plusMean[l], b = minusMean[l], c = plusSd[l], v = minusSd[l]
                 let size = (a * a + b * b + c * c).squareRoot()

@@ -25,7 +25,7 @@ public struct Poisson: Distribution {
         value > Poisson.largestRate ? Poisson.tooLarge : (value > 0 ? nil : Poisson.invalidRate)
     }
 
-    public func sample(_ call: RandomCall, rng: inout Xoshiro256) -> SampleFailure? {
+    public func sample(_ call: RandomCall, streams: ParticleStreams) -> SampleFailure? {
         let m = call.count, o = call.output, rate = call.parameter(0)
         // A small rate shared by the chunk (a parameter, a constant): the
         // inversion's cumulative sums once, then a guided search per draw —
@@ -35,7 +35,10 @@ public struct Poisson: Distribution {
             for l in 1..<m { shared = shared && rate[l] == rate[0] }
             if shared {
                 let table = PoissonTable(rate: rate[0])
-                for l in 0..<m { o[l] = table.draw(rng.uniform()) }
+                for l in 0..<m {
+                    var rng = streams.generator(l)
+                    o[l] = table.draw(rng.uniform())
+                }
                 return nil
             }
         }
@@ -46,6 +49,7 @@ public struct Poisson: Distribution {
             valid = valid && ok
             guard ok else { o[l] = .nan; continue }
             if rate[l] != sampler.rate { sampler = PoissonSampler(rate: rate[l]) }
+            var rng = streams.generator(l)
             o[l] = sampler.draw(&rng)
         }
         if valid { return nil }
@@ -60,7 +64,7 @@ public struct Poisson: Distribution {
     public func measureValuedPairs(worlds: Set<Int>) -> String { "shift f(X + 1) − f(X)" }
 
     public func fillMeasureValued(_ call: RandomCall, worlds: UnsafeMutablePointer<Double>, stride: Int,
-                                  rng: inout Xoshiro256) {
+                                  streams: ParticleStreams) {
         let o = call.output
         for l in 0..<call.count { worlds[l] = o[l] + 1 }
     }

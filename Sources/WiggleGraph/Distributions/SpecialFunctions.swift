@@ -191,7 +191,7 @@ public struct GammaSampler {
     }
 
     @inlinable
-    public func draw(_ rng: inout Xoshiro256) -> Double {
+    public func draw<R: RandomSource>(_ rng: inout R) -> Double {
         var x: Double
         while true {
             let z = Ziggurat.sample(&rng, table: table)
@@ -236,7 +236,7 @@ public struct PoissonSampler {
     }
 
     @inlinable
-    public func draw(_ rng: inout Xoshiro256) -> Double {
+    public func draw<R: RandomSource>(_ rng: inout R) -> Double {
         if small {
             var k = 0.0
             var p = emr

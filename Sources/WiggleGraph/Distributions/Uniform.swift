@@ -23,11 +23,12 @@ public struct Uniform: Distribution {
         value.isFinite ? nil : Uniform.invalidBound
     }
 
-    public func sample(_ call: RandomCall, rng: inout Xoshiro256) -> SampleFailure? {
+    public func sample(_ call: RandomCall, streams: ParticleStreams) -> SampleFailure? {
         let m = call.count, o = call.output
         let a = call.parameter(0), b = call.parameter(1)
         var valid = true
         for l in 0..<m {
+            var rng = streams.generator(l)
             o[l] = a[l] + (b[l] - a[l]) * rng.uniformOpen()
             valid = valid && b[l] - a[l] > 0 && b[l] - a[l] < .infinity
         }
@@ -54,7 +55,7 @@ public struct Uniform: Distribution {
     /// needs f's limit from inside, which a step exactly at a bound would
     /// otherwise miss.
     public func fillMeasureValued(_ call: RandomCall, worlds: UnsafeMutablePointer<Double>, stride: Int,
-                                  rng: inout Xoshiro256) {
+                                  streams: ParticleStreams) {
         let a = call.parameter(0), b = call.parameter(1)
         for l in 0..<call.count {
             worlds[l] = a[l].nextUp

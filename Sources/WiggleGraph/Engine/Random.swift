@@ -1,9 +1,11 @@
 // Random.swift — random streams: xoshiro256** seeded by SplitMix64, and a
 // ziggurat normal generator.
 //
-// Every chunk of particles draws each node's numbers from its own stream,
-// derived from (seed, draw, chunk, node): results depend on the seed alone,
-// never on how chunks are spread over threads.
+// A draw's numbers in a particle come from a generator keyed by (seed,
+// evaluation, the draw's address, the particle's index) alone: SplitMix64
+// hashes the four into the generator's state, so any particle's numbers can
+// be computed directly (counter-based, as Philox or Threefry keys are), and
+// results never depend on chunks, threads, processes or the other nodes.
 
 import Foundation
 
@@ -16,8 +18,57 @@ public func splitMix64(_ x: UInt64) -> UInt64 {
     return z ^ (z >> 31)
 }
 
+/// A source of random 64-bit words, and the numbers samplers make of them.
+public protocol RandomSource {
+    /// The next 64 random bits.
+    mutating func next() -> UInt64
+}
+
+extension RandomSource {
+    /// A uniform double in [0, 1), from the top 53 bits.
+    @inlinable
+    public mutating func uniform() -> Double {
+        Double(next() >> 11) * 0x1.0p-53
+    }
+
+    /// A uniform double in (0, 1): never 0, so its log is finite.
+    @inlinable
+    public mutating func uniformOpen() -> Double {
+        (Double(next() >> 11) + 0.5) * 0x1.0p-53
+    }
+
+    /// A standard normal variate, by the ziggurat method.
+    @inlinable
+    public mutating func normal() -> Double {
+        Ziggurat.sample(&self, table: Ziggurat.table)
+    }
+}
+
+/// One particle's numbers for one draw: a counter-based generator. Word k
+/// is wyrand's mix (Wang Yi's: one 64×64→128-bit multiply of the counter by
+/// itself xor a constant, folded) of the counter `key ⊕ particle·c + k·γ` —
+/// a Weyl sequence started at a point set by the draw's key (a SplitMix64
+/// hash of seed, evaluation and address) and the particle. Any particle's
+/// numbers are computed directly, with one wide multiply per word.
+public struct ParticleRandom: RandomSource, Sendable {
+    @usableFromInline var counter: UInt64
+
+    /// The generator of `particle` under `key`.
+    @inlinable
+    public init(key: UInt64, particle: UInt64) {
+        counter = key ^ (particle &* 0xD6E8_FEB8_6659_FD93)
+    }
+
+    @inlinable
+    public mutating func next() -> UInt64 {
+        counter &+= 0xA076_1D64_78BD_642F
+        let product = counter.multipliedFullWidth(by: counter ^ 0xE703_7ED1_A0B4_28DB)
+        return product.high ^ product.low
+    }
+}
+
 /// xoshiro256** (Blackman & Vigna): small state, fast, and good enough for Monte Carlo.
-public struct Xoshiro256: Sendable {
+public struct Xoshiro256: RandomSource, Sendable {
     @usableFromInline var s0: UInt64
     @usableFromInline var s1: UInt64
     @usableFromInline var s2: UInt64
@@ -34,12 +85,6 @@ public struct Xoshiro256: Sendable {
         if s0 | s1 | s2 | s3 == 0 { s0 = 1 }
     }
 
-    /// The stream for one node of one chunk of one draw.
-    @inlinable
-    public init(seed: UInt64, draw: UInt64, chunk: UInt64, node: UInt64) {
-        let key = splitMix64(splitMix64(splitMix64(seed ^ 0x5769_6767_6C65) ^ draw) ^ (chunk &* 0x1000_0000_1)) ^ node
-        self.init(seed: splitMix64(key))
-    }
 
     @inlinable
     public mutating func next() -> UInt64 {
@@ -86,6 +131,49 @@ public struct Xoshiro256: Sendable {
     }
 }
 
+/// The random numbers of one draw over a chunk of particles: lane l's
+/// generator is keyed by the seed, the evaluation (each `E[...]`, gradient
+/// or optimiser step draws afresh), the draw's address and the particle's
+/// index, and by nothing else.
+public struct ParticleStreams {
+    /// The seed, evaluation and address, mixed.
+    @usableFromInline let key: UInt64
+    /// The index of the chunk's first particle.
+    @usableFromInline let first: UInt64
+    /// For lanes gathered out of order (the particles still in a loop's
+    /// iteration): each lane's position in its chunk; nil when lane l is position l.
+    @usableFromInline let positions: UnsafePointer<Int32>?
+
+    /// The streams of the draw at `address` for the particles from `first` on.
+    @inlinable
+    public init(seed: UInt64, draw: UInt64, address: UInt64, first: Int, positions: UnsafePointer<Int32>? = nil) {
+        key = splitMix64(splitMix64(splitMix64(seed ^ 0x5769_6767_6C65) ^ draw) ^ address)
+        self.first = UInt64(first)
+        self.positions = positions
+    }
+
+    @inlinable
+    init(key: UInt64, first: UInt64, positions: UnsafePointer<Int32>?) {
+        self.key = key
+        self.first = first
+        self.positions = positions
+    }
+
+    /// The generator of lane `l`'s particle.
+    @inlinable
+    public func generator(_ l: Int) -> ParticleRandom {
+        let position = positions.map { UInt64(UInt32(bitPattern: $0[l])) } ?? UInt64(l)
+        return ParticleRandom(key: key, particle: first &+ position)
+    }
+
+    /// Streams of their own under this draw's address, for numbers an
+    /// estimator draws for itself (a measure-valued pair's W): `tag` names them.
+    @inlinable
+    public func sub(_ tag: UInt64) -> ParticleStreams {
+        ParticleStreams(key: splitMix64(key ^ tag), first: first, positions: positions)
+    }
+}
+
 /// The ziggurat method for normal variates (Marsaglia & Tsang, 2000), in
 /// Doornik's form with 128 layers (ZIGNOR). One 64-bit draw serves the fast
 /// path (about 98.8% of calls): its top 53 bits give the abscissa, its low 7 bits the layer.
@@ -111,7 +199,35 @@ public enum Ziggurat {
         return UnsafePointer(buffer)
     }()
 
-    /// Fills `count` doubles with standard normal variates.
+    /// Fills `count` doubles with standard normal variates, lane l from its
+    /// particle's own generator.
+    ///
+    /// The fast path (about 98.8% of draws) takes one word: it is computed
+    /// inline, in a loop over the lanes with nothing but the mix and the
+    /// table lookup; the rest go through the generator.
+    @inlinable
+    public static func fill(_ out: UnsafeMutablePointer<Double>, count: Int, streams: ParticleStreams) {
+        let xs = table
+        let key = streams.key, first = streams.first
+        for l in 0..<count {
+            let position = streams.positions.map { UInt64(UInt32(bitPattern: $0[l])) } ?? UInt64(l)
+            var rng = ParticleRandom(key: key, particle: first &+ position)
+            let bits = rng.next()
+            let u = 2 * (Double(bits >> 11) * 0x1.0p-53) - 1
+            let i = Int(bits & 0x7F)
+            if Swift.abs(u) < xs[layers + 1 + i] {
+                out[l] = u * xs[i]
+                continue
+            }
+            if let value = slowPath(u: u, layer: i, rng: &rng) {
+                out[l] = value
+            } else {
+                out[l] = sample(&rng, table: xs)
+            }
+        }
+    }
+
+    /// Fills `count` doubles with standard normal variates from one stream.
     ///
     /// The generator's state lives in locals, so it stays in registers; it
     /// goes back to memory only around the rare slow path (about 1.2% of draws).
@@ -147,7 +263,7 @@ public enum Ziggurat {
 
     /// One standard normal variate, with the table pointer hoisted by the caller.
     @inlinable
-    public static func sample(_ rng: inout Xoshiro256, table: UnsafePointer<Double>) -> Double {
+    public static func sample<R: RandomSource>(_ rng: inout R, table: UnsafePointer<Double>) -> Double {
         while true {
             let bits = rng.next()
             let u = 2 * (Double(bits >> 11) * 0x1.0p-53) - 1
@@ -159,7 +275,7 @@ public enum Ziggurat {
 
     /// The tail and the wedges: rare, so kept out of line.
     @usableFromInline
-    static func slowPath(u: Double, layer i: Int, rng: inout Xoshiro256) -> Double? {
+    static func slowPath<R: RandomSource>(u: Double, layer i: Int, rng: inout R) -> Double? {
         let xs = table
         if i == 0 {
             // The base layer: sample the tail beyond r.

@@ -55,11 +55,12 @@ extension Workspace {
             let downstream = UnsafeBufferPointer(enumerationDownstream[index])
             let costRow = enumerationRows[index]
             if let worlds = work.worlds, let rows = worldValues[index] {
-                // The worlds of each lane, from the node's own stream for them.
+                // The worlds of each lane, from numbers of the node's own
+                // (a sub-address of its draw) for that particle.
                 let call = randomCall(node, base: values, lanes: m)
-                var rng = Xoshiro256(seed: configuration.seed, draw: configuration.draw, chunk: UInt64(chunk),
-                                     node: node.stream ^ Workspace.worldStream)
-                calls[Int(node.table)].distribution.fillMeasureValued(call, worlds: rows, stride: C, rng: &rng)
+                let streams = ParticleStreams(seed: configuration.seed, draw: configuration.draw, address: node.stream,
+                                              first: chunk * chunkSize).sub(Workspace.worldStream)
+                calls[Int(node.table)].distribution.fillMeasureValued(call, worlds: rows, stride: C, streams: streams)
                 let perSet = work.rowsPerSet
                 for (set, terms) in work.termSets.enumerated() {
                     sumTerms(terms, base: values, lanes: m, into: outcomeCosts + (costRow + set * perSet + worlds.count) * C)

@@ -9,8 +9,11 @@ extension Workspace {
     }
 
     /// Runs instructions forward over the first `m` lanes (of `base`, or of the values).
+    /// `positions` gives each lane's position in its chunk when the lanes
+    /// are a loop iteration's gathered particles (their draws are keyed by it).
     func run(_ instructions: UnsafeBufferPointer<Instruction>, chunk: Int, lanes m: Int, seed: UInt64, draw: UInt64,
-             partial: inout Partial, on base: UnsafeMutablePointer<Double>? = nil, stride: Int? = nil) {
+             partial: inout Partial, on base: UnsafeMutablePointer<Double>? = nil, stride: Int? = nil,
+             positions: UnsafePointer<Int32>? = nil) {
         // Rows are `stride` apart: the chunk's size, or a loop iteration's lanes.
         let C = stride ?? chunkSize
         let v = base ?? values
@@ -67,10 +70,12 @@ extension Workspace {
                     runLoop(Int(instruction.table), chunk: chunk, lanes: m, seed: seed, draw: draw, partial: &partial)
                 }
             case .random:
-                // Each node of each chunk draws from its own stream.
+                // Each particle draws from its own stream, keyed by the
+                // draw's address and the particle's index.
                 let call = randomCall(instruction, base: v, lanes: m, stride: C)
-                var rng = Xoshiro256(seed: seed, draw: draw, chunk: UInt64(chunk), node: instruction.stream)
-                if let failure = calls[Int(instruction.table)].distribution.sample(call, rng: &rng) {
+                let streams = ParticleStreams(seed: seed, draw: draw, address: instruction.stream,
+                                              first: chunk * chunkSize, positions: positions)
+                if let failure = calls[Int(instruction.table)].distribution.sample(call, streams: streams) {
                     record(instruction, .parameter(failure.problem), value: failure.value, count: failure.count,
                            partial: &partial)
                 }

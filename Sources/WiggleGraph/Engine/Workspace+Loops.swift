@@ -236,8 +236,10 @@ extension Workspace {
                     for j in 0..<count { target[j] = source[Int(position[Int(ids[j])])] }
                 }
             }
+            // Lane j is the particle at position ids[j] of the chunk: its
+            // draws are that particle's, whoever else is still in the loop.
             run(UnsafeBufferPointer(iteration.forward), chunk: chunk, lanes: count, seed: seed, draw: draw,
-                partial: &partial, on: block, stride: S)
+                partial: &partial, on: block, stride: S, positions: UnsafePointer(ids))
             // Every particle here writes the exits; those that go on
             // overwrite them later, so each keeps its last iteration's values.
             for (e, exit) in loop.exits.enumerated() {

@@ -141,9 +141,9 @@ public struct Node: Sendable {
     public var isRandom: Bool
     /// True when the node is a parameter or has one as an ancestor.
     public var dependsOnParameter: Bool
-    /// The key of its random streams: its position when it was made, kept
-    /// when ``Graph/compact(keeping:)`` moves it, so a collection never
-    /// changes what a node draws.
+    /// For a draw, its address (``DrawAddresses``): the key of its random
+    /// numbers with the particle's index, kept when ``Graph/compact(keeping:)``
+    /// moves it, so a collection never changes what a node draws. 0 for the rest.
     public var stream: UInt64
     /// The iteration of a loop of random length that made it, if any.
     public var loop: LoopTag?
@@ -255,8 +255,8 @@ public struct Graph: Sendable {
     /// The deterministic ops already in the graph, with the loop iteration
     /// they belong to: the same op on the same inputs is one node.
     private var shared: [SharedKey: NodeID] = [:]
-    /// How many nodes were ever appended (the next node's stream key).
-    private var appended: UInt64 = 0
+    /// Where the tracer is, for the address of each draw (its stream key).
+    public var addresses = DrawAddresses()
     /// The loops of random length traced into the graph.
     public var loops: [LoopTrace] = []
     /// The iteration of a loop of random length being traced: every node
@@ -282,17 +282,15 @@ public struct Graph: Sendable {
     /// A deterministic op already in the graph with the same inputs (in the
     /// same loop iteration) is that node: a sub-expression computed many
     /// times is one node, computed once per particle. Draws always make a
-    /// new node (each is a new random value). The stream key still counts
-    /// every append, so what each draw draws does not depend on sharing.
+    /// new node (each is a new random value), keyed by its address
+    /// (``DrawAddresses``): what each draw draws depends on where it is in
+    /// the program, never on how many other nodes were made before it.
     @discardableResult
     public mutating func append(_ op: Op, at site: Site, estimator: Estimator? = nil) -> NodeID {
         if case .constant(let value) = op, let existing = constants[value.bitPattern] { return existing }
         let sharable = op.isSharable
         let key = SharedKey(op: op, loop: currentLoop)
-        if sharable, let existing = shared[key] {
-            appended += 1
-            return existing
-        }
+        if sharable, let existing = shared[key] { return existing }
         let inputs = op.inputs
         let isRandom = op.isSampler || inputs.contains { nodes[Int($0.index)].isRandom }
         var dependsOnParameter = inputs.contains { nodes[Int($0.index)].dependsOnParameter }
@@ -303,33 +301,13 @@ public struct Graph: Sendable {
         case .constant, .parameter: tag = nil
         default: break
         }
+        let stream = op.isSampler ? addresses.next() : 0
         nodes.append(Node(op: op, site: site, requestedEstimator: estimator, label: nil,
-                          isRandom: isRandom, dependsOnParameter: dependsOnParameter, stream: appended, loop: tag))
-        appended += 1
+                          isRandom: isRandom, dependsOnParameter: dependsOnParameter, stream: stream, loop: tag))
         if case .constant(let value) = op { constants[value.bitPattern] = id }
         if sharable { shared[key] = id }
         return id
     }
-
-    /// Where the append count stands, to measure a composite's appends.
-    public struct AppendMark: Sendable {
-        fileprivate var appended: UInt64
-        fileprivate var constants: Int
-    }
-
-    /// The append count now.
-    public var appendMark: AppendMark { AppendMark(appended: appended, constants: constants.count) }
-
-    /// The appends since `mark` that the same ops would make again: all but
-    /// those of new constants (an existing constant is not counted).
-    public func repeatedAppends(since mark: AppendMark) -> UInt64 {
-        appended - mark.appended - UInt64(constants.count - mark.constants)
-    }
-
-    /// Counts `count` appends that a caller found already in the graph
-    /// without appending them again (a composite it remembers), so that the
-    /// stream keys of later draws are the same as if it had.
-    public mutating func countAppends(_ count: UInt64) { appended += count }
 
     /// A constant node (one per distinct value).
     public mutating func constant(_ value: Double) -> NodeID {

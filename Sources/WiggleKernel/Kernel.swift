@@ -148,8 +148,7 @@ public final class Kernel: @unchecked Sendable {
         let cursor = content["cursor_pos"] as? Int ?? code.unicodeScalars.count
         let found = Kernel.word(in: code, at: cursor)
         let prefix = String(found.word.unicodeScalars.prefix(max(0, cursor - found.start)))
-        let keywords = ["fn", "if", "else", "for", "in", "while", "return", "param", "and", "or", "not", "break", "continue", "true", "false"]
-        var candidates = Set(keywords)
+        var candidates = Set(Token.keywordSpellings)
         candidates.formUnion(session.names)
         candidates.formUnion(Builtin.allCases.map(\.rawValue))
         candidates.formUnion(DistributionRegistry.all.map(\.name))

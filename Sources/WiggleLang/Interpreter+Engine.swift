@@ -53,13 +53,10 @@ extension Interpreter {
 
     /// Runs a plan, turning engine errors into diagnostics at the node's source.
     func runEngine(_ plan: Plan, configuration: EngineConfiguration,
-                   histogram: (range: ClosedRange<Double>, bins: Int)? = nil, runner: Runner? = nil) throws -> EngineResult {
+                   histogram: (range: ClosedRange<Double>, bins: Int)? = nil, runner: Runner) throws -> EngineResult {
         do {
-            if let runner {
-                defer { keepBuffers(of: runner) }
-                return try runner.run(graph: graph, configuration: configuration, histogram: histogram)
-            }
-            return try Engine.run(plan, graph: graph, configuration: configuration, histogram: histogram)
+            defer { keepBuffers(of: runner) }
+            return try runner.run(graph: graph, configuration: configuration, histogram: histogram)
         } catch let error as EngineError {
             if error.isInterruption { throw Interruption(range: currentRange, file: currentFile) }
             throw runtimeError(error)

@@ -39,6 +39,9 @@ public struct Token: Sendable {
         self.number = number
     }
 
+    /// Every keyword's spelling, sorted (for completion).
+    public static var keywordSpellings: [String] { keywords.keys.sorted() }
+
     /// Keywords by spelling.
     static let keywords: [String: Kind] = [
         "param": .kwParam, "fn": .kwFn, "if": .kwIf, "else": .kwElse, "for": .kwFor,

@@ -194,6 +194,10 @@ final class Terminal {
         mark = terminal.mark
         terminal.type("su\t([1, 2, 39])\n")
         #expect(terminal.waitFor("42", after: mark))
+        // A parameter declared again takes its new value and bounds; :params shows them.
+        mark = terminal.mark
+        terminal.type("param s = 0.5, lower = 0\nparam s = 0.25, lower = 0, upper = 1\n:params\n")
+        #expect(terminal.waitFor("s = 0.25   in (0, 1)", after: mark), "\(terminal.screen[mark...])")
         mark = terminal.mark
         terminal.type(":frobnicate\n")
         #expect(terminal.waitFor("unknown command :frobnicate", after: mark))

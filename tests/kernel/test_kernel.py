@@ -149,6 +149,15 @@ reply, messages = run(kc, "w")
 w = of_type(messages, "execute_result")[0]["data"]["text/plain"] if of_type(messages, "execute_result") else ""
 check(w not in ("", "3") and abs(float(w) - 1) < 2, "interrupt: the session survives and keeps the optimised parameter")
 
+# a cell declaring a bounded parameter, run twice (a notebook re-run): the
+# second declaration sets the value and bounds; an estimate sees them
+first, _ = run(kc, "param scale = 0.5, lower = 0")
+again, messages = run(kc, "param scale = 2, lower = 1\nE[0 * normal(0, scale) + scale]")
+results = of_type(messages, "execute_result")
+check(first["status"] == "ok" and again["status"] == "ok"
+      and results and results[0]["data"]["text/plain"] == "2 ± 0",
+      "execute: a parameter cell run again takes the new value and bounds")
+
 # a wrongly signed message and a malformed one: logged, and the kernel lives on
 socket = zmq.Context.instance().socket(zmq.DEALER)
 socket.connect("%s://%s:%d" % (km.transport, km.ip, km.shell_port))

@@ -111,24 +111,6 @@ public struct Xoshiro256: RandomSource, Sendable {
     public mutating func below(_ bound: Int) -> Int {
         Int(next() % UInt64(max(1, bound)))
     }
-
-    /// A uniform double in [0, 1), from the top 53 bits.
-    @inlinable
-    public mutating func uniform() -> Double {
-        Double(next() >> 11) * 0x1.0p-53
-    }
-
-    /// A uniform double in (0, 1): never 0, so its log is finite.
-    @inlinable
-    public mutating func uniformOpen() -> Double {
-        (Double(next() >> 11) + 0.5) * 0x1.0p-53
-    }
-
-    /// A standard normal variate, by the ziggurat method.
-    @inlinable
-    public mutating func normal() -> Double {
-        Ziggurat.sample(&self)
-    }
 }
 
 /// The random numbers of one draw over a chunk of particles: lane l's
@@ -208,9 +190,9 @@ public enum Ziggurat {
     @inlinable
     public static func fill(_ out: UnsafeMutablePointer<Double>, count: Int, streams: ParticleStreams) {
         let xs = table
-        let key = streams.key, first = streams.first
+        let key = streams.key, first = streams.first, positions = streams.positions
         for l in 0..<count {
-            let position = streams.positions.map { UInt64(UInt32(bitPattern: $0[l])) } ?? UInt64(l)
+            let position = positions == nil ? UInt64(l) : UInt64(UInt32(bitPattern: positions.unsafelyUnwrapped[l]))
             var rng = ParticleRandom(key: key, particle: first &+ position)
             let bits = rng.next()
             let u = 2 * (Double(bits >> 11) * 0x1.0p-53) - 1
@@ -257,7 +239,7 @@ public enum Ziggurat {
 
     /// One standard normal variate.
     @inlinable
-    public static func sample(_ rng: inout Xoshiro256) -> Double {
+    public static func sample<R: RandomSource>(_ rng: inout R) -> Double {
         sample(&rng, table: table)
     }
 

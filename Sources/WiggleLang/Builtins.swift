@@ -68,10 +68,10 @@ extension Interpreter {
         guard let x = argument.asNumber else {
             throw fail("\(name) expects a number, got \(argument.typeDescription)", at: argumentRange)
         }
-        if let problem = function.domainError(x) { throw fail(problem, at: argumentRange) }
+        if let problem = function.domainError(x) { throw valueFail(problem, at: argumentRange) }
         let result = function.apply(x)
         guard result.isFinite else {
-            throw fail("\(name)(\(formatNumber(x))) is too large to represent", at: range)
+            throw valueFail("\(name)(\(formatNumber(x))) is too large to represent", at: range)
         }
         if case .estimate(let estimate) = argument {
             // The delta method; a step has no first-order error to give.
@@ -348,7 +348,7 @@ extension Interpreter {
     }
 
     func finite(_ x: Double, _ what: String, at range: SourceRange) throws -> Double {
-        guard x.isFinite else { throw fail("\(what) is too large to represent", at: range) }
+        guard x.isFinite else { throw valueFail("\(what) is too large to represent", at: range) }
         return x
     }
 }

@@ -58,7 +58,7 @@ extension Interpreter {
         }
 
         guard callDepth < settings.maxCallDepth else {
-            throw refusal("more than \(settings.maxCallDepth) calls in progress at once; does the recursion in '\(name)' lack a base case? (raise the limit with --max-depth)",
+            throw fail("more than \(settings.maxCallDepth) calls in progress at once; does the recursion in '\(name)' lack a base case? (raise the limit with --max-depth)",
                        at: range)
         }
         try checkInterrupt(at: range)

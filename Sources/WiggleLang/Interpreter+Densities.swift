@@ -41,7 +41,7 @@ extension Interpreter {
         func apply(_ f: UnaryFunction, _ v: Value) throws -> Value {
             if case .node(let id) = v { return try interpreter.makeNode(.unary(f, id), at: range) }
             guard let x = v.asNumber else { throw interpreter.fail("expected a number, got \(v.typeDescription)", at: range) }
-            if let problem = f.domainError(x) { throw interpreter.fail(problem, at: range) }
+            if let problem = f.domainError(x) { throw interpreter.valueFail(problem, at: range) }
             return .number(f.apply(x))
         }
 
@@ -79,7 +79,7 @@ extension Interpreter {
         for (index, argument) in bound.dropFirst().enumerated() {
             if let value = argument.value.asNumber, !argument.value.isNode,
                let problem = distribution.problem(parameter: index, value: value) {
-                throw fail(problem.message(got: value), at: argument.range)
+                throw valueFail(problem.message(got: value), at: argument.range)
             }
         }
         if name == "uniform", let a = bound[1].value.asNumber, let b = bound[2].value.asNumber,
@@ -374,7 +374,7 @@ extension Interpreter {
         var known = 0.0
         for p in probabilities {
             if !p.isNode, let x = p.asNumber, let problem = Categorical().problem(parameter: 0, value: x) {
-                throw fail(problem.message(got: x), at: bound[1].range)
+                throw valueFail(problem.message(got: x), at: bound[1].range)
             }
             known += p.asNumber ?? 0
         }

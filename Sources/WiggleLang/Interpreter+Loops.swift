@@ -133,7 +133,7 @@ extension Interpreter {
                 // loop is traced no further.
                 do {
                     flow = try execute(body, in: frame.scope)
-                } catch let error as RuntimeError where !error.isRefusal {
+                } catch let error as RuntimeError where error.isValueError {
                     try stopRandomLoop(frame, because: error)
                     return .normal
                 }
@@ -154,7 +154,7 @@ extension Interpreter {
             var everyoneBroke = false
             switch flow {
             case .returned(_, let range):
-                throw refusal("'return' inside a loop of random length (line \(file.line(of: frame.range.start))) would leave in some particles only; break out of the loop and return after it",
+                throw fail("'return' inside a loop of random length (line \(file.line(of: frame.range.start))) would leave in some particles only; break out of the loop and return after it",
                            at: range)
             case .broke:
                 // The particles still in the body all leave here.
@@ -217,7 +217,7 @@ extension Interpreter {
     /// particles made it random mid-iteration).
     func becomeRandom(_ frame: LoopFrame, entering: NodeID?) throws {
         if let tag = graph.currentLoop {
-            throw refusal("a loop of random length inside another one (line \(graph.loops[Int(tag.loop)].site.line)) is not supported yet; give the inner loop a bound known while tracing, and leave it with break",
+            throw fail("a loop of random length inside another one (line \(graph.loops[Int(tag.loop)].site.line)) is not supported yet; give the inner loop a bound known while tracing, and leave it with break",
                        at: frame.range)
         }
         let alive: NodeID
@@ -479,7 +479,7 @@ extension Interpreter {
             }
             if loopFrames.count > function.loopDepth {
                 let line = file.line(of: loopFrames[loopFrames.count - 1].range.start)
-                throw refusal("'return' inside a loop (line \(line)) under a condition that depends on a random value is not supported yet; break out of the loop and return after it",
+                throw fail("'return' inside a loop (line \(line)) under a condition that depends on a random value is not supported yet; break out of the loop and return after it",
                            at: range)
             }
             var condition = try pathCondition(since: function.pathDepth, at: range) ?? constantNode(1)

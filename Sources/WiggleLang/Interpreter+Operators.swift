@@ -35,12 +35,12 @@ extension Interpreter {
             throw fail("'\(op.rawValue)' is not an arithmetic operator", at: range)
         }
         if let problem = function.domainError(a, b) {
-            throw fail(problem, at: op == .divide ? rightRange : range)
+            throw valueFail(problem, at: op == .divide ? rightRange : range)
         }
         let result = function.apply(a, b)
         if op.isComparison { return .boolean(result != 0) }
         guard result.isFinite else {
-            throw fail("the result of \(formatNumber(a)) \(op.rawValue) \(formatNumber(b)) is too large to represent", at: range)
+            throw valueFail("the result of \(formatNumber(a)) \(op.rawValue) \(formatNumber(b)) is too large to represent", at: range)
         }
         if left.isEstimate || right.isEstimate {
             // The delta method: the error moves with the local derivatives.

@@ -20,7 +20,7 @@ extension Interpreter {
         let estimator = try annotation.map { try requestedEstimator($0, for: distribution, at: range) }
         for (index, argument) in values.enumerated() {
             if let x = argument.value.asNumber, let problem = distribution.problem(parameter: index, value: x) {
-                throw fail(problem.message(got: x), at: argument.range)
+                throw valueFail(problem.message(got: x), at: argument.range)
             }
         }
         let parameters = try zip(names, values).map { name, argument in
@@ -65,7 +65,7 @@ extension Interpreter {
             guard let x = item.asNumber else {
                 throw fail("each element given to \(name) must be a number, got \(item.typeDescription)", at: argument.range)
             }
-            if let problem = distribution.problem(parameter: 0, value: x) { throw fail(problem.message(got: x), at: argument.range) }
+            if let problem = distribution.problem(parameter: 0, value: x) { throw valueFail(problem.message(got: x), at: argument.range) }
             known += x
         }
         if allKnown && abs(known - 1) > Categorical.tolerance {

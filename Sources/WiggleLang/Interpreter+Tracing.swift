@@ -37,7 +37,7 @@ extension Interpreter {
     /// Refuses to let the graph grow past the limit.
     func reserveNodes(_ count: Int, at range: SourceRange) throws {
         if graph.count + count > settings.maxGraphNodes {
-            throw refusal("the graph would grow past \(settings.maxGraphNodes) nodes; is a loop unrolling further than intended? (raise the limit with --max-nodes)",
+            throw fail("the graph would grow past \(settings.maxGraphNodes) nodes; is a loop unrolling further than intended? (raise the limit with --max-nodes)",
                        at: range)
         }
     }
@@ -81,7 +81,7 @@ extension Interpreter {
         let b = try nodeID(right, what: "the right side of '\(op.rawValue)'", at: rightRange)
         // A constant operand can already be wrong for every particle.
         if case .constant(let divisor) = graph[b].op, let problem = function.domainError(1, divisor), op == .divide {
-            throw fail(problem, at: rightRange)
+            throw valueFail(problem, at: rightRange)
         }
         if let same = identityOperand(function, a, b) { return .node(same) }
         return try makeNode(.binary(function, a, b), at: range)
@@ -139,14 +139,14 @@ extension Interpreter {
     func refuseInRandomBranch(_ what: String, at range: SourceRange) throws {
         try refuseInRandomLoop(what, at: range)
         guard randomBranchDepth > 0 else { return }
-        throw refusal("'\(what)' inside an if whose condition is traced (line \(randomBranchLine)) would happen in some particles only; move it out of the if",
+        throw fail("'\(what)' inside an if whose condition is traced (line \(randomBranchLine)) would happen in some particles only; move it out of the if",
                    at: range)
     }
 
     /// Refuses what cannot happen per particle inside a loop of random length.
     func refuseInRandomLoop(_ what: String, at range: SourceRange) throws {
         guard let tag = graph.currentLoop else { return }
-        throw refusal("'\(what)' inside a loop of random length (line \(graph.loops[Int(tag.loop)].site.line)) would happen in some particles only; move it out of the loop",
+        throw fail("'\(what)' inside a loop of random length (line \(graph.loops[Int(tag.loop)].site.line)) would happen in some particles only; move it out of the loop",
                    at: range)
     }
 

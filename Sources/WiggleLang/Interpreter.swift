@@ -99,10 +99,11 @@ final class Interpreter {
         RuntimeError(message, at: range, in: file)
     }
 
-    /// An error about the program's shape or its limits, not its values.
-    func refusal(_ message: String, at range: SourceRange) -> RuntimeError {
+    /// An error of the values computed, not of the program's shape (see
+    /// ``RuntimeError/isValueError``).
+    func valueFail(_ message: String, at range: SourceRange) -> RuntimeError {
         var error = RuntimeError(message, at: range, in: file)
-        error.isRefusal = true
+        error.isValueError = true
         return error
     }
 
@@ -272,6 +273,10 @@ final class Interpreter {
         }
         if let lowerExpr, let upperExpr, bounds.lower >= bounds.upper {
             throw fail("the lower bound (\(formatNumber(bounds.lower))) must be below the upper bound (\(formatNumber(bounds.upper)))",
+                       at: lowerExpr.range.union(upperExpr.range))
+        }
+        if let lowerExpr, let upperExpr, bounds.lower.isFinite, bounds.upper.isFinite, !(bounds.upper - bounds.lower).isFinite {
+            throw fail("the bounds are too far apart for a double (upper − lower overflows); leave one out for a one-sided bound",
                        at: lowerExpr.range.union(upperExpr.range))
         }
         if globals.values[name.name] != nil {
@@ -640,7 +645,7 @@ final class Interpreter {
         // Negative indices count from the end, as in Python.
         let resolved = position < 0 ? items.count + position : position
         guard resolved >= 0 && resolved < items.count else {
-            throw fail("index \(position) is out of range for a \(noun.2) of \(items.count) \(items.count == 1 ? noun.0 : noun.1)",
+            throw valueFail("index \(position) is out of range for a \(noun.2) of \(items.count) \(items.count == 1 ? noun.0 : noun.1)",
                        at: range)
         }
         return items[resolved]

@@ -10,10 +10,13 @@ struct RuntimeError: Error {
     var message: String
     var range: SourceRange
     var file: SourceFile
-    /// True for a refusal of the program's shape (a construct not allowed
-    /// where it stands, a limit passed): never deferred to the particles
-    /// of an iteration, as an error of values is.
-    var isRefusal = false
+    /// True for an error of the values computed (an index past the end, a
+    /// log of 0, a distribution's parameter out of range, an overflow):
+    /// met while tracing an iteration that only some particles run, it is
+    /// theirs, deferred to the run. Every other error (an unknown name, a
+    /// wrong type or arity, a construct refused where it stands) is the
+    /// program's, reported at once.
+    var isValueError = false
 
     init(_ message: String, at range: SourceRange, in file: SourceFile) {
         self.message = message

@@ -112,6 +112,7 @@ import WiggleLang
         #expect(run("param p = 0.5, lowr = 1").errors == ["1:16: a parameter takes 'lower' and 'upper' bounds, not 'lowr'"])
         #expect(run("param p = 0.5, lower = 0, lower = 1").errors == ["1:27: 'lower' is given twice"])
         #expect(run("param p = 0.5, lower = \"a\"").status == .runtimeError)
+        #expect(run("param p = 0.5, lower = -1e308, upper = 1e308").errors.first?.contains("too far apart") == true)
         #expect(run("param p = 0.5, lower = normal(0, 1)").status == .runtimeError)
     }
 

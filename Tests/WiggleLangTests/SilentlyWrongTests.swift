@@ -110,6 +110,27 @@ import WiggleLang
         #expect(message.hasSuffix(" of 10000 particles, which run iteration 4 of the loop at line 5)"))
     }
 
+    @Test func mistakesOfTheProgramInARandomIterationStayImmediate() {
+        // Only errors of values are deferred to the particles that meet
+        // them; a misspelt name or a list that changes shape is the
+        // program's, reported at once.
+        let typo = run("x = normal(0, 1)\nwhile bernoulli(0.5) == 1 {\n  x = x + 1\n  y = nromal(0, 1)\n}\nE[x]")
+        #expect(typo.errors.first?.hasPrefix("4:7: unknown name 'nromal'") == true, "\(typo.errors)")
+        let shape = run("xs = [0]\nwhile bernoulli(0.5) == 1 {\n  if bernoulli(0.5) == 1 { xs = concat(xs, [1]) }\n}\nlen(xs)")
+        #expect(shape.status == .runtimeError)
+    }
+
+    @Test func anUnboundValueIsNeverReadAsFalseOrTrue() {
+        // A nan placeholder must not be absorbed by a comparison or a condition.
+        let compared = run("set(seed = 2, particles = 2000)\nwhile bernoulli(0.5) == 1 { y = normal(0, 1) }\nE[y > 0]")
+        #expect(compared.errors.first?.contains("'y' has no value in ") == true, "\(compared.errors)")
+        let condition = run("set(seed = 2, particles = 2000)\nwhile bernoulli(0.5) == 1 { found = true }\nr = 0\nif found { r = 1 }\nE[r]")
+        #expect(condition.errors.first?.contains("'found' has no value in ") == true, "\(condition.errors)")
+        // Guarded by a value every particle has, it is fine.
+        let guarded = expectations("set(seed = 2, particles = 2000)\nran = 0\nwhile bernoulli(0.5) == 1 { ran = 1\n y = 2 }\nz = 0\nif ran == 1 { z = y }\nE[z == 2 * ran]")
+        #expect(guarded.first.map { $0.value == 1 && $0.stderr == 0 } == true)
+    }
+
     @Test func refusalsInARandomIterationStayImmediate() {
         // A construct that cannot run per particle is refused while tracing,
         // not deferred to the particles that reach it.

@@ -36,7 +36,8 @@ extension Workspace {
                 }
             case .select:
                 let c = v + Int(instruction.c) * C
-                for l in 0..<m { o[l] = c[l] != 0 ? a[l] : b[l] }
+                // A nan condition (a value undefined in this particle) is nan, never true.
+                for l in 0..<m { o[l] = c[l] == 0 ? b[l] : (c[l] == c[l] ? a[l] : .nan) }
             case .pick:
                 let table = pickTables[Int(instruction.table)]
                 var bad = 0

@@ -145,46 +145,48 @@ public enum BinaryRules {
     }
     /// The smaller of a and b (a on a tie): continuous.
     public enum Min: BinaryRule {
-        @inlinable public static func value(_ a: Double, _ b: Double) -> Double { Swift.min(a, b) }
+        @inlinable public static func value(_ a: Double, _ b: Double) -> Double { a.isNaN || b.isNaN ? .nan : Swift.min(a, b) }
         @inlinable public static func backward(_ g: Double, _ a: Double, _ b: Double, _ y: Double) -> (Double, Double) {
             a <= b ? (g, 0) : (0, g)
         }
     }
     /// The larger of a and b (a on a tie): continuous.
     public enum Max: BinaryRule {
-        @inlinable public static func value(_ a: Double, _ b: Double) -> Double { Swift.max(a, b) }
+        @inlinable public static func value(_ a: Double, _ b: Double) -> Double { a.isNaN || b.isNaN ? .nan : Swift.max(a, b) }
         @inlinable public static func backward(_ g: Double, _ a: Double, _ b: Double, _ y: Double) -> (Double, Double) {
             a >= b ? (g, 0) : (0, g)
         }
     }
-    /// a < b as 1 or 0: it jumps, and has no derivative to pass back.
+    /// a < b as 1 or 0: it jumps, and has no derivative to pass back. A
+    /// comparison with a nan is nan (every comparison is), so a value that
+    /// is undefined in some particle is never read as false.
     public enum Less: BinaryRule {
-        @inlinable public static func value(_ a: Double, _ b: Double) -> Double { a < b ? 1 : 0 }
+        @inlinable public static func value(_ a: Double, _ b: Double) -> Double { a < b ? 1 : (a >= b ? 0 : .nan) }
         @inlinable public static func backward(_ g: Double, _ a: Double, _ b: Double, _ y: Double) -> (Double, Double) { (0, 0) }
     }
     /// a <= b as 1 or 0.
     public enum LessEqual: BinaryRule {
-        @inlinable public static func value(_ a: Double, _ b: Double) -> Double { a <= b ? 1 : 0 }
+        @inlinable public static func value(_ a: Double, _ b: Double) -> Double { a <= b ? 1 : (a > b ? 0 : .nan) }
         @inlinable public static func backward(_ g: Double, _ a: Double, _ b: Double, _ y: Double) -> (Double, Double) { (0, 0) }
     }
     /// a > b as 1 or 0.
     public enum Greater: BinaryRule {
-        @inlinable public static func value(_ a: Double, _ b: Double) -> Double { a > b ? 1 : 0 }
+        @inlinable public static func value(_ a: Double, _ b: Double) -> Double { a > b ? 1 : (a <= b ? 0 : .nan) }
         @inlinable public static func backward(_ g: Double, _ a: Double, _ b: Double, _ y: Double) -> (Double, Double) { (0, 0) }
     }
     /// a >= b as 1 or 0.
     public enum GreaterEqual: BinaryRule {
-        @inlinable public static func value(_ a: Double, _ b: Double) -> Double { a >= b ? 1 : 0 }
+        @inlinable public static func value(_ a: Double, _ b: Double) -> Double { a >= b ? 1 : (a < b ? 0 : .nan) }
         @inlinable public static func backward(_ g: Double, _ a: Double, _ b: Double, _ y: Double) -> (Double, Double) { (0, 0) }
     }
     /// a == b as 1 or 0.
     public enum Equal: BinaryRule {
-        @inlinable public static func value(_ a: Double, _ b: Double) -> Double { a == b ? 1 : 0 }
+        @inlinable public static func value(_ a: Double, _ b: Double) -> Double { a.isNaN || b.isNaN ? .nan : (a == b ? 1 : 0) }
         @inlinable public static func backward(_ g: Double, _ a: Double, _ b: Double, _ y: Double) -> (Double, Double) { (0, 0) }
     }
     /// a != b as 1 or 0.
     public enum NotEqual: BinaryRule {
-        @inlinable public static func value(_ a: Double, _ b: Double) -> Double { a != b ? 1 : 0 }
+        @inlinable public static func value(_ a: Double, _ b: Double) -> Double { a.isNaN || b.isNaN ? .nan : (a != b ? 1 : 0) }
         @inlinable public static func backward(_ g: Double, _ a: Double, _ b: Double, _ y: Double) -> (Double, Double) { (0, 0) }
     }
 }

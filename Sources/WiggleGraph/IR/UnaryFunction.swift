@@ -184,7 +184,7 @@ public enum UnaryRules {
     }
     /// Logical not: 1 for 0, else 0.
     public enum Not: UnaryRule {
-        @inlinable public static func value(_ x: Double) -> Double { x == 0 ? 1 : 0 }
+        @inlinable public static func value(_ x: Double) -> Double { x == 0 ? 1 : (x.isNaN ? .nan : 0) }
         @inlinable public static func backward(_ g: Double, _ x: Double, _ y: Double) -> Double { 0 }
     }
 }

@@ -49,10 +49,11 @@ let package = Package(
         .target(name: "CVectorMath", dependencies: ["CVectorKernels"], linkerSettings: [.linkedLibrary("m")]),
         // The AVX2 kernels themselves: their functions carry AVX2 and FMA as
         // target attributes (no build flags), and are called only after
-        // checking the processor; empty without the VectorMath trait or off x86-64.
+        // checking the processor; empty without the VectorMath trait, off
+        // Linux (SLEEF comes from Debian's libsleef-dev) or off x86-64.
         .target(name: "CVectorKernels",
-                cSettings: [.define("WIGGLE_HAS_SLEEF", .when(traits: vectorMath))],
-                linkerSettings: [.linkedLibrary("sleef", .when(traits: vectorMath))]),
+                cSettings: [.define("WIGGLE_HAS_SLEEF", .when(platforms: [.linux], traits: vectorMath))],
+                linkerSettings: [.linkedLibrary("sleef", .when(platforms: [.linux], traits: vectorMath))]),
         // The interpreter/tracer, builtins and display; read_csv parses with CSV.swift.
         .target(name: "WiggleLang", dependencies: ["WiggleSyntax", "WiggleGraph", .product(name: "CSV", package: "CSV.swift")]),
         // Signals for the CLI and the REPL, readline's globals (Swift 6 cannot

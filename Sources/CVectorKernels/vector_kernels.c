@@ -5,11 +5,12 @@
 // that the processor has them.
 #include "vector_kernels.h"
 
-// WIGGLE_HAS_SLEEF comes from Package.swift's VectorMath trait (on by default).
-#if defined(WIGGLE_HAS_SLEEF) && defined(__x86_64__)
-#if !__has_include(<sleef.h>)
+// WIGGLE_HAS_SLEEF comes from Package.swift's VectorMath trait (on by
+// default, on Linux); the library is linked then, so its header must be there.
+#if defined(WIGGLE_HAS_SLEEF) && !__has_include(<sleef.h>)
 #error "SLEEF's headers (sleef.h) are missing: install libsleef-dev (Debian/Ubuntu: sudo apt-get install libsleef-dev) or run scripts/setup, or build without the vector math: swift build --disable-default-traits --traits Readline,Kernel"
 #endif
+#if defined(WIGGLE_HAS_SLEEF) && defined(__x86_64__)
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
@@ -17,14 +18,15 @@
 // with -mavx2; we declare the four we call ourselves, under the attribute.
 #include <sleef.h>
 
+// Called before the processor is checked: no AVX2 attribute.
+int wiggle_vk_built(void) { return 1; }
+
 #pragma clang attribute push (__attribute__((target("avx2,fma"))), apply_to = function)
 
 __m256d Sleef_expd4_u10avx2(__m256d);
 __m256d Sleef_logd4_u10avx2(__m256d);
 __m256d Sleef_sind4_u10avx2(__m256d);
 __m256d Sleef_cosd4_u10avx2(__m256d);
-
-int wiggle_vk_built(void) { return 1; }
 
 // Eight lanes at a time as two independent vectors (the functions are long
 // dependency chains; two in flight keep the pipes busy), then four; the last

@@ -346,11 +346,20 @@ final class Interpreter {
         } else {
             initial = [try initialValue(value, at: valueExpr.range)]
         }
+        if let infinite = initial.first(where: { !$0.isFinite }) {
+            throw fail("'\(name.name)' starts at \(formatNumber(infinite)): a parameter's initial value must be a finite number",
+                       at: valueExpr.range)
+        }
         if let outside = initial.first(where: { !bounds.contains($0) }) {
             throw fail("'\(name.name)' starts at \(formatNumber(outside)), outside its bounds \(bounds.description): "
                        + "a bounded parameter starts strictly inside them", at: valueExpr.range)
         }
-        if let existing, existing.indices.count == initial.count, existing.isVector == isVector, existing.columns == columns {
+        if let existing, existing.indices.count != initial.count || existing.isVector != isVector || existing.columns != columns {
+            // Values traced from the old elements would keep them, under the same names.
+            throw fail("'\(name.name)' was declared at line \(existing.line) with another shape; declared again it must keep it (:reset starts afresh)",
+                       at: name.range)
+        }
+        if let existing {
             // Declared again with the same shape: new values and bounds in
             // place, so everything traced from it sees them.
             for (index, start) in zip(existing.indices, initial) {

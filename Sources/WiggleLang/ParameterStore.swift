@@ -44,14 +44,8 @@ struct ParameterStore {
 
     func declaration(of name: String) -> Entry? { indexByName[name].map { entries[$0] } }
 
-    /// Adds a parameter, or replaces one of the same name declared again
-    /// with another shape (its old elements stay in the graph, unnamed here).
+    /// Adds a parameter.
     mutating func declare(_ entry: Entry) {
-        if let index = indexByName[entry.name] {
-            entries[index] = entry
-            built[index] = nil
-            return
-        }
         indexByName[entry.name] = entries.count
         entries.append(entry)
     }

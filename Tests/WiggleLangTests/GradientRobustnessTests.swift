@@ -131,7 +131,7 @@ import WiggleLang
             """)[0]
         #expect(g.entries.first { $0.name == "k" }?.bias == "misses the jump at line 5")
         #expect(g.entries.first { $0.name == "mu" }?.bias == nil)
-        #expect(g.warnings.first?.message.hasSuffix("to fix it, move 'k' into the distribution: normal(... + k, ...) in place of normal(...) + k") == true)
+        #expect(g.warnings.first?.message.hasSuffix("to fix it, move 'k' into the distribution: normal(m + k, s) in place of normal(m, s) + k") == true)
         let text = run("param k = 1\nx = normal(0, 1)\ngrad(E[(k > 0.5) * x])").lines.first ?? ""
         #expect(text.hasPrefix("k: 0 (biased: misses the jump at line 3)\n"))
         // No random value meets k before its jump: no fix is offered.

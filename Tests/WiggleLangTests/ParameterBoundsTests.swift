@@ -113,6 +113,9 @@ import WiggleLang
         #expect(run("param p = 0.5, lower = 0, lower = 1").errors == ["1:27: 'lower' is given twice"])
         #expect(run("param p = 0.5, lower = \"a\"").status == .runtimeError)
         #expect(run("param p = 0.5, lower = -1e308, upper = 1e308").errors.first?.contains("too far apart") == true)
+        #expect(run("param s = 1e308 * 10").errors.first?.contains("too large to represent") == true)
+        // Bounds 1e200 apart: the slope must not overflow.
+        #expect(abs(ParameterBounds(lower: -1e200, upper: 1e200).slope(at: 1) - 5e199) < 1e186)
         #expect(run("param p = 0.5, lower = normal(0, 1)").status == .runtimeError)
     }
 
@@ -128,10 +131,10 @@ import WiggleLang
         #expect(again.lines == ["2 ± 0"])
         #expect(session.parameterDetails.count == 1)
         #expect(session.parameterDetails.first?.bounds == ParameterBounds(lower: 1))
-        // Another shape replaces the parameter.
-        let vector = run("param s[2] = 0.1\nlen(s)", session: session)
-        #expect(vector.lines == ["2"])
-        #expect(session.parameterDetails.map(\.name) == ["s[0]", "s[1]"])
+        // Another shape is refused: what was traced from the old elements would keep them.
+        let vector = run("param s[2] = 0.1", session: session)
+        #expect(vector.errors.first?.contains("with another shape") == true)
+        #expect(session.parameterDetails.map(\.name) == ["s"])
     }
 
     @Test func transformsRoundTrip() {

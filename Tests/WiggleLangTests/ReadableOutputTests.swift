@@ -20,7 +20,9 @@ import Testing
         #expect(Display.formatEstimate(-4.2e-18, stderr: 1.1e-18) == "-4.2e-18 ± 1.1e-18")
         // Exact values and large errors.
         #expect(Display.formatEstimate(0.5, stderr: 0) == "0.5 ± 0")
-        #expect(Display.formatEstimate(123456.7, stderr: 2345.6) == "123457 ± 2346")
+        #expect(Display.formatEstimate(123456.7, stderr: 2345.6) == "123500 ± 2300")
+        #expect(Display.formatEstimate(3, stderr: 5000) == "0 ± 5000")
+        #expect(Display.formatEstimate(1.23456e152, stderr: 3.3e150) == "1.235e+152 ± 3.3e+150")
     }
 
     @Test func anExactlyZeroComponentReadsAsZero() {
@@ -84,6 +86,12 @@ import Testing
         let vol = warning("param sigma = 0.2\nz = normal(0, 1)\ngrad(E[sigma * z > 0.1])")
         #expect(vol.contains("normal(m * sigma, s * sigma) in place of sigma * normal(m, s)"))
         #expect(!vol.contains("log(sigma)"))
+        // θ / exp(normal): the log-space mean is log θ − m.
+        let inverse = warning("param S0 = 100\nz = normal(0, 0.2)\ngrad(E[S0 / exp(z) > 105])")
+        #expect(inverse.contains("exp(normal(log(S0) - m, s)) in place of S0 / exp(normal(m, s))"))
+        // θ − normal: the mean is θ − m.
+        let minus = warning("param k = 1\nx = normal(0, 1)\ngrad(E[k - x > 0.5])")
+        #expect(minus.contains("normal(k - m, s) in place of k - normal(m, s)"))
         // A scale of something computed from random values: no rewrite is claimed.
         let other = warning("param c = 2\nz = normal(0, 1)\ngrad(E[c * (z * z) > 1])")
         #expect(other.contains("no rewrite is known"))

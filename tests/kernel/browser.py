@@ -19,10 +19,10 @@ Screenshots for people go to .build/browser/.
 
 usage: tests/kernel/browser.py PATH_TO_WIGGLE [PATH_TO_CHROMIUM]
 """
-import json, os, socket, subprocess, sys, tempfile, time, secrets
+import json, os, shutil, signal, socket, subprocess, sys, tempfile, time, secrets
 
 WIGGLE = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/debug/wiggle")
-CHROMIUM = sys.argv[2] if len(sys.argv) > 2 else "/usr/bin/chromium"
+CHROMIUM = sys.argv[2] if len(sys.argv) > 2 else (shutil.which("chromium") or "/usr/bin/chromium")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHOTS = os.path.join(ROOT, ".build", "browser")
 os.makedirs(SHOTS, exist_ok=True)
@@ -80,7 +80,23 @@ lab = subprocess.Popen(
     [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
      f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}", "--allow-root",
      "--ServerApp.open_browser=False", "--LabApp.news_url=", "--LabServerApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-    env=env, stdout=log, stderr=subprocess.STDOUT)
+    env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop_lab(*_):
+    """JupyterLab and the kernels it started, as one process group."""
+    try:
+        os.killpg(lab.pid, signal.SIGTERM)
+        lab.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(lab.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+# A CI timeout sends SIGTERM: leave nothing running.
+signal.signal(signal.SIGTERM, lambda *_: (stop_lab(), sys.exit(1)))
 
 
 def wait_for_server(deadline):
@@ -164,12 +180,10 @@ try:
             cell.screenshot(path=os.path.join(SHOTS, f"cell-{i}.png"))
         browser.close()
 finally:
-    lab.terminate()
-    try:
-        lab.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        lab.kill()
+    stop_lab()
     log.close()
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(PREFIX, ignore_errors=True)
 
 print(f"{len(failures)} failed" if failures else "browser: all checks passed", f"(screenshots in {SHOTS})")
 sys.exit(1 if failures else 0)

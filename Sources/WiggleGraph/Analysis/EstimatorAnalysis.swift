@@ -348,10 +348,20 @@ public enum EstimatorAnalysis {
                         let other = a == id ? b : a
                         let divisor = f == .divide && b == id
                         let scaled = graph[other]
+                        if case .unary(.exp, let inner) = scaled.op, graph[inner].op.distribution?.name == "normal" {
+                            // θ·e^N = e^(N + log θ), e^N/θ = e^(N − log θ), θ/e^N = e^(log θ − N).
+                            let (rewrite, written): (String, String)
+                            if f == .multiply {
+                                (rewrite, written) = ("exp(normal(m + log(\(name)), s))", "\(name) * exp(normal(m, s))")
+                            } else if divisor {
+                                (rewrite, written) = ("exp(normal(m - log(\(name)), s))", "exp(normal(m, s)) / \(name)")
+                            } else {
+                                (rewrite, written) = ("exp(normal(log(\(name)) - m, s))", "\(name) / exp(normal(m, s))")
+                            }
+                            return "to fix it, move '\(name)' into the distribution's mean in log space: \(rewrite) in place of \(written) (for a positive \(name))"
+                        }
                         if case .unary(.exp, _) = scaled.op {
-                            let shift = divisor ? "- log(\(name))" : "+ log(\(name))"
-                            let written = divisor ? "exp(normal(m, s)) / \(name)" : "\(name) * exp(normal(m, s))"
-                            return "to fix it, move '\(name)' into the distribution's mean in log space: exp(normal(m \(shift), s)) in place of \(written) (for a positive \(name); a scale inside the exp goes into s)"
+                            return "to fix it, write the exp's argument as one normal draw and move '\(name)' into its mean in log space (exp(normal(m + log(\(name)), s)) in place of \(name) * exp(normal(m, s)), a scale inside the exp into s)"
                         }
                         if scaled.op.isSampler, scaled.op.distribution?.name == "normal", f == .multiply || divisor {
                             let op = divisor ? "/" : "*"
@@ -359,8 +369,13 @@ public enum EstimatorAnalysis {
                                 + (divisor ? "normal(m, s) / \(name)" : "\(name) * normal(m, s)") + " (for a positive \(name))"
                         }
                         return "no rewrite is known that moves '\(name)' into a random node here: it scales a value computed from random ones at line \(node.site.line); to make the gradient unbiased, make '\(name)' a parameter of a distribution (a mean or a scale)"
-                    case .binary(.add, _, _), .binary(.subtract, _, _):
-                        return "to fix it, move '\(name)' into the distribution: normal(... + \(name), ...) in place of normal(...) + \(name)"
+                    case .binary(.add, _, _):
+                        return "to fix it, move '\(name)' into the distribution: normal(m + \(name), s) in place of normal(m, s) + \(name)"
+                    case .binary(.subtract, let a, _):
+                        // θ − N(m, s) is N(θ − m, s); N(m, s) − θ is N(m − θ, s).
+                        return a == id
+                            ? "to fix it, move '\(name)' into the distribution: normal(\(name) - m, s) in place of \(name) - normal(m, s)"
+                            : "to fix it, move '\(name)' into the distribution: normal(m - \(name), s) in place of normal(m, s) - \(name)"
                     case .binary(let f, _, _) where f.continuity == .discontinuous:
                         return "to fix it, move '\(name)' into the distribution: normal(... - \(name), ...) \(f.symbol) 0 in place of normal(...) \(f.symbol) \(name)"
                     default:

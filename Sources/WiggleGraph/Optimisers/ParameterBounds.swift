@@ -68,7 +68,7 @@ public struct ParameterBounds: Sendable, Equatable {
         case (false, false): return 1
         case (true, false): return value - lower
         case (false, true): return -(upper - value)
-        case (true, true): return (value - lower) * (upper - value) / (upper - lower)
+        case (true, true): return (value - lower) / (upper - lower) * (upper - value)
         }
     }
 

@@ -70,7 +70,8 @@ public struct EstimatorReport: Sendable {
             return "no variance, unlike \(short(rest))"
         }
         if let range = sentence.range(of: "× lower gradient variance than ") {
-            let ratio = sentence[..<range.lowerBound].split(separator: " ").last ?? ""
+            let before = sentence[..<range.lowerBound]
+            let ratio = before.hasSuffix("over 10⁶") ? "over 10⁶" : String(before.split(separator: " ").last ?? "")
             return "\(ratio)× lower variance than \(short(sentence[range.upperBound...]))"
         }
         if let range = sentence.range(of: "lower gradient variance × work than ") {

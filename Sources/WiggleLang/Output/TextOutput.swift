@@ -139,12 +139,16 @@ public enum Display {
         // so a value far below its error shows as the 0 it is (0 ± 1.7e-19).
         let exponent = Int(log10Floor(stderr))
         let decimals = 1 - exponent
-        if decimals <= 12 {
-            let places = max(0, decimals)
-            return "\(unsigned(fixed(estimate, places))) ± \(fixed(stderr, places))"
+        if decimals >= 0 && decimals <= 12 {
+            return "\(unsigned(fixed(estimate, decimals))) ± \(fixed(stderr, decimals))"
         }
-        // Tiny errors: the same rounding, in scientific notation.
         let quantum = pow(10.0, Double(exponent - 1))
+        if decimals < 0 && Swift.abs(estimate) < 1e15 && stderr < 1e15 {
+            // Errors of 100 and more: whole numbers, rounded to the error's second digit.
+            let value = (estimate / quantum).rounded() * quantum, error = (stderr / quantum).rounded() * quantum
+            return "\(unsigned(fixed(value, 0))) ± \(fixed(error, 0))"
+        }
+        // Tiny or huge errors: the same rounding, in scientific notation.
         let digits = (estimate / quantum).rounded()
         let error = String(format: "%.1e", stderr)
         guard digits != 0 else { return "0 ± \(error)" }

@@ -11,7 +11,7 @@ public enum Help {
         if let entry = builtins[name] { return entry }
         if let id = DistributionRegistry.id(named: name) {
             let distribution = DistributionRegistry[id]
-            let parameters = distribution.takesList ? "probs" : distribution.parameterNames.joined(separator: ", ")
+            let parameters = distribution.takesProbabilityList ? "probs" : distribution.parameterNames.joined(separator: ", ")
             let estimators = Estimator.allCases.filter(distribution.admits).map { "@\($0.rawValue)" }.joined(separator: " ")
             return ("\(name)(\(parameters))",
                     "a draw from the \(name) distribution, on \(distribution.support); estimators: \(estimators)")

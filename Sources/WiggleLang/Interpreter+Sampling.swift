@@ -12,8 +12,8 @@ extension Interpreter {
     func sample(_ id: DistributionID, _ arguments: [CallArgument], annotation: EstimatorAnnotation?,
                 at range: SourceRange) throws -> Value {
         let distribution = DistributionRegistry[id]
-        if distribution.takesList {
-            return try sampleFromList(id, distribution, arguments, annotation: annotation, at: range)
+        if distribution.takesProbabilityList {
+            return try sampleCategorical(id, distribution, arguments, annotation: annotation, at: range)
         }
         let names = distribution.parameterNames
         let values = try bind(distribution.name, arguments, names: names, at: range)
@@ -34,8 +34,8 @@ extension Interpreter {
 
     /// `categorical(probs)`, `categorical(probs = xs)`, `categorical(logits = xs)`:
     /// one list whose every element becomes a parameter of the node.
-    func sampleFromList(_ id: DistributionID, _ distribution: any Distribution, _ arguments: [CallArgument],
-                        annotation: EstimatorAnnotation?, at range: SourceRange) throws -> Value {
+    func sampleCategorical(_ id: DistributionID, _ distribution: any Distribution, _ arguments: [CallArgument],
+                           annotation: EstimatorAnnotation?, at range: SourceRange) throws -> Value {
         let name = distribution.name
         let usage = "\(name) takes one list of probabilities, \(name)(probs), or of log-odds, \(name)(logits = xs)"
         guard arguments.count == 1 else { throw fail(usage, at: range) }

@@ -16,7 +16,7 @@ import Testing
         let plan = Plan(graph: b.graph, outputs: [x, square], gradientParameters: [], estimators: [:])
         var configuration = EngineConfiguration(particles: 5_000, seed: 7, threads: threads, chunkSize: chunkSize)
         configuration.parallelWork = 0
-        return try Engine.run(plan, graph: b.graph, configuration: configuration).outputs
+        return try Runner(plan: plan).run(graph: b.graph, configuration: configuration).outputs
     }
 
     @Test func theChunkSizeMovesNoDraw() throws {

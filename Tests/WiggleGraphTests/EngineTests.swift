@@ -29,7 +29,7 @@ func gradient(_ builder: Builder, _ root: NodeID, particles: Int = 100_000, seed
     // Wake the workers however small the run, so that tests comparing
     // thread counts compare real parallel runs.
     configuration.parallelWork = 0
-    return try Engine.run(plan, graph: builder.graph, configuration: configuration)
+    return try Runner(plan: plan).run(graph: builder.graph, configuration: configuration)
 }
 
 /// |estimate - exact| within `k` standard errors (and a hair for rounding).
@@ -191,7 +191,7 @@ func within(_ moments: Moments, _ exact: Double, _ k: Double = 4) -> Bool {
         }
         let plan = Plan(graph: b.graph, outputs: [root], gradientParameters: Array(b.graph.parameters.indices),
                         estimators: choices, options: options)
-        return try Engine.run(plan, graph: b.graph, configuration: EngineConfiguration(particles: particles, seed: 5))
+        return try Runner(plan: plan).run(graph: b.graph, configuration: EngineConfiguration(particles: particles, seed: 5))
     }
 
     @Test func raoBlackwellisationCutsTheError() throws {
@@ -270,7 +270,7 @@ func within(_ moments: Moments, _ exact: Double, _ k: Double = 4) -> Bool {
             var configuration = EngineConfiguration(particles: 3000, seed: 2, draw: UInt64(step), threads: 2)
             configuration.parallelWork = 0
             let reused = try runner.run(graph: graph, configuration: configuration)
-            let fresh = try Engine.run(plan, graph: graph, configuration: configuration)
+            let fresh = try Runner(plan: plan).run(graph: graph, configuration: configuration)
             #expect(reused.outputs == fresh.outputs)
             #expect(reused.gradient == fresh.gradient)
             graph.parameters[0].value += 0.3

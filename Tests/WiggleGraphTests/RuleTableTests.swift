@@ -16,7 +16,7 @@ import Testing
         let pb = graph.addParameter(name: "b", value: b, at: .unknown)
         let root = build(&graph, graph.parameters[pa].node, graph.parameters[pb].node)
         let plan = Plan(graph: graph, outputs: [root], gradientParameters: [pa, pb])
-        let result = try Engine.run(plan, graph: graph, configuration: EngineConfiguration(particles: 1, threads: 1))
+        let result = try Runner(plan: plan).run(graph: graph, configuration: EngineConfiguration(particles: 1, threads: 1))
         return (result.outputs[0].mean, result.gradient[0].mean, result.gradient[1].mean)
     }
 

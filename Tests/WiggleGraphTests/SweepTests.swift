@@ -30,7 +30,7 @@ import Testing
             #expect(choices[x1]?.name == name && choices[x2]?.name == name)
             let plan = Plan(graph: b.graph, outputs: [f], gradientParameters: [0, 1], estimators: choices)
             #expect(plan.sweeps.count == 4)
-            let result = try Engine.run(plan, graph: b.graph,
+            let result = try Runner(plan: plan).run(graph: b.graph,
                                         configuration: EngineConfiguration(particles: 200_000, seed: 14, threads: 2))
             #expect(within(result.gradient[0], exact[0], 5))
             #expect(within(result.gradient[1], exact[1], 5))

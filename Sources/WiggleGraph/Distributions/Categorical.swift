@@ -18,7 +18,7 @@ public struct Categorical: Distribution {
     public var parameterNames: [String] { ["probs"] }
     public var support: Support { .categories }
     public var estimators: [Estimator] { [.enumeration, .score] }
-    public var takesList: Bool { true }
+    public var takesProbabilityList: Bool { true }
 
     public func outcomes(parameterCount: Int) -> [Double] { (0..<parameterCount).map(Double.init) }
 

@@ -154,7 +154,7 @@ public protocol Distribution: Sendable {
     func outcomes(parameterCount: Int) -> [Double]
     /// True when its parameters are one list of any length
     /// (`categorical(probs)`), each element a parameter of the node.
-    var takesList: Bool { get }
+    var takesProbabilityList: Bool { get }
 
     /// Why a value known while tracing is invalid for parameter `index`, or nil.
     func problem(parameter index: Int, value: Double) -> ParameterProblem?
@@ -205,7 +205,7 @@ extension Distribution {
     /// By default the outcomes do not depend on the parameters.
     public func outcomes(parameterCount: Int) -> [Double] { outcomes }
     /// By default a distribution takes its named parameters.
-    public var takesList: Bool { false }
+    public var takesProbabilityList: Bool { false }
 
     /// Only reached for an estimator the distribution admits: a distribution
     /// that lists it implements it.

@@ -91,16 +91,6 @@ public struct EngineError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(site): \(message)" }
 }
 
-/// The particle engine.
-public enum Engine {
-    /// Runs a plan: moments of every output and, if the plan has gradient
-    /// parameters, the gradient of the first output's expectation.
-    public static func run(_ plan: Plan, graph: Graph, configuration: EngineConfiguration,
-                           histogram: (range: ClosedRange<Double>, bins: Int)? = nil) throws -> EngineResult {
-        try Runner(plan: plan).run(graph: graph, configuration: configuration, histogram: histogram)
-    }
-}
-
 /// Runs one plan again and again (an optimiser's steps) without allocating
 /// anything proportional to the graph after the first run: each worker keeps
 /// its workspace, and only the parameter slots and the nodes computed from

@@ -1,4 +1,4 @@
-// Continuity.swift — how smooth an operation is, and the rule protocols
+// RuleProtocols.swift — how smooth an operation is, and the rule protocols
 // every deterministic operation implements once: its value and its local
 // derivative, side by side (micrograd's `_backward` beside the forward).
 

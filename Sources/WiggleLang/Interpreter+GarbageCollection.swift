@@ -1,4 +1,4 @@
-// Interpreter+Collection.swift — freeing the parts of the graph that no
+// Interpreter+GarbageCollection.swift — freeing the parts of the graph that no
 // value can reach any more. Tracing only appends: a loop that re-traces its
 // objective every iteration (or a long REPL session) would otherwise keep
 // every node, plan and runner it ever made.

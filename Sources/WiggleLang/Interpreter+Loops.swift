@@ -106,7 +106,10 @@ extension Interpreter {
             graph.addresses.truncate(to: addressDepth)
         }
         var readied = false
+        // Readies the next iteration (binding a `for`'s variable), first
+        // noting what the particles that do not run it keep.
         func advance() throws -> Value {
+            frame.beforeAdvance = frame.scope.values
             if readied {
                 iterationNumber += 1
                 graph.addresses.leave()
@@ -115,7 +118,6 @@ extension Interpreter {
             readied = true
             return try rawAdvance()
         }
-        frame.beforeAdvance = frame.scope.values
         var condition = try advance()
         while true {
             if !frame.random {
@@ -146,7 +148,6 @@ extension Interpreter {
                 case .returned: return flow
                 case .broke: return .normal
                 default:
-                    frame.beforeAdvance = frame.scope.values
                     condition = try advance()
                     continue
                 }
@@ -269,7 +270,6 @@ extension Interpreter {
             if let broke = frame.broke {
                 going = try nodeID(try makeNode(.select(broke, zero, going), at: frame.range), what: "a mask", at: frame.range)
             }
-            frame.beforeAdvance = values
             let condition = try advance()
             if case .node(let id) = condition {
                 next = try nodeID(try makeNode(.select(id, going, zero), at: frame.range), what: "a mask", at: frame.range)

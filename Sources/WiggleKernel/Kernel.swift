@@ -150,8 +150,6 @@ public final class Kernel: @unchecked Sendable {
         let prefix = String(found.word.unicodeScalars.prefix(max(0, cursor - found.start)))
         var candidates = Set(Token.keywordSpellings)
         candidates.formUnion(session.names)
-        candidates.formUnion(Builtin.allCases.map(\.rawValue))
-        candidates.formUnion(DistributionRegistry.all.map(\.name))
         let matches = prefix.isEmpty ? [] : candidates.filter { $0.hasPrefix(prefix) }.sorted()
         return ["status": "ok", "matches": matches, "cursor_start": found.start, "cursor_end": cursor, "metadata": JSON()]
     }

@@ -13,8 +13,8 @@ public enum Builtin: String, CaseIterable, Sendable {
     case sum, mean, std, len, concat
     // The parts of an estimate.
     case value, stderr
-    // Log-densities (Stan's names) and the list functions of an ELBO.
-    case normal_lpdf, bernoulli_lpmf, uniform_lpdf, exponential_lpdf, gamma_lpdf, beta_lpdf, poisson_lpmf, categorical_lpmf
+    // The list functions of an ELBO. (The log-densities, `normal_lpdf`,
+    // `poisson_lpmf`, ..., come with the distributions: DensityFunctions.)
     case softmax, logsumexp, dot, matvec
     // Data.
     case read_csv
@@ -163,12 +163,6 @@ extension Interpreter {
                 let squares = numbers.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
                 return .number(try finite((squares / Double(numbers.count - ddof)).squareRoot(), "the std", at: range))
             }
-
-        case .normal_lpdf, .bernoulli_lpmf, .uniform_lpdf, .exponential_lpdf, .gamma_lpdf, .beta_lpdf, .poisson_lpmf:
-            return try logDensity(builtin, arguments, at: range)
-
-        case .categorical_lpmf:
-            return try categoricalLogDensity(arguments, at: range)
 
         case .softmax, .logsumexp, .dot, .matvec:
             guard let key = tracedCallKey(builtin, arguments) else { return try listFunction(builtin, arguments, at: range) }

@@ -16,6 +16,14 @@ public enum Help {
             return ("\(name)(\(parameters))",
                     "a draw from the \(name) distribution, on \(distribution.support); estimators: \(estimators)")
         }
+        if let id = DensityFunctions.distribution(named: name) {
+            let distribution = DistributionRegistry[id]
+            let x = distribution.support.isDiscrete ? "k" : "x"
+            let parameters = distribution.takesProbabilityList ? "probs" : distribution.parameterNames.joined(separator: ", ")
+            let what = distribution.support.isDiscrete ? "log probability of k" : "log density at x"
+            return ("\(name)(\(x), \(parameters))",
+                    "\(what) under \(distribution.name)(\(parameters)); a list \(x) gives the sum over its elements")
+        }
         return nil
     }
 
@@ -43,14 +51,6 @@ public enum Help {
         "concat": ("concat(a, b, ...)", "the lists joined end to end (`+` adds lists element by element)"),
         "value": ("value(e)", "an estimate's value, without its standard error"),
         "stderr": ("stderr(e)", "an estimate's standard error"),
-        "normal_lpdf": ("normal_lpdf(x, mu, sigma)", "log density of normal(mu, sigma) at x; a list x gives the sum over its elements"),
-        "bernoulli_lpmf": ("bernoulli_lpmf(k, p)", "log probability of k under bernoulli(p)"),
-        "uniform_lpdf": ("uniform_lpdf(x, a, b)", "log density of uniform(a, b) at x"),
-        "exponential_lpdf": ("exponential_lpdf(x, rate)", "log density of exponential(rate) at x"),
-        "gamma_lpdf": ("gamma_lpdf(x, shape, rate)", "log density of gamma(shape, rate) at x"),
-        "beta_lpdf": ("beta_lpdf(x, a, b)", "log density of beta(a, b) at x"),
-        "poisson_lpmf": ("poisson_lpmf(k, rate)", "log probability of k under poisson(rate)"),
-        "categorical_lpmf": ("categorical_lpmf(k, probs)", "log probability of category k"),
         "softmax": ("softmax(xs)", "exp(xs) normalised to sum to 1"),
         "logsumexp": ("logsumexp(xs)", "log Σ exp(xs), without overflow"),
         "dot": ("dot(xs, ys)", "Σ xs[i] ys[i]"),

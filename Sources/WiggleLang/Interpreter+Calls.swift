@@ -17,6 +17,7 @@ extension Interpreter {
         case .function(let closure): return try call(closure, arguments, at: range)
         case .builtin(let builtin): return try call(builtin, arguments, at: range)
         case .distribution(let id): return try sample(id, arguments, annotation: nil, at: range)
+        case .density(let id): return try logDensity(id, arguments, at: range)
         default: throw fail("cannot call \(callee.typeDescription); only functions can be called", at: calleeRange)
         }
     }

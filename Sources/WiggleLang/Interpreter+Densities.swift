@@ -8,19 +8,102 @@ import Foundation
 import WiggleGraph
 import WiggleSyntax
 
-extension Builtin {
-    /// The distribution whose log-density a builtin is, by Stan's name.
-    var densityOf: String? {
-        switch self {
-        case .normal_lpdf: return "normal"
-        case .bernoulli_lpmf: return "bernoulli"
-        case .uniform_lpdf: return "uniform"
-        case .exponential_lpdf: return "exponential"
-        case .gamma_lpdf: return "gamma"
-        case .beta_lpdf: return "beta"
-        case .poisson_lpmf: return "poisson"
-        default: return nil
+// Interpreter+Densities.swift — log-densities with Stan's names
+// (`normal_lpdf(x, mu, sigma)`, `poisson_lpmf(k, rate)`, ...), one for
+// every registered distribution, and the list functions variational
+// inference writes its ELBO with (`softmax`, `logsumexp`, `dot`). Each
+// distribution's log-density is written once, in WiggleGraph, over
+// ``DensityScalar``: on numbers it is a number; on traced values
+// (``TracedScalar``) it is built from the graph's own differentiable
+// functions, so gradients flow through it.
+
+import Foundation
+import WiggleGraph
+import WiggleSyntax
+
+/// The log-density functions' names: `X_lpdf` for a distribution over the
+/// reals, `X_lpmf` for a discrete one, for every registered distribution X.
+enum DensityFunctions {
+    /// `normal_lpdf`, `bernoulli_lpmf`.
+    static func name(of distribution: any Distribution) -> String {
+        distribution.name + (distribution.support.isDiscrete ? "_lpmf" : "_lpdf")
+    }
+
+    /// The distribution whose log-density function is called `name`.
+    static func distribution(named name: String) -> DistributionID? {
+        for suffix in ["_lpdf", "_lpmf"] where name.hasSuffix(suffix) {
+            guard let id = DistributionRegistry.id(named: String(name.dropLast(suffix.count))),
+                  self.name(of: DistributionRegistry[id]) == name else { return nil }
+            return id
         }
+        return nil
+    }
+
+    /// Every log-density function's name.
+    static var names: [String] { DistributionRegistry.all.map(name(of:)) }
+}
+
+extension Support {
+    /// True for supports of whole numbers (a probability mass function).
+    var isDiscrete: Bool {
+        switch self {
+        case .binary, .naturalNumbers, .categories: return true
+        case .realLine, .positive, .unitInterval, .interval: return false
+        }
+    }
+}
+
+/// A value while tracing — a number or a node — as the scalar a
+/// distribution's log-density is written over. Numbers combine as numbers;
+/// anything traced becomes nodes through the interpreter (so a domain error
+/// met while tracing is reported at the call).
+struct TracedScalar: DensityScalar {
+    var value: Value
+    /// How nodes are made; nil for a constant of the density's formula.
+    var algebra: Interpreter.Algebra?
+
+    init(_ constant: Double) { value = .number(constant) }
+
+    init(_ value: Value, in algebra: Interpreter.Algebra) {
+        self.value = value
+        self.algebra = algebra
+    }
+
+    var known: Double? { value.isNode ? nil : value.asNumber }
+
+    private static func combine(_ op: BinaryOperator, _ a: TracedScalar, _ b: TracedScalar,
+                                _ number: (Double, Double) -> Double) throws -> TracedScalar {
+        if let x = a.known, let y = b.known { return TracedScalar(number(x, y)) }
+        guard let algebra = a.algebra ?? b.algebra else { return TracedScalar(.nan) }
+        return TracedScalar(try algebra.binary(op, a.value, b.value), in: algebra)
+    }
+
+    static func + (a: TracedScalar, b: TracedScalar) throws -> TracedScalar { try combine(.add, a, b, +) }
+    static func - (a: TracedScalar, b: TracedScalar) throws -> TracedScalar { try combine(.subtract, a, b, -) }
+    static func * (a: TracedScalar, b: TracedScalar) throws -> TracedScalar { try combine(.multiply, a, b, *) }
+    static func / (a: TracedScalar, b: TracedScalar) throws -> TracedScalar { try combine(.divide, a, b, /) }
+    static func equal(_ a: TracedScalar, _ b: TracedScalar) throws -> TracedScalar {
+        try combine(.equal, a, b) { $0 == $1 ? 1 : 0 }
+    }
+    static func atLeast(_ a: TracedScalar, _ b: TracedScalar) throws -> TracedScalar {
+        try combine(.greaterEqual, a, b) { $0 >= $1 ? 1 : 0 }
+    }
+
+    func applying(_ f: UnaryFunction) throws -> TracedScalar {
+        if let x = known { return TracedScalar(f.apply(x)) }
+        guard let algebra else { return TracedScalar(.nan) }
+        return TracedScalar(try algebra.apply(f, value), in: algebra)
+    }
+
+    static func restricted(to condition: TracedScalar, _ body: () throws -> TracedScalar) throws -> TracedScalar {
+        if let c = condition.known { return c != 0 && !c.isNaN ? try body() : TracedScalar(-.infinity) }
+        return try body() + condition.log()
+    }
+
+    static func inside(_ distance: TracedScalar, closed: Bool,
+                       _ body: () throws -> TracedScalar) throws -> TracedScalar {
+        if let d = distance.known { return (closed ? d >= 0 : d > 0) ? try body() : TracedScalar(-.infinity) }
+        return try body() + TracedScalar(0) * distance.log()
     }
 }
 
@@ -58,22 +141,16 @@ extension Interpreter {
             let middle = items.startIndex + items.count / 2
             return try plus(try balancedSum(items[..<middle]), try balancedSum(items[middle...]))
         }
-    }
 
-    /// The distribution whose log-density `builtin` is, with its name.
-    func density(_ builtin: Builtin, at range: SourceRange) throws -> (name: String, distribution: any Distribution) {
-        guard let name = builtin.densityOf, let id = DistributionRegistry.id(named: name) else {
-            throw fail("\(builtin.rawValue) cannot be called here", at: range)
-        }
-        return (name, DistributionRegistry[id])
+        /// `value` as a scalar a log-density is written over.
+        func scalar(_ value: Value) -> TracedScalar { TracedScalar(value, in: self) }
     }
 
     /// Refuses parameters that are not numbers or traced values, and numbers
     /// the distribution refuses (in its own words), as sampling does.
-    func checkDensityParameters(_ builtin: Builtin, _ name: String, _ distribution: any Distribution,
-                                _ bound: [CallArgument]) throws {
+    func checkDensityParameters(_ name: String, _ distribution: any Distribution, _ bound: [CallArgument]) throws {
         for (index, argument) in bound.enumerated().dropFirst() where !argument.value.isNode && argument.value.asNumber == nil {
-            throw fail("\(builtin.rawValue)'s \(distribution.parameterNames[index - 1]) must be a number, got \(argument.value.typeDescription)",
+            throw fail("\(name)'s \(distribution.parameterNames[index - 1]) must be a number, got \(argument.value.typeDescription)",
                        at: argument.range)
         }
         for (index, argument) in bound.dropFirst().enumerated() {
@@ -82,14 +159,14 @@ extension Interpreter {
                 throw valueFail(problem.message(got: value), at: argument.range)
             }
         }
-        if name == "uniform", let a = bound[1].value.asNumber, let b = bound[2].value.asNumber,
-           !bound[1].value.isNode, !bound[2].value.isNode, !(b > a) {
-            throw fail(Uniform.emptyInterval.message(got: b - a), at: bound[2].range)
+        let parameters = bound.dropFirst().map { $0.value.isNode ? nil : $0.value.asNumber }
+        if !parameters.contains(nil), let (problem, value, index) = distribution.problem(parameters: parameters.map { $0 ?? .nan }) {
+            throw fail(problem.message(got: value), at: bound[index + 1].range)
         }
     }
 
-    /// The sum of log-density terms that all come from one builtin with the
-    /// same parameters and numbers for x: Σᵢ log p(xᵢ | θ) from the xs'
+    /// The sum of log-density terms that all come from one distribution with
+    /// the same parameters and numbers for x: Σᵢ log p(xᵢ | θ) from the xs'
     /// sufficient statistics (as `normal_lpdf(xs, ...)`), or a normal
     /// regression's from centred sums; nil for any other list.
     func sumOfDensityTerms(_ items: [Value], at range: SourceRange) throws -> Value? {
@@ -104,7 +181,7 @@ extension Interpreter {
         var terms: [DensityTerm] = []
         terms.reserveCapacity(items.count)
         for item in items {
-            guard case .node(let id) = item, let other = densityTerms[id], other.builtin == term.builtin,
+            guard case .node(let id) = item, let other = densityTerms[id], other.distribution == term.distribution,
                   other.arguments.count == term.arguments.count else { return nil }
             terms.append(other)
         }
@@ -112,10 +189,10 @@ extension Interpreter {
             let xs = terms.map { Value.number($0.x) }
             var bound = term.arguments
             bound[0].value = .list(xs)
-            return try logDensity(term.builtin, of: xs, bound, at: range)
+            return try logDensity(term.distribution, of: xs, bound, at: range)
         }
         // A normal regression: the same sigma, a mean a + b·cᵢ per term.
-        guard term.builtin == .normal_lpdf,
+        guard term.distribution == .normal,
               terms.allSatisfy({ same($0.arguments[2].value, term.arguments[2].value) }),
               let line = affineMeans(terms.map(\.arguments[1].value)) else { return nil }
         return try normalRegression(ys: terms.map(\.x), a: line.a, b: line.b, cs: line.cs, sigma: term.arguments[2],
@@ -169,16 +246,12 @@ extension Interpreter {
             suw += u * w
             sww += w * w
         }
-        let slope = Value.node(b)
-        let offset = try m.minus(try m.minus(.number(yMean), .node(a)), try m.times(slope, .number(cMean)))
-        let spread = try m.plus(try m.minus(.number(sww), try m.times(.number(2 * suw), slope)),
-                                try m.times(.number(suu), try m.times(slope, slope)))
-        let squares = try m.plus(spread, try m.times(.number(n), try m.times(offset, offset)))
-        let s = sigma.value
-        let scaled = try m.divide(squares, try m.times(s, s))
-        return try m.minus(try m.times(.number(-0.5), scaled),
-                           try m.plus(try m.times(.number(n), try m.apply(.log, s)),
-                                      .number(n * 0.5 * Foundation.log(2 * Double.pi))))
+        typealias S = TracedScalar
+        let slope = m.scalar(.node(b))
+        let offset = try S(yMean) - m.scalar(.node(a)) - slope * S(cMean)
+        let spread = try S(sww) - S(2 * suw) * slope + S(suu) * slope.squared()
+        let squares = try spread + S(n) * offset.squared()
+        return try Normal.logLikelihood(squares: squares, count: n, sigma: m.scalar(sigma.value)).value
     }
 
     /// `normal_lpdf(x, mu, sigma)` and the others: log p(x | parameters).
@@ -186,19 +259,21 @@ extension Interpreter {
     /// (``densityTerms``), so that a `sum` of such terms sharing their
     /// parameters — the likelihood written as a comprehension — can be
     /// taken from the data's sufficient statistics instead.
-    func logDensity(_ builtin: Builtin, _ arguments: [CallArgument], at range: SourceRange) throws -> Value {
-        let (name, distribution) = try density(builtin, at: range)
-        let bound = try bind(builtin.rawValue, arguments, names: ["x"] + distribution.parameterNames, at: range)
-        try refuseEstimates(builtin.rawValue, bound)
+    func logDensity(_ id: DistributionID, _ arguments: [CallArgument], at range: SourceRange) throws -> Value {
+        let distribution = DistributionRegistry[id]
+        let name = DensityFunctions.name(of: distribution)
+        if distribution.takesProbabilityList { return try categoricalLogDensity(id, arguments, at: range) }
+        let bound = try bind(name, arguments, names: ["x"] + distribution.parameterNames, at: range)
+        try refuseEstimates(name, bound)
         // A list x (Stan's vectorised form): the sum over its elements.
         if case .list(let items) = bound[0].value {
-            return try logDensity(builtin, of: items, bound, at: range)
+            return try logDensity(id, of: items, bound, at: range)
         }
         let x = bound[0].value
         guard x.isNode || x.asNumber != nil else {
-            throw fail("\(builtin.rawValue)'s x must be a number, got \(x.typeDescription)", at: bound[0].range)
+            throw fail("\(name)'s x must be a number, got \(x.typeDescription)", at: bound[0].range)
         }
-        try checkDensityParameters(builtin, name, distribution, bound)
+        try checkDensityParameters(name, distribution, bound)
         // All numbers: the distribution's own log-density (−inf outside the support).
         if !bound.contains(where: { $0.value.isNode }) {
             let numbers = bound.map { $0.value.asNumber ?? .nan }
@@ -206,82 +281,28 @@ extension Interpreter {
         }
         // A number x outside a support that does not move with the
         // parameters: −inf, whatever they are.
-        if !x.isNode, let value = x.asNumber {
-            if distribution.support.excludes(value) { return .number(-.infinity) }
-            let term = try logDensityTerm(name, x, bound.dropFirst().map(\.value), at: range)
-            if case .node(let id) = term { densityTerms[id] = DensityTerm(builtin: builtin, x: value, arguments: bound) }
-            return term
-        }
-        return try logDensityTerm(name, x, bound.dropFirst().map(\.value), at: range)
-    }
-
-    /// The nodes of log p(x | p) for the distribution `name`, x or some
-    /// parameter traced.
-    private func logDensityTerm(_ name: String, _ x: Value, _ p: [Value], at range: SourceRange) throws -> Value {
+        if !x.isNode, let value = x.asNumber, distribution.support.excludes(value) { return .number(-.infinity) }
         let m = Algebra(interpreter: self, range: range)
-        // Outside the support the log-density is −inf: a traced x there
-        // must not get a finite number. Continuous supports add
-        // 0 · log(distance inside), nan outside (an error at that node) and
-        // no comparison, so a pathwise x stays pathwise; discrete ones add
-        // log(indicator), −inf outside.
-        func inside(_ distance: Value) throws -> Value {
-            distance.isNode ? try m.times(.number(0), try m.apply(.log, distance)) : .number(0)
+        let term = try distribution.logDensity(m.scalar(x), bound.dropFirst().map { m.scalar($0.value) }).value
+        if !x.isNode, let value = x.asNumber, case .node(let node) = term {
+            densityTerms[node] = DensityTerm(distribution: id, x: value, arguments: bound)
         }
-        func indicator(_ condition: Value) throws -> Value {
-            x.isNode ? try m.apply(.log, condition) : .number(0)
-        }
-        switch name {
-        case "normal":
-            let z = try m.divide(try m.minus(x, p[0]), p[1])
-            let square = try m.times(z, z)
-            return try m.minus(try m.times(.number(-0.5), square),
-                               try m.plus(try m.apply(.log, p[1]), .number(0.5 * Foundation.log(2 * Double.pi))))
-        case "bernoulli":
-            // log(k p + (1 − k)(1 − p)) for k in {0, 1}: one log, so p = 0 or 1
-            // is −inf only where the outcome cannot happen.
-            let chance = try m.plus(try m.times(x, p[0]), try m.times(try m.minus(.number(1), x), try m.minus(.number(1), p[0])))
-            let binary = x.isNode ? try m.plus(try m.binary(.equal, x, .number(0)), try m.binary(.equal, x, .number(1))) : .number(1)
-            return try m.plus(try m.apply(.log, chance), try indicator(binary))
-        case "uniform":
-            if let value = x.asNumber, !x.isNode, let a = p[0].asNumber, !p[0].isNode, !(value > a) { return .number(-.infinity) }
-            if let value = x.asNumber, !x.isNode, let b = p[1].asNumber, !p[1].isNode, !(value < b) { return .number(-.infinity) }
-            let width = try m.times(.number(-1), try m.apply(.log, try m.minus(p[1], p[0])))
-            return try m.plus(width, try inside(try m.times(try m.minus(x, p[0]), try m.minus(p[1], x))))
-        case "exponential":
-            return try m.plus(try m.minus(try m.apply(.log, p[0]), try m.times(p[0], x)), try inside(x))
-        case "gamma":
-            // α log β − log Γ(α) + (α − 1) log x − β x.
-            let front = try m.minus(try m.times(p[0], try m.apply(.log, p[1])), try m.apply(.lgamma, p[0]))
-            let body = try m.minus(try m.times(try m.minus(p[0], .number(1)), try m.apply(.log, x)), try m.times(p[1], x))
-            return try m.plus(front, body)
-        case "beta":
-            // (a − 1) log x + (b − 1) log(1 − x) − log B(a, b).
-            let logBeta = try m.minus(try m.plus(try m.apply(.lgamma, p[0]), try m.apply(.lgamma, p[1])),
-                                      try m.apply(.lgamma, try m.plus(p[0], p[1])))
-            let body = try m.plus(try m.times(try m.minus(p[0], .number(1)), try m.apply(.log, x)),
-                                  try m.times(try m.minus(p[1], .number(1)), try m.apply(.log, try m.minus(.number(1), x))))
-            return try m.minus(body, logBeta)
-        default:  // poisson: k log λ − λ − log Γ(k + 1), for whole k ≥ 0.
-            let count = x.isNode
-                ? try m.times(try m.binary(.greaterEqual, x, .number(0)), try m.binary(.equal, x, try m.apply(.round, x)))
-                : .number(1)
-            let body = try m.minus(try m.minus(try m.times(x, try m.apply(.log, p[0])), p[0]),
-                                   try m.apply(.lgamma, try m.plus(x, .number(1))))
-            return try m.plus(body, try indicator(count))
-        }
+        return term
     }
 
     /// `normal_lpdf(ys, mu, sigma)` and the others with a list x: Σᵢ log
     /// p(yᵢ | parameters), as in Stan. A list of numbers (data) is reduced
-    /// first to the sufficient statistics the log-density needs — for the
-    /// normal n, the mean and Σ(y − ȳ)², so that Σ(y − μ)² = Σ(y − ȳ)² +
-    /// n(ȳ − μ)² — and the graph holds a few nodes, not one per datum;
-    /// a list with traced elements is the sum of each element's.
-    func logDensity(_ builtin: Builtin, of items: [Value], _ bound: [CallArgument],
+    /// first to the sufficient statistics, when the distribution has them
+    /// (``SufficientStatistics``) — for the normal n, the mean and
+    /// Σ(y − ȳ)² — and the graph holds a few nodes, not one per datum;
+    /// otherwise, and for a list with traced elements, it is the sum of
+    /// each element's term.
+    func logDensity(_ id: DistributionID, of items: [Value], _ bound: [CallArgument],
                     at range: SourceRange) throws -> Value {
-        let name = builtin.rawValue
+        let distribution = DistributionRegistry[id]
+        let name = DensityFunctions.name(of: distribution)
         let m = Algebra(interpreter: self, range: range)
-        if items.contains(where: \.isNode) {
+        func eachTerm() throws -> Value {
             var terms: [Value] = []
             for (index, item) in items.enumerated() {
                 guard item.isNode || item.asNumber != nil else {
@@ -289,11 +310,11 @@ extension Interpreter {
                 }
                 var one = bound
                 one[0].value = item
-                terms.append(try logDensity(builtin, one.map { CallArgument(label: nil, value: $0.value, range: $0.range) },
-                                            at: range))
+                terms.append(try logDensity(id, one.map { CallArgument(label: nil, value: $0.value, range: $0.range) }, at: range))
             }
             return try m.balancedSum(terms[...])
         }
+        if items.contains(where: \.isNode) { return try eachTerm() }
         var ys: [Double] = []
         ys.reserveCapacity(items.count)
         for (index, item) in items.enumerated() {
@@ -302,131 +323,68 @@ extension Interpreter {
             }
             ys.append(y)
         }
-        let (distributionName, distribution) = try density(builtin, at: range)
-        try checkDensityParameters(builtin, distributionName, distribution, bound)
-        let p = bound.dropFirst().map(\.value)
+        try checkDensityParameters(name, distribution, bound)
         guard !ys.isEmpty else { return .number(0) }
         // A nan datum makes the sum nan, as it makes its own term.
         if ys.contains(where: \.isNaN) { return .number(.nan) }
-        let n = Double(ys.count)
-        let total = ys.reduce(0, +)
         // A datum outside a support that does not move: −inf, whatever the
         // parameters (and an infinite one on the real line, as its own term is).
         if ys.contains(where: { distribution.support.excludes($0) || (distribution.support == .realLine && $0.isInfinite) }) {
             return .number(-.infinity)
         }
-        func number(_ x: Double) -> Value { .number(x) }
-        switch distributionName {
-        case "normal":
-            let mean = total / n
-            let spread = ys.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
-            let offset = try m.minus(number(mean), p[0])
-            let squares = try m.plus(number(spread), try m.times(number(n), try m.times(offset, offset)))
-            let scaled = try m.divide(squares, try m.times(p[1], p[1]))
-            return try m.minus(try m.times(number(-0.5), scaled),
-                               try m.plus(try m.times(number(n), try m.apply(.log, p[1])),
-                                          number(n * 0.5 * Foundation.log(2 * Double.pi))))
-        case "bernoulli":
-            // Only the outcomes seen count: p = 0 with no 1s is log 1 = 0.
-            var sum: Value = .number(0)
-            if total > 0 { sum = try m.plus(sum, try m.times(number(total), try m.apply(.log, p[0]))) }
-            if total < n {
-                sum = try m.plus(sum, try m.times(number(n - total), try m.apply(.log, try m.minus(number(1), p[0]))))
-            }
-            return sum
-        case "uniform":
-            if let a = p[0].asNumber, !p[0].isNode, !(ys.allSatisfy { $0 > a }) { return .number(-.infinity) }
-            if let b = p[1].asNumber, !p[1].isNode, !(ys.allSatisfy { $0 < b }) { return .number(-.infinity) }
-            let width = try m.times(number(-n), try m.apply(.log, try m.minus(p[1], p[0])))
-            // Bounds that move: nan (an error at that node) once a datum is outside.
-            let lowest = ys.min() ?? 0, highest = ys.max() ?? 0
-            let distance = try m.times(try m.minus(number(lowest), p[0]), try m.minus(p[1], number(highest)))
-            return try m.plus(width, distance.isNode ? try m.times(number(0), try m.apply(.log, distance)) : number(0))
-        case "exponential":
-            return try m.minus(try m.times(number(n), try m.apply(.log, p[0])), try m.times(p[0], number(total)))
-        case "gamma":
-            let logs = ys.reduce(0) { $0 + Foundation.log($1) }
-            let front = try m.times(number(n), try m.minus(try m.times(p[0], try m.apply(.log, p[1])), try m.apply(.lgamma, p[0])))
-            let body = try m.minus(try m.times(try m.minus(p[0], number(1)), number(logs)), try m.times(p[1], number(total)))
-            return try m.plus(front, body)
-        case "beta":
-            let logs = ys.reduce(0) { $0 + Foundation.log($1) }
-            let complements = ys.reduce(0) { $0 + Foundation.log1p(-$1) }
-            let logBeta = try m.minus(try m.plus(try m.apply(.lgamma, p[0]), try m.apply(.lgamma, p[1])),
-                                      try m.apply(.lgamma, try m.plus(p[0], p[1])))
-            let body = try m.plus(try m.times(try m.minus(p[0], number(1)), number(logs)),
-                                  try m.times(try m.minus(p[1], number(1)), number(complements)))
-            return try m.minus(body, try m.times(number(n), logBeta))
-        default:  // poisson: (Σk) log λ − nλ − Σ log Γ(k + 1).
-            let factorials = ys.reduce(0) { $0 + Foundation.lgamma($1 + 1) }
-            return try m.minus(try m.minus(try m.times(number(total), try m.apply(.log, p[0])), try m.times(number(n), p[0])),
-                               number(factorials))
-        }
+        guard let statistics = distribution as? any SufficientStatistics else { return try eachTerm() }
+        return try statistics.logLikelihood(of: ys, bound.dropFirst().map { m.scalar($0.value) }).value
     }
 
-    /// `categorical_lpmf(k, probs)` = log(p_k / Σp); a traced k picks its
-    /// term per particle, Σⱼ (k == j) log p_j.
-    func categoricalLogDensity(_ arguments: [CallArgument], at range: SourceRange) throws -> Value {
-        let bound = try bind("categorical_lpmf", arguments, names: ["k", "probs"], at: range)
-        try refuseEstimates("categorical_lpmf", bound)
-        let probabilities = try listArgument("categorical_lpmf", bound[1])
-        guard !probabilities.isEmpty else { throw fail("categorical_lpmf needs at least one probability", at: bound[1].range) }
-        var known = 0.0
+    /// `categorical_lpmf(k, probs)` = log(p_k / Σp), for a distribution
+    /// whose parameters are one list; a traced k picks its term per particle.
+    /// A list k of numbers is taken from its counts per category.
+    func categoricalLogDensity(_ id: DistributionID, _ arguments: [CallArgument], at range: SourceRange) throws -> Value {
+        let distribution = DistributionRegistry[id]
+        let name = DensityFunctions.name(of: distribution)
+        let bound = try bind(name, arguments, names: ["k", "probs"], at: range)
+        try refuseEstimates(name, bound)
+        let probabilities = try listArgument(name, bound[1])
+        guard !probabilities.isEmpty else { throw fail("\(name) needs at least one probability", at: bound[1].range) }
         for p in probabilities {
-            if !p.isNode, let x = p.asNumber, let problem = Categorical().problem(parameter: 0, value: x) {
+            if !p.isNode, let x = p.asNumber, let problem = distribution.problem(parameter: 0, value: x) {
                 throw valueFail(problem.message(got: x), at: bound[1].range)
             }
-            known += p.asNumber ?? 0
         }
-        // Checked as categorical checks them.
-        if !probabilities.contains(where: \.isNode) && abs(known - 1) > Categorical.tolerance {
-            throw fail(Categorical.notNormalised.message(got: known), at: bound[1].range)
+        // Checked as sampling checks them.
+        if !probabilities.contains(where: \.isNode),
+           let (problem, value, _) = distribution.problem(parameters: probabilities.map { $0.asNumber ?? .nan }) {
+            throw fail(problem.message(got: value), at: bound[1].range)
         }
         let m = Algebra(interpreter: self, range: range)
-        let logTotal = try m.apply(.log, try m.sum(probabilities))
+        let p = probabilities.map(m.scalar)
         let k = bound[0].value
-        if case .list(let items) = k {
-            // Stan's vectorised form: Σᵢ log p(kᵢ); data as counts per category.
-            if items.contains(where: \.isNode) {
-                var terms: [Value] = []
-                for item in items {
-                    terms.append(try categoricalLogDensity([CallArgument(label: nil, value: item, range: bound[0].range), bound[1]],
-                                                           at: range))
-                }
-                return try m.balancedSum(terms[...])
+        guard case .list(let items) = k else {
+            guard k.isNode || k.asNumber != nil else {
+                throw fail("\(name)'s k must be a number, got \(k.typeDescription)", at: bound[0].range)
             }
-            var counts = [Double](repeating: 0, count: probabilities.count)
-            for (index, item) in items.enumerated() {
-                guard let x = item.asNumber else {
-                    throw fail("categorical_lpmf's k[\(index)] must be a number, got \(item.typeDescription)", at: bound[0].range)
-                }
-                guard x >= 0, x == x.rounded(), x < Double(probabilities.count) else { return .number(-.infinity) }
-                counts[Int(x)] += 1
-            }
-            var total: Value = .number(0)
-            for (j, count) in counts.enumerated() where count > 0 {
-                if !probabilities[j].isNode, probabilities[j].asNumber == 0 { return .number(-.infinity) }
-                total = try m.plus(total, try m.times(.number(count), try m.apply(.log, probabilities[j])))
-            }
-            return try m.minus(total, try m.times(.number(Double(items.count)), logTotal))
+            return try distribution.logDensity(m.scalar(k), p).value
         }
-        if !k.isNode {
-            guard let x = k.asNumber else {
-                throw fail("categorical_lpmf's k must be a number, got \(k.typeDescription)", at: bound[0].range)
+        // Stan's vectorised form: Σᵢ log p(kᵢ).
+        if items.contains(where: \.isNode) {
+            var terms: [Value] = []
+            for item in items {
+                terms.append(try categoricalLogDensity(id, [CallArgument(label: nil, value: item, range: bound[0].range), bound[1]],
+                                                       at: range))
             }
-            guard x >= 0, x == x.rounded(), x < Double(probabilities.count) else { return .number(-.infinity) }
-            let chosen = probabilities[Int(x)]
-            // A probability of 0: the outcome cannot happen.
-            if !chosen.isNode, chosen.asNumber == 0 { return .number(-.infinity) }
-            return try m.minus(try m.apply(.log, chosen), logTotal)
+            return try m.balancedSum(terms[...])
         }
-        // log Σⱼ (k == j) p_j: p_k for k in 0..<K, −inf (an error where it
-        // is used) for any other k or a probability of 0.
-        var terms: [Value] = []
-        for (j, p) in probabilities.enumerated() {
-            terms.append(try m.times(try m.binary(.equal, k, .number(Double(j))), p))
+        var ks: [Double] = []
+        for (index, item) in items.enumerated() {
+            guard let x = item.asNumber else {
+                throw fail("\(name)'s k[\(index)] must be a number, got \(item.typeDescription)", at: bound[0].range)
+            }
+            ks.append(x)
         }
-        return try m.minus(try m.apply(.log, try m.sum(terms)), logTotal)
+        guard let statistics = distribution as? any SufficientStatistics else {
+            return try m.balancedSum(try ks.map { try distribution.logDensity(m.scalar(.number($0)), p).value }[...])
+        }
+        return try statistics.logLikelihood(of: ks, p).value
     }
 
     /// Estimates are numbers with an error these functions would drop: say so.

@@ -418,6 +418,7 @@ extension Interpreter {
         case (.function(let x), .function(let y)): return x === y
         case (.builtin(let x), .builtin(let y)): return x == y
         case (.distribution(let x), .distribution(let y)): return x == y
+        case (.density(let x), .density(let y)): return x == y
         case (.list(let xs), .list(let ys)): return xs.count == ys.count && zip(xs, ys).allSatisfy { unchanged($0, $1) }
         case (.none, .none): return true
         default: return false
@@ -564,7 +565,7 @@ extension Value {
     /// True for values a loop may hold differently per particle.
     var isMergeable: Bool {
         switch self {
-        case .number, .boolean, .node, .string, .function, .builtin, .distribution: return true
+        case .number, .boolean, .node, .string, .function, .builtin, .distribution, .density: return true
         case .list(let items): return items.allSatisfy(\.isMergeable)
         default: return false
         }

@@ -109,6 +109,7 @@ extension Interpreter {
             return a.count == b.count && zip(a, b).allSatisfy { equal($0, $1) }
         case (.function(let a), .function(let b)): return a === b
         case (.builtin(let a), .builtin(let b)): return a == b
+        case (.distribution(let a), .distribution(let b)), (.density(let a), .density(let b)): return a == b
         case (.none, .none): return true
         default:
             if let a = left.asNumber, let b = right.asNumber { return a == b }

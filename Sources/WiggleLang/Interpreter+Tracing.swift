@@ -248,6 +248,10 @@ extension Interpreter {
             return a
         case (.builtin(let x), .builtin(let y)) where x == y:
             return a
+        case (.distribution(let x), .distribution(let y)) where x == y:
+            return a
+        case (.density(let x), .density(let y)) where x == y:
+            return a
         default:
             if let x = a.asNumber, let y = b.asNumber, x == y, !(a.isNode || b.isNode) { return a }
             guard (a.asNumber != nil || a.isNode) && (b.asNumber != nil || b.isNode) else {
@@ -377,7 +381,7 @@ struct TracedCallKey: Hashable {
 /// A log-density traced with a number for x (``Interpreter/densityTerms``):
 /// the builtin, x, and its arguments bound in order (x first).
 struct DensityTerm {
-    var builtin: Builtin
+    var distribution: DistributionID
     var x: Double
     var arguments: [CallArgument]
 }

@@ -525,6 +525,7 @@ final class Interpreter {
         if let parameter = parameters.value(of: name, in: graph) { return parameter }
         if let builtin = Builtin(rawValue: name) { return .builtin(builtin) }
         if let distribution = DistributionRegistry.id(named: name) { return .distribution(distribution) }
+        if let distribution = DensityFunctions.distribution(named: name) { return .density(distribution) }
         if let place = branchOnlyNames[name] {
             throw fail("'\(name)' was bound \(place), so it has no value here", at: range)
         }
@@ -537,6 +538,7 @@ final class Interpreter {
     func suggestName(for name: String, in scope: Scope) -> String? {
         var candidates = Set(Builtin.allCases.map(\.rawValue))
         candidates.formUnion(DistributionRegistry.all.map(\.name))
+        candidates.formUnion(DensityFunctions.names)
         candidates.formUnion(parameters.names)
         var current: Scope? = scope
         while let s = current {

@@ -75,6 +75,7 @@ public final class Session {
         names.formUnion(interpreter.parameters.names)
         names.formUnion(Builtin.allCases.map(\.rawValue))
         names.formUnion(DistributionRegistry.all.map(\.name))
+        names.formUnion(DensityFunctions.names)
         return names.sorted()
     }
 

@@ -17,6 +17,8 @@ public enum Value {
     case builtin(Builtin)
     /// A distribution, called to draw from it (`normal`, `bernoulli`, ...).
     case distribution(DistributionID)
+    /// A distribution's log-density function (`normal_lpdf`, `poisson_lpmf`).
+    case density(DistributionID)
     /// A value traced into the graph: random, or computed from parameters.
     case node(NodeID)
     /// A Monte Carlo estimate with its standard error: what `E[e]` gives,
@@ -39,7 +41,7 @@ public enum Value {
         case .boolean: return "a boolean"
         case .string: return "a string"
         case .list: return "a list"
-        case .function, .builtin, .distribution: return "a function"
+        case .function, .builtin, .distribution, .density: return "a function"
         case .node: return "a random value"
         case .estimate: return "an estimate"
         case .gradient: return "a gradient"

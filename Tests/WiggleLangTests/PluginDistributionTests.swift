@@ -5,8 +5,10 @@ import WiggleLang
 
 /// A distribution defined here, in the test target, and nowhere in Sources/:
 /// the Laplace distribution with location `mu` and scale `b`, with the
-/// pathwise and score-function estimators. Registering it is all it takes for
-/// programs to sample, differentiate and explain it.
+/// pathwise and score-function estimators. It writes its sampler, its
+/// reparametrisation and its log-density; the score function and
+/// `laplace_lpdf` come from the log-density. Registering it is all it takes
+/// for programs to sample, differentiate, explain it and use its density.
 struct Laplace: Distribution {
     var name: String { "laplace" }
     var parameterNames: [String] { ["mu", "b"] }
@@ -37,8 +39,10 @@ struct Laplace: Distribution {
         return bad > 0 ? SampleFailure(Laplace.invalidScale, value: example, count: bad) : nil
     }
 
-    func logDensity(_ x: Double, parameters: [Double]) -> Double {
-        -log(2 * parameters[1]) - abs(x - parameters[0]) / parameters[1]
+    /// −log 2b − |x − mu|/b: the one definition the number, `laplace_lpdf`
+    /// and the score function come from.
+    func logDensity<S: DensityScalar>(_ x: S, _ p: [S]) throws -> S {
+        try S(0) - (S(2) * p[1]).log() - (x - p[0]).abs() / p[1]
     }
 
     /// dx/dmu = 1, dx/db = (x − mu)/b.
@@ -48,15 +52,6 @@ struct Laplace: Distribution {
         if let gB = call.adjoint(1) { for l in 0..<call.count { gB[l] += g[l] * (x[l] - mu[l]) / b[l] } }
     }
 
-    /// d log p/dmu = sign(x − mu)/b, d log p/db = −1/b + |x − mu|/b².
-    func addScore(_ call: RandomCall, weights w: UnsafePointer<Double>) {
-        let mu = call.parameter(0), b = call.parameter(1), x = call.output
-        for l in 0..<call.count {
-            let d = x[l] - mu[l]
-            if let gMu = call.adjoint(0) { gMu[l] += w[l] * (d > 0 ? 1 : (d < 0 ? -1 : 0)) / b[l] }
-            if let gB = call.adjoint(1) { gB[l] += w[l] * (-1 / b[l] + abs(d) / (b[l] * b[l])) }
-        }
-    }
 }
 
 @Suite struct PluginDistributionTests {
@@ -118,5 +113,27 @@ struct Laplace: Distribution {
             == ["1:5: @exact applies to bernoulli and categorical; a laplace takes @pathwise or @score"])
         let explained = run("param m = 0\nx = laplace(m, 1)\nexplain(x)").text
         #expect(explained.contains("x = laplace[pathwise] m 1"))
+    }
+
+    /// `laplace_lpdf` exists because the distribution is registered: on
+    /// numbers, −log 2b − |x − m|/b; on a parameter, its gradient flows —
+    /// d/dm Σᵢ log p(yᵢ) = Σ sign(yᵢ − m)/b, d/db = Σ (−1/b + |yᵢ − m|/b²) —
+    /// and a list x is the sum of its elements' terms.
+    @Test func densityFunctionComesFromTheRegistry() {
+        #expect(run("laplace_lpdf(1.5, 0.5, 2)").lines == [formatNumber(-log(4.0) - 0.5)])
+        #expect(run("laplace_lpdf(1, 0, -1)").errors == ["1:20: b must be > 0 (got -1)"])
+        #expect(run("laplace_lpmf(1, 0, 1)").errors.first?.contains("unknown name 'laplace_lpmf'; did you mean 'laplace_lpdf'?") == true)
+        let ys = [0.3, -1.2, 2.5, 0.9]
+        let g = gradients("""
+            param m = 0.4
+            param b = 1.5
+            grad(E[laplace_lpdf([0.3, -1.2, 2.5, 0.9], m, b)])
+            """)[0]
+        let dm = ys.reduce(0) { $0 + ($1 > 0.4 ? 1 : -1) / 1.5 }
+        let db = ys.reduce(0) { $0 - 1 / 1.5 + abs($1 - 0.4) / (1.5 * 1.5) }
+        #expect(abs(g["m"].value - dm) < 1e-12)
+        #expect(abs(g["b"].value - db) < 1e-12)
+        #expect(Session().names.contains("laplace_lpdf"))
+        #expect(Help.entry(for: "laplace_lpdf")?.signature == "laplace_lpdf(x, mu, b)")
     }
 }

@@ -239,7 +239,7 @@ import WiggleLang
         #expect(run("x = normal(0, 1) @exact").errors ==
                 ["1:5: @exact applies to bernoulli and categorical; a normal takes @pathwise, @score or @mvd"])
         #expect(run("f = 3 @score").exitCode == 65)
-        #expect(run("fn f(v) = v\nx = f(1) @score").errors == ["2:5: @score applies to a call of normal, bernoulli, uniform, exponential, gamma, beta, poisson or categorical"])
+        #expect(run("fn f(v) = v\nx = f(1) @score").errors == ["2:5: @score applies to a call of normal, bernoulli, uniform, exponential, gamma, beta, poisson, categorical, lognormal or student_t"])
         #expect(run("grad(3)").errors == ["1:1: grad needs an expectation as its first argument: grad(E[...])"])
         #expect(run("x = normal(0, 1)\ngrad(E[x], wrt = [x])").errors ==
                 ["2:18: wrt lists parameters, but it holds a value computed from them"])

@@ -4,7 +4,7 @@
 import Foundation
 
 /// The Bernoulli distribution: 1 with probability `p`, 0 otherwise.
-public struct Bernoulli: Distribution {
+public struct Bernoulli: Distribution, SufficientStatistics {
     public init() {}
 
     public var name: String { "bernoulli" }
@@ -35,9 +35,21 @@ public struct Bernoulli: Distribution {
         return bad > 0 ? SampleFailure(Bernoulli.invalidProbability, value: example, count: bad) : nil
     }
 
-    public func logDensity(_ x: Double, parameters: [Double]) -> Double {
-        guard x == 0 || x == 1 else { return -.infinity }
-        return Foundation.log(x == 1 ? parameters[0] : 1 - parameters[0])
+    /// log(k p + (1 − k)(1 − p)) for k in {0, 1}: one log, so p = 0 or 1 is
+    /// −inf only where the outcome cannot happen.
+    public func logDensity<S: DensityScalar>(_ x: S, _ p: [S]) throws -> S {
+        try S.restricted(to: S.equal(x, S(0)) + S.equal(x, S(1))) {
+            try (x * p[0] + (S(1) - x) * (S(1) - p[0])).log()
+        }
+    }
+
+    /// Only the outcomes seen count: p = 0 with no 1s is log 1 = 0.
+    public func logLikelihood<S: DensityScalar>(of ys: [Double], _ p: [S]) throws -> S {
+        let n = Double(ys.count), ones = ys.reduce(0, +)
+        var sum = S(0)
+        if ones > 0 { sum = try sum + S(ones) * p[0].log() }
+        if ones < n { sum = try sum + S(n - ones) * (S(1) - p[0]).log() }
+        return sum
     }
 
     /// d log p(x) / dp = 1/p for x = 1, −1/(1 − p) for x = 0, one division

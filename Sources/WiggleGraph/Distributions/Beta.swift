@@ -5,7 +5,7 @@
 import Foundation
 
 /// The beta distribution on (0, 1) with mean a / (a + b).
-public struct Beta: Distribution {
+public struct Beta: Distribution, SufficientStatistics {
     public init() {}
 
     public var name: String { "beta" }
@@ -52,14 +52,24 @@ public struct Beta: Distribution {
         }
     }
 
-    static func logBeta(_ a: Double, _ b: Double) -> Double {
-        Special.logGamma(a) + Special.logGamma(b) - Special.logGamma(a + b)
+    /// (a − 1) log x + (b − 1) log(1 − x) − log B(a, b) for 0 < x < 1 (a
+    /// traced x in (0, 1) is left to its logs).
+    public func logDensity<S: DensityScalar>(_ x: S, _ p: [S]) throws -> S {
+        if let v = x.known, !(v > 0 && v < 1) { return S(-.infinity) }
+        let body = try (p[0] - S(1)) * x.log() + (p[1] - S(1)) * (S(1) - x).log()
+        return try body - Beta.logBeta(p[0], p[1])
     }
 
-    public func logDensity(_ x: Double, parameters: [Double]) -> Double {
-        let a = parameters[0], b = parameters[1]
-        guard x > 0 && x < 1 else { return -.infinity }
-        return (a - 1) * Foundation.log(x) + (b - 1) * Foundation.log1p(-x) - Beta.logBeta(a, b)
+    /// log B(a, b) = log Γ(a) + log Γ(b) − log Γ(a + b).
+    static func logBeta<S: DensityScalar>(_ a: S, _ b: S) throws -> S {
+        try a.lgamma() + b.lgamma() - (a + b).lgamma()
+    }
+
+    /// (a − 1) Σlog y + (b − 1) Σlog(1 − y) − n log B(a, b).
+    public func logLikelihood<S: DensityScalar>(of ys: [Double], _ p: [S]) throws -> S {
+        let logs = ys.reduce(0) { $0 + Foundation.log($1) }, complements = ys.reduce(0) { $0 + Foundation.log1p(-$1) }
+        let body = try (p[0] - S(1)) * S(logs) + (p[1] - S(1)) * S(complements)
+        return try body - S(Double(ys.count)) * Beta.logBeta(p[0], p[1])
     }
 
     /// dx/da = −(∂I_x(a, b)/∂a) / f(x); by I_x(a, b) = 1 − I_{1−x}(b, a),

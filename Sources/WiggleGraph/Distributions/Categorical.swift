@@ -11,7 +11,7 @@
 import Foundation
 
 /// The categorical distribution over 0, …, k − 1.
-public struct Categorical: Distribution {
+public struct Categorical: Distribution, SufficientStatistics {
     public init() {}
 
     public var name: String { "categorical" }
@@ -69,9 +69,43 @@ public struct Categorical: Distribution {
         }
     }
 
-    public func logDensity(_ x: Double, parameters: [Double]) -> Double {
-        guard x >= 0, x == x.rounded(), x < Double(parameters.count) else { return -.infinity }
-        return Foundation.log(parameters[Int(x)] / parameters.reduce(0, +))
+    /// The probabilities must add up to 1.
+    public func problem(parameters: [Double]) -> (ParameterProblem, Double, index: Int)? {
+        let total = parameters.reduce(0, +)
+        return abs(total - 1) <= Categorical.tolerance ? nil : (Categorical.notNormalised, total, 0)
+    }
+
+    /// log(p_k / Σp); a traced k picks its term per particle, log Σⱼ (k == j) p_j
+    /// (−inf, an error where it is used, for any other k).
+    public func logDensity<S: DensityScalar>(_ x: S, _ p: [S]) throws -> S {
+        guard var total = p.first else { return S(-.infinity) }
+        for q in p.dropFirst() { total = try total + q }
+        if let k = x.known {
+            guard k >= 0, k == k.rounded(), k < Double(p.count) else { return S(-.infinity) }
+            // A probability of 0: the outcome cannot happen.
+            if p[Int(k)].known == 0 { return S(-.infinity) }
+            return try p[Int(k)].log() - total.log()
+        }
+        var chosen = try S.equal(x, S(0)) * p[0]
+        for j in 1..<p.count { chosen = try chosen + S.equal(x, S(Double(j))) * p[j] }
+        return try chosen.log() - total.log()
+    }
+
+    /// Σ over the categories seen of count · log p_j, less n log Σp.
+    public func logLikelihood<S: DensityScalar>(of ys: [Double], _ p: [S]) throws -> S {
+        var counts = [Double](repeating: 0, count: p.count)
+        for y in ys {
+            guard y >= 0, y == y.rounded(), y < Double(p.count) else { return S(-.infinity) }
+            counts[Int(y)] += 1
+        }
+        guard var total = p.first else { return S(-.infinity) }
+        for q in p.dropFirst() { total = try total + q }
+        var sum = S(0)
+        for (j, count) in counts.enumerated() where count > 0 {
+            if p[j].known == 0 { return S(-.infinity) }
+            sum = try sum + S(count) * p[j].log()
+        }
+        return try sum - S(Double(ys.count)) * total.log()
     }
 
     /// d log(p_x / Σp) / dp_j = δ_jx / p_x − 1 / Σp.

@@ -158,18 +158,28 @@ public protocol Distribution: Sendable {
 
     /// Why a value known while tracing is invalid for parameter `index`, or nil.
     func problem(parameter index: Int, value: Double) -> ParameterProblem?
+    /// Why parameters known while tracing are invalid together (a uniform's
+    /// b ≤ a, a categorical's probabilities that do not add up to 1): the
+    /// problem, the value to show and the parameter to point at; nil when
+    /// they are valid. Each parameter alone has passed ``problem(parameter:value:)``.
+    func problem(parameters: [Double]) -> (ParameterProblem, Double, index: Int)?
     /// Fills `call.output` with draws, lane l from `streams.generator(l)` (its
     /// particle's own numbers), checking the parameters of every lane;
     /// returns the first kind of invalid parameter found.
     func sample(_ call: RandomCall, streams: ParticleStreams) -> SampleFailure?
-    /// log p(x | parameters) for one particle.
-    func logDensity(_ x: Double, parameters: [Double]) -> Double
+    /// log p(x | p), written once over any ``DensityScalar``: numbers, the
+    /// tracer's values (`normal_lpdf` of random values) and dual numbers
+    /// (the score, when the distribution writes none of its own). −inf
+    /// outside the support, through ``DensityScalar/inside(_:closed:_:)`` or
+    /// ``DensityScalar/restricted(to:_:)``.
+    func logDensity<S: DensityScalar>(_ x: S, _ p: [S]) throws -> S
 
     /// Pathwise: adds `g · ∂x/∂θᵢ` to each carried parameter's adjoint, where
     /// `g` is the adjoint of the drawn value.
     func addPathwise(_ call: RandomCall, adjoint g: UnsafePointer<Double>)
     /// Score function: adds `w · ∂ log p(x | θ)/∂θᵢ` to each carried
     /// parameter's adjoint, where `w` is the (baselined) downstream cost.
+    /// By default derived from ``logDensity(_:_:)`` in dual numbers.
     func addScore(_ call: RandomCall, weights w: UnsafePointer<Double>)
     /// Enumeration: adds `Σⱼ ∂P(X = outcomeⱼ)/∂θᵢ · costⱼ`, where row j of
     /// `costs` (stride `call`'s row length) holds the cost with the node set to outcome j.
@@ -206,12 +216,12 @@ extension Distribution {
     public func outcomes(parameterCount: Int) -> [Double] { outcomes }
     /// By default a distribution takes its named parameters.
     public var takesProbabilityList: Bool { false }
+    /// By default parameters valid one by one are valid together.
+    public func problem(parameters: [Double]) -> (ParameterProblem, Double, index: Int)? { nil }
 
     /// Only reached for an estimator the distribution admits: a distribution
     /// that lists it implements it.
     public func addPathwise(_ call: RandomCall, adjoint g: UnsafePointer<Double>) {}
-    /// See ``addPathwise(_:adjoint:)``.
-    public func addScore(_ call: RandomCall, weights w: UnsafePointer<Double>) {}
     /// See ``addPathwise(_:adjoint:)``.
     public func addEnumeration(_ call: RandomCall, costs: UnsafePointer<Double>, stride: Int) {}
     /// By default there is no measure-valued derivative.

@@ -5,7 +5,7 @@
 import Foundation
 
 /// The exponential distribution with mean 1 / rate.
-public struct Exponential: Distribution {
+public struct Exponential: Distribution, SufficientStatistics {
     public init() {}
 
     public var name: String { "exponential" }
@@ -32,8 +32,14 @@ public struct Exponential: Distribution {
         return call.failure { l in rate[l] > 0 && rate[l] < .infinity ? nil : (Exponential.invalidRate, rate[l]) }
     }
 
-    public func logDensity(_ x: Double, parameters: [Double]) -> Double {
-        x >= 0 ? Foundation.log(parameters[0]) - parameters[0] * x : -.infinity
+    /// log λ − λx for x ≥ 0.
+    public func logDensity<S: DensityScalar>(_ x: S, _ p: [S]) throws -> S {
+        try S.inside(x, closed: true) { try p[0].log() - p[0] * x }
+    }
+
+    /// n log λ − λ Σy.
+    public func logLikelihood<S: DensityScalar>(of ys: [Double], _ p: [S]) throws -> S {
+        try S(Double(ys.count)) * p[0].log() - p[0] * S(ys.reduce(0, +))
     }
 
     /// dx/drate = −x / rate.

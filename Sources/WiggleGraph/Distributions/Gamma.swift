@@ -5,7 +5,7 @@
 import Foundation
 
 /// The gamma distribution with mean shape / rate.
-public struct Gamma: Distribution {
+public struct Gamma: Distribution, SufficientStatistics {
     public init() {}
 
     public var name: String { "gamma" }
@@ -56,10 +56,21 @@ public struct Gamma: Distribution {
         }
     }
 
-    public func logDensity(_ x: Double, parameters: [Double]) -> Double {
-        let shape = parameters[0], rate = parameters[1]
-        guard x > 0 else { return x == 0 && shape == 1 ? Foundation.log(rate) : -.infinity }
-        return shape * Foundation.log(rate) - Special.logGamma(shape) + (shape - 1) * Foundation.log(x) - rate * x
+    /// α log β − log Γ(α) + (α − 1) log x − βx for x > 0 (at x = 0 the
+    /// exponential's log β when α is 1).
+    public func logDensity<S: DensityScalar>(_ x: S, _ p: [S]) throws -> S {
+        if x.known == 0, p[0].known == 1 { return try p[1].log() }
+        return try S.inside(x, closed: false) {
+            let front = try p[0] * p[1].log() - p[0].lgamma()
+            return try front + ((p[0] - S(1)) * x.log() - p[1] * x)
+        }
+    }
+
+    /// n(α log β − log Γ(α)) + (α − 1) Σlog y − β Σy.
+    public func logLikelihood<S: DensityScalar>(of ys: [Double], _ p: [S]) throws -> S {
+        let n = Double(ys.count), logs = ys.reduce(0) { $0 + Foundation.log($1) }
+        let front = try S(n) * (p[0] * p[1].log() - p[0].lgamma())
+        return try front + ((p[0] - S(1)) * S(logs) - p[1] * S(ys.reduce(0, +)))
     }
 
     /// How a Gamma(shape, 1) draw y moves with the shape: −(∂P/∂shape) / f(y).

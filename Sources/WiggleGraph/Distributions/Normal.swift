@@ -5,7 +5,7 @@
 import Foundation
 
 /// The normal distribution with mean `mu` and standard deviation `sigma`.
-public struct Normal: Distribution {
+public struct Normal: Distribution, SufficientStatistics {
     public init() {}
 
     public var name: String { "normal" }
@@ -53,9 +53,21 @@ public struct Normal: Distribution {
         return nil
     }
 
-    public func logDensity(_ x: Double, parameters: [Double]) -> Double {
-        let z = (x - parameters[0]) / parameters[1]
-        return -0.5 * z * z - Foundation.log(parameters[1]) - 0.5 * Foundation.log(2 * Double.pi)
+    /// −z²/2 − log σ − log √(2π), z = (x − μ)/σ.
+    public func logDensity<S: DensityScalar>(_ x: S, _ p: [S]) throws -> S {
+        let z = try (x - p[0]) / p[1]
+        return try S(-0.5) * z.squared() - (p[1].log() + S(Normal.logRootTwoPi))
+    }
+
+    /// log √(2π).
+    public static let logRootTwoPi = 0.5 * Foundation.log(2 * Double.pi)
+
+    /// Σᵢ log N(yᵢ; ·, σ) from the sum of squares Σ(yᵢ − μᵢ)² of n data:
+    /// the one form both the sufficient statistics and a regression's
+    /// centred sums (WiggleLang) reduce to.
+    public static func logLikelihood<S: DensityScalar>(squares: S, count n: Double, sigma: S) throws -> S {
+        let scaled = try squares / (sigma * sigma)
+        return try S(-0.5) * scaled - (S(n) * sigma.log() + S(n * logRootTwoPi))
     }
 
     /// dx/dmean = 1, dx/dsd = z = (x - mean) / sd.
@@ -64,6 +76,15 @@ public struct Normal: Distribution {
         let mean = call.parameter(0), sd = call.parameter(1)
         if let gMean = call.adjoint(0) { for l in 0..<m { gMean[l] += g[l] } }
         if let gSd = call.adjoint(1) { for l in 0..<m { gSd[l] += g[l] * (o[l] - mean[l]) / sd[l] } }
+    }
+
+    /// Σ(y − μ)² = Σ(y − ȳ)² + n(ȳ − μ)².
+    public func logLikelihood<S: DensityScalar>(of ys: [Double], _ p: [S]) throws -> S {
+        let n = Double(ys.count)
+        let mean = ys.reduce(0, +) / n
+        let spread = ys.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+        let offset = try S(mean) - p[0]
+        return try Normal.logLikelihood(squares: S(spread) + S(n) * offset.squared(), count: n, sigma: p[1])
     }
 
     /// Worlds 0 and 1 for the mean, 2 and 3 for sigma.

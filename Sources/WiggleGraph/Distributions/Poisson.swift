@@ -5,7 +5,7 @@
 import Foundation
 
 /// The Poisson distribution with mean `rate`.
-public struct Poisson: Distribution {
+public struct Poisson: Distribution, SufficientStatistics {
     public init() {}
 
     public var name: String { "poisson" }
@@ -76,10 +76,17 @@ public struct Poisson: Distribution {
         for l in 0..<call.count { gRate[l] += costs[l] - sampled[l] }
     }
 
-    public func logDensity(_ x: Double, parameters: [Double]) -> Double {
-        let rate = parameters[0]
-        guard x >= 0, x == x.rounded() else { return -.infinity }
-        return x * Foundation.log(rate) - rate - Special.logGamma(x + 1)
+    /// k log λ − λ − log Γ(k + 1), for whole k ≥ 0.
+    public func logDensity<S: DensityScalar>(_ x: S, _ p: [S]) throws -> S {
+        try S.restricted(to: S.atLeast(x, S(0)) * S.equal(x, x.applying(.round))) {
+            try x * p[0].log() - p[0] - (x + S(1)).lgamma()
+        }
+    }
+
+    /// (Σk) log λ − nλ − Σ log Γ(k + 1).
+    public func logLikelihood<S: DensityScalar>(of ys: [Double], _ p: [S]) throws -> S {
+        let factorials = ys.reduce(0) { $0 + Foundation.lgamma($1 + 1) }
+        return try S(ys.reduce(0, +)) * p[0].log() - S(Double(ys.count)) * p[0] - S(factorials)
     }
 
     /// d log p / drate = k / rate − 1.

@@ -31,6 +31,8 @@ public enum DistributionRegistry {
         Beta(),
         Poisson(),
         Categorical(),
+        LogNormal(),
+        StudentT(),
     ]
 
     private static let table = Mutex<[any Distribution]>(builtins)

@@ -7,7 +7,7 @@
 import Foundation
 
 /// The uniform distribution on (a, b).
-public struct Uniform: Distribution {
+public struct Uniform: Distribution, SufficientStatistics {
     public init() {}
 
     public var name: String { "uniform" }
@@ -41,9 +41,25 @@ public struct Uniform: Distribution {
         }
     }
 
-    public func logDensity(_ x: Double, parameters: [Double]) -> Double {
-        let a = parameters[0], b = parameters[1]
-        return x > a && x < b ? -Foundation.log(b - a) : -.infinity
+    /// b − a must be positive and finite.
+    public func problem(parameters: [Double]) -> (ParameterProblem, Double, index: Int)? {
+        let width = parameters[1] - parameters[0]
+        return width > 0 && width < .infinity ? nil : (Uniform.emptyInterval, width, 1)
+    }
+
+    /// −log(b − a) for a < x < b.
+    public func logDensity<S: DensityScalar>(_ x: S, _ p: [S]) throws -> S {
+        try S.inside(x - p[0], closed: false) {
+            try S.inside(p[1] - x, closed: false) { try S(-1) * (p[1] - p[0]).log() }
+        }
+    }
+
+    /// −n log(b − a), inside between the smallest and the largest datum.
+    public func logLikelihood<S: DensityScalar>(of ys: [Double], _ p: [S]) throws -> S {
+        let n = Double(ys.count), lowest = ys.min() ?? 0, highest = ys.max() ?? 0
+        return try S.inside(S(lowest) - p[0], closed: false) {
+            try S.inside(p[1] - S(highest), closed: false) { try S(-n) * (p[1] - p[0]).log() }
+        }
     }
 
     /// World 0 is the value at a, world 1 at b.

@@ -14,7 +14,7 @@ extension Display {
         case .boolean: return "boolean"
         case .string: return "string"
         case .list: return "list"
-        case .function, .builtin, .distribution: return "function"
+        case .function, .builtin, .distribution, .density: return "function"
         case .estimate: return "expectation"
         case .node: return "random"
         case .gradient: return "gradient"
@@ -125,7 +125,7 @@ extension Display {
         case .boolean(let flag): return .boolean(flag)
         case .string(let text): return .string(text)
         case .list(let items): return .array(items.map(json))
-        case .function, .builtin, .distribution: return .string(plain(value))
+        case .function, .builtin, .distribution, .density: return .string(plain(value))
         case .estimate(let estimate):
             // In a list, an estimate keeps its error.
             var pair = JSONObject()

@@ -25,6 +25,7 @@ public enum Display {
             return "<fn \(closure.name)(\(closure.declaration.parameters.map(\.name).joined(separator: ", ")))>"
         case .builtin(let builtin): return "<builtin \(builtin.rawValue)>"
         case .distribution(let id): return "<builtin \(DistributionRegistry[id].name)>"
+        case .density(let id): return "<builtin \(DensityFunctions.name(of: DistributionRegistry[id]))>"
         case .estimate(let estimate):
             return formatEstimate(estimate.value, stderr: estimate.stderr)
                 + (estimate.assumesIndependence ? " (taking the gradient's components as independent)" : "")

@@ -1,0 +1,155 @@
+// DensityScalar.swift — the numbers a log-density is written over. Each
+// distribution writes log p(x | θ) once, generic over this protocol; the
+// same definition gives
+//   - the number (`Double`), for `normal_lpdf(1, 0, 1)` and the samplers
+//     that need a density,
+//   - the tracer's nodes (WiggleLang's traced scalar), so that
+//     `normal_lpdf(x, mu, sigma)` of random or parameter values is a graph
+//     that gradients flow through,
+//   - its derivative in one parameter (``Dual``), from which a
+//     distribution that writes no score of its own gets one, and against
+//     which the hand-fused scores are checked by a test.
+
+/// A number, a traced value or a dual number: what a log-density is
+/// computed in. Arithmetic may throw (the tracer refuses a domain error
+/// met on numbers while tracing); `Double` never does.
+public protocol DensityScalar {
+    /// A constant.
+    init(_ constant: Double)
+    /// The number, when it is one (not traced; a dual's value).
+    var known: Double? { get }
+
+    static func + (a: Self, b: Self) throws -> Self
+    static func - (a: Self, b: Self) throws -> Self
+    static func * (a: Self, b: Self) throws -> Self
+    static func / (a: Self, b: Self) throws -> Self
+    /// f(self) for an elementary function (`log`, `lgamma`, `abs`, `round`, ...).
+    func applying(_ f: UnaryFunction) throws -> Self
+    /// 1 where a == b, 0 where not.
+    static func equal(_ a: Self, _ b: Self) throws -> Self
+    /// 1 where a ≥ b, 0 where not.
+    static func atLeast(_ a: Self, _ b: Self) throws -> Self
+
+    /// A discrete support: `body` where `condition` is 1, −inf where it is 0.
+    /// A traced condition adds log(condition) — a comparison, as a discrete
+    /// value's support is.
+    static func restricted(to condition: Self, _ body: () throws -> Self) throws -> Self
+    /// A continuous support: `body` where `distance` > 0 (≥ 0 when
+    /// `closed`), −inf outside. A traced distance adds 0 · log(distance):
+    /// nan outside (an error where it is used) and no comparison, so a
+    /// pathwise value stays pathwise.
+    static func inside(_ distance: Self, closed: Bool, _ body: () throws -> Self) throws -> Self
+}
+
+extension DensityScalar {
+    public func log() throws -> Self { try applying(.log) }
+    public func lgamma() throws -> Self { try applying(.lgamma) }
+    public func abs() throws -> Self { try applying(.abs) }
+    public func squared() throws -> Self { try self * self }
+}
+
+extension Double: DensityScalar {
+    public var known: Double? { self }
+
+    public func applying(_ f: UnaryFunction) -> Double { f.apply(self) }
+    public static func equal(_ a: Double, _ b: Double) -> Double { a == b ? 1 : 0 }
+    public static func atLeast(_ a: Double, _ b: Double) -> Double { a >= b ? 1 : 0 }
+
+    public static func restricted(to condition: Double, _ body: () throws -> Double) rethrows -> Double {
+        condition != 0 && !condition.isNaN ? try body() : -.infinity
+    }
+
+    public static func inside(_ distance: Double, closed: Bool, _ body: () throws -> Double) rethrows -> Double {
+        (closed ? distance >= 0 : distance > 0) ? try body() : -.infinity
+    }
+}
+
+/// A number and its derivative in one direction (forward-mode automatic
+/// differentiation): a log-density computed in duals, with one parameter's
+/// derivative set to 1, gives ∂log p/∂θᵢ — the score.
+public struct Dual: DensityScalar, Sendable {
+    /// The value.
+    public var value: Double
+    /// Its derivative.
+    public var derivative: Double
+
+    /// A value with a derivative.
+    public init(_ value: Double, derivative: Double) {
+        self.value = value
+        self.derivative = derivative
+    }
+
+    /// A constant: derivative 0.
+    public init(_ constant: Double) { self.init(constant, derivative: 0) }
+
+    public var known: Double? { value }
+
+    public static func + (a: Dual, b: Dual) -> Dual { Dual(a.value + b.value, derivative: a.derivative + b.derivative) }
+    public static func - (a: Dual, b: Dual) -> Dual { Dual(a.value - b.value, derivative: a.derivative - b.derivative) }
+    public static func * (a: Dual, b: Dual) -> Dual {
+        // A constant factor of 0 contributes nothing, even against an infinite derivative.
+        let left = b.derivative == 0 ? 0 : a.value * b.derivative
+        let right = a.derivative == 0 ? 0 : a.derivative * b.value
+        return Dual(a.value * b.value, derivative: left + right)
+    }
+    public static func / (a: Dual, b: Dual) -> Dual {
+        let q = a.value / b.value
+        return Dual(q, derivative: (a.derivative - (b.derivative == 0 ? 0 : q * b.derivative)) / b.value)
+    }
+
+    public func applying(_ f: UnaryFunction) -> Dual {
+        let y = f.apply(value)
+        return Dual(y, derivative: derivative == 0 ? 0 : f.derivative(value, result: y) * derivative)
+    }
+    public static func equal(_ a: Dual, _ b: Dual) -> Dual { Dual(a.value == b.value ? 1 : 0) }
+    public static func atLeast(_ a: Dual, _ b: Dual) -> Dual { Dual(a.value >= b.value ? 1 : 0) }
+
+    public static func restricted(to condition: Dual, _ body: () throws -> Dual) rethrows -> Dual {
+        condition.value != 0 && !condition.value.isNaN ? try body() : Dual(-.infinity)
+    }
+
+    public static func inside(_ distance: Dual, closed: Bool, _ body: () throws -> Dual) rethrows -> Dual {
+        (closed ? distance.value >= 0 : distance.value > 0) ? try body() : Dual(-.infinity)
+    }
+}
+
+/// A distribution whose log-likelihood of many data can be written from a
+/// few statistics of the data (a normal's: n, the mean and Σ(y − ȳ)²), so
+/// that `normal_lpdf(ys, mu, sigma)` is a handful of nodes, not one per
+/// datum. Optional: without it, a list's log-density is the sum of each
+/// datum's term.
+public protocol SufficientStatistics: Distribution {
+    /// Σᵢ log p(yᵢ | p) for data `ys` inside the support, none of them nan.
+    func logLikelihood<S: DensityScalar>(of ys: [Double], _ p: [S]) throws -> S
+}
+
+extension Distribution {
+    /// log p(x | parameters) as a number: the generic definition in doubles.
+    public func logDensity(_ x: Double, parameters: [Double]) -> Double {
+        (try? logDensity(x, parameters)) ?? .nan
+    }
+
+    /// ∂ log p(x | θ)/∂θᵢ, from the log-density in dual numbers.
+    public func logDensityDerivative(_ x: Double, parameters: [Double], in index: Int) -> Double {
+        var duals = parameters.map { Dual($0) }
+        duals[index].derivative = 1
+        return ((try? logDensity(Dual(x), duals)) ?? Dual(.nan)).derivative
+    }
+
+    /// Score function from the log-density itself: adds
+    /// `w · ∂log p(x | θ)/∂θᵢ` in dual numbers, one pass per carried
+    /// parameter. A distribution may write a faster one of its own (a test
+    /// checks each against this).
+    public func addScore(_ call: RandomCall, weights w: UnsafePointer<Double>) {
+        let k = call.parameterCount
+        var parameters = [Dual](repeating: Dual(0), count: k)
+        for i in 0..<k {
+            guard let gradient = call.adjoint(i) else { continue }
+            for l in 0..<call.count where w[l] != 0 {
+                for j in 0..<k { parameters[j] = Dual(call.parameter(j)[l], derivative: j == i ? 1 : 0) }
+                let slope = ((try? logDensity(Dual(call.output[l]), parameters)) ?? Dual(.nan)).derivative
+                gradient[l] += w[l] * slope
+            }
+        }
+    }
+}

@@ -108,7 +108,7 @@ func makeScenarios() -> [Scenario] {
 /// and the measure-valued one for these small graphs).
 func scoreForBernoullis(_ graph: Graph, _ root: NodeID) -> [NodeID: EstimatorChoice] {
     var choices = EstimatorAnalysis.analyse(graph, root: root).choices
-    for (node, choice) in choices where choice.estimator == .enumeration || choice.estimator == .measureValued {
+    for (node, choice) in choices where choice.estimator == .exact || choice.estimator == .mvd {
         choices[node] = EstimatorChoice(.score, reason: "benchmark: same estimator as the reference")
     }
     return choices

@@ -154,11 +154,12 @@ extension Interpreter {
             switch choice.estimator {
             case .pathwise: method = "pathwise"
             case .score: method = "score function"
-            case .enumeration: method = "exact \(node.op.outcomes.count)-point derivative"
-            case .measureValued: method = "measure-valued derivative"
+            case .exact: method = "exact \(node.op.outcomes.count)-point derivative"
+            case .mvd: method = "measure-valued derivative"
+            default: method = choice.estimator.rule.title
             }
             if let split = choice.split {
-                method = "pathwise and \(split.jumpEstimator == .measureValued ? "measure-valued derivative" : "score function"), by term"
+                method = "pathwise and \(split.jumpEstimator == .mvd ? "measure-valued derivative" : "score function"), by term"
             }
             return EstimatorReport(node: node.label ?? "\(name)@\(node.site.line):\(node.site.column)",
                                    file: node.site.file, line: node.site.line, column: node.site.column,

@@ -78,27 +78,37 @@ extension Interpreter {
     /// The estimator an annotation asks for, if the distribution admits it.
     func requestedEstimator(_ annotation: EstimatorAnnotation, for distribution: any Distribution,
                             at range: SourceRange) throws -> Estimator {
-        guard let estimator = Estimator(rawValue: annotation.rawValue) else {
-            throw fail("@\(annotation.rawValue) is not an estimator", at: range)
+        guard let estimator = Estimator(rawValue: annotation.name) else {
+            var message = "unknown estimator '@\(annotation.name)'"
+            if let close = closestName(to: annotation.name, among: Estimator.allCases.map(\.rawValue)) {
+                message += "; did you mean '@\(close)'?"
+            } else {
+                message += "; expected " + Interpreter.list(EstimatorRegistry.builtins.map { "@" + $0.name }, "or")
+            }
+            throw fail(message, at: annotation.range)
         }
         if distribution.admits(estimator) { return estimator }
         // A finite distribution's measure-valued derivative is its exact k-point one.
-        if estimator == .measureValued && distribution.admits(.enumeration) { return .enumeration }
+        if estimator == .mvd && distribution.admits(.exact) { return .exact }
         let names = Estimator.allCases.filter(distribution.admits).map { "@\($0.rawValue)" }
-        let admitted = names.count <= 2 ? names.joined(separator: " or ")
-            : names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "")
+        let admitted = Interpreter.list(names, "or")
         if estimator == .pathwise {
             throw fail("a \(distribution.name) cannot be reparametrised; use \(admitted)", at: range)
         }
-        let users = DistributionRegistry.builtins.filter { $0.admits(estimator) }.map(\.name)
-        let list = users.count <= 1 ? users.joined() : users.dropLast().joined(separator: ", ") + " and " + (users.last ?? "")
-        throw fail("@\(annotation.rawValue) applies to \(list); a \(distribution.name) takes \(admitted)", at: range)
+        // The distributions every program has that take it, else (an
+        // estimator registered for registered distributions) those.
+        var users = DistributionRegistry.builtins.filter { $0.admits(estimator) }.map(\.name)
+        if users.isEmpty { users = DistributionRegistry.all.filter { $0.admits(estimator) }.map(\.name) }
+        throw fail("@\(annotation.rawValue) applies to \(Interpreter.list(users, "and")); a \(distribution.name) takes \(admitted)",
+                   at: range)
     }
 
     /// The names of the distributions every program has, for messages: "normal or bernoulli".
-    static var distributionNames: String {
-        let names = DistributionRegistry.builtins.map(\.name)
-        return names.count <= 1 ? names.joined() : names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "")
+    static var distributionNames: String { list(DistributionRegistry.builtins.map(\.name), "or") }
+
+    /// Words listed for people: "a", "a or b", "a, b or c".
+    static func list(_ words: [String], _ conjunction: String) -> String {
+        words.count <= 1 ? words.joined() : words.dropLast().joined(separator: ", ") + " \(conjunction) " + (words.last ?? "")
     }
 
     /// Binds positional and keyword arguments to a builtin's parameter names.

@@ -545,6 +545,12 @@ final class Interpreter {
             candidates.formUnion(s.values.keys)
             current = s.parent
         }
+        return closestName(to: name, among: candidates)
+    }
+
+    /// The candidate nearest `name` by edit distance, when near enough to be
+    /// a slip (no suggestion for names of one or two letters).
+    func closestName<Names: Sequence<String>>(to name: String, among candidates: Names) -> String? {
         let limit = name.count <= 2 ? 0 : (name.count <= 4 ? 1 : 2)
         guard name.count <= 64 else { return nil }
         var best: (name: String, distance: Int)?

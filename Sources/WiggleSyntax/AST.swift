@@ -36,8 +36,22 @@ public enum BinaryOperator: String, Sendable {
 }
 
 /// An estimator annotation after a random call: `normal(m, s) @score`.
-public enum EstimatorAnnotation: String, Sendable, CaseIterable {
-    case pathwise, score, exact, mvd
+/// The name is any identifier: which estimators exist is the estimator
+/// table's business (WiggleGraph), checked while tracing with a "did you mean".
+public struct EstimatorAnnotation: Sendable {
+    /// The estimator's name, without the `@`: `score`.
+    public var name: String
+    /// Where `@name` was written.
+    public var range: SourceRange
+
+    /// An annotation `@name` written at `range`.
+    public init(name: String, range: SourceRange) {
+        self.name = name
+        self.range = range
+    }
+
+    /// The name, as written after the `@`.
+    public var rawValue: String { name }
 }
 
 /// An argument of a call: positional, or `name = value`.

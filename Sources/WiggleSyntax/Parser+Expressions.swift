@@ -169,10 +169,7 @@ extension Parser {
                     throw error("expected an estimator name after '@' (pathwise, score, exact or mvd)", at: current)
                 }
                 let name = advance()
-                guard let annotation = EstimatorAnnotation(rawValue: name.text) else {
-                    throw error("unknown estimator '@\(name.text)'; expected @pathwise, @score, @exact or @mvd",
-                                at: at.range.union(name.range))
-                }
+                let annotation = EstimatorAnnotation(name: name.text, range: at.range.union(name.range))
                 guard case .call = expression.kind else {
                     throw error("an estimator annotation follows a random call, as in normal(0, 1) @score",
                                 at: at.range.union(name.range))

@@ -103,9 +103,12 @@ public enum EstimatorAnalysis {
                 return count
             }
         }
-        // The measure-valued derivative of a node, when what lies downstream
-        // can be re-run once per world of its moved parameters; else why not.
-        func measureValued(_ id: NodeID, _ node: Node, _ distribution: any Distribution) -> Result<EstimatorChoice, Refusal> {
+        // An estimator that re-runs what lies downstream once per world of
+        // the node's moved parameters (the measure-valued derivative, or one
+        // registered), when it can run; else why not.
+        func rerunWorlds(_ id: NodeID, _ node: Node, _ distribution: any Distribution,
+                           _ estimator: Estimator = .mvd) -> Result<EstimatorChoice, Refusal> {
+            let rule = estimator.rule
             if let loop = loopDownstream(of: id, graph, order: order, ancestry: ancestry) {
                 return .failure(Refusal(reason: loop))
             }
@@ -114,10 +117,10 @@ public enum EstimatorAnalysis {
             }
             var worlds = Set<Int>()
             for (index, input) in node.op.inputs.enumerated() where moved.contains(input) {
-                worlds.formUnion(distribution.measureValuedWorlds(parameter: index))
+                worlds.formUnion(rule.worlds(for: distribution, parameter: index))
             }
             let runs = max(1, worlds.count) * max(1, downstream)
-            let requested = node.requestedEstimator == .measureValued
+            let requested = node.requestedEstimator == estimator
             guard requested || (downstream <= exactDownstreamLimit && runs <= exactBudget) else {
                 return .failure(Refusal(reason: "downstream graph too large to run \(worlds.count) more times (\(downstream) nodes)"))
             }
@@ -125,8 +128,8 @@ public enum EstimatorAnalysis {
             let times = worlds.count == 1 ? "once more" : worlds.count == 2 ? "twice more" : "\(worlds.count) more times"
             let rerun = downstream == 0 ? "its value is the cost itself, nothing to re-run"
                 : "runs \(count(downstream)) downstream \(times), with common random numbers"
-            return .success(EstimatorChoice(.measureValued, reason: (requested ? "requested by @mvd; " : "")
-                + "measure-valued: \(distribution.measureValuedPairs(worlds: worlds)), \(rerun)"))
+            return .success(EstimatorChoice(estimator, reason: (requested ? "requested by @\(rule.name); " : "")
+                + "\(rule.title): \(rule.describe(worlds: worlds, of: distribution)), \(rerun)"))
         }
 
         // Nodes later in the order have smaller downstream graphs: decide
@@ -135,9 +138,17 @@ public enum EstimatorAnalysis {
             let node = graph[id]
             guard let distribution = node.op.distribution else { continue }
             let choice: EstimatorChoice
-            let wantsMeasureValued = node.requestedEstimator == .measureValued
-            if distribution.admits(.pathwise) && !distribution.admits(.score), let jump = discontinuity[id],
-               moved.contains(id), distribution.admits(.measureValued), case .success(let found) = measureValued(id, node, distribution) {
+            let wantsWorlds = node.requestedEstimator?.mechanism == .worlds
+            if let requested = node.requestedEstimator, wantsWorlds, requested != .mvd {
+                // A registered estimator that re-runs worlds, by request.
+                switch rerunWorlds(id, node, distribution, requested) {
+                case .success(let found): choice = found
+                case .failure(let refusal):
+                    choice = EstimatorChoice(distribution.admits(.score) ? .score : .pathwise,
+                                             reason: "@\(requested.rawValue) is not possible: \(refusal.reason)")
+                }
+            } else if distribution.admits(.pathwise) && !distribution.admits(.score), let jump = discontinuity[id],
+               moved.contains(id), distribution.admits(.mvd), case .success(let found) = rerunWorlds(id, node, distribution) {
                 // A uniform whose bounds move reaching a jump: its value at
                 // the bounds against the value drawn is the one unbiased choice.
                 choice = EstimatorChoice(found, note: "reaches \(jump.description), and a \(distribution.name) has no score function")
@@ -154,12 +165,12 @@ public enum EstimatorAnalysis {
                         "\(name(of: node)) reaches \(jump.description), where its pathwise derivative misses the jump, and a \(distribution.name) has no score function (its support moves with its parameters): the gradient through it is biased",
                         bias: "misses the jump at line \(jump.site.line)"))
                 }
-            } else if distribution.admits(.pathwise) && !wantsMeasureValued {
+            } else if distribution.admits(.pathwise) && !wantsWorlds {
                 let found = choosePathwiseOrScore(id, node, reaching: discontinuity[id], warnings: &warnings)
                 // At a jump the measure-valued derivative is also unbiased:
                 // taken, and measured against the score function by the pilot.
-                if found.estimator == .score, node.requestedEstimator == nil, distribution.admits(.measureValued),
-                   moved.contains(id), case .success(let better) = measureValued(id, node, distribution) {
+                if found.estimator == .score, node.requestedEstimator == nil, distribution.admits(.mvd),
+                   moved.contains(id), case .success(let better) = rerunWorlds(id, node, distribution) {
                     choice = EstimatorChoice(better, note: "reaches \(discontinuity[id]?.description ?? "a jump")")
                     alternatives[id] = found
                 } else {
@@ -168,14 +179,14 @@ public enum EstimatorAnalysis {
                     // measure-valued derivative better. Offered without
                     // spending the re-run budget (it stays pathwise unless taken).
                     if found.estimator == .pathwise, node.requestedEstimator == nil, discontinuity[id] == nil,
-                       distribution.admits(.measureValued), moved.contains(id) {
+                       distribution.admits(.mvd), moved.contains(id) {
                         let budget = exactBudget
-                        if case .success(let pair) = measureValued(id, node, distribution) { smoothAlternatives[id] = pair }
+                        if case .success(let pair) = rerunWorlds(id, node, distribution) { smoothAlternatives[id] = pair }
                         exactBudget = budget
                     }
                 }
-            } else if wantsMeasureValued {
-                switch measureValued(id, node, distribution) {
+            } else if wantsWorlds {
+                switch rerunWorlds(id, node, distribution) {
                 case .success(let found): choice = found
                 case .failure(let refusal):
                     choice = EstimatorChoice(distribution.admits(.score) ? .score : .pathwise,
@@ -186,16 +197,16 @@ public enum EstimatorAnalysis {
                             bias: "misses the jump at line \(jump.site.line)"))
                     }
                 }
-            } else if distribution.admits(.enumeration), let loop = loopDownstream(of: id, graph, order: order, ancestry: ancestry) {
+            } else if distribution.admits(.exact), let loop = loopDownstream(of: id, graph, order: order, ancestry: ancestry) {
                 // Re-running what lies downstream would re-run the rest of a
                 // loop whose length is random: the score function instead.
-                choice = EstimatorChoice(.score, reason: node.requestedEstimator == .enumeration
+                choice = EstimatorChoice(.score, reason: node.requestedEstimator == .exact
                     ? "@exact is not possible: \(loop); leave-one-out baseline"
                     : "\(loop), which cannot be re-run once per outcome; leave-one-out baseline")
-            } else if distribution.admits(.enumeration) {
+            } else if distribution.admits(.exact) {
                 choice = chooseEnumerationOrScore(node, distribution, downstream: downstreamCount(id), budget: &exactBudget)
-            } else if node.requestedEstimator == nil, distribution.admits(.measureValued), moved.contains(id),
-                      case .success(let found) = measureValued(id, node, distribution) {
+            } else if node.requestedEstimator == nil, distribution.admits(.mvd), moved.contains(id),
+                      case .success(let found) = rerunWorlds(id, node, distribution) {
                 // A Poisson: the shift, measured against the score function by the pilot.
                 choice = found
                 alternatives[id] = EstimatorChoice(.score, reason:
@@ -219,7 +230,7 @@ public enum EstimatorAnalysis {
                 // measure-valued derivative: pathwise for the smooth terms.
                 guard let split = fallback[id]?.split, var choice = choices[id] else { continue }
                 choice.split = split
-                choice.split?.jumpEstimator = .measureValued
+                choice.split?.jumpEstimator = .mvd
                 let terms = { (count: Int) in count == 1 ? "term" : "\(count) terms" }
                 let parts = choice.reason.range(of: "measure-valued").map { String(choice.reason[$0.lowerBound...]) } ?? choice.reason
                 choice.reason = "pathwise for the \(terms(split.pathwiseCount)) it reaches smoothly; for the \(terms(split.scoreCount)) it reaches through \(split.jump), \(parts)"
@@ -234,8 +245,8 @@ public enum EstimatorAnalysis {
         // trade it away), and where it cannot run the gradient is biased.
         for id in choices.keys.sorted() {
             guard let choice = choices[id], let distribution = graph[id].op.distribution,
-                  distribution.admits(.enumeration), let certain = certainProbability(id, graph, moved: moved) else { continue }
-            if choice.estimator == .enumeration {
+                  distribution.admits(.exact), let certain = certainProbability(id, graph, moved: moved) else { continue }
+            if choice.estimator == .exact {
                 choices[id]?.pinned = true
                 choices[id]?.reason = "probability exactly \(certain) and moving; the score function would never see the other outcome, the exact derivative does; " + choice.reason
                 continue
@@ -435,16 +446,16 @@ public enum EstimatorAnalysis {
         switch node.requestedEstimator {
         case .score?:
             return EstimatorChoice(.score, reason: "requested by @score; leave-one-out baseline")
-        case .enumeration? where downstream != nil:
-            return EstimatorChoice(.enumeration, reason: "requested by @exact; runs \(count(downstream ?? 0)) downstream \(times)")
-        case .enumeration?:
+        case .exact? where downstream != nil:
+            return EstimatorChoice(.exact, reason: "requested by @exact; runs \(count(downstream ?? 0)) downstream \(times)")
+        case .exact?:
             return EstimatorChoice(.score, reason: "@exact is not possible: the graph is too large to track what lies downstream; leave-one-out baseline")
         default:
             // Every outcome costs at least its own cost row, even with
             // nothing downstream to re-run.
             if let downstream, downstream <= exactDownstreamLimit, runs * max(1, downstream) <= budget {
                 budget -= runs * max(1, downstream)
-                return EstimatorChoice(.enumeration, reason: "runs \(count(downstream)) downstream \(times), with common random numbers")
+                return EstimatorChoice(.exact, reason: "runs \(count(downstream)) downstream \(times), with common random numbers")
             }
             let size = downstream.map { "\($0) nodes" } ?? "too many nodes to track"
             return EstimatorChoice(.score, reason: "downstream graph too large to run \(times) (\(size)); leave-one-out baseline")

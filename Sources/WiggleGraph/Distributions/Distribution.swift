@@ -207,8 +207,9 @@ public protocol Distribution: Sendable {
 }
 
 extension Distribution {
-    /// Whether it admits `estimator`.
-    public func admits(_ estimator: Estimator) -> Bool { estimators.contains(estimator) }
+    /// Whether it admits `estimator`: one it lists, or a registered
+    /// estimator whose rule takes it.
+    public func admits(_ estimator: Estimator) -> Bool { estimators.contains(estimator) || estimator.rule.admits(self) }
 
     /// By default a distribution has no outcomes to enumerate.
     public var outcomes: [Double] { [] }

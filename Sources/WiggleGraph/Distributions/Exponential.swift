@@ -11,7 +11,7 @@ public struct Exponential: Distribution, SufficientStatistics {
     public var name: String { "exponential" }
     public var parameterNames: [String] { ["rate"] }
     public var support: Support { .positive }
-    public var estimators: [Estimator] { [.pathwise, .score, .measureValued] }
+    public var estimators: [Estimator] { [.pathwise, .score, .mvd] }
 
     /// The rate must be a positive finite number.
     public static let invalidRate = ParameterProblem("rate", "must be > 0")

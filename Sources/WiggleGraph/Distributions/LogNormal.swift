@@ -12,7 +12,7 @@ public struct LogNormal: Distribution {
     public var name: String { "lognormal" }
     public var parameterNames: [String] { ["mu", "sigma"] }
     public var support: Support { .positive }
-    public var estimators: [Estimator] { [.pathwise, .score, .measureValued] }
+    public var estimators: [Estimator] { [.pathwise, .score, .mvd] }
 
     public func problem(parameter index: Int, value: Double) -> ParameterProblem? {
         Normal().problem(parameter: index, value: value)

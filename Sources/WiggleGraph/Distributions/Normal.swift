@@ -11,7 +11,7 @@ public struct Normal: Distribution, SufficientStatistics {
     public var name: String { "normal" }
     public var parameterNames: [String] { ["mu", "sigma"] }
     public var support: Support { .realLine }
-    public var estimators: [Estimator] { [.pathwise, .score, .measureValued] }
+    public var estimators: [Estimator] { [.pathwise, .score, .mvd] }
 
     /// sigma must be a positive finite number.
     public static let invalidSigma = ParameterProblem("sigma", "must be > 0")

@@ -13,7 +13,7 @@ public struct Uniform: Distribution, SufficientStatistics {
     public var name: String { "uniform" }
     public var parameterNames: [String] { ["a", "b"] }
     public var support: Support { .interval }
-    public var estimators: [Estimator] { [.pathwise, .measureValued] }
+    public var estimators: [Estimator] { [.pathwise, .mvd] }
 
     /// The bounds must be finite, with a < b.
     public static let invalidBound = ParameterProblem("a uniform's bound", "must be a finite number")

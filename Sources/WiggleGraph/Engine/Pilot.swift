@@ -100,12 +100,12 @@ public enum EstimatorPilot {
             for (id, choice) in splits {
                 let jump = choice.split?.jumpEstimator ?? .score
                 whole[id] = EstimatorChoice(jump, reason: "reaches \(choice.split?.jump ?? "a jump")"
-                    + (jump == .measureValued ? "; measure-valued for every term" : ""))
+                    + (jump == .mvd ? "; measure-valued for every term" : ""))
             }
             if let measured = pilot.compare(refined.choices, whole) {
                 let keep = measured.prefersFirst
                 for (id, choice) in splits {
-                    let every = choice.split?.jumpEstimator == .measureValued
+                    let every = choice.split?.jumpEstimator == .mvd
                         ? "the measure-valued derivative for every term" : "the score function for every term"
                     refined.choices[id] = keep
                         ? EstimatorChoice(choice, suffix: measured.kept(over: every))
@@ -118,7 +118,7 @@ public enum EstimatorPilot {
         // The exact derivative or the score function, for the nodes whose
         // parameters depend on a parameter of the gradient.
         let candidates = refined.choices.filter { id, choice in
-            choice.estimator == .enumeration && graph[id].requestedEstimator == nil && !choice.pinned
+            choice.estimator == .exact && graph[id].requestedEstimator == nil && !choice.pinned
                 && graph.parameters(reaching: id).contains(where: wanted.contains)
         }
         if !candidates.isEmpty {

@@ -45,7 +45,7 @@ struct Wiring {
                        calls: inout [RandomCallLayout]) -> Estimator {
         var own = terms
         let bit = ancestry?.index(of: instruction.node)
-        let reruns = estimator == .enumeration || estimator == .measureValued
+        let reruns = estimator.mechanism == .outcomes || estimator.mechanism == .worlds
         if let ancestry, let bit, options.raoBlackwellise || reruns {
             own = terms.filter { ancestry.depends($0.node, on: bit) }
         }
@@ -64,18 +64,21 @@ struct Wiring {
                 var work = EnumerationWork(node: instruction.node,
                                            outcomes: layout.distribution.outcomes(parameterCount: layout.parameterSlots.count),
                                            downstream: downstream, termSets: [])
-                if estimator == .measureValued {
+                if estimator.mechanism == .worlds {
                     // Only the worlds of parameters that carry a derivative are run.
-                    var worlds = [Bool](repeating: false, count: layout.distribution.measureValuedWorldCount)
+                    let rule = estimator.rule
+                    var worlds = [Bool](repeating: false, count: rule.worldCount(for: layout.distribution))
                     for (parameter, carried) in layout.carries.enumerated() where carried {
-                        for world in layout.distribution.measureValuedWorlds(parameter: parameter) { worlds[world] = true }
+                        for world in rule.worlds(for: layout.distribution, parameter: parameter) { worlds[world] = true }
                     }
                     work.outcomes = []
                     work.worlds = worlds
+                    work.worldsEstimator = estimator
                 }
                 enumerations.append(work)
             }
             calls[row].enumeration = Int32(index)
+            if estimator.mechanism == .worlds { calls[row].worldsEstimator = estimator }
             calls[row].termSet = Int32(enumerations[index].termSets.count)
             enumerations[index].termSets.append(own.map(slots))
             return estimator

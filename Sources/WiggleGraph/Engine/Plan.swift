@@ -79,6 +79,9 @@ public struct RandomCallLayout: @unchecked Sendable {
     public var carries: [Bool]
     /// For the score function: the row of ``Plan/weightGroups`` whose weight it uses.
     public var weightGroup: Int32 = -1
+    /// For an estimator that re-runs worlds: which (its rule fills and
+    /// combines them).
+    public var worldsEstimator: Estimator?
     /// For enumeration: its row in ``Plan/enumerations``.
     public var enumeration: Int32 = -1
     /// For enumeration: which of that row's sets of terms it uses.
@@ -142,10 +145,13 @@ public struct EnumerationWork: Sendable {
     public var node: NodeID
     /// The values the node is set to, one run each (enumeration).
     public var outcomes: [Double]
-    /// For the measure-valued derivative: which of the distribution's
-    /// worlds are run (those of parameters that carry a derivative). Its
-    /// cost rows are one per world and a last one for the value drawn.
+    /// For an estimator that re-runs worlds (the measure-valued
+    /// derivative, or one registered): which of its worlds are run (those
+    /// of parameters that carry a derivative). Its cost rows are one per
+    /// world and a last one for the value drawn.
     public var worlds: [Bool]? = nil
+    /// That estimator.
+    public var worldsEstimator: Estimator? = nil
     /// Cost rows per set of terms.
     public var rowsPerSet: Int { worlds.map { $0.count + 1 } ?? outcomes.count }
     /// Downstream re-runs per particle.
@@ -343,7 +349,7 @@ public struct Plan: Sendable {
         // the loop per outcome (the analysis never asks it to).
         if numbering.hasRegions {
             for index in instructions.indices where instructions[index].out >= Int32(numbering.mainCount)
-                && [.enumeration, .measureValued].contains(instructions[index].estimator) {
+                && [.outcomes, .worlds].contains(instructions[index].estimator.mechanism) {
                 let admitsScore = randomCalls[Int(instructions[index].table)].distribution.admits(.score)
                 instructions[index].estimator = admitsScore ? .score : .pathwise
             }

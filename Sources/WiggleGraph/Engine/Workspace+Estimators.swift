@@ -60,7 +60,8 @@ extension Workspace {
                 let call = randomCall(node, base: values, lanes: m)
                 let streams = ParticleStreams(seed: configuration.seed, draw: configuration.draw, address: node.stream,
                                               first: chunk * chunkSize).sub(Workspace.worldStream)
-                calls[Int(node.table)].distribution.fillMeasureValued(call, worlds: rows, stride: C, streams: streams)
+                work.worldsEstimator?.rule.fillWorlds(calls[Int(node.table)].distribution, call, worlds: rows, stride: C,
+                                                      streams: streams)
                 let perSet = work.rowsPerSet
                 for (set, terms) in work.termSets.enumerated() {
                     sumTerms(terms, base: values, lanes: m, into: outcomeCosts + (costRow + set * perSet + worlds.count) * C)

@@ -147,12 +147,13 @@ extension Workspace {
                     } else {
                         calls[index].distribution.addScore(call, weights: weights + group * C)
                     }
-                case .enumeration:
+                case .exact:
                     calls[index].distribution.addEnumeration(call, costs: outcomeCosts + calls[index].costRow * C, stride: C)
-                case .measureValued:
+                default:
+                    // An estimator that re-ran worlds combines their costs.
                     let costs = outcomeCosts + calls[index].costRow * C
-                    calls[index].distribution.addMeasureValued(call, costs: costs, sampled: costs + calls[index].worlds * C,
-                                                               stride: C)
+                    calls[index].worldsRule?.addGradient(calls[index].distribution, call, costs: costs,
+                                                         sampled: costs + calls[index].worlds * C, stride: C)
                 }
             }
             if locate, let broken = firstNonFiniteInput(of: instruction, lanes: m, adjoints: adj, stride: C) { return broken }

@@ -22,7 +22,8 @@ struct CallWiring {
     /// one per outcome, summing its set of terms; measure-valued: one per
     /// world, then the value drawn), or -1.
     let costRow: Int
-    /// For the measure-valued derivative: its distribution's world count.
+    /// For an estimator that re-runs worlds: its rule and world count.
+    let worldsRule: (any EstimatorRule)?
     let worlds: Int
 }
 
@@ -172,7 +173,8 @@ final class Workspace: @unchecked Sendable {
                                       costRow: enumeration >= 0
                                         ? costRows[enumeration] + Int(layout.termSet) * plan.enumerations[enumeration].rowsPerSet
                                         : -1,
-                                      worlds: layout.distribution.measureValuedWorldCount))
+                                      worldsRule: layout.worldsEstimator?.rule,
+                                      worlds: layout.worldsEstimator?.rule.worldCount(for: layout.distribution) ?? 0))
             offset += count
         }
         calls = copy(wirings)

@@ -39,26 +39,6 @@ public struct Site: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(file):\(line):\(column)" }
 }
 
-/// How the gradient flows through a random node.
-public enum Estimator: String, Sendable, CaseIterable {
-    /// Reparametrised: the drawn value is a smooth function of its
-    /// parameters and fixed noise (x = mean + sd·ε), differentiated along the path.
-    case pathwise
-    /// REINFORCE: ∇log p(x) times the downstream cost minus a baseline.
-    case score
-    /// Sums over every outcome (a bernoulli's 2-point derivative): re-runs
-    /// what lies downstream once per outcome with common random numbers.
-    /// This is the measure-valued derivative of a finite distribution; it is
-    /// written `@exact` and reported as "exact".
-    case enumeration = "exact"
-    /// The measure-valued derivative of a distribution with infinitely many
-    /// values: `∂θ E f = c_θ (E_{p⁺} f − E_{p⁻} f)`, the two parts drawn with
-    /// common random numbers and what lies downstream re-run for each
-    /// (a normal's Weibull and Maxwell pairs, a uniform's bounds, an
-    /// exponential's Gamma(2) part, a Poisson's shift). Written `@mvd`.
-    case measureValued = "mvd"
-}
-
 /// What a node computes.
 public enum Op: Sendable, Hashable {
     case constant(Double)

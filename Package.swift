@@ -40,9 +40,17 @@ let package = Package(
     targets: [
         // Tokens, lexer, parser, AST and diagnostics. Knows nothing of graphs.
         .target(name: "WiggleSyntax"),
-        // The graph IR, ops and their derivatives, random streams, estimator
-        // analysis, the particle engine and the optimisers. Knows nothing of syntax.
-        .target(name: "WiggleGraph", dependencies: ["CVectorMath"]),
+        // The graph and its ops, their derivative rules, draw addresses,
+        // random streams and special functions. Knows nothing of syntax.
+        .target(name: "WiggleCore"),
+        // The distributions (samplers, densities written once, estimator
+        // loops) and the table of estimators.
+        .target(name: "WiggleDistributions", dependencies: ["WiggleCore"]),
+        // Which estimator each random node takes and why; the graph printed.
+        .target(name: "WiggleAnalysis", dependencies: ["WiggleCore", "WiggleDistributions"]),
+        // Plans, the particle engine, the pilot and the optimisers; exports
+        // the three layers below it.
+        .target(name: "WiggleGraph", dependencies: ["WiggleCore", "WiggleDistributions", "WiggleAnalysis", "CVectorMath"]),
         // Transcendental functions and arithmetic over a chunk at a time: the
         // AVX2 kernels where they were built and the processor has AVX2 and
         // FMA, else the C library's scalar functions.

@@ -5,6 +5,9 @@
 import Dispatch
 import Foundation
 import Synchronization
+import WiggleCore
+import WiggleDistributions
+import WiggleAnalysis
 
 /// How to run a plan.
 public struct EngineConfiguration: Sendable {

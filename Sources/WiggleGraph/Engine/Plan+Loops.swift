@@ -13,6 +13,10 @@
 
 /// How a plan numbers its slots: the main slots first, then the nodes of
 /// loop iterations (which the loop's blocks renumber).
+import WiggleCore
+import WiggleDistributions
+import WiggleAnalysis
+
 struct LoopNumbering {
     /// The slot of each node of the order, by position.
     var slots: [Int32]

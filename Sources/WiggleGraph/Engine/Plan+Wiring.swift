@@ -3,6 +3,10 @@
 // node's downstream terms, Rao-Blackwellised) and the work of enumeration;
 // and, when some node is split by term, one reverse sweep per group of terms.
 
+import WiggleCore
+import WiggleDistributions
+import WiggleAnalysis
+
 extension Plan {
     /// At most this many reverse sweeps: beyond it, groups of terms merge
     /// (taking the jump's estimator wherever one of them does, still unbiased).

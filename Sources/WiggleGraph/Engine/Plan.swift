@@ -5,6 +5,10 @@
 
 /// What one instruction computes: an op of the graph (its rule lives with
 /// the function or the distribution), or one of a few fused forms.
+import WiggleCore
+import WiggleDistributions
+import WiggleAnalysis
+
 public enum Opcode: Sendable, Equatable {
     case unary(UnaryFunction)
     case binary(BinaryFunction)
@@ -86,31 +90,6 @@ public struct RandomCallLayout: @unchecked Sendable {
     public var enumeration: Int32 = -1
     /// For enumeration: which of that row's sets of terms it uses.
     public var termSet: Int32 = 0
-}
-
-/// The estimator chosen for each random node, and why (in words, for people).
-public struct EstimatorChoice: Sendable, Equatable {
-    /// The estimator the node uses.
-    public var estimator: Estimator
-    /// Why it was chosen, in words.
-    public var reason: String
-    /// For a node that is the score function only for the terms it reaches
-    /// through a jump, and pathwise for the others: which are which.
-    public var split: TermSplit?
-    /// True when no pilot may change it: the exact derivative of a
-    /// probability sitting at 0 or 1 that moves with a parameter (the score
-    /// function would never see the other outcome).
-    public var pinned = false
-
-    /// The estimator's name for people and JSON: "pathwise", "score",
-    /// "exact", "mvd", or "pathwise+score" / "pathwise+mvd" for a node split by term.
-    public var name: String { split.map { "pathwise+\($0.jumpEstimator.rawValue)" } ?? estimator.rawValue }
-
-    /// A choice of `estimator`, explained by `reason`.
-    public init(_ estimator: Estimator, reason: String) {
-        self.estimator = estimator
-        self.reason = reason
-    }
 }
 
 /// Variance reductions a plan may leave out (tests compare with and without).
@@ -303,7 +282,7 @@ public struct Plan: Sendable {
                 instruction = Instruction(code: .select, out: slot, a: s(a), b: s(b), c: s(condition), node: id,
                                           estimator: .pathwise, needsAdjoint: carried(a) || carried(b))
             case .random(let distribution, let parameters):
-                let choice = estimators[id] ?? EstimatorAnalysis.defaultChoice(for: node)
+                let choice = estimators[id] ?? EstimatorChoice.default(for: node)
                 randomNodes.append((id, choice))
                 var draw = Instruction(code: .random, out: slot, a: parameters.first.map(s) ?? -1, b: -1, c: -1, node: id,
                                        estimator: choice.estimator, needsAdjoint: parameters.contains(where: carried))

@@ -7,6 +7,9 @@
 // Switched off, or without SLEEF, the engine runs each rule's Swift loop.
 
 import CVectorMath
+import WiggleCore
+import WiggleDistributions
+import WiggleAnalysis
 
 /// Chunk kernels for exp, log, tanh, sin, cos, sigmoid, softplus and sqrt,
 /// and for the four arithmetic operations.

@@ -3,6 +3,10 @@
 // baseline, and the counterfactual runs of enumeration and of the
 // measure-valued derivative.
 
+import WiggleCore
+import WiggleDistributions
+import WiggleAnalysis
+
 extension Workspace {
     /// The sum of a list of cost terms over the lanes, into `out`.
     func sumTerms(_ terms: [CostTerm], base: UnsafeMutablePointer<Double>, lanes m: Int,

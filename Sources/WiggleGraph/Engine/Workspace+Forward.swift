@@ -2,6 +2,10 @@
 // instruction is one loop over the lanes, calling the rule of its function
 // or the sampler of its distribution.
 
+import WiggleCore
+import WiggleDistributions
+import WiggleAnalysis
+
 extension Workspace {
     func forward(chunk: Int, lanes m: Int, configuration: EngineConfiguration, partial: inout Partial) {
         run(UnsafeBufferPointer(perParticle), chunk: chunk, lanes: m, seed: configuration.seed,

@@ -10,6 +10,10 @@
 // to where it came from.
 
 /// A loop of random length in a worker's own memory.
+import WiggleCore
+import WiggleDistributions
+import WiggleAnalysis
+
 struct LoopWork {
     struct Iteration {
         let forward: UnsafeMutableBufferPointer<Instruction>

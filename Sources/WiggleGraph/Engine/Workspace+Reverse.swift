@@ -2,6 +2,10 @@
 // "seed, walk in reverse, accumulate with +=", one instruction at a time,
 // each calling the same rule the forward pass used.
 
+import WiggleCore
+import WiggleDistributions
+import WiggleAnalysis
+
 extension Workspace {
     /// The reverse sweep: seeds the objective's adjoint with 1, adds every
     /// score-function and enumeration term, and accumulates adjoints down to

@@ -9,6 +9,9 @@
 // Workspace+Reverse.swift.
 
 import Foundation
+import WiggleCore
+import WiggleDistributions
+import WiggleAnalysis
 
 /// A draw's wiring in a worker's own memory.
 struct CallWiring {

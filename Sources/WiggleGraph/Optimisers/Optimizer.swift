@@ -1,6 +1,9 @@
 // Optimizer.swift — gradient steps on parameter values: Adam and plain SGD.
 
 import Foundation
+import WiggleCore
+import WiggleDistributions
+import WiggleAnalysis
 
 /// Updates parameter values from gradients, one step at a time.
 public struct Optimizer: Sendable {

@@ -5,6 +5,7 @@
 // unbiased estimator, when what lies downstream can be re-run.
 
 import Foundation
+import WiggleCore
 
 /// The uniform distribution on (a, b).
 public struct Uniform: Distribution, SufficientStatistics {

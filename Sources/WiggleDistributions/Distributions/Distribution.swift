@@ -6,6 +6,8 @@
 // rsample (pathwise), log_prob and arg_constraints side by side.
 
 /// Where a distribution's values lie.
+import WiggleCore
+
 public enum Support: Sendable, Equatable, CustomStringConvertible {
     /// Every real number.
     case realLine
@@ -265,7 +267,7 @@ extension RandomCall {
 /// added as `w · ∂log p/∂θ` — without writing the weights out and reading
 /// them back. Not a requirement of ``Distribution`` (plugins need not
 /// know it); the engine looks for it once per workspace.
-protocol FusedScore {
+package protocol FusedScore {
     func addScore(_ call: RandomCall, cost: UnsafePointer<Double>, sign: Double, total: Double, inverse: Double)
 }
 

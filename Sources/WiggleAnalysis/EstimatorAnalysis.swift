@@ -20,6 +20,9 @@
 // - Annotations override; a biased override is honoured with a warning.
 
 /// A place where the gradient is biased, in words.
+import WiggleCore
+import WiggleDistributions
+
 public struct AnalysisWarning: Sendable, Equatable {
     /// The node the warning is about.
     public var node: NodeID
@@ -460,20 +463,6 @@ public enum EstimatorAnalysis {
             let size = downstream.map { "\($0) nodes" } ?? "too many nodes to track"
             return EstimatorChoice(.score, reason: "downstream graph too large to run \(times) (\(size)); leave-one-out baseline")
         }
-    }
-
-    /// The estimator a random node uses when no analysis has run (a plan
-    /// compiled without choices): as requested, else pathwise where it can
-    /// be reparametrised, else the score function.
-    public static func defaultChoice(for node: Node) -> EstimatorChoice {
-        guard let distribution = node.op.distribution else { return EstimatorChoice(.pathwise, reason: "not random") }
-        if let requested = node.requestedEstimator {
-            return EstimatorChoice(requested, reason: "requested by @\(requested.rawValue)")
-        }
-        if distribution.admits(.pathwise) {
-            return EstimatorChoice(.pathwise, reason: "a \(distribution.name) can be reparametrised")
-        }
-        return EstimatorChoice(.score, reason: "a \(distribution.name) cannot be reparametrised")
     }
 
     static func count(_ nodes: Int) -> String { nodes == 1 ? "1 node" : "\(nodes) nodes" }

@@ -3,6 +3,7 @@
 // with a Gamma(2, rate) value, that value plus a second exponential.
 
 import Foundation
+import WiggleCore
 
 /// The exponential distribution with mean 1 / rate.
 public struct Exponential: Distribution, SufficientStatistics {
@@ -80,7 +81,7 @@ public struct Exponential: Distribution, SufficientStatistics {
     }
 
     /// The same with the baseline, in one pass (see ``FusedScore``).
-    func addScore(_ call: RandomCall, cost: UnsafePointer<Double>, sign: Double, total: Double, inverse: Double) {
+    package func addScore(_ call: RandomCall, cost: UnsafePointer<Double>, sign: Double, total: Double, inverse: Double) {
         guard let gRate = call.adjoint(0) else { return }
         let o = call.output, rate = call.parameter(0)
         for l in 0..<call.count {

@@ -6,6 +6,7 @@
 // log-density (dual numbers).
 
 import Foundation
+import WiggleCore
 
 /// Student's t distribution with `nu` degrees of freedom, location `mu`
 /// and scale `sigma`.

@@ -7,6 +7,7 @@
 // JSON.
 
 import Synchronization
+import WiggleCore
 
 /// How the engine runs an estimator. Each mechanism is a kind of work the
 /// plan and the workspace know how to do; an estimator picks one and
@@ -70,23 +71,7 @@ extension EstimatorRule {
                             sampled: UnsafePointer<Double>, stride: Int) {}
 }
 
-/// An estimator's place in the table: what a node records and an
-/// instruction carries (one byte).
-public struct Estimator: Hashable, Sendable, CustomStringConvertible {
-    /// The position in ``EstimatorRegistry``.
-    public let index: UInt8
-
-    init(index: UInt8) { self.index = index }
-
-    /// Reparametrised: x = mean + sd·ε, differentiated along the path.
-    public static let pathwise = Estimator(index: 0)
-    /// REINFORCE: ∇log p(x) times the downstream cost minus a baseline.
-    public static let score = Estimator(index: 1)
-    /// The exact k-point derivative of a finite distribution, `@exact`.
-    public static let exact = Estimator(index: 2)
-    /// The measure-valued derivative, `@mvd`.
-    public static let mvd = Estimator(index: 3)
-
+extension Estimator: CustomStringConvertible {
     /// The estimator called `name` (`mvd`), if there is one.
     public init?(rawValue name: String) {
         guard let found = EstimatorRegistry.estimator(named: name) else { return nil }

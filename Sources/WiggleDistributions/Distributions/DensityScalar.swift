@@ -13,6 +13,8 @@
 /// A number, a traced value or a dual number: what a log-density is
 /// computed in. Arithmetic may throw (the tracer refuses a domain error
 /// met on numbers while tracing); `Double` never does.
+import WiggleCore
+
 public protocol DensityScalar {
     /// A constant.
     init(_ constant: Double)

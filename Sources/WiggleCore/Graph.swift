@@ -93,17 +93,6 @@ public enum Op: Sendable, Hashable {
         return false
     }
 
-    /// The distribution a sampler draws from.
-    public var distribution: (any Distribution)? {
-        if case .random(let id, _) = self { return DistributionRegistry[id] }
-        return nil
-    }
-
-    /// The values a random node can take, for its exact derivative.
-    public var outcomes: [Double] {
-        if case .random(let id, let parameters) = self { return DistributionRegistry[id].outcomes(parameterCount: parameters.count) }
-        return []
-    }
 }
 
 /// One node: what it computes, where it was made, and what it depends on.

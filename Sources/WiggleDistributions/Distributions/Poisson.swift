@@ -3,6 +3,7 @@
 // measure-valued shift ∂λ E f(X) = E[f(X + 1) − f(X)].
 
 import Foundation
+import WiggleCore
 
 /// The Poisson distribution with mean `rate`.
 public struct Poisson: Distribution, SufficientStatistics {
@@ -104,7 +105,7 @@ public struct Poisson: Distribution, SufficientStatistics {
     }
 
     /// The same with the baseline, in one pass (see ``FusedScore``).
-    func addScore(_ call: RandomCall, cost: UnsafePointer<Double>, sign: Double, total: Double, inverse: Double) {
+    package func addScore(_ call: RandomCall, cost: UnsafePointer<Double>, sign: Double, total: Double, inverse: Double) {
         guard let gRate = call.adjoint(0) else { return }
         let o = call.output, rate = call.parameter(0)
         for l in 0..<call.count {

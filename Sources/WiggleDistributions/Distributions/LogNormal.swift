@@ -3,6 +3,7 @@
 // measure-valued derivative is the normal's pairs, exponentiated.
 
 import Foundation
+import WiggleCore
 
 /// The log-normal distribution: log x is normal with mean `mu` and standard
 /// deviation `sigma`.

@@ -7,6 +7,8 @@
 //     in ( b ) }
 
 import Foundation
+import WiggleCore
+import WiggleDistributions
 
 extension Graph {
     /// The ancestors of `roots` as a jaxpr-like listing.
@@ -83,7 +85,7 @@ extension Graph {
                 let line = self[value].loop.map { "\(loops[Int($0.loop)].site.line)" } ?? "?"
                 text = "exit of the loop at line \(line)" + (names[value].map { " (\($0) in the iteration shown)" } ?? "")
             case .random(let distribution, let parameters):
-                let choice = estimators[id] ?? EstimatorAnalysis.defaultChoice(for: node)
+                let choice = estimators[id] ?? EstimatorChoice.default(for: node)
                 text = "\(DistributionRegistry[distribution].name)[\(choice.name)] "
                     + parameters.map(operand).joined(separator: " ")
             }

@@ -9,6 +9,7 @@
 // has expectation 0 whatever the parameters.
 
 import Foundation
+import WiggleCore
 
 /// The categorical distribution over 0, …, k − 1.
 public struct Categorical: Distribution, SufficientStatistics {

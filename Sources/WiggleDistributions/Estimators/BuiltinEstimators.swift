@@ -5,6 +5,8 @@
 
 /// Reparametrised: the drawn value is a smooth function of its parameters
 /// and fixed noise, differentiated along the path. `@pathwise`.
+import WiggleCore
+
 public struct PathwiseEstimator: EstimatorRule {
     public var name: String { "pathwise" }
     public var title: String { "pathwise" }

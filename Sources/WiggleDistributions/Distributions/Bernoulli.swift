@@ -2,6 +2,7 @@
 // reparametrised; its exact derivative enumerates both outcomes.
 
 import Foundation
+import WiggleCore
 
 /// The Bernoulli distribution: 1 with probability `p`, 0 otherwise.
 public struct Bernoulli: Distribution, SufficientStatistics {
@@ -69,7 +70,7 @@ public struct Bernoulli: Distribution, SufficientStatistics {
     }
 
     /// The same with the baseline, in one pass (see ``FusedScore``).
-    func addScore(_ call: RandomCall, cost: UnsafePointer<Double>, sign: Double, total: Double, inverse: Double) {
+    package func addScore(_ call: RandomCall, cost: UnsafePointer<Double>, sign: Double, total: Double, inverse: Double) {
         guard let gp = call.adjoint(0) else { return }
         let m = call.count, o = call.output, p = call.parameter(0)
         for l in 0..<m {

@@ -8,6 +8,9 @@
 // smooth terms then lose the score function's noise.
 
 /// One additive term of an objective: `sign · multiplier · node`.
+import WiggleCore
+import WiggleDistributions
+
 public struct ObjectiveTerm: Sendable, Equatable {
     /// The term's value.
     public var node: NodeID

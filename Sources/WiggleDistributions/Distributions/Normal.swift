@@ -3,6 +3,7 @@
 // Maxwell pair for sigma.
 
 import Foundation
+import WiggleCore
 
 /// The normal distribution with mean `mu` and standard deviation `sigma`.
 public struct Normal: Distribution, SufficientStatistics {

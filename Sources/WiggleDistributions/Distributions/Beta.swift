@@ -3,6 +3,7 @@
 // incomplete beta function: dx/da = −(∂I_x(a, b)/∂a) / f(x; a, b).
 
 import Foundation
+import WiggleCore
 
 /// The beta distribution on (0, 1) with mean a / (a + b).
 public struct Beta: Distribution, SufficientStatistics {

@@ -2,22 +2,7 @@
 // new file beside this one and one line in `builtins`.
 
 import Synchronization
-
-/// A distribution's index in the registry.
-public struct DistributionID: Hashable, Sendable, Comparable {
-    /// The position in the registry.
-    public let index: Int32
-
-    /// The ID at `index`.
-    public init(_ index: Int) { self.index = Int32(truncatingIfNeeded: index) }
-
-    public static func < (a: DistributionID, b: DistributionID) -> Bool { a.index < b.index }
-
-    /// `normal(mu, sigma)`.
-    public static let normal = DistributionID(0)
-    /// `bernoulli(p)`.
-    public static let bernoulli = DistributionID(1)
-}
+import WiggleCore
 
 /// The distributions, by ID and by name.
 public enum DistributionRegistry {

@@ -4,21 +4,24 @@
 /// ancestors (itself included), as bit sets: the basis of Rao-Blackwellisation
 /// (a score node's cost is the terms downstream of it) and of the exact
 /// derivative (which re-runs what lies downstream of a bernoulli).
-struct RandomAncestry {
+import WiggleCore
+import WiggleDistributions
+
+package struct RandomAncestry {
     /// The random nodes, in order; bit i stands for `randoms[i]`.
-    let randoms: [NodeID]
+    package let randoms: [NodeID]
     /// Words per node.
-    let words: Int
+    package let words: Int
     /// Bits, `words` per node, in the order given.
     private let bits: [UInt64]
     private let position: [NodeID: Int]
     private let randomIndex: [NodeID: Int]
 
     /// Sets bigger than this (randoms × nodes, in bits) are not built.
-    static let limit = 200_000_000
+    package static let limit = 200_000_000
 
     /// Builds the sets, or returns nil when they would be too large.
-    init?(graph: Graph, order: [NodeID]) {
+    package init?(graph: Graph, order: [NodeID]) {
         let randoms = order.filter { graph[$0].op.isSampler }
         let words = (randoms.count + 63) / 64
         guard randoms.count * order.count <= RandomAncestry.limit else { return nil }
@@ -44,19 +47,19 @@ struct RandomAncestry {
     }
 
     /// True when `random` is an ancestor of `node` (or is `node`).
-    func depends(_ node: NodeID, on randomIndex: Int) -> Bool {
+    package func depends(_ node: NodeID, on randomIndex: Int) -> Bool {
         guard let index = position[node] else { return false }
         return depends(at: index, on: randomIndex)
     }
 
     /// True when `random` is an ancestor of the node at `index` of the order.
-    func depends(at index: Int, on randomIndex: Int) -> Bool {
+    package func depends(at index: Int, on randomIndex: Int) -> Bool {
         bits[index * words + randomIndex / 64] & (1 << UInt64(randomIndex % 64)) != 0
     }
 
     /// A node's position in the order.
-    func position(of node: NodeID) -> Int? { position[node] }
+    package func position(of node: NodeID) -> Int? { position[node] }
 
     /// The bit index of a random node.
-    func index(of random: NodeID) -> Int? { randomIndex[random] }
+    package func index(of random: NodeID) -> Int? { randomIndex[random] }
 }

@@ -3,6 +3,7 @@
 // implicit reparametrisation: dy/dshape = −(∂P(shape, y)/∂shape) / f(y; shape).
 
 import Foundation
+import WiggleCore
 
 /// The gamma distribution with mean shape / rate.
 public struct Gamma: Distribution, SufficientStatistics {

@@ -1,6 +1,6 @@
 // Interpreter+Engine.swift — where the tracer hands the graph to the
-// particle engine: configurations, the plan and runner cache, engine errors
-// as diagnostics, and values computed from parameters alone.
+// executor (WiggleGraph: plans, runners, the pilot): engine errors as
+// diagnostics, and values computed from parameters alone.
 
 import WiggleGraph
 import WiggleSyntax
@@ -10,38 +10,7 @@ extension Interpreter {
 
     /// The configuration for the next draw.
     func nextConfiguration(particles: Int? = nil) -> EngineConfiguration {
-        drawCount += 1
-        // Tracing only (`wiggle check`): a few particles run every path, and
-        // give an estimate a standard error as a run does (a program may
-        // divide by it; with two, both particles of a coin often agree).
-        let count = settings.checkWithFewParticles ? Settings.checkParticles : (particles ?? settings.particles)
-        var configuration = EngineConfiguration(particles: count, seed: settings.seed,
-                                                draw: drawCount, threads: settings.threads)
-        configuration.shouldStop = shouldStop
-        configuration.maxWorkspaceBytes = settings.maxMemoryMB << 20
-        return configuration
-    }
-
-    /// How many analysed plans stay cached.
-    static let keptPlanCount = 256
-
-    /// Buffers up to this size stay with a cached plan between runs...
-    static let keptBufferBytes = 8 << 20
-    /// ...for the plans run most recently, this many of them.
-    static let keptBufferCount = 8
-
-    /// Keeps a runner's buffers for its next run if they are small and the
-    /// runner is among the most recently used; frees the rest.
-    func keepBuffers(of runner: Runner) {
-        if runner.bufferBytes > Interpreter.keptBufferBytes {
-            runner.releaseBuffers()
-            return
-        }
-        bufferedRunners.removeAll { $0 === runner }
-        bufferedRunners.append(runner)
-        if bufferedRunners.count > Interpreter.keptBufferCount {
-            bufferedRunners.removeFirst().releaseBuffers()
-        }
+        executor.nextConfiguration(particles: particles)
     }
 
     /// A random estimate needs two particles for its standard error.
@@ -51,16 +20,21 @@ extension Interpreter {
         }
     }
 
-    /// Runs a plan, turning engine errors into diagnostics at the node's source.
-    func runEngine(_ plan: Plan, configuration: EngineConfiguration,
-                   histogram: (range: ClosedRange<Double>, bins: Int)? = nil, runner: Runner) throws -> EngineResult {
+    /// Runs a runner's plan, turning engine errors into diagnostics at the node's source.
+    func runEngine(_ runner: Runner, configuration: EngineConfiguration,
+                   histogram: (range: ClosedRange<Double>, bins: Int)? = nil) throws -> EngineResult {
         do {
-            defer { keepBuffers(of: runner) }
-            return try runner.run(graph: graph, configuration: configuration, histogram: histogram)
+            return try executor.run(runner, graph: graph, configuration: configuration, histogram: histogram)
         } catch let error as EngineError {
-            if error.isInterruption { throw Interruption(range: currentRange, file: currentFile) }
-            throw runtimeError(error)
+            throw diagnosed(error)
         }
+    }
+
+    /// An engine error as what the interpreter throws: an interruption, or
+    /// a diagnostic at the source of its node.
+    func diagnosed(_ error: EngineError) -> any Error {
+        if error.isInterruption { return Interruption(range: currentRange, file: currentFile) }
+        return runtimeError(error)
     }
 
     /// An engine error as a diagnostic at the source of its node.
@@ -80,43 +54,11 @@ extension Interpreter {
         return RuntimeError(message, at: .at(0), in: file)
     }
 
-    /// A compiled plan for an objective and some gradient parameters, with the
-    /// analysis's warnings (cached: a traced graph is analysed and compiled once).
-    func analysedPlan(for root: NodeID, gradient parameters: [Int]) -> (plan: Plan, warnings: [AnalysisWarning]) {
-        let (runner, warnings) = cachedRunner(for: root, gradient: parameters)
-        return (runner.plan, warnings)
-    }
-
-    /// The runner of the cached plan for an objective: an estimate repeated
-    /// (in a loop, at the REPL) reuses its plan and, when small, its buffers.
+    /// The runner of the cached plan for an objective and some gradient
+    /// parameters, with the analysis's warnings (a traced graph is analysed
+    /// and compiled once).
     func cachedRunner(for root: NodeID, gradient parameters: [Int] = []) -> (runner: Runner, warnings: [AnalysisWarning]) {
-        let key = PlanKey(root: root, parameters: parameters)
-        if let cached = planCache[key] { return cached }
-        let analysis = analyse(root, parameters: parameters)
-        let plan = Plan(graph: graph, outputs: [root], gradientParameters: parameters, estimators: analysis.choices)
-        let entry = (runner: Runner(plan: plan), warnings: analysis.warnings)
-        planCache[key] = entry
-        // The most recent plans are kept (a loop that re-traces its
-        // objective makes a new one every iteration).
-        planCacheOrder.append(key)
-        if planCacheOrder.count > Interpreter.keptPlanCount {
-            planCache[planCacheOrder.removeFirst()] = nil
-        }
-        return entry
-    }
-
-    /// Each random node's estimator for the gradient of E[root], with a
-    /// pilot run where more than one unbiased estimator is valid (not while
-    /// only checking: one particle measures nothing).
-    func analyse(_ root: NodeID, parameters: [Int]) -> AnalysisResult {
-        let analysis = EstimatorAnalysis.analyse(graph, root: root, parameters: parameters)
-        guard !settings.checkWithFewParticles, !parameters.isEmpty else { return analysis }
-        var configuration = EngineConfiguration(particles: EstimatorPilot.stages[0], seed: settings.seed,
-                                                draw: EstimatorPilot.draw, threads: settings.threads)
-        configuration.shouldStop = shouldStop
-        configuration.maxWorkspaceBytes = settings.maxMemoryMB << 20
-        return EstimatorPilot.refine(analysis, graph: graph, root: root, parameters: parameters,
-                                     configuration: configuration, estimateParticles: settings.particles)
+        executor.runner(for: root, gradient: parameters, in: graph)
     }
 
     /// The analysis's warnings as diagnostics at the source of their nodes.

@@ -15,7 +15,7 @@ extension Interpreter {
             if let exact = try currentValue(of: id, at: range) { return .estimate(Estimate(exact: exact)) }
             try requireTwoParticles(settings.particles, at: range)
             let runner = cachedRunner(for: id).runner
-            let result = try runEngine(runner.plan, configuration: nextConfiguration(), runner: runner)
+            let result = try runEngine(runner, configuration: nextConfiguration())
             try requireFinite(result.outputs[0].mean, result.outputs[0].standardError, at: range)
             return .estimate(Estimate(value: result.outputs[0].mean, stderr: result.outputs[0].standardError))
         case .estimate:
@@ -54,7 +54,7 @@ extension Interpreter {
         let plan = runner.plan
         var configuration = nextConfiguration()
         configuration.collectRange = true
-        let first = try runEngine(plan, configuration: configuration, runner: runner)
+        let first = try runEngine(runner, configuration: configuration)
         let range = first.ranges[0]
         // A histogram gets round bins (whole numbers for whole-number
         // values); the one-line summary spans min to max.
@@ -67,7 +67,7 @@ extension Interpreter {
             histogramRange = chosen.start...chosen.end
             count = chosen.count
         }
-        let second = try runEngine(plan, configuration: configuration, histogram: (histogramRange, count), runner: runner)
+        let second = try runEngine(runner, configuration: configuration, histogram: (histogramRange, count))
         let moments = first.outputs[0]
         return CloudSummary(mean: moments.mean, stderr: moments.standardError, sd: moments.standardDeviation,
                             min: range.lowerBound, max: range.upperBound, histogram: second.histogram,

@@ -17,7 +17,7 @@ extension Interpreter {
         }
         if let x = value.asNumber { value = .node(constantNode(x)) }
         let root = try nodeID(value, what: "explain's argument", at: arguments[0].range)
-        let analysis = analyse(root, parameters: graph.parameters(reaching: root))
+        let analysis = executor.analyse(root, parameters: graph.parameters(reaching: root), in: graph)
         let plan = Plan(graph: graph, outputs: [root], estimators: analysis.choices)
         return .report(.explanation(Explanation(graph: graph.render(roots: [root], estimators: analysis.choices),
                                                 estimators: estimatorReports(plan),

@@ -56,10 +56,7 @@ extension Interpreter {
             if let new, old < nodeOrigins.count { origins[Int(new.index)] = nodeOrigins[old] }
         }
         nodeOrigins = origins
-        planCache = [:]
-        planCacheOrder = []
-        for runner in bufferedRunners { runner.releaseBuffers() }
-        bufferedRunners = []
+        executor.forgetPlans()
         liveNodesAfterCollection = graph.count
     }
 

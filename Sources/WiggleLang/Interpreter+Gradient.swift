@@ -75,7 +75,7 @@ extension Interpreter {
         let plan = runner.plan
         var configuration = nextConfiguration(particles: isRandom ? particles : 1)
         configuration.gradientCovariance = true
-        let result = try runEngine(plan, configuration: configuration, runner: runner)
+        let result = try runEngine(runner, configuration: configuration)
         let objectiveRange = origin(of: root)?.range ?? currentRange
         try requireFinite(result.outputs[0].mean, result.outputs[0].standardError, at: objectiveRange)
         for moments in result.gradient { try requireFinite(moments.mean, moments.standardError, at: objectiveRange) }

@@ -1,6 +1,5 @@
 // Interpreter+Optimisation.swift — minimize and maximize.
 
-import Dispatch
 import WiggleGraph
 import WiggleSyntax
 
@@ -38,28 +37,14 @@ extension Interpreter {
             }
             useAdam = name == "adam"
         }
-        let isRandom = graph[root].isRandom
-        let (plan, warnings) = analysedPlan(for: root, gradient: wrt)
-        let runner = Runner(plan: plan)
+        let (runner, warnings) = cachedRunner(for: root, gradient: wrt)
         if settings.checkWithFewParticles { steps = min(steps, 1) }
-        var optimizer = WiggleGraph.Optimizer(kind: useAdam ? .adam : .sgd, learningRate: learningRate, count: wrt.count)
-        var trajectory: [Double] = []
-        var trajectoryStderr: [Double] = []
-        var lastError = 0.0
-        var interrupted = false
-        let started = DispatchTime.now().uptimeNanoseconds
-        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
-        // The optimiser steps each parameter in its unconstrained space
-        // (ParameterBounds); values and gradients stay as declared.
-        let bounds = wrt.map { graph.parameters[$0].bounds }
-        var values = wrt.map { graph.parameters[$0].value }
-        var unconstrained = zip(bounds, values).map { $0.unconstrained($1) }
-        var gradient = [Double](repeating: 0, count: wrt.count)
-        /// The values of the last step whose run succeeded: where a failure
-        /// leaves the parameters.
-        var lastValid = values
-        func restoreLastValid(after completed: Int) -> String {
-            for (index, value) in zip(wrt, lastValid) { graph.parameters[index].value = value }
+        let request = Executor.OptimisationRequest(root: root, parameters: wrt, maximize: maximize, steps: steps,
+                                                   learningRate: learningRate, kind: useAdam ? .adam : .sgd,
+                                                   particles: particles, finalParticles: finalParticles)
+        let bounded = wrt.contains { graph.parameters[$0].bounds.isBounded }
+        /// Where a failure left the parameters, in words.
+        func restored(_ lastValid: [Double], after completed: Int) -> String {
             let shown = zip(wrt, lastValid).prefix(4).map { "\(graph.parameters[$0].name) = \(formatNumber($1))" }
             let more = wrt.count > 4 ? ", ..." : ""
             let when = completed == 0 ? "their starting values" : "their values after step \(completed), the last that ran"
@@ -68,68 +53,35 @@ extension Interpreter {
         /// What to try: a parameter check that failed ("sigma must be > 0")
         /// is what a bound prevents.
         func hint(for message: String) -> String {
-            message.contains(" must be ") && !bounds.contains(where: \.isBounded)
+            message.contains(" must be ") && !bounded
                 ? "try a smaller lr, or bound the parameter (param s = 0.5, lower = 0)" : "try a smaller lr"
         }
-        for step in 0..<steps {
-            if let shouldStop, shouldStop() {
-                interrupted = true
-                break
+        let done: Executor.OptimisationRun
+        do {
+            done = try executor.optimise(request, runner: runner, graph: &graph) { step, objective, stderr, seconds in
+                output(.progress(OptimisationProgress(direction: direction, step: step, steps: steps,
+                                                      objective: objective, stderr: stderr, seconds: seconds)))
             }
-            let result: EngineResult
-            do {
-                result = try runEngine(plan, configuration: nextConfiguration(particles: isRandom ? particles : 1),
-                                       runner: runner)
-            } catch is Interruption {
-                interrupted = true
-                break
-            } catch var error as RuntimeError where step > 0 {
-                error.message += " (at step \(step + 1) of \(direction); \(restoreLastValid(after: step - 1)); \(hint(for: error.message)))"
-                throw error
-            }
-            lastValid = values
-            trajectory.append(result.outputs[0].mean)
-            lastError = isRandom ? result.outputs[0].standardError : 0
-            trajectoryStderr.append(lastError)
-            for index in gradient.indices {
-                let declared = maximize ? -result.gradient[index].mean : result.gradient[index].mean
-                gradient[index] = declared * bounds[index].slope(at: values[index])
-            }
-            optimizer.step(&unconstrained, gradient: gradient)
-            for position in values.indices {
-                let value = bounds[position].constrained(unconstrained[position])
-                guard value.isFinite else {
-                    let name = graph.parameters[wrt[position]].name
-                    let note = restoreLastValid(after: step)
-                    throw fail("the optimisation diverged at step \(step + 1): '\(name)' became \(formatNumber(value)); \(note); try a smaller lr",
-                               at: range)
-                }
-                values[position] = value
-            }
-            for (index, value) in zip(wrt, values) { graph.parameters[index].value = value }
-            output(.progress(OptimisationProgress(direction: direction, step: step + 1, steps: steps,
-                                                  objective: trajectory[step], stderr: lastError, seconds: elapsed())))
+        } catch let error as EngineError {
+            throw diagnosed(error)
+        } catch Executor.OptimisationFailure.run(let failure, let step, let completed, let lastValid) {
+            guard var error = diagnosed(failure) as? RuntimeError else { throw diagnosed(failure) }
+            let when = step > steps ? "at the parameters \(direction) reached" : "at step \(step) of \(direction)"
+            error.message += " (\(when); \(restored(lastValid, after: completed)); \(hint(for: error.message)))"
+            throw error
+        } catch Executor.OptimisationFailure.diverged(let position, let value, let step, let lastValid) {
+            let name = graph.parameters[wrt[position]].name
+            throw fail("the optimisation diverged at step \(step): '\(name)' became \(formatNumber(value)); \(restored(lastValid, after: step - 1)); try a smaller lr",
+                       at: range)
         }
-        var objective = (value: trajectory.last ?? .nan, stderr: lastError)
-        if !interrupted {
-            // The objective at the parameters reached.
-            do {
-                let final = try runEngine(plan, configuration: nextConfiguration(particles: isRandom ? finalParticles : 1),
-                                          runner: runner)
-                objective = (final.outputs[0].mean, isRandom ? final.outputs[0].standardError : 0)
-            } catch is Interruption {
-                interrupted = true
-            } catch var error as RuntimeError where !trajectory.isEmpty {
-                error.message += " (at the parameters \(direction) reached; \(restoreLastValid(after: trajectory.count - 1)); \(hint(for: error.message)))"
-                throw error
-            }
-        }
+        let trajectory = done.trajectory, objective = done.objective, interrupted = done.interrupted
+        let trajectoryStderr = done.trajectoryStderr
         return .report(.optimisation(OptimisationResult(
             direction: direction, optimizer: useAdam ? "adam" : "sgd", learningRate: learningRate,
             objective: objective, parameters: wrt.map { (graph.parameters[$0].name, graph.parameters[$0].value) },
             steps: trajectory.count, requestedSteps: steps, trajectory: trajectory,
             trajectoryStderr: trajectoryStderr, interrupted: interrupted,
-            seconds: elapsed(),
+            seconds: done.seconds,
             warnings: diagnostics(warnings))))
     }
 }

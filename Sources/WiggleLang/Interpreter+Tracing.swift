@@ -9,12 +9,6 @@
 import WiggleGraph
 import WiggleSyntax
 
-/// A cache key for compiled plans.
-struct PlanKey: Hashable {
-    var root: NodeID
-    var parameters: [Int]
-}
-
 extension Interpreter {
     /// Where a piece of source is, for graph nodes.
     func site(_ range: SourceRange) -> Site {

@@ -20,7 +20,12 @@ final class Interpreter {
     /// Learnable parameters by name, in declaration order.
     var parameters = ParameterStore()
     /// Particles, seed and limits.
-    var settings: Settings
+    var settings: Settings {
+        didSet { executor.options = settings.executorOptions }
+    }
+    /// Runs the estimates of the graph: plans, runners, the draw count, the
+    /// pilot and the optimiser's loop (WiggleGraph).
+    let executor: Executor
     /// Where displays and prints go.
     var output: (Output) -> Void = { _ in }
     /// Settings the command line fixed that a `set(...)` tried to change
@@ -37,8 +42,6 @@ final class Interpreter {
     var stackLimit: UInt = 0
     /// The stochastic graph every traced value lives in.
     var graph = Graph()
-    /// How many times the engine has drawn; each E[...] draws afresh.
-    var drawCount: UInt64 = 0
     /// How many ifs on a random (or parameter-dependent) condition we are inside.
     var randomBranchDepth = 0
     /// The line of the outermost such if, for messages.
@@ -78,13 +81,9 @@ final class Interpreter {
     var currentRange = SourceRange.at(0)
     var currentFile = SourceFile(name: "<none>", text: "")
     /// Asked at safe points whether Ctrl-C was pressed.
-    var shouldStop: (@Sendable () -> Bool)?
-    /// Compiled plans by objective and gradient parameters (a traced graph is reused).
-    var planCache: [PlanKey: (runner: Runner, warnings: [AnalysisWarning])] = [:]
-    /// The keys of ``planCache``, oldest first.
-    var planCacheOrder: [PlanKey] = []
-    /// The runners that keep their buffers, least recently used first.
-    var bufferedRunners: [Runner] = []
+    var shouldStop: (@Sendable () -> Bool)? {
+        didSet { executor.shouldStop = shouldStop }
+    }
     /// The lists that `for x in LIST` loops in progress iterate over.
     var loopItems: [LoopItems] = []
     /// How many nodes were live after the last collection of the graph.
@@ -93,6 +92,7 @@ final class Interpreter {
     init(settings: Settings, file: SourceFile) {
         self.settings = settings
         self.file = file
+        executor = Executor(options: settings.executorOptions)
     }
 
     func fail(_ message: String, at range: SourceRange) -> RuntimeError {

@@ -63,3 +63,11 @@ public struct Settings: Sendable {
     /// Default settings.
     public init() {}
 }
+
+extension Settings {
+    /// What the executor needs of the settings.
+    var executorOptions: Executor.Options {
+        Executor.Options(particles: particles, seed: seed, threads: threads, maxWorkspaceBytes: maxMemoryMB << 20,
+                         fewParticles: checkWithFewParticles ? Settings.checkParticles : nil)
+    }
+}

@@ -1,0 +1,265 @@
+// Executor.swift — what runs a traced graph's estimates for a session: the
+// draw counter (each estimate draws afresh), the plans compiled for each
+// objective and set of gradient parameters (analysed, with a pilot where more
+// than one unbiased estimator is valid), the runners and the buffers the
+// recent ones keep, and the optimiser's loop. The tracer (WiggleLang) builds
+// the graph and hands it here; nothing here knows of syntax.
+
+import Dispatch
+import WiggleAnalysis
+import WiggleCore
+import WiggleDistributions
+
+/// Runs estimates, gradients and optimisations of one graph's nodes.
+public final class Executor {
+    /// How the next runs are made.
+    public struct Options: Sendable {
+        public var particles: Int
+        public var seed: UInt64
+        public var threads: Int
+        /// Every workspace together stays under this many bytes.
+        public var maxWorkspaceBytes: Int
+        /// Tracing only (`wiggle check`): every run has this many particles
+        /// and no pilot runs (nil to run as asked).
+        public var fewParticles: Int?
+
+        public init(particles: Int, seed: UInt64, threads: Int, maxWorkspaceBytes: Int, fewParticles: Int? = nil) {
+            self.particles = particles
+            self.seed = seed
+            self.threads = threads
+            self.maxWorkspaceBytes = maxWorkspaceBytes
+            self.fewParticles = fewParticles
+        }
+    }
+
+    /// A compiled plan's key: its objective and gradient parameters.
+    struct PlanKey: Hashable {
+        var root: NodeID
+        var parameters: [Int]
+    }
+
+    /// How many analysed plans stay cached.
+    public static let keptPlanCount = 256
+    /// Buffers up to this size stay with a cached plan between runs...
+    public static let keptBufferBytes = 8 << 20
+    /// ...for the plans run most recently, this many of them.
+    public static let keptBufferCount = 8
+
+    /// The settings of the runs to come.
+    public var options: Options
+    /// Asked at safe points whether the run should stop (Ctrl-C).
+    public var shouldStop: (@Sendable () -> Bool)?
+    /// How many times the engine has drawn; each estimate draws afresh.
+    public private(set) var drawCount: UInt64 = 0
+    private var planCache: [PlanKey: (runner: Runner, warnings: [AnalysisWarning])] = [:]
+    /// The keys of ``planCache``, oldest first.
+    private var planCacheOrder: [PlanKey] = []
+    /// The runners that keep their buffers, least recently used first.
+    private var bufferedRunners: [Runner] = []
+
+    public init(options: Options) {
+        self.options = options
+    }
+
+    /// The configuration of the next draw.
+    public func nextConfiguration(particles: Int? = nil) -> EngineConfiguration {
+        drawCount += 1
+        var configuration = EngineConfiguration(particles: options.fewParticles ?? particles ?? options.particles,
+                                                seed: options.seed, draw: drawCount, threads: options.threads)
+        configuration.shouldStop = shouldStop
+        configuration.maxWorkspaceBytes = options.maxWorkspaceBytes
+        return configuration
+    }
+
+    /// The runner of the cached plan for an objective, with the analysis's
+    /// warnings: an estimate repeated (in a loop, at the REPL) reuses its
+    /// plan and, when small, its buffers.
+    public func runner(for root: NodeID, gradient parameters: [Int] = [], in graph: Graph)
+        -> (runner: Runner, warnings: [AnalysisWarning]) {
+        let key = PlanKey(root: root, parameters: parameters)
+        if let cached = planCache[key] { return cached }
+        let analysis = analyse(root, parameters: parameters, in: graph)
+        let plan = Plan(graph: graph, outputs: [root], gradientParameters: parameters, estimators: analysis.choices)
+        let entry = (runner: Runner(plan: plan), warnings: analysis.warnings)
+        planCache[key] = entry
+        // The most recent plans are kept (a loop that re-traces its
+        // objective makes a new one every iteration).
+        planCacheOrder.append(key)
+        if planCacheOrder.count > Executor.keptPlanCount {
+            planCache[planCacheOrder.removeFirst()] = nil
+        }
+        return entry
+    }
+
+    /// Each random node's estimator for the gradient of E[root], with a
+    /// pilot run where more than one unbiased estimator is valid (not while
+    /// only checking: a few particles measure nothing).
+    public func analyse(_ root: NodeID, parameters: [Int], in graph: Graph) -> AnalysisResult {
+        let analysis = EstimatorAnalysis.analyse(graph, root: root, parameters: parameters)
+        guard options.fewParticles == nil, !parameters.isEmpty else { return analysis }
+        var configuration = EngineConfiguration(particles: EstimatorPilot.stages[0], seed: options.seed,
+                                                draw: EstimatorPilot.draw, threads: options.threads)
+        configuration.shouldStop = shouldStop
+        configuration.maxWorkspaceBytes = options.maxWorkspaceBytes
+        return EstimatorPilot.refine(analysis, graph: graph, root: root, parameters: parameters,
+                                     configuration: configuration, estimateParticles: options.particles)
+    }
+
+    /// Runs a runner's plan; afterwards its buffers stay for its next run
+    /// if they are small and it is among the most recently used.
+    public func run(_ runner: Runner, graph: Graph, configuration: EngineConfiguration,
+                    histogram: (range: ClosedRange<Double>, bins: Int)? = nil) throws -> EngineResult {
+        defer { keepBuffers(of: runner) }
+        return try runner.run(graph: graph, configuration: configuration, histogram: histogram)
+    }
+
+    private func keepBuffers(of runner: Runner) {
+        if runner.bufferBytes > Executor.keptBufferBytes {
+            runner.releaseBuffers()
+            return
+        }
+        bufferedRunners.removeAll { $0 === runner }
+        bufferedRunners.append(runner)
+        if bufferedRunners.count > Executor.keptBufferCount {
+            bufferedRunners.removeFirst().releaseBuffers()
+        }
+    }
+
+    /// Forgets every plan and frees every buffer (the graph's nodes were renumbered).
+    public func forgetPlans() {
+        planCache = [:]
+        planCacheOrder = []
+        for runner in bufferedRunners { runner.releaseBuffers() }
+        bufferedRunners = []
+    }
+
+    // MARK: Optimisation
+
+    /// How an optimisation is asked for.
+    public struct OptimisationRequest {
+        public var root: NodeID
+        public var parameters: [Int]
+        public var maximize: Bool
+        public var steps: Int
+        public var learningRate: Double
+        public var kind: Optimizer.Kind
+        /// Particles of each step's gradient, and of the objective reached.
+        public var particles: Int
+        public var finalParticles: Int
+
+        public init(root: NodeID, parameters: [Int], maximize: Bool, steps: Int, learningRate: Double,
+                    kind: Optimizer.Kind, particles: Int, finalParticles: Int) {
+            self.root = root
+            self.parameters = parameters
+            self.maximize = maximize
+            self.steps = steps
+            self.learningRate = learningRate
+            self.kind = kind
+            self.particles = particles
+            self.finalParticles = finalParticles
+        }
+    }
+
+    /// What an optimisation did.
+    public struct OptimisationRun {
+        /// The objective's estimate at each step, and its standard error.
+        public var trajectory: [Double] = []
+        public var trajectoryStderr: [Double] = []
+        /// The objective at the parameters reached.
+        public var objective: (value: Double, stderr: Double) = (.nan, 0)
+        /// True when Ctrl-C stopped it.
+        public var interrupted = false
+        public var seconds = 0.0
+    }
+
+    /// Why an optimisation stopped early; the parameters are back at `lastValid`
+    /// (their values after step `completed`, or their starting values when it is 0).
+    public enum OptimisationFailure: Error {
+        /// A run failed at step `step` (from 1; `steps` + 1 for the objective reached).
+        case run(EngineError, step: Int, completed: Int, lastValid: [Double])
+        /// Parameter `position` of the request became `value` at step `step`.
+        case diverged(position: Int, value: Double, step: Int, lastValid: [Double])
+    }
+
+    /// Steps the parameters with Adam or SGD, each in its unconstrained
+    /// space (``ParameterBounds``), the values and gradients as declared;
+    /// `progress(step, objective, stderr, seconds)` after each step. The
+    /// graph's parameters change in place.
+    public func optimise(_ request: OptimisationRequest, runner: Runner, graph: inout Graph,
+                         progress: (Int, Double, Double, Double) -> Void) throws -> OptimisationRun {
+        let wrt = request.parameters
+        let isRandom = graph[request.root].isRandom
+        let started = DispatchTime.now().uptimeNanoseconds
+        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
+        var optimizer = Optimizer(kind: request.kind, learningRate: request.learningRate, count: wrt.count)
+        let bounds = wrt.map { graph.parameters[$0].bounds }
+        var values = wrt.map { graph.parameters[$0].value }
+        var unconstrained = zip(bounds, values).map { $0.unconstrained($1) }
+        var gradient = [Double](repeating: 0, count: wrt.count)
+        // The values of the last step whose run succeeded: where a failure
+        // leaves the parameters.
+        var lastValid = values
+        func restore() { for (index, value) in zip(wrt, lastValid) { graph.parameters[index].value = value } }
+        var done = OptimisationRun()
+        var lastError = 0.0
+        for step in 0..<request.steps {
+            if let shouldStop, shouldStop() {
+                done.interrupted = true
+                break
+            }
+            let result: EngineResult
+            do {
+                result = try run(runner, graph: graph,
+                                 configuration: nextConfiguration(particles: isRandom ? request.particles : 1))
+            } catch let error as EngineError {
+                if error.isInterruption {
+                    done.interrupted = true
+                    break
+                }
+                guard step > 0 else { throw error }
+                restore()
+                throw OptimisationFailure.run(error, step: step + 1, completed: step - 1, lastValid: lastValid)
+            }
+            lastValid = values
+            done.trajectory.append(result.outputs[0].mean)
+            lastError = isRandom ? result.outputs[0].standardError : 0
+            done.trajectoryStderr.append(lastError)
+            for index in gradient.indices {
+                let declared = request.maximize ? -result.gradient[index].mean : result.gradient[index].mean
+                gradient[index] = declared * bounds[index].slope(at: values[index])
+            }
+            optimizer.step(&unconstrained, gradient: gradient)
+            for position in values.indices {
+                let value = bounds[position].constrained(unconstrained[position])
+                guard value.isFinite else {
+                    restore()
+                    throw OptimisationFailure.diverged(position: position, value: value, step: step + 1, lastValid: lastValid)
+                }
+                values[position] = value
+            }
+            for (index, value) in zip(wrt, values) { graph.parameters[index].value = value }
+            progress(step + 1, done.trajectory[step], lastError, elapsed())
+        }
+        done.objective = (done.trajectory.last ?? .nan, lastError)
+        if !done.interrupted {
+            // The objective at the parameters reached.
+            do {
+                let final = try run(runner, graph: graph,
+                                    configuration: nextConfiguration(particles: isRandom ? request.finalParticles : 1))
+                done.objective = (final.outputs[0].mean, isRandom ? final.outputs[0].standardError : 0)
+            } catch let error as EngineError {
+                if error.isInterruption {
+                    done.interrupted = true
+                } else if done.trajectory.isEmpty {
+                    throw error
+                } else {
+                    restore()
+                    throw OptimisationFailure.run(error, step: request.steps + 1, completed: done.trajectory.count - 1,
+                                                  lastValid: lastValid)
+                }
+            }
+        }
+        done.seconds = elapsed()
+        return done
+    }
+}

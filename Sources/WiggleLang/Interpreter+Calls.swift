@@ -58,24 +58,24 @@ extension Interpreter {
             throw fail("\(name) is missing a value for '\(missing)'", at: range)
         }
 
-        guard callDepth < settings.maxCallDepth else {
+        guard tracer.callDepth < settings.maxCallDepth else {
             throw fail("more than \(settings.maxCallDepth) calls in progress at once; does the recursion in '\(name)' lack a base case? (raise the limit with --max-depth)",
                        at: range)
         }
         try checkInterrupt(at: range)
         try checkStack(at: range)
-        callDepth += 1
+        tracer.callDepth += 1
         let callerFile = file
         file = closure.file
-        let frame = FunctionFrame(pathDepth: pathConditions.count, loopDepth: loopFrames.count)
-        functionFrames.append(frame)
+        let frame = FunctionFrame(pathDepth: tracer.pathConditions.count, loopDepth: tracer.loopFrames.count)
+        tracer.functionFrames.append(frame)
         // The call's draws are addressed inside a frame of its own.
         let addressDepth = graph.addresses.depth
         graph.addresses.enter(.call)
         defer {
-            callDepth -= 1
+            tracer.callDepth -= 1
             file = callerFile
-            functionFrames.removeLast()
+            tracer.functionFrames.removeLast()
             graph.addresses.truncate(to: addressDepth)
         }
         switch declaration.body {

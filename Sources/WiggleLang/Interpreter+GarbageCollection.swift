@@ -25,7 +25,7 @@ extension Interpreter {
     /// collected when it has grown enough since the last time.
     func atSafePoint(_ range: SourceRange) throws {
         try checkInterrupt(at: range)
-        guard callDepth == 0, randomBranchDepth == 0, branchAssignments.isEmpty, graph.currentLoop == nil,
+        guard tracer.callDepth == 0, tracer.randomBranchDepth == 0, tracer.branchAssignments.isEmpty, graph.currentLoop == nil,
               graph.count >= max(settings.collectionThreshold, 2 * liveNodesAfterCollection) else { return }
         collectGraph()
     }
@@ -37,7 +37,7 @@ extension Interpreter {
         forEachScope { scope in
             for value in scope.values.values { value.forEachNode { roots.append($0) } }
         }
-        for items in loopItems {
+        for items in tracer.loopItems {
             for value in items.values { value.forEachNode { roots.append($0) } }
         }
         let moved = graph.compact(keeping: roots)
@@ -48,7 +48,7 @@ extension Interpreter {
         forEachScope { scope in
             for (name, value) in scope.values where value.holdsNode { scope.values[name] = move(value) }
         }
-        for items in loopItems where items.values.contains(where: \.holdsNode) {
+        for items in tracer.loopItems where items.values.contains(where: \.holdsNode) {
             items.values = items.values.map(move)
         }
         var origins = [NodeOrigin?](repeating: nil, count: graph.count)
@@ -72,7 +72,7 @@ extension Interpreter {
             default: break
             }
         }
-        for items in loopItems { items.values.forEach(visit) }
+        for items in tracer.loopItems { items.values.forEach(visit) }
         while let scope = pending.popLast() {
             guard seen.insert(ObjectIdentifier(scope)).inserted else { continue }
             body(scope)

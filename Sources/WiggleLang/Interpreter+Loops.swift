@@ -93,7 +93,7 @@ extension Interpreter {
     /// needs) and says whether it runs: a boolean, or a traced value when
     /// some particles run it and others not.
     func runLoop(_ frame: LoopFrame, body: Block, statement: Stmt, advance rawAdvance: () throws -> Value) throws -> Flow {
-        loopFrames.append(frame)
+        tracer.loopFrames.append(frame)
         // Draws are addressed by loop and iteration: iteration t's frame
         // holds its condition's draws and its body's.
         let addressDepth = graph.addresses.depth
@@ -101,7 +101,7 @@ extension Interpreter {
         var iterationNumber: UInt64 = 0
         graph.addresses.enter(.iteration, index: 0)
         defer {
-            loopFrames.removeLast()
+            tracer.loopFrames.removeLast()
             if frame.random { graph.currentLoop = nil }
             graph.addresses.truncate(to: addressDepth)
         }
@@ -172,7 +172,7 @@ extension Interpreter {
 
     /// `while COND { }`.
     func executeWhile(_ conditionExpr: Expr, _ body: Block, statement: Stmt, in scope: Scope) throws -> Flow {
-        let frame = LoopFrame(scope: scope, range: conditionExpr.range, limited: true, pathDepth: pathConditions.count)
+        let frame = LoopFrame(scope: scope, range: conditionExpr.range, limited: true, pathDepth: tracer.pathConditions.count)
         return try runLoop(frame, body: body, statement: statement) {
             try self.evaluate(conditionExpr, in: scope)
         }
@@ -195,7 +195,7 @@ extension Interpreter {
             if !high.isNode { _ = try wholeNumber(high, what: "the end of a range", at: highExpr.range) }
         }
         let range = SourceRange(start: lowExpr.range.start, end: highExpr.range.end)
-        let frame = LoopFrame(scope: scope, range: traced ? range : bound, limited: traced, pathDepth: pathConditions.count)
+        let frame = LoopFrame(scope: scope, range: traced ? range : bound, limited: traced, pathDepth: tracer.pathConditions.count)
         var next = 0
         return try runLoop(frame, body: body, statement: statement) {
             defer { next += 1 }
@@ -431,7 +431,7 @@ extension Interpreter {
     /// less those that already left: a 0/1 node (nil: every particle).
     func pathCondition(since depth: Int, at range: SourceRange) throws -> NodeID? {
         var condition: NodeID?
-        for (id, polarity) in pathConditions[depth...] {
+        for (id, polarity) in tracer.pathConditions[depth...] {
             let term = try nodeID(try makeNode(.select(id, constantNode(polarity ? 1 : 0), constantNode(polarity ? 0 : 1)), at: range),
                                   what: "a condition", at: range)
             condition = try condition.map {
@@ -461,7 +461,7 @@ extension Interpreter {
         case .normal:
             return
         case .broke(let range), .continued(let range):
-            guard let frame = loopFrames.last, loopFrames.count > (functionFrames.last?.loopDepth ?? 0) else {
+            guard let frame = tracer.loopFrames.last, tracer.loopFrames.count > (tracer.functionFrames.last?.loopDepth ?? 0) else {
                 throw fail("'\(flow.word)' outside a loop", at: range)
             }
             if !frame.random { try becomeRandom(frame, entering: nil) }
@@ -475,11 +475,11 @@ extension Interpreter {
                 frame.continues.append((condition, scope.values))
             }
         case .returned(let value, let range):
-            guard let function = functionFrames.last else {
+            guard let function = tracer.functionFrames.last else {
                 throw fail("'return' outside a function", at: range)
             }
-            if loopFrames.count > function.loopDepth {
-                let line = file.line(of: loopFrames[loopFrames.count - 1].range.start)
+            if tracer.loopFrames.count > function.loopDepth {
+                let line = file.line(of: tracer.loopFrames[tracer.loopFrames.count - 1].range.start)
                 throw fail("'return' inside a loop (line \(line)) under a condition that depends on a random value is not supported yet; break out of the loop and return after it",
                            at: range)
             }

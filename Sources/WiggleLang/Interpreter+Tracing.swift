@@ -132,8 +132,8 @@ extension Interpreter {
     /// Refuses effects that cannot happen in some particles only.
     func refuseInRandomBranch(_ what: String, at range: SourceRange) throws {
         try refuseInRandomLoop(what, at: range)
-        guard randomBranchDepth > 0 else { return }
-        throw fail("'\(what)' inside an if whose condition is traced (line \(randomBranchLine)) would happen in some particles only; move it out of the if",
+        guard tracer.randomBranchDepth > 0 else { return }
+        throw fail("'\(what)' inside an if whose condition is traced (line \(tracer.randomBranchLine)) would happen in some particles only; move it out of the if",
                    at: range)
     }
 
@@ -172,35 +172,35 @@ extension Interpreter {
     func traceBothWays(condition: NodeID, at range: SourceRange, in scope: Scope,
                        then: () throws -> Flow, otherwise: () throws -> Flow) throws {
         let line = file.line(of: range.start)
-        if randomBranchDepth == 0 { randomBranchLine = line }
-        randomBranchDepth += 1
-        defer { randomBranchDepth -= 1 }
+        if tracer.randomBranchDepth == 0 { tracer.randomBranchLine = line }
+        tracer.randomBranchDepth += 1
+        defer { tracer.randomBranchDepth -= 1 }
         let before = scope.values
-        branchAssignments.append((scope, []))
-        defer { branchAssignments.removeLast() }
+        tracer.branchAssignments.append((scope, []))
+        defer { tracer.branchAssignments.removeLast() }
         // Each side's draws are addressed in a frame of its own.
         let addressDepth = graph.addresses.depth
         graph.addresses.enter(.tracedIf)
         defer { graph.addresses.truncate(to: addressDepth) }
         // A branch that ends in break, continue or return: its particles leave there.
-        pathConditions.append((condition, true))
-        defer { pathConditions.removeLast() }
+        tracer.pathConditions.append((condition, true))
+        defer { tracer.pathConditions.removeLast() }
         graph.addresses.enter(.branch, index: 0)
         try leave(try then(), in: scope)
         graph.addresses.leave()
         graph.addresses.enter(.branch, index: 1)
-        pathConditions[pathConditions.count - 1] = (condition, false)
+        tracer.pathConditions[tracer.pathConditions.count - 1] = (condition, false)
         let afterThen = scope.values
-        let assignedThen = branchAssignments[branchAssignments.count - 1].names
-        branchAssignments[branchAssignments.count - 1].names = []
+        let assignedThen = tracer.branchAssignments[tracer.branchAssignments.count - 1].names
+        tracer.branchAssignments[tracer.branchAssignments.count - 1].names = []
         scope.values = before
         try leave(try otherwise(), in: scope)
         graph.addresses.leave()
         let afterElse = scope.values
-        let assigned = assignedThen.union(branchAssignments[branchAssignments.count - 1].names)
+        let assigned = assignedThen.union(tracer.branchAssignments[tracer.branchAssignments.count - 1].names)
         // What this if assigns, an enclosing traced if assigns too.
-        if branchAssignments.count >= 2, branchAssignments[branchAssignments.count - 2].scope === scope {
-            branchAssignments[branchAssignments.count - 2].names.formUnion(assigned)
+        if tracer.branchAssignments.count >= 2, tracer.branchAssignments[tracer.branchAssignments.count - 2].scope === scope {
+            tracer.branchAssignments[tracer.branchAssignments.count - 2].names.formUnion(assigned)
         }
 
         // Only the names a branch assigned can differ; the rest stay as they were.

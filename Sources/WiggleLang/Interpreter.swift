@@ -26,6 +26,9 @@ final class Interpreter {
     /// Runs the estimates of the graph: plans, runners, the draw count, the
     /// pilot and the optimiser's loop (WiggleGraph).
     let executor: Executor
+    /// The state of the run in progress: made afresh for each run, so that
+    /// a run stopped by an error leaves nothing behind.
+    var tracer = Tracer()
     /// Where displays and prints go.
     var output: (Output) -> Void = { _ in }
     /// Settings the command line fixed that a `set(...)` tried to change
@@ -35,34 +38,16 @@ final class Interpreter {
     var reportedWarnings: [Diagnostic] = []
     /// The file whose code is running (changes inside calls to functions from other files).
     var file: SourceFile
-    /// Calls in progress.
-    var callDepth = 0
     /// Addresses below this are too close to the end of the interpreter
     /// thread's stack (stacks grow down); 0 when unknown.
     var stackLimit: UInt = 0
     /// The stochastic graph every traced value lives in.
     var graph = Graph()
-    /// How many ifs on a random (or parameter-dependent) condition we are inside.
-    var randomBranchDepth = 0
-    /// The line of the outermost such if, for messages.
-    var randomBranchLine = 0
-    /// While tracing the branches of such ifs: the scope each runs in and the
-    /// names assigned there (only those are merged).
-    var branchAssignments: [(scope: Scope, names: Set<String>)] = []
     /// Names bound in only one branch of such an if, for a clear message if used later.
     var branchOnlyNames: [String: String] = [:]
     /// Where the tracing of a loop of random length stopped on an error
     /// (by its row in Graph.loops): the particles that run that iteration get it.
     var loopStops: [Int: (range: SourceRange, file: SourceFile)] = [:]
-    /// Loops and user-function calls in progress, innermost last (for
-    /// `break`, `continue` and `return` in some particles only).
-    var loopFrames: [LoopFrame] = []
-    var functionFrames: [FunctionFrame] = []
-    /// The traced conditions of the if branches being traced, outermost
-    /// first: the condition and which way the branch takes it.
-    var pathConditions: [(NodeID, Bool)] = []
-    /// The estimator annotation of the random call being evaluated.
-    var pendingAnnotation: (EstimatorAnnotation, SourceRange)?
     /// The last site computed, to count columns on from it (and to give
     /// again for the same place).
     var siteCache: (file: SourceFile, lineStart: Int, offset: Int, column: Int, site: Site)?
@@ -84,8 +69,6 @@ final class Interpreter {
     var shouldStop: (@Sendable () -> Bool)? {
         didSet { executor.shouldStop = shouldStop }
     }
-    /// The lists that `for x in LIST` loops in progress iterate over.
-    var loopItems: [LoopItems] = []
     /// How many nodes were live after the last collection of the graph.
     var liveNodesAfterCollection = 0
 
@@ -213,10 +196,10 @@ final class Interpreter {
             // The items stay where a collection of the graph can see
             // (and renumber) the nodes they hold.
             let items = LoopItems(try iterable(try evaluate(sequence, in: scope), at: sequence.range))
-            loopItems.append(items)
-            defer { loopItems.removeLast() }
+            tracer.loopItems.append(items)
+            defer { tracer.loopItems.removeLast() }
             var index = 0
-            let frame = LoopFrame(scope: scope, range: sequence.range, limited: false, pathDepth: pathConditions.count)
+            let frame = LoopFrame(scope: scope, range: sequence.range, limited: false, pathDepth: tracer.pathConditions.count)
             return try runLoop(frame, body: body, statement: statement) {
                 guard index < items.values.count else { return .boolean(false) }
                 self.bind(variable.name, items.values[index], in: scope)
@@ -417,8 +400,8 @@ final class Interpreter {
     /// an if on a traced condition.
     func bind(_ name: String, _ value: Value, in scope: Scope) {
         scope.values[name] = value
-        if let last = branchAssignments.indices.last, branchAssignments[last].scope === scope {
-            branchAssignments[last].names.insert(name)
+        if let last = tracer.branchAssignments.indices.last, tracer.branchAssignments[last].scope === scope {
+            tracer.branchAssignments[last].names.insert(name)
         }
     }
 
@@ -487,8 +470,8 @@ final class Interpreter {
             return try subscriptValue(base, indexValue, at: indexExpr.range, base: baseExpr.range)
 
         case .call(let calleeExpr, let argumentExprs):
-            let annotation = pendingAnnotation
-            pendingAnnotation = nil
+            let annotation = tracer.pendingAnnotation
+            tracer.pendingAnnotation = nil
             let callee = try evaluate(calleeExpr, in: scope)
             if let (estimator, range) = annotation {
                 guard case .distribution = callee else {
@@ -513,8 +496,8 @@ final class Interpreter {
             return try expectation(of: try evaluate(inner, in: scope), at: inner.range)
 
         case .annotated(let callExpr, let annotation):
-            pendingAnnotation = (annotation, expression.range)
-            defer { pendingAnnotation = nil }
+            tracer.pendingAnnotation = (annotation, expression.range)
+            defer { tracer.pendingAnnotation = nil }
             return try evaluate(callExpr, in: scope)
         }
     }

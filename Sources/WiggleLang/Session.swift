@@ -124,10 +124,12 @@ public final class Session {
             }
             interpreter.output = output
             interpreter.reportedWarnings = []
+            // Each run traces with a tracer of its own: an error inside a
+            // loop, a call or a traced branch leaves nothing for the next.
+            interpreter.tracer = Tracer()
             defer {
                 interpreter.output = { _ in }
-                // An error inside a loop or a traced branch leaves no state for the next run.
-                interpreter.pathConditions = []
+                interpreter.tracer = Tracer()
                 interpreter.graph.currentLoop = nil
             }
             var result: RunResult

@@ -14,6 +14,30 @@ func errorOf(_ program: String) -> String {
 }
 
 @Suite struct InterpreterTests {
+    /// Each run of a session traces with a tracer of its own: a run stopped
+    /// by an error deep inside a loop of random length, a call and a traced
+    /// if leaves no frame, path condition or annotation for the next run.
+    @Test func aRunStoppedMidTraceLeavesNothingBehind() {
+        let session = Session()
+        let stopped = run("""
+            fn f(v) = v + missing
+            n = 0
+            while bernoulli(0.5) {
+              x = normal(0, 1)
+              if x > 0 { n = n + f(x) }
+            }
+            """, session: session)
+        #expect(stopped.errors.count == 1)
+        let next = run("""
+            print(1)
+            y = normal(0, 1)
+            if y > 0 { w = 1 } else { w = 0 }
+            E[w]
+            """, session: session)
+        #expect(next.errors == [])
+        #expect(next.lines.first == "1")
+    }
+
     @Test func arithmeticAndPrecedence() {
         #expect(outputOf("1 + 2 * 3\n-2^2\n2^3^2\n7 / 2\n(1 + 2) * 3\n2^-1\n10 - 4 - 3") ==
                 ["7", "-4", "512", "3.5", "9", "0.5", "3"])

@@ -65,7 +65,7 @@ public enum Op: Sendable, Hashable {
     public static func bernoulli(probability: NodeID) -> Op { .random(.bernoulli, [probability]) }
 
     /// The nodes this op reads.
-    public var inputs: [NodeID] {
+    @inlinable public var inputs: [NodeID] {
         switch self {
         case .constant, .parameter: return []
         case .unary(_, let a): return [a]
@@ -88,7 +88,7 @@ public enum Op: Sendable, Hashable {
 
     /// True for a draw from a distribution (a node that is random itself,
     /// not only through an ancestor: see ``Node/isRandom``).
-    public var isSampler: Bool {
+    @inlinable public var isSampler: Bool {
         if case .random = self { return true }
         return false
     }
@@ -235,10 +235,10 @@ public struct Graph: Sendable {
     public init() {}
 
     /// The number of nodes.
-    public var count: Int { nodes.count }
+    @inlinable public var count: Int { nodes.count }
 
     /// The node with the given ID.
-    public subscript(id: NodeID) -> Node { nodes[Int(id.index)] }
+    @inlinable public subscript(id: NodeID) -> Node { nodes[Int(id.index)] }
 
     /// What makes two deterministic nodes the same: the op (with its
     /// inputs) and the loop iteration it was traced in.

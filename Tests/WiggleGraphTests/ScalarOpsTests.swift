@@ -82,9 +82,9 @@ func numericDerivative(_ f: (Double) -> Double, at x: Double, step: Double = 1e-
     }
 }
 
-@Suite struct OptimizerTests {
+@Suite struct OptimiserTests {
     @Test func sgdStep() {
-        var optimizer = Optimizer(kind: .sgd, learningRate: 0.5, count: 2)
+        var optimizer = Optimiser(kind: .sgd, learningRate: 0.5, count: 2)
         var values = [1.0, -2.0]
         optimizer.step(&values, gradient: [0.2, -4])
         #expect(values == [0.9, 0])
@@ -92,7 +92,7 @@ func numericDerivative(_ f: (Double) -> Double, at x: Double, step: Double = 1e-
 
     @Test func adamFirstStepMovesByTheLearningRate() {
         // With bias correction, Adam's first step is lr · g / (|g| + ε).
-        var optimizer = Optimizer(kind: .adam, learningRate: 0.01, count: 2)
+        var optimizer = Optimiser(kind: .adam, learningRate: 0.01, count: 2)
         var values = [0.0, 0.0]
         optimizer.step(&values, gradient: [3, -0.5])
         #expect(abs(values[0] + 0.01) < 1e-9)

@@ -211,7 +211,11 @@ public protocol Distribution: Sendable {
 extension Distribution {
     /// Whether it admits `estimator`: one it lists, or a registered
     /// estimator whose rule takes it.
-    public func admits(_ estimator: Estimator) -> Bool { estimators.contains(estimator) || estimator.rule.admits(self) }
+    public func admits(_ estimator: Estimator) -> Bool {
+        if estimators.contains(estimator) { return true }
+        // A built-in estimator takes the distributions that list it.
+        return Int(estimator.index) >= EstimatorRegistry.builtins.count && estimator.rule.admits(self)
+    }
 
     /// By default a distribution has no outcomes to enumerate.
     public var outcomes: [Double] { [] }

@@ -115,9 +115,12 @@ public enum EstimatorRegistry {
         }
     }
 
-    /// The rule of an estimator.
+    /// The rule of an estimator (the built-ins' without taking the lock:
+    /// the analysis and the plan ask often).
     public static subscript(estimator: Estimator) -> any EstimatorRule {
-        table.withLock { $0[Int(estimator.index)] }
+        let index = Int(estimator.index)
+        if index < builtins.count { return builtins[index] }
+        return table.withLock { $0[index] }
     }
 
     /// The estimator called `name`.

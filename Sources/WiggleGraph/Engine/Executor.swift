@@ -142,13 +142,13 @@ public final class Executor {
         public var maximize: Bool
         public var steps: Int
         public var learningRate: Double
-        public var kind: Optimizer.Kind
+        public var kind: Optimiser.Kind
         /// Particles of each step's gradient, and of the objective reached.
         public var particles: Int
         public var finalParticles: Int
 
         public init(root: NodeID, parameters: [Int], maximize: Bool, steps: Int, learningRate: Double,
-                    kind: Optimizer.Kind, particles: Int, finalParticles: Int) {
+                    kind: Optimiser.Kind, particles: Int, finalParticles: Int) {
             self.root = root
             self.parameters = parameters
             self.maximize = maximize
@@ -191,7 +191,7 @@ public final class Executor {
         let isRandom = graph[request.root].isRandom
         let started = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
-        var optimizer = Optimizer(kind: request.kind, learningRate: request.learningRate, count: wrt.count)
+        var optimizer = Optimiser(kind: request.kind, learningRate: request.learningRate, count: wrt.count)
         let bounds = wrt.map { graph.parameters[$0].bounds }
         var values = wrt.map { graph.parameters[$0].value }
         var unconstrained = zip(bounds, values).map { $0.unconstrained($1) }

@@ -1,4 +1,4 @@
-// Optimizer.swift — gradient steps on parameter values: Adam and plain SGD.
+// Optimiser.swift — gradient steps on parameter values: Adam and plain SGD.
 
 import Foundation
 import WiggleCore
@@ -6,7 +6,7 @@ import WiggleDistributions
 import WiggleAnalysis
 
 /// Updates parameter values from gradients, one step at a time.
-public struct Optimizer: Sendable {
+public struct Optimiser: Sendable {
     /// Which update rule.
     public enum Kind: String, Sendable {
         /// Kingma & Ba (2015), with bias correction.

@@ -59,7 +59,7 @@ extension Interpreter {
         let name = builtin.rawValue
         switch argument {
         case .node(let id):
-            return try makeNode(.unary(function, id), at: range)
+            return try tracer.makeNode(.unary(function, id), at: range)
         case .list(let items):
             return try nestedList(items.map { try unary(builtin, function, $0, at: range, argument: argumentRange) }, at: range)
         default:
@@ -106,10 +106,10 @@ extension Interpreter {
                 items = arguments
             }
             if items.contains(where: { $0.value.isNode }) && items.count >= 2 {
-                var result = try nodeID(items[0].value, what: "each argument of \(name)", at: items[0].range)
+                var result = try tracer.nodeID(items[0].value, what: "each argument of \(name)", at: items[0].range)
                 for item in items.dropFirst() {
-                    let next = try nodeID(item.value, what: "each argument of \(name)", at: item.range)
-                    guard case .node(let id) = try makeNode(.binary(builtin == .min ? .min : .max, result, next), at: range) else { break }
+                    let next = try tracer.nodeID(item.value, what: "each argument of \(name)", at: item.range)
+                    guard case .node(let id) = try tracer.makeNode(.binary(builtin == .min ? .min : .max, result, next), at: range) else { break }
                     result = id
                 }
                 return .node(result)
@@ -134,7 +134,7 @@ extension Interpreter {
             return .number(chosen)
 
         case .sum, .mean, .std:
-            if let traced = try tracedStatistic(builtin, arguments, at: range) { return traced }
+            if let traced = try tracer.tracedStatistic(builtin, arguments, at: range) { return traced }
             let numbers = try numberList(name, arguments, at: range, allowed: builtin == .std ? ["ddof"] : [])
             if builtin != .std, case .list(let items) = arguments[0].value, items.contains(where: \.isEstimate) {
                 // Of estimates: the error propagates (a mean is a sum scaled).
@@ -165,8 +165,8 @@ extension Interpreter {
             }
 
         case .softmax, .logsumexp, .dot, .matvec:
-            guard let key = tracedCallKey(builtin, arguments) else { return try listFunction(builtin, arguments, at: range) }
-            return try cachedTracedCall(key) { try listFunction(builtin, arguments, at: range) }
+            guard let key = tracer.tracedCallKey(builtin, arguments) else { return try tracer.listFunction(builtin, arguments, at: range) }
+            return try tracer.cachedTracedCall(key) { try tracer.listFunction(builtin, arguments, at: range) }
 
         case .read_csv:
             return try readCSV(arguments, at: range)
@@ -206,13 +206,13 @@ extension Interpreter {
 
         case .print:
             try noKeywords(name, arguments)
-            try refuseInRandomBranch("print", at: range)
+            try tracer.refuseInRandomBranch("print", at: range)
             let text = try arguments.map { Display.printed(try displayable($0.value, at: $0.range)) }.joined(separator: " ")
             output(.printed(text, line: file.line(of: range.start)))
             return .none
 
         case .set:
-            try refuseInRandomBranch("set", at: range)
+            try tracer.refuseInRandomBranch("set", at: range)
             try applySettings(arguments, at: range)
             return .none
 

@@ -17,7 +17,7 @@ extension Interpreter {
         case .function(let closure): return try call(closure, arguments, at: range)
         case .builtin(let builtin): return try call(builtin, arguments, at: range)
         case .distribution(let id): return try sample(id, arguments, annotation: nil, at: range)
-        case .density(let id): return try logDensity(id, arguments, at: range)
+        case .density(let id): return try tracer.logDensity(id, arguments, at: range)
         default: throw fail("cannot call \(callee.typeDescription); only functions can be called", at: calleeRange)
         }
     }
@@ -85,7 +85,7 @@ extension Interpreter {
             var final = Value.none
             if case .returned(let value, _) = try execute(body, in: scope) { final = value }
             // Particles that returned early under a traced condition take what they returned.
-            return try result(of: frame, final: final, name: name, at: range)
+            return try tracer.result(of: frame, final: final, name: name, at: range)
         }
     }
 }

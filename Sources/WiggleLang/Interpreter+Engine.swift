@@ -44,7 +44,7 @@ extension Interpreter {
             return RuntimeError(error.message, at: place.range, in: place.file)
         }
         var message = error.message
-        if let (count, particles) = error.nonFiniteCount, let name = unboundName(error.node) {
+        if let (count, particles) = error.nonFiniteCount, let name = tracer.unboundName(error.node) {
             let line = graph[error.node].site.line
             message = "'\(name)' has no value in \(count) of \(particles) particles: they ran no iteration of the loop at line \(line) that binds it, and it had none before the loop"
         }

@@ -9,7 +9,7 @@ extension Interpreter {
 
     /// `E[e]`: a Monte Carlo estimate and its standard error.
     func expectation(of value: Value, at range: SourceRange) throws -> Value {
-        try refuseInRandomLoop("E[...]", at: range)
+        try tracer.refuseInRandomLoop("E[...]", at: range)
         switch value {
         case .node(let id):
             if let exact = try currentValue(of: id, at: range) { return .estimate(Estimate(exact: exact)) }
@@ -89,7 +89,7 @@ extension Interpreter {
 
     /// `hist(e)`: a terminal histogram of e's particles.
     func histogram(_ arguments: [CallArgument], at range: SourceRange) throws -> Value {
-        try refuseInRandomLoop("hist", at: range)
+        try tracer.refuseInRandomLoop("hist", at: range)
         try noKeywords("hist", arguments, allowed: ["bins"])
         let positional = arguments.filter { $0.label == nil }
         guard positional.count == 1 else {

@@ -15,8 +15,8 @@ extension Interpreter {
         if case .estimate = value {
             throw fail("explain shows how a value is traced: write explain(e), not explain(E[e])", at: arguments[0].range)
         }
-        if let x = value.asNumber { value = .node(constantNode(x)) }
-        let root = try nodeID(value, what: "explain's argument", at: arguments[0].range)
+        if let x = value.asNumber { value = .node(tracer.constantNode(x)) }
+        let root = try tracer.nodeID(value, what: "explain's argument", at: arguments[0].range)
         let analysis = executor.analyse(root, parameters: graph.parameters(reaching: root), in: graph)
         let plan = Plan(graph: graph, outputs: [root], estimators: analysis.choices)
         return .report(.explanation(Explanation(graph: graph.render(roots: [root], estimators: analysis.choices),

@@ -27,8 +27,8 @@ extension Interpreter {
             options[label.name] = CallArgument(label: label, value: try evaluate(argument.value, in: scope),
                                                range: argument.value.range)
         }
-        try refuseInRandomBranch(name, at: range)
-        let root = try nodeID(objective, what: "the objective", at: inner.range)
+        try tracer.refuseInRandomBranch(name, at: range)
+        let root = try tracer.nodeID(objective, what: "the objective", at: inner.range)
         let wrt = try gradientParameters(options["wrt"], objective: root)
         let exhaustive = options["wrt"] == nil
         var particles = settings.particles

@@ -11,7 +11,7 @@ extension Interpreter {
             return try elementwise(op, left, right, at: range, left: leftRange, right: rightRange)
         }
         if left.isNode || right.isNode {
-            return try tracedBinary(op, left, right, at: range, left: leftRange, right: rightRange)
+            return try tracer.tracedBinary(op, left, right, at: range, left: leftRange, right: rightRange)
         }
         switch op {
         case .equal, .notEqual:

@@ -24,9 +24,9 @@ extension Interpreter {
             }
         }
         let parameters = try zip(names, values).map { name, argument in
-            try nodeID(argument.value, what: name, at: argument.range)
+            try tracer.nodeID(argument.value, what: name, at: argument.range)
         }
-        return try makeNode(.random(id, parameters), at: range, estimator: estimator)
+        return try tracer.makeNode(.random(id, parameters), at: range, estimator: estimator)
     }
 
     /// The most categories one categorical node may have.
@@ -52,7 +52,7 @@ extension Interpreter {
             throw fail("\(name) may have at most \(Self.maxCategories) categories, got \(items.count)", at: argument.range)
         }
         if label == "logits" {
-            guard case .list(let probabilities) = try listFunction(.softmax, [CallArgument(label: nil, value: argument.value, range: argument.range)],
+            guard case .list(let probabilities) = try tracer.listFunction(.softmax, [CallArgument(label: nil, value: argument.value, range: argument.range)],
                                                                   at: argument.range) else {
                 throw fail(usage, at: argument.range)
             }
@@ -71,8 +71,8 @@ extension Interpreter {
         if allKnown && abs(known - 1) > Categorical.tolerance {
             throw fail(Categorical.notNormalised.message(got: known), at: argument.range)
         }
-        let parameters = try items.map { try nodeID($0, what: "a probability", at: argument.range) }
-        return try makeNode(.random(id, parameters), at: range, estimator: estimator)
+        let parameters = try items.map { try tracer.nodeID($0, what: "a probability", at: argument.range) }
+        return try tracer.makeNode(.random(id, parameters), at: range, estimator: estimator)
     }
 
     /// The estimator an annotation asks for, if the distribution admits it.

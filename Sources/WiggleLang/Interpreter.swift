@@ -28,7 +28,7 @@ final class Interpreter {
     let executor: Executor
     /// The state of the run in progress: made afresh for each run, so that
     /// a run stopped by an error leaves nothing behind.
-    var tracer = Tracer()
+    lazy var tracer = Tracer(interpreter: self)
     /// Where displays and prints go.
     var output: (Output) -> Void = { _ in }
     /// Settings the command line fixed that a `set(...)` tried to change
@@ -183,7 +183,7 @@ final class Interpreter {
             bind(declaration.name.name, .function(Closure(declaration: declaration, file: file, scope: scope)), in: scope)
 
         case .ifChain(let branches, let elseBody):
-            return try executeIf(branches[...], elseBody: elseBody, in: scope, statement: statement)
+            return try tracer.executeIf(branches[...], elseBody: elseBody, in: scope, statement: statement)
 
         case .forIn(let variable, let sequence, let body):
             if scope === globals && parameters.contains(variable.name) {
@@ -191,7 +191,7 @@ final class Interpreter {
             }
             // `for i in a..b` counts without building the list.
             if case .range(let lowExpr, let highExpr) = sequence.kind {
-                return try executeRangeFor(variable, lowExpr, highExpr, body, statement: statement, in: scope)
+                return try tracer.executeRangeFor(variable, lowExpr, highExpr, body, statement: statement, in: scope)
             }
             // The items stay where a collection of the graph can see
             // (and renumber) the nodes they hold.
@@ -200,7 +200,7 @@ final class Interpreter {
             defer { tracer.loopItems.removeLast() }
             var index = 0
             let frame = LoopFrame(scope: scope, range: sequence.range, limited: false, pathDepth: tracer.pathConditions.count)
-            return try runLoop(frame, body: body, statement: statement) {
+            return try tracer.runLoop(frame, body: body, statement: statement) {
                 guard index < items.values.count else { return .boolean(false) }
                 self.bind(variable.name, items.values[index], in: scope)
                 index += 1
@@ -208,7 +208,7 @@ final class Interpreter {
             }
 
         case .whileLoop(let conditionExpr, let body):
-            return try executeWhile(conditionExpr, body, statement: statement, in: scope)
+            return try tracer.executeWhile(conditionExpr, body, statement: statement, in: scope)
 
         case .returnValue(let valueExpr):
             let value = try valueExpr.map { try evaluate($0, in: scope) } ?? .none
@@ -236,7 +236,7 @@ final class Interpreter {
             throw fail("'param' declares a global parameter; write it at the top level, not inside a function",
                        at: statement.range)
         }
-        try refuseInRandomBranch("param", at: statement.range)
+        try tracer.refuseInRandomBranch("param", at: statement.range)
         let existing = parameters.declaration(of: name.name)
         if let existing, !settings.parametersCanBeRedeclared {
             throw fail("parameter '\(name.name)' is already declared at line \(existing.line)", at: name.range)
@@ -267,7 +267,7 @@ final class Interpreter {
         }
         let value = try evaluate(valueExpr, in: scope)
         let line = file.line(of: name.range.start)
-        let site = self.site(name.range)
+        let site = self.tracer.site(name.range)
         var initial: [Double]
         var isVector = false
         var columns: Int?
@@ -352,7 +352,7 @@ final class Interpreter {
             parameters.redeclare(name.name, line: line)
             return
         }
-        try reserveNodes(initial.count, at: statement.range)
+        try tracer.reserveNodes(initial.count, at: statement.range)
         let indices = initial.enumerated().map { position, start in
             let element = columns.map { "\(name.name)[\(position / $0)][\(position % $0)]" } ?? "\(name.name)[\(position)]"
             return graph.addParameter(name: isVector ? element : name.name, value: start, bounds: bounds, at: site)
@@ -385,7 +385,7 @@ final class Interpreter {
     /// element of a list.
     func negate(_ operand: Value, at range: SourceRange) throws -> Value {
         switch operand {
-        case .node(let id): return try makeNode(.unary(.negate, id), at: range)
+        case .node(let id): return try tracer.makeNode(.unary(.negate, id), at: range)
         case .list(let items): return try nestedList(items.map { try negate($0, at: range) }, at: range)
         default: break
         }
@@ -424,7 +424,7 @@ final class Interpreter {
                 return try negate(operand, at: expression.range)
             case .not:
                 if case .node(let id) = operand {
-                    return try makeNode(.unary(.not, id), at: expression.range)
+                    return try tracer.makeNode(.unary(.not, id), at: expression.range)
                 }
                 return .boolean(!(try truth(operand, at: operandExpr.range)))
             }
@@ -436,13 +436,13 @@ final class Interpreter {
                 if case .node = leftValue {
                     // A traced operand: both sides become part of the graph.
                     let rightValue = try evaluate(rightExpr, in: scope)
-                    return try tracedLogic(op, leftValue, rightValue, at: expression.range, right: rightExpr.range)
+                    return try tracer.tracedLogic(op, leftValue, rightValue, at: expression.range, right: rightExpr.range)
                 }
                 let left = try truth(leftValue, at: leftExpr.range)
                 if op == .and && !left { return .boolean(false) }
                 if op == .or && left { return .boolean(true) }
                 let rightValue = try evaluate(rightExpr, in: scope)
-                if case .node(let id) = rightValue { return try makeNode(.binary(.notEqual, id, constantNode(0)), at: expression.range) }
+                if case .node(let id) = rightValue { return try tracer.makeNode(.binary(.notEqual, id, tracer.constantNode(0)), at: expression.range) }
                 return .boolean(try truth(rightValue, at: rightExpr.range))
             }
             let left = try evaluate(leftExpr, in: scope)
@@ -554,7 +554,7 @@ final class Interpreter {
             try checkInterrupt(at: comprehension.element.range)
             inner.values[comprehension.variable.name] = item
             if let condition = comprehension.condition,
-               !(try knownTruth(try evaluate(condition, in: inner), at: condition.range, context: "a comprehension's condition")) {
+               !(try tracer.knownTruth(try evaluate(condition, in: inner), at: condition.range, context: "a comprehension's condition")) {
                 return
             }
             results.append(try evaluate(comprehension.element, in: inner))
@@ -637,9 +637,9 @@ final class Interpreter {
                 guard item.asNumber != nil || item.isNode else {
                     throw fail("a list indexed by a traced value must hold numbers, not \(item.typeDescription)", at: baseRange)
                 }
-                return try nodeID(item, what: "an element", at: baseRange)
+                return try tracer.nodeID(item, what: "an element", at: baseRange)
             }
-            return try makeNode(.pick(index: id, choices: choices), at: range)
+            return try tracer.makeNode(.pick(index: id, choices: choices), at: range)
         }
         let position = try wholeNumber(indexValue, what: "an index", at: range)
         // Negative indices count from the end, as in Python.
@@ -657,7 +657,7 @@ final class Interpreter {
     func truth(_ value: Value, at range: SourceRange) throws -> Bool {
         switch value {
         case .node(let id):
-            throw fail("this condition must be known while tracing, but it \(dependence(of: id))", at: range)
+            throw fail("this condition must be known while tracing, but it \(tracer.dependence(of: id))", at: range)
         case .boolean(let flag): return flag
         case .number(let x): return x != 0
         default: throw fail("a condition must be a boolean or a number, got \(value.typeDescription)", at: range)
@@ -667,7 +667,7 @@ final class Interpreter {
     /// A number (booleans count as 1 or 0), or an error naming what was expected.
     func number(_ value: Value, what: String, at range: SourceRange) throws -> Double {
         if case .node(let id) = value {
-            throw fail("\(what) must be known while tracing, but it \(dependence(of: id))", at: range)
+            throw fail("\(what) must be known while tracing, but it \(tracer.dependence(of: id))", at: range)
         }
         guard let x = value.asNumber else {
             throw fail("\(what) must be a number, got \(value.typeDescription)", at: range)
@@ -678,7 +678,7 @@ final class Interpreter {
     /// A whole number that fits an Int.
     func wholeNumber(_ value: Value, what: String, at range: SourceRange) throws -> Int {
         if case .node(let id) = value {
-            throw fail("\(what) must be known while tracing, but it \(dependence(of: id))", at: range)
+            throw fail("\(what) must be known while tracing, but it \(tracer.dependence(of: id))", at: range)
         }
         let x = try number(value, what: what, at: range)
         guard x == x.rounded(), abs(x) < 1e15 else {

@@ -126,10 +126,10 @@ public final class Session {
             interpreter.reportedWarnings = []
             // Each run traces with a tracer of its own: an error inside a
             // loop, a call or a traced branch leaves nothing for the next.
-            interpreter.tracer = Tracer()
+            interpreter.tracer = Tracer(interpreter: interpreter)
             defer {
                 interpreter.output = { _ in }
-                interpreter.tracer = Tracer()
+                interpreter.tracer = Tracer(interpreter: interpreter)
                 interpreter.graph.currentLoop = nil
             }
             var result: RunResult

@@ -8,8 +8,18 @@
 import WiggleGraph
 import WiggleSyntax
 
-/// One run's tracing state.
+/// One run's tracing: its state, and how values become graph nodes —
+/// constants, operations, traced ifs, loops of random length, log-densities
+/// (Tracer+Nodes.swift, Tracer+Loops.swift, Tracer+Densities.swift). The
+/// graph and what outlives a run are the interpreter's.
 final class Tracer {
+    /// The interpreter it traces for, which owns it (and so outlives it).
+    unowned(unsafe) let interpreter: Interpreter
+
+    init(interpreter: Interpreter) {
+        self.interpreter = interpreter
+    }
+
     /// Calls in progress.
     var callDepth = 0
     /// How many ifs on a random (or parameter-dependent) condition we are inside.

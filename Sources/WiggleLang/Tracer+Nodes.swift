@@ -9,29 +9,29 @@
 import WiggleGraph
 import WiggleSyntax
 
-extension Interpreter {
+extension Tracer {
     /// Where a piece of source is, for graph nodes.
     func site(_ range: SourceRange) -> Site {
         // Columns are counted from the last site on the same line, not from the
         // line's start: a long line with many nodes stays linear, not quadratic.
         let offset = range.start
-        if let cache = siteCache, cache.file === file, cache.offset == offset { return cache.site }
-        let lineStart = file.lineStart(of: offset)
+        if let cache = interpreter.siteCache, cache.file === interpreter.file, cache.offset == offset { return cache.site }
+        let lineStart = interpreter.file.lineStart(of: offset)
         var column: Int
-        if let cache = siteCache, cache.file === file, cache.lineStart == lineStart, cache.offset <= offset {
-            column = cache.column + file.text(cache.offset..<offset).unicodeScalars.count
+        if let cache = interpreter.siteCache, cache.file === interpreter.file, cache.lineStart == lineStart, cache.offset <= offset {
+            column = cache.column + interpreter.file.text(cache.offset..<offset).unicodeScalars.count
         } else {
-            column = file.location(of: offset).column
+            column = interpreter.file.location(of: offset).column
         }
-        let site = Site(file: file.name, line: file.line(of: offset), column: column)
-        siteCache = (file, lineStart, offset, column, site)
+        let site = Site(file: interpreter.file.name, line: interpreter.file.line(of: offset), column: column)
+        interpreter.siteCache = (interpreter.file, lineStart, offset, column, site)
         return site
     }
 
     /// Refuses to let the graph grow past the limit.
     func reserveNodes(_ count: Int, at range: SourceRange) throws {
-        if graph.count + count > settings.maxGraphNodes {
-            throw fail("the graph would grow past \(settings.maxGraphNodes) nodes; is a loop unrolling further than intended? (raise the limit with --max-nodes)",
+        if interpreter.graph.count + count > interpreter.settings.maxGraphNodes {
+            throw interpreter.fail("the graph would grow past \(interpreter.settings.maxGraphNodes) nodes; is a loop unrolling further than intended? (raise the limit with --max-nodes)",
                        at: range)
         }
     }
@@ -39,14 +39,14 @@ extension Interpreter {
     /// Appends a node and returns it as a value.
     func makeNode(_ op: Op, at range: SourceRange, estimator: Estimator? = nil) throws -> Value {
         try reserveNodes(1, at: range)
-        let id = graph.append(op, at: site(range), estimator: estimator)
-        recordOrigin(id, range)
+        let id = interpreter.graph.append(op, at: site(range), estimator: estimator)
+        interpreter.recordOrigin(id, range)
         return .node(id)
     }
 
     /// A constant node.
     func constantNode(_ value: Double) -> NodeID {
-        graph.constant(value)
+        interpreter.graph.constant(value)
     }
 
     /// The node for a value: itself, or a constant for a number.
@@ -56,13 +56,13 @@ extension Interpreter {
         case .number(let x): return constantNode(x)
         case .boolean(let flag): return constantNode(flag ? 1 : 0)
         case .estimate(let estimate): return constantNode(estimate.value)
-        default: throw fail("\(what) must be a number, got \(value.typeDescription)", at: range)
+        default: throw interpreter.fail("\(what) must be a number, got \(value.typeDescription)", at: range)
         }
     }
 
     /// "depends on a random value" or "depends on a parameter".
     func dependence(of id: NodeID) -> String {
-        graph[id].isRandom ? "depends on a random value" : "depends on a parameter"
+        interpreter.graph[id].isRandom ? "depends on a random value" : "depends on a parameter"
     }
 
     /// A binary operation where at least one side is a node.
@@ -74,8 +74,8 @@ extension Interpreter {
         let a = try nodeID(left, what: "the left side of '\(op.rawValue)'", at: leftRange)
         let b = try nodeID(right, what: "the right side of '\(op.rawValue)'", at: rightRange)
         // A constant operand can already be wrong for every particle.
-        if case .constant(let divisor) = graph[b].op, let problem = function.domainError(1, divisor), op == .divide {
-            throw valueFail(problem, at: rightRange)
+        if case .constant(let divisor) = interpreter.graph[b].op, let problem = function.domainError(1, divisor), op == .divide {
+            throw interpreter.valueFail(problem, at: rightRange)
         }
         if let same = identityOperand(function, a, b) { return .node(same) }
         return try makeNode(.binary(function, a, b), at: range)
@@ -87,7 +87,7 @@ extension Interpreter {
     /// log-density with sigma = 1 is then one node shorter per datum.
     func identityOperand(_ function: BinaryFunction, _ a: NodeID, _ b: NodeID) -> NodeID? {
         func constant(_ id: NodeID, _ bits: UInt64) -> Bool {
-            if case .constant(let value) = graph[id].op { return value.bitPattern == bits }
+            if case .constant(let value) = interpreter.graph[id].op { return value.bitPattern == bits }
             return false
         }
         let one = (1.0).bitPattern, zero = (0.0).bitPattern, minusZero = (-0.0).bitPattern
@@ -107,7 +107,7 @@ extension Interpreter {
             if case .node(let id) = value {
                 return try makeNode(.binary(.notEqual, id, constantNode(0)), at: range)
             }
-            return .boolean(try truth(value, at: range))
+            return .boolean(try interpreter.truth(value, at: range))
         }
         let a = try truthNode(left, at: range)
         let b = try truthNode(right, at: rightRange)
@@ -124,23 +124,23 @@ extension Interpreter {
     /// A condition that must be known while tracing (while, comprehension filters).
     func knownTruth(_ value: Value, at range: SourceRange, context: String) throws -> Bool {
         if case .node(let id) = value {
-            throw fail("\(context) must be known while tracing, but this one \(dependence(of: id))", at: range)
+            throw interpreter.fail("\(context) must be known while tracing, but this one \(dependence(of: id))", at: range)
         }
-        return try truth(value, at: range)
+        return try interpreter.truth(value, at: range)
     }
 
     /// Refuses effects that cannot happen in some particles only.
     func refuseInRandomBranch(_ what: String, at range: SourceRange) throws {
         try refuseInRandomLoop(what, at: range)
-        guard tracer.randomBranchDepth > 0 else { return }
-        throw fail("'\(what)' inside an if whose condition is traced (line \(tracer.randomBranchLine)) would happen in some particles only; move it out of the if",
+        guard randomBranchDepth > 0 else { return }
+        throw interpreter.fail("'\(what)' inside an if whose condition is traced (line \(randomBranchLine)) would happen in some particles only; move it out of the if",
                    at: range)
     }
 
     /// Refuses what cannot happen per particle inside a loop of random length.
     func refuseInRandomLoop(_ what: String, at range: SourceRange) throws {
-        guard let tag = graph.currentLoop else { return }
-        throw fail("'\(what)' inside a loop of random length (line \(graph.loops[Int(tag.loop)].site.line)) would happen in some particles only; move it out of the loop",
+        guard let tag = interpreter.graph.currentLoop else { return }
+        throw interpreter.fail("'\(what)' inside a loop of random length (line \(interpreter.graph.loops[Int(tag.loop)].site.line)) would happen in some particles only; move it out of the loop",
                    at: range)
     }
 
@@ -150,19 +150,19 @@ extension Interpreter {
     func executeIf(_ branches: ArraySlice<ConditionalBranch>, elseBody: Block?, in scope: Scope,
                    statement: Stmt) throws -> Flow {
         guard let branch = branches.first else {
-            if let elseBody { return try execute(elseBody, in: scope) }
+            if let elseBody { return try interpreter.execute(elseBody, in: scope) }
             return .normal
         }
-        let condition = try evaluate(branch.condition, in: scope)
+        let condition = try interpreter.evaluate(branch.condition, in: scope)
         if case .node(let id) = condition {
             try traceBothWays(condition: id, at: branch.condition.range, in: scope,
-                              then: { try self.execute(branch.body, in: scope) },
+                              then: { try self.interpreter.execute(branch.body, in: scope) },
                               otherwise: { try self.executeIf(branches.dropFirst(), elseBody: elseBody, in: scope,
                                                                statement: statement) })
             return .normal
         }
-        if try truth(condition, at: branch.condition.range) {
-            return try execute(branch.body, in: scope)
+        if try interpreter.truth(condition, at: branch.condition.range) {
+            return try interpreter.execute(branch.body, in: scope)
         }
         return try executeIf(branches.dropFirst(), elseBody: elseBody, in: scope, statement: statement)
     }
@@ -171,36 +171,36 @@ extension Interpreter {
     /// either assigned to `select(condition, then-value, else-value)`.
     func traceBothWays(condition: NodeID, at range: SourceRange, in scope: Scope,
                        then: () throws -> Flow, otherwise: () throws -> Flow) throws {
-        let line = file.line(of: range.start)
-        if tracer.randomBranchDepth == 0 { tracer.randomBranchLine = line }
-        tracer.randomBranchDepth += 1
-        defer { tracer.randomBranchDepth -= 1 }
+        let line = interpreter.file.line(of: range.start)
+        if randomBranchDepth == 0 { randomBranchLine = line }
+        randomBranchDepth += 1
+        defer { randomBranchDepth -= 1 }
         let before = scope.values
-        tracer.branchAssignments.append((scope, []))
-        defer { tracer.branchAssignments.removeLast() }
+        branchAssignments.append((scope, []))
+        defer { branchAssignments.removeLast() }
         // Each side's draws are addressed in a frame of its own.
-        let addressDepth = graph.addresses.depth
-        graph.addresses.enter(.tracedIf)
-        defer { graph.addresses.truncate(to: addressDepth) }
+        let addressDepth = interpreter.graph.addresses.depth
+        interpreter.graph.addresses.enter(.tracedIf)
+        defer { interpreter.graph.addresses.truncate(to: addressDepth) }
         // A branch that ends in break, continue or return: its particles leave there.
-        tracer.pathConditions.append((condition, true))
-        defer { tracer.pathConditions.removeLast() }
-        graph.addresses.enter(.branch, index: 0)
+        pathConditions.append((condition, true))
+        defer { pathConditions.removeLast() }
+        interpreter.graph.addresses.enter(.branch, index: 0)
         try leave(try then(), in: scope)
-        graph.addresses.leave()
-        graph.addresses.enter(.branch, index: 1)
-        tracer.pathConditions[tracer.pathConditions.count - 1] = (condition, false)
+        interpreter.graph.addresses.leave()
+        interpreter.graph.addresses.enter(.branch, index: 1)
+        pathConditions[pathConditions.count - 1] = (condition, false)
         let afterThen = scope.values
-        let assignedThen = tracer.branchAssignments[tracer.branchAssignments.count - 1].names
-        tracer.branchAssignments[tracer.branchAssignments.count - 1].names = []
+        let assignedThen = branchAssignments[branchAssignments.count - 1].names
+        branchAssignments[branchAssignments.count - 1].names = []
         scope.values = before
         try leave(try otherwise(), in: scope)
-        graph.addresses.leave()
+        interpreter.graph.addresses.leave()
         let afterElse = scope.values
-        let assigned = assignedThen.union(tracer.branchAssignments[tracer.branchAssignments.count - 1].names)
+        let assigned = assignedThen.union(branchAssignments[branchAssignments.count - 1].names)
         // What this if assigns, an enclosing traced if assigns too.
-        if tracer.branchAssignments.count >= 2, tracer.branchAssignments[tracer.branchAssignments.count - 2].scope === scope {
-            tracer.branchAssignments[tracer.branchAssignments.count - 2].names.formUnion(assigned)
+        if branchAssignments.count >= 2, branchAssignments[branchAssignments.count - 2].scope === scope {
+            branchAssignments[branchAssignments.count - 2].names.formUnion(assigned)
         }
 
         // Only the names a branch assigned can differ; the rest stay as they were.
@@ -212,7 +212,7 @@ extension Interpreter {
             let outer = scope.parent?.lookup(name)
             guard let thenValue = afterThen[name] ?? outer, let elseValue = afterElse[name] ?? outer else {
                 merged[name] = nil
-                branchOnlyNames[name] = "in only one branch of the if on a random condition at line \(line)"
+                interpreter.branchOnlyNames[name] = "in only one branch of the if on a random condition at line \(line)"
                 continue
             }
             merged[name] = try merge(condition, thenValue, elseValue, name: name, at: range)
@@ -229,10 +229,10 @@ extension Interpreter {
         case (.list(let xs), .list(let ys)):
             guard xs.count == ys.count else {
                 if inLoop {
-                    throw fail("'\(name)' is a list of \(xs.count) in particles that ran this iteration and of \(ys.count) in the others; in a loop of random length a list keeps its length (fill a list of fixed length instead)",
+                    throw interpreter.fail("'\(name)' is a list of \(xs.count) in particles that ran this iteration and of \(ys.count) in the others; in a loop of random length a list keeps its length (fill a list of fixed length instead)",
                                at: range)
                 }
-                throw fail("'\(name)' is a list of \(xs.count) in one branch and of \(ys.count) in the other; an if on a traced condition needs the same length",
+                throw interpreter.fail("'\(name)' is a list of \(xs.count) in one branch and of \(ys.count) in the other; an if on a traced condition needs the same length",
                            at: range)
             }
             return .list(try zip(xs, ys).map { try merge(condition, $0, $1, name: name, at: range, inLoop: inLoop) })
@@ -255,7 +255,7 @@ extension Interpreter {
                     : "is \(a.typeDescription) \(sides.0) and \(b.typeDescription) \(sides.1)"
                 let rule = inLoop ? "only numbers can differ between particles in a loop of random length"
                     : "only numbers can differ between the branches of an if on a traced condition"
-                throw fail("'\(name)' \(what); \(rule)", at: range)
+                throw interpreter.fail("'\(name)' \(what); \(rule)", at: range)
             }
             let x = try nodeID(a, what: name, at: range)
             let y = try nodeID(b, what: name, at: range)
@@ -264,24 +264,24 @@ extension Interpreter {
     }
 }
 
-extension Interpreter {
+extension Tracer {
     /// sum, mean and std of a list holding traced values, as graph nodes.
     func tracedStatistic(_ builtin: Builtin, _ arguments: [CallArgument], at range: SourceRange) throws -> Value? {
         let positional = arguments.filter { $0.label == nil }
         guard positional.count == 1, case .list(let items) = positional[0].value,
               items.contains(where: { $0.isNode }) else { return nil }
-        try noKeywords(builtin.rawValue, arguments, allowed: builtin == .std ? ["ddof"] : [])
+        try interpreter.noKeywords(builtin.rawValue, arguments, allowed: builtin == .std ? ["ddof"] : [])
         let what = "each element given to \(builtin.rawValue)"
         let nodes = try items.map { try nodeID($0, what: what, at: positional[0].range) }
         var ddof = 0
-        if builtin == .std, let argument = keyword("ddof", arguments) {
-            ddof = try wholeNumber(argument.value, what: "ddof", at: argument.range)
-            guard ddof == 0 || ddof == 1 else { throw fail("ddof must be 0 or 1, got \(ddof)", at: argument.range) }
+        if builtin == .std, let argument = interpreter.keyword("ddof", arguments) {
+            ddof = try interpreter.wholeNumber(argument.value, what: "ddof", at: argument.range)
+            guard ddof == 0 || ddof == 1 else { throw interpreter.fail("ddof must be 0 or 1, got \(ddof)", at: argument.range) }
         }
         func build() throws -> Value {
             if builtin == .sum || builtin == .mean, let likelihood = try sumOfDensityTerms(items, at: range) {
                 if builtin == .sum { return likelihood }
-                return try Algebra(interpreter: self, range: range).times(likelihood, .number(1 / Double(items.count)))
+                return try Algebra(interpreter: interpreter, range: range).times(likelihood, .number(1 / Double(items.count)))
             }
             return try statistic(builtin, of: nodes, ddof: ddof, what: what, at: range, list: positional[0].range)
         }
@@ -297,9 +297,9 @@ extension Interpreter {
     /// and remembered (draws are keyed by their addresses, so skipping a
     /// rebuild moves none). A call that fails is not remembered.
     func cachedTracedCall(_ key: TracedCallKey, build: () throws -> Value) throws -> Value {
-        if let known = tracedCallCache[key] { return known }
+        if let known = interpreter.tracedCallCache[key] { return known }
         let value = try build()
-        tracedCallCache[key] = value
+        interpreter.tracedCallCache[key] = value
         return value
     }
 
@@ -322,11 +322,11 @@ extension Interpreter {
             return true
         }
         guard arguments.allSatisfy({ $0.label == nil && encode($0.value) }), traced else { return nil }
-        return TracedCallKey(builtin: builtin, tokens: tokens, loop: graph.currentLoop)
+        return TracedCallKey(builtin: builtin, tokens: tokens, loop: interpreter.graph.currentLoop)
     }
 
     /// Builds `sum`, `mean` or `std` (with `ddof`) of traced nodes.
-    private func statistic(_ builtin: Builtin, of nodes: [NodeID], ddof: Int, what: String,
+    func statistic(_ builtin: Builtin, of nodes: [NodeID], ddof: Int, what: String,
                            at range: SourceRange, list: SourceRange) throws -> Value {
         /// A balanced sum keeps the graph shallow.
         func total(_ slice: ArraySlice<NodeID>) throws -> NodeID {
@@ -342,7 +342,7 @@ extension Interpreter {
         let mean = try nodeID(try makeNode(.binary(.multiply, sum, constantNode(1 / count)), at: range), what: what, at: range)
         if builtin == .mean { return .node(mean) }
         guard nodes.count > ddof else {
-            throw fail("std needs at least \(countPhrase(ddof + 1, "element")), got \(nodes.count)", at: list)
+            throw interpreter.fail("std needs at least \(countPhrase(ddof + 1, "element")), got \(nodes.count)", at: list)
         }
         var squares: [NodeID] = []
         for node in nodes {

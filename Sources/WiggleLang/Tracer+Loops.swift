@@ -86,24 +86,24 @@ final class FunctionFrame {
     }
 }
 
-extension Interpreter {
+extension Tracer {
     // MARK: Running loops
 
     /// Runs a loop. `advance` readies the next iteration (binding what it
     /// needs) and says whether it runs: a boolean, or a traced value when
     /// some particles run it and others not.
     func runLoop(_ frame: LoopFrame, body: Block, statement: Stmt, advance rawAdvance: () throws -> Value) throws -> Flow {
-        tracer.loopFrames.append(frame)
+        loopFrames.append(frame)
         // Draws are addressed by loop and iteration: iteration t's frame
         // holds its condition's draws and its body's.
-        let addressDepth = graph.addresses.depth
-        graph.addresses.enter(.loop)
+        let addressDepth = interpreter.graph.addresses.depth
+        interpreter.graph.addresses.enter(.loop)
         var iterationNumber: UInt64 = 0
-        graph.addresses.enter(.iteration, index: 0)
+        interpreter.graph.addresses.enter(.iteration, index: 0)
         defer {
-            tracer.loopFrames.removeLast()
-            if frame.random { graph.currentLoop = nil }
-            graph.addresses.truncate(to: addressDepth)
+            loopFrames.removeLast()
+            if frame.random { interpreter.graph.currentLoop = nil }
+            interpreter.graph.addresses.truncate(to: addressDepth)
         }
         var readied = false
         // Readies the next iteration (binding a `for`'s variable), first
@@ -112,8 +112,8 @@ extension Interpreter {
             frame.beforeAdvance = frame.scope.values
             if readied {
                 iterationNumber += 1
-                graph.addresses.leave()
-                graph.addresses.enter(.iteration, index: iterationNumber)
+                interpreter.graph.addresses.leave()
+                interpreter.graph.addresses.enter(.iteration, index: iterationNumber)
             }
             readied = true
             return try rawAdvance()
@@ -123,24 +123,24 @@ extension Interpreter {
             if !frame.random {
                 if case .node(let id) = condition {
                     try becomeRandom(frame, entering: id)
-                } else if try !truth(condition, at: frame.range) {
+                } else if try !interpreter.truth(condition, at: frame.range) {
                     return .normal
                 }
             }
-            try atSafePoint(statement.range)
+            try interpreter.atSafePoint(statement.range)
             let flow: Flow
             if frame.random, frame.alive != nil {
                 // Only some particles run this iteration: an error tracing it
                 // is theirs, reported when a run finds any of them, and the
                 // loop is traced no further.
                 do {
-                    flow = try execute(body, in: frame.scope)
+                    flow = try interpreter.execute(body, in: frame.scope)
                 } catch let error as RuntimeError where error.isValueError {
                     try stopRandomLoop(frame, because: error)
                     return .normal
                 }
             } else {
-                flow = try execute(body, in: frame.scope)
+                flow = try interpreter.execute(body, in: frame.scope)
             }
             if !frame.random {
                 frame.iterationsRun += 1
@@ -155,7 +155,7 @@ extension Interpreter {
             var everyoneBroke = false
             switch flow {
             case .returned(_, let range):
-                throw fail("'return' inside a loop of random length (line \(file.line(of: frame.range.start))) would leave in some particles only; break out of the loop and return after it",
+                throw interpreter.fail("'return' inside a loop of random length (line \(interpreter.file.line(of: frame.range.start))) would leave in some particles only; break out of the loop and return after it",
                            at: range)
             case .broke:
                 // The particles still in the body all leave here.
@@ -172,9 +172,9 @@ extension Interpreter {
 
     /// `while COND { }`.
     func executeWhile(_ conditionExpr: Expr, _ body: Block, statement: Stmt, in scope: Scope) throws -> Flow {
-        let frame = LoopFrame(scope: scope, range: conditionExpr.range, limited: true, pathDepth: tracer.pathConditions.count)
+        let frame = LoopFrame(scope: scope, range: conditionExpr.range, limited: true, pathDepth: pathConditions.count)
         return try runLoop(frame, body: body, statement: statement) {
-            try self.evaluate(conditionExpr, in: scope)
+            try self.interpreter.evaluate(conditionExpr, in: scope)
         }
     }
 
@@ -182,32 +182,32 @@ extension Interpreter {
     /// traced bound runs each particle to its own.
     func executeRangeFor(_ variable: Identifier, _ lowExpr: Expr, _ highExpr: Expr, _ body: Block, statement: Stmt,
                          in scope: Scope) throws -> Flow {
-        let low = try evaluate(lowExpr, in: scope)
-        let high = try evaluate(highExpr, in: scope)
+        let low = try interpreter.evaluate(lowExpr, in: scope)
+        let high = try interpreter.evaluate(highExpr, in: scope)
         let traced = low.isNode || high.isNode
         let bound = low.isNode ? lowExpr.range : highExpr.range
-        let lowNumber = traced ? 0 : try wholeNumber(low, what: "the start of a range", at: lowExpr.range)
-        let highNumber = traced ? 0 : try wholeNumber(high, what: "the end of a range", at: highExpr.range)
+        let lowNumber = traced ? 0 : try interpreter.wholeNumber(low, what: "the start of a range", at: lowExpr.range)
+        let highNumber = traced ? 0 : try interpreter.wholeNumber(high, what: "the end of a range", at: highExpr.range)
         if traced {
             // A traced bound must be a whole number in every particle; like a
             // known one, it is taken as counted from the start.
-            if !low.isNode { _ = try wholeNumber(low, what: "the start of a range", at: lowExpr.range) }
-            if !high.isNode { _ = try wholeNumber(high, what: "the end of a range", at: highExpr.range) }
+            if !low.isNode { _ = try interpreter.wholeNumber(low, what: "the start of a range", at: lowExpr.range) }
+            if !high.isNode { _ = try interpreter.wholeNumber(high, what: "the end of a range", at: highExpr.range) }
         }
         let range = SourceRange(start: lowExpr.range.start, end: highExpr.range.end)
-        let frame = LoopFrame(scope: scope, range: traced ? range : bound, limited: traced, pathDepth: tracer.pathConditions.count)
+        let frame = LoopFrame(scope: scope, range: traced ? range : bound, limited: traced, pathDepth: pathConditions.count)
         var next = 0
         return try runLoop(frame, body: body, statement: statement) {
             defer { next += 1 }
             if !traced {
                 let i = lowNumber + next
                 guard i < highNumber else { return .boolean(false) }
-                self.bind(variable.name, .number(Double(i)), in: scope)
+                self.interpreter.bind(variable.name, .number(Double(i)), in: scope)
                 return .boolean(true)
             }
-            let i = try self.binary(.add, low, .number(Double(next)), at: range, left: lowExpr.range, right: lowExpr.range)
-            self.bind(variable.name, i, in: scope)
-            return try self.binary(.less, i, high, at: range, left: lowExpr.range, right: highExpr.range)
+            let i = try self.interpreter.binary(.add, low, .number(Double(next)), at: range, left: lowExpr.range, right: lowExpr.range)
+            self.interpreter.bind(variable.name, i, in: scope)
+            return try self.interpreter.binary(.less, i, high, at: range, left: lowExpr.range, right: highExpr.range)
         }
     }
 
@@ -217,8 +217,8 @@ extension Interpreter {
     /// the coming iteration (nil: all, when a `break` or `continue` in some
     /// particles made it random mid-iteration).
     func becomeRandom(_ frame: LoopFrame, entering: NodeID?) throws {
-        if let tag = graph.currentLoop {
-            throw fail("a loop of random length inside another one (line \(graph.loops[Int(tag.loop)].site.line)) is not supported yet; give the inner loop a bound known while tracing, and leave it with break",
+        if let tag = interpreter.graph.currentLoop {
+            throw interpreter.fail("a loop of random length inside another one (line \(interpreter.graph.loops[Int(tag.loop)].site.line)) is not supported yet; give the inner loop a bound known while tracing, and leave it with break",
                        at: frame.range)
         }
         let alive: NodeID
@@ -228,10 +228,10 @@ extension Interpreter {
         } else {
             alive = constantNode(1)
         }
-        graph.label(alive, "alive")
+        interpreter.graph.label(alive, "alive")
         frame.random = true
-        frame.loopIndex = graph.loops.count
-        graph.loops.append(LoopTrace(site: site(frame.range), limit: settings.loopLimit))
+        frame.loopIndex = interpreter.graph.loops.count
+        interpreter.graph.loops.append(LoopTrace(site: site(frame.range), limit: interpreter.settings.loopLimit))
         frame.alive = entering == nil ? nil : alive
         frame.aliveNodes = [alive]
         // At a traced condition, a particle that does not run the coming
@@ -240,9 +240,9 @@ extension Interpreter {
         let entry = entering == nil ? frame.scope.values : frame.beforeAdvance
         frame.history = [entry]
         frame.before = entry
-        graph.currentLoop = LoopTag(loop: frame.loopIndex, iteration: 0)
-        if frame.iterationsRun >= settings.loopLimit && frame.limited {
-            throw fail("this loop ran \(frame.iterationsRun) iterations before its condition became random, past the loop limit of \(settings.loopLimit) (raise it with set(loop_limit = N) or --loop-limit N)",
+        interpreter.graph.currentLoop = LoopTag(loop: frame.loopIndex, iteration: 0)
+        if frame.iterationsRun >= interpreter.settings.loopLimit && frame.limited {
+            throw interpreter.fail("this loop ran \(frame.iterationsRun) iterations before its condition became random, past the loop limit of \(interpreter.settings.loopLimit) (raise it with set(loop_limit = N) or --loop-limit N)",
                        at: frame.range)
         }
     }
@@ -273,11 +273,11 @@ extension Interpreter {
             let condition = try advance()
             if case .node(let id) = condition {
                 next = try nodeID(try makeNode(.select(id, going, zero), at: frame.range), what: "a mask", at: frame.range)
-            } else if try truth(condition, at: frame.range) {
+            } else if try interpreter.truth(condition, at: frame.range) {
                 next = going
             }
         }
-        graph.label(next, "alive")
+        interpreter.graph.label(next, "alive")
         frame.aliveNodes.append(next)
         frame.iteration += 1
         frame.iterationsRun += 1
@@ -286,12 +286,12 @@ extension Interpreter {
         frame.left = nil
         frame.broke = nil
         if next == zero { return false }
-        if frame.limited && frame.iterationsRun >= settings.loopLimit { return false }
+        if frame.limited && frame.iterationsRun >= interpreter.settings.loopLimit { return false }
         frame.alive = next == one ? nil : next
         // What a particle that stops here holds: the bindings merged above,
         // not the loop variable just bound for the next iteration.
         frame.before = values
-        graph.currentLoop = LoopTag(loop: frame.loopIndex, iteration: frame.iteration)
+        interpreter.graph.currentLoop = LoopTag(loop: frame.loopIndex, iteration: frame.iteration)
         return true
     }
 
@@ -305,19 +305,19 @@ extension Interpreter {
         frame.left = nil
         frame.broke = nil
         let location = error.file.location(of: error.range.start)
-        graph.loops[frame.loopIndex].stop = LoopStop(message: error.message,
+        interpreter.graph.loops[frame.loopIndex].stop = LoopStop(message: error.message,
                                                      site: Site(file: error.file.name, line: location.line, column: location.column),
                                                      iteration: frame.iterationsRun + 1)
-        loopStops[frame.loopIndex] = (error.range, error.file)
+        interpreter.loopStops[frame.loopIndex] = (error.range, error.file)
         try finishRandomLoop(frame)
     }
 
     /// Ends a random loop: every value that leaves it goes through a
     /// `loopExit` node (where particles still running are an error).
     func finishRandomLoop(_ frame: LoopFrame) throws {
-        graph.currentLoop = nil
+        interpreter.graph.currentLoop = nil
         let index = frame.loopIndex
-        graph.loops[index].alive = frame.aliveNodes
+        interpreter.graph.loops[index].alive = frame.aliveNodes
         guard let last = frame.aliveNodes.last, let final = frame.history.last else { return }
         for name in final.keys.sorted() {
             guard let value = final[name], holdsLoopNode(value, loop: index) else { continue }
@@ -327,7 +327,7 @@ extension Interpreter {
     }
 
     /// The exit of one value (element by element for a list).
-    private func exitValue(_ value: Value, path: inout [Int], name: String, frame: LoopFrame, alive: NodeID) throws -> Value {
+    func exitValue(_ value: Value, path: inout [Int], name: String, frame: LoopFrame, alive: NodeID) throws -> Value {
         switch value {
         case .list(let items):
             var exits: [Value] = []
@@ -337,7 +337,7 @@ extension Interpreter {
                 path.removeLast()
             }
             return .list(exits)
-        case .node(let id) where graph[id].loop?.loop == Int32(frame.loopIndex):
+        case .node(let id) where interpreter.graph[id].loop?.loop == Int32(frame.loopIndex):
             // What a particle leaving after t iterations holds; where it had
             // no binding yet, a nan that a run reports as "no value".
             let placeholder = unboundPlaceholder()
@@ -355,8 +355,8 @@ extension Interpreter {
                 }
             }
             let exit = try nodeID(try makeNode(.loopExit(value: id, alive: alive), at: frame.range), what: name, at: frame.range)
-            graph.loops[frame.loopIndex].exits.append(LoopExitTrace(exit: exit, values: values))
-            graph.label(exit, name)
+            interpreter.graph.loops[frame.loopIndex].exits.append(LoopExitTrace(exit: exit, values: values))
+            interpreter.graph.label(exit, name)
             return .node(exit)
         default:
             return value
@@ -367,7 +367,7 @@ extension Interpreter {
     func holdsLoopNode(_ value: Value, loop: Int) -> Bool {
         var found = false
         value.forEachNode { id in
-            if graph[id].loop?.loop == Int32(loop) { found = true }
+            if interpreter.graph[id].loop?.loop == Int32(loop) { found = true }
         }
         return found
     }
@@ -376,7 +376,7 @@ extension Interpreter {
     func mergeBindings(_ condition: NodeID, _ a: [String: Value], _ b: [String: Value],
                        frame: LoopFrame) throws -> [String: Value] {
         var merged = b
-        let line = file.line(of: frame.range.start)
+        let line = interpreter.file.line(of: frame.range.start)
         for name in Set(a.keys).union(b.keys).sorted() {
             var x = a[name], y = b[name]
             if let x, let y, unchanged(x, y) { continue }
@@ -392,7 +392,7 @@ extension Interpreter {
             }
             guard let x, let y else {
                 merged[name] = nil
-                branchOnlyNames[name] = "inside the loop of random length at line \(line), which some particles do not run"
+                interpreter.branchOnlyNames[name] = "inside the loop of random length at line \(line), which some particles do not run"
                 continue
             }
             if !x.isMergeable || !y.isMergeable {
@@ -402,7 +402,7 @@ extension Interpreter {
                 continue
             }
             let value = try merge(condition, x, y, name: name, at: frame.range, inLoop: true)
-            if case .node(let id) = value { graph.label(id, name) }
+            if case .node(let id) = value { interpreter.graph.label(id, name) }
             merged[name] = value
         }
         return merged
@@ -431,7 +431,7 @@ extension Interpreter {
     /// less those that already left: a 0/1 node (nil: every particle).
     func pathCondition(since depth: Int, at range: SourceRange) throws -> NodeID? {
         var condition: NodeID?
-        for (id, polarity) in tracer.pathConditions[depth...] {
+        for (id, polarity) in pathConditions[depth...] {
             let term = try nodeID(try makeNode(.select(id, constantNode(polarity ? 1 : 0), constantNode(polarity ? 0 : 1)), at: range),
                                   what: "a condition", at: range)
             condition = try condition.map {
@@ -461,8 +461,8 @@ extension Interpreter {
         case .normal:
             return
         case .broke(let range), .continued(let range):
-            guard let frame = tracer.loopFrames.last, tracer.loopFrames.count > (tracer.functionFrames.last?.loopDepth ?? 0) else {
-                throw fail("'\(flow.word)' outside a loop", at: range)
+            guard let frame = loopFrames.last, loopFrames.count > (functionFrames.last?.loopDepth ?? 0) else {
+                throw interpreter.fail("'\(flow.word)' outside a loop", at: range)
             }
             if !frame.random { try becomeRandom(frame, entering: nil) }
             let condition = try leaveCondition(frame, depth: frame.pathDepth)
@@ -475,12 +475,12 @@ extension Interpreter {
                 frame.continues.append((condition, scope.values))
             }
         case .returned(let value, let range):
-            guard let function = tracer.functionFrames.last else {
-                throw fail("'return' outside a function", at: range)
+            guard let function = functionFrames.last else {
+                throw interpreter.fail("'return' outside a function", at: range)
             }
-            if tracer.loopFrames.count > function.loopDepth {
-                let line = file.line(of: tracer.loopFrames[tracer.loopFrames.count - 1].range.start)
-                throw fail("'return' inside a loop (line \(line)) under a condition that depends on a random value is not supported yet; break out of the loop and return after it",
+            if loopFrames.count > function.loopDepth {
+                let line = interpreter.file.line(of: loopFrames[loopFrames.count - 1].range.start)
+                throw interpreter.fail("'return' inside a loop (line \(line)) under a condition that depends on a random value is not supported yet; break out of the loop and return after it",
                            at: range)
             }
             var condition = try pathCondition(since: function.pathDepth, at: range) ?? constantNode(1)
@@ -502,7 +502,7 @@ extension Interpreter {
         var result = final
         for event in function.returns.reversed() {
             if case .none = result, let first = function.firstReturn {
-                throw fail("'\(name)' returns a value in some particles only (the return at line \(file.line(of: first.start)) is under a condition that depends on a random value); end the function with a return for the others",
+                throw interpreter.fail("'\(name)' returns a value in some particles only (the return at line \(interpreter.file.line(of: first.start)) is under a condition that depends on a random value); end the function with a return for the others",
                            at: range)
             }
             if case .none = event.value { continue }
@@ -524,7 +524,7 @@ extension Flow {
     }
 }
 
-extension Interpreter {
+extension Tracer {
     /// The value a particle holds for a name it never bound: a nan constant
     /// (no program makes one: 0/0 is an error while tracing).
     func unboundPlaceholder() -> NodeID { constantNode(.nan) }
@@ -534,15 +534,15 @@ extension Interpreter {
     /// finite number".
     func unboundName(_ id: NodeID) -> String? {
         func isPlaceholder(_ input: NodeID) -> Bool {
-            if case .constant(let value) = graph[input].op { return value.isNaN }
+            if case .constant(let value) = interpreter.graph[input].op { return value.isNaN }
             return false
         }
-        let node = graph[id]
+        let node = interpreter.graph[id]
         switch node.op {
         case .select(_, let a, let b) where isPlaceholder(a) || isPlaceholder(b):
             return node.label
         case .loopExit:
-            let takes = graph.loops.contains { loop in
+            let takes = interpreter.graph.loops.contains { loop in
                 loop.exits.contains { $0.exit == id && $0.values.contains(where: isPlaceholder) }
             }
             return takes ? node.label : nil

@@ -60,11 +60,11 @@ extension Support {
 struct TracedScalar: DensityScalar {
     var value: Value
     /// How nodes are made; nil for a constant of the density's formula.
-    var algebra: Interpreter.Algebra?
+    var algebra: Tracer.Algebra?
 
     init(_ constant: Double) { value = .number(constant) }
 
-    init(_ value: Value, in algebra: Interpreter.Algebra) {
+    init(_ value: Value, in algebra: Tracer.Algebra) {
         self.value = value
         self.algebra = algebra
     }
@@ -107,7 +107,7 @@ struct TracedScalar: DensityScalar {
     }
 }
 
-extension Interpreter {
+extension Tracer {
     /// Arithmetic on values that may be traced (numbers stay numbers).
     struct Algebra {
         let interpreter: Interpreter
@@ -122,7 +122,7 @@ extension Interpreter {
         func divide(_ a: Value, _ b: Value) throws -> Value { try binary(.divide, a, b) }
 
         func apply(_ f: UnaryFunction, _ v: Value) throws -> Value {
-            if case .node(let id) = v { return try interpreter.makeNode(.unary(f, id), at: range) }
+            if case .node(let id) = v { return try interpreter.tracer.makeNode(.unary(f, id), at: range) }
             guard let x = v.asNumber else { throw interpreter.fail("expected a number, got \(v.typeDescription)", at: range) }
             if let problem = f.domainError(x) { throw interpreter.valueFail(problem, at: range) }
             return .number(f.apply(x))
@@ -150,18 +150,18 @@ extension Interpreter {
     /// the distribution refuses (in its own words), as sampling does.
     func checkDensityParameters(_ name: String, _ distribution: any Distribution, _ bound: [CallArgument]) throws {
         for (index, argument) in bound.enumerated().dropFirst() where !argument.value.isNode && argument.value.asNumber == nil {
-            throw fail("\(name)'s \(distribution.parameterNames[index - 1]) must be a number, got \(argument.value.typeDescription)",
+            throw interpreter.fail("\(name)'s \(distribution.parameterNames[index - 1]) must be a number, got \(argument.value.typeDescription)",
                        at: argument.range)
         }
         for (index, argument) in bound.dropFirst().enumerated() {
             if let value = argument.value.asNumber, !argument.value.isNode,
                let problem = distribution.problem(parameter: index, value: value) {
-                throw valueFail(problem.message(got: value), at: argument.range)
+                throw interpreter.valueFail(problem.message(got: value), at: argument.range)
             }
         }
         let parameters = bound.dropFirst().map { $0.value.isNode ? nil : $0.value.asNumber }
         if !parameters.contains(nil), let (problem, value, index) = distribution.problem(parameters: parameters.map { $0 ?? .nan }) {
-            throw fail(problem.message(got: value), at: bound[index + 1].range)
+            throw interpreter.fail(problem.message(got: value), at: bound[index + 1].range)
         }
     }
 
@@ -170,7 +170,7 @@ extension Interpreter {
     /// sufficient statistics (as `normal_lpdf(xs, ...)`), or a normal
     /// regression's from centred sums; nil for any other list.
     func sumOfDensityTerms(_ items: [Value], at range: SourceRange) throws -> Value? {
-        guard items.count > 1, case .node(let first) = items[0], let term = densityTerms[first] else { return nil }
+        guard items.count > 1, case .node(let first) = items[0], let term = interpreter.densityTerms[first] else { return nil }
         func same(_ a: Value, _ b: Value) -> Bool {
             switch (a, b) {
             case (.node(let x), .node(let y)): return x == y
@@ -181,7 +181,7 @@ extension Interpreter {
         var terms: [DensityTerm] = []
         terms.reserveCapacity(items.count)
         for item in items {
-            guard case .node(let id) = item, let other = densityTerms[id], other.distribution == term.distribution,
+            guard case .node(let id) = item, let other = interpreter.densityTerms[id], other.distribution == term.distribution,
                   other.arguments.count == term.arguments.count else { return nil }
             terms.append(other)
         }
@@ -203,12 +203,12 @@ extension Interpreter {
     /// cᵢ (in either order of the sum or the product; `b·1` is b itself).
     func affineMeans(_ means: [Value]) -> (a: NodeID, b: NodeID, cs: [Double])? {
         func decompositions(_ value: Value) -> [(a: NodeID, b: NodeID, c: Double)] {
-            guard case .node(let id) = value, case .binary(.add, let p, let q) = graph[id].op else { return [] }
+            guard case .node(let id) = value, case .binary(.add, let p, let q) = interpreter.graph[id].op else { return [] }
             var found: [(a: NodeID, b: NodeID, c: Double)] = []
             for (fixed, varying) in [(p, q), (q, p)] {
-                if case .binary(.multiply, let u, let v) = graph[varying].op {
-                    if case .constant(let c) = graph[v].op { found.append((fixed, u, c)) }
-                    if case .constant(let c) = graph[u].op { found.append((fixed, v, c)) }
+                if case .binary(.multiply, let u, let v) = interpreter.graph[varying].op {
+                    if case .constant(let c) = interpreter.graph[v].op { found.append((fixed, u, c)) }
+                    if case .constant(let c) = interpreter.graph[u].op { found.append((fixed, v, c)) }
                 }
                 found.append((fixed, varying, 1))
             }
@@ -236,7 +236,7 @@ extension Interpreter {
                           at range: SourceRange) throws -> Value {
         if ys.contains(where: \.isNaN) || cs.contains(where: \.isNaN) { return .number(.nan) }
         if ys.contains(where: \.isInfinite) { return .number(-.infinity) }
-        let m = Algebra(interpreter: self, range: range)
+        let m = Algebra(interpreter: interpreter, range: range)
         let n = Double(ys.count)
         let cMean = cs.reduce(0, +) / n, yMean = ys.reduce(0, +) / n
         var suu = 0.0, suw = 0.0, sww = 0.0
@@ -263,7 +263,7 @@ extension Interpreter {
         let distribution = DistributionRegistry[id]
         let name = DensityFunctions.name(of: distribution)
         if distribution.takesProbabilityList { return try categoricalLogDensity(id, arguments, at: range) }
-        let bound = try bind(name, arguments, names: ["x"] + distribution.parameterNames, at: range)
+        let bound = try interpreter.bind(name, arguments, names: ["x"] + distribution.parameterNames, at: range)
         try refuseEstimates(name, bound)
         // A list x (Stan's vectorised form): the sum over its elements.
         if case .list(let items) = bound[0].value {
@@ -271,7 +271,7 @@ extension Interpreter {
         }
         let x = bound[0].value
         guard x.isNode || x.asNumber != nil else {
-            throw fail("\(name)'s x must be a number, got \(x.typeDescription)", at: bound[0].range)
+            throw interpreter.fail("\(name)'s x must be a number, got \(x.typeDescription)", at: bound[0].range)
         }
         try checkDensityParameters(name, distribution, bound)
         // All numbers: the distribution's own log-density (−inf outside the support).
@@ -282,10 +282,10 @@ extension Interpreter {
         // A number x outside a support that does not move with the
         // parameters: −inf, whatever they are.
         if !x.isNode, let value = x.asNumber, distribution.support.excludes(value) { return .number(-.infinity) }
-        let m = Algebra(interpreter: self, range: range)
+        let m = Algebra(interpreter: interpreter, range: range)
         let term = try distribution.logDensity(m.scalar(x), bound.dropFirst().map { m.scalar($0.value) }).value
         if !x.isNode, let value = x.asNumber, case .node(let node) = term {
-            densityTerms[node] = DensityTerm(distribution: id, x: value, arguments: bound)
+            interpreter.densityTerms[node] = DensityTerm(distribution: id, x: value, arguments: bound)
         }
         return term
     }
@@ -301,12 +301,12 @@ extension Interpreter {
                     at range: SourceRange) throws -> Value {
         let distribution = DistributionRegistry[id]
         let name = DensityFunctions.name(of: distribution)
-        let m = Algebra(interpreter: self, range: range)
+        let m = Algebra(interpreter: interpreter, range: range)
         func eachTerm() throws -> Value {
             var terms: [Value] = []
             for (index, item) in items.enumerated() {
                 guard item.isNode || item.asNumber != nil else {
-                    throw fail("\(name)'s x[\(index)] must be a number, got \(item.typeDescription)", at: bound[0].range)
+                    throw interpreter.fail("\(name)'s x[\(index)] must be a number, got \(item.typeDescription)", at: bound[0].range)
                 }
                 var one = bound
                 one[0].value = item
@@ -319,7 +319,7 @@ extension Interpreter {
         ys.reserveCapacity(items.count)
         for (index, item) in items.enumerated() {
             guard let y = item.asNumber else {
-                throw fail("\(name)'s x[\(index)] must be a number, got \(item.typeDescription)", at: bound[0].range)
+                throw interpreter.fail("\(name)'s x[\(index)] must be a number, got \(item.typeDescription)", at: bound[0].range)
             }
             ys.append(y)
         }
@@ -342,26 +342,26 @@ extension Interpreter {
     func categoricalLogDensity(_ id: DistributionID, _ arguments: [CallArgument], at range: SourceRange) throws -> Value {
         let distribution = DistributionRegistry[id]
         let name = DensityFunctions.name(of: distribution)
-        let bound = try bind(name, arguments, names: ["k", "probs"], at: range)
+        let bound = try interpreter.bind(name, arguments, names: ["k", "probs"], at: range)
         try refuseEstimates(name, bound)
         let probabilities = try listArgument(name, bound[1])
-        guard !probabilities.isEmpty else { throw fail("\(name) needs at least one probability", at: bound[1].range) }
+        guard !probabilities.isEmpty else { throw interpreter.fail("\(name) needs at least one probability", at: bound[1].range) }
         for p in probabilities {
             if !p.isNode, let x = p.asNumber, let problem = distribution.problem(parameter: 0, value: x) {
-                throw valueFail(problem.message(got: x), at: bound[1].range)
+                throw interpreter.valueFail(problem.message(got: x), at: bound[1].range)
             }
         }
         // Checked as sampling checks them.
         if !probabilities.contains(where: \.isNode),
            let (problem, value, _) = distribution.problem(parameters: probabilities.map { $0.asNumber ?? .nan }) {
-            throw fail(problem.message(got: value), at: bound[1].range)
+            throw interpreter.fail(problem.message(got: value), at: bound[1].range)
         }
-        let m = Algebra(interpreter: self, range: range)
+        let m = Algebra(interpreter: interpreter, range: range)
         let p = probabilities.map(m.scalar)
         let k = bound[0].value
         guard case .list(let items) = k else {
             guard k.isNode || k.asNumber != nil else {
-                throw fail("\(name)'s k must be a number, got \(k.typeDescription)", at: bound[0].range)
+                throw interpreter.fail("\(name)'s k must be a number, got \(k.typeDescription)", at: bound[0].range)
             }
             return try distribution.logDensity(m.scalar(k), p).value
         }
@@ -377,7 +377,7 @@ extension Interpreter {
         var ks: [Double] = []
         for (index, item) in items.enumerated() {
             guard let x = item.asNumber else {
-                throw fail("\(name)'s k[\(index)] must be a number, got \(item.typeDescription)", at: bound[0].range)
+                throw interpreter.fail("\(name)'s k[\(index)] must be a number, got \(item.typeDescription)", at: bound[0].range)
             }
             ks.append(x)
         }
@@ -393,7 +393,7 @@ extension Interpreter {
             let items: [Value]
             if case .list(let list) = argument.value { items = list } else { items = [argument.value] }
             if items.contains(where: \.isEstimate) {
-                throw fail("\(name) takes numbers or random values, not estimates (it would drop their standard error); write value(e) for the number alone",
+                throw interpreter.fail("\(name) takes numbers or random values, not estimates (it would drop their standard error); write value(e) for the number alone",
                            at: argument.range)
             }
         }
@@ -402,10 +402,10 @@ extension Interpreter {
     /// The numbers or traced values of a list argument.
     func listArgument(_ name: String, _ argument: CallArgument) throws -> [Value] {
         guard case .list(let items) = argument.value else {
-            throw fail("\(name) expects a list, got \(argument.value.typeDescription)", at: argument.range)
+            throw interpreter.fail("\(name) expects a list, got \(argument.value.typeDescription)", at: argument.range)
         }
         for item in items where !item.isNode && item.asNumber == nil {
-            throw fail("each element given to \(name) must be a number, got \(item.typeDescription)", at: argument.range)
+            throw interpreter.fail("each element given to \(name) must be a number, got \(item.typeDescription)", at: argument.range)
         }
         return items
     }
@@ -413,24 +413,24 @@ extension Interpreter {
     /// `logsumexp(xs)`, `softmax(xs)`, `dot(xs, ys)`, `matvec(W, x)`.
     func listFunction(_ builtin: Builtin, _ arguments: [CallArgument], at range: SourceRange) throws -> Value {
         let name = builtin.rawValue
-        try noKeywords(name, arguments)
+        try interpreter.noKeywords(name, arguments)
         if builtin != .dot { try refuseEstimates(name, arguments) }
         let wanted = builtin == .dot || builtin == .matvec ? 2 : 1
         guard arguments.count == wanted else {
-            throw fail("\(name) expects \(countPhrase(wanted, "list")), got \(countPhrase(arguments.count, "argument"))", at: range)
+            throw interpreter.fail("\(name) expects \(countPhrase(wanted, "list")), got \(countPhrase(arguments.count, "argument"))", at: range)
         }
-        let m = Algebra(interpreter: self, range: range)
+        let m = Algebra(interpreter: interpreter, range: range)
         if builtin == .matvec {
             // matvec(W, x): one dot product per row of W.
             guard case .list(let rows) = arguments[0].value, !rows.isEmpty else {
-                throw fail("matvec expects a matrix (a list of rows) first, got \(arguments[0].value.typeDescription)",
+                throw interpreter.fail("matvec expects a matrix (a list of rows) first, got \(arguments[0].value.typeDescription)",
                            at: arguments[0].range)
             }
             let x = try listArgument(name, arguments[1])
             return .list(try rows.enumerated().map { index, row in
                 let entries = try listArgument(name, CallArgument(label: nil, value: row, range: arguments[0].range))
                 guard entries.count == x.count else {
-                    throw fail("matvec needs rows as long as the vector: row \(index) has \(entries.count), the vector \(x.count)",
+                    throw interpreter.fail("matvec needs rows as long as the vector: row \(index) has \(entries.count), the vector \(x.count)",
                                at: range)
                 }
                 return try m.sum(try zip(entries, x).map { try m.times($0, $1) })
@@ -440,11 +440,11 @@ extension Interpreter {
         if builtin == .dot {
             let ys = try listArgument(name, arguments[1])
             guard xs.count == ys.count else {
-                throw fail("dot needs two lists of one length, got \(xs.count) and \(ys.count)", at: range)
+                throw interpreter.fail("dot needs two lists of one length, got \(xs.count) and \(ys.count)", at: range)
             }
             return try m.sum(try zip(xs, ys).map { try m.times($0, $1) })
         }
-        guard !xs.isEmpty else { throw fail("\(name) of an empty list", at: arguments[0].range) }
+        guard !xs.isEmpty else { throw interpreter.fail("\(name) of an empty list", at: arguments[0].range) }
         if !xs.contains(where: \.isNode) {
             // Numbers: in doubles, where x − max may fall to −inf and its
             // exponential to 0.
@@ -458,7 +458,7 @@ extension Interpreter {
         // log Σ e^{x − m} + m with m the largest, so that nothing overflows.
         let largest: Value
         if xs.contains(where: \.isNode) {
-            largest = try call(.max, [CallArgument(label: nil, value: .list(xs), range: arguments[0].range)], at: range)
+            largest = try interpreter.call(.max, [CallArgument(label: nil, value: .list(xs), range: arguments[0].range)], at: range)
         } else {
             largest = .number(xs.compactMap(\.asNumber).max() ?? 0)
         }

@@ -169,7 +169,7 @@ extension Interpreter {
             return try tracer.cachedTracedCall(key) { try tracer.listFunction(builtin, arguments, at: range) }
 
         case .read_csv:
-            return try readCSV(arguments, at: range)
+            return try CSVData(interpreter: self).readCSV(arguments, at: range)
 
         case .value, .stderr:
             try noKeywords(name, arguments)
@@ -207,7 +207,7 @@ extension Interpreter {
         case .print:
             try noKeywords(name, arguments)
             try tracer.refuseInRandomBranch("print", at: range)
-            let text = try arguments.map { Display.printed(try displayable($0.value, at: $0.range)) }.joined(separator: " ")
+            let text = try arguments.map { Display.printed(try inference.displayable($0.value, at: $0.range)) }.joined(separator: " ")
             output(.printed(text, line: file.line(of: range.start)))
             return .none
 
@@ -217,7 +217,7 @@ extension Interpreter {
             return .none
 
         case .hist:
-            return try histogram(arguments, at: range)
+            return try inference.histogram(arguments, at: range)
 
         case .normal_init:
             let bound = try bind("normal_init", arguments, names: ["sd"] + (keyword("mean", arguments) != nil ? ["mean"] : []),
@@ -230,7 +230,7 @@ extension Interpreter {
             return .initializer(mean: mean, sd: sd)
 
         case .explain:
-            return try explain(arguments, at: range)
+            return try inference.explain(arguments, at: range)
 
         case .grad, .minimize, .maximize:
             throw fail("\(name) needs an expectation as its first argument: \(name)(E[...])", at: range)

@@ -29,6 +29,8 @@ final class Interpreter {
     /// The state of the run in progress: made afresh for each run, so that
     /// a run stopped by an error leaves nothing behind.
     lazy var tracer = Tracer(interpreter: self)
+    /// Estimates, gradients and optimisations as the language shows them.
+    lazy var inference = Inference(interpreter: self)
     /// Where displays and prints go.
     var output: (Output) -> Void = { _ in }
     /// Settings the command line fixed that a `set(...)` tried to change
@@ -118,7 +120,7 @@ final class Interpreter {
             if case .expression(let expression) = statement.kind {
                 let value = try evaluate(expression, in: globals)
                 if case .none = value { continue }
-                let shown = try displayable(value, at: expression.range)
+                let shown = try inference.displayable(value, at: expression.range)
                 let source = DisplaySource(expr: file.text(expression.range.start..<expression.range.end))
                 output(.display(shown, line: file.line(of: statement.range.start), source: source))
                 if case .report(.optimisation(let result)) = shown, result.interrupted {
@@ -479,7 +481,7 @@ final class Interpreter {
                 }
             }
             if case .builtin(let builtin) = callee, builtin.takesObjective {
-                return try callWithObjective(builtin, argumentExprs, in: scope, at: expression.range)
+                return try inference.callWithObjective(builtin, argumentExprs, in: scope, at: expression.range)
             }
             var arguments: [CallArgument] = []
             arguments.reserveCapacity(argumentExprs.count)
@@ -493,7 +495,7 @@ final class Interpreter {
             return try call(callee, arguments, at: expression.range, callee: calleeExpr.range)
 
         case .expectation(let inner):
-            return try expectation(of: try evaluate(inner, in: scope), at: inner.range)
+            return try inference.expectation(of: try evaluate(inner, in: scope), at: inner.range)
 
         case .annotated(let callExpr, let annotation):
             tracer.pendingAnnotation = (annotation, expression.range)
@@ -621,7 +623,7 @@ final class Interpreter {
         let items: [Value]
         var noun = ("element", "elements", "list")
         switch base {
-        case .gradient(let gradient): return try component(of: gradient, indexValue, at: range)
+        case .gradient(let gradient): return try inference.component(of: gradient, indexValue, at: range)
         case .list(let list): items = list
         case .string(let text):
             items = text.map { .string(String($0)) }

@@ -1,10 +1,10 @@
-// Interpreter+Gradient.swift — grad(E[...]) and the calls that take an
+// Inference+Gradient.swift — grad(E[...]) and the calls that take an
 // objective (grad, minimize, maximize).
 
 import WiggleGraph
 import WiggleSyntax
 
-extension Interpreter {
+extension Inference {
     // MARK: grad, minimize, maximize
 
     /// `grad(E[e], wrt = [...])`, `minimize(E[e], ...)`, `maximize(E[e], ...)`.
@@ -12,33 +12,33 @@ extension Interpreter {
                            at range: SourceRange) throws -> Value {
         let name = builtin.rawValue
         guard let first = argumentExprs.first, first.label == nil, case .expectation(let inner) = first.value.kind else {
-            throw fail("\(name) needs an expectation as its first argument: \(name)(E[...])", at: range)
+            throw interpreter.fail("\(name) needs an expectation as its first argument: \(name)(E[...])", at: range)
         }
-        let objective = try evaluate(inner, in: scope)
+        let objective = try interpreter.evaluate(inner, in: scope)
         var options: [String: CallArgument] = [:]
         for argument in argumentExprs.dropFirst() {
             guard let label = argument.label else {
-                throw fail("\(name) takes one expectation, then named options", at: argument.value.range)
+                throw interpreter.fail("\(name) takes one expectation, then named options", at: argument.value.range)
             }
             let allowed = builtin == .grad ? ["wrt", "particles"] : ["steps", "lr", "optimizer", "particles", "wrt"]
             guard allowed.contains(label.name) else {
-                throw fail("\(name) has no option '\(label.name)' (it takes \(allowed.joined(separator: ", ")))", at: label.range)
+                throw interpreter.fail("\(name) has no option '\(label.name)' (it takes \(allowed.joined(separator: ", ")))", at: label.range)
             }
-            options[label.name] = CallArgument(label: label, value: try evaluate(argument.value, in: scope),
+            options[label.name] = CallArgument(label: label, value: try interpreter.evaluate(argument.value, in: scope),
                                                range: argument.value.range)
         }
-        try tracer.refuseInRandomBranch(name, at: range)
-        let root = try tracer.nodeID(objective, what: "the objective", at: inner.range)
+        try interpreter.tracer.refuseInRandomBranch(name, at: range)
+        let root = try interpreter.tracer.nodeID(objective, what: "the objective", at: inner.range)
         let wrt = try gradientParameters(options["wrt"], objective: root)
         let exhaustive = options["wrt"] == nil
-        var particles = settings.particles
+        var particles = interpreter.settings.particles
         if let option = options["particles"] {
-            particles = try wholeNumber(option.value, what: "particles", at: option.range)
+            particles = try interpreter.wholeNumber(option.value, what: "particles", at: option.range)
             guard particles >= 1 && particles <= Settings.maxParticles else {
-                throw fail("particles must be between 1 and \(Settings.maxParticles), got \(particles)", at: option.range)
+                throw interpreter.fail("particles must be between 1 and \(Settings.maxParticles), got \(particles)", at: option.range)
             }
         }
-        if graph[root].isRandom { try requireTwoParticles(particles, at: range) }
+        if interpreter.graph[root].isRandom { try requireTwoParticles(particles, at: range) }
         if builtin == .grad {
             var result = try gradient(of: root, wrt: wrt, particles: particles)
             result.isExhaustive = exhaustive
@@ -51,7 +51,7 @@ extension Interpreter {
 
     /// The parameter indices of `wrt = [...]`, or every parameter the objective reads.
     func gradientParameters(_ option: CallArgument?, objective: NodeID) throws -> [Int] {
-        guard let option else { return graph.parameters(reaching: objective) }
+        guard let option else { return interpreter.graph.parameters(reaching: objective) }
         var items: [Value] = []
         func flatten(_ value: Value) {
             if case .list(let values) = value { values.forEach(flatten) } else { items.append(value) }
@@ -59,8 +59,8 @@ extension Interpreter {
         flatten(option.value)
         var indices: [Int] = []
         for item in items {
-            guard case .node(let id) = item, case .parameter(let index) = graph[id].op else {
-                throw fail("wrt lists parameters, but it holds \(item.isNode ? "a value computed from them" : item.typeDescription)",
+            guard case .node(let id) = item, case .parameter(let index) = interpreter.graph[id].op else {
+                throw interpreter.fail("wrt lists parameters, but it holds \(item.isNode ? "a value computed from them" : item.typeDescription)",
                            at: option.range)
             }
             if !indices.contains(index) { indices.append(index) }
@@ -70,20 +70,20 @@ extension Interpreter {
 
     /// The gradient of E[root] with respect to some parameters.
     func gradient(of root: NodeID, wrt: [Int], particles: Int) throws -> GradientResult {
-        let isRandom = graph[root].isRandom
+        let isRandom = interpreter.graph[root].isRandom
         let (runner, warnings) = cachedRunner(for: root, gradient: wrt)
         let plan = runner.plan
         var configuration = nextConfiguration(particles: isRandom ? particles : 1)
         configuration.gradientCovariance = true
         let result = try runEngine(runner, configuration: configuration)
-        let objectiveRange = origin(of: root)?.range ?? currentRange
+        let objectiveRange = interpreter.origin(of: root)?.range ?? interpreter.currentRange
         try requireFinite(result.outputs[0].mean, result.outputs[0].standardError, at: objectiveRange)
         for moments in result.gradient { try requireFinite(moments.mean, moments.standardError, at: objectiveRange) }
         let entries = zip(wrt, result.gradient).map { index, moments in
             // Below rounding level (an exact estimator) the error is 0.
             let stderr = !isRandom || moments.standardError <= 1e-12 * abs(moments.mean) ? 0 : moments.standardError
             let bias = warnings.first { $0.parameters.contains(index) }?.bias
-            return (name: graph.parameters[index].name, value: moments.mean, stderr: stderr, bias: bias)
+            return (name: interpreter.graph.parameters[index].name, value: moments.mean, stderr: stderr, bias: bias)
         }
         // Errors for arithmetic on the components: their covariance, or each
         // on its own where the engine did not sum it.
@@ -115,12 +115,12 @@ extension Interpreter {
         }
         let offered = names.isEmpty ? "it has no components" : "it has " + names.map { "\"\($0)\"" }.joined(separator: ", ")
         guard case .string(let name) = index else {
-            throw fail("a gradient is indexed by a parameter's name, as in g[\"\(names.first ?? "mu")\"]; got \(index.typeDescription)",
+            throw interpreter.fail("a gradient is indexed by a parameter's name, as in g[\"\(names.first ?? "mu")\"]; got \(index.typeDescription)",
                        at: range)
         }
         func estimate(_ entry: Int) throws -> Value {
             if let bias = gradient.entries[entry].bias {
-                throw fail("the gradient's component \"\(gradient.entries[entry].name)\" is biased (\(bias)): it is not an estimate to compute with",
+                throw interpreter.fail("the gradient's component \"\(gradient.entries[entry].name)\" is biased (\(bias)): it is not an estimate to compute with",
                            at: range)
             }
             return .estimate(gradient.estimate(entry))
@@ -128,15 +128,15 @@ extension Interpreter {
         if let entry = gradient.entries.firstIndex(where: { $0.name == name }) { return try estimate(entry) }
         // A parameter the gradient does not list: 0 exactly when the
         // gradient was taken for every parameter the objective reads.
-        guard let declaration = parameters.declaration(of: name) else {
-            throw fail("the gradient has no component \"\(name)\"; \(offered)", at: range)
+        guard let declaration = interpreter.parameters.declaration(of: name) else {
+            throw interpreter.fail("the gradient has no component \"\(name)\"; \(offered)", at: range)
         }
         var entryOf: [Int: Int] = [:]
         for (entry, index) in gradient.parameters.enumerated() where entryOf[index] == nil { entryOf[index] = entry }
         let elements = try declaration.indices.map { index -> Value in
             if let entry = entryOf[index] { return try estimate(entry) }
             guard gradient.isExhaustive else {
-                throw fail("the gradient was taken with respect to \(names.map { "\"\($0)\"" }.joined(separator: ", ")) only (wrt = ...), not \"\(name)\"",
+                throw interpreter.fail("the gradient was taken with respect to \(names.map { "\"\($0)\"" }.joined(separator: ", ")) only (wrt = ...), not \"\(name)\"",
                            at: range)
             }
             return .estimate(Estimate(exact: 0))
@@ -147,7 +147,7 @@ extension Interpreter {
     /// The estimator of every random node of a plan, for people.
     func estimatorReports(_ plan: Plan) -> [EstimatorReport] {
         plan.randomNodes.map { id, choice in
-            let node = graph[id]
+            let node = interpreter.graph[id]
             let distribution = node.op.distribution
             let name = distribution?.name ?? "?"
             var method: String

@@ -1,19 +1,19 @@
-// Interpreter+Expectation.swift — E[...], and random values summarised for
+// Inference+Expectation.swift — E[...], and random values summarised for
 // display (clouds and histograms).
 
 import WiggleGraph
 import WiggleSyntax
 
-extension Interpreter {
+extension Inference {
     // MARK: E[...]
 
     /// `E[e]`: a Monte Carlo estimate and its standard error.
     func expectation(of value: Value, at range: SourceRange) throws -> Value {
-        try tracer.refuseInRandomLoop("E[...]", at: range)
+        try interpreter.tracer.refuseInRandomLoop("E[...]", at: range)
         switch value {
         case .node(let id):
-            if let exact = try currentValue(of: id, at: range) { return .estimate(Estimate(exact: exact)) }
-            try requireTwoParticles(settings.particles, at: range)
+            if let exact = try interpreter.currentValue(of: id, at: range) { return .estimate(Estimate(exact: exact)) }
+            try requireTwoParticles(interpreter.settings.particles, at: range)
             let runner = cachedRunner(for: id).runner
             let result = try runEngine(runner, configuration: nextConfiguration())
             try requireFinite(result.outputs[0].mean, result.outputs[0].standardError, at: range)
@@ -23,7 +23,7 @@ extension Interpreter {
         default:
             // The expectation of a deterministic number is that number, exactly.
             guard let x = value.asNumber else {
-                throw fail("E[...] needs a number inside, got \(value.typeDescription)", at: range)
+                throw interpreter.fail("E[...] needs a number inside, got \(value.typeDescription)", at: range)
             }
             return .estimate(Estimate(exact: x))
         }
@@ -35,8 +35,8 @@ extension Interpreter {
     func displayable(_ value: Value, at range: SourceRange) throws -> Value {
         switch value {
         case .node(let id):
-            if let exact = try currentValue(of: id, at: range) { return .number(exact) }
-            try requireTwoParticles(settings.particles, at: range)
+            if let exact = try interpreter.currentValue(of: id, at: range) { return .number(exact) }
+            try requireTwoParticles(interpreter.settings.particles, at: range)
             return .report(.cloud(try cloud(of: id, bins: 16, isHistogram: false)))
         case .list(let items):
             // A list of plain values is shown as it is, without a copy.
@@ -89,32 +89,32 @@ extension Interpreter {
 
     /// `hist(e)`: a terminal histogram of e's particles.
     func histogram(_ arguments: [CallArgument], at range: SourceRange) throws -> Value {
-        try tracer.refuseInRandomLoop("hist", at: range)
-        try noKeywords("hist", arguments, allowed: ["bins"])
+        try interpreter.tracer.refuseInRandomLoop("hist", at: range)
+        try interpreter.noKeywords("hist", arguments, allowed: ["bins"])
         let positional = arguments.filter { $0.label == nil }
         guard positional.count == 1 else {
-            throw fail("hist expects 1 argument, got \(positional.count)", at: range)
+            throw interpreter.fail("hist expects 1 argument, got \(positional.count)", at: range)
         }
         var bins = 20
-        if let option = keyword("bins", arguments) {
-            bins = try wholeNumber(option.value, what: "bins", at: option.range)
-            guard bins >= 1 && bins <= 200 else { throw fail("bins must be between 1 and 200, got \(bins)", at: option.range) }
+        if let option = interpreter.keyword("bins", arguments) {
+            bins = try interpreter.wholeNumber(option.value, what: "bins", at: option.range)
+            guard bins >= 1 && bins <= 200 else { throw interpreter.fail("bins must be between 1 and 200, got \(bins)", at: option.range) }
         }
         let argument = positional[0]
         switch argument.value {
-        case .node(let id) where graph[id].isRandom:
-            try requireTwoParticles(settings.particles, at: argument.range)
+        case .node(let id) where interpreter.graph[id].isRandom:
+            try requireTwoParticles(interpreter.settings.particles, at: argument.range)
             return .report(.cloud(try cloud(of: id, bins: bins, isHistogram: true)))
         case .node(let id):
-            return .number(try currentValue(of: id, at: argument.range) ?? .nan)
+            return .number(try interpreter.currentValue(of: id, at: argument.range) ?? .nan)
         case .list(let items):
             // Data: a list of numbers.
-            guard !items.isEmpty else { throw fail("hist of an empty list", at: argument.range) }
-            let numbers = try items.map { try number($0, what: "each element given to hist", at: argument.range) }
-            guard numbers.allSatisfy(\.isFinite) else { throw fail("hist needs finite numbers", at: argument.range) }
+            guard !items.isEmpty else { throw interpreter.fail("hist of an empty list", at: argument.range) }
+            let numbers = try items.map { try interpreter.number($0, what: "each element given to hist", at: argument.range) }
+            guard numbers.allSatisfy(\.isFinite) else { throw interpreter.fail("hist needs finite numbers", at: argument.range) }
             return .report(.cloud(dataHistogram(numbers, bins: bins)))
         default:
-            throw fail("hist expects a random value or a list of numbers, got \(argument.value.typeDescription)", at: argument.range)
+            throw interpreter.fail("hist expects a random value or a list of numbers, got \(argument.value.typeDescription)", at: argument.range)
         }
     }
 }

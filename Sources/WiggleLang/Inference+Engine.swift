@@ -1,0 +1,85 @@
+// Inference+Engine.swift — where the tracer hands the graph to the
+// executor (WiggleGraph: plans, runners, the pilot): engine errors as
+// diagnostics, and values computed from parameters alone.
+
+import WiggleGraph
+import WiggleSyntax
+
+extension Inference {
+    // MARK: Running the engine
+
+    /// The configuration for the next draw.
+    func nextConfiguration(particles: Int? = nil) -> EngineConfiguration {
+        interpreter.executor.nextConfiguration(particles: particles)
+    }
+
+    /// A random estimate needs two particles for its standard error.
+    func requireTwoParticles(_ particles: Int, at range: SourceRange) throws {
+        guard interpreter.settings.checkWithFewParticles || particles >= 2 else {
+            throw interpreter.fail("estimating a random value needs at least 2 particles for a standard error (got \(particles))", at: range)
+        }
+    }
+
+    /// Runs a runner's plan, turning engine errors into diagnostics at the node's source.
+    func runEngine(_ runner: Runner, configuration: EngineConfiguration,
+                   histogram: (range: ClosedRange<Double>, bins: Int)? = nil) throws -> EngineResult {
+        do {
+            return try interpreter.executor.run(runner, graph: interpreter.graph, configuration: configuration, histogram: histogram)
+        } catch let error as EngineError {
+            throw diagnosed(error)
+        }
+    }
+
+    /// An engine error as what the interpreter throws: an interruption, or
+    /// a diagnostic at the source of its node.
+    func diagnosed(_ error: EngineError) -> any Error {
+        if error.isInterruption { return Interruption(range: interpreter.currentRange, file: interpreter.currentFile) }
+        return runtimeError(error)
+    }
+
+    /// An engine error as a diagnostic at the source of its node.
+    func runtimeError(_ error: EngineError) -> RuntimeError {
+        if let loop = error.stoppedLoop, let place = interpreter.loopStops[loop] {
+            // An error of the particles that run an iteration whose tracing failed.
+            return RuntimeError(error.message, at: place.range, in: place.file)
+        }
+        var message = error.message
+        if let (count, particles) = error.nonFiniteCount, let name = interpreter.tracer.unboundName(error.node) {
+            let line = interpreter.graph[error.node].site.line
+            message = "'\(name)' has no value in \(count) of \(particles) particles: they ran no iteration of the loop at line \(line) that binds it, and it had none before the loop"
+        }
+        if let origin = interpreter.origin(of: error.node) {
+            return RuntimeError(message, at: origin.range, in: origin.file)
+        }
+        return RuntimeError(message, at: .at(0), in: interpreter.file)
+    }
+
+    /// The runner of the cached plan for an objective and some gradient
+    /// parameters, with the analysis's warnings (a traced graph is analysed
+    /// and compiled once).
+    func cachedRunner(for root: NodeID, gradient parameters: [Int] = []) -> (runner: Runner, warnings: [AnalysisWarning]) {
+        interpreter.executor.runner(for: root, gradient: parameters, in: interpreter.graph)
+    }
+
+    /// The analysis's warnings as diagnostics at the source of their nodes.
+    /// (Each is also kept, once, for `wiggle check`, which shows no results.)
+    func diagnostics(_ warnings: [AnalysisWarning]) -> [Diagnostic] {
+        warnings.map { warning in
+            let origin = interpreter.origin(of: warning.node)
+            let diagnostic = Diagnostic(.runtime, warning.message, in: origin?.file ?? interpreter.file, at: origin?.range ?? .at(0),
+                                        severity: .warning)
+            if !interpreter.reportedWarnings.contains(where: { $0.location == diagnostic.location && $0.message == diagnostic.message }) {
+                interpreter.reportedWarnings.append(diagnostic)
+            }
+            return diagnostic
+        }
+    }
+
+    /// An estimate that overflowed or became undefined is an error, not a printed nan.
+    func requireFinite(_ value: Double, _ stderr: Double, at range: SourceRange) throws {
+        guard value.isFinite && stderr.isFinite else {
+            throw interpreter.fail("the estimate is not a finite number (\(formatNumber(value)) ± \(formatNumber(stderr))): its particles are too large for a double",
+                       at: range)
+        }
+    }
+}

@@ -110,7 +110,7 @@ struct TracedScalar: DensityScalar {
 extension Tracer {
     /// Arithmetic on values that may be traced (numbers stay numbers).
     struct Algebra {
-        let interpreter: Interpreter
+        unowned(unsafe) let interpreter: Interpreter
         let range: SourceRange
 
         func binary(_ op: BinaryOperator, _ a: Value, _ b: Value) throws -> Value {

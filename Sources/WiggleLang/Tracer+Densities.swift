@@ -194,9 +194,13 @@ extension Tracer {
         // A normal regression: the same sigma, a mean a + b·cᵢ per term.
         guard term.distribution == .normal,
               terms.allSatisfy({ same($0.arguments[2].value, term.arguments[2].value) }),
-              let line = affineMeans(terms.map(\.arguments[1].value)) else { return nil }
-        return try normalRegression(ys: terms.map(\.x), a: line.a, b: line.b, cs: line.cs, sigma: term.arguments[2],
-                                    at: range)
+              let line = interpreter.graph.affineMeans(terms.map { $0.arguments[1].value.nodeValue }) else { return nil }
+        let ys = terms.map(\.x)
+        if ys.contains(where: \.isNaN) || line.cs.contains(where: \.isNaN) { return .number(.nan) }
+        if ys.contains(where: \.isInfinite) { return .number(-.infinity) }
+        let m = Algebra(interpreter: interpreter, range: range)
+        return try Normal.regressionLogLikelihood(ys: ys, cs: line.cs, a: m.scalar(.node(line.a)), b: m.scalar(.node(line.b)),
+                                                  sigma: m.scalar(term.arguments[2].value)).value
     }
 
     /// Means that are all `a + b·cᵢ` for the same traced a and b and numbers

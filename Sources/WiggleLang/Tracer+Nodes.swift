@@ -77,27 +77,8 @@ extension Tracer {
         if case .constant(let divisor) = interpreter.graph[b].op, let problem = function.domainError(1, divisor), op == .divide {
             throw interpreter.valueFail(problem, at: rightRange)
         }
-        if let same = identityOperand(function, a, b) { return .node(same) }
+        if let same = interpreter.graph.identityOperand(function, a, b) { return .node(same) }
         return try makeNode(.binary(function, a, b), at: range)
-    }
-
-    /// The operand that `a op b` equals bit for bit, for every value it can
-    /// take (nan, ±0 and ±inf included), when the other is a constant that
-    /// leaves it alone: x·1, 1·x, x/1, x^1, x − (+0), x + (−0), (−0) + x. A
-    /// log-density with sigma = 1 is then one node shorter per datum.
-    func identityOperand(_ function: BinaryFunction, _ a: NodeID, _ b: NodeID) -> NodeID? {
-        func constant(_ id: NodeID, _ bits: UInt64) -> Bool {
-            if case .constant(let value) = interpreter.graph[id].op { return value.bitPattern == bits }
-            return false
-        }
-        let one = (1.0).bitPattern, zero = (0.0).bitPattern, minusZero = (-0.0).bitPattern
-        switch function {
-        case .multiply: return constant(b, one) ? a : constant(a, one) ? b : nil
-        case .divide, .power: return constant(b, one) ? a : nil
-        case .subtract: return constant(b, zero) ? a : nil
-        case .add: return constant(b, minusZero) ? a : constant(a, minusZero) ? b : nil
-        default: return nil
-        }
     }
 
     /// `and` / `or` on traced operands: booleans as 0/1 nodes.
@@ -360,6 +341,12 @@ extension Value {
     var isNode: Bool {
         if case .node = self { return true }
         return false
+    }
+
+    /// The node of a traced value, nil for anything else.
+    var nodeValue: NodeID? {
+        if case .node(let id) = self { return id }
+        return nil
     }
 }
 

@@ -79,6 +79,25 @@ public struct Normal: Distribution, SufficientStatistics {
         if let gSd = call.adjoint(1) { for l in 0..<m { gSd[l] += g[l] * (o[l] - mean[l]) / sd[l] } }
     }
 
+    /// Σᵢ log N(yᵢ; a + b·cᵢ, σ) from centred sums: with u = c − c̄ and
+    /// w = y − ȳ, Σ(y − a − bc)² = Σw² − 2bΣuw + b²Σu² + n(ȳ − a − bc̄)²
+    /// (the cross terms vanish), so a regression's likelihood is a handful
+    /// of nodes whatever the number of points.
+    public static func regressionLogLikelihood<S: DensityScalar>(ys: [Double], cs: [Double], a: S, b: S, sigma: S) throws -> S {
+        let n = Double(ys.count)
+        let cMean = cs.reduce(0, +) / n, yMean = ys.reduce(0, +) / n
+        var suu = 0.0, suw = 0.0, sww = 0.0
+        for (c, y) in zip(cs, ys) {
+            let u = c - cMean, w = y - yMean
+            suu += u * u
+            suw += u * w
+            sww += w * w
+        }
+        let offset = try S(yMean) - a - b * S(cMean)
+        let spread = try S(sww) - S(2 * suw) * b + S(suu) * b.squared()
+        return try logLikelihood(squares: spread + S(n) * offset.squared(), count: n, sigma: sigma)
+    }
+
     /// Σ(y − μ)² = Σ(y − ȳ)² + n(ȳ − μ)².
     public func logLikelihood<S: DensityScalar>(of ys: [Double], _ p: [S]) throws -> S {
         let n = Double(ys.count)

@@ -110,14 +110,12 @@ public enum EstimatorAnalysis {
         // the node's moved parameters (the measure-valued derivative, or one
         // registered), when it can run; else why not.
         func rerunWorlds(_ id: NodeID, _ node: Node, _ distribution: any Distribution,
-                           _ estimator: Estimator = .mvd) -> Result<EstimatorChoice, Refusal> {
+                           _ estimator: Estimator = .mvd) -> Result<EstimatorChoice, RerunRefusal> {
             let rule = estimator.rule
             if let loop = loopDownstream(of: id, graph, order: order, ancestry: ancestry) {
-                return .failure(Refusal(reason: loop))
+                return .failure(.loop(loop))
             }
-            guard let downstream = downstreamCount(id) else {
-                return .failure(Refusal(reason: "the graph is too large to track what lies downstream"))
-            }
+            guard let downstream = downstreamCount(id) else { return .failure(.untracked) }
             var worlds = Set<Int>()
             for (index, input) in node.op.inputs.enumerated() where moved.contains(input) {
                 worlds.formUnion(rule.worlds(for: distribution, parameter: index))
@@ -125,14 +123,12 @@ public enum EstimatorAnalysis {
             let runs = max(1, worlds.count) * max(1, downstream)
             let requested = node.requestedEstimator == estimator
             guard requested || (downstream <= exactDownstreamLimit && runs <= exactBudget) else {
-                return .failure(Refusal(reason: "downstream graph too large to run \(worlds.count) more times (\(downstream) nodes)"))
+                return .failure(.tooLarge(runs: worlds.count, downstream: downstream))
             }
             exactBudget -= requested ? 0 : runs
-            let times = worlds.count == 1 ? "once more" : worlds.count == 2 ? "twice more" : "\(worlds.count) more times"
-            let rerun = downstream == 0 ? "its value is the cost itself, nothing to re-run"
-                : "runs \(count(downstream)) downstream \(times), with common random numbers"
-            return .success(EstimatorChoice(estimator, reason: (requested ? "requested by @\(rule.name); " : "")
-                + "\(rule.title): \(rule.describe(worlds: worlds, of: distribution)), \(rerun)"))
+            let clause = ReasonClause.worlds(title: rule.title, worlds: rule.describe(worlds: worlds, of: distribution),
+                                             downstream: downstream, count: worlds.count)
+            return .success(EstimatorChoice(estimator, requested ? [.requested(estimator), clause] : [clause]))
         }
 
         // Nodes later in the order have smaller downstream graphs: decide
@@ -148,21 +144,20 @@ public enum EstimatorAnalysis {
                 case .success(let found): choice = found
                 case .failure(let refusal):
                     choice = EstimatorChoice(distribution.admits(.score) ? .score : .pathwise,
-                                             reason: "@\(requested.rawValue) is not possible: \(refusal.reason)")
+                                             [.notPossible(requested, refusal)])
                 }
             } else if distribution.admits(.pathwise) && !distribution.admits(.score), let jump = discontinuity[id],
                moved.contains(id), distribution.admits(.mvd), case .success(let found) = rerunWorlds(id, node, distribution) {
                 // A uniform whose bounds move reaching a jump: its value at
                 // the bounds against the value drawn is the one unbiased choice.
-                choice = EstimatorChoice(found, note: "reaches \(jump.description), and a \(distribution.name) has no score function")
+                choice = EstimatorChoice(found, note: .reachesWithoutScore(jump.description, distribution: distribution.name))
             } else if distribution.admits(.pathwise) && !distribution.admits(.score), let jump = discontinuity[id] {
                 // Pathwise misses the jump and there is no score function (a
                 // uniform's support moves with its bounds): biased, said so
                 // when a parameter moves it.
                 let moved = moved.contains(id)
-                choice = EstimatorChoice(.pathwise, reason: moved
-                    ? "biased: reaches \(jump.description), and a \(distribution.name) has no unbiased estimator there"
-                    : "reaches \(jump.description), but no parameter moves it")
+                choice = EstimatorChoice(.pathwise, [moved ? .biasedWithoutAlternative(jump.description, distribution: distribution.name)
+                                                           : .unmoved(jump.description)])
                 if moved {
                     warnings.append(AnalysisWarning(node: id, site: node.site, message:
                         "\(name(of: node)) reaches \(jump.description), where its pathwise derivative misses the jump, and a \(distribution.name) has no score function (its support moves with its parameters): the gradient through it is biased",
@@ -174,7 +169,7 @@ public enum EstimatorAnalysis {
                 // taken, and measured against the score function by the pilot.
                 if found.estimator == .score, node.requestedEstimator == nil, distribution.admits(.mvd),
                    moved.contains(id), case .success(let better) = rerunWorlds(id, node, distribution) {
-                    choice = EstimatorChoice(better, note: "reaches \(discontinuity[id]?.description ?? "a jump")")
+                    choice = EstimatorChoice(better, note: .reaches(discontinuity[id]?.description ?? "a jump"))
                     alternatives[id] = found
                 } else {
                     choice = found
@@ -192,32 +187,29 @@ public enum EstimatorAnalysis {
                 switch rerunWorlds(id, node, distribution) {
                 case .success(let found): choice = found
                 case .failure(let refusal):
-                    choice = EstimatorChoice(distribution.admits(.score) ? .score : .pathwise,
-                                             reason: "@mvd is not possible: \(refusal.reason)")
+                    choice = EstimatorChoice(distribution.admits(.score) ? .score : .pathwise, [.notPossible(.mvd, refusal)])
                     if !distribution.admits(.score), let jump = discontinuity[id], moved.contains(id) {
                         warnings.append(AnalysisWarning(node: id, site: node.site, message:
-                            "\(name(of: node)) reaches \(jump.description), and its measure-valued derivative is not possible (\(refusal.reason)): the gradient through it is biased",
+                            "\(name(of: node)) reaches \(jump.description), and its measure-valued derivative is not possible (\(refusal)): the gradient through it is biased",
                             bias: "misses the jump at line \(jump.site.line)"))
                     }
                 }
             } else if distribution.admits(.exact), let loop = loopDownstream(of: id, graph, order: order, ancestry: ancestry) {
                 // Re-running what lies downstream would re-run the rest of a
                 // loop whose length is random: the score function instead.
-                choice = EstimatorChoice(.score, reason: node.requestedEstimator == .exact
-                    ? "@exact is not possible: \(loop); leave-one-out baseline"
-                    : "\(loop), which cannot be re-run once per outcome; leave-one-out baseline")
+                choice = EstimatorChoice(.score, node.requestedEstimator == .exact
+                    ? [.notPossible(.exact, .loop(loop)), .leaveOneOut] : [.loopCannotRerun(loop), .leaveOneOut])
             } else if distribution.admits(.exact) {
                 choice = chooseEnumerationOrScore(node, distribution, downstream: downstreamCount(id), budget: &exactBudget)
             } else if node.requestedEstimator == nil, distribution.admits(.mvd), moved.contains(id),
                       case .success(let found) = rerunWorlds(id, node, distribution) {
                 // A Poisson: the shift, measured against the score function by the pilot.
                 choice = found
-                alternatives[id] = EstimatorChoice(.score, reason:
-                    "a \(distribution.name) cannot be reparametrised; leave-one-out baseline")
+                alternatives[id] = EstimatorChoice(.score, [.reparametrisable(distribution: distribution.name, false), .leaveOneOut])
             } else {
-                choice = EstimatorChoice(.score, reason: node.requestedEstimator == .score
-                    ? "requested by @score; leave-one-out baseline"
-                    : "a \(distribution.name) cannot be reparametrised; leave-one-out baseline")
+                choice = EstimatorChoice(.score, node.requestedEstimator == .score
+                    ? [.requested(.score), .leaveOneOut]
+                    : [.reparametrisable(distribution: distribution.name, false), .leaveOneOut])
             }
             choices[id] = choice
         }
@@ -234,9 +226,11 @@ public enum EstimatorAnalysis {
                 guard let split = fallback[id]?.split, var choice = choices[id] else { continue }
                 choice.split = split
                 choice.split?.jumpEstimator = .mvd
-                let terms = { (count: Int) in count == 1 ? "term" : "\(count) terms" }
-                let parts = choice.reason.range(of: "measure-valued").map { String(choice.reason[$0.lowerBound...]) } ?? choice.reason
-                choice.reason = "pathwise for the \(terms(split.pathwiseCount)) it reaches smoothly; for the \(terms(split.scoreCount)) it reaches through \(split.jump), \(parts)"
+                guard let worlds = choice.clauses.first(where: { if case .worlds = $0 { return true } else { return false } }) else {
+                    continue
+                }
+                choice.clauses = [.splitWorlds(pathwise: split.pathwiseCount, jumped: split.scoreCount, jump: split.jump,
+                                               worlds: worlds)]
                 choices[id] = choice
             }
         }
@@ -251,7 +245,7 @@ public enum EstimatorAnalysis {
                   distribution.admits(.exact), let certain = certainProbability(id, graph, moved: moved) else { continue }
             if choice.estimator == .exact {
                 choices[id]?.pinned = true
-                choices[id]?.reason = "probability exactly \(certain) and moving; the score function would never see the other outcome, the exact derivative does; " + choice.reason
+                choices[id]?.clauses = [.certain(certain)] + choice.clauses
                 continue
             }
             let node = graph[id]
@@ -325,11 +319,6 @@ public enum EstimatorAnalysis {
             merged[at].message += " (one warning for the \(counts[at]) nodes traced from this place, one per loop iteration or call)"
         }
         return merged
-    }
-
-    /// Why the measure-valued derivative was not possible, in words.
-    struct Refusal: Error {
-        var reason: String
     }
 
     /// How to make a parameter's jump visible to an estimator, where there is
@@ -409,25 +398,25 @@ public enum EstimatorAnalysis {
                                       warnings: inout [AnalysisWarning]) -> EstimatorChoice {
         switch node.requestedEstimator {
         case .score?:
-            return EstimatorChoice(.score, reason: "requested by @score")
+            return EstimatorChoice(.score, [.requested(.score)])
         case .pathwise?:
-            guard let jump else { return EstimatorChoice(.pathwise, reason: "requested by @pathwise; every use is smooth") }
+            guard let jump else { return EstimatorChoice(.pathwise, [.requested(.pathwise), .smooth]) }
             warnings.append(AnalysisWarning(node: id, site: node.site, message:
                 "\(name(of: node)) is pathwise by @pathwise but reaches \(jump.description); its pathwise derivative misses the jump there, so the gradient is biased",
                 bias: "misses the jump at line \(jump.site.line)"))
-            return EstimatorChoice(.pathwise, reason: "requested by @pathwise; biased: reaches \(jump.description)")
+            return EstimatorChoice(.pathwise, [.requested(.pathwise), .biased(jump.description)])
         default:
-            if let jump { return EstimatorChoice(.score, reason: "reaches \(jump.description)") }
-            return EstimatorChoice(.pathwise, reason: "every use is smooth")
+            if let jump { return EstimatorChoice(.score, [.reaches(jump.description)]) }
+            return EstimatorChoice(.pathwise, [.smooth])
         }
     }
 
     /// Where a node is inside a loop of random length, or has one
     /// downstream: "it is inside the loop at line 4"; nil otherwise.
-    static func loopDownstream(of id: NodeID, _ graph: Graph, order: [NodeID], ancestry: RandomAncestry?) -> String? {
+    static func loopDownstream(of id: NodeID, _ graph: Graph, order: [NodeID], ancestry: RandomAncestry?) -> LoopPlace? {
         guard !graph.loops.isEmpty else { return nil }
         if let tag = graph[id].loop {
-            return "it is inside the loop of random length at line \(graph.loops[Int(tag.loop)].site.line)"
+            return .inside(line: graph.loops[Int(tag.loop)].site.line)
         }
         guard let start = order.firstIndex(of: id) else { return nil }
         let bit = ancestry?.index(of: id)
@@ -435,7 +424,7 @@ public enum EstimatorAnalysis {
             guard let tag = graph[order[index]].loop, graph[order[index]].isRandom else { continue }
             // Without the ancestry, any loop after it may be downstream.
             if let ancestry, let bit, !ancestry.depends(at: index, on: bit) { continue }
-            return "what lies downstream of it runs the loop of random length at line \(graph.loops[Int(tag.loop)].site.line)"
+            return .downstream(line: graph.loops[Int(tag.loop)].site.line)
         }
         return nil
     }
@@ -445,23 +434,21 @@ public enum EstimatorAnalysis {
     static func chooseEnumerationOrScore(_ node: Node, _ distribution: any Distribution, downstream: Int?,
                                          budget: inout Int) -> EstimatorChoice {
         let runs = node.op.outcomes.count
-        let times = runs == 2 ? "twice" : "\(runs) times"
         switch node.requestedEstimator {
         case .score?:
-            return EstimatorChoice(.score, reason: "requested by @score; leave-one-out baseline")
+            return EstimatorChoice(.score, [.requested(.score), .leaveOneOut])
         case .exact? where downstream != nil:
-            return EstimatorChoice(.exact, reason: "requested by @exact; runs \(count(downstream ?? 0)) downstream \(times)")
+            return EstimatorChoice(.exact, [.requested(.exact), .outcomes(downstream: downstream ?? 0, count: runs, commonNumbers: false)])
         case .exact?:
-            return EstimatorChoice(.score, reason: "@exact is not possible: the graph is too large to track what lies downstream; leave-one-out baseline")
+            return EstimatorChoice(.score, [.notPossible(.exact, .untracked), .leaveOneOut])
         default:
             // Every outcome costs at least its own cost row, even with
             // nothing downstream to re-run.
             if let downstream, downstream <= exactDownstreamLimit, runs * max(1, downstream) <= budget {
                 budget -= runs * max(1, downstream)
-                return EstimatorChoice(.exact, reason: "runs \(count(downstream)) downstream \(times), with common random numbers")
+                return EstimatorChoice(.exact, [.outcomes(downstream: downstream, count: runs, commonNumbers: true)])
             }
-            let size = downstream.map { "\($0) nodes" } ?? "too many nodes to track"
-            return EstimatorChoice(.score, reason: "downstream graph too large to run \(times) (\(size)); leave-one-out baseline")
+            return EstimatorChoice(.score, [.tooLargeForOutcomes(count: runs, downstream: downstream), .leaveOneOut])
         }
     }
 

@@ -8,8 +8,8 @@ import WiggleDistributions
 public struct EstimatorChoice: Sendable, Equatable {
     /// The estimator the node uses.
     public var estimator: Estimator
-    /// Why it was chosen, in words.
-    public var reason: String
+    /// Why it was chosen (worded by WiggleLang's ReasonWords).
+    public var clauses: [ReasonClause]
     /// For a node that is the score function only for the terms it reaches
     /// through a jump, and pathwise for the others: which are which.
     public var split: TermSplit?
@@ -22,37 +22,35 @@ public struct EstimatorChoice: Sendable, Equatable {
     /// "exact", "mvd", or "pathwise+score" / "pathwise+mvd" for a node split by term.
     public var name: String { split.map { "pathwise+\($0.jumpEstimator.rawValue)" } ?? estimator.rawValue }
 
-    /// A choice of `estimator`, explained by `reason`.
-    public init(_ estimator: Estimator, reason: String) {
+    /// A choice of `estimator`, for the reasons `clauses`.
+    public init(_ estimator: Estimator, _ clauses: [ReasonClause]) {
         self.estimator = estimator
-        self.reason = reason
+        self.clauses = clauses
     }
 
     /// The estimator a random node uses when no analysis has run (a plan
     /// compiled without choices): as requested, else pathwise where it can
     /// be reparametrised, else the score function.
     public static func `default`(for node: Node) -> EstimatorChoice {
-        guard let distribution = node.op.distribution else { return EstimatorChoice(.pathwise, reason: "not random") }
-        if let requested = node.requestedEstimator {
-            return EstimatorChoice(requested, reason: "requested by @\(requested.rawValue)")
-        }
+        guard let distribution = node.op.distribution else { return EstimatorChoice(.pathwise, [.notRandom]) }
+        if let requested = node.requestedEstimator { return EstimatorChoice(requested, [.requested(requested)]) }
         if distribution.admits(.pathwise) {
-            return EstimatorChoice(.pathwise, reason: "a \(distribution.name) can be reparametrised")
+            return EstimatorChoice(.pathwise, [.reparametrisable(distribution: distribution.name, true)])
         }
-        return EstimatorChoice(.score, reason: "a \(distribution.name) cannot be reparametrised")
+        return EstimatorChoice(.score, [.reparametrisable(distribution: distribution.name, false)])
     }
 }
 
 extension EstimatorChoice {
-    /// A choice with a note before its reason: "3.1× lower ...; runs 2 nodes ...".
-    package init(_ choice: EstimatorChoice, note: String) {
+    /// A choice with a clause before its reasons.
+    package init(_ choice: EstimatorChoice, note: ReasonClause) {
         self = choice
-        reason = "\(note); \(choice.reason)"
+        clauses = [note] + choice.clauses
     }
 
-    /// A choice with a note after its reason.
-    package init(_ choice: EstimatorChoice, suffix: String) {
+    /// A choice with a clause after its reasons.
+    package init(_ choice: EstimatorChoice, suffix: ReasonClause) {
         self = choice
-        reason = "\(choice.reason); \(suffix)"
+        clauses = choice.clauses + [suffix]
     }
 }

@@ -72,8 +72,8 @@ public enum EstimatorPilot {
                 for id in group {
                     guard let choice = refined.choices[id], let pair = smooth[id] else { continue }
                     refined.choices[id] = found.prefersFirst
-                        ? EstimatorChoice(choice, suffix: found.kept(over: "the measure-valued derivative"))
-                        : EstimatorChoice(pair, note: "every use is smooth; " + found.taken(over: "pathwise"))
+                        ? EstimatorChoice(choice, suffix: .pilotKept(found, over: .measureValued))
+                        : EstimatorChoice(EstimatorChoice(pair, note: .pilotTaken(found, over: .pathwise)), note: .smooth)
                 }
             }
         }
@@ -95,10 +95,10 @@ public enum EstimatorPilot {
             guard let found = measure(refined.choices, others, stages) else { continue }
             for id in group {
                 guard let choice = refined.choices[id], let alternative = measured[id] else { continue }
-                let other = alternative.split == nil ? "the score function" : "pathwise and score by term"
+                let other: PilotAlternative = alternative.split == nil ? .score : .pathwiseAndScoreByTerm
                 refined.choices[id] = found.prefersFirst
-                    ? EstimatorChoice(choice, suffix: found.kept(over: other))
-                    : EstimatorChoice(alternative, note: found.taken(over: "the measure-valued derivative"))
+                    ? EstimatorChoice(choice, suffix: .pilotKept(found, over: other))
+                    : EstimatorChoice(alternative, note: .pilotTaken(found, over: .measureValued))
             }
         }
         refined.alternatives = [:]
@@ -109,18 +109,17 @@ public enum EstimatorPilot {
             var whole = refined.choices
             for (id, choice) in splits {
                 let jump = choice.split?.jumpEstimator ?? .score
-                whole[id] = EstimatorChoice(jump, reason: "reaches \(choice.split?.jump ?? "a jump")"
-                    + (jump == .mvd ? "; measure-valued for every term" : ""))
+                let reaches = ReasonClause.reaches(choice.split?.jump ?? "a jump")
+                whole[id] = EstimatorChoice(jump, jump == .mvd ? [reaches, .measureValuedForEveryTerm] : [reaches])
             }
             if let measured = measure(refined.choices, whole, stages) {
                 let keep = measured.prefersFirst
                 for (id, choice) in splits {
-                    let every = choice.split?.jumpEstimator == .mvd
-                        ? "the measure-valued derivative for every term" : "the score function for every term"
+                    let every: PilotAlternative = choice.split?.jumpEstimator == .mvd
+                        ? .measureValuedForEveryTerm : .scoreForEveryTerm
                     refined.choices[id] = keep
-                        ? EstimatorChoice(choice, suffix: measured.kept(over: every))
-                        : EstimatorChoice(whole[id] ?? choice, note: "not split by term: "
-                            + measured.taken(over: "pathwise for the terms it reaches smoothly"))
+                        ? EstimatorChoice(choice, suffix: .pilotKept(measured, over: every))
+                        : EstimatorChoice(whole[id] ?? choice, note: .notSplit(measured))
                 }
             }
         }
@@ -133,13 +132,12 @@ public enum EstimatorPilot {
         }
         if !candidates.isEmpty {
             var score = refined.choices
-            for id in candidates.keys { score[id] = EstimatorChoice(.score, reason: "leave-one-out baseline") }
+            for id in candidates.keys { score[id] = EstimatorChoice(.score, [.leaveOneOut]) }
             if let measured = measure(refined.choices, score, stages) {
                 for (id, choice) in candidates {
-                    let exact = "the exact \(graph[id].op.outcomes.count)-point derivative"
                     refined.choices[id] = measured.prefersFirst
-                        ? EstimatorChoice(choice, note: measured.kept(over: "the score function"))
-                        : EstimatorChoice(score[id] ?? choice, note: measured.taken(over: exact))
+                        ? EstimatorChoice(choice, note: .pilotKept(measured, over: .score))
+                        : EstimatorChoice(score[id] ?? choice, note: .pilotTaken(measured, over: .exact(points: graph[id].op.outcomes.count)))
                 }
             }
         }
@@ -148,7 +146,7 @@ public enum EstimatorPilot {
 }
 
 /// What a pilot found, first plan over second.
-public struct PilotMeasurement: Sendable {
+public struct PilotMeasurement: Sendable, Equatable {
     /// The geometric mean, over the gradient's components that vary, of
     /// the ratio of variances.
     public var varianceRatio: Double
@@ -160,26 +158,6 @@ public struct PilotMeasurement: Sendable {
 
     public var prefersFirst: Bool { noVariance || varianceRatio * workRatio <= 1 }
 
-    public var pilot: String {
-        let most = particles.max() ?? 0, least = particles.min() ?? 0
-        return "on a pilot of \(grouped(most))" + (least < most ? " (\(grouped(least)) for the costlier)" : "")
-    }
-
-    /// Why the first plan was kept over `other`.
-    public func kept(over other: String) -> String {
-        if noVariance { return "no gradient variance either way \(pilot)" }
-        if varianceRatio < 1e-6 { return "no gradient variance, unlike \(other), \(pilot)" }
-        if varianceRatio > 1 / 1.05 { return "about the gradient variance of \(other) \(pilot), with less work" }
-        return "\(ratio(1 / varianceRatio)) lower gradient variance than \(other) \(pilot)"
-    }
-
-    /// Why the second plan was taken over `other` (the first).
-    public func taken(over other: String) -> String {
-        if varianceRatio >= 1.05 { return "\(ratio(varianceRatio)) lower gradient variance than \(other) \(pilot)" }
-        if varianceRatio > 1 / 1.05 { return "about the gradient variance of \(other) \(pilot), with less work" }
-        return "lower gradient variance × work than \(other) \(pilot), which has \(ratio(1 / varianceRatio)) lower variance at \(ratio(workRatio)) the work"
-    }
-
     /// A measurement of the first plan over the second.
     public init(varianceRatio: Double, workRatio: Double, particles: [Int], noVariance: Bool) {
         self.varianceRatio = varianceRatio
@@ -187,21 +165,4 @@ public struct PilotMeasurement: Sendable {
         self.particles = particles
         self.noVariance = noVariance
     }
-}
-
-/// "3.1×", "12×", "240×".
-func ratio(_ value: Double) -> String {
-    if !value.isFinite || value >= 1e6 { return "over 10⁶×" }
-    return String(format: value < 9.95 ? "%.1f×" : "%.0f×", value)
-}
-
-/// 2048 as "2,048".
-func grouped(_ n: Int) -> String {
-    let digits = Array(String(n))
-    var text = ""
-    for (index, digit) in digits.enumerated() {
-        if index > 0 && (digits.count - index) % 3 == 0 { text += "," }
-        text.append(digit)
-    }
-    return text
 }

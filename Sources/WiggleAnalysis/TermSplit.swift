@@ -96,13 +96,11 @@ extension EstimatorAnalysis {
                 }
             }
             guard scoreCount > 0, pathwiseCount > 0, let jump = discontinuity[id] else { continue }
-            var choice = EstimatorChoice(.score, reason:
-                "pathwise for the \(describe(pathwiseCount)) it reaches smoothly; score for the \(describe(scoreCount)) it reaches through \(jump.description)")
+            var choice = EstimatorChoice(.score, [.splitScore(pathwise: pathwiseCount, jumped: scoreCount, jump: jump.description)])
             choice.split = TermSplit(scoreTerms: scoreTerms, pathwiseCount: pathwiseCount, scoreCount: scoreCount,
                                      jump: jump.description)
             choices[id] = choice
         }
-        func describe(_ count: Int) -> String { count == 1 ? "term" : "\(count) terms" }
     }
 }
 

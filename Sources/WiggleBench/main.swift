@@ -109,7 +109,7 @@ func makeScenarios() -> [Scenario] {
 func scoreForBernoullis(_ graph: Graph, _ root: NodeID) -> [NodeID: EstimatorChoice] {
     var choices = EstimatorAnalysis.analyse(graph, root: root).choices
     for (node, choice) in choices where choice.estimator == .exact || choice.estimator == .mvd {
-        choices[node] = EstimatorChoice(.score, reason: "benchmark: same estimator as the reference")
+        choices[node] = EstimatorChoice(.score, [.leaveOneOut])  // the reference's estimator
     }
     return choices
 }

@@ -164,7 +164,7 @@ extension Inference {
             return EstimatorReport(node: node.label ?? "\(name)@\(node.site.line):\(node.site.column)",
                                    file: node.site.file, line: node.site.line, column: node.site.column,
                                    distribution: name, estimator: choice.name, method: method,
-                                   reason: choice.reason)
+                                   clauses: choice.clauses)
         }
     }
 }

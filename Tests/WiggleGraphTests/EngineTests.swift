@@ -187,7 +187,7 @@ func within(_ moments: Moments, _ exact: Double, _ k: Double = 4) -> Bool {
              particles: Int = 100_000) throws -> EngineResult {
         var choices = EstimatorAnalysis.analyse(b.graph, root: root).choices
         for (node, _) in choices where b.graph[node].op.distribution?.name == "bernoulli" {
-            choices[node] = EstimatorChoice(estimator, reason: "test")
+            choices[node] = EstimatorChoice(estimator, [.requested(estimator)])
         }
         let plan = Plan(graph: b.graph, outputs: [root], gradientParameters: Array(b.graph.parameters.indices),
                         estimators: choices, options: options)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WiggleGraph
 @testable import WiggleLang
 
 /// Numbers that read: one rounding rule for every estimate, short reasons
@@ -54,24 +55,34 @@ import Testing
     }
 
     @Test func briefsOfTheReasonsTheAnalysisGives() {
-        func brief(_ reason: String) -> String {
+        func report(_ clauses: [ReasonClause]) -> EstimatorReport {
             EstimatorReport(node: "x", file: "f", line: 1, column: 1, distribution: "normal", estimator: "mvd",
-                            method: "", reason: reason).brief
+                            method: "", clauses: clauses)
         }
-        #expect(brief("every use is smooth") == "every use is smooth")
-        #expect(brief("requested by @score; leave-one-out baseline") == "requested by @score")
-        #expect(brief("requested by @pathwise; biased: reaches `>` at line 38") == "requested by @pathwise; biased")
-        #expect(brief("reaches `>` at line 26; measure-valued: Weibull pair for mu, runs 2 nodes downstream twice more, with common random numbers; 35× lower gradient variance than the score function on a pilot of 256")
-                == "reaches `>` at line 26; 35× lower variance than score")
-        #expect(brief("no gradient variance, unlike the score function, on a pilot of 256; runs 2 nodes downstream twice, with common random numbers")
-                == "no variance, unlike score")
-        #expect(brief("lower gradient variance × work than the exact 2-point derivative on a pilot of 2,048, which has 1.3× lower variance at 1.6× the work; leave-one-out baseline")
-                == "cheaper per variance than exact")
-        #expect(brief("it is inside the loop of random length at line 7, which cannot be re-run once per outcome; leave-one-out baseline")
-                == "inside the random-length loop at line 7")
-        #expect(brief("what lies downstream of it runs the loop of random length at line 12, which cannot be re-run once per outcome")
-                == "a random-length loop at line 12 follows")
-        let long = brief("one two three four five six seven eight nine ten eleven twelve")
+        func brief(_ clauses: [ReasonClause]) -> String { report(clauses).brief }
+        let worlds = ReasonClause.worlds(title: "measure-valued", worlds: "Weibull pair for mu", downstream: 2, count: 2)
+        let pilot256 = { (ratio: Double) in PilotMeasurement(varianceRatio: ratio, workRatio: 1, particles: [256, 256], noVariance: false) }
+        #expect(brief([.smooth]) == "every use is smooth")
+        #expect(brief([.requested(.score), .leaveOneOut]) == "requested by @score")
+        #expect(brief([.requested(.pathwise), .biased("`>` at line 38")]) == "requested by @pathwise; biased")
+        let measured: [ReasonClause] = [.reaches("`>` at line 26"), worlds, .pilotKept(pilot256(1 / 35), over: .score)]
+        #expect(report(measured).reason == "reaches `>` at line 26; measure-valued: Weibull pair for mu, runs 2 nodes downstream twice more, with common random numbers; 35× lower gradient variance than the score function on a pilot of 256")
+        #expect(brief(measured) == "reaches `>` at line 26; 35× lower variance than score")
+        let none: [ReasonClause] = [.pilotKept(pilot256(1e-9), over: .score), .outcomes(downstream: 2, count: 2, commonNumbers: true)]
+        #expect(report(none).reason == "no gradient variance, unlike the score function, on a pilot of 256; runs 2 nodes downstream twice, with common random numbers")
+        #expect(brief(none) == "no variance, unlike score")
+        let cheaper = PilotMeasurement(varianceRatio: 1 / 1.3, workRatio: 1.6, particles: [2_048, 2_048], noVariance: false)
+        let taken: [ReasonClause] = [.pilotTaken(cheaper, over: .exact(points: 2)), .leaveOneOut]
+        #expect(report(taken).reason == "lower gradient variance × work than the exact 2-point derivative on a pilot of 2,048, which has 1.3× lower variance at 1.6× the work; leave-one-out baseline")
+        #expect(brief(taken) == "cheaper per variance than exact")
+        #expect(brief([.loopCannotRerun(.inside(line: 7)), .leaveOneOut]) == "inside the random-length loop at line 7")
+        #expect(report([.loopCannotRerun(.downstream(line: 12))]).reason
+                == "what lies downstream of it runs the loop of random length at line 12, which cannot be re-run once per outcome")
+        #expect(brief([.loopCannotRerun(.downstream(line: 12))]) == "a random-length loop at line 12 follows")
+        #expect(brief([.notPossible(.exact, .loop(.inside(line: 3))), .leaveOneOut]) == "inside the random-length loop at line 3")
+        #expect(brief([.splitWorlds(pathwise: 3, jumped: 2, jump: "`>` at line 5", worlds: worlds)])
+                == "pathwise for the 3 terms it reaches smoothly")
+        let long = brief([.unmoved("one two three four five six seven eight nine ten eleven twelve")])
         #expect(long.split(separator: " ").count == 10 && long.hasSuffix("…"))
     }
 

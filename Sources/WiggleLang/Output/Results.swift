@@ -22,63 +22,14 @@ public struct EstimatorReport: Sendable {
     public var estimator: String
     /// The estimator in words: "score function", "exact 2-point derivative".
     public var method: String
-    /// Why that estimator was chosen, in words.
-    public var reason: String
+    /// Why that estimator was chosen, as the analysis and the pilot found it.
+    public var clauses: [ReasonClause]
 
-    /// The longest ``brief`` in words.
-    public static let briefWords = 10
+    /// Why, in words (explain, JSON and the notebook show it whole).
+    public var reason: String { ReasonWords.sentence(clauses) }
 
-    /// Why, in at most ten words, for `grad`'s table: the jump the node
-    /// reaches and what the pilot measured, or the reason's first clause
-    /// (`explain`, the notebook's table and JSON keep the whole reason).
-    public var brief: String {
-        let clauses = reason.components(separatedBy: "; ").map { $0.trimmingCharacters(in: .whitespaces) }
-        var parts: [String] = []
-        if let first = clauses.first, first.hasPrefix("requested by @") {
-            parts.append(first)
-            if reason.contains("biased") { parts.append("biased") }
-        } else if let first = clauses.first, first.hasPrefix("reaches ") || first.hasPrefix("every use") {
-            parts.append(first)
-        }
-        if let pilot = clauses.first(where: { $0.contains("pilot") }), let measured = Self.pilotBrief(pilot) {
-            parts.append(measured)
-        }
-        if parts.isEmpty, let first = clauses.first, let line = first.range(of: "loop of random length at line ") {
-            // "it is inside the loop of random length at line 4, which ...",
-            // "what lies downstream of it runs the loop of random length at line 4".
-            let number = first[line.upperBound...].prefix { $0.isNumber }
-            parts.append(first.hasPrefix("it is inside") ? "inside the random-length loop at line \(number)"
-                                                         : "a random-length loop at line \(number) follows")
-        }
-        if parts.isEmpty { parts.append(clauses.first ?? reason) }
-        let words = parts.joined(separator: "; ").split(separator: " ")
-        guard words.count > Self.briefWords else { return words.joined(separator: " ") }
-        return words.prefix(Self.briefWords).joined(separator: " ").trimmingCharacters(in: CharacterSet(charactersIn: ",;")) + "…"
-    }
-
-    /// "35× less variance than score (pilot)" from the pilot's sentence.
-    static func pilotBrief(_ sentence: String) -> String? {
-        func short(_ estimator: Substring) -> String {
-            if estimator.contains("score") { return "score" }
-            if estimator.contains("measure-valued") { return "mvd" }
-            if estimator.contains("exact") { return "exact" }
-            if estimator.contains("pathwise") { return "pathwise" }
-            return "the other"
-        }
-        if let unlike = sentence.range(of: "unlike the ") {
-            let rest = sentence[unlike.upperBound...].prefix { $0 != "," }
-            return "no variance, unlike \(short(rest))"
-        }
-        if let range = sentence.range(of: "× lower gradient variance than ") {
-            let before = sentence[..<range.lowerBound]
-            let ratio = before.hasSuffix("over 10⁶") ? "over 10⁶" : String(before.split(separator: " ").last ?? "")
-            return "\(ratio)× lower variance than \(short(sentence[range.upperBound...]))"
-        }
-        if let range = sentence.range(of: "lower gradient variance × work than ") {
-            return "cheaper per variance than \(short(sentence[range.upperBound...]))"
-        }
-        return nil
-    }
+    /// Why, in at most ten words, for `grad`'s table.
+    public var brief: String { ReasonWords.brief(clauses) }
 }
 
 /// A result of inference that is shown rather than computed with: what

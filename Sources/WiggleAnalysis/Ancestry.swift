@@ -1,12 +1,11 @@
 // Ancestry.swift — which random nodes each node depends on.
 
+import WiggleCore
+
 /// For every node of a plan's order, the set of random nodes among its
 /// ancestors (itself included), as bit sets: the basis of Rao-Blackwellisation
 /// (a score node's cost is the terms downstream of it) and of the exact
 /// derivative (which re-runs what lies downstream of a bernoulli).
-import WiggleCore
-import WiggleDistributions
-
 package struct RandomAncestry {
     /// The random nodes, in order; bit i stands for `randoms[i]`.
     package let randoms: [NodeID]

@@ -19,10 +19,10 @@
 //   gets a warning: no node's estimator can fix that.
 // - Annotations override; a biased override is honoured with a warning.
 
-/// A place where the gradient is biased, in words.
 import WiggleCore
 import WiggleDistributions
 
+/// A place where the gradient is biased, in words.
 public struct AnalysisWarning: Sendable, Equatable {
     /// The node the warning is about.
     public var node: NodeID
@@ -226,11 +226,10 @@ public enum EstimatorAnalysis {
                 guard let split = fallback[id]?.split, var choice = choices[id] else { continue }
                 choice.split = split
                 choice.split?.jumpEstimator = .mvd
-                guard let worlds = choice.clauses.first(where: { if case .worlds = $0 { return true } else { return false } }) else {
-                    continue
+                if let worlds = choice.clauses.first(where: { if case .worlds = $0 { return true } else { return false } }) {
+                    choice.clauses = [.splitWorlds(pathwise: split.pathwiseCount, jumped: split.scoreCount, jump: split.jump,
+                                                   worlds: worlds)]
                 }
-                choice.clauses = [.splitWorlds(pathwise: split.pathwiseCount, jumped: split.scoreCount, jump: split.jump,
-                                               worlds: worlds)]
                 choices[id] = choice
             }
         }
@@ -452,7 +451,6 @@ public enum EstimatorAnalysis {
         }
     }
 
-    static func count(_ nodes: Int) -> String { nodes == 1 ? "1 node" : "\(nodes) nodes" }
 
     static func name(of node: Node) -> String {
         let label = node.label.map { "'\($0)'" } ?? "the \(node.op.distribution?.name ?? "node")"

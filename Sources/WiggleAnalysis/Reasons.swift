@@ -70,9 +70,7 @@ public indirect enum ReasonClause: Sendable, Equatable {
     case outcomes(downstream: Int, count: Int, commonNumbers: Bool)
     /// Too much downstream for the exact derivative (nil: untracked).
     case tooLargeForOutcomes(count: Int, downstream: Int?)
-    /// A loop of random length stands in the way.
-    case loop(LoopPlace)
-    /// ... which cannot be re-run once per outcome.
+    /// A loop of random length stands in the way of re-running once per outcome.
     case loopCannotRerun(LoopPlace)
     /// A probability exactly 0 or 1 that moves (shown as "0" or "1").
     case certain(String)

@@ -7,10 +7,10 @@
 // estimator for each node: the gradient stays unbiased term by term. The
 // smooth terms then lose the score function's noise.
 
-/// One additive term of an objective: `sign · multiplier · node`.
 import WiggleCore
 import WiggleDistributions
 
+/// One additive term of an objective: `sign · multiplier · node`.
 public struct ObjectiveTerm: Sendable, Equatable {
     /// The term's value.
     public var node: NodeID

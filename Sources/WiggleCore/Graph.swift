@@ -17,7 +17,7 @@ public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var description: String { "%\(index)" }
 }
 
-/// Where a node was made, for messages (WiggleGraph knows nothing of syntax).
+/// Where a node was made, for messages (the graph layers know nothing of syntax).
 public struct Site: Hashable, Sendable, CustomStringConvertible {
     /// The source file's name.
     public var file: String

@@ -21,7 +21,7 @@ public struct DistributionID: Hashable, Sendable, Comparable {
 /// An estimator's place in the table: what a node records and an
 /// instruction carries (one byte).
 public struct Estimator: Hashable, Sendable {
-    /// The position in ``EstimatorRegistry``.
+    /// The position in the estimator table (WiggleDistributions' `EstimatorRegistry`).
     public let index: UInt8
 
     /// The estimator at `index` of the table.

@@ -51,7 +51,6 @@ extension Inference {
     /// and range, once to count it into bins over that range.
     func cloud(of id: NodeID, bins: Int, isHistogram: Bool) throws -> CloudSummary {
         let runner = cachedRunner(for: id).runner
-        let plan = runner.plan
         var configuration = nextConfiguration()
         configuration.collectRange = true
         let first = try runEngine(runner, configuration: configuration)

@@ -57,8 +57,13 @@ extension Inference {
                 ? "try a smaller lr, or bound the parameter (param s = 0.5, lower = 0)" : "try a smaller lr"
         }
         let done: Executor.OptimisationRun
+        // The executor steps the parameters of a copy of the graph (the
+        // progress reports may read the interpreter's); they are copied back
+        // however it ends.
+        var working = interpreter.graph
+        defer { interpreter.graph.parameters = working.parameters }
         do {
-            done = try interpreter.executor.optimise(request, runner: runner, graph: &interpreter.graph) { step, objective, stderr, seconds in
+            done = try interpreter.executor.optimise(request, runner: runner, graph: &working) { step, objective, stderr, seconds in
                 interpreter.output(.progress(OptimisationProgress(direction: direction, step: step, steps: steps,
                                                       objective: objective, stderr: stderr, seconds: seconds)))
             }
@@ -72,8 +77,9 @@ extension Inference {
         } catch Executor.OptimisationFailure.diverged(let position, let value, let step, let lastValid) {
             let name = interpreter.graph.parameters[wrt[position]].name
             throw interpreter.fail("the optimisation diverged at step \(step): '\(name)' became \(formatNumber(value)); \(restored(lastValid, after: step - 1)); try a smaller lr",
-                       at: range)
+                                   at: range)
         }
+        interpreter.graph.parameters = working.parameters
         let trajectory = done.trajectory, objective = done.objective, interrupted = done.interrupted
         let trajectoryStderr = done.trajectoryStderr
         return .report(.optimisation(OptimisationResult(

@@ -59,17 +59,17 @@ extension Interpreter {
             items = probabilities
         }
         let estimator = try annotation.map { try requestedEstimator($0, for: distribution, at: range) }
-        var known = 0.0, allKnown = true
+        var known: [Double] = [], allKnown = true
         for item in items {
             if item.isNode { allKnown = false; continue }
             guard let x = item.asNumber else {
                 throw fail("each element given to \(name) must be a number, got \(item.typeDescription)", at: argument.range)
             }
             if let problem = distribution.problem(parameter: 0, value: x) { throw valueFail(problem.message(got: x), at: argument.range) }
-            known += x
+            known.append(x)
         }
-        if allKnown && abs(known - 1) > Categorical.tolerance {
-            throw fail(Categorical.notNormalised.message(got: known), at: argument.range)
+        if allKnown, let (problem, value, _) = distribution.problem(parameters: known) {
+            throw fail(problem.message(got: value), at: argument.range)
         }
         let parameters = try items.map { try tracer.nodeID($0, what: "a probability", at: argument.range) }
         return try tracer.makeNode(.random(id, parameters), at: range, estimator: estimator)
@@ -99,7 +99,7 @@ extension Interpreter {
         // estimator registered for registered distributions) those.
         var users = DistributionRegistry.builtins.filter { $0.admits(estimator) }.map(\.name)
         if users.isEmpty { users = DistributionRegistry.all.filter { $0.admits(estimator) }.map(\.name) }
-        throw fail("@\(annotation.rawValue) applies to \(Interpreter.list(users, "and")); a \(distribution.name) takes \(admitted)",
+        throw fail("@\(annotation.name) applies to \(Interpreter.list(users, "and")); a \(distribution.name) takes \(admitted)",
                    at: range)
     }
 

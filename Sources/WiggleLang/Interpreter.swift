@@ -60,7 +60,7 @@ final class Interpreter {
     /// made. Emptied when the graph is compacted.
     var tracedCallCache: [TracedCallKey: Value] = [:]
     /// The log-density terms traced with a number for x, by node (see
-    /// ``sumOfDensityTerms(_:at:)``). Emptied when the graph is compacted.
+    /// ``Tracer/sumOfDensityTerms(_:at:)``). Emptied when the graph is compacted.
     var densityTerms: [NodeID: DensityTerm] = [:]
     /// Where each node was written (by node index), for engine errors.
     var nodeOrigins: [NodeOrigin?] = []
@@ -269,7 +269,7 @@ final class Interpreter {
         }
         let value = try evaluate(valueExpr, in: scope)
         let line = file.line(of: name.range.start)
-        let site = self.tracer.site(name.range)
+        let site = tracer.site(name.range)
         var initial: [Double]
         var isVector = false
         var columns: Int?
@@ -477,7 +477,7 @@ final class Interpreter {
             let callee = try evaluate(calleeExpr, in: scope)
             if let (estimator, range) = annotation {
                 guard case .distribution = callee else {
-                    throw fail("@\(estimator.rawValue) applies to a call of \(Interpreter.distributionNames)", at: range)
+                    throw fail("@\(estimator.name) applies to a call of \(Interpreter.distributionNames)", at: range)
                 }
             }
             if case .builtin(let builtin) = callee, builtin.takesObjective {

@@ -1,18 +1,8 @@
-// Interpreter+Densities.swift — log-densities with Stan's names
-// (`normal_lpdf(x, mu, sigma)`, ...), and the list functions variational
-// inference writes its ELBO with (`softmax`, `logsumexp`, `dot`). On
-// numbers they are numbers; on traced values they are built from the
-// graph's own differentiable functions, so gradients flow through them.
-
-import Foundation
-import WiggleGraph
-import WiggleSyntax
-
-// Interpreter+Densities.swift — log-densities with Stan's names
+// Tracer+Densities.swift — log-densities with Stan's names
 // (`normal_lpdf(x, mu, sigma)`, `poisson_lpmf(k, rate)`, ...), one for
 // every registered distribution, and the list functions variational
 // inference writes its ELBO with (`softmax`, `logsumexp`, `dot`). Each
-// distribution's log-density is written once, in WiggleGraph, over
+// distribution's log-density is written once, in WiggleDistributions, over
 // ``DensityScalar``: on numbers it is a number; on traced values
 // (``TracedScalar``) it is built from the graph's own differentiable
 // functions, so gradients flow through it.
@@ -90,7 +80,11 @@ struct TracedScalar: DensityScalar {
     }
 
     func applying(_ f: UnaryFunction) throws -> TracedScalar {
-        if let x = known { return TracedScalar(f.apply(x)) }
+        if let x = known {
+            // A number outside the function's domain is refused at the call, as anywhere else.
+            if f.domainError(x) != nil, let algebra { return TracedScalar(try algebra.apply(f, value), in: algebra) }
+            return TracedScalar(f.apply(x))
+        }
         guard let algebra else { return TracedScalar(.nan) }
         return TracedScalar(try algebra.apply(f, value), in: algebra)
     }
@@ -185,7 +179,9 @@ extension Tracer {
                   other.arguments.count == term.arguments.count else { return nil }
             terms.append(other)
         }
-        if terms.allSatisfy({ zip($0.arguments.dropFirst(), term.arguments.dropFirst()).allSatisfy { same($0.value, $1.value) } }) {
+        // Without sufficient statistics the terms traced already are the sum's terms.
+        if DistributionRegistry[term.distribution] is any SufficientStatistics,
+           terms.allSatisfy({ zip($0.arguments.dropFirst(), term.arguments.dropFirst()).allSatisfy { same($0.value, $1.value) } }) {
             let xs = terms.map { Value.number($0.x) }
             var bound = term.arguments
             bound[0].value = .list(xs)
@@ -203,64 +199,9 @@ extension Tracer {
                                                   sigma: m.scalar(term.arguments[2].value)).value
     }
 
-    /// Means that are all `a + b·cᵢ` for the same traced a and b and numbers
-    /// cᵢ (in either order of the sum or the product; `b·1` is b itself).
-    func affineMeans(_ means: [Value]) -> (a: NodeID, b: NodeID, cs: [Double])? {
-        func decompositions(_ value: Value) -> [(a: NodeID, b: NodeID, c: Double)] {
-            guard case .node(let id) = value, case .binary(.add, let p, let q) = interpreter.graph[id].op else { return [] }
-            var found: [(a: NodeID, b: NodeID, c: Double)] = []
-            for (fixed, varying) in [(p, q), (q, p)] {
-                if case .binary(.multiply, let u, let v) = interpreter.graph[varying].op {
-                    if case .constant(let c) = interpreter.graph[v].op { found.append((fixed, u, c)) }
-                    if case .constant(let c) = interpreter.graph[u].op { found.append((fixed, v, c)) }
-                }
-                found.append((fixed, varying, 1))
-            }
-            return found
-        }
-        guard let first = means.first else { return nil }
-        let all = means.map(decompositions)
-        for candidate in decompositions(first) {
-            var cs: [Double] = []
-            cs.reserveCapacity(means.count)
-            for options in all {
-                guard let match = options.first(where: { $0.a == candidate.a && $0.b == candidate.b }) else { break }
-                cs.append(match.c)
-            }
-            if cs.count == means.count { return (candidate.a, candidate.b, cs) }
-        }
-        return nil
-    }
-
-    /// Σᵢ normal_lpdf(yᵢ, a + b·cᵢ, σ) from centred sums: with u = c − c̄ and
-    /// w = y − ȳ, Σ(y − a − bc)² = Σw² − 2bΣuw + b²Σu² + n(ȳ − a − bc̄)²
-    /// (the cross terms vanish), so a regression's likelihood is a handful
-    /// of nodes whatever the number of points.
-    func normalRegression(ys: [Double], a: NodeID, b: NodeID, cs: [Double], sigma: CallArgument,
-                          at range: SourceRange) throws -> Value {
-        if ys.contains(where: \.isNaN) || cs.contains(where: \.isNaN) { return .number(.nan) }
-        if ys.contains(where: \.isInfinite) { return .number(-.infinity) }
-        let m = Algebra(interpreter: interpreter, range: range)
-        let n = Double(ys.count)
-        let cMean = cs.reduce(0, +) / n, yMean = ys.reduce(0, +) / n
-        var suu = 0.0, suw = 0.0, sww = 0.0
-        for (c, y) in zip(cs, ys) {
-            let u = c - cMean, w = y - yMean
-            suu += u * u
-            suw += u * w
-            sww += w * w
-        }
-        typealias S = TracedScalar
-        let slope = m.scalar(.node(b))
-        let offset = try S(yMean) - m.scalar(.node(a)) - slope * S(cMean)
-        let spread = try S(sww) - S(2 * suw) * slope + S(suu) * slope.squared()
-        let squares = try spread + S(n) * offset.squared()
-        return try Normal.logLikelihood(squares: squares, count: n, sigma: m.scalar(sigma.value)).value
-    }
-
     /// `normal_lpdf(x, mu, sigma)` and the others: log p(x | parameters).
     /// A term of a number x with traced parameters is remembered
-    /// (``densityTerms``), so that a `sum` of such terms sharing their
+    /// (``Interpreter/densityTerms``), so that a `sum` of such terms sharing their
     /// parameters — the likelihood written as a comprehension — can be
     /// taken from the data's sufficient statistics instead.
     func logDensity(_ id: DistributionID, _ arguments: [CallArgument], at range: SourceRange) throws -> Value {

@@ -1,4 +1,4 @@
-// Interpreter+Loops.swift — loops, and control flow that differs between
+// Tracer+Loops.swift — loops, and control flow that differs between
 // particles: a `while` whose condition is random, a `for` over a range
 // with a random bound, `break` and `continue` under a traced condition, and
 // `return` under one.
@@ -327,7 +327,7 @@ extension Tracer {
     }
 
     /// The exit of one value (element by element for a list).
-    func exitValue(_ value: Value, path: inout [Int], name: String, frame: LoopFrame, alive: NodeID) throws -> Value {
+    private func exitValue(_ value: Value, path: inout [Int], name: String, frame: LoopFrame, alive: NodeID) throws -> Value {
         switch value {
         case .list(let items):
             var exits: [Value] = []

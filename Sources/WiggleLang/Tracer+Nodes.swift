@@ -1,4 +1,4 @@
-// Interpreter+Tracing.swift — how values become graph nodes.
+// Tracer+Nodes.swift — how values become graph nodes.
 //
 // Deterministic values are computed at once (constants fold at trace time);
 // a random value, or one computed from a parameter, is a node of the graph,
@@ -274,7 +274,7 @@ extension Tracer {
     }
 
     /// The value of a pure builtin call on traced values: from
-    /// ``tracedCallCache`` when the same call was built before, else built
+    /// ``Interpreter/tracedCallCache`` when the same call was built before, else built
     /// and remembered (draws are keyed by their addresses, so skipping a
     /// rebuild moves none). A call that fails is not remembered.
     func cachedTracedCall(_ key: TracedCallKey, build: () throws -> Value) throws -> Value {
@@ -307,7 +307,7 @@ extension Tracer {
     }
 
     /// Builds `sum`, `mean` or `std` (with `ddof`) of traced nodes.
-    func statistic(_ builtin: Builtin, of nodes: [NodeID], ddof: Int, what: String,
+    private func statistic(_ builtin: Builtin, of nodes: [NodeID], ddof: Int, what: String,
                            at range: SourceRange, list: SourceRange) throws -> Value {
         /// A balanced sum keeps the graph shallow.
         func total(_ slice: ArraySlice<NodeID>) throws -> NodeID {
@@ -360,7 +360,7 @@ struct TracedCallKey: Hashable {
 }
 
 /// A log-density traced with a number for x (``Interpreter/densityTerms``):
-/// the builtin, x, and its arguments bound in order (x first).
+/// the distribution, x, and the arguments bound in order (x first).
 struct DensityTerm {
     var distribution: DistributionID
     var x: Double

@@ -22,7 +22,7 @@ extension Expr: CustomStringConvertible {
         case .comprehension(let c):
             return "[\(c.element) for \(c.variable.name) in \(c.sequence)\(c.condition.map { " if \($0)" } ?? "")]"
         case .expectation(let inner): return "(E \(inner))"
-        case .annotated(let call, let estimator): return "(@\(estimator.rawValue) \(call))"
+        case .annotated(let call, let estimator): return "(@\(estimator.name) \(call))"
         }
     }
 }

@@ -37,7 +37,7 @@ public enum BinaryOperator: String, Sendable {
 
 /// An estimator annotation after a random call: `normal(m, s) @score`.
 /// The name is any identifier: which estimators exist is the estimator
-/// table's business (WiggleGraph), checked while tracing with a "did you mean".
+/// table's business (WiggleDistributions), checked while tracing with a "did you mean".
 public struct EstimatorAnnotation: Sendable {
     /// The estimator's name, without the `@`: `score`.
     public var name: String
@@ -49,9 +49,6 @@ public struct EstimatorAnnotation: Sendable {
         self.name = name
         self.range = range
     }
-
-    /// The name, as written after the `@`.
-    public var rawValue: String { name }
 }
 
 /// An argument of a call: positional, or `name = value`.

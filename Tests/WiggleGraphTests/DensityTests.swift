@@ -127,6 +127,7 @@ import Testing
         #expect(lp("exponential", 0, [2]) == log(2))
         #expect(lp("gamma", 0, [1, 2]) == log(2))
         #expect(lp("gamma", 0, [2, 2]) == -.infinity)
+        #expect(lp("gamma", 0, [0.5, 2]) == .infinity)
         #expect(lp("bernoulli", 2, [0.3]) == -.infinity)
         #expect(lp("poisson", 2.5, [1]) == -.infinity)
         #expect(lp("categorical", 3, [0.5, 0.5]) == -.infinity)

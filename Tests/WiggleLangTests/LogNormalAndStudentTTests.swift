@@ -52,6 +52,8 @@ import WiggleLang
         #expect(run("lognormal_lpdf(2, 0, 1)").lines == [formatNumber(expected)])
         #expect(run("lognormal_lpdf(-1, 0, 1)").lines == ["-inf"])
         #expect(run("x = lognormal(0, 0)").errors == ["1:18: sigma must be > 0 (got 0)"])
+        #expect(run("param m = 1\nx = lognormal(log(m - 1), 1)\nE[x]").errors
+            == ["2:5: mu of a lognormal must be a finite number (got -inf in 10000 of 10000 particles)"])
     }
 
     /// student_t(ν, μ, σ): E[x²] = μ² + σ²ν/(ν − 2), moving by 2μ,

@@ -87,6 +87,19 @@ struct CentralDifference: EstimatorRule {
         #expect(abs(first["mu"].value - (pathwise.first?["mu"].value ?? .nan)) < 1e-6)
     }
 
+    /// An estimator on a mechanism the engine runs only through the
+    /// distributions' own loops is refused: it could only be a built-in again.
+    @Test func onlyWorldsEstimatorsRegister() {
+        struct Renamed: EstimatorRule {
+            var name: String { "my_score" }
+            var title: String { "score function" }
+            var mechanism: EstimatorMechanism { .score }
+            func admits(_ distribution: any Distribution) -> Bool { true }
+        }
+        #expect(EstimatorRegistry.register(Renamed()) == nil)
+        #expect(Estimator(rawValue: "my_score") == nil)
+    }
+
     @Test func annotationsAreCheckedAgainstTheTable() {
         #expect(Estimator(rawValue: "fd") != nil)
         #expect(run("x = bernoulli(0.5) @fd").errors

@@ -10,11 +10,11 @@
 //     distribution that writes no score of its own gets one, and against
 //     which the hand-fused scores are checked by a test.
 
-/// A number, a traced value or a dual number: what a log-density is
-/// computed in. Arithmetic may throw (the tracer refuses a domain error
-/// met on numbers while tracing); `Double` never does.
 import WiggleCore
 
+/// A number, a traced value or a dual number: what a log-density is
+/// computed in. Arithmetic may throw (the tracer refuses an elementary
+/// function of a number outside its domain, at the call); `Double` never does.
 public protocol DensityScalar {
     /// A constant.
     init(_ constant: Double)

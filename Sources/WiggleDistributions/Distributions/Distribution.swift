@@ -5,9 +5,9 @@
 // registry (Registry.swift) lists them. Like torch/distributions: sample,
 // rsample (pathwise), log_prob and arg_constraints side by side.
 
-/// Where a distribution's values lie.
 import WiggleCore
 
+/// Where a distribution's values lie.
 public enum Support: Sendable, Equatable, CustomStringConvertible {
     /// Every real number.
     case realLine
@@ -149,7 +149,7 @@ public protocol Distribution: Sendable {
     var support: Support { get }
     /// The estimators it admits (`.pathwise` first when it can be reparametrised).
     var estimators: [Estimator] { get }
-    /// For ``Estimator/enumeration``: every value it can take.
+    /// For ``Estimator/exact``: every value it can take.
     var outcomes: [Double] { get }
     /// Every value a node with `parameterCount` parameters can take (a
     /// categorical over k probabilities: 0, …, k − 1).
@@ -187,7 +187,7 @@ public protocol Distribution: Sendable {
     /// `costs` (stride `call`'s row length) holds the cost with the node set to outcome j.
     func addEnumeration(_ call: RandomCall, costs: UnsafePointer<Double>, stride: Int)
 
-    /// For ``Estimator/measureValued``: how many counterfactual values
+    /// For ``Estimator/mvd``: how many counterfactual values
     /// ("worlds") each lane gets, and which of them parameter `index`'s
     /// derivative reads (a normal: worlds 0 and 1 for the mean, 2 and 3 for
     /// sigma). Worlds of parameters that carry no derivative are not run.

@@ -15,15 +15,19 @@ public struct LogNormal: Distribution {
     public var support: Support { .positive }
     public var estimators: [Estimator] { [.pathwise, .score, .mvd] }
 
+    /// mu must be finite (sigma's check and words are the normal's).
+    public static let invalidMu = ParameterProblem("mu of a lognormal", "must be a finite number")
+
     public func problem(parameter index: Int, value: Double) -> ParameterProblem? {
-        Normal().problem(parameter: index, value: value)
+        index == 0 ? (value.isFinite ? nil : LogNormal.invalidMu) : Normal().problem(parameter: index, value: value)
     }
 
     /// The normal's draws and checks, then the exponential.
     public func sample(_ call: RandomCall, streams: ParticleStreams) -> SampleFailure? {
-        let failure = Normal().sample(call, streams: streams)
+        var failure = Normal().sample(call, streams: streams)
         let o = call.output
         for l in 0..<call.count { o[l] = Foundation.exp(o[l]) }
+        if failure?.problem == Normal.invalidMean { failure?.problem = LogNormal.invalidMu }
         return failure
     }
 

@@ -3,10 +3,10 @@
 // `addPathwise`, `addScore`, `addEnumeration` and measure-valued worlds);
 // these rules say which distributions take them and how the engine runs them.
 
-/// Reparametrised: the drawn value is a smooth function of its parameters
-/// and fixed noise, differentiated along the path. `@pathwise`.
 import WiggleCore
 
+/// Reparametrised: the drawn value is a smooth function of its parameters
+/// and fixed noise, differentiated along the path. `@pathwise`.
 public struct PathwiseEstimator: EstimatorRule {
     public var name: String { "pathwise" }
     public var title: String { "pathwise" }

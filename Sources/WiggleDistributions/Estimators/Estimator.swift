@@ -103,11 +103,15 @@ public enum EstimatorRegistry {
     private static let table = Mutex<[any EstimatorRule]>(builtins)
 
     /// Adds an estimator (or returns the one already registered under its
-    /// name); programs annotate draws with `@name` from then on. Nil when
-    /// the table is full (255 estimators).
+    /// name); programs annotate draws with `@name` from then on. A
+    /// registered estimator runs on the worlds mechanism (the engine's other
+    /// mechanisms call the distributions' own pathwise, score and exact
+    /// loops, which the built-ins already name). Nil for a rule on another
+    /// mechanism, or when the table is full (255 estimators).
     @discardableResult
     public static func register(_ rule: any EstimatorRule) -> Estimator? {
-        table.withLock { table in
+        guard rule.mechanism == .worlds else { return nil }
+        return table.withLock { table in
             if let index = table.firstIndex(where: { $0.name == rule.name }) { return Estimator(index: UInt8(index)) }
             guard table.count < Int(UInt8.max) else { return nil }
             table.append(rule)

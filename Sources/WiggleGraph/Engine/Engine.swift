@@ -7,7 +7,6 @@ import Foundation
 import Synchronization
 import WiggleCore
 import WiggleDistributions
-import WiggleAnalysis
 
 /// How to run a plan.
 public struct EngineConfiguration: Sendable {

@@ -1,12 +1,10 @@
 // Moments.swift — running mean and variance, merged in a fixed order.
 
+import WiggleCore
+
 /// Count, mean and sum of squared deviations of a stream of numbers; two
 /// of them merge exactly (Chan et al.), so chunks can be summarised apart
 /// and combined in chunk order, whatever thread computed them.
-import WiggleCore
-import WiggleDistributions
-import WiggleAnalysis
-
 public struct Moments: Sendable, Equatable {
     /// How many numbers were added.
     public private(set) var count: Double = 0

@@ -11,12 +11,11 @@
 // particle leaves when its mask drops to 0, and its values are written to
 // the loop's exits in its own lane. The cost follows the iterations run.
 
-/// How a plan numbers its slots: the main slots first, then the nodes of
-/// loop iterations (which the loop's blocks renumber).
 import WiggleCore
 import WiggleDistributions
-import WiggleAnalysis
 
+/// How a plan numbers its slots: the main slots first, then the nodes of
+/// loop iterations (which the loop's blocks renumber).
 struct LoopNumbering {
     /// The slot of each node of the order, by position.
     var slots: [Int32]

@@ -3,12 +3,12 @@
 // The analysis decides each random node's estimator; the plan only compiles
 // what it decided.
 
-/// What one instruction computes: an op of the graph (its rule lives with
-/// the function or the distribution), or one of a few fused forms.
 import WiggleCore
 import WiggleDistributions
 import WiggleAnalysis
 
+/// What one instruction computes: an op of the graph (its rule lives with
+/// the function or the distribution), or one of a few fused forms.
 public enum Opcode: Sendable, Equatable {
     case unary(UnaryFunction)
     case binary(BinaryFunction)

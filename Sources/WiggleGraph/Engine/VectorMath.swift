@@ -8,8 +8,6 @@
 
 import CVectorMath
 import WiggleCore
-import WiggleDistributions
-import WiggleAnalysis
 
 /// Chunk kernels for exp, log, tanh, sin, cos, sigmoid, softplus and sqrt,
 /// and for the four arithmetic operations.

@@ -5,7 +5,6 @@
 
 import WiggleCore
 import WiggleDistributions
-import WiggleAnalysis
 
 extension Workspace {
     /// The sum of a list of cost terms over the lanes, into `out`.

@@ -4,7 +4,6 @@
 
 import WiggleCore
 import WiggleDistributions
-import WiggleAnalysis
 
 extension Workspace {
     func forward(chunk: Int, lanes m: Int, configuration: EngineConfiguration, partial: inout Partial) {

@@ -9,11 +9,10 @@
 // sweep, which walks the iterations backwards, adding each import's adjoint
 // to where it came from.
 
-/// A loop of random length in a worker's own memory.
 import WiggleCore
 import WiggleDistributions
-import WiggleAnalysis
 
+/// A loop of random length in a worker's own memory.
 struct LoopWork {
     struct Iteration {
         let forward: UnsafeMutableBufferPointer<Instruction>

@@ -4,7 +4,6 @@
 
 import WiggleCore
 import WiggleDistributions
-import WiggleAnalysis
 
 extension Workspace {
     /// The reverse sweep: seeds the objective's adjoint with 1, adds every

@@ -11,7 +11,6 @@
 import Foundation
 import WiggleCore
 import WiggleDistributions
-import WiggleAnalysis
 
 /// A draw's wiring in a worker's own memory.
 struct CallWiring {

@@ -2,8 +2,6 @@
 
 import Foundation
 import WiggleCore
-import WiggleDistributions
-import WiggleAnalysis
 
 /// Updates parameter values from gradients, one step at a time.
 public struct Optimiser: Sendable {

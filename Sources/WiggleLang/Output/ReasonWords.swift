@@ -39,7 +39,6 @@ enum ReasonWords {
             return "runs \(nodes(downstream)) downstream \(times(count))" + (commonNumbers ? ", with common random numbers" : "")
         case .tooLargeForOutcomes(let count, let downstream):
             return "downstream graph too large to run \(times(count)) (\(downstream.map { "\($0) nodes" } ?? "too many nodes to track"))"
-        case .loop(let place): return place.description
         case .loopCannotRerun(let place): return "\(place), which cannot be re-run once per outcome"
         case .certain(let probability):
             return "probability exactly \(probability) and moving; the score function would never see the other outcome, the exact derivative does"
@@ -104,18 +103,19 @@ enum ReasonWords {
         switch first {
         case .requested?:
             parts.append(text(clauses[0]))
-            if clauses.contains(where: { text($0).contains("biased") }) { parts.append("biased") }
+            if clauses.contains(where: {
+                switch $0 {
+                case .biased, .biasedWithoutAlternative: return true
+                default: return false
+                }
+            }) { parts.append("biased") }
         case .reaches?, .reachesWithoutScore?, .unmoved?, .smooth?:
             parts.append(text(clauses[0]))
         default:
             break
         }
-        for clause in clauses {
-            if let measured = pilotBrief(clause) {
-                parts.append(measured)
-                break
-            }
-        }
+        // The first pilot clause's measurement, when it found a difference.
+        if let pilot = clauses.first(where: isPilot), let measured = pilotBrief(pilot) { parts.append(measured) }
         if parts.isEmpty, let place = first.flatMap(loopPlace) {
             switch place {
             case .inside(let line): parts.append("inside the random-length loop at line \(line)")
@@ -158,10 +158,17 @@ enum ReasonWords {
         }
     }
 
+    static func isPilot(_ clause: ReasonClause) -> Bool {
+        switch clause {
+        case .pilotKept, .pilotTaken, .notSplit: return true
+        default: return false
+        }
+    }
+
     /// Where a loop of random length stands, when the clause says.
     static func loopPlace(_ clause: ReasonClause) -> LoopPlace? {
         switch clause {
-        case .loop(let place), .loopCannotRerun(let place), .notPossible(_, .loop(let place)): return place
+        case .loopCannotRerun(let place), .notPossible(_, .loop(let place)): return place
         default: return nil
         }
     }

@@ -120,7 +120,7 @@ public enum EstimatorAnalysis {
             for (index, input) in node.op.inputs.enumerated() where moved.contains(input) {
                 worlds.formUnion(rule.worlds(for: distribution, parameter: index))
             }
-            let runs = max(1, worlds.count) * max(1, downstream)
+            let runs = rule.rerunCost(worlds: worlds.count, downstream: downstream)
             let requested = node.requestedEstimator == estimator
             guard requested || (downstream <= exactDownstreamLimit && runs <= exactBudget) else {
                 return .failure(.tooLarge(runs: worlds.count, downstream: downstream))

@@ -59,6 +59,10 @@ public protocol EstimatorRule: Sendable {
     /// of `costs` (the cost in world w) and `sampled` (the cost with the value drawn).
     func addGradient(_ distribution: any Distribution, _ call: RandomCall, costs: UnsafePointer<Double>,
                      sampled: UnsafePointer<Double>, stride: Int)
+    /// Its cost model: how many node runs per particle it adds when it runs
+    /// `worlds` worlds over `downstream` nodes (the analysis spends its
+    /// re-run budget by it; by default one run of everything downstream per world).
+    func rerunCost(worlds: Int, downstream: Int) -> Int
 }
 
 extension EstimatorRule {
@@ -69,6 +73,7 @@ extension EstimatorRule {
                            stride: Int, streams: ParticleStreams) {}
     public func addGradient(_ distribution: any Distribution, _ call: RandomCall, costs: UnsafePointer<Double>,
                             sampled: UnsafePointer<Double>, stride: Int) {}
+    public func rerunCost(worlds: Int, downstream: Int) -> Int { max(1, worlds) * max(1, downstream) }
 }
 
 extension Estimator: CustomStringConvertible {

@@ -121,6 +121,8 @@ import Testing
         #expect(abs(lp("lognormal", 2, [0, 1]) - (-0.5 * log(2) * log(2) - log(2) - 0.5 * log(2 * .pi))) < 1e-15)
         // The t with one degree of freedom is the Cauchy distribution.
         #expect(abs(lp("student_t", 1.5, [1, 0.5, 2]) - log(1 / (.pi * 2 * (1 + 0.25)))) < 1e-14)
+        // Far in the tail, where z² overflows: the Cauchy's −log π − 2 log x.
+        #expect(abs(lp("student_t", 1e300, [1, 0, 1]) - (-log(Double.pi) - 2 * log(1e300))) < 1e-12 * 1400)
         #expect(lp("lognormal", 0, [0, 1]) == -.infinity)
         #expect(lp("lognormal", -1, [0, 1]) == -.infinity)
         #expect(lp("uniform", 2, [0, 2]) == -.infinity)

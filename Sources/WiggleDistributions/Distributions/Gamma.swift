@@ -58,9 +58,8 @@ public struct Gamma: Distribution, SufficientStatistics {
     }
 
     /// α log β − log Γ(α) + (α − 1) log x − βx for x ≥ 0: at x = 0, −inf
-    /// for α > 1, +inf for α < 1 and the exponential's log β for α = 1 (a
-    /// traced α there gives nan, an error where it is used, in the
-    /// particles where it is 1).
+    /// for α > 1, +inf for α < 1 and the exponential's log β for α = 1 (the
+    /// tracer refuses x = 0 with a traced α: log of 0).
     public func logDensity<S: DensityScalar>(_ x: S, _ p: [S]) throws -> S {
         if x.known == 0, p[0].known == 1 { return try p[1].log() }
         return try S.inside(x, closed: true) {

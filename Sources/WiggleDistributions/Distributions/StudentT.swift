@@ -56,13 +56,20 @@ public struct StudentT: Distribution {
         }
     }
 
-    /// log Γ((ν + 1)/2) − log Γ(ν/2) − ½ log(νπ) − log σ − (ν + 1)/2 · log(1 + z²/ν).
+    /// log Γ((ν + 1)/2) − log Γ(ν/2) − ½ log(νπ) − log σ − (ν + 1)/2 · log(1 + z²/ν);
+    /// for a known |z| > 1 the last log is 2 log|z| + log(1/z² + 1/ν), the
+    /// same function, finite where z² overflows.
     public func logDensity<S: DensityScalar>(_ x: S, _ p: [S]) throws -> S {
         let nu = p[0], half = S(0.5)
         let z = try (x - p[1]) / p[2]
         let front = try (half * (nu + S(1))).lgamma() - (half * nu).lgamma() - half * (nu * S(Double.pi)).log()
-        let tail = try half * (nu + S(1)) * (S(1) + z.squared() / nu).log()
-        return try front - p[2].log() - tail
+        let spread: S
+        if let known = z.known, Swift.abs(known) > 1 {
+            spread = try S(2) * z.abs().log() + (S(1) / z.squared() + S(1) / nu).log()
+        } else {
+            spread = try (S(1) + z.squared() / nu).log()
+        }
+        return try front - p[2].log() - half * (nu + S(1)) * spread
     }
 
     /// P(T > |t|) for T with nu degrees of freedom: ½ I_{ν/(ν+t²)}(ν/2, ½).

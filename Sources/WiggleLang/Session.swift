@@ -118,7 +118,7 @@ public final class Session {
             var top: UInt8 = 0
             let address = withUnsafeMutablePointer(to: &top) { UInt(bitPattern: $0) }
             interpreter.stackLimit = address - UInt(Session.stackSize) + (256 << 20)
-            let parsed = Parser.parse(source)
+            let parsed = Parser.parse(source, estimators: Session.estimatorNames)
             guard !parsed.hasErrors else {
                 return RunResult(status: Session.status(of: parsed), diagnostics: parsed.diagnostics)
             }
@@ -153,6 +153,12 @@ public final class Session {
     /// Runs source text (a convenience for tests and the REPL).
     public func run(_ text: String, name: String = "<input>", output: @escaping (Output) -> Void) -> RunResult {
         run(SourceFile(name: name, text: text), output: output)
+    }
+
+    /// The estimator table's names, for the parser: an unknown `@name` is a
+    /// syntax error (in code never run too), with a "did you mean".
+    static var estimatorNames: EstimatorNames {
+        EstimatorNames(known: Set(Estimator.allCases.map(\.rawValue)), listed: EstimatorRegistry.builtins.map(\.name))
     }
 
     static func status(of parsed: ParseResult) -> Status {

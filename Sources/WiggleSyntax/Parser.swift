@@ -51,10 +51,17 @@ public struct Parser {
     /// Loops around the statement being parsed (in the current function).
     var loopDepth = 0
 
-    /// Parses a whole file.
-    public static func parse(_ file: SourceFile) -> ParseResult {
+    /// The estimators an annotation may name and the ones a message lists
+    /// (nil: any name, checked later).
+    var estimators: EstimatorNames?
+
+    /// Parses a whole file. With `estimators` (the estimator table's names,
+    /// which the syntax does not know), an annotation naming another is a
+    /// syntax error with a "did you mean".
+    public static func parse(_ file: SourceFile, estimators: EstimatorNames? = nil) -> ParseResult {
         let (tokens, lexDiagnostics) = Lexer.tokenize(file)
         var parser = Parser(file: file, tokens: tokens)
+        parser.estimators = estimators
         let statements = parser.parseProgram()
         var all = (lexDiagnostics + parser.diagnostics).sorted { $0.range.start < $1.range.start }
         if all.count > maxDiagnostics {
@@ -396,5 +403,18 @@ public struct Parser {
         let openText = file.text(opener.range.start..<opener.range.end)
         throw error("expected \(kind) to close the '\(openText)' at line \(line(of: opener)), found \(describe(current))",
                     at: current)
+    }
+}
+
+/// The estimators a program may annotate a draw with.
+public struct EstimatorNames: Sendable {
+    /// Every name the table holds.
+    public var known: Set<String>
+    /// The names an error lists when it suggests none (the language's own).
+    public var listed: [String]
+
+    public init(known: Set<String>, listed: [String]) {
+        self.known = known
+        self.listed = listed
     }
 }

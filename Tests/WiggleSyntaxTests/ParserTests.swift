@@ -94,8 +94,14 @@ func firstError(_ text: String) -> String {
         #expect(firstError("f(a = 1, 2)") == "1:10: a positional argument cannot follow a keyword argument")
         #expect(firstError("f(a = 1, a = 2)") == "1:10: argument 'a' is given twice")
         #expect(firstError("x @score") == "1:3: an estimator annotation follows a random call, as in normal(0, 1) @score")
-        // Which estimators exist is the estimator table's business, checked while tracing.
+        // Which estimators exist is the estimator table's business: given
+        // its names, the parser checks an annotation against them.
         #expect(firstError("normal(0, 1) @fast") == "no error")
+        let names = EstimatorNames(known: ["pathwise", "score", "exact", "mvd"], listed: ["pathwise", "score", "exact", "mvd"])
+        let fast = Parser.parse(SourceFile(name: "t.wgl", text: "normal(0, 1) @fast"), estimators: names).diagnostics
+        #expect(fast.map(\.message) == ["unknown estimator '@fast'; expected @pathwise, @score, @exact or @mvd"])
+        let slip = Parser.parse(SourceFile(name: "t.wgl", text: "normal(0, 1) @scroe"), estimators: names).diagnostics
+        #expect(slip.map(\.message) == ["unknown estimator '@scroe'; did you mean '@score'?"])
         #expect(firstError("return 1") == "1:1: 'return' outside a function")
         #expect(firstError("xs[0] = 1") == "1:7: unexpected '='; only a name can be assigned to (use '==' to compare)")
         #expect(firstError("x = 1 2") == "1:7: expected a newline or ';' after the statement, found '2'")

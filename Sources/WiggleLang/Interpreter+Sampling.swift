@@ -79,13 +79,9 @@ extension Interpreter {
     func requestedEstimator(_ annotation: EstimatorAnnotation, for distribution: any Distribution,
                             at range: SourceRange) throws -> Estimator {
         guard let estimator = Estimator(rawValue: annotation.name) else {
-            var message = "unknown estimator '@\(annotation.name)'"
-            if let close = closestName(to: annotation.name, among: Estimator.allCases.map(\.rawValue)) {
-                message += "; did you mean '@\(close)'?"
-            } else {
-                message += "; expected " + Interpreter.list(EstimatorRegistry.builtins.map { "@" + $0.name }, "or")
-            }
-            throw fail(message, at: annotation.range)
+            // The parser says so when the session gives it the table; a
+            // program parsed without it is told here, in the same words.
+            throw fail(Session.estimatorNames.unknown(annotation.name), at: annotation.range)
         }
         if distribution.admits(estimator) { return estimator }
         // A finite distribution's measure-valued derivative is its exact k-point one.

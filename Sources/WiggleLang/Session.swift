@@ -129,7 +129,6 @@ public final class Session {
             interpreter.tracer = Tracer(interpreter: interpreter)
             defer {
                 interpreter.output = { _ in }
-                interpreter.tracer = Tracer(interpreter: interpreter)
                 interpreter.graph.currentLoop = nil
             }
             var result: RunResult

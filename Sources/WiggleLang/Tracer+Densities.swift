@@ -33,16 +33,6 @@ enum DensityFunctions {
     static var names: [String] { DistributionRegistry.all.map(name(of:)) }
 }
 
-extension Support {
-    /// True for supports of whole numbers (a probability mass function).
-    var isDiscrete: Bool {
-        switch self {
-        case .binary, .naturalNumbers, .categories: return true
-        case .realLine, .positive, .unitInterval, .interval: return false
-        }
-    }
-}
-
 /// A value while tracing — a number or a node — as the scalar a
 /// distribution's log-density is written over. Numbers combine as numbers;
 /// anything traced becomes nodes through the interpreter (so a domain error

@@ -171,15 +171,7 @@ extension Parser {
                 let name = advance()
                 let annotation = EstimatorAnnotation(name: name.text, range: at.range.union(name.range))
                 if let estimators, !estimators.known.contains(name.text) {
-                    var message = "unknown estimator '@\(name.text)'"
-                    if let close = Spelling.closest(to: name.text, among: estimators.known) {
-                        message += "; did you mean '@\(close)'?"
-                    } else {
-                        let words = estimators.listed.map { "@" + $0 }
-                        message += "; expected " + (words.count <= 1 ? words.joined()
-                            : words.dropLast().joined(separator: ", ") + " or " + (words.last ?? ""))
-                    }
-                    throw error(message, at: annotation.range)
+                    throw error(estimators.unknown(name.text), at: annotation.range)
                 }
                 guard case .call = expression.kind else {
                     throw error("an estimator annotation follows a random call, as in normal(0, 1) @score",

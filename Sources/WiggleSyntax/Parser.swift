@@ -417,4 +417,14 @@ public struct EstimatorNames: Sendable {
         self.known = known
         self.listed = listed
     }
+
+    /// The message for an annotation naming none of them: a "did you mean",
+    /// else the language's own.
+    public func unknown(_ name: String) -> String {
+        let message = "unknown estimator '@\(name)'"
+        if let close = Spelling.closest(to: name, among: known) { return message + "; did you mean '@\(close)'?" }
+        let words = listed.map { "@" + $0 }
+        return message + "; expected " + (words.count <= 1 ? words.joined()
+            : words.dropLast().joined(separator: ", ") + " or " + (words.last ?? ""))
+    }
 }

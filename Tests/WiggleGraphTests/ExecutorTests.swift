@@ -49,19 +49,46 @@ import Testing
         #expect(abs(run.objective.value - exact) < 5 * run.objective.stderr)
     }
 
-    /// A step past the doubles stops with the parameters at their last valid values.
-    @Test func aDivergingOptimisationRestoresTheParameters() {
+    /// A run that fails after a step puts the parameters back where the
+    /// last run that worked had them: E[x²] with x ~ normal(0, s) moves s by
+    /// 2s, so SGD with lr = 1 takes s = 1 to −1, where the second step's
+    /// run refuses sigma.
+    @Test func aFailedStepRestoresTheParameters() throws {
+        var b = Builder()
+        let s = b.parameter("s", 1)
+        let x = b.normal(b.constant(0), s)
+        let loss = b.binary(.multiply, x, x)
+        let e = executor(particles: 1_000)
+        let runner = e.runner(for: loss, gradient: [0], in: b.graph).runner
+        var graph = b.graph
+        let request = Executor.OptimisationRequest(root: loss, parameters: [0], maximize: false, steps: 5, learningRate: 1,
+                                                   kind: .sgd, particles: 1_000, finalParticles: 1_000)
+        do {
+            _ = try e.optimise(request, runner: runner, graph: &graph) { _, _, _, _ in }
+            Issue.record("the second step should have failed")
+        } catch Executor.OptimisationFailure.run(let error, let step, let completed, let lastValid) {
+            #expect(step == 2 && completed == 0 && lastValid == [1])
+            #expect(error.message.hasPrefix("sigma must be > 0"))
+        }
+        #expect(graph.parameters[0].value == 1)
+    }
+
+    /// A step to a value past the doubles is refused before it is taken.
+    @Test func aDivergingStepIsRefused() throws {
         var b = Builder()
         let mu = b.parameter("mu", 1)
-        let loss = b.unary(.exp, b.unary(.exp, b.binary(.multiply, mu, b.constant(-600))))
+        let loss = b.binary(.multiply, mu, mu)
         let e = executor(particles: 2)
         let runner = e.runner(for: loss, gradient: [0], in: b.graph).runner
         var graph = b.graph
-        let request = Executor.OptimisationRequest(root: loss, parameters: [0], maximize: true, steps: 10, learningRate: 1e300,
+        let request = Executor.OptimisationRequest(root: loss, parameters: [0], maximize: true, steps: 3, learningRate: 1e308,
                                                    kind: .sgd, particles: 2, finalParticles: 2)
-        #expect(throws: Executor.OptimisationFailure.self) {
+        do {
             _ = try e.optimise(request, runner: runner, graph: &graph) { _, _, _, _ in }
+            Issue.record("the first step should have diverged")
+        } catch Executor.OptimisationFailure.diverged(let position, let value, let step, let lastValid) {
+            #expect(position == 0 && value == .infinity && step == 1 && lastValid == [1])
         }
-        #expect(graph.parameters[0].value.isFinite)
+        #expect(graph.parameters[0].value == 1)
     }
 }

@@ -70,6 +70,13 @@ public struct Categorical: Distribution, SufficientStatistics {
         }
     }
 
+    /// Σp (the probabilities need not be normalised while traced); nil for none.
+    static func total<S: DensityScalar>(_ p: [S]) throws -> S? {
+        guard var total = p.first else { return nil }
+        for q in p.dropFirst() { total = try total + q }
+        return total
+    }
+
     /// The probabilities must add up to 1.
     public func problem(parameters: [Double]) -> (ParameterProblem, Double, index: Int)? {
         let total = parameters.reduce(0, +)
@@ -79,8 +86,7 @@ public struct Categorical: Distribution, SufficientStatistics {
     /// log(p_k / Σp); a traced k picks its term per particle, log Σⱼ (k == j) p_j
     /// (−inf, an error where it is used, for any other k).
     public func logDensity<S: DensityScalar>(_ x: S, _ p: [S]) throws -> S {
-        guard var total = p.first else { return S(-.infinity) }
-        for q in p.dropFirst() { total = try total + q }
+        guard let total = try Categorical.total(p) else { return S(-.infinity) }
         if let k = x.known {
             guard k >= 0, k == k.rounded(), k < Double(p.count) else { return S(-.infinity) }
             // A probability of 0: the outcome cannot happen.
@@ -99,8 +105,7 @@ public struct Categorical: Distribution, SufficientStatistics {
             guard y >= 0, y == y.rounded(), y < Double(p.count) else { return S(-.infinity) }
             counts[Int(y)] += 1
         }
-        guard var total = p.first else { return S(-.infinity) }
-        for q in p.dropFirst() { total = try total + q }
+        guard let total = try Categorical.total(p) else { return S(-.infinity) }
         var sum = S(0)
         for (j, count) in counts.enumerated() where count > 0 {
             if p[j].known == 0 { return S(-.infinity) }

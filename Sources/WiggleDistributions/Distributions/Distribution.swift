@@ -49,6 +49,16 @@ public enum Support: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+extension Support {
+    /// True for supports of whole numbers (a probability mass function).
+    public var isDiscrete: Bool {
+        switch self {
+        case .binary, .naturalNumbers, .categories: return true
+        case .realLine, .positive, .unitInterval, .interval: return false
+        }
+    }
+}
+
 /// A parameter value a distribution refuses, in the one wording used while
 /// tracing (`sigma must be > 0 (got -1)`) and per particle
 /// (`sigma must be > 0 (got -1 in 37 of 10000 particles)`).

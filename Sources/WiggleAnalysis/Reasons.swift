@@ -66,6 +66,10 @@ public indirect enum ReasonClause: Sendable, Equatable {
     case reparametrisable(distribution: String, Bool)
     /// Not a random node.
     case notRandom
+    /// A draw whose distribution no parameter moves: nothing to differentiate.
+    case parameterFree
+    /// A normal drawn with the parameters' map of it folded in ("P · exp(a + b·z)").
+    case folded(String)
     /// The exact k-point derivative: the nodes re-run, once per outcome.
     case outcomes(downstream: Int, count: Int, commonNumbers: Bool)
     /// Too much downstream for the exact derivative (nil: untracked).

@@ -278,6 +278,24 @@ public struct Graph: Sendable {
         return id
     }
 
+    /// A node like `original` with another op (its inputs substituted, or
+    /// its distribution's parameters rewritten): a draw keeps the original's
+    /// address, so it draws the same random numbers; it keeps its site,
+    /// name and requested estimator. Outside loops only.
+    public mutating func appendCopy(of original: Node, op: Op) -> NodeID {
+        guard op.isSampler else {
+            let id = append(op, at: original.site, estimator: original.requestedEstimator)
+            if let name = original.label { label(id, name) }
+            return id
+        }
+        let inputs = op.inputs
+        let id = NodeID(nodes.count)
+        nodes.append(Node(op: op, site: original.site, requestedEstimator: original.requestedEstimator, label: original.label,
+                          isRandom: true, dependsOnParameter: inputs.contains { nodes[Int($0.index)].dependsOnParameter },
+                          stream: original.stream, loop: nil))
+        return id
+    }
+
     /// A constant node (one per distinct value).
     public mutating func constant(_ value: Double) -> NodeID {
         append(.constant(value), at: .unknown)

@@ -21,12 +21,14 @@ public enum Builtin: String, CaseIterable, Sendable {
     case print, set
     // Inference; it needs the stochastic graph. (The random primitives,
     // `normal`, `bernoulli`, ..., come from WiggleGraph's distribution registry.)
-    case grad, minimize, maximize, explain, hist
+    case grad, hessian, hvp, minimize, maximize, explain, hist
     /// `param w[8] = normal_init(0.1)`: random starting values drawn from the seed.
     case normal_init
 
     /// True for builtins whose first argument is an objective `E[...]`.
-    var takesObjective: Bool { self == .grad || self == .minimize || self == .maximize }
+    var takesObjective: Bool { self == .grad || self == .minimize || self == .maximize || takesSecondOrder }
+    /// True for `hessian` and `hvp`.
+    var takesSecondOrder: Bool { self == .hessian || self == .hvp }
 
     /// The numeric function behind an elementary builtin.
     var unaryFunction: UnaryFunction? {
@@ -232,7 +234,7 @@ extension Interpreter {
         case .explain:
             return try inference.explain(arguments, at: range)
 
-        case .grad, .minimize, .maximize:
+        case .grad, .hessian, .hvp, .minimize, .maximize:
             throw fail("\(name) needs an expectation as its first argument: \(name)(E[...])", at: range)
 
         default:

@@ -10,6 +10,7 @@ extension Inference {
     /// `grad(E[e], wrt = [...])`, `minimize(E[e], ...)`, `maximize(E[e], ...)`.
     func callWithObjective(_ builtin: Builtin, _ argumentExprs: [Argument], in scope: Scope,
                            at range: SourceRange) throws -> Value {
+        if builtin.takesSecondOrder { return try callSecondOrder(builtin, argumentExprs, in: scope, at: range) }
         let name = builtin.rawValue
         guard let first = argumentExprs.first, first.label == nil, case .expectation(let inner) = first.value.kind else {
             throw interpreter.fail("\(name) needs an expectation as its first argument: \(name)(E[...])", at: range)
@@ -69,14 +70,15 @@ extension Inference {
     }
 
     /// The gradient of E[root] with respect to some parameters.
-    func gradient(of root: NodeID, wrt: [Int], particles: Int) throws -> GradientResult {
+    func gradient(of original: NodeID, wrt: [Int], particles: Int) throws -> GradientResult {
+        let (root, folds) = derivativeObjective(original, wrt: wrt)
         let isRandom = interpreter.graph[root].isRandom
         let (runner, warnings) = cachedRunner(for: root, gradient: wrt)
         let plan = runner.plan
         var configuration = nextConfiguration(particles: isRandom ? particles : 1)
         configuration.gradientCovariance = true
         let result = try runEngine(runner, configuration: configuration)
-        let objectiveRange = interpreter.origin(of: root)?.range ?? interpreter.currentRange
+        let objectiveRange = interpreter.origin(of: original)?.range ?? interpreter.currentRange
         try requireFinite(result.outputs[0].mean, result.outputs[0].standardError, at: objectiveRange)
         for moments in result.gradient { try requireFinite(moments.mean, moments.standardError, at: objectiveRange) }
         let entries = zip(wrt, result.gradient).map { index, moments in
@@ -99,7 +101,7 @@ extension Inference {
         }
         return GradientResult(entries: entries,
                               objective: (result.outputs[0].mean, isRandom ? result.outputs[0].standardError : 0),
-                              estimators: estimatorReports(plan),
+                              estimators: estimatorReports(plan, folds: folds),
                               warnings: diagnostics(warnings),
                               parameters: wrt, errorSources: sources)
     }
@@ -145,26 +147,55 @@ extension Inference {
     }
 
     /// The estimator of every random node of a plan, for people.
-    func estimatorReports(_ plan: Plan) -> [EstimatorReport] {
+    func estimatorReports(_ plan: Plan, folds: [NodeID: String] = [:]) -> [EstimatorReport] {
         plan.randomNodes.map { id, choice in
             let node = interpreter.graph[id]
-            let distribution = node.op.distribution
-            let name = distribution?.name ?? "?"
-            var method: String
-            switch choice.estimator {
-            case .pathwise: method = "pathwise"
-            case .score: method = "score function"
-            case .exact: method = "exact \(node.op.outcomes.count)-point derivative"
-            case .mvd: method = "measure-valued derivative"
-            default: method = choice.estimator.rule.title
-            }
-            if let split = choice.split {
-                method = "pathwise and \(split.jumpEstimator == .mvd ? "measure-valued derivative" : "score function"), by term"
-            }
+            let name = node.op.distribution?.name ?? "?"
             return EstimatorReport(node: node.label ?? "\(name)@\(node.site.line):\(node.site.column)",
                                    file: node.site.file, line: node.site.line, column: node.site.column,
-                                   distribution: name, estimator: choice.name, method: method,
-                                   clauses: choice.clauses)
+                                   distribution: name, estimator: choice.name, method: methodWords(choice, node: node),
+                                   clauses: (folds[id].map { [ReasonClause.folded($0)] } ?? []) + choice.clauses)
+        }
+    }
+
+    /// The objective whose derivatives are taken: `root` itself, or, where
+    /// its first derivative would miss a jump because a parameter sits
+    /// outside a normal draw (S0 · exp(m + s·z)), the same expectation with
+    /// that map folded into the draw (DrawFolding), when that removes some
+    /// of the bias. A second derivative (`always`) folds wherever it can:
+    /// the first derivative's contribution may have a jump where the
+    /// objective had a kink. With the folded draws and their maps, in words.
+    func derivativeObjective(_ root: NodeID, wrt: [Int], always: Bool = false) -> (root: NodeID, folds: [NodeID: String]) {
+        let key = FoldKey(root: root, always: always)
+        if let known = interpreter.foldedObjectives[key] { return known }
+        var result = (root: root, folds: [NodeID: String]())
+        defer { interpreter.foldedObjectives[key] = result }
+        let warnings = always ? [] : EstimatorAnalysis.analyse(interpreter.graph, root: root, parameters: wrt).warnings
+        guard always || !warnings.isEmpty else { return result }
+        var graph = interpreter.graph
+        guard let folding = DrawFolding.fold(root, in: &graph),
+              always || EstimatorAnalysis.analyse(graph, root: folding.root, parameters: wrt).warnings.count < warnings.count else {
+            return result
+        }
+        interpreter.graph = graph
+        for (node, source) in folding.madeFor {
+            if let origin = interpreter.origin(of: source) { interpreter.recordOrigin(node, origin) }
+        }
+        result = (folding.root, Dictionary(folding.folds.map { ($0.folded, $0.map) }, uniquingKeysWith: { a, _ in a }))
+        return result
+    }
+
+    /// A random node's estimator in words: "score function", "exact 2-point derivative".
+    func methodWords(_ choice: EstimatorChoice, node: Node) -> String {
+        if let split = choice.split {
+            return "pathwise and \(split.jumpEstimator == .mvd ? "measure-valued derivative" : "score function"), by term"
+        }
+        switch choice.estimator {
+        case .pathwise: return "pathwise"
+        case .score: return "score function"
+        case .exact: return "exact \(node.op.outcomes.count)-point derivative"
+        case .mvd: return "measure-valued derivative"
+        default: return choice.estimator.rule.title
         }
     }
 }

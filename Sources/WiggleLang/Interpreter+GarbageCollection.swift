@@ -43,6 +43,7 @@ extension Interpreter {
         let moved = graph.compact(keeping: roots)
         tracedCallCache = [:]
         densityTerms = [:]
+        foldedObjectives = [:]
         parameters.clearBuiltValues()
         func move(_ value: Value) -> Value { value.renumbered(moved) }
         forEachScope { scope in

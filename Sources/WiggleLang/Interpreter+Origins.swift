@@ -29,6 +29,12 @@ extension Interpreter {
         }
     }
 
+    /// Remembers that a node (made after tracing, for a derivative) is where another was written.
+    func recordOrigin(_ id: NodeID, _ origin: NodeOrigin) {
+        while nodeOrigins.count <= Int(id.index) { nodeOrigins.append(nil) }
+        if nodeOrigins[Int(id.index)] == nil { nodeOrigins[Int(id.index)] = origin }
+    }
+
     func origin(of id: NodeID) -> NodeOrigin? {
         Int(id.index) < nodeOrigins.count ? nodeOrigins[Int(id.index)] : nil
     }

@@ -64,6 +64,9 @@ final class Interpreter {
     var densityTerms: [NodeID: DensityTerm] = [:]
     /// Where each node was written (by node index), for engine errors.
     var nodeOrigins: [NodeOrigin?] = []
+    /// Objectives whose derivatives are taken with a draw's map folded into
+    /// it (Inference.derivativeObjective), and those checked and left as they are.
+    var foldedObjectives: [FoldKey: (root: NodeID, folds: [NodeID: String])] = [:]
     /// The top-level statement running, and its file (where an interruption is reported).
     var currentRange = SourceRange.at(0)
     var currentFile = SourceFile(name: "<none>", text: "")
@@ -615,6 +618,7 @@ final class Interpreter {
         var noun = ("element", "elements", "list")
         switch base {
         case .gradient(let gradient): return try inference.component(of: gradient, indexValue, at: range)
+        case .hessian(let hessian): return try inference.row(of: hessian, indexValue, at: range)
         case .list(let list): items = list
         case .string(let text):
             items = text.map { .string(String($0)) }
@@ -718,3 +722,8 @@ extension Value {
     }
 }
 
+/// An objective checked for folds, for a first derivative or (`always`) a second.
+struct FoldKey: Hashable {
+    var root: NodeID
+    var always: Bool
+}

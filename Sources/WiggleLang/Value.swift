@@ -26,6 +26,8 @@ public enum Value {
     case estimate(Estimate)
     /// The result of `grad(E[...])` (boxed: a list of numbers stays small).
     indirect case gradient(GradientResult)
+    /// The result of `hessian(E[...])`.
+    indirect case hessian(HessianResult)
     /// What `hist`, `explain`, `minimize` and a random value's display give:
     /// a result to show (the output layer's type).
     indirect case report(Report)
@@ -45,6 +47,7 @@ public enum Value {
         case .node: return "a random value"
         case .estimate: return "an estimate"
         case .gradient: return "a gradient"
+        case .hessian: return "a Hessian"
         case .report(.cloud): return "a random value"
         case .report(.explanation): return "a text"
         case .report(.optimisation): return "an optimisation result"

@@ -90,18 +90,20 @@ import WiggleGraph
         func warning(_ program: String) -> String {
             gradients(program).first?.warnings.first?.message ?? ""
         }
+        // Where the map cannot be folded into the draw (the draw has another
+        // use: `+ 0 * z`), the warning says how to write it.
         // A positive scale times exp of a normal: a shift of the mean in log space.
-        let spot = warning("param S0 = 100\nvol = 0.2\nz = normal(0, 1)\nST = S0 * exp(vol * z)\ngrad(E[ST > 105])")
+        let spot = warning("param S0 = 100\nvol = 0.2\nz = normal(0, 1)\nST = S0 * exp(vol * z)\ngrad(E[ST > 105 + 0 * z])")
         #expect(spot.contains("exp(normal(m + log(S0), s)) in place of S0 * exp(normal(m, s))"))
         // A volatility times a normal draw: into the normal's mean and sd, not log space.
-        let vol = warning("param sigma = 0.2\nz = normal(0, 1)\ngrad(E[sigma * z > 0.1])")
+        let vol = warning("param sigma = 0.2\nz = normal(0, 1)\ngrad(E[sigma * z > 0.1 + 0 * z])")
         #expect(vol.contains("normal(m * sigma, s * sigma) in place of sigma * normal(m, s)"))
         #expect(!vol.contains("log(sigma)"))
         // θ / exp(normal): the log-space mean is log θ − m.
         let inverse = warning("param S0 = 100\nz = normal(0, 0.2)\ngrad(E[S0 / exp(z) > 105])")
         #expect(inverse.contains("exp(normal(log(S0) - m, s)) in place of S0 / exp(normal(m, s))"))
         // θ − normal: the mean is θ − m.
-        let minus = warning("param k = 1\nx = normal(0, 1)\ngrad(E[k - x > 0.5])")
+        let minus = warning("param k = 1\nx = normal(0, 1)\ngrad(E[k - x > 0.5 + 0 * x])")
         #expect(minus.contains("normal(k - m, s) in place of k - normal(m, s)"))
         // A scale of something computed from random values: no rewrite is claimed.
         let other = warning("param c = 2\nz = normal(0, 1)\ngrad(E[c * (z * z) > 1])")

@@ -125,6 +125,18 @@ public protocol SufficientStatistics: Distribution {
     func logLikelihood<S: DensityScalar>(of ys: [Double], _ p: [S]) throws -> S
 }
 
+/// A reparametrised distribution whose draw's movement with its parameters
+/// can be written in its own terms: x = T(ε; θ) at fixed noise ε, so
+/// dx = Σᵢ ∂T/∂θᵢ · dθᵢ, with ε recovered from x (a normal's z = (x − μ)/σ).
+/// The second-order analysis builds a first-order pathwise contribution
+/// as a program from it (`DerivativeProgram`); a distribution without it
+/// (an implicit reparametrisation, as the gamma's) takes the score
+/// function there. Optional.
+public protocol PathwiseTangent: Distribution {
+    /// How the draw `x` moves when its parameters `p` move by `t`.
+    func pathwiseTangent<S: DensityScalar>(of x: S, _ p: [S], moving t: [S]) throws -> S
+}
+
 extension Distribution {
     /// log p(x | parameters) as a number: the generic definition in doubles.
     public func logDensity(_ x: Double, parameters: [Double]) -> Double {

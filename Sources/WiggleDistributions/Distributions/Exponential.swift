@@ -90,3 +90,10 @@ public struct Exponential: Distribution, SufficientStatistics {
         }
     }
 }
+
+extension Exponential: PathwiseTangent {
+    /// x = −log(u)/rate: dx = −x·d(rate)/rate.
+    public func pathwiseTangent<S: DensityScalar>(of x: S, _ p: [S], moving t: [S]) throws -> S {
+        try S(0) - x * (t[0] / p[0])
+    }
+}

@@ -81,3 +81,10 @@ public struct LogNormal: Distribution {
         Normal().addMeasureValued(call, costs: costs, sampled: sampled, stride: stride)
     }
 }
+
+extension LogNormal: PathwiseTangent {
+    /// x = exp(μ + σz): dx = x·(dμ + z·dσ), z = (log x − μ)/σ.
+    public func pathwiseTangent<S: DensityScalar>(of x: S, _ p: [S], moving t: [S]) throws -> S {
+        try x * (t[0] + t[1] * ((x.log() - p[0]) / p[1]))
+    }
+}

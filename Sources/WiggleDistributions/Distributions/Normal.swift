@@ -185,3 +185,10 @@ public struct Normal: Distribution, SufficientStatistics {
         }
     }
 }
+
+extension Normal: PathwiseTangent {
+    /// x = μ + σz: dx = dμ + z·dσ.
+    public func pathwiseTangent<S: DensityScalar>(of x: S, _ p: [S], moving t: [S]) throws -> S {
+        try t[0] + t[1] * ((x - p[0]) / p[1])
+    }
+}

@@ -100,3 +100,10 @@ public struct Uniform: Distribution, SufficientStatistics {
         if let gb = call.adjoint(1) { for l in 0..<m { gb[l] += g[l] * (o[l] - a[l]) / (b[l] - a[l]) } }
     }
 }
+
+extension Uniform: PathwiseTangent {
+    /// x = a + (b − a)u: dx = da + (db − da)·u, u = (x − a)/(b − a).
+    public func pathwiseTangent<S: DensityScalar>(of x: S, _ p: [S], moving t: [S]) throws -> S {
+        try t[0] + (t[1] - t[0]) * ((x - p[0]) / (p[1] - p[0]))
+    }
+}

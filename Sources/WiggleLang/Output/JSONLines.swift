@@ -17,7 +17,8 @@ extension Display {
         case .function, .builtin, .distribution, .density: return "function"
         case .estimate: return "expectation"
         case .node: return "random"
-        case .gradient: return "gradient"
+        case .gradient(let result): return result.kind
+        case .hessian: return "hessian"
         case .report(.cloud(let cloud)): return cloud.isHistogram ? "histogram" : "random"
         case .report(.explanation): return "explain"
         case .report(.optimisation): return "optimisation"
@@ -59,16 +60,24 @@ extension Display {
             objective.add("value", .number(result.objective.value))
             objective.add("stderr", .number(result.objective.stderr))
             object.add("objective", .object(objective))
-            object.add("estimators", .array(result.estimators.map { report in
-                var item = JSONObject()
-                item.add("node", .string(report.node))
-                item.add("line", .number(Double(report.line)))
-                item.add("column", .number(Double(report.column)))
-                item.add("distribution", .string(report.distribution))
-                item.add("estimator", .string(report.estimator))
-                item.add("reason", .string(report.reason))
-                return .object(item)
-            }))
+            object.add("estimators", estimatorsJSON(result.estimators))
+            object.add("warnings", .array(result.warnings.map { .string($0.message) }))
+        case .hessian(let result):
+            var wrt = JSONObject()
+            for (r, name) in result.names.enumerated() {
+                var row = JSONObject()
+                for (c, other) in result.names.enumerated() {
+                    let entry = result.entry(r, c)
+                    var pair = JSONObject()
+                    pair.add("value", .number(entry.value))
+                    pair.add("stderr", .number(entry.stderr))
+                    pair.add("biased", .boolean(entry.bias != nil))
+                    row.add(other, .object(pair))
+                }
+                wrt.add(name, .object(row))
+            }
+            object.add("wrt", .object(wrt))
+            object.add("estimators", estimatorsJSON(result.estimators))
             object.add("warnings", .array(result.warnings.map { .string($0.message) }))
         case .report(.optimisation(let result)):
             object.add("value", .number(result.objective.value))
@@ -118,6 +127,25 @@ extension Display {
         return object.rendered
     }
 
+    /// Each random node's estimator: at both orders for a second derivative
+    /// (`first_order`, `second_order`; `estimator` is the second's).
+    static func estimatorsJSON(_ reports: [EstimatorReport]) -> JSONValue {
+        .array(reports.map { report in
+            var item = JSONObject()
+            item.add("node", .string(report.node))
+            item.add("line", .number(Double(report.line)))
+            item.add("column", .number(Double(report.column)))
+            item.add("distribution", .string(report.distribution))
+            item.add("estimator", .string(report.estimator))
+            if let first = report.firstOrder {
+                item.add("first_order", .string(first))
+                item.add("second_order", .string(report.estimator))
+            }
+            item.add("reason", .string(report.reason))
+            return .object(item)
+        })
+    }
+
     /// A value as JSON.
     public static func json(_ value: Value) -> JSONValue {
         switch value {
@@ -134,7 +162,7 @@ extension Display {
             return .object(pair)
         case .report(.cloud(let cloud)): return .number(cloud.mean)
         case .report(.explanation(let explanation)): return .string(explanationText(explanation))
-        case .node, .gradient, .report(.optimisation), .initializer: return .string(plain(value))
+        case .node, .gradient, .hessian, .report(.optimisation), .initializer: return .string(plain(value))
         case .none: return .null
         }
     }

@@ -25,6 +25,8 @@ enum ReasonWords {
             return "biased: reaches \(jump), and a \(distribution) has no unbiased estimator there"
         case .biased(let jump): return "biased: reaches \(jump)"
         case .unmoved(let jump): return "reaches \(jump), but no parameter moves it"
+        case .parameterFree: return "no parameter moves its distribution"
+        case .folded(let map): return "drawn with the parameters' map \(map) folded into it, so its estimator sees the jump"
         case .worlds(let title, let worlds, let downstream, let count):
             let times = count == 1 ? "once more" : count == 2 ? "twice more" : "\(count) more times"
             let rerun = downstream == 0 ? "its value is the cost itself, nothing to re-run"

@@ -24,6 +24,14 @@ public struct EstimatorReport: Sendable {
     public var method: String
     /// Why that estimator was chosen, as the analysis and the pilot found it.
     public var clauses: [ReasonClause]
+    /// For a second derivative (`hessian`, `hvp`): the estimator its
+    /// first-order contribution was written with ("pathwise", "score"; "none"
+    /// where no direction moves the node); `estimator` and `clauses` are then
+    /// the second order's.
+    public var firstOrder: String?
+
+    /// The estimator at each order: "pathwise", or "pathwise, then score".
+    public var orders: String { firstOrder.map { "\($0), then \(estimator)" } ?? estimator }
 
     /// Why, in words (explain, JSON and the notebook show it whole).
     public var reason: String { ReasonWords.sentence(clauses) }
@@ -70,6 +78,12 @@ public struct GradientResult: Sendable {
     /// True when the gradient was taken with respect to every parameter the
     /// objective reads (no `wrt`): any other parameter's component is 0.
     var isExhaustive = true
+    /// "gradient", or "hvp" for a Hessian-vector product (JSON's kind).
+    public var kind = "gradient"
+    /// Per entry: its component in its error source, when not its own
+    /// position (a Hessian's row takes entries below the diagonal from
+    /// earlier rows' runs).
+    var components: [Int] = []
     /// Per entry: the run its error comes from. One source with the
     /// components' covariance, or (beyond `EngineResult.maxCovarianceParameters`
     /// components) one per component, taken to be independent.
@@ -85,7 +99,8 @@ public struct GradientResult: Sendable {
         let (value, stderr) = (entries[entry].value, entries[entry].stderr)
         guard errorSources.indices.contains(entry), stderr > 0 else { return Estimate(exact: value) }
         let source = errorSources[entry]
-        return Estimate(value: value, source: source, component: source.dimension == 1 ? 0 : entry)
+        let component = components.indices.contains(entry) ? components[entry] : entry
+        return Estimate(value: value, source: source, component: source.dimension == 1 ? 0 : component)
     }
 }
 

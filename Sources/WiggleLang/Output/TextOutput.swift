@@ -31,6 +31,7 @@ public enum Display {
                 + (estimate.assumesIndependence ? " (taking the gradient's components as independent)" : "")
         case .node: return "<traced value>"
         case .gradient(let result): return gradientText(result)
+        case .hessian(let result): return hessianText(result)
         case .report(.cloud(let cloud)): return cloud.isHistogram ? histogramText(cloud) : cloudText(cloud)
         case .report(.explanation(let explanation)): return explanationText(explanation)
         case .report(.optimisation(let result)): return optimisationText(result)
@@ -69,17 +70,59 @@ public enum Display {
                 if let bias = entry.bias { return "\(entry.name): \(formatNumber(entry.value)) (biased: \(bias))" }
                 return "\(entry.name): \(formatEstimate(entry.value, stderr: entry.stderr))"
             }.joined(separator: "   ")
-        let groups = grouped(result.estimators)
-        let names = groups.map { $0.count > 1 ? "\($0.report.node) ×\($0.count)" : $0.report.node }
-        let width = names.map(\.count).max() ?? 0
-        let distributionWidth = max(9, groups.map(\.report.distribution.count).max() ?? 0)
-        for (name, group) in zip(names, groups) {
-            let report = group.report
-            text += "\n  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(report.distribution.padding(toLength: distributionWidth, withPad: " ", startingAt: 0)) \(report.estimator + String(repeating: " ", count: max(0, 8 - report.estimator.count)))  (\(report.brief))"
-        }
+        text += estimatorLines(result.estimators)
         if result.assumesIndependence {
             text += "\n  (over \(EngineResult.maxCovarianceParameters) components: arithmetic on them treats their errors as independent)"
         }
+        for warning in result.warnings { text += "\n" + warningLine(warning) }
+        return text
+    }
+
+    /// A line per random node (or group of a loop's draws): its name,
+    /// distribution, estimator (at each order, for a second derivative) and why.
+    static func estimatorLines(_ reports: [EstimatorReport]) -> String {
+        let groups = grouped(reports)
+        let names = groups.map { $0.count > 1 ? "\($0.report.node) ×\($0.count)" : $0.report.node }
+        let width = names.map(\.count).max() ?? 0
+        let distributionWidth = max(9, groups.map(\.report.distribution.count).max() ?? 0)
+        var text = ""
+        for (name, group) in zip(names, groups) {
+            let report = group.report
+            let orders = report.orders
+            text += "\n  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(report.distribution.padding(toLength: distributionWidth, withPad: " ", startingAt: 0)) \(orders + String(repeating: " ", count: max(0, 8 - orders.count)))  (\(report.brief))"
+        }
+        return text
+    }
+
+    /// A Hessian as a small table, rows and columns in `wrt`'s order (a
+    /// biased entry shows no standard error), then each draw's estimator at
+    /// both orders.
+    static func hessianText(_ result: HessianResult) -> String {
+        guard !result.names.isEmpty else { return "no parameter reaches this expectation" }
+        let cells = result.names.indices.map { r in
+            result.names.indices.map { c -> String in
+                let entry = result.entry(r, c)
+                if entry.bias != nil { return "\(formatNumber(entry.value)) (biased)" }
+                return formatEstimate(entry.value, stderr: entry.stderr)
+            }
+        }
+        let nameWidth = result.names.map(\.count).max() ?? 0
+        let widths = result.names.indices.map { c in max(result.names[c].count, cells.map { $0[c].count }.max() ?? 0) }
+        func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
+        var lines = [(pad("", nameWidth) + "   " + zip(result.names, widths).map { pad($0, $1) }.joined(separator: "   "))
+            .trimmingTrailingSpaces()]
+        for (r, row) in cells.enumerated() {
+            lines.append((pad(result.names[r], nameWidth) + "   " + zip(row, widths).map { pad($0, $1) }.joined(separator: "   "))
+                .trimmingTrailingSpaces())
+        }
+        var text = lines.joined(separator: "\n") + estimatorLines(result.estimators)
+        var biased: [String] = []
+        for r in result.names.indices {
+            for c in r..<result.names.count {
+                if let bias = result.entry(r, c).bias { biased.append("  [\(result.names[r])][\(result.names[c])] is biased: \(bias)") }
+            }
+        }
+        if !biased.isEmpty { text += "\n" + biased.joined(separator: "\n") }
         for warning in result.warnings { text += "\n" + warningLine(warning) }
         return text
     }
@@ -178,5 +221,14 @@ public enum Display {
     /// A string literal with Wiggle's escapes (the JSON writer adds \\r and \\uXXXX).
     public static func quoted(_ text: String) -> String {
         JSONValue.escape(text, json: false)
+    }
+}
+
+extension String {
+    /// The string without the spaces at its end.
+    func trimmingTrailingSpaces() -> String {
+        var text = Substring(self)
+        while text.last == " " { text = text.dropLast() }
+        return String(text)
     }
 }

@@ -1,0 +1,342 @@
+// DerivativeProgram.swift — a first-order estimator's contribution written as
+// a program: nodes appended to the graph whose expectation is a directional
+// derivative of E[root]. Second derivatives are the first-order analysis run
+// again on that program (Hessian rows, Hessian-vector products): where the
+// contribution has a jump the original had only a kink (a call's pathwise
+// delta 1{S > K}·S/S0), that analysis finds it and gives the draw the score
+// function or a measure-valued derivative, as it would for any program.
+//
+// Each draw the direction reaches contributes by one of two rules:
+//   - pathwise, where the first-order analysis chose it and the distribution
+//     writes its movement (``PathwiseTangent``): the draw's tangent is
+//     carried forward like any value's;
+//   - the score function otherwise: (root − b) · ∂log p(x | θ), with the
+//     log-density's derivative in the direction built from its one generic
+//     definition, and b a constant (an independent estimate of E[root]),
+//     which keeps E[(root − b)·∂log p] and its derivatives unchanged.
+// The program is g = ∂root + (root − b) · Σ ∂log p, forward mode over the
+// graph: E[g] = Σᵢ vᵢ ∂E[root]/∂θᵢ.
+
+import WiggleCore
+import WiggleDistributions
+
+/// The nodes of a directional derivative's first-order contribution.
+public struct DerivativeProgram: Sendable {
+    /// How a draw enters the contribution.
+    public enum Rule: Sendable, Equatable {
+        /// Its tangent is carried forward.
+        case pathwise
+        /// Its log-density's derivative weighs the objective.
+        case score
+    }
+
+    /// g: E[g] is the directional derivative.
+    public var node: NodeID
+    /// The rule of each draw the direction moves.
+    public var rules: [NodeID: Rule]
+    /// Each node the program added, with the node of the original it was
+    /// made for (whose place in the source is its place).
+    public var madeFor: [(node: NodeID, source: NodeID)]
+    /// True when some draw takes the score function (g reads the baseline).
+    public var usesScore: Bool { rules.values.contains(.score) }
+}
+
+/// Why a contribution cannot be written as a program.
+public struct DerivativeProgramError: Error, Sendable {
+    /// In words.
+    public var message: String
+    /// The node it is about.
+    public var node: NodeID
+}
+
+extension DerivativeProgram {
+    /// Appends to `graph` the contribution to Σᵢ vᵢ ∂E[root]/∂θᵢ, where
+    /// `direction[i]` is vᵢ for parameter i, the draws taking the rules the
+    /// first-order `choices` allow. `baseline` is the constant b.
+    public static func build(of root: NodeID, direction: [Int: Double], choices: [NodeID: EstimatorChoice],
+                             baseline: Double, in graph: inout Graph) throws -> DerivativeProgram {
+        let builder = ProgramBuilder(graph: graph)
+        let savedLoop = builder.graph.currentLoop
+        builder.graph.currentLoop = nil
+        defer {
+            builder.graph.currentLoop = savedLoop
+            graph = builder.graph
+        }
+        var tangents: [NodeID: ProgramScalar.Part] = [:]
+        var rules: [NodeID: Rule] = [:]
+        var scores: ProgramScalar.Part?
+        func dual(_ id: NodeID) -> ProgramScalar {
+            ProgramScalar(.node(id), tangent: tangents[id], builder)
+        }
+        for id in builder.graph.ancestors(of: [root]) {
+            let node = builder.graph[id]
+            guard node.dependsOnParameter else { continue }
+            builder.site = node.site
+            builder.source = id
+            let result: ProgramScalar
+            switch node.op {
+            case .constant: continue
+            case .parameter(let index):
+                guard let weight = direction[index], weight != 0 else { continue }
+                result = ProgramScalar(.node(id), tangent: .number(weight), builder)
+            case .unary(let f, let a):
+                result = try dual(a).applying(f)
+            case .binary(let f, let a, let b):
+                result = try ProgramScalar.binary(f, dual(a), dual(b))
+            case .select(let c, let a, let b):
+                let (ta, tb) = (tangents[a], tangents[b])
+                guard ta != nil || tb != nil else { continue }
+                result = ProgramScalar(.node(id), tangent: builder.select(.node(c), ta ?? .number(0), tb ?? .number(0)), builder)
+            case .pick(let index, let choices):
+                guard choices.contains(where: { tangents[$0] != nil }) else { continue }
+                let picked = builder.pick(index, choices.map { tangents[$0] ?? .number(0) })
+                result = ProgramScalar(.node(id), tangent: picked, builder)
+            case .loopExit:
+                throw DerivativeProgramError(message: "second derivatives do not yet run through a loop of random length", node: id)
+            case .random(let distributionID, let inputs):
+                guard inputs.contains(where: { tangents[$0] != nil }) else { continue }
+                let distribution = DistributionRegistry[distributionID]
+                let parameters = inputs.map { ProgramScalar(.node($0), tangent: nil, builder) }
+                let moves = inputs.map { ProgramScalar(tangents[$0] ?? .number(0), tangent: nil, builder) }
+                let choice = choices[id] ?? EstimatorChoice.default(for: node)
+                if choice.estimator == .pathwise, choice.split == nil, let reparametrised = distribution as? any PathwiseTangent {
+                    let moved = try reparametrised.pathwiseTangent(of: ProgramScalar(.node(id), tangent: nil, builder),
+                                                                   parameters, moving: moves)
+                    rules[id] = .pathwise
+                    result = ProgramScalar(.node(id), tangent: moved.value, builder)
+                } else if distribution.admits(.score) {
+                    let movingParameters = zip(inputs, moves).map { ProgramScalar(.node($0), tangent: $1.value, builder) }
+                    let logDensity = try distribution.logDensity(ProgramScalar(.node(id), tangent: nil, builder), movingParameters)
+                    rules[id] = .score
+                    scores = builder.add(scores, logDensity.tangent)
+                    continue
+                } else {
+                    throw DerivativeProgramError(
+                        message: "\(distribution.name)'s first-order estimator here (\(choice.estimator.rawValue)) has no form as a program to differentiate again, and it has no score function",
+                        node: id)
+                }
+            }
+            if let tangent = result.tangent { tangents[id] = builder.simplified(tangent) }
+        }
+        var g = tangents[root] ?? .number(0)
+        if let scores {
+            builder.site = builder.graph[root].site
+            builder.source = root
+            let centred = builder.binary(.subtract, .node(root), .number(baseline))
+            g = builder.add(g, builder.binary(.multiply, centred, scores)) ?? .number(0)
+        }
+        let node = builder.node(g)
+        return DerivativeProgram(node: node, rules: rules, madeFor: builder.madeFor)
+    }
+}
+
+/// Appends the program's nodes, folding numbers and dropping zeros.
+final class ProgramBuilder {
+    var graph: Graph
+    /// Where the nodes being made come from.
+    var site = Site.unknown
+    /// The original node they are made for.
+    var source = NodeID(0)
+    /// Each node made, with the node it was made for.
+    var madeFor: [(node: NodeID, source: NodeID)] = []
+
+    init(graph: Graph) {
+        self.graph = graph
+    }
+
+    func node(_ part: ProgramScalar.Part) -> NodeID {
+        switch part {
+        case .number(let value): return append(.constant(value))
+        case .node(let id): return id
+        }
+    }
+
+    /// Notes a node made for the current source.
+    func note(_ id: NodeID) { madeFor.append((id, source)) }
+
+    /// Appends an op (or finds it), noting what a new node was made for.
+    private func append(_ op: Op) -> NodeID {
+        let before = graph.count
+        let id = graph.append(op, at: site)
+        if graph.count > before { madeFor.append((id, source)) }
+        return id
+    }
+
+    func simplified(_ part: ProgramScalar.Part) -> ProgramScalar.Part {
+        if case .node(let id) = part, case .constant(let value) = graph[id].op { return .number(value) }
+        return part
+    }
+
+    func unary(_ f: UnaryFunction, _ a: ProgramScalar.Part) -> ProgramScalar.Part {
+        if case .number(let x) = a { return .number(f.apply(x)) }
+        return .node(append(.unary(f, node(a))))
+    }
+
+    func binary(_ f: BinaryFunction, _ a: ProgramScalar.Part, _ b: ProgramScalar.Part) -> ProgramScalar.Part {
+        switch (a, b) {
+        case (.number(let x), .number(let y)): return .number(f.apply(x, y))
+        case (.number(0), _) where f == .add: return b
+        case (_, .number(0)) where f == .add || f == .subtract: return a
+        case (.number(1), _) where f == .multiply: return b
+        case (_, .number(1)) where f == .multiply || f == .divide: return a
+        case (.number(0), _) where f == .multiply || f == .divide: return .number(0)
+        case (_, .number(0)) where f == .multiply: return .number(0)
+        default: return .node(append(.binary(f, node(a), node(b))))
+        }
+    }
+
+    /// A sum where nil is 0.
+    func add(_ a: ProgramScalar.Part?, _ b: ProgramScalar.Part?) -> ProgramScalar.Part? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return binary(.add, a, b)
+    }
+
+    func select(_ condition: ProgramScalar.Part, _ a: ProgramScalar.Part, _ b: ProgramScalar.Part) -> ProgramScalar.Part {
+        if case .number(let c) = condition { return c != 0 ? a : b }
+        if a == b { return a }
+        return .node(append(.select(node(condition), node(a), node(b))))
+    }
+
+    func pick(_ index: NodeID, _ choices: [ProgramScalar.Part]) -> ProgramScalar.Part {
+        .node(append(.pick(index: index, choices: choices.map(node))))
+    }
+}
+
+/// A value of the program and its tangent in the direction (nil: 0), each a
+/// number or a node: forward mode over graph nodes, so the one generic
+/// log-density (``DensityScalar``) gives the score's nodes.
+struct ProgramScalar: DensityScalar {
+    enum Part: Equatable {
+        case number(Double)
+        case node(NodeID)
+    }
+
+    var value: Part
+    var tangent: Part?
+    /// The builder, for anything not a number (a number needs none).
+    let builder: ProgramBuilder?
+
+    init(_ value: Part, tangent: Part?, _ builder: ProgramBuilder) {
+        self.value = value
+        self.tangent = tangent
+        self.builder = builder
+    }
+
+    init(_ constant: Double) {
+        value = .number(constant)
+        tangent = nil
+        builder = nil
+    }
+
+    var known: Double? {
+        if case .number(let x) = value, tangent == nil { return x }
+        return nil
+    }
+
+    private static func builder(_ a: ProgramScalar, _ b: ProgramScalar) -> ProgramBuilder? { a.builder ?? b.builder }
+
+    /// f(a, b) and its tangent.
+    static func binary(_ f: BinaryFunction, _ a: ProgramScalar, _ b: ProgramScalar) throws -> ProgramScalar {
+        guard let p = builder(a, b) else {
+            guard case .number(let x) = a.value, case .number(let y) = b.value else { return ProgramScalar(.nan) }
+            return ProgramScalar(f.apply(x, y))
+        }
+        let y = p.binary(f, a.value, b.value)
+        let (ta, tb) = (a.tangent, b.tangent)
+        var tangent: Part?
+        if ta != nil || tb != nil {
+            switch f {
+            case .add: tangent = p.add(ta, tb)
+            case .subtract:
+                tangent = tb.map { p.binary(.subtract, ta ?? .number(0), $0) } ?? ta
+            case .multiply:
+                tangent = p.add(ta.map { p.binary(.multiply, $0, b.value) }, tb.map { p.binary(.multiply, a.value, $0) })
+            case .divide:
+                // (da − y·db)/b
+                let numerator = tb.map { p.binary(.subtract, ta ?? .number(0), p.binary(.multiply, y, $0)) } ?? ta
+                tangent = numerator.map { p.binary(.divide, $0, b.value) }
+            case .power:
+                // b·a^(b−1)·da + y·log(a)·db
+                let fromBase = ta.map { ta in
+                    p.binary(.multiply, p.binary(.multiply, b.value, p.binary(.power, a.value, p.binary(.subtract, b.value, .number(1)))), ta)
+                }
+                let fromExponent = tb.map { p.binary(.multiply, p.binary(.multiply, y, p.unary(.log, a.value)), $0) }
+                tangent = p.add(fromBase, fromExponent)
+            case .min, .max:
+                let first = p.binary(f == .min ? .lessEqual : .greaterEqual, a.value, b.value)
+                tangent = p.select(first, ta ?? .number(0), tb ?? .number(0))
+            case .less, .lessEqual, .greater, .greaterEqual, .equal, .notEqual:
+                tangent = nil
+            }
+        }
+        return ProgramScalar(y, tangent: tangent.map(p.simplified), p)
+    }
+
+    static func + (a: ProgramScalar, b: ProgramScalar) throws -> ProgramScalar { try binary(.add, a, b) }
+    static func - (a: ProgramScalar, b: ProgramScalar) throws -> ProgramScalar { try binary(.subtract, a, b) }
+    static func * (a: ProgramScalar, b: ProgramScalar) throws -> ProgramScalar { try binary(.multiply, a, b) }
+    static func / (a: ProgramScalar, b: ProgramScalar) throws -> ProgramScalar { try binary(.divide, a, b) }
+
+    func applying(_ f: UnaryFunction) throws -> ProgramScalar {
+        guard let p = builder else {
+            guard case .number(let x) = value else { return ProgramScalar(.nan) }
+            return ProgramScalar(f.apply(x))
+        }
+        let y = p.unary(f, value)
+        guard let t = tangent else { return ProgramScalar(y, tangent: nil, p) }
+        let slope: Part?
+        switch f {
+        case .negate: slope = .number(-1)
+        case .exp: slope = y
+        case .log: slope = p.binary(.divide, .number(1), value)
+        case .sqrt: slope = p.binary(.divide, .number(0.5), y)
+        case .abs:
+            // sign(x): a number where x is not random (a comparison would look like a jump).
+            if case .node(let id) = value, !p.graph[id].isRandom, let x = p.graph.evaluate(id) {
+                slope = .number(x > 0 ? 1 : x < 0 ? -1 : 0)
+            } else {
+                slope = p.binary(.subtract, p.binary(.greater, value, .number(0)), p.binary(.less, value, .number(0)))
+            }
+        case .sin: slope = p.unary(.cos, value)
+        case .cos: slope = p.unary(.negate, p.unary(.sin, value))
+        case .tanh: slope = p.binary(.subtract, .number(1), p.binary(.multiply, y, y))
+        case .sigmoid: slope = p.binary(.multiply, y, p.binary(.subtract, .number(1), y))
+        case .softplus: slope = p.unary(.sigmoid, value)
+        case .lgamma: slope = p.unary(.digamma, value)
+        case .floor, .round, .not: slope = nil
+        case .digamma:
+            throw DerivativeProgramError(message: "a second derivative through digamma needs the trigamma function, which Wiggle does not have",
+                                         node: p.node(y))
+        }
+        return ProgramScalar(y, tangent: slope.map { p.simplified(p.binary(.multiply, $0, t)) }, p)
+    }
+
+    static func equal(_ a: ProgramScalar, _ b: ProgramScalar) throws -> ProgramScalar {
+        var result = try binary(.equal, a, b)
+        result.tangent = nil
+        return result
+    }
+
+    static func atLeast(_ a: ProgramScalar, _ b: ProgramScalar) throws -> ProgramScalar {
+        var result = try binary(.greaterEqual, a, b)
+        result.tangent = nil
+        return result
+    }
+
+    static func restricted(to condition: ProgramScalar, _ body: () throws -> ProgramScalar) throws -> ProgramScalar {
+        if let c = condition.known { return c != 0 && !c.isNaN ? try body() : ProgramScalar(-.infinity) }
+        // log of a 0/1 indicator: −inf outside, no slope inside.
+        var indicator = condition
+        indicator.tangent = nil
+        return try body() + indicator.applying(.log)
+    }
+
+    static func inside(_ distance: ProgramScalar, closed: Bool, _ body: () throws -> ProgramScalar) throws -> ProgramScalar {
+        if let d = distance.known { return (closed ? d >= 0 : d > 0) ? try body() : ProgramScalar(-.infinity) }
+        // As the tracer's: 0 · log(distance), nan outside, no slope.
+        var outside = distance
+        outside.tangent = nil
+        return try body() + ProgramScalar(0) * outside.applying(.log)
+    }
+}

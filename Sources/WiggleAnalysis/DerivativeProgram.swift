@@ -65,6 +65,9 @@ extension DerivativeProgram {
         var tangents: [NodeID: ProgramScalar.Part] = [:]
         var rules: [NodeID: Rule] = [:]
         var scores: ProgramScalar.Part?
+        // The scores of draws inside loops of random length, by iteration:
+        // summed along the loop and leaving it through an exit of their own.
+        var loopScores: [LoopTag: ProgramScalar.Part] = [:]
         func dual(_ id: NodeID) -> ProgramScalar {
             ProgramScalar(.node(id), tangent: tangents[id], builder)
         }
@@ -73,6 +76,8 @@ extension DerivativeProgram {
             guard node.dependsOnParameter else { continue }
             builder.site = node.site
             builder.source = id
+            // A node's tangent is made in its loop iteration, if it has one.
+            builder.graph.currentLoop = node.loop
             let result: ProgramScalar
             switch node.op {
             case .constant: continue
@@ -91,8 +96,14 @@ extension DerivativeProgram {
                 guard choices.contains(where: { tangents[$0] != nil }) else { continue }
                 let picked = builder.pick(index, choices.map { tangents[$0] ?? .number(0) })
                 result = ProgramScalar(.node(id), tangent: picked, builder)
-            case .loopExit:
-                throw DerivativeProgramError(message: "second derivatives do not yet run through a loop of random length", node: id)
+            case .loopExit(_, let alive):
+                // The tangent leaves the loop as the value does: what a
+                // particle leaving after t iterations holds, per t.
+                guard let loop = builder.graph.loops.firstIndex(where: { $0.exits.contains { $0.exit == id } }),
+                      let exit = builder.graph.loops[loop].exits.first(where: { $0.exit == id }),
+                      exit.values.contains(where: { tangents[$0] != nil }) else { continue }
+                let values = exit.values.map { builder.node(tangents[$0] ?? .number(0)) }
+                result = ProgramScalar(.node(id), tangent: .node(builder.exit(values, alive: alive, loop: loop)), builder)
             case .random(let distributionID, let inputs):
                 guard inputs.contains(where: { tangents[$0] != nil }) else { continue }
                 let distribution = DistributionRegistry[distributionID]
@@ -108,7 +119,11 @@ extension DerivativeProgram {
                     let movingParameters = zip(inputs, moves).map { ProgramScalar(.node($0), tangent: $1.value, builder) }
                     let logDensity = try distribution.logDensity(ProgramScalar(.node(id), tangent: nil, builder), movingParameters)
                     rules[id] = .score
-                    scores = builder.add(scores, logDensity.tangent)
+                    if let tag = node.loop {
+                        loopScores[tag] = builder.add(loopScores[tag], logDensity.tangent)
+                    } else {
+                        scores = builder.add(scores, logDensity.tangent)
+                    }
                     continue
                 } else {
                     throw DerivativeProgramError(
@@ -117,6 +132,26 @@ extension DerivativeProgram {
                 }
             }
             if let tangent = result.tangent { tangents[id] = builder.simplified(tangent) }
+        }
+        builder.graph.currentLoop = nil
+        // Each loop's scores, summed over the iterations a particle runs
+        // (a draw of iteration t is drawn where alive[t] is 1).
+        for loop in Set(loopScores.keys.map(\.loop)).sorted() {
+            let trace = builder.graph.loops[Int(loop)]
+            guard trace.iterations > 0 else { continue }
+            builder.site = trace.site
+            var sum = ProgramScalar.Part.number(0)
+            var values = [builder.node(sum)]
+            for t in 0..<trace.iterations {
+                let tag = LoopTag(loop: Int(loop), iteration: t)
+                builder.graph.currentLoop = tag
+                if let score = loopScores[tag] {
+                    sum = builder.select(.node(trace.alive[t]), builder.binary(.add, sum, score), sum)
+                }
+                values.append(builder.node(sum))
+            }
+            builder.graph.currentLoop = nil
+            scores = builder.add(scores, .node(builder.exit(values, alive: trace.alive[trace.iterations], loop: Int(loop))))
         }
         var g = tangents[root] ?? .number(0)
         if let scores {
@@ -149,6 +184,16 @@ final class ProgramBuilder {
         case .number(let value): return append(.constant(value))
         case .node(let id): return id
         }
+    }
+
+    /// A new exit of loop `loop`: `values[t]` is what a particle leaving after t iterations holds.
+    func exit(_ values: [NodeID], alive: NodeID, loop: Int) -> NodeID {
+        let saved = graph.currentLoop
+        graph.currentLoop = nil
+        defer { graph.currentLoop = saved }
+        let id = append(.loopExit(value: values[values.count - 1], alive: alive))
+        graph.loops[loop].exits.append(LoopExitTrace(exit: id, values: values))
+        return id
     }
 
     /// Notes a node made for the current source.

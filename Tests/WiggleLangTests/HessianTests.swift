@@ -215,6 +215,49 @@ import WiggleLang
         #expect(h.estimators.allSatisfy { $0.orders == "score, then score" })
     }
 
+    /// The other distributions, a log-density, a function with a traced
+    /// `if`: each Hessian against its closed form (E[x|x|] by quadrature).
+    @Test func everyDistributionFunctionsAndIfs() {
+        let (mu, sigma) = (0.3, 0.8)
+        let h = Self.hessians("""
+            set(seed = 4, particles = 200000)
+            param mu = 0.3
+            param sigma = 0.8
+            x = normal(mu, sigma)
+            hessian(E[normal_lpdf(x, 0, 1)])
+            fn f(v) {
+              if v > 0 { return v^2 }
+              return -v^2
+            }
+            hessian(E[f(x)])
+            u = uniform(mu, mu + sigma)
+            hessian(E[u^3])
+            e = exponential(sigma)
+            hessian(E[e^2], wrt = [sigma])
+            l = lognormal(mu, sigma)
+            hessian(E[l])
+            k = categorical([sigmoid(mu), 1 - sigmoid(mu)])
+            hessian(E[(k + 1)^2], wrt = [mu])
+            b = beta(sigma + 1, 2)
+            hessian(E[b], wrt = [sigma])
+            t = student_t(5, mu, sigma)
+            hessian(E[t^2])
+            """)
+        guard h.count == 8 else { Issue.record("expected eight Hessians"); return }
+        Self.check(h[0], [[-1, 0], [0, -1]], "normal_lpdf")
+        let signedSquare = Self.secondDerivatives({ p in gaussianExpectation(mean: p[0], sd: p[1]) { $0 * abs($0) } }, at: [mu, sigma])
+        Self.check(h[1], signedSquare, "x|x| through an if")
+        // E[u³] = ((μ + σ)⁴ − μ⁴)/(4σ) = μ³ + 1.5μ²σ + μσ² + σ³/4.
+        Self.check(h[2], [[6 * mu + 3 * sigma, 3 * mu + 2 * sigma], [3 * mu + 2 * sigma, 2 * mu + 1.5 * sigma]], "uniform")
+        Self.check(h[3], [[12 / pow(sigma, 4)]], "exponential")
+        let m = exp(mu + sigma * sigma / 2)
+        Self.check(h[4], [[m, sigma * m], [sigma * m, (1 + sigma * sigma) * m]], "lognormal")
+        let s = 1 / (1 + exp(-mu))
+        Self.check(h[5], [[-3 * s * (1 - s) * (1 - 2 * s)]], "categorical")
+        Self.check(h[6], [[-4 / pow(sigma + 3, 3)]], "beta")
+        Self.check(h[7], [[2, 0], [0, 10.0 / 3]], "student_t")
+    }
+
     /// hvp(E[e], v) is H·v, from one program in the direction v.
     @Test func hessianVectorProduct() {
         let values = displayedValues("""

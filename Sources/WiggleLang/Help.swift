@@ -59,6 +59,8 @@ public enum Help {
         "print": ("print(values...)", "writes the values on one line"),
         "set": ("set(seed = S, particles = N, threads = T, loop_limit = L)", "changes the session's settings; set() shows them"),
         "grad": ("grad(E[e], wrt = [a, w], particles = N)", "the gradient of an expectation, each component ± its standard error, with each random node's estimator"),
+        "hessian": ("hessian(E[e], wrt = [a, b], particles = N)", "the matrix of second derivatives of an expectation, each entry ± its standard error, with each random node's estimator at the first order and the second; h[\"a\"][\"b\"] is an entry"),
+        "hvp": ("hvp(E[e], [v1, v2, ...], wrt = [a, b], particles = N)", "the Hessian of an expectation times the direction v (one number per parameter), at about the cost of a gradient"),
         "minimize": ("minimize(E[e], steps = 100, lr = 0.05, optimizer = \"adam\", particles = N, wrt = [...])", "optimises the parameters in place, 1,000 particles a step unless particles = N; shows the final objective, a loss curve and the parameters"),
         "maximize": ("maximize(E[e], steps = 100, lr = 0.05, optimizer = \"adam\", particles = N, wrt = [...])", "the same as minimize, uphill"),
         "explain": ("explain(x)", "the traced graph of x and the estimator of each random node, with reasons"),

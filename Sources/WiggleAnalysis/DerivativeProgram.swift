@@ -28,6 +28,10 @@ public struct DerivativeProgram: Sendable {
         case pathwise
         /// Its log-density's derivative weighs the objective.
         case score
+        /// Its outcomes are enumerated: Σₖ ∂P(oₖ)·f(oₖ), with what lies
+        /// downstream copied once per outcome (fresh numbers for the copies'
+        /// draws, so that every estimator at the second order stays unbiased).
+        case exact
     }
 
     /// g: E[g] is the directional derivative.
@@ -68,10 +72,13 @@ extension DerivativeProgram {
         // The scores of draws inside loops of random length, by iteration:
         // summed along the loop and leaving it through an exit of their own.
         var loopScores: [LoopTag: ProgramScalar.Part] = [:]
+        // Σₖ ∂P(oₖ)·f(oₖ) of the draws whose outcomes are enumerated.
+        var worlds: ProgramScalar.Part?
+        let order = builder.graph.ancestors(of: [root])
         func dual(_ id: NodeID) -> ProgramScalar {
             ProgramScalar(.node(id), tangent: tangents[id], builder)
         }
-        for id in builder.graph.ancestors(of: [root]) {
+        for id in order {
             let node = builder.graph[id]
             guard node.dependsOnParameter else { continue }
             builder.site = node.site
@@ -115,6 +122,12 @@ extension DerivativeProgram {
                                                                    parameters, moving: moves)
                     rules[id] = .pathwise
                     result = ProgramScalar(.node(id), tangent: moved.value, builder)
+                } else if choice.estimator == .exact,
+                          let term = try enumerated(id, outcomes: node.op.outcomes, order: order, root: root, builder: builder,
+                                                    parameters: zip(inputs, moves).map { ProgramScalar(.node($0), tangent: $1.value, builder) }) {
+                    rules[id] = .exact
+                    worlds = builder.add(worlds, term)
+                    continue
                 } else if distribution.admits(.score) {
                     let movingParameters = zip(inputs, moves).map { ProgramScalar(.node($0), tangent: $1.value, builder) }
                     let logDensity = try distribution.logDensity(ProgramScalar(.node(id), tangent: nil, builder), movingParameters)
@@ -153,7 +166,7 @@ extension DerivativeProgram {
             builder.graph.currentLoop = nil
             scores = builder.add(scores, .node(builder.exit(values, alive: trace.alive[trace.iterations], loop: Int(loop))))
         }
-        var g = tangents[root] ?? .number(0)
+        var g = builder.add(tangents[root], worlds) ?? .number(0)
         if let scores {
             builder.site = builder.graph[root].site
             builder.source = root
@@ -162,6 +175,43 @@ extension DerivativeProgram {
         }
         let node = builder.node(g)
         return DerivativeProgram(node: node, rules: rules, madeFor: builder.madeFor)
+    }
+}
+
+extension DerivativeProgram {
+    /// Σₖ ∂P(oₖ)·f(oₖ) for the draw `id`: the objective with the draw
+    /// replaced by each outcome, what lies between copied (its draws with
+    /// numbers of their own), weighed by the outcome's probability's
+    /// derivative. Nil where what lies downstream runs a loop of random length.
+    static func enumerated(_ id: NodeID, outcomes: [Double], order: [NodeID], root: NodeID, builder: ProgramBuilder,
+                           parameters: [ProgramScalar]) throws -> ProgramScalar.Part? {
+        guard !outcomes.isEmpty, case .random(let distributionID, _) = builder.graph[id].op else { return nil }
+        let distribution = DistributionRegistry[distributionID]
+        let downstream = order.filter { $0 > id }
+        var reached: Set<NodeID> = [id]
+        for other in downstream where builder.graph[other].op.inputs.contains(where: reached.contains) {
+            if builder.graph[other].loop != nil { return nil }
+            if case .loopExit = builder.graph[other].op { return nil }
+            reached.insert(other)
+        }
+        guard reached.contains(root) else { return .number(0) }
+        var total: ProgramScalar.Part?
+        for (k, outcome) in outcomes.enumerated() {
+            // ∂P(oₖ) = P(oₖ)·∂log P(oₖ), from the log-density at the outcome.
+            let probability = try distribution.logDensity(ProgramScalar(outcome), parameters).applying(.exp)
+            guard let slope = probability.tangent else { continue }
+            var replaced: [NodeID: NodeID] = [id: builder.node(.number(outcome))]
+            for other in downstream where reached.contains(other) {
+                let node = builder.graph[other]
+                builder.source = other
+                let copy = builder.graph.appendCopy(of: node, op: node.op.substituting(replaced),
+                                                    stream: node.op.isSampler ? DrawAddresses.derived(node.stream, world: UInt64(k + 1)) : nil)
+                builder.note(copy)
+                replaced[other] = copy
+            }
+            total = builder.add(total, builder.binary(.multiply, slope, .node(replaced[root] ?? root)))
+        }
+        return total
     }
 }
 

@@ -70,6 +70,9 @@ public indirect enum ReasonClause: Sendable, Equatable {
     case parameterFree
     /// A normal drawn with the parameters' map of it folded in ("P · exp(a + b·z)").
     case folded(String)
+    /// Second order: its outcomes were enumerated at the first, so the
+    /// contribution reads only their probabilities, differentiated exactly.
+    case enumerated(points: Int)
     /// The exact k-point derivative: the nodes re-run, once per outcome.
     case outcomes(downstream: Int, count: Int, commonNumbers: Bool)
     /// Too much downstream for the exact derivative (nil: untracked).

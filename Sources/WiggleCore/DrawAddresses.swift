@@ -89,6 +89,13 @@ public struct DrawAddresses: Sendable {
         frames[last].path = DrawAddresses.mix(frames[last - 1].path, frames[last].kind, index)
     }
 
+    /// A sub-address of a draw's: the key of a copy of it that an
+    /// estimator's program makes (world `world` of an exact derivative),
+    /// whose numbers are its own, not the draw's.
+    public static func derived(_ stream: UInt64, world: UInt64) -> UInt64 {
+        splitMix64(stream ^ splitMix64(world &+ 0x9E37_79B9_7F4A_7C15))
+    }
+
     static func mix(_ parent: UInt64, _ kind: Kind, _ index: UInt64) -> UInt64 {
         let path = splitMix64(parent ^ splitMix64((kind.rawValue << 56) ^ index))
         return path == 0 ? 1 : path

@@ -281,8 +281,9 @@ public struct Graph: Sendable {
     /// A node like `original` with another op (its inputs substituted, or
     /// its distribution's parameters rewritten): a draw keeps the original's
     /// address, so it draws the same random numbers; it keeps its site,
-    /// name and requested estimator. Outside loops only.
-    public mutating func appendCopy(of original: Node, op: Op) -> NodeID {
+    /// name and requested estimator (`stream` gives a copy numbers of its
+    /// own: ``DrawAddresses/derived(_:world:)``). Outside loops only.
+    public mutating func appendCopy(of original: Node, op: Op, stream: UInt64? = nil) -> NodeID {
         guard op.isSampler else {
             let id = append(op, at: original.site, estimator: original.requestedEstimator)
             if let name = original.label { label(id, name) }
@@ -292,7 +293,7 @@ public struct Graph: Sendable {
         let id = NodeID(nodes.count)
         nodes.append(Node(op: op, site: original.site, requestedEstimator: original.requestedEstimator, label: original.label,
                           isRandom: true, dependsOnParameter: inputs.contains { nodes[Int($0.index)].dependsOnParameter },
-                          stream: original.stream, loop: nil))
+                          stream: stream ?? original.stream, loop: nil))
         return id
     }
 

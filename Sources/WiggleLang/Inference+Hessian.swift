@@ -216,9 +216,21 @@ extension Inference {
             let name = node.op.distribution?.name ?? "?"
             var rule: DerivativeProgram.Rule?
             for program in programs { rule = rule ?? program.rules[id] }
-            let first = rule.map { $0 == .pathwise ? "pathwise" : "score" } ?? "none"
-            // A draw no parameter reaches is not differentiated at either order.
-            let second = node.dependsOnParameter ? secondChoices[id] : nil
+            let first: String
+            switch rule {
+            case .pathwise?: first = "pathwise"
+            case .score?: first = "score"
+            case .exact?: first = "exact"
+            case nil: first = "none"
+            }
+            // A draw no parameter reaches is not differentiated at either
+            // order; one whose outcomes the first order enumerates, where
+            // the contribution no longer reads it, is exact at the second too
+            // (through its outcomes' probabilities).
+            var second = node.dependsOnParameter ? secondChoices[id] : nil
+            if rule == .exact, second == nil {
+                second = EstimatorChoice(.exact, [.enumerated(points: node.op.outcomes.count)])
+            }
             var report = EstimatorReport(node: node.label ?? "\(name)@\(node.site.line):\(node.site.column)",
                                          file: node.site.file, line: node.site.line, column: node.site.column,
                                          distribution: name, estimator: second?.name ?? "none",

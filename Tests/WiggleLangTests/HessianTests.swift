@@ -187,8 +187,14 @@ import WiggleLang
             x = normal(mu, 1)
             c = bernoulli(sigmoid(theta))
             hessian(E[x * c + x^2], wrt = [mu, theta])
+            y = normal(c * mu, 1)
+            hessian(E[(y > 0.5) + c], wrt = [mu, theta])
             """)
-        guard h.count == 4 else { Issue.record("expected four Hessians"); return }
+        guard h.count == 5 else { Issue.record("expected five Hessians"); return }
+        // A bernoulli's outcomes are enumerated at the first order, and
+        // their probabilities differentiated exactly at the second: no error.
+        #expect(h[0].estimators.map(\.orders) == ["exact, then exact"])
+        #expect(h[0].entry(0, 0).stderr == 0)
         // E[(b + 1)²] = 1 + 3s: 3 s(1 − s)(1 − 2s).
         Self.check(h[0], [[3 * s * (1 - s) * (1 - 2 * s)]], "bernoulli")
         // E[e^{−n}] = e^{λc}, c = e^{−1} − 1.
@@ -198,6 +204,14 @@ import WiggleLang
         // E[x c + x²] = μ s + μ² + 1.
         let mu = 0.3
         Self.check(h[3], [[2, s * (1 - s)], [s * (1 - s), mu * s * (1 - s) * (1 - 2 * s)]], "mixed")
+        // E[(y > 0.5) + c], y ~ normal(c μ, 1): s (Φ(μ − ½) + 1) + (1 − s) Φ(−½). The
+        // bernoulli's worlds copy y with numbers of their own; y's jump takes
+        // the score function or a measure-valued derivative.
+        let d = mu - 0.5
+        let s2 = s * (1 - s) * (1 - 2 * s)
+        Self.check(h[4], [[-s * d * phi(d), s * (1 - s) * phi(d)],
+                          [s * (1 - s) * phi(d), s2 * (Phi(d) + 1 - Phi(-0.5))]], "bernoulli then a jump")
+        #expect(h[4].estimators.first { $0.node == "c" }?.firstOrder == "exact")
     }
 
     /// A geometric `while` loop: E[n] = e^t, so d²/dt² = e^t; its draws'

@@ -26,6 +26,8 @@ enum ReasonWords {
         case .biased(let jump): return "biased: reaches \(jump)"
         case .unmoved(let jump): return "reaches \(jump), but no parameter moves it"
         case .parameterFree: return "no parameter moves its distribution"
+        case .enumerated(let points):
+            return "its \(points) outcomes are enumerated at the first order, so the second differentiates their probabilities exactly"
         case .folded(let map): return "drawn with the parameters' map \(map) folded into it, so its estimator sees the jump"
         case .worlds(let title, let worlds, let downstream, let count):
             let times = count == 1 ? "once more" : count == 2 ? "twice more" : "\(count) more times"

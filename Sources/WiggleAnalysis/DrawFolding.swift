@@ -69,19 +69,19 @@ extension DrawFolding {
                 let user = users[0]
                 switch graph[user].op {
                 case .binary(.add, let a, let b) where a != b:
-                    offset = builder.binary(.add, offset, .node(a == current ? b : a))
+                    offset = builder.binary(.add, offset, builder.simplified(.node(a == current ? b : a)))
                 case .binary(.subtract, let a, let b) where a == current && b != current:
-                    offset = builder.binary(.subtract, offset, .node(b))
+                    offset = builder.binary(.subtract, offset, builder.simplified(.node(b)))
                 case .binary(.subtract, let a, let b) where b == current && a != current:
-                    offset = builder.binary(.subtract, .node(a), offset)
+                    offset = builder.binary(.subtract, builder.simplified(.node(a)), offset)
                     slope = builder.unary(.negate, slope)
                 case .binary(.multiply, let a, let b) where a != b:
-                    let factor = ProgramScalar.Part.node(a == current ? b : a)
+                    let factor = builder.simplified(.node(a == current ? b : a))
                     offset = builder.binary(.multiply, offset, factor)
                     slope = builder.binary(.multiply, slope, factor)
                 case .binary(.divide, let a, let b) where a == current && b != current:
-                    offset = builder.binary(.divide, offset, .node(b))
-                    slope = builder.binary(.divide, slope, .node(b))
+                    offset = builder.binary(.divide, offset, builder.simplified(.node(b)))
+                    slope = builder.binary(.divide, slope, builder.simplified(.node(b)))
                 case .unary(.negate, _):
                     offset = builder.unary(.negate, offset)
                     slope = builder.unary(.negate, slope)
@@ -114,7 +114,7 @@ extension DrawFolding {
             guard moved else { continue }
             if case .number(let b) = slope, b == 0 { continue }
             // w = normal(offset + slope·μ (+ log P), |slope|·σ), drawing z's numbers.
-            var mean = builder.binary(.add, offset, builder.binary(.multiply, slope, .node(parameters[0])))
+            var mean = builder.binary(.add, offset, builder.binary(.multiply, slope, builder.simplified(.node(parameters[0]))))
             if let scale { mean = builder.binary(.add, builder.unary(.log, .node(scale)), mean) }
             // |slope|, by its sign where the parameters are when it is not
             // random (a comparison there would look like a jump).
@@ -122,7 +122,7 @@ extension DrawFolding {
             if case .node(let id) = slope, let value = builder.graph.evaluate(id), value != 0 {
                 size = value > 0 ? slope : builder.unary(.negate, slope)
             }
-            let sd = builder.binary(.multiply, size, .node(parameters[1]))
+            let sd = builder.binary(.multiply, size, builder.simplified(.node(parameters[1])))
             let w = builder.graph.appendCopy(of: builder.graph[z], op: .random(.normal, [builder.node(mean), builder.node(sd)]))
             builder.note(w)
             tried.insert(w)

@@ -63,7 +63,7 @@ public enum Help {
         "hvp": ("hvp(E[e], [v1, v2, ...], wrt = [a, b], particles = N)", "the Hessian of an expectation times the direction v (one number per parameter), at about the cost of a gradient"),
         "minimize": ("minimize(E[e], steps = 100, lr = 0.05, optimizer = \"adam\", particles = N, wrt = [...])", "optimises the parameters in place, 1,000 particles a step unless particles = N; shows the final objective, a loss curve and the parameters"),
         "maximize": ("maximize(E[e], steps = 100, lr = 0.05, optimizer = \"adam\", particles = N, wrt = [...])", "the same as minimize, uphill"),
-        "explain": ("explain(x)", "the traced graph of x and the estimator of each random node, with reasons"),
+        "explain": ("explain(x) or explain(x, order = 2)", "the traced graph of x and the estimator of each random node, with reasons; order = 2 names each node's estimator at both orders of a Hessian"),
         "hist": ("hist(e, bins = 20)", "a histogram of e's particles, or of a list of numbers"),
         "normal_init": ("param w[n] = normal_init(sd, mean = 0)", "random starting values for a parameter vector"),
         "E": ("E[x]", "the expectation of x over the particles, ± its standard error"),

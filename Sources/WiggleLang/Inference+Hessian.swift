@@ -142,6 +142,40 @@ extension Inference {
     /// where g_v is the first-order contribution to Σ vᵢ ∂E[root]/∂θᵢ.
     func secondOrder(of original: NodeID, wrt: [Int], directions: [[Double]], particles: Int,
                      at range: SourceRange) throws -> SecondOrderRun {
+        let made = try derivativePrograms(of: original, wrt: wrt, directions: directions, particles: particles, at: range)
+        let firstOrder = made.firstOrder
+        var rows: [GradientResult] = []
+        for program in made.programs {
+            var row = try gradient(of: program.node, wrt: wrt, particles: particles)
+            row.objective = (.nan, 0)
+            rows.append(row)
+        }
+        // A first derivative that is biased leaves every second derivative through it biased.
+        let firstWarnings = diagnostics(firstOrder.warnings)
+        let firstOrderBias = wrt.map { index in firstOrder.warnings.first { $0.parameters.contains(index) }.map { "first order: \($0.bias)" } }
+        for row in rows.indices {
+            // Entry [v][c] is biased where θ_c's first derivative is, or any θ_r's that v moves.
+            let moved = directions[row].indices.first { directions[row][$0] != 0 && firstOrderBias[$0] != nil }
+            for column in wrt.indices where rows[row].entries[column].bias == nil {
+                rows[row].entries[column].bias = firstOrderBias[column] ?? moved.flatMap { firstOrderBias[$0] }
+            }
+        }
+        var warnings = firstWarnings
+        for row in rows {
+            for warning in row.warnings where !warnings.contains(where: { $0.location == warning.location && $0.message == warning.message }) {
+                warnings.append(warning)
+            }
+        }
+        return SecondOrderRun(rows: rows, firstOrderBias: firstOrderBias,
+                              estimators: secondOrderReports(root: made.root, wrt: wrt, programs: made.programs, folds: made.folds),
+                              warnings: warnings)
+    }
+
+    /// The programs of each direction's first-order contribution, for the
+    /// objective with its draws' maps folded in (`root`, `folds`), and the
+    /// first-order analysis they were written by.
+    func derivativePrograms(of original: NodeID, wrt: [Int], directions: [[Double]], particles: Int, at range: SourceRange) throws
+        -> (root: NodeID, folds: [NodeID: String], firstOrder: AnalysisResult, programs: [DerivativeProgram]) {
         let (root, folds) = derivativeObjective(original, wrt: wrt, always: true)
         let firstOrder = EstimatorAnalysis.analyse(interpreter.graph, root: root, parameters: wrt)
         func program(_ weights: [Double], baseline: Double) throws -> DerivativeProgram {
@@ -169,40 +203,14 @@ extension Inference {
             let pilot = try runEngine(runner, configuration: nextConfiguration(particles: min(particles, 10_000)))
             if pilot.outputs[0].mean.isFinite { baseline = pilot.outputs[0].mean }
         }
-        var rows: [GradientResult] = []
-        var programs: [DerivativeProgram] = []
-        for weights in directions {
-            let made = baseline == 0 ? probes[programs.count] : try program(weights, baseline: baseline)
-            programs.append(made)
-            var row = try gradient(of: made.node, wrt: wrt, particles: particles)
-            row.objective = (.nan, 0)
-            rows.append(row)
-        }
-        // A first derivative that is biased leaves every second derivative through it biased.
-        let firstWarnings = diagnostics(firstOrder.warnings)
-        let firstOrderBias = wrt.map { index in firstOrder.warnings.first { $0.parameters.contains(index) }.map { "first order: \($0.bias)" } }
-        for row in rows.indices {
-            // Entry [v][c] is biased where θ_c's first derivative is, or any θ_r's that v moves.
-            let moved = directions[row].indices.first { directions[row][$0] != 0 && firstOrderBias[$0] != nil }
-            for column in wrt.indices where rows[row].entries[column].bias == nil {
-                rows[row].entries[column].bias = firstOrderBias[column] ?? moved.flatMap { firstOrderBias[$0] }
-            }
-        }
-        var warnings = firstWarnings
-        for row in rows {
-            for warning in row.warnings where !warnings.contains(where: { $0.location == warning.location && $0.message == warning.message }) {
-                warnings.append(warning)
-            }
-        }
-        return SecondOrderRun(rows: rows, firstOrderBias: firstOrderBias,
-                              estimators: secondOrderReports(root: root, wrt: wrt, programs: programs, folds: folds),
-                              warnings: warnings)
+        let programs = try directions.indices.map { baseline == 0 ? probes[$0] : try program(directions[$0], baseline: baseline) }
+        return (root, folds, firstOrder, programs)
     }
 
     /// Each draw's estimator at the first order (as its contribution was
     /// written) and at the second (as the analysis and the pilot chose for
     /// that contribution; "none" where no direction moves it).
-    private func secondOrderReports(root: NodeID, wrt: [Int], programs: [DerivativeProgram],
+    func secondOrderReports(root: NodeID, wrt: [Int], programs: [DerivativeProgram],
                                     folds: [NodeID: String]) -> [EstimatorReport] {
         var secondChoices: [NodeID: EstimatorChoice] = [:]
         for program in programs {

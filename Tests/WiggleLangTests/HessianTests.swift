@@ -272,6 +272,25 @@ import WiggleLang
         Self.check(h[7], [[2, 0], [0, 10.0 / 3]], "student_t")
     }
 
+    /// explain(e, order = 2) names each draw's estimator at both orders,
+    /// with the fold, without running the Hessian.
+    @Test func explainAtTheSecondOrder() {
+        let outcome = run("""
+            set(seed = 2, particles = 20000)
+            param S0 = 100
+            param vol = 0.2
+            z = normal(0, 1)
+            ST = S0 * exp(0.02 - vol^2 / 2 + vol * z)
+            explain(exp(-0.02) * max(ST - 105, 0), order = 2)
+            explain(ST, order = 3)
+            """)
+        let text = outcome.lines.joined(separator: "\n")
+        #expect(text.contains("z = normal[pathwise]"))
+        #expect(text.contains("  z  normal  pathwise, then "))
+        #expect(text.contains("P · exp(a + b·z) folded into it"))
+        #expect(outcome.errors == ["7:21: explain's order is 1 (the gradient's estimators) or 2 (a Hessian's), got 3"])
+    }
+
     /// hvp(E[e], v) is H·v, from one program in the direction v.
     @Test func hessianVectorProduct() {
         let values = displayedValues("""

@@ -149,7 +149,7 @@ public enum Display {
         var text = explanation.graph
         for (report, count) in grouped(explanation.estimators) {
             let name = count > 1 ? "\(report.node) ×\(count)" : report.node
-            text += "\n  \(name)  \(report.distribution)  \(report.estimator)  (\(report.method): \(report.reason))"
+            text += "\n  \(name)  \(report.distribution)  \(report.orders)  (\(report.method): \(report.reason))"
         }
         for warning in explanation.warnings { text += "\n" + warningLine(warning) }
         return text

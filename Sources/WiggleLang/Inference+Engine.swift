@@ -57,8 +57,9 @@ extension Inference {
     /// The runner of the cached plan for an objective and some gradient
     /// parameters, with the analysis's warnings (a traced graph is analysed
     /// and compiled once).
-    func cachedRunner(for root: NodeID, gradient parameters: [Int] = []) -> (runner: Runner, warnings: [AnalysisWarning]) {
-        interpreter.executor.runner(for: root, gradient: parameters, in: interpreter.graph)
+    func cachedRunner(for root: NodeID, gradient parameters: [Int] = [], also: [NodeID] = [])
+        -> (runner: Runner, warnings: [AnalysisWarning]) {
+        interpreter.executor.runner(for: root, gradient: parameters, also: also, in: interpreter.graph)
     }
 
     /// The analysis's warnings as diagnostics at the source of their nodes.

@@ -70,10 +70,12 @@ extension Inference {
     }
 
     /// The gradient of E[root] with respect to some parameters.
-    func gradient(of original: NodeID, wrt: [Int], particles: Int) throws -> GradientResult {
+    /// `checking`: a value estimated in the same run, which must be finite
+    /// in every particle (the objective whose second derivative `original` is a row of).
+    func gradient(of original: NodeID, wrt: [Int], particles: Int, checking: NodeID? = nil) throws -> GradientResult {
         let (root, folds) = derivativeObjective(original, wrt: wrt)
-        let isRandom = interpreter.graph[root].isRandom
-        let (runner, warnings) = cachedRunner(for: root, gradient: wrt)
+        let isRandom = interpreter.graph[root].isRandom || checking.map { interpreter.graph[$0].isRandom } == true
+        let (runner, warnings) = cachedRunner(for: root, gradient: wrt, also: checking.map { [$0] } ?? [])
         let plan = runner.plan
         var configuration = nextConfiguration(particles: isRandom ? particles : 1)
         configuration.gradientCovariance = true

@@ -146,7 +146,9 @@ extension Inference {
         let firstOrder = made.firstOrder
         var rows: [GradientResult] = []
         for program in made.programs {
-            var row = try gradient(of: program.node, wrt: wrt, particles: particles)
+            // The objective runs beside each row: its values must be finite
+            // in every particle (log of a negative draw is an error, as for grad).
+            var row = try gradient(of: program.node, wrt: wrt, particles: particles, checking: made.root)
             row.objective = (.nan, 0)
             rows.append(row)
         }

@@ -352,5 +352,10 @@ import WiggleLang
         #expect(run(header + "hessian(E[x], steps = 3)").errors == ["4:15: hessian has no option 'steps' (it takes wrt, particles)"])
         #expect(run(header + "h = hessian(E[x^2])\nh[1]").errors.first?.contains("a Hessian is indexed by a parameter's name") == true)
         #expect(run(header + "h = hessian(E[x^2])\nh[\"tau\"]").errors == ["5:3: the Hessian has no row \"tau\"; it has \"mu\", \"sigma\""])
+        // An objective undefined in some particles is an error, as for grad,
+        // though its second derivative's program never reads it.
+        #expect(run(header + "hessian(E[log(x)])").errors.first?.hasPrefix("4:11: this value is not a finite number in") == true)
+        // A first-order estimator with no program form and no score function is said plainly.
+        #expect(run("param a = 1\nx = uniform(0, a)\nhessian(E[x > 0.5])").errors.first?.contains("has no form as a program") == true)
     }
 }

@@ -36,6 +36,7 @@ public final class Executor {
     struct PlanKey: Hashable {
         var root: NodeID
         var parameters: [Int]
+        var also: [NodeID] = []
     }
 
     /// How many analysed plans stay cached.
@@ -74,12 +75,14 @@ public final class Executor {
     /// The runner of the cached plan for an objective, with the analysis's
     /// warnings: an estimate repeated (in a loop, at the REPL) reuses its
     /// plan and, when small, its buffers.
-    public func runner(for root: NodeID, gradient parameters: [Int] = [], in graph: Graph)
+    /// `also`: more outputs estimated in the same run (each must be finite
+    /// in every particle, as the root must), not differentiated.
+    public func runner(for root: NodeID, gradient parameters: [Int] = [], also: [NodeID] = [], in graph: Graph)
         -> (runner: Runner, warnings: [AnalysisWarning]) {
-        let key = PlanKey(root: root, parameters: parameters)
+        let key = PlanKey(root: root, parameters: parameters, also: also)
         if let cached = planCache[key] { return cached }
         let analysis = analyse(root, parameters: parameters, in: graph)
-        let plan = Plan(graph: graph, outputs: [root], gradientParameters: parameters, estimators: analysis.choices)
+        let plan = Plan(graph: graph, outputs: [root] + also, gradientParameters: parameters, estimators: analysis.choices)
         let entry = (runner: Runner(plan: plan), warnings: analysis.warnings)
         planCache[key] = entry
         // The most recent plans are kept (a loop that re-traces its

@@ -73,6 +73,8 @@ public indirect enum ReasonClause: Sendable, Equatable {
     /// Second order: its outcomes were enumerated at the first, so the
     /// contribution reads only their probabilities, differentiated exactly.
     case enumerated(points: Int)
+    /// Second order: the first order's contribution does not read it (x in E[x]).
+    case unread
     /// The exact k-point derivative: the nodes re-run, once per outcome.
     case outcomes(downstream: Int, count: Int, commonNumbers: Bool)
     /// Too much downstream for the exact derivative (nil: untracked).

@@ -241,11 +241,12 @@ extension Inference {
             if rule == .exact, second == nil {
                 second = EstimatorChoice(.exact, [.enumerated(points: node.op.outcomes.count)])
             }
+            let unread: [ReasonClause] = node.dependsOnParameter ? [.unread] : [.parameterFree]
             var report = EstimatorReport(node: node.label ?? "\(name)@\(node.site.line):\(node.site.column)",
                                          file: node.site.file, line: node.site.line, column: node.site.column,
                                          distribution: name, estimator: second?.name ?? "none",
                                          method: second.map { methodWords($0, node: node) } ?? "not differentiated",
-                                         clauses: (folds[id].map { [ReasonClause.folded($0)] } ?? []) + (second?.clauses ?? [.parameterFree]))
+                                         clauses: (folds[id].map { [ReasonClause.folded($0)] } ?? []) + (second?.clauses ?? unread))
             report.firstOrder = first
             return report
         }

@@ -26,6 +26,7 @@ enum ReasonWords {
         case .biased(let jump): return "biased: reaches \(jump)"
         case .unmoved(let jump): return "reaches \(jump), but no parameter moves it"
         case .parameterFree: return "no parameter moves its distribution"
+        case .unread: return "the first derivative's contribution does not depend on it"
         case .enumerated(let points):
             return "its \(points) outcomes are enumerated at the first order, so the second differentiates their probabilities exactly"
         case .folded(let map): return "drawn with the parameters' map \(map) folded into it, so its estimator sees the jump"

@@ -180,11 +180,26 @@ extension Inference {
         -> (root: NodeID, folds: [NodeID: String], firstOrder: AnalysisResult, programs: [DerivativeProgram]) {
         let (root, folds) = derivativeObjective(original, wrt: wrt, always: true)
         let firstOrder = EstimatorAnalysis.analyse(interpreter.graph, root: root, parameters: wrt)
+        // Each draw's first-order form, as the pilot chose it for the
+        // gradient (exact or the score function for a discrete draw); where
+        // it chose a measure-valued derivative, which has no program form,
+        // pathwise if every use is smooth, else the score function.
+        var choices = firstOrder.choices
+        if interpreter.graph[root].isRandom, !wrt.isEmpty {
+            for (id, choice) in cachedRunner(for: root, gradient: wrt).runner.plan.randomNodes {
+                guard choice.estimator == .mvd else {
+                    choices[id] = choice
+                    continue
+                }
+                if let raw = firstOrder.choices[id], raw.estimator == .pathwise, raw.split == nil { continue }
+                choices[id] = EstimatorChoice(.score, choice.clauses)
+            }
+        }
         func program(_ weights: [Double], baseline: Double) throws -> DerivativeProgram {
             var direction: [Int: Double] = [:]
             for (index, weight) in zip(wrt, weights) where weight != 0 { direction[index, default: 0] += weight }
             do {
-                let made = try DerivativeProgram.build(of: root, direction: direction, choices: firstOrder.choices,
+                let made = try DerivativeProgram.build(of: root, direction: direction, choices: choices,
                                                        baseline: baseline, in: &interpreter.graph)
                 // A node of the program is where the node it was made for was written.
                 for (node, source) in made.madeFor {

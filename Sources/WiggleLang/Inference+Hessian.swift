@@ -145,10 +145,11 @@ extension Inference {
         let made = try derivativePrograms(of: original, wrt: wrt, directions: directions, particles: particles, at: range)
         let firstOrder = made.firstOrder
         var rows: [GradientResult] = []
-        for program in made.programs {
-            // The objective runs beside each row: its values must be finite
-            // in every particle (log of a negative draw is an error, as for grad).
-            var row = try gradient(of: program.node, wrt: wrt, particles: particles, checking: made.root)
+        for (index, program) in made.programs.enumerated() {
+            // The objective runs beside the first row, at every particle: its
+            // values must be finite (log of a negative draw is an error, as
+            // for grad), though the contribution may never read them.
+            var row = try gradient(of: program.node, wrt: wrt, particles: particles, checking: index == 0 ? made.root : nil)
             row.objective = (.nan, 0)
             rows.append(row)
         }
@@ -180,12 +181,18 @@ extension Inference {
         -> (root: NodeID, folds: [NodeID: String], firstOrder: AnalysisResult, programs: [DerivativeProgram]) {
         let (root, folds) = derivativeObjective(original, wrt: wrt, always: true)
         let firstOrder = EstimatorAnalysis.analyse(interpreter.graph, root: root, parameters: wrt)
-        // Each draw's first-order form, as the pilot chose it for the
-        // gradient (exact or the score function for a discrete draw); where
-        // it chose a measure-valued derivative, which has no program form,
-        // pathwise if every use is smooth, else the score function.
+        // Each draw's first-order form: the analysis's choice, and where a
+        // discrete draw could take its exact derivative or the score
+        // function, the pilot's for the gradient. (A measure-valued
+        // derivative, which has no program form, becomes pathwise where
+        // every use is smooth, else the score function; only the discrete
+        // draws' choice is worth a pilot.)
         var choices = firstOrder.choices
-        if interpreter.graph[root].isRandom, !wrt.isEmpty {
+        let discreteChoice = firstOrder.choices.contains { id, choice in
+            choice.estimator == .exact && !choice.pinned && choice.split == nil
+                && interpreter.graph[id].op.distribution?.admits(.score) == true
+        }
+        if discreteChoice, interpreter.graph[root].isRandom, !wrt.isEmpty {
             for (id, choice) in cachedRunner(for: root, gradient: wrt).runner.plan.randomNodes {
                 guard choice.estimator == .mvd else {
                     choices[id] = choice

@@ -99,9 +99,9 @@ extension DerivativeProgram {
                 let (ta, tb) = (tangents[a], tangents[b])
                 guard ta != nil || tb != nil else { continue }
                 result = ProgramScalar(.node(id), tangent: builder.select(.node(c), ta ?? .number(0), tb ?? .number(0)), builder)
-            case .pick(let index, let choices):
-                guard choices.contains(where: { tangents[$0] != nil }) else { continue }
-                let picked = builder.pick(index, choices.map { tangents[$0] ?? .number(0) })
+            case .pick(let index, let items):
+                guard items.contains(where: { tangents[$0] != nil }) else { continue }
+                let picked = builder.pick(index, items.map { tangents[$0] ?? .number(0) })
                 result = ProgramScalar(.node(id), tangent: picked, builder)
             case .loopExit(_, let alive):
                 // The tangent leaves the loop as the value does: what a

@@ -148,6 +148,17 @@ public struct ParticleStreams {
         return ParticleRandom(key: key, particle: first &+ position)
     }
 
+    /// Lane `l`'s uniform in (0, 1) under antithetic sampling: particles
+    /// 2i and 2i + 1 are a pair, the second taking 1 − u of the first's u.
+    @inlinable
+    public func antitheticUniform(_ l: Int) -> Double {
+        let position = positions.map { UInt64(UInt32(bitPattern: $0[l])) } ?? UInt64(l)
+        let particle = first &+ position
+        var generator = ParticleRandom(key: key ^ 0x616E_7469_7468_6574, particle: particle & ~1)
+        let u = generator.uniformOpen()
+        return particle & 1 == 0 ? u : 1 - u
+    }
+
     /// Streams of their own under this draw's address, for numbers an
     /// estimator draws for itself (a measure-valued pair's W): `tag` names them.
     @inlinable
@@ -274,4 +285,11 @@ public enum Ziggurat {
         if f1 + rng.uniform() * (f0 - f1) < 1 { return candidate }
         return nil
     }
+}
+
+/// How the particles' numbers are drawn: independently (the default), or in
+/// antithetic pairs (u and 1 − u for every draw sampled by inversion).
+public enum Sampling: String, Sendable, CaseIterable {
+    case iid
+    case antithetic
 }

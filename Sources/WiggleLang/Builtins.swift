@@ -289,6 +289,14 @@ extension Interpreter {
                     throw fail("particles must be between 1 and \(Settings.maxParticles), got \(particles)", at: argument.range)
                 }
                 target.particles = particles
+            case "sampling":
+                guard case .string(let name) = argument.value else {
+                    throw fail("sampling is a name: \"iid\" or \"antithetic\", got \(argument.value.typeDescription)", at: argument.range)
+                }
+                switch Sampling.named(name) {
+                case .success(let sampling): target.sampling = sampling
+                case .failure(let error): throw fail(error.message, at: argument.range)
+                }
             case "loop_limit":
                 let limit = try wholeNumber(argument.value, what: "the loop limit", at: argument.range)
                 guard limit >= 1 && limit <= Settings.maxLoopLimit else {
@@ -296,7 +304,7 @@ extension Interpreter {
                 }
                 target.loopLimit = limit
             default:
-                throw fail("unknown setting '\(label.name)'; set takes seed, particles, threads and loop_limit", at: label.range)
+                throw fail("unknown setting '\(label.name)'; set takes seed, particles, threads, loop_limit and sampling", at: label.range)
             }
             guard fixed else {
                 settings = target
@@ -308,6 +316,7 @@ extension Interpreter {
                 case "seed": "\(settings.seed)"
                 case "particles": "\(settings.particles)"
                 case "loop_limit": "\(settings.loopLimit)"
+                case "sampling": settings.sampling.rawValue
                 default: "\(settings.threads)"
                 }
                 let flag = label.name.replacingOccurrences(of: "_", with: "-")

@@ -39,12 +39,34 @@ extension Inference {
             return .report(.explanation(Explanation(graph: interpreter.graph.render(roots: [made.root], estimators: made.firstOrder.choices),
                                                     estimators: secondOrderReports(root: made.root, wrt: wrt, programs: made.programs,
                                                                                    folds: made.folds),
-                                                    warnings: diagnostics(warnings))))
+                                                    warnings: diagnostics(warnings), sampling: samplingWords(root))))
         }
         let analysis = interpreter.executor.analyse(root, parameters: wrt, in: interpreter.graph)
         let plan = Plan(graph: interpreter.graph, outputs: [root], estimators: analysis.choices)
         return .report(.explanation(Explanation(graph: interpreter.graph.render(roots: [root], estimators: analysis.choices),
                                                 estimators: estimatorReports(plan),
-                                                warnings: diagnostics(analysis.warnings))))
+                                                warnings: diagnostics(analysis.warnings), sampling: samplingWords(root))))
+    }
+
+    /// Under antithetic sampling, in words: the draws paired by inversion,
+    /// and those that draw independent numbers in both halves of a pair.
+    func samplingWords(_ root: NodeID) -> String? {
+        guard interpreter.settings.sampling == .antithetic else { return nil }
+        var paired = 0
+        var independent: [String] = []
+        for id in interpreter.graph.ancestors(of: [root]) {
+            let node = interpreter.graph[id]
+            guard let distribution = node.op.distribution else { continue }
+            let name = node.label ?? "\(distribution.name)@\(node.site.line):\(node.site.column)"
+            if distribution is any InverseSampling {
+                paired += 1
+                if distribution is Poisson { independent.append("\(name) where its rate is over \(formatNumber(Poisson.largestInvertedRate))") }
+            } else {
+                independent.append("\(name) (\(distribution.name): sampled by rejection)")
+            }
+        }
+        var words = "antithetic pairs (u, 1 − u) for \(paired) draw\(paired == 1 ? "" : "s") sampled by inversion"
+        if !independent.isEmpty { words += "; independent numbers in both halves for " + independent.joined(separator: ", ") }
+        return words + "; standard errors from the pairs' means"
     }
 }

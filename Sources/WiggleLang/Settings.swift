@@ -2,6 +2,7 @@
 
 import Foundation
 import WiggleGraph
+import WiggleSyntax
 
 /// Run settings: particles, seed and the limits that keep a run from running away.
 public struct Settings: Sendable {
@@ -24,6 +25,8 @@ public struct Settings: Sendable {
     public var loopLimit = 1_000
     /// The largest loop limit accepted (each iteration is traced).
     public static let maxLoopLimit = 1_000_000
+    /// How the particles' numbers are drawn: independently, or in antithetic pairs.
+    public var sampling = Sampling.iid
 
     /// Settings the command line gave (`seed`, `particles`, `threads`): a
     /// program's `set(...)` does not change them, and says so once.
@@ -32,6 +35,7 @@ public struct Settings: Sendable {
     /// The settings as `set(...)` takes them.
     public var summary: String {
         "seed = \(seed), particles = \(particles), threads = \(threads), loop_limit = \(loopLimit)"
+            + (sampling == .iid ? "" : ", sampling = \"\(sampling.rawValue)\"")
     }
 
     /// `wiggle check`: run the program to find its errors, with every
@@ -67,7 +71,27 @@ public struct Settings: Sendable {
 extension Settings {
     /// What the executor needs of the settings.
     var executorOptions: Executor.Options {
-        Executor.Options(particles: particles, seed: seed, threads: threads, maxWorkspaceBytes: maxMemoryMB << 20,
-                         fewParticles: checkWithFewParticles ? Settings.checkParticles : nil)
+        var options = Executor.Options(particles: particles, seed: seed, threads: threads, maxWorkspaceBytes: maxMemoryMB << 20,
+                                       fewParticles: checkWithFewParticles ? Settings.checkParticles : nil)
+        options.sampling = sampling
+        return options
     }
+}
+
+extension Sampling {
+    /// The sampling named `name`, or why not, in words (with a "did you mean").
+    public static func named(_ name: String) -> Result<Sampling, SamplingNameError> {
+        if let sampling = Sampling(rawValue: name) { return .success(sampling) }
+        if name == "rqmc" {
+            return .failure(SamplingNameError(message: "sampling = \"rqmc\" (randomised quasi-Monte Carlo) is not built yet; use \"iid\" or \"antithetic\""))
+        }
+        let names = Sampling.allCases.map(\.rawValue)
+        let hint = Spelling.closest(to: name, among: names).map { "; did you mean \"\($0)\"?" } ?? ""
+        return .failure(SamplingNameError(message: "unknown sampling \"\(name)\" (it is one of \(names.map { "\"\($0)\"" }.joined(separator: ", ")))\(hint)"))
+    }
+}
+
+/// Why a sampling's name was refused.
+public struct SamplingNameError: Error, Sendable {
+    public var message: String
 }

@@ -256,8 +256,15 @@ final class REPL {
                 write("\(session.settings.summary)\n")
                 break
             }
+            if words.count == 2, words[0] == "sampling" {
+                switch Sampling.named(words[1]) {
+                case .success(let sampling): session.settings.sampling = sampling
+                case .failure(let error): write("\(error.message)\n")
+                }
+                break
+            }
             guard words.count == 2, let value = Int(words[1]), value >= 0 else {
-                write("usage: :set particles N | :set seed S | :set threads T | :set loop_limit L\n")
+                write("usage: :set particles N | :set seed S | :set threads T | :set loop_limit L | :set sampling iid|antithetic\n")
                 break
             }
             switch words[0] {

@@ -97,6 +97,9 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("loop-limit"), help: "Iterations a loop of random length may run (default 1000).")
     var loopLimit: Int?
 
+    @Option(name: .long, help: "How particles' numbers are drawn: iid (the default) or antithetic (pairs u, 1 − u).")
+    var sampling: String?
+
     @Option(name: .customLong("max-depth"), help: "Calls that may be in progress at once (default 2000).")
     var maxDepth: Int?
 
@@ -120,6 +123,7 @@ struct RunOptions: ParsableArguments {
             throw ValidationError("--max-nodes must be between 1 and 200000000")
         }
         if let maxMemory, maxMemory < 1 || maxMemory > 1 << 20 { throw ValidationError("--max-memory must be between 1 and 1048576 (MiB)") }
+        if let sampling, case .failure(let error) = Sampling.named(sampling) { throw ValidationError("--sampling: \(error.message)") }
     }
 
     /// The session settings these options ask for.
@@ -129,6 +133,10 @@ struct RunOptions: ParsableArguments {
         if let particles { settings.particles = particles; settings.fixedByCommandLine.insert("particles") }
         if let threads { settings.threads = threads; settings.fixedByCommandLine.insert("threads") }
         if let loopLimit { settings.loopLimit = loopLimit; settings.fixedByCommandLine.insert("loop_limit") }
+        if let sampling, case .success(let chosen) = Sampling.named(sampling) {
+            settings.sampling = chosen
+            settings.fixedByCommandLine.insert("sampling")
+        }
         if let maxDepth { settings.maxCallDepth = maxDepth }
         if let maxNodes { settings.maxGraphNodes = maxNodes }
         if let maxMemory { settings.maxMemoryMB = maxMemory }

@@ -97,3 +97,11 @@ public struct Bernoulli: Distribution, SufficientStatistics {
         }
     }
 }
+
+extension Bernoulli: InverseSampling {
+    /// 1 when u < p.
+    public func fillQuantiles(_ call: RandomCall, uniforms: UnsafePointer<Double>) {
+        let p = call.parameter(0)
+        for l in 0..<call.count { call.output[l] = uniforms[l] < p[l] ? 1 : 0 }
+    }
+}

@@ -155,3 +155,25 @@ public struct Categorical: Distribution, SufficientStatistics {
         }
     }
 }
+
+extension Categorical: InverseSampling {
+    /// The first outcome whose cumulative probability passes u (the last
+    /// with a positive probability where rounding leaves u past them all).
+    public func fillQuantiles(_ call: RandomCall, uniforms: UnsafePointer<Double>) {
+        let k = call.parameterCount
+        for l in 0..<call.count {
+            var total = 0.0
+            for j in 0..<k { total += call.parameter(j)[l] }
+            let u = uniforms[l] * total
+            var cumulative = 0.0
+            var pick = -1
+            for j in 0..<k {
+                let p = call.parameter(j)[l]
+                if p > 0 { pick = j }
+                cumulative += p
+                if u < cumulative && p > 0 { break }
+            }
+            call.output[l] = Double(Swift.max(0, pick))
+        }
+    }
+}

@@ -125,6 +125,17 @@ public protocol SufficientStatistics: Distribution {
     func logLikelihood<S: DensityScalar>(of ys: [Double], _ p: [S]) throws -> S
 }
 
+/// A distribution sampled by inversion, x = F⁻¹(u) for one uniform u, so
+/// that antithetic sampling can pair u with 1 − u (DESIGN: sampling). One
+/// without it (a rejection sampler: gamma, beta, student_t) draws
+/// independent numbers in both halves of a pair. Optional.
+public protocol InverseSampling: Distribution {
+    /// `call.output[l] = F⁻¹(uniforms[l])` under lane l's parameters, for
+    /// the lanes it can invert cheaply; it leaves the others as they are
+    /// (drawn independently).
+    func fillQuantiles(_ call: RandomCall, uniforms: UnsafePointer<Double>)
+}
+
 /// A reparametrised distribution whose draw's movement with its parameters
 /// can be written in its own terms: x = T(ε; θ) at fixed noise ε, so
 /// dx = Σᵢ ∂T/∂θᵢ · dθᵢ, with ε recovered from x (a normal's z = (x − μ)/σ).

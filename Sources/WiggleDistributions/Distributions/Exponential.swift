@@ -97,3 +97,11 @@ extension Exponential: PathwiseTangent {
         try S(0) - x * (t[0] / p[0])
     }
 }
+
+extension Exponential: InverseSampling {
+    /// −log(u)/rate.
+    public func fillQuantiles(_ call: RandomCall, uniforms: UnsafePointer<Double>) {
+        let rate = call.parameter(0)
+        for l in 0..<call.count { call.output[l] = -Foundation.log(uniforms[l]) / rate[l] }
+    }
+}

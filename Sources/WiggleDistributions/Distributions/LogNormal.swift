@@ -88,3 +88,11 @@ extension LogNormal: PathwiseTangent {
         try x * (t[0] + t[1] * ((x.log() - p[0]) / p[1]))
     }
 }
+
+extension LogNormal: InverseSampling {
+    /// exp(mu + sigma·Φ⁻¹(u)).
+    public func fillQuantiles(_ call: RandomCall, uniforms: UnsafePointer<Double>) {
+        let mu = call.parameter(0), sigma = call.parameter(1)
+        for l in 0..<call.count { call.output[l] = Foundation.exp(mu[l] + sigma[l] * normalQuantile(uniforms[l])) }
+    }
+}

@@ -192,3 +192,11 @@ extension Normal: PathwiseTangent {
         try t[0] + t[1] * ((x - p[0]) / p[1])
     }
 }
+
+extension Normal: InverseSampling {
+    /// mean + sd·Φ⁻¹(u).
+    public func fillQuantiles(_ call: RandomCall, uniforms: UnsafePointer<Double>) {
+        let mean = call.parameter(0), sd = call.parameter(1)
+        for l in 0..<call.count { call.output[l] = mean[l] + sd[l] * normalQuantile(uniforms[l]) }
+    }
+}

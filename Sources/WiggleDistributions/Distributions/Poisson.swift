@@ -153,3 +153,25 @@ struct PoissonTable {
         return Double(k)
     }
 }
+
+extension Poisson: InverseSampling {
+    /// The largest rate inverted: beyond it e^(−rate) and the search's
+    /// length stop being cheap, and the draw keeps independent numbers.
+    public static let largestInvertedRate = 500.0
+
+    /// The first count whose cumulative probability passes u.
+    public func fillQuantiles(_ call: RandomCall, uniforms: UnsafePointer<Double>) {
+        let rate = call.parameter(0)
+        for l in 0..<call.count where rate[l] >= 0 && rate[l] <= Poisson.largestInvertedRate {
+            let u = uniforms[l]
+            var k = 0.0, p = Foundation.exp(-rate[l])
+            var cumulative = p
+            while u > cumulative && p > 0 {
+                k += 1
+                p *= rate[l] / k
+                cumulative += p
+            }
+            call.output[l] = k
+        }
+    }
+}

@@ -107,3 +107,11 @@ extension Uniform: PathwiseTangent {
         try t[0] + (t[1] - t[0]) * ((x - p[0]) / (p[1] - p[0]))
     }
 }
+
+extension Uniform: InverseSampling {
+    /// a + (b − a)·u.
+    public func fillQuantiles(_ call: RandomCall, uniforms: UnsafePointer<Double>) {
+        let a = call.parameter(0), b = call.parameter(1)
+        for l in 0..<call.count { call.output[l] = a[l] + (b[l] - a[l]) * uniforms[l] }
+    }
+}

@@ -37,6 +37,10 @@ public struct EngineConfiguration: Sendable {
     /// run stays on one thread (``Runner/parallelWork``; tests set 0 to
     /// exercise the workers on small runs).
     public var parallelWork = Runner.parallelWork
+    /// How the particles' numbers are drawn. Antithetic pairs are particles
+    /// 2i and 2i + 1 (the count must be even, and chunks are even); the
+    /// estimates' standard errors come from the pairs' means.
+    public var sampling = Sampling.iid
 
     /// A configuration for `particles` particles; the count, threads and chunk size are at least 1.
     public init(particles: Int, seed: UInt64 = 0, draw: UInt64 = 0,
@@ -168,7 +172,9 @@ public final class Runner: @unchecked Sendable {
         let cached = max(16, Runner.cacheBytes / bytesPerLane)
         let wanted = plan.loops.isEmpty ? min(configuration.chunkSize, cached)
             : max(configuration.chunkSize, Runner.loopChunkSize)
-        let chunkSize = min(wanted, configuration.particles, fitting)
+        let widest = min(wanted, configuration.particles, fitting)
+        // An antithetic pair never straddles two chunks.
+        let chunkSize = configuration.sampling == .antithetic && widest > 1 ? widest - widest % 2 : widest
         let chunkCount = (configuration.particles + chunkSize - 1) / chunkSize
         // Chunks are grouped; a group is summed by one thread in chunk order and
         // the groups are merged in group order, so threads never change a bit.

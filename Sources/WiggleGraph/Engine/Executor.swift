@@ -22,6 +22,8 @@ public final class Executor {
         /// Tracing only (`wiggle check`): every run has this many particles
         /// and no pilot runs (nil to run as asked).
         public var fewParticles: Int?
+        /// How the particles' numbers are drawn (the pilot always draws independently).
+        public var sampling = Sampling.iid
 
         public init(particles: Int, seed: UInt64, threads: Int, maxWorkspaceBytes: Int, fewParticles: Int? = nil) {
             self.particles = particles
@@ -65,8 +67,11 @@ public final class Executor {
     /// The configuration of the next draw.
     public func nextConfiguration(particles: Int? = nil) -> EngineConfiguration {
         drawCount += 1
-        var configuration = EngineConfiguration(particles: options.fewParticles ?? particles ?? options.particles,
-                                                seed: options.seed, draw: drawCount, threads: options.threads)
+        var count = options.fewParticles ?? particles ?? options.particles
+        // Antithetic pairs need an even count: an odd one gains a particle.
+        if options.sampling == .antithetic && count % 2 == 1 { count += 1 }
+        var configuration = EngineConfiguration(particles: count, seed: options.seed, draw: drawCount, threads: options.threads)
+        configuration.sampling = options.sampling
         configuration.shouldStop = shouldStop
         configuration.maxWorkspaceBytes = options.maxWorkspaceBytes
         return configuration

@@ -26,11 +26,24 @@ extension Workspace {
 
     /// Each weight group's cost per lane, minus its leave-one-out baseline:
     /// the mean cost of the chunk's other particles, which does not depend on
-    /// this particle's sample, so the estimator stays unbiased.
+    /// this particle's sample, so the estimator stays unbiased. Under
+    /// antithetic sampling a particle's pair is not independent of it, so
+    /// the baseline leaves the pair out.
     func computeWeights(lanes m: Int) {
-        for (group, terms) in groupTerms.enumerated() where !fusedGroups[group] {
+        for (group, terms) in groupTerms.enumerated() where !fusedGroups[group] || antithetic {
             let w = weights + group * chunkSize
             sumTerms(terms, base: values, lanes: m, into: w)
+            if antithetic {
+                guard usesBaseline, m > 2 else { continue }
+                let total = Moments.sum(w, count: m)
+                let inverse = 1 / Double(m - 2)
+                for pair in stride(from: 0, to: m, by: 2) {
+                    let others = (total - w[pair] - w[pair + 1]) * inverse
+                    w[pair] -= others
+                    w[pair + 1] -= others
+                }
+                continue
+            }
             guard usesBaseline, m > 1 else { continue }
             let total = Moments.sum(w, count: m)
             // One division per chunk, not per particle.

@@ -79,9 +79,14 @@ extension Workspace {
                 let call = randomCall(instruction, base: v, lanes: m, stride: C)
                 let streams = ParticleStreams(seed: seed, draw: draw, address: instruction.stream,
                                               first: chunk * chunkSize, positions: positions)
-                if let failure = calls[Int(instruction.table)].distribution.sample(call, streams: streams) {
+                let distribution = calls[Int(instruction.table)].distribution
+                if let failure = distribution.sample(call, streams: streams) {
                     record(instruction, .parameter(failure.problem), value: failure.value, count: failure.count,
                            partial: &partial)
+                } else if antithetic, let inverse = distribution as? any InverseSampling {
+                    // Antithetic pairs: the same draws, by inversion of u and 1 − u.
+                    for l in 0..<m { pairScratch[l] = streams.antitheticUniform(l) }
+                    inverse.fillQuantiles(call, uniforms: pairScratch)
                 }
             }
         }

@@ -69,6 +69,10 @@ final class Workspace: @unchecked Sendable {
     var loopMemory = LoopMemory()
     /// The most a loop's blocks may take (the run's memory limit).
     var loopByteLimit = Int.max
+    /// True while a run samples in antithetic pairs (lanes 2i and 2i + 1).
+    var antithetic = false
+    /// A lane's uniform for a draw sampled by inversion, and the pairs' means of an output.
+    lazy var pairScratch = UnsafeMutablePointer<Double>.allocate(capacity: max(2, chunkSize))
     /// Per draw (an instruction's `table`): its distribution and wiring.
     let calls: UnsafeMutableBufferPointer<CallWiring>
     /// The draws' parameter slots and carry flags, which ``calls`` point into.
@@ -257,6 +261,7 @@ final class Workspace: @unchecked Sendable {
         values.deallocate()
         adjoints.deallocate()
         vectorScratch.deallocate()
+        pairScratch.deallocate()
         weights.deallocate()
         outcomeCosts.deallocate()
         scratch.deallocate()
@@ -277,11 +282,15 @@ final class Workspace: @unchecked Sendable {
     func process(chunk: Int, lanes: Int, configuration: EngineConfiguration,
                  histogram: ClosedRange<Double>?, into partial: inout Partial) {
         loopByteLimit = configuration.maxWorkspaceBytes
+        antithetic = configuration.sampling == .antithetic && lanes % 2 == 0
         forward(chunk: chunk, lanes: lanes, configuration: configuration, partial: &partial)
         var finite = true
+        // Under antithetic sampling a pair is one sample: its mean.
+        let samples = antithetic ? lanes / 2 : lanes
         for index in 0..<outputSlots.count {
             let output = values + Int(outputSlots[index]) * chunkSize
-            guard partial.outputs[index].add(output, count: lanes) else {
+            if antithetic { for l in 0..<samples { pairScratch[l] = 0.5 * (output[2 * l] + output[2 * l + 1]) } }
+            guard partial.outputs[index].add(antithetic ? UnsafeMutablePointer(pairScratch) : output, count: samples) else {
                 finite = false
                 locateNonFinite(lanes: lanes, partial: &partial)
                 continue
@@ -314,17 +323,25 @@ final class Workspace: @unchecked Sendable {
             computeOutcomeCosts(chunk: chunk, lanes: lanes, configuration: configuration, partial: &partial)
         }
         reverse(lanes: lanes)
-        if !partial.coMoments.isEmpty { addCoMoments(lanes: lanes, particles: configuration.particles, partial: &partial) }
+        if antithetic {
+            // Each pair's gradient is the mean of its two (rows are the chunk's own, read no more).
+            for slot in gradientSlots where slot >= 0 {
+                let g = adjoints + Int(slot) * chunkSize
+                for l in 0..<samples { g[l] = 0.5 * (g[2 * l] + g[2 * l + 1]) }
+            }
+        }
+        let particles = antithetic ? configuration.particles / 2 : configuration.particles
+        if !partial.coMoments.isEmpty { addCoMoments(lanes: samples, particles: particles, partial: &partial) }
         for index in 0..<gradientSlots.count {
             let slot = gradientSlots[index]
             if slot < 0 {
                 // The parameter does not reach the objective: its gradient is 0.
-                partial.gradient[index].addZeros(lanes)
+                partial.gradient[index].addZeros(samples)
                 continue
             }
             let g = adjoints + Int(slot) * chunkSize
-            if !partial.gradient[index].add(g, count: lanes) {
-                let count = (0..<lanes).filter { !g[$0].isFinite }.count
+            if !partial.gradient[index].add(g, count: samples) {
+                let count = (0..<samples).filter { !g[$0].isFinite }.count
                 partial.nonFiniteGradient[index, default: 0] += count
                 // Sweep again, checking as it goes, to name the node where it broke.
                 if let node = reverse(lanes: lanes, locate: true) {

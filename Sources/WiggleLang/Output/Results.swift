@@ -60,6 +60,9 @@ public struct Explanation: Sendable {
     public var estimators: [EstimatorReport]
     /// Where a gradient would be biased.
     public var warnings: [Diagnostic]
+    /// Under antithetic sampling: which draws are paired and which draw
+    /// independent numbers in both halves (nil under iid sampling).
+    public var sampling: String? = nil
 }
 
 /// The gradient of an expectation with respect to some parameters.

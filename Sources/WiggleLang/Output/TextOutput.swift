@@ -151,6 +151,7 @@ public enum Display {
             let name = count > 1 ? "\(report.node) ×\(count)" : report.node
             text += "\n  \(name)  \(report.distribution)  \(report.orders)  (\(report.method): \(report.reason))"
         }
+        if let sampling = explanation.sampling { text += "\n  sampling: " + sampling }
         for warning in explanation.warnings { text += "\n" + warningLine(warning) }
         return text
     }

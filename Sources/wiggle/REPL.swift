@@ -304,7 +304,8 @@ final class REPL {
                              (the settings are kept)
           :load FILE         run a file into this session
           :params            the parameters and their current values
-          :set particles N   particles per estimate (also: seed S, threads T, loop_limit L);
+          :set particles N   particles per estimate (also: seed S, threads T, loop_limit L,
+                             sampling iid|antithetic);
                              :set alone shows the settings
           :explain EXPR      the traced graph of EXPR, with each node's estimator
 

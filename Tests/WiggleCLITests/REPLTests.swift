@@ -171,6 +171,11 @@ final class Terminal {
         terminal.type(":set\n")
         #expect(terminal.waitFor("seed = 3, particles = 500, threads = ", after: mark))
         mark = terminal.mark
+        terminal.type(":set sampling antithetc\n:set sampling antithetic\n:set\n")
+        #expect(terminal.waitFor("did you mean \"antithetic\"?", after: mark))
+        #expect(terminal.waitFor("loop_limit = 1000, sampling = \"antithetic\"", after: mark))
+        terminal.type(":set sampling iid\n")
+        mark = terminal.mark
         terminal.type(":reset\nloaded\n")
         #expect(terminal.waitFor("settings kept: seed = 3, particles = 500", after: mark))
         #expect(terminal.waitFor("unknown name 'loaded'", after: mark))

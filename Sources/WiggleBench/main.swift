@@ -1,6 +1,6 @@
 // wiggle-bench — the particle engine against hand-fused C loops, in one run.
 //
-//   swift run -c release wiggle-bench [--quick] [--loops | --mvd | --optimisation | --threads | --second-order]
+//   swift run -c release wiggle-bench [--quick] [--loops | --mvd | --optimisation | --threads | --second-order | --sampling]
 //
 // For each scenario and particle count: the median wall time of one gradient
 // estimate by the engine (1 thread and all cores) and by the C reference
@@ -198,6 +198,10 @@ func seconds(_ t: Double) -> String {
 }
 if arguments.contains("--threads") {
     runThreadSweep(budget: quick ? 0.2 : 0.6)
+    exit(0)
+}
+if arguments.contains("--sampling") {
+    runSamplingBenchmark(quick: quick)
     exit(0)
 }
 if arguments.contains("--second-order") {

@@ -287,9 +287,11 @@ public enum Ziggurat {
     }
 }
 
-/// How the particles' numbers are drawn: independently (the default), or in
-/// antithetic pairs (u and 1 − u for every draw sampled by inversion).
+/// How the particles' numbers are drawn: independently (the default), in
+/// antithetic pairs (u and 1 − u for every draw sampled by inversion), or as
+/// randomised quasi-Monte Carlo (scrambled Sobol' points, in replicates).
 public enum Sampling: String, Sendable, CaseIterable {
     case iid
     case antithetic
+    case rqmc
 }

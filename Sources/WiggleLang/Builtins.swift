@@ -291,12 +291,19 @@ extension Interpreter {
                 target.particles = particles
             case "sampling":
                 guard case .string(let name) = argument.value else {
-                    throw fail("sampling is a name: \"iid\" or \"antithetic\", got \(argument.value.typeDescription)", at: argument.range)
+                    throw fail("sampling is a name: \"iid\", \"antithetic\" or \"rqmc\", got \(argument.value.typeDescription)", at: argument.range)
                 }
                 switch Sampling.named(name) {
                 case .success(let sampling): target.sampling = sampling
                 case .failure(let error): throw fail(error.message, at: argument.range)
                 }
+            case "replicates":
+                let replicates = try wholeNumber(argument.value, what: "the number of replicates", at: argument.range)
+                guard replicates >= 2 && replicates <= Settings.maxReplicates else {
+                    throw fail("replicates must be between 2 and \(Settings.maxReplicates) (their spread is the standard error), got \(replicates)",
+                               at: argument.range)
+                }
+                target.replicates = replicates
             case "loop_limit":
                 let limit = try wholeNumber(argument.value, what: "the loop limit", at: argument.range)
                 guard limit >= 1 && limit <= Settings.maxLoopLimit else {
@@ -304,7 +311,7 @@ extension Interpreter {
                 }
                 target.loopLimit = limit
             default:
-                throw fail("unknown setting '\(label.name)'; set takes seed, particles, threads, loop_limit and sampling", at: label.range)
+                throw fail("unknown setting '\(label.name)'; set takes seed, particles, threads, loop_limit, sampling and replicates", at: label.range)
             }
             guard fixed else {
                 settings = target
@@ -317,11 +324,17 @@ extension Interpreter {
                 case "particles": "\(settings.particles)"
                 case "loop_limit": "\(settings.loopLimit)"
                 case "sampling": settings.sampling.rawValue
+                case "replicates": "\(settings.replicates)"
                 default: "\(settings.threads)"
                 }
                 let flag = label.name.replacingOccurrences(of: "_", with: "-")
                 output(.notice("--\(flag) \(given) overrides set(\(label.name) = ...) at line \(file.line(of: label.range.start))"))
             }
+        }
+        // Randomised QMC shares the particles out in powers of two: say so when that changes the count.
+        if let rounding = settings.quasiRounding, rounding != quasiNotice {
+            quasiNotice = rounding
+            output(.notice(rounding))
         }
     }
 

@@ -68,7 +68,9 @@ extension Inference {
         }
         let second = try runEngine(runner, configuration: configuration, histogram: (histogramRange, count))
         let moments = first.outputs[0]
-        return CloudSummary(mean: moments.mean, stderr: moments.standardError, sd: moments.standardDeviation,
+        // Under randomised QMC the spread of the particles themselves, not of the replicates' means.
+        let sd = (first.particleMoments?.first ?? moments).standardDeviation
+        return CloudSummary(mean: moments.mean, stderr: moments.standardError, sd: sd,
                             min: range.lowerBound, max: range.upperBound, histogram: second.histogram,
                             particles: configuration.particles, isHistogram: isHistogram, bins: layout)
     }

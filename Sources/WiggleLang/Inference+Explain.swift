@@ -51,6 +51,15 @@ extension Inference {
     /// Under antithetic sampling, in words: the draws paired by inversion,
     /// and those that draw independent numbers in both halves of a pair.
     func samplingWords(_ root: NodeID) -> String? {
+        if interpreter.settings.sampling == .rqmc {
+            let plan = Plan(graph: interpreter.graph, outputs: [root], estimators: [:])
+            let (quasi, pseudo) = plan.quasiDimensionCounts
+            let replicates = interpreter.settings.replicates
+            let points = Executor.pointsPerReplicate(particles: interpreter.settings.particles, replicates: replicates)
+            return "randomised QMC: \(quasi) draw\(quasi == 1 ? "" : "s") on scrambled Sobol' points (one dimension each)"
+                + (pseudo > 0 ? ", \(pseudo) on pseudo-random numbers (sampled by rejection, past iteration \(Plan.quasiLoopIterations) of a loop, or past dimension \(Plan.quasiDimensionLimit))" : "")
+                + "; \(replicates) replicates of \(points) points, the standard error from their spread"
+        }
         guard interpreter.settings.sampling == .antithetic else { return nil }
         var paired = 0
         var independent: [String] = []

@@ -67,6 +67,8 @@ final class Interpreter {
     /// Objectives whose derivatives are taken with a draw's map folded into
     /// it (Inference.derivativeObjective), and those checked and left as they are.
     var foldedObjectives: [FoldKey: (root: NodeID, folds: [NodeID: String])] = [:]
+    /// The last note on how randomised QMC shares out the particles (said once per change).
+    var quasiNotice: String?
     /// The top-level statement running, and its file (where an interruption is reported).
     var currentRange = SourceRange.at(0)
     var currentFile = SourceFile(name: "<none>", text: "")

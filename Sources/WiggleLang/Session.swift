@@ -127,6 +127,11 @@ public final class Session {
             // Each run traces with a tracer of its own: an error inside a
             // loop, a call or a traced branch leaves nothing for the next.
             interpreter.tracer = Tracer(interpreter: interpreter)
+            // Settings from the command line: randomised QMC's share of the particles, said once.
+            if let rounding = interpreter.settings.quasiRounding, rounding != interpreter.quasiNotice {
+                interpreter.quasiNotice = rounding
+                output(.notice(rounding))
+            }
             defer {
                 interpreter.output = { _ in }
                 interpreter.graph.currentLoop = nil

@@ -25,8 +25,13 @@ public struct Settings: Sendable {
     public var loopLimit = 1_000
     /// The largest loop limit accepted (each iteration is traced).
     public static let maxLoopLimit = 1_000_000
-    /// How the particles' numbers are drawn: independently, or in antithetic pairs.
+    /// How the particles' numbers are drawn: independently, in antithetic
+    /// pairs, or as scrambled Sobol' points.
     public var sampling = Sampling.iid
+    /// Under randomised QMC: independent randomisations (at least 2).
+    public var replicates = 16
+    /// The most replicates accepted.
+    public static let maxReplicates = 1024
 
     /// Settings the command line gave (`seed`, `particles`, `threads`): a
     /// program's `set(...)` does not change them, and says so once.
@@ -36,6 +41,7 @@ public struct Settings: Sendable {
     public var summary: String {
         "seed = \(seed), particles = \(particles), threads = \(threads), loop_limit = \(loopLimit)"
             + (sampling == .iid ? "" : ", sampling = \"\(sampling.rawValue)\"")
+            + (sampling == .rqmc ? ", replicates = \(replicates)" : "")
     }
 
     /// `wiggle check`: run the program to find its errors, with every
@@ -74,6 +80,7 @@ extension Settings {
         var options = Executor.Options(particles: particles, seed: seed, threads: threads, maxWorkspaceBytes: maxMemoryMB << 20,
                                        fewParticles: checkWithFewParticles ? Settings.checkParticles : nil)
         options.sampling = sampling
+        options.replicates = replicates
         return options
     }
 }
@@ -82,9 +89,6 @@ extension Sampling {
     /// The sampling named `name`, or why not, in words (with a "did you mean").
     public static func named(_ name: String) -> Result<Sampling, SamplingNameError> {
         if let sampling = Sampling(rawValue: name) { return .success(sampling) }
-        if name == "rqmc" {
-            return .failure(SamplingNameError(message: "sampling = \"rqmc\" (randomised quasi-Monte Carlo) is not built yet; use \"iid\" or \"antithetic\""))
-        }
         let names = Sampling.allCases.map(\.rawValue)
         let hint = Spelling.closest(to: name, among: names).map { "; did you mean \"\($0)\"?" } ?? ""
         return .failure(SamplingNameError(message: "unknown sampling \"\(name)\" (it is one of \(names.map { "\"\($0)\"" }.joined(separator: ", ")))\(hint)"))
@@ -94,4 +98,15 @@ extension Sampling {
 /// Why a sampling's name was refused.
 public struct SamplingNameError: Error, Sendable {
     public var message: String
+}
+
+extension Settings {
+    /// Under randomised QMC, when the particles do not share out into the
+    /// replicates as powers of two: what is used instead, in words.
+    public var quasiRounding: String? {
+        guard sampling == .rqmc, !checkWithFewParticles else { return nil }
+        let points = Executor.pointsPerReplicate(particles: particles, replicates: replicates)
+        guard points * replicates != particles else { return nil }
+        return "sampling = \"rqmc\": \(replicates) replicates of \(points) points each (\(points * replicates) particles) for particles = \(particles); each replicate is a scrambled Sobol' net of a power-of-two size"
+    }
 }

@@ -264,7 +264,7 @@ final class REPL {
                 break
             }
             guard words.count == 2, let value = Int(words[1]), value >= 0 else {
-                write("usage: :set particles N | :set seed S | :set threads T | :set loop_limit L | :set sampling iid|antithetic\n")
+                write("usage: :set particles N | :set seed S | :set threads T | :set loop_limit L | :set sampling iid|antithetic|rqmc\n")
                 break
             }
             switch words[0] {
@@ -305,7 +305,7 @@ final class REPL {
           :load FILE         run a file into this session
           :params            the parameters and their current values
           :set particles N   particles per estimate (also: seed S, threads T, loop_limit L,
-                             sampling iid|antithetic);
+                             sampling iid|antithetic|rqmc);
                              :set alone shows the settings
           :explain EXPR      the traced graph of EXPR, with each node's estimator
 

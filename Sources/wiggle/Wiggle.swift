@@ -97,7 +97,7 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("loop-limit"), help: "Iterations a loop of random length may run (default 1000).")
     var loopLimit: Int?
 
-    @Option(name: .long, help: "How particles' numbers are drawn: iid (the default) or antithetic (pairs u, 1 − u).")
+    @Option(name: .long, help: "How particles' numbers are drawn: iid (the default), antithetic (pairs u, 1 − u) or rqmc (scrambled Sobol' points in replicates).")
     var sampling: String?
 
     @Option(name: .customLong("max-depth"), help: "Calls that may be in progress at once (default 2000).")

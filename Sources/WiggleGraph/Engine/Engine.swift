@@ -75,6 +75,57 @@ public struct EngineResult: Sendable {
     /// The most gradient components whose covariance is summed: k² / 2
     /// products per particle grow past the rest of a run's work beyond.
     public static let maxCovarianceParameters = 64
+
+    /// Under randomised QMC: per output, the particles' own mean and
+    /// variance over every replicate (`outputs` holds the replicates' means).
+    public var particleMoments: [Moments]?
+    /// Under randomised QMC: how many replicates, and points in each.
+    public var replicates: (count: Int, points: Int)?
+}
+
+extension EngineResult {
+    /// Independent replicates as one estimate: each output's and gradient
+    /// component's mean over the replicates' means, its standard error from
+    /// their spread; the gradient's covariance likewise.
+    public init(replicates results: [EngineResult]) {
+        let first = results[0]
+        self.init(outputs: [], ranges: [], gradient: [], histogram: [], gradientCovariance: nil)
+        func combine(_ pick: (EngineResult) -> [Moments]) -> [Moments] {
+            pick(first).indices.map { i in
+                var moments = Moments()
+                for result in results { moments.add(pick(result)[i].mean) }
+                return moments
+            }
+        }
+        outputs = combine(\.outputs)
+        gradient = combine(\.gradient)
+        ranges = first.ranges.indices.map { i in
+            let low = results.map { $0.ranges[i].lowerBound }.min() ?? first.ranges[i].lowerBound
+            let high = results.map { $0.ranges[i].upperBound }.max() ?? first.ranges[i].upperBound
+            return low...max(low, high)
+        }
+        integral = first.integral.indices.map { i in results.allSatisfy { $0.integral[i] } }
+        histogram = first.histogram.indices.map { bin in results.reduce(0) { $0 + $1.histogram[bin] } }
+        particleMoments = first.outputs.indices.map { i in
+            var merged = Moments()
+            for result in results { merged.merge(result.outputs[i]) }
+            return merged
+        }
+        replicates = (results.count, Int(first.outputs.first?.count ?? 0))
+        if first.gradientCovariance != nil {
+            let k = first.gradient.count
+            let r = Double(results.count)
+            var covariance = [Double](repeating: 0, count: k * k)
+            for result in results {
+                for i in 0..<k {
+                    for j in 0..<k {
+                        covariance[i * k + j] += (result.gradient[i].mean - gradient[i].mean) * (result.gradient[j].mean - gradient[j].mean)
+                    }
+                }
+            }
+            gradientCovariance = covariance.map { $0 / ((r - 1) * r) }
+        }
+    }
 }
 
 /// A problem found while running: invalid distribution parameters in some

@@ -24,6 +24,8 @@ public final class Executor {
         public var fewParticles: Int?
         /// How the particles' numbers are drawn (the pilot always draws independently).
         public var sampling = Sampling.iid
+        /// Under randomised QMC: the independent randomisations whose spread gives the standard error.
+        public var replicates = 16
 
         public init(particles: Int, seed: UInt64, threads: Int, maxWorkspaceBytes: Int, fewParticles: Int? = nil) {
             self.particles = particles
@@ -118,7 +120,31 @@ public final class Executor {
     public func run(_ runner: Runner, graph: Graph, configuration: EngineConfiguration,
                     histogram: (range: ClosedRange<Double>, bins: Int)? = nil) throws -> EngineResult {
         defer { keepBuffers(of: runner) }
-        return try runner.run(graph: graph, configuration: configuration, histogram: histogram)
+        guard configuration.sampling == .rqmc else {
+            return try runner.run(graph: graph, configuration: configuration, histogram: histogram)
+        }
+        // Randomised QMC: R independent scrambles of 2^k points each, the
+        // estimate their mean and its error their spread.
+        let replicates = max(2, options.replicates)
+        var results: [EngineResult] = []
+        for replicate in 0..<replicates {
+            var one = configuration
+            one.particles = Executor.pointsPerReplicate(particles: configuration.particles, replicates: replicates)
+            // Each replicate is an evaluation of its own (its scrambles and
+            // its pseudo-random numbers), apart from every other evaluation's.
+            one.draw = configuration.draw &+ (UInt64(replicate + 1) << 40)
+            results.append(try runner.run(graph: graph, configuration: one, histogram: histogram))
+        }
+        return EngineResult(replicates: results)
+    }
+
+    /// Points per replicate under randomised QMC: the particles shared out,
+    /// rounded up to a power of two (a Sobol' net's size).
+    public static func pointsPerReplicate(particles: Int, replicates: Int) -> Int {
+        let share = max(1, (particles + replicates - 1) / replicates)
+        var points = 1
+        while points < share { points <<= 1 }
+        return points
     }
 
     private func keepBuffers(of runner: Runner) {

@@ -90,6 +90,9 @@ public struct RandomCallLayout: @unchecked Sendable {
     public var enumeration: Int32 = -1
     /// For enumeration: which of that row's sets of terms it uses.
     public var termSet: Int32 = 0
+    /// Under randomised QMC: its dimension of the Sobol' points, or -1 for
+    /// pseudo-random numbers (``Plan/quasiDimensionLimit``).
+    public var quasiDimension: Int32 = -1
 }
 
 /// Variance reductions a plan may leave out (tests compare with and without).
@@ -380,10 +383,47 @@ public struct Plan: Sendable {
         self.uniform = instructions.filter(\.isUniform)
         self.weightGroups = weightGroups
         self.pickTables = pickTables
-        self.randomCalls = randomCalls
+        self.randomCalls = Plan.assigningQuasiDimensions(randomCalls, nodes: randomNodes.map { $0.0 }, graph: graph)
         self.enumerations = enumerations
         self.usesBaseline = options.baseline
         self.hasScoreNodes = !weightGroups.isEmpty || !enumerations.isEmpty
         self.sweeps = sweeps
+    }
+}
+
+extension Plan {
+    /// Iterations of a loop of random length whose draws get Sobol' dimensions.
+    public static let quasiLoopIterations = 64
+    /// The most dimensions of Sobol' points a plan uses (Joe and Kuo's table, as shipped).
+    public static var quasiDimensionLimit: Int { Sobol.tableDimensions }
+
+    /// Each draw's dimension of the Sobol' points under randomised QMC, by a
+    /// fixed rule that no particle's path and no loop limit changes: the
+    /// draws sampled by inversion outside loops of random length first, in
+    /// program order; then those inside them, iteration by iteration, for
+    /// the first ``quasiLoopIterations`` iterations; pseudo-random numbers
+    /// for the rest, for draws sampled by rejection, and past the table.
+    static func assigningQuasiDimensions(_ calls: [RandomCallLayout], nodes: [NodeID], graph: Graph) -> [RandomCallLayout] {
+        var calls = calls
+        var next: Int32 = 0
+        func assign(_ k: Int) {
+            guard next < Int32(quasiDimensionLimit), calls[k].distribution is any InverseSampling else { return }
+            calls[k].quasiDimension = next
+            next += 1
+        }
+        for (k, node) in nodes.enumerated() where graph[node].loop == nil { assign(k) }
+        let looped = nodes.indices.filter { k in
+            guard let tag = graph[nodes[k]].loop else { return false }
+            return Int(tag.iteration) < quasiLoopIterations
+        }
+        func iteration(_ k: Int) -> Int32 { graph[nodes[k]].loop?.iteration ?? 0 }
+        for k in looped.sorted(by: { (iteration($0), nodes[$0]) < (iteration($1), nodes[$1]) }) { assign(k) }
+        return calls
+    }
+
+    /// How many draws get Sobol' dimensions, and how many pseudo-random numbers.
+    public var quasiDimensionCounts: (quasi: Int, pseudo: Int) {
+        let quasi = randomCalls.filter { $0.quasiDimension >= 0 }.count
+        return (quasi, randomCalls.count - quasi)
     }
 }

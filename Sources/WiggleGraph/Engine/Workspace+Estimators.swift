@@ -30,9 +30,12 @@ extension Workspace {
     /// antithetic sampling a particle's pair is not independent of it, so
     /// the baseline leaves the pair out.
     func computeWeights(lanes m: Int) {
-        for (group, terms) in groupTerms.enumerated() where !fusedGroups[group] || antithetic {
+        for (group, terms) in groupTerms.enumerated() where !fusedGroups[group] || antithetic || quasi {
             let w = weights + group * chunkSize
             sumTerms(terms, base: values, lanes: m, into: w)
+            // The points of one scrambled net are not independent of each
+            // other: a baseline from them would be biased, so there is none.
+            if quasi { continue }
             if antithetic {
                 guard usesBaseline, m > 2 else { continue }
                 let total = Moments.sum(w, count: m)

@@ -87,6 +87,21 @@ extension Workspace {
                     // Antithetic pairs: the same draws, by inversion of u and 1 − u.
                     for l in 0..<m { pairScratch[l] = streams.antitheticUniform(l) }
                     inverse.fillQuantiles(call, uniforms: pairScratch)
+                } else if quasi, calls[Int(instruction.table)].quasiDimension >= 0,
+                          let inverse = distribution as? any InverseSampling {
+                    // Scrambled Sobol' points: the particle's index is the point's.
+                    let dimension = calls[Int(instruction.table)].quasiDimension
+                    let scramble = scrambles[dimension] ?? {
+                        let made = SobolScramble(dimension: dimension, key: splitMix64(seed ^ splitMix64(draw ^ 0x7271_6D63)))
+                        scrambles[dimension] = made
+                        return made
+                    }()
+                    let first = chunk * chunkSize
+                    for l in 0..<m {
+                        let index = first + (positions.map { Int($0[l]) } ?? l)
+                        pairScratch[l] = scramble.uniform(UInt32(truncatingIfNeeded: index))
+                    }
+                    inverse.fillQuantiles(call, uniforms: pairScratch)
                 }
             }
         }

@@ -140,7 +140,7 @@ extension Workspace {
                     calls[index].distribution.addPathwise(call, adjoint: g)
                 case .score:
                     let group = calls[index].weightGroup
-                    if !antithetic, let fused = fusedScores[index] {
+                    if !antithetic, !quasi, let fused = fusedScores[index] {
                         // One term of its own: baseline and score in one pass.
                         let term = groupTerms[group][0]
                         let cost = v + Int(term.slot) * C

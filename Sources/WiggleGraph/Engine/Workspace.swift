@@ -27,6 +27,8 @@ struct CallWiring {
     /// For an estimator that re-runs worlds: its rule and world count.
     let worldsRule: (any EstimatorRule)?
     let worlds: Int
+    /// Under randomised QMC: its Sobol' dimension, or -1.
+    let quasiDimension: Int
 }
 
 /// One worker's buffers for a plan.
@@ -71,6 +73,12 @@ final class Workspace: @unchecked Sendable {
     var loopByteLimit = Int.max
     /// True while a run samples in antithetic pairs (lanes 2i and 2i + 1).
     var antithetic = false
+    /// True while a run draws scrambled Sobol' points (one replicate: its
+    /// particles are the points, in order).
+    var quasi = false
+    /// The scrambles of this run's dimensions, and the run they belong to.
+    var scrambles: [Int: SobolScramble] = [:]
+    var scrambleRun: (seed: UInt64, draw: UInt64) = (0, 0)
     /// A lane's uniform for a draw sampled by inversion, and the pairs' means of an output.
     lazy var pairScratch = UnsafeMutablePointer<Double>.allocate(capacity: max(2, chunkSize))
     /// Per draw (an instruction's `table`): its distribution and wiring.
@@ -180,7 +188,8 @@ final class Workspace: @unchecked Sendable {
                                         ? costRows[enumeration] + Int(layout.termSet) * plan.enumerations[enumeration].rowsPerSet
                                         : -1,
                                       worldsRule: layout.worldsEstimator?.rule,
-                                      worlds: layout.worldsEstimator?.rule.worldCount(for: layout.distribution) ?? 0))
+                                      worlds: layout.worldsEstimator?.rule.worldCount(for: layout.distribution) ?? 0,
+                                      quasiDimension: Int(layout.quasiDimension)))
             offset += count
         }
         calls = copy(wirings)
@@ -283,6 +292,11 @@ final class Workspace: @unchecked Sendable {
                  histogram: ClosedRange<Double>?, into partial: inout Partial) {
         loopByteLimit = configuration.maxWorkspaceBytes
         antithetic = configuration.sampling == .antithetic && lanes % 2 == 0
+        quasi = configuration.sampling == .rqmc
+        if quasi && (scrambleRun.seed != configuration.seed || scrambleRun.draw != configuration.draw) {
+            scrambles = [:]
+            scrambleRun = (configuration.seed, configuration.draw)
+        }
         forward(chunk: chunk, lanes: lanes, configuration: configuration, partial: &partial)
         var finite = true
         // Under antithetic sampling a pair is one sample: its mean.

@@ -57,7 +57,7 @@ public enum Help {
         "matvec": ("matvec(W, xs)", "the matrix W (a list of rows) times the vector xs"),
         "read_csv": ("read_csv(path) or read_csv(path, column = \"x\")", "a CSV file's rows, or one column as a list"),
         "print": ("print(values...)", "writes the values on one line"),
-        "set": ("set(seed = S, particles = N, threads = T, loop_limit = L, sampling = \"iid\" | \"antithetic\")", "changes the session's settings; set() shows them"),
+        "set": ("set(seed = S, particles = N, threads = T, loop_limit = L, sampling = \"iid\" | \"antithetic\" | \"rqmc\", replicates = R)", "changes the session's settings; set() shows them"),
         "grad": ("grad(E[e], wrt = [a, w], particles = N)", "the gradient of an expectation, each component ± its standard error, with each random node's estimator"),
         "hessian": ("hessian(E[e], wrt = [a, b], particles = N)", "the matrix of second derivatives of an expectation, each entry ± its standard error, with each random node's estimator at the first order and the second; h[\"a\"][\"b\"] is an entry"),
         "hvp": ("hvp(E[e], [v1, v2, ...], wrt = [a, b], particles = N)", "the Hessian of an expectation times the direction v (one number per parameter), at about the cost of a gradient"),

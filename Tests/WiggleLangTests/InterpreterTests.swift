@@ -199,7 +199,7 @@ func errorOf(_ program: String) -> String {
         #expect(errorOf("fn f() { param p = 1 }\nf()") == "1:10: 'param' declares a global parameter; write it at the top level, not inside a function")
         #expect(errorOf("param w[0] = 1") == "1:9: a parameter vector needs at least 1 element, got 0")
         #expect(errorOf("param w[2] = [1, 2, 3]") == "1:14: 'w' has 2 elements but its initial list has 3")
-        #expect(errorOf("set(speed = 3)") == "1:5: unknown setting 'speed'; set takes seed, particles, threads, loop_limit and sampling")
+        #expect(errorOf("set(speed = 3)") == "1:5: unknown setting 'speed'; set takes seed, particles, threads, loop_limit, sampling and replicates")
         #expect(errorOf("set(particles = 0)") == "1:17: particles must be between 1 and 100000000, got 0")
         #expect(errorOf("-\"a\"") == "1:1: cannot negate a string")
         #expect(errorOf("\"a\" < \"b\"") == "1:1: cannot compare a string and a string with '<'")

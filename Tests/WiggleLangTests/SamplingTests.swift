@@ -94,16 +94,110 @@ import WiggleLang
         }
     }
 
-    /// Names are checked, with a "did you mean"; rqmc says it is not built
-    /// yet; set() and explain show the sampling.
+    /// Names are checked, with a "did you mean"; set() and explain show the sampling.
     @Test func settingsAndExplain() {
         #expect(run("set(sampling = \"antithetc\")").errors
-            == ["1:16: unknown sampling \"antithetc\" (it is one of \"iid\", \"antithetic\"); did you mean \"antithetic\"?"])
-        #expect(run("set(sampling = \"rqmc\")").errors.first?.contains("not built yet") == true)
+            == ["1:16: unknown sampling \"antithetc\" (it is one of \"iid\", \"antithetic\", \"rqmc\"); did you mean \"antithetic\"?"])
         #expect(run("set(sampling = 2)").errors.first?.contains("sampling is a name") == true)
         #expect(run("set(sampling = \"antithetic\")\nset()").lines
             == ["set(seed = 0, particles = 10000, threads = \(Runner.cores), loop_limit = 1000, sampling = \"antithetic\")"])
         let explained = run("set(sampling = \"antithetic\")\nx = normal(0, 1)\ny = gamma(2, 1)\nexplain(x + y)").lines.joined(separator: "\n")
         #expect(explained.contains("sampling: antithetic pairs (u, 1 − u) for 1 draw sampled by inversion; independent numbers in both halves for y (gamma: sampled by rejection)"))
+    }
+}
+
+/// set(sampling = "rqmc"): scrambled Sobol' points in replicates, against
+/// exact values, with standard errors from the replicates' spread.
+@Suite struct QuasiMonteCarloTests {
+    static func estimates(_ text: String) -> [(value: Double, stderr: Double)] {
+        displayedValues(text).compactMap { value in
+            if case .estimate(let e) = value { return (e.value, e.stderr) }
+            if case .string(let message) = value { Issue.record(Comment(rawValue: message)) }
+            return nil
+        }
+    }
+
+    /// At 2¹⁶ particles the call price's and its pathwise delta's standard
+    /// errors are under a tenth of independent sampling's, and both agree
+    /// with Black–Scholes within 5 of them.
+    @Test func aCallPriceAndItsDelta() {
+        func run(_ sampling: String) -> [(value: Double, stderr: Double)] {
+            Self.estimates("set(seed = 9, particles = 65536, sampling = \"\(sampling)\")\n\(SamplingTests.call)\nE[price]\ngrad(E[price])[\"S0\"]")
+        }
+        let iid = run("iid"), quasi = run("rqmc")
+        guard iid.count == 2, quasi.count == 2 else { Issue.record("expected two estimates each"); return }
+        #expect(agrees(quasi[0], SamplingTests.callExact, 5) && agrees(quasi[1], Phi(0.2), 5))
+        #expect(quasi[0].stderr <= 0.1 * iid[0].stderr && quasi[1].stderr <= 0.1 * iid[1].stderr,
+                "\(quasi) vs \(iid)")
+    }
+
+    /// Over 40 seeds, at least 85% of the estimates of the call price, a
+    /// mixed bernoulli/normal objective and a geometric loop's count lie
+    /// within 3 of their reported standard errors of the exact value.
+    @Test func standardErrorsAreHonest() {
+        var inside = 0, total = 0
+        for seed in 0..<40 {
+            let estimates = Self.estimates("""
+                set(seed = \(seed), particles = 4096, sampling = "rqmc")
+                \(SamplingTests.call)
+                E[price]
+                b = bernoulli(0.3)
+                x = normal(1, 1)
+                E[b * x + x^2]
+                n = 0
+                while bernoulli(0.6) { n = n + 1 }
+                E[n]
+                """)
+            guard estimates.count == 3 else { Issue.record("seed \(seed)"); continue }
+            // E[b x + x²] = 0.3 + 2; the loop runs a geometric count, mean 0.6/0.4.
+            for (estimate, exact) in zip(estimates, [SamplingTests.callExact, 2.3, 1.5]) {
+                total += 1
+                if abs(estimate.value - exact) <= 3 * estimate.stderr { inside += 1 }
+            }
+        }
+        #expect(Double(inside) >= 0.85 * Double(total), "\(inside) of \(total)")
+    }
+
+    /// The score function without a baseline (the points of one net are not
+    /// independent) stays unbiased: a bernoulli and a Poisson against
+    /// their exact derivatives, and a Hessian.
+    @Test func estimatorsStayUnbiased() {
+        let s = 1 / (1 + exp(-0.4))
+        let g = gradients("""
+            set(seed = 4, particles = 65536, sampling = "rqmc")
+            param theta = 0.4
+            param rate = 2
+            b = bernoulli(sigmoid(theta)) @score
+            grad(E[(b + 1)^2 + b * normal(0, 1)], wrt = [theta])
+            n = poisson(rate)
+            grad(E[exp(-n)], wrt = [rate])
+            """)
+        guard g.count == 2 else { Issue.record("expected two gradients"); return }
+        #expect(agrees(g[0]["theta"], 3 * s * (1 - s), 5))
+        let c = exp(-1.0) - 1
+        #expect(agrees(g[1]["rate"], c * exp(2 * c), 5))
+        let h = displayedValues("set(seed = 4, particles = 65536, sampling = \"rqmc\")\nparam mu = 0.5\nx = normal(mu, 1)\nhessian(E[cos(2 * x)])")
+        if case .hessian(let result)? = h.first {
+            let entry = result.entry(0, 0)
+            #expect(agrees((entry.value, entry.stderr), -4 * cos(1.0) * exp(-2), 5))
+        } else {
+            Issue.record("no Hessian: \(h)")
+        }
+    }
+
+    /// The particles are shared out in powers of two, and it is said;
+    /// replicates are checked; explain counts the quasi-random draws.
+    @Test func settingsAndExplain() {
+        let outcome = run("set(sampling = \"rqmc\")\nset()")
+        #expect(outcome.lines == ["set(seed = 0, particles = 10000, threads = \(Runner.cores), loop_limit = 1000, sampling = \"rqmc\", replicates = 16)"])
+        var notices: [String] = []
+        _ = Session().run("set(sampling = \"rqmc\", particles = 10000)\nset(particles = 16384)") { output in
+            if case .notice(let text) = output { notices.append(text) }
+        }
+        #expect(notices == ["sampling = \"rqmc\": 16 replicates of 1024 points each (16384 particles) for particles = 10000; each replicate is a scrambled Sobol' net of a power-of-two size"])
+        #expect(run("set(replicates = 1)").errors.first?.contains("replicates must be between 2 and 1024") == true)
+        let explained = run("set(sampling = \"rqmc\", particles = 4096)\nx = normal(0, 1)\ny = gamma(2, 1)\nexplain(x + y)").lines.joined(separator: "\n")
+        #expect(explained.contains("sampling: randomised QMC: 1 draw on scrambled Sobol' points (one dimension each), 1 on pseudo-random numbers"))
+        #expect(explained.contains("16 replicates of 256 points"))
     }
 }

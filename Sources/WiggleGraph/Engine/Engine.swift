@@ -41,6 +41,10 @@ public struct EngineConfiguration: Sendable {
     /// 2i and 2i + 1 (the count must be even, and chunks are even); the
     /// estimates' standard errors come from the pairs' means.
     public var sampling = Sampling.iid
+    /// Under randomised QMC: each score-function weight group's baseline,
+    /// the mean cost of another replicate (independent of this one's
+    /// points, so no bias); nil for none.
+    public var replicateBaselines: [Double]?
 
     /// A configuration for `particles` particles; the count, threads and chunk size are at least 1.
     public init(particles: Int, seed: UInt64 = 0, draw: UInt64 = 0,
@@ -81,6 +85,9 @@ public struct EngineResult: Sendable {
     public var particleMoments: [Moments]?
     /// Under randomised QMC: how many replicates, and points in each.
     public var replicates: (count: Int, points: Int)?
+    /// Under randomised QMC: each score-function weight group's mean cost
+    /// (the next replicate's baselines).
+    public var groupMeanCosts: [Double]?
 }
 
 extension EngineResult {
@@ -328,10 +335,12 @@ public final class Runner: @unchecked Sendable {
         var total = Partial(plan: plan, histogramBins: bins, covariance: covariance)
         for partial in groupPartials { total.merge(partial) }
         try total.check(plan: plan, graph: graph, particles: configuration.particles)
-        return EngineResult(outputs: total.outputs, ranges: zip(total.minima, total.maxima).map { $0...max($0, $1) },
-                            integral: total.integral,
-                            gradient: total.gradient, histogram: total.histogram,
-                            gradientCovariance: covariance ? total.covarianceOfMeans() : nil)
+        var result = EngineResult(outputs: total.outputs, ranges: zip(total.minima, total.maxima).map { $0...max($0, $1) },
+                                  integral: total.integral,
+                                  gradient: total.gradient, histogram: total.histogram,
+                                  gradientCovariance: covariance ? total.covarianceOfMeans() : nil)
+        if !total.groupCosts.isEmpty { result.groupMeanCosts = total.groupCosts.map { $0 / Double(configuration.particles) } }
+        return result
     }
 }
 
@@ -363,6 +372,8 @@ struct Partial {
     var nonFiniteGradient: [Int: Int] = [:]
     /// Where the reverse sweep first produced an infinite or undefined adjoint.
     var nonFiniteGradientNodes: [Int32: Int] = [:]
+    /// Under randomised QMC: each score-function weight group's cost, summed.
+    var groupCosts: [Double] = []
 
     init(plan: Plan, histogramBins: Int, covariance: Bool = false) {
         self.init(outputs: plan.outputs.count, gradients: plan.gradientParameters.count,
@@ -400,6 +411,7 @@ struct Partial {
         nonFinite.removeAll(keepingCapacity: true)
         nonFiniteGradient.removeAll(keepingCapacity: true)
         nonFiniteGradientNodes.removeAll(keepingCapacity: true)
+        for i in groupCosts.indices { groupCosts[i] = 0 }
     }
 
     mutating func merge(_ other: Partial) {
@@ -414,6 +426,8 @@ struct Partial {
         }
         for i in gradient.indices { gradient[i].merge(other.gradient[i]) }
         for i in histogram.indices { histogram[i] += other.histogram[i] }
+        if groupCosts.count < other.groupCosts.count { groupCosts += Array(repeating: 0, count: other.groupCosts.count - groupCosts.count) }
+        for i in other.groupCosts.indices { groupCosts[i] += other.groupCosts[i] }
         for (node, failure) in other.failures {
             if let existing = failures[node] {
                 failures[node] = (existing.count + failure.count, existing.value, existing.what)

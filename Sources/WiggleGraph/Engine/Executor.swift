@@ -133,6 +133,8 @@ public final class Executor {
             // Each replicate is an evaluation of its own (its scrambles and
             // its pseudo-random numbers), apart from every other evaluation's.
             one.draw = configuration.draw &+ (UInt64(replicate + 1) << 40)
+            // The score function's baselines: the previous replicate's mean costs.
+            one.replicateBaselines = results.last?.groupMeanCosts
             results.append(try runner.run(graph: graph, configuration: one, histogram: histogram))
         }
         return EngineResult(replicates: results)

@@ -29,13 +29,23 @@ extension Workspace {
     /// this particle's sample, so the estimator stays unbiased. Under
     /// antithetic sampling a particle's pair is not independent of it, so
     /// the baseline leaves the pair out.
-    func computeWeights(lanes m: Int) {
+    func computeWeights(lanes m: Int, baselines: [Double]? = nil, into partial: inout Partial) {
         for (group, terms) in groupTerms.enumerated() where !fusedGroups[group] || antithetic || quasi {
             let w = weights + group * chunkSize
             sumTerms(terms, base: values, lanes: m, into: w)
             // The points of one scrambled net are not independent of each
-            // other: a baseline from them would be biased, so there is none.
-            if quasi { continue }
+            // other: a baseline from them would be biased. The baseline is
+            // another replicate's mean cost (none for the first), and this
+            // one's is summed for the next.
+            if quasi {
+                if partial.groupCosts.count < groupTerms.count { partial.groupCosts = Array(repeating: 0, count: groupTerms.count) }
+                partial.groupCosts[group] += Moments.sum(w, count: m)
+                if usesBaseline, let baselines, baselines.indices.contains(group) {
+                    let b = baselines[group]
+                    for l in 0..<m { w[l] -= b }
+                }
+                continue
+            }
             if antithetic {
                 guard usesBaseline, m > 2 else { continue }
                 let total = Moments.sum(w, count: m)

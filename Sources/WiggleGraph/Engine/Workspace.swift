@@ -333,7 +333,7 @@ final class Workspace: @unchecked Sendable {
         }
         guard finite, gradientSlots.count > 0 else { return }
         if hasScoreNodes {
-            computeWeights(lanes: lanes)
+            computeWeights(lanes: lanes, baselines: configuration.replicateBaselines, into: &partial)
             computeOutcomeCosts(chunk: chunk, lanes: lanes, configuration: configuration, partial: &partial)
         }
         reverse(lanes: lanes)

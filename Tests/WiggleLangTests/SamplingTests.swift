@@ -176,6 +176,19 @@ import WiggleLang
         #expect(agrees(g[0]["theta"], 3 * s * (1 - s), 5))
         let c = exp(-1.0) - 1
         #expect(agrees(g[1]["rate"], c * exp(2 * c), 5))
+        // A large constant in the cost is what a baseline removes: the
+        // previous replicate's mean cost takes it out (without a baseline
+        // the standard error here is 0.0030).
+        let shifted = gradients("""
+            set(seed = 1, particles = 65536, sampling = "rqmc")
+            param th = 0.2
+            c = bernoulli(sigmoid(th)) @score
+            grad(E[(c + 10)^2])
+            """)
+        let s2 = 1 / (1 + exp(-0.2))
+        if let shifted = shifted.first {
+            #expect(agrees(shifted["th"], 21 * s2 * (1 - s2), 5) && shifted["th"].stderr < 0.0005, "\(shifted["th"])")
+        }
         let h = displayedValues("set(seed = 4, particles = 65536, sampling = \"rqmc\")\nparam mu = 0.5\nx = normal(mu, 1)\nhessian(E[cos(2 * x)])")
         if case .hessian(let result)? = h.first {
             let entry = result.entry(0, 0)

@@ -21,7 +21,17 @@ extension Kernel {
 
         let cell = CellOutput(kernel: self, request: request, count: count, silent: silent)
         session.shouldStop = { wiggle_sigint_pending() != 0 }
-        let result = session.run(SourceFile(name: "In[\(count)]", text: code), output: cell.emit)
+        // `:set NAME VALUE` lines, as at the REPL: applied, and left blank
+        // so that the cell's line numbers stay those of its source.
+        var lines = code.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        for index in lines.indices where lines[index].hasPrefix(":set") && (lines[index].count == 4 || lines[index].dropFirst(4).first == " ") {
+            let argument = lines[index].dropFirst(4).trimmingCharacters(in: .whitespaces)
+            if let shown = session.setCommand(argument), !silent {
+                publish("stream", ["name": "stdout", "text": shown + "\n"], parent: request)
+            }
+            lines[index] = ""
+        }
+        let result = session.run(SourceFile(name: "In[\(count)]", text: lines.joined(separator: "\n")), output: cell.emit)
         cell.finish()
         wiggle_clear_sigint()
 

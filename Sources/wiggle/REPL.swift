@@ -251,30 +251,7 @@ final class REPL {
                 write("\(name) = \(Display.plain(.number(value)))\(limits)\n")
             }
         case ":set":
-            let words = argument.split(separator: " ").map(String.init)
-            if words.isEmpty {
-                write("\(session.settings.summary)\n")
-                break
-            }
-            if words.count == 2, words[0] == "sampling" {
-                switch Sampling.named(words[1]) {
-                case .success(let sampling): session.settings.sampling = sampling
-                case .failure(let error): write("\(error.message)\n")
-                }
-                break
-            }
-            guard words.count == 2, let value = Int(words[1]), value >= 0 else {
-                write("usage: :set particles N | :set seed S | :set threads T | :set loop_limit L | :set sampling iid|antithetic|rqmc\n")
-                break
-            }
-            switch words[0] {
-            case "particles" where value >= 1 && value <= Settings.maxParticles: session.settings.particles = value
-            case "seed": session.settings.seed = UInt64(value)
-            case "threads" where value >= 1 && value <= 1024: session.settings.threads = value
-            case "loop_limit" where value >= 1 && value <= Settings.maxLoopLimit: session.settings.loopLimit = value
-            default:
-                write("usage: :set particles N (1...\(Settings.maxParticles)) | :set seed S | :set threads T | :set loop_limit L (1...\(Settings.maxLoopLimit))\n")
-            }
+            if let shown = session.setCommand(argument) { write("\(shown)\n") }
         case ":explain":
             guard !argument.isEmpty else {
                 write("usage: :explain EXPR\n")

@@ -171,6 +171,17 @@ log = open(log_path).read()
 check("rejected a message with a wrong signature" in log and "rejected a message without the <IDS|MSG> delimiter" in log,
       "the kernel logs what it rejected")
 
+# :set, as at the REPL: a cell's :set lines apply before its code runs
+# (each left blank, so the cell's line numbers stay those of its source)
+reply, messages = run(kc, ':set sampling rqmc\n:set replicates 8\nset()\n:set sampling antithetc')
+streams = "".join(s["text"] for s in of_type(messages, "stream"))
+check(reply["status"] == "ok" and 'sampling = "rqmc", replicates = 8' in streams, ":set sampling and replicates change the session's settings")
+check('did you mean "antithetic"?' in streams, ":set sampling with a misspelt name says what it meant")
+reply, messages = run(kc, ':set sampling iid\ny = 1\nz = y + undefined_name')
+errors = of_type(messages, "error")
+check(errors and "In[" in "\n".join(errors[0]["traceback"]) and ":3:9: error:" in "\n".join(errors[0]["traceback"]),
+      "a :set line keeps the cell's line numbers")
+
 # restart: a fresh session
 km.restart_kernel(now=True)
 kc.wait_for_ready(timeout=30)

@@ -392,6 +392,11 @@ final class Workspace: @unchecked Sendable {
                 let g = adjoints + Int(gradientSlots[i]) * chunkSize
                 if firstChunk { partial.coShift[i] = Moments.sum(g, count: lanes) / Double(lanes) }
                 let shift = partial.coShift[i]
+                if batch == 1 {
+                    // One particle a batch (few components): its deviation itself, the same bits.
+                    for t in 0..<batches { row[t] = g[t] - shift }
+                    continue
+                }
                 for t in 0..<batches {
                     let first = t * batch, count = Swift.min(batch, lanes - first)
                     let size = Double(count)

@@ -87,6 +87,35 @@ public struct SobolScramble: Sendable {
         shift = UInt32(truncatingIfNeeded: random.next() >> 32)
     }
 
+    /// Particle p's coordinate, in Gray-code order: point p ⊕ (p >> 1). Over
+    /// any 2^m particles from a multiple of 2^m these are the same points as
+    /// in natural order, and consecutive particles differ by one direction number.
+    @inlinable
+    public func grayUniform(_ particle: UInt32) -> Double { uniform(particle ^ (particle >> 1)) }
+
+    /// `grayUniform` of particles first, first + 1, …, into `out`: one XOR each.
+    @inlinable
+    public func fillGray(from first: UInt32, count: Int, into out: UnsafeMutablePointer<Double>) {
+        guard count > 0 else { return }
+        directions.withUnsafeBufferPointer { v in
+            var y = shift
+            var i = first ^ (first >> 1)
+            var k = 0
+            while i != 0 {
+                if i & 1 == 1 { y ^= v[k] }
+                i >>= 1
+                k += 1
+            }
+            out[0] = (Double(y) + 0.5) * 0x1.0p-32
+            var p = first
+            for l in 1..<count {
+                p &+= 1
+                y ^= v[p.trailingZeroBitCount & 31]
+                out[l] = (Double(y) + 0.5) * 0x1.0p-32
+            }
+        }
+    }
+
     /// Point `index`'s coordinate, in (0, 1) (the centre of its cell of width 2⁻³²).
     @inlinable
     public func uniform(_ index: UInt32) -> Double {

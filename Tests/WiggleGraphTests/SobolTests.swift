@@ -80,6 +80,19 @@ import Testing
         #expect(SobolScramble(dimension: 3, key: 1).uniform(5) != SobolScramble(dimension: 3, key: 2).uniform(5))
     }
 
+    /// The Gray-code fill gives each particle p the point gray(p), as one at a time does.
+    @Test func grayOrderFillsAsOneAtATime() {
+        let scramble = SobolScramble(dimension: 4, key: 99)
+        let out = UnsafeMutablePointer<Double>.allocate(capacity: 300)
+        defer { out.deallocate() }
+        for first in [0, 1, 255, 1000] as [UInt32] {
+            scramble.fillGray(from: first, count: 300, into: out)
+            for l in 0..<300 {
+                #expect(out[l] == scramble.grayUniform(first + UInt32(l)) && out[l] == scramble.uniform((first + UInt32(l)) ^ ((first + UInt32(l)) >> 1)))
+            }
+        }
+    }
+
     /// The mean of a scrambled dimension's points over many keys is ½ (each
     /// point is uniform), and its variance 1/12.
     @Test func scrambledPointsAreUniform() {

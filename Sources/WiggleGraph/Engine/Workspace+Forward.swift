@@ -96,10 +96,13 @@ extension Workspace {
                         scrambles[dimension] = made
                         return made
                     }()
+                    // Particle p takes point gray(p): a chunk's run of particles
+                    // steps through the net one direction number at a time.
                     let first = chunk * chunkSize
-                    for l in 0..<m {
-                        let index = first + (positions.map { Int($0[l]) } ?? l)
-                        pairScratch[l] = scramble.uniform(UInt32(truncatingIfNeeded: index))
+                    if let positions {
+                        for l in 0..<m { pairScratch[l] = scramble.grayUniform(UInt32(truncatingIfNeeded: first + Int(positions[l]))) }
+                    } else {
+                        scramble.fillGray(from: UInt32(truncatingIfNeeded: first), count: m, into: pairScratch)
                     }
                     inverse.fillQuantiles(call, uniforms: pairScratch)
                 }

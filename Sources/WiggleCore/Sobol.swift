@@ -2,8 +2,9 @@
 // sampling = "rqmc"). Dimension j's direction numbers come from Joe and
 // Kuo's table (SobolDirections.swift) by the recurrence of Bratley and Fox
 // (ACM TOMS 14, 1988); point i's coordinate is the XOR of the direction
-// numbers of i's set bits (the points' natural order, not the Gray-code
-// order: the first 2^m points are the same set). Randomised by Matoušek's
+// numbers of i's set bits (natural order). The engine gives particle p the
+// point gray(p) = p ⊕ (p >> 1) — the same 2^m points over every block of
+// 2^m particles, and consecutive particles one XOR apart. Randomised by Matoušek's
 // linear matrix scramble — a random lower-triangular binary matrix with a
 // unit diagonal applied to every point's digits, so to the direction
 // numbers themselves — and a random digital shift: each scrambled point is

@@ -227,6 +227,20 @@ import WiggleLang
         guard let h = h.first else { Issue.record("no Hessian"); return }
         Self.check(h, [[exp(0.5)]], "geometric loop")
         #expect(h.estimators.allSatisfy { $0.orders == "score, then score" })
+        // Pathwise tangents leave the loop through exits of their own: S, a
+        // sum of a geometric number N of normal(μ, 1) draws (E[N] = 1.5,
+        // E[N(N − 1)] = 4.5), has E[S²] = 1.5(1 + μ²) + 4.5μ²: d²/dμ² = 12.
+        let walk = Self.hessians("""
+            set(seed = 2, particles = 200000)
+            param mu = 0.3
+            s = 0
+            while bernoulli(0.6) { s = s + normal(mu, 1) }
+            hessian(E[s^2])
+            """)
+        if let walk = walk.first {
+            Self.check(walk, [[12]], "a sum over a loop of random length")
+            #expect(walk.estimators.contains { $0.orders == "pathwise, then pathwise" })
+        }
     }
 
     /// The other distributions, a log-density, a function with a traced

@@ -134,6 +134,20 @@ public protocol InverseSampling: Distribution {
     /// the lanes it can invert cheaply; it leaves the others as they are
     /// (drawn independently).
     func fillQuantiles(_ call: RandomCall, uniforms: UnsafePointer<Double>)
+
+    /// The draws by inversion, with the parameters checked as `sample`
+    /// checks them. By default `sample` runs first (for its checks, and the
+    /// lanes `fillQuantiles` leaves alone), then the inversion; a
+    /// distribution whose every lane inverts may check without sampling.
+    func sampleByInversion(_ call: RandomCall, uniforms: UnsafePointer<Double>, streams: ParticleStreams) -> SampleFailure?
+}
+
+extension InverseSampling {
+    public func sampleByInversion(_ call: RandomCall, uniforms: UnsafePointer<Double>, streams: ParticleStreams) -> SampleFailure? {
+        if let failure = sample(call, streams: streams) { return failure }
+        fillQuantiles(call, uniforms: uniforms)
+        return nil
+    }
 }
 
 /// A reparametrised distribution whose draw's movement with its parameters

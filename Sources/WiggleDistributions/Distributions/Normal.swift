@@ -31,6 +31,14 @@ public struct Normal: Distribution, SufficientStatistics {
         let mean = call.parameter(0), sd = call.parameter(1)
         Ziggurat.fill(o, count: m, streams: streams)
         for l in 0..<m { o[l] = mean[l] + sd[l] * o[l] }
+        return checkParameters(call)
+    }
+
+    /// The lanes' parameters: nil when every sd is positive and finite and
+    /// every mean finite, else the first lane's problem and how many share it.
+    func checkParameters(_ call: RandomCall) -> SampleFailure? {
+        let m = call.count
+        let mean = call.parameter(0), sd = call.parameter(1)
         // Fast check for the whole chunk: the smallest sd is positive and
         // (mean - mean) + (sd - sd) sums to exactly 0 when all are finite.
         var smallest = Double.infinity
@@ -198,5 +206,11 @@ extension Normal: InverseSampling {
     public func fillQuantiles(_ call: RandomCall, uniforms: UnsafePointer<Double>) {
         let mean = call.parameter(0), sd = call.parameter(1)
         for l in 0..<call.count { call.output[l] = mean[l] + sd[l] * normalQuantile(uniforms[l]) }
+    }
+
+    /// Every lane inverts: the checks alone, no draw first.
+    public func sampleByInversion(_ call: RandomCall, uniforms: UnsafePointer<Double>, streams: ParticleStreams) -> SampleFailure? {
+        fillQuantiles(call, uniforms: uniforms)
+        return checkParameters(call)
     }
 }

@@ -80,31 +80,35 @@ extension Workspace {
                 let streams = ParticleStreams(seed: seed, draw: draw, address: instruction.stream,
                                               first: chunk * chunkSize, positions: positions)
                 let distribution = calls[Int(instruction.table)].distribution
-                if let failure = distribution.sample(call, streams: streams) {
-                    record(instruction, .parameter(failure.problem), value: failure.value, count: failure.count,
-                           partial: &partial)
-                } else if antithetic, let inverse = distribution as? any InverseSampling {
+                let failure: SampleFailure?
+                if antithetic, let inverse = distribution as? any InverseSampling {
                     // Antithetic pairs: the same draws, by inversion of u and 1 − u.
                     for l in 0..<m { pairScratch[l] = streams.antitheticUniform(l) }
-                    inverse.fillQuantiles(call, uniforms: pairScratch)
+                    failure = inverse.sampleByInversion(call, uniforms: pairScratch, streams: streams)
                 } else if quasi, calls[Int(instruction.table)].quasiDimension >= 0,
                           let inverse = distribution as? any InverseSampling {
-                    // Scrambled Sobol' points: the particle's index is the point's.
+                    // Scrambled Sobol' points: particle p takes point gray(p), so a
+                    // chunk's run of particles steps through the net one direction
+                    // number at a time.
                     let dimension = calls[Int(instruction.table)].quasiDimension
                     let scramble = scrambles[dimension] ?? {
                         let made = SobolScramble(dimension: dimension, key: splitMix64(seed ^ splitMix64(draw ^ 0x7271_6D63)))
                         scrambles[dimension] = made
                         return made
                     }()
-                    // Particle p takes point gray(p): a chunk's run of particles
-                    // steps through the net one direction number at a time.
                     let first = chunk * chunkSize
                     if let positions {
                         for l in 0..<m { pairScratch[l] = scramble.grayUniform(UInt32(truncatingIfNeeded: first + Int(positions[l]))) }
                     } else {
                         scramble.fillGray(from: UInt32(truncatingIfNeeded: first), count: m, into: pairScratch)
                     }
-                    inverse.fillQuantiles(call, uniforms: pairScratch)
+                    failure = inverse.sampleByInversion(call, uniforms: pairScratch, streams: streams)
+                } else {
+                    failure = distribution.sample(call, streams: streams)
+                }
+                if let failure {
+                    record(instruction, .parameter(failure.problem), value: failure.value, count: failure.count,
+                           partial: &partial)
                 }
             }
         }

@@ -94,6 +94,16 @@ import WiggleLang
         }
     }
 
+    /// A random value's cloud shows its particles' spread, not the pairs'
+    /// (whose means are all 0 for a normal(0, 1)), under both samplings.
+    @Test func cloudsShowTheParticlesSpread() {
+        for sampling in ["antithetic", "rqmc"] {
+            let values = displayedValues("set(seed = 3, particles = 20000, sampling = \"\(sampling)\")\nx = normal(0, 1)\nx")
+            guard case .report(.cloud(let cloud))? = values.first else { Issue.record("no cloud: \(values)"); continue }
+            #expect(abs(cloud.sd - 1) < 0.05, "\(sampling): sd \(cloud.sd)")
+        }
+    }
+
     /// Names are checked, with a "did you mean"; set() and explain show the sampling.
     @Test func settingsAndExplain() {
         #expect(run("set(sampling = \"antithetc\")").errors

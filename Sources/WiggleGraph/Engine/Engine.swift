@@ -80,8 +80,9 @@ public struct EngineResult: Sendable {
     /// products per particle grow past the rest of a run's work beyond.
     public static let maxCovarianceParameters = 64
 
-    /// Under randomised QMC: per output, the particles' own mean and
-    /// variance over every replicate (`outputs` holds the replicates' means).
+    /// Under randomised QMC or antithetic sampling: per output, the
+    /// particles' own mean and variance (`outputs` holds the replicates' or
+    /// the pairs' means).
     public var particleMoments: [Moments]?
     /// Under randomised QMC: how many replicates, and points in each.
     public var replicates: (count: Int, points: Int)?
@@ -115,7 +116,7 @@ extension EngineResult {
         histogram = first.histogram.indices.map { bin in results.reduce(0) { $0 + $1.histogram[bin] } }
         particleMoments = first.outputs.indices.map { i in
             var merged = Moments()
-            for result in results { merged.merge(result.outputs[i]) }
+            for result in results { merged.merge(result.particleMoments?[i] ?? result.outputs[i]) }
             return merged
         }
         replicates = (results.count, Int(first.outputs.first?.count ?? 0))
@@ -340,6 +341,7 @@ public final class Runner: @unchecked Sendable {
                                   gradient: total.gradient, histogram: total.histogram,
                                   gradientCovariance: covariance ? total.covarianceOfMeans() : nil)
         if !total.groupCosts.isEmpty { result.groupMeanCosts = total.groupCosts.map { $0 / Double(configuration.particles) } }
+        if !total.particleOutputs.isEmpty { result.particleMoments = total.particleOutputs }
         return result
     }
 }
@@ -374,6 +376,9 @@ struct Partial {
     var nonFiniteGradientNodes: [Int32: Int] = [:]
     /// Under randomised QMC: each score-function weight group's cost, summed.
     var groupCosts: [Double] = []
+    /// Under antithetic sampling (where `outputs` holds the pairs' means):
+    /// each output's particles themselves.
+    var particleOutputs: [Moments] = []
 
     init(plan: Plan, histogramBins: Int, covariance: Bool = false) {
         self.init(outputs: plan.outputs.count, gradients: plan.gradientParameters.count,
@@ -412,6 +417,7 @@ struct Partial {
         nonFiniteGradient.removeAll(keepingCapacity: true)
         nonFiniteGradientNodes.removeAll(keepingCapacity: true)
         for i in groupCosts.indices { groupCosts[i] = 0 }
+        for i in particleOutputs.indices { particleOutputs[i] = Moments() }
     }
 
     mutating func merge(_ other: Partial) {
@@ -428,6 +434,10 @@ struct Partial {
         for i in histogram.indices { histogram[i] += other.histogram[i] }
         if groupCosts.count < other.groupCosts.count { groupCosts += Array(repeating: 0, count: other.groupCosts.count - groupCosts.count) }
         for i in other.groupCosts.indices { groupCosts[i] += other.groupCosts[i] }
+        if particleOutputs.count < other.particleOutputs.count {
+            particleOutputs += Array(repeating: Moments(), count: other.particleOutputs.count - particleOutputs.count)
+        }
+        for i in other.particleOutputs.indices { particleOutputs[i].merge(other.particleOutputs[i]) }
         for (node, failure) in other.failures {
             if let existing = failures[node] {
                 failures[node] = (existing.count + failure.count, existing.value, existing.what)

@@ -303,7 +303,14 @@ final class Workspace: @unchecked Sendable {
         let samples = antithetic ? lanes / 2 : lanes
         for index in 0..<outputSlots.count {
             let output = values + Int(outputSlots[index]) * chunkSize
-            if antithetic { for l in 0..<samples { pairScratch[l] = 0.5 * (output[2 * l] + output[2 * l + 1]) } }
+            if antithetic {
+                for l in 0..<samples { pairScratch[l] = 0.5 * (output[2 * l] + output[2 * l + 1]) }
+                // The particles themselves too, for a cloud's spread.
+                if partial.particleOutputs.count < outputSlots.count {
+                    partial.particleOutputs = Array(repeating: Moments(), count: outputSlots.count)
+                }
+                _ = partial.particleOutputs[index].add(output, count: lanes)
+            }
             guard partial.outputs[index].add(antithetic ? UnsafeMutablePointer(pairScratch) : output, count: samples) else {
                 finite = false
                 locateNonFinite(lanes: lanes, partial: &partial)

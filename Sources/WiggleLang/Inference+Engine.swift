@@ -18,6 +18,11 @@ extension Inference {
         guard interpreter.settings.checkWithFewParticles || particles >= 2 else {
             throw interpreter.fail("estimating a random value needs at least 2 particles for a standard error (got \(particles))", at: range)
         }
+        // Antithetic pairs are one sample each: two of them at least.
+        guard interpreter.settings.checkWithFewParticles || interpreter.settings.sampling != .antithetic || particles >= 3 else {
+            throw interpreter.fail("estimating a random value with antithetic pairs needs at least 4 particles (2 pairs) for a standard error (got \(particles))",
+                                   at: range)
+        }
     }
 
     /// Runs a runner's plan, turning engine errors into diagnostics at the node's source.

@@ -107,6 +107,6 @@ extension Settings {
         guard sampling == .rqmc, !checkWithFewParticles else { return nil }
         let points = Executor.pointsPerReplicate(particles: particles, replicates: replicates)
         guard points * replicates != particles else { return nil }
-        return "sampling = \"rqmc\": \(replicates) replicates of \(points) points each (\(points * replicates) particles) for particles = \(particles); each replicate is a scrambled Sobol' net of a power-of-two size"
+        return "sampling = \"rqmc\": \(replicates) replicates of \(points) point\(points == 1 ? "" : "s") each (\(points * replicates) particles) for particles = \(particles); each replicate is a scrambled Sobol' net of a power-of-two size"
     }
 }

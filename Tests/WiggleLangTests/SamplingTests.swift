@@ -109,6 +109,9 @@ import WiggleLang
         #expect(run("set(sampling = \"antithetc\")").errors
             == ["1:16: unknown sampling \"antithetc\" (it is one of \"iid\", \"antithetic\", \"rqmc\"); did you mean \"antithetic\"?"])
         #expect(run("set(sampling = 2)").errors.first?.contains("sampling is a name") == true)
+        // One pair is one sample: no standard error.
+        #expect(run("set(sampling = \"antithetic\", particles = 2)\nE[normal(0, 1)]").errors
+            == ["2:3: estimating a random value with antithetic pairs needs at least 4 particles (2 pairs) for a standard error (got 2)"])
         #expect(run("set(sampling = \"antithetic\")\nset()").lines
             == ["set(seed = 0, particles = 10000, threads = \(Runner.cores), loop_limit = 1000, sampling = \"antithetic\")"])
         let explained = run("set(sampling = \"antithetic\")\nx = normal(0, 1)\ny = gamma(2, 1)\nexplain(x + y)").lines.joined(separator: "\n")

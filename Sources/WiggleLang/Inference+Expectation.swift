@@ -72,7 +72,8 @@ extension Inference {
         let sd = (first.particleMoments?.first ?? moments).standardDeviation
         return CloudSummary(mean: moments.mean, stderr: moments.standardError, sd: sd,
                             min: range.lowerBound, max: range.upperBound, histogram: second.histogram,
-                            particles: configuration.particles, isHistogram: isHistogram, bins: layout)
+                            particles: first.replicates.map { $0.count * $0.points } ?? configuration.particles,
+                            isHistogram: isHistogram, bins: layout)
     }
 
     /// The histogram of a list of numbers (data).

@@ -204,7 +204,7 @@ extension DerivativeProgram {
             for other in downstream where reached.contains(other) {
                 let node = builder.graph[other]
                 builder.source = other
-                let copy = builder.graph.appendCopy(of: node, op: node.op.substituting(replaced),
+                let copy = builder.graph.appendCopy(of: node, op: node.op.mappingInputs { replaced[$0] ?? $0 },
                                                     stream: node.op.isSampler ? DrawAddresses.derived(node.stream, world: UInt64(k + 1)) : nil)
                 builder.note(copy)
                 replaced[other] = copy

@@ -64,7 +64,7 @@ extension DrawFolding {
             var offset = ProgramScalar.Part.number(0), slope = ProgramScalar.Part.number(1)
             var current = z
             var scale: NodeID?
-            var map = "z"
+            var map = FoldedMap.identity
             walk: while current != root, let users = consumers[current], users.count == 1 {
                 let user = users[0]
                 switch graph[user].op {
@@ -87,7 +87,7 @@ extension DrawFolding {
                     slope = builder.unary(.negate, slope)
                 case .unary(.exp, _):
                     current = user
-                    map = "exp(a + b·z)"
+                    map = .exponential
                     // A positive scale of the exp, if it has one.
                     if user != root, let scaling = consumers[user], scaling.count == 1,
                        case .binary(.multiply, let a, let b) = graph[scaling[0]].op, a != b {
@@ -95,7 +95,7 @@ extension DrawFolding {
                         if let value = graph.evaluate(factor), value > 0 {
                             scale = factor
                             current = scaling[0]
-                            map = "P · exp(a + b·z)"
+                            map = .scaledExponential
                         }
                     }
                     break walk
@@ -103,7 +103,7 @@ extension DrawFolding {
                     break walk
                 }
                 current = user
-                if map == "z" { map = "a + b·z" }
+                map = .affine
             }
             // Worth folding only when a parameter moves the map (and z no longer needs it).
             guard current != z else { continue }
@@ -126,36 +126,28 @@ extension DrawFolding {
             let w = builder.graph.appendCopy(of: builder.graph[z], op: .random(.normal, [builder.node(mean), builder.node(sd)]))
             builder.note(w)
             tried.insert(w)
-            let exponential = map != "a + b·z"
-            var replaced: [NodeID: NodeID] = [current: exponential ? builder.node(builder.unary(.exp, .node(w))) : w]
+            var replaced: [NodeID: NodeID] = [current: map == .affine ? w : builder.node(builder.unary(.exp, .node(w)))]
             // Copy what lies between the folded value and the objective.
             for id in ancestry where id > current {
                 let node = builder.graph[id]
                 guard node.op.inputs.contains(where: { replaced[$0] != nil }) else { continue }
                 builder.source = id
-                let copy = builder.graph.appendCopy(of: node, op: node.op.substituting(replaced))
+                let copy = builder.graph.appendCopy(of: node, op: node.op.mappingInputs { replaced[$0] ?? $0 })
                 builder.note(copy)
                 replaced[id] = copy
             }
             graph = builder.graph
-            return (replaced[root] ?? root, z, w, map, builder.madeFor)
+            return (replaced[root] ?? root, z, w, map.rawValue, builder.madeFor)
         }
         return nil
     }
 }
 
-extension Op {
-    /// The op with some inputs replaced.
-    func substituting(_ replaced: [NodeID: NodeID]) -> Op {
-        func map(_ id: NodeID) -> NodeID { replaced[id] ?? id }
-        switch self {
-        case .constant, .parameter: return self
-        case .unary(let f, let a): return .unary(f, map(a))
-        case .binary(let f, let a, let b): return .binary(f, map(a), map(b))
-        case .select(let c, let a, let b): return .select(map(c), map(a), map(b))
-        case .pick(let index, let choices): return .pick(index: map(index), choices: choices.map(map))
-        case .random(let distribution, let inputs): return .random(distribution, inputs.map(map))
-        case .loopExit(let value, let alive): return .loopExit(value: map(value), alive: map(alive))
-        }
-    }
+/// What a folded draw's value was a map of: z itself (not yet walked), a + b·z,
+/// exp(a + b·z), or a positive scale of that; in words, for reasons.
+enum FoldedMap: String {
+    case identity = "z"
+    case affine = "a + b·z"
+    case exponential = "exp(a + b·z)"
+    case scaledExponential = "P · exp(a + b·z)"
 }

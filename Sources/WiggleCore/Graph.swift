@@ -77,6 +77,19 @@ public enum Op: Sendable, Hashable {
         }
     }
 
+    /// The op with each input replaced by `map` of it.
+    public func mappingInputs(_ map: (NodeID) -> NodeID) -> Op {
+        switch self {
+        case .constant, .parameter: return self
+        case .unary(let f, let a): return .unary(f, map(a))
+        case .binary(let f, let a, let b): return .binary(f, map(a), map(b))
+        case .select(let c, let a, let b): return .select(map(c), map(a), map(b))
+        case .pick(let index, let choices): return .pick(index: map(index), choices: choices.map(map))
+        case .random(let distribution, let inputs): return .random(distribution, inputs.map(map))
+        case .loopExit(let value, let alive): return .loopExit(value: map(value), alive: map(alive))
+        }
+    }
+
     /// True for a deterministic op on other nodes: the same op on the same
     /// inputs is one node (``Graph/append(_:at:estimator:)``).
     var isSharable: Bool {
@@ -328,15 +341,7 @@ public struct Graph: Sendable {
         func map(_ id: NodeID) -> NodeID { moved[Int(id.index)] ?? id }
         for (index, node) in nodes.enumerated() where kept.contains(NodeID(index)) {
             var node = node
-            switch node.op {
-            case .constant, .parameter: break
-            case .unary(let f, let a): node.op = .unary(f, map(a))
-            case .binary(let f, let a, let b): node.op = .binary(f, map(a), map(b))
-            case .select(let c, let a, let b): node.op = .select(map(c), map(a), map(b))
-            case .pick(let index, let choices): node.op = .pick(index: map(index), choices: choices.map(map))
-            case .random(let distribution, let inputs): node.op = .random(distribution, inputs.map(map))
-            case .loopExit(let value, let alive): node.op = .loopExit(value: map(value), alive: map(alive))
-            }
+            node.op = node.op.mappingInputs(map)
             moved[index] = NodeID(compacted.count)
             compacted.append(node)
         }

@@ -22,15 +22,7 @@ import WiggleLang
     /// is under 0.9× independent sampling's (their correlation allows 0.84),
     /// and both estimates and the delta agree with Black–Scholes.
     @Test func antitheticPairsOnACall() {
-        func run(_ sampling: String) -> [(value: Double, stderr: Double)] {
-            let values = displayedValues("set(seed = 9, particles = 65536, sampling = \"\(sampling)\")\n\(Self.call)\nE[price]\ngrad(E[price])[\"S0\"]")
-            return values.compactMap { value in
-                if case .estimate(let e) = value { return (e.value, e.stderr) }
-                if case .string(let message) = value { Issue.record(Comment(rawValue: message)) }
-                return nil
-            }
-        }
-        let iid = run("iid"), antithetic = run("antithetic")
+        let iid = Self.callAndDelta("iid"), antithetic = Self.callAndDelta("antithetic")
         guard iid.count == 2, antithetic.count == 2 else { Issue.record("expected two estimates each"); return }
         #expect(agrees(iid[0], Self.callExact, 5) && agrees(antithetic[0], Self.callExact, 5))
         #expect(antithetic[0].stderr <= 0.9 * iid[0].stderr, "\(antithetic[0].stderr) vs \(iid[0].stderr)")
@@ -42,28 +34,36 @@ import WiggleLang
     /// price and of a mixed bernoulli/normal objective lie within 3 of their
     /// reported standard errors of the exact value.
     @Test func standardErrorsAreHonest() {
+        // E[b x + x²] = 0.3 + 2.
+        let (inside, total) = Self.coverage("antithetic", """
+            \(Self.call)
+            E[price]
+            b = bernoulli(0.3)
+            x = normal(1, 1)
+            E[b * x + x^2]
+            """, exact: [Self.callExact, 2.3])
+        #expect(Double(inside) >= 0.85 * Double(total), "\(inside) of \(total)")
+    }
+
+    /// The call's price and its delta at 2¹⁶ particles under `sampling`.
+    static func callAndDelta(_ sampling: String) -> [(value: Double, stderr: Double)] {
+        expectations("set(seed = 9, particles = 65536, sampling = \"\(sampling)\")\n\(call)\nE[price]\ngrad(E[price])[\"S0\"]")
+    }
+
+    /// Over 40 seeds at 4,096 particles under `sampling`: how many of the
+    /// estimates `body` displays lie within 3 of their reported standard
+    /// errors of `exact`, and of how many.
+    static func coverage(_ sampling: String, _ body: String, exact: [Double]) -> (inside: Int, total: Int) {
         var inside = 0, total = 0
         for seed in 0..<40 {
-            let values = displayedValues("""
-                set(seed = \(seed), particles = 4096, sampling = "antithetic")
-                \(Self.call)
-                E[price]
-                b = bernoulli(0.3)
-                x = normal(1, 1)
-                E[b * x + x^2]
-                """)
-            let estimates = values.compactMap { value -> (value: Double, stderr: Double)? in
-                if case .estimate(let e) = value { return (e.value, e.stderr) }
-                return nil
-            }
-            guard estimates.count == 2 else { Issue.record("seed \(seed): \(values)"); continue }
-            // E[b x + x²] = 0.3 + 2.
-            for (estimate, exact) in zip(estimates, [Self.callExact, 2.3]) {
+            let estimates = expectations("set(seed = \(seed), particles = 4096, sampling = \"\(sampling)\")\n" + body)
+            guard estimates.count == exact.count else { Issue.record("seed \(seed): \(estimates)"); continue }
+            for (estimate, value) in zip(estimates, exact) {
                 total += 1
-                if abs(estimate.value - exact) <= 3 * estimate.stderr { inside += 1 }
+                if abs(estimate.value - value) <= 3 * estimate.stderr { inside += 1 }
             }
         }
-        #expect(Double(inside) >= 0.85 * Double(total), "\(inside) of \(total)")
+        return (inside, total)
     }
 
     /// Gradients by every estimator stay unbiased: a score-function
@@ -122,22 +122,11 @@ import WiggleLang
 /// set(sampling = "rqmc"): scrambled Sobol' points in replicates, against
 /// exact values, with standard errors from the replicates' spread.
 @Suite struct QuasiMonteCarloTests {
-    static func estimates(_ text: String) -> [(value: Double, stderr: Double)] {
-        displayedValues(text).compactMap { value in
-            if case .estimate(let e) = value { return (e.value, e.stderr) }
-            if case .string(let message) = value { Issue.record(Comment(rawValue: message)) }
-            return nil
-        }
-    }
-
     /// At 2¹⁶ particles the call price's and its pathwise delta's standard
     /// errors are under a tenth of independent sampling's, and both agree
     /// with Black–Scholes within 5 of them.
     @Test func aCallPriceAndItsDelta() {
-        func run(_ sampling: String) -> [(value: Double, stderr: Double)] {
-            Self.estimates("set(seed = 9, particles = 65536, sampling = \"\(sampling)\")\n\(SamplingTests.call)\nE[price]\ngrad(E[price])[\"S0\"]")
-        }
-        let iid = run("iid"), quasi = run("rqmc")
+        let iid = SamplingTests.callAndDelta("iid"), quasi = SamplingTests.callAndDelta("rqmc")
         guard iid.count == 2, quasi.count == 2 else { Issue.record("expected two estimates each"); return }
         #expect(agrees(quasi[0], SamplingTests.callExact, 5) && agrees(quasi[1], Phi(0.2), 5))
         #expect(quasi[0].stderr <= 0.1 * iid[0].stderr && quasi[1].stderr <= 0.1 * iid[1].stderr,
@@ -148,32 +137,23 @@ import WiggleLang
     /// mixed bernoulli/normal objective and a geometric loop's count lie
     /// within 3 of their reported standard errors of the exact value.
     @Test func standardErrorsAreHonest() {
-        var inside = 0, total = 0
-        for seed in 0..<40 {
-            let estimates = Self.estimates("""
-                set(seed = \(seed), particles = 4096, sampling = "rqmc")
-                \(SamplingTests.call)
-                E[price]
-                b = bernoulli(0.3)
-                x = normal(1, 1)
-                E[b * x + x^2]
-                n = 0
-                while bernoulli(0.6) { n = n + 1 }
-                E[n]
-                """)
-            guard estimates.count == 3 else { Issue.record("seed \(seed)"); continue }
-            // E[b x + x²] = 0.3 + 2; the loop runs a geometric count, mean 0.6/0.4.
-            for (estimate, exact) in zip(estimates, [SamplingTests.callExact, 2.3, 1.5]) {
-                total += 1
-                if abs(estimate.value - exact) <= 3 * estimate.stderr { inside += 1 }
-            }
-        }
+        // E[b x + x²] = 0.3 + 2; the loop runs a geometric count, mean 0.6/0.4.
+        let (inside, total) = SamplingTests.coverage("rqmc", """
+            \(SamplingTests.call)
+            E[price]
+            b = bernoulli(0.3)
+            x = normal(1, 1)
+            E[b * x + x^2]
+            n = 0
+            while bernoulli(0.6) { n = n + 1 }
+            E[n]
+            """, exact: [SamplingTests.callExact, 2.3, 1.5])
         #expect(Double(inside) >= 0.85 * Double(total), "\(inside) of \(total)")
     }
 
-    /// The score function without a baseline (the points of one net are not
-    /// independent) stays unbiased: a bernoulli and a Poisson against
-    /// their exact derivatives, and a Hessian.
+    /// The score function, whose baseline is the previous replicate's mean
+    /// cost (the points of one net are not independent), stays unbiased: a
+    /// bernoulli and a Poisson against their exact derivatives, and a Hessian.
     @Test func estimatorsStayUnbiased() {
         let s = 1 / (1 + exp(-0.4))
         let g = gradients("""

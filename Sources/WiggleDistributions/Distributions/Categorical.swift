@@ -44,19 +44,8 @@ public struct Categorical: Distribution, SufficientStatistics {
                 total += p
             }
             valid = valid && abs(total - 1) <= Categorical.tolerance
-            // Inversion; rounding that leaves u past the last step picks the
-            // last outcome with a positive probability.
             var rng = streams.generator(l)
-            let u = rng.uniform() * total
-            var cumulative = 0.0
-            var pick = -1
-            for j in 0..<k {
-                let p = call.parameter(j)[l]
-                if p > 0 { pick = j }
-                cumulative += p
-                if u < cumulative && p > 0 { break }
-            }
-            o[l] = Double(max(0, pick))
+            o[l] = Categorical.outcome(at: rng.uniform() * total, lane: l, of: call)
         }
         if valid { return nil }
         return call.failure { l in
@@ -164,16 +153,22 @@ extension Categorical: InverseSampling {
         for l in 0..<call.count {
             var total = 0.0
             for j in 0..<k { total += call.parameter(j)[l] }
-            let u = uniforms[l] * total
-            var cumulative = 0.0
-            var pick = -1
-            for j in 0..<k {
-                let p = call.parameter(j)[l]
-                if p > 0 { pick = j }
-                cumulative += p
-                if u < cumulative && p > 0 { break }
-            }
-            call.output[l] = Double(Swift.max(0, pick))
+            call.output[l] = Categorical.outcome(at: uniforms[l] * total, lane: l, of: call)
         }
+    }
+
+    /// Inversion: the first outcome whose cumulative probability passes
+    /// `u` (scaled by the probabilities' total); rounding that leaves u past
+    /// the last step picks the last outcome with a positive probability.
+    static func outcome(at u: Double, lane l: Int, of call: RandomCall) -> Double {
+        var cumulative = 0.0
+        var pick = -1
+        for j in 0..<call.parameterCount {
+            let p = call.parameter(j)[l]
+            if p > 0 { pick = j }
+            cumulative += p
+            if u < cumulative && p > 0 { break }
+        }
+        return Double(Swift.max(0, pick))
     }
 }

@@ -200,21 +200,48 @@ VECTOR_LOOP(wiggle_vk_sqrt, _mm256_sqrt_pd(v))
 // do not depend on which path ran.
 #pragma clang fp contract(off)
 
+// Ops 4–11 are min, max and the six comparisons, nan wherever an input is
+// nan, as BinaryRules has them: min(a, b) is `b < a ? b : a` and max(a, b)
+// `b >= a ? b : a` (Swift's, so the zeros' signs agree too); a comparison
+// is 1 or 0.
+static inline __m256d unordered_nan(__m256d r, __m256d a, __m256d b) {
+    return _mm256_blendv_pd(r, _mm256_set1_pd(NAN), _mm256_cmp_pd(a, b, _CMP_UNORD_Q));
+}
+
+static inline __m256d truth4(__m256d mask) { return _mm256_and_pd(mask, _mm256_set1_pd(1.0)); }
+
 static inline __m256d arith4(int op, __m256d a, __m256d b) {
     switch (op) {
     case 0: return _mm256_add_pd(a, b);
     case 1: return _mm256_sub_pd(a, b);
     case 2: return _mm256_mul_pd(a, b);
-    default: return _mm256_div_pd(a, b);
+    case 3: return _mm256_div_pd(a, b);
+    case 4: return unordered_nan(_mm256_min_pd(b, a), a, b);
+    case 5: return unordered_nan(_mm256_max_pd(a, b), a, b);
+    case 6: return unordered_nan(truth4(_mm256_cmp_pd(a, b, _CMP_LT_OQ)), a, b);
+    case 7: return unordered_nan(truth4(_mm256_cmp_pd(a, b, _CMP_LE_OQ)), a, b);
+    case 8: return unordered_nan(truth4(_mm256_cmp_pd(a, b, _CMP_GT_OQ)), a, b);
+    case 9: return unordered_nan(truth4(_mm256_cmp_pd(a, b, _CMP_GE_OQ)), a, b);
+    case 10: return unordered_nan(truth4(_mm256_cmp_pd(a, b, _CMP_EQ_OQ)), a, b);
+    default: return unordered_nan(truth4(_mm256_cmp_pd(a, b, _CMP_NEQ_OQ)), a, b);
     }
 }
 
 static inline double arith1(int op, double a, double b) {
+    if (op >= 4 && (a != a || b != b)) return NAN;
     switch (op) {
     case 0: return a + b;
     case 1: return a - b;
     case 2: return a * b;
-    default: return a / b;
+    case 3: return a / b;
+    case 4: return b < a ? b : a;
+    case 5: return b >= a ? b : a;
+    case 6: return a < b;
+    case 7: return a <= b;
+    case 8: return a > b;
+    case 9: return a >= b;
+    case 10: return a == b;
+    default: return a != b;
     }
 }
 
@@ -226,14 +253,18 @@ void wiggle_vk_arith(int op, const double *a, const double *b, double *out, long
 }
 
 // ∂/∂a and ∂/∂b times g, as BinaryRules has them: add (g, g), subtract
-// (g, −g), multiply (g·b, g·a), divide (g/b, −(g·y/b)).
+// (g, −g), multiply (g·b, g·a), divide (g/b, −(g·y/b)), min (a <= b: g to
+// a, else to b), max (a >= b: g to a, else to b); a comparison passes none.
 static inline __m256d partial4(int op, int second, __m256d g, __m256d a, __m256d b, __m256d y) {
     switch (op) {
     case 0: return g;
     case 1: return second ? _mm256_xor_pd(g, _mm256_set1_pd(-0.0)) : g;
     case 2: return _mm256_mul_pd(g, second ? a : b);
-    default: return second ? _mm256_xor_pd(_mm256_div_pd(_mm256_mul_pd(g, y), b), _mm256_set1_pd(-0.0))
-                           : _mm256_div_pd(g, b);
+    case 3: return second ? _mm256_xor_pd(_mm256_div_pd(_mm256_mul_pd(g, y), b), _mm256_set1_pd(-0.0))
+                          : _mm256_div_pd(g, b);
+    case 4: return _mm256_and_pd(g, second ? _mm256_cmp_pd(a, b, _CMP_NLE_UQ) : _mm256_cmp_pd(a, b, _CMP_LE_OQ));
+    case 5: return _mm256_and_pd(g, second ? _mm256_cmp_pd(a, b, _CMP_NGE_UQ) : _mm256_cmp_pd(a, b, _CMP_GE_OQ));
+    default: return _mm256_setzero_pd();
     }
 }
 
@@ -242,7 +273,10 @@ static inline double partial1(int op, int second, double g, double a, double b, 
     case 0: return g;
     case 1: return second ? -g : g;
     case 2: return g * (second ? a : b);
-    default: return second ? -(g * y / b) : g / b;
+    case 3: return second ? -(g * y / b) : g / b;
+    case 4: return (a <= b) != second ? g : 0;
+    case 5: return (a >= b) != second ? g : 0;
+    default: return 0;
     }
 }
 
@@ -253,8 +287,8 @@ static void accumulate(int op, int second, const double *g, const double *a, con
     for (; i + 4 <= n; i += 4) {
         __m256d gv = _mm256_loadu_pd(g + i);
         // Same operands as the rule reads; rows it does not read are not loaded.
-        __m256d av = op == 2 && second ? _mm256_loadu_pd(a + i) : gv;
-        __m256d bv = op >= 2 && !(op == 2 && second) ? _mm256_loadu_pd(b + i) : gv;
+        __m256d av = (op == 2 && second) || op == 4 || op == 5 ? _mm256_loadu_pd(a + i) : gv;
+        __m256d bv = (op >= 2 && op <= 5) && !(op == 2 && second) ? _mm256_loadu_pd(b + i) : gv;
         __m256d yv = op == 3 && second ? _mm256_loadu_pd(y + i) : gv;
         __m256d d = partial4(op, second, gv, av, bv, yv);
         __m256d taken = _mm256_cmp_pd(gv, _mm256_setzero_pd(), _CMP_NEQ_UQ);
@@ -272,6 +306,40 @@ void wiggle_vk_arith_backward(int op, const double *g, const double *a, const do
     // to one row twice, in that order).
     if (ga) accumulate(op, 0, g, a, b, out, ga, n);
     if (gb) accumulate(op, 1, g, a, b, out, gb, n);
+}
+
+// select(c, a, b): b where c is 0, nan where c is nan, a elsewhere; its
+// adjoint goes to a where c is not 0 (nan included), else to b, added
+// only where it goes, as the Swift loop did.
+void wiggle_vk_select(const double *c, const double *a, const double *b, double *out, long n) {
+    long i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d cv = _mm256_loadu_pd(c + i);
+        __m256d r = _mm256_blendv_pd(_mm256_loadu_pd(a + i), _mm256_loadu_pd(b + i),
+                                     _mm256_cmp_pd(cv, _mm256_setzero_pd(), _CMP_EQ_OQ));
+        _mm256_storeu_pd(out + i, _mm256_blendv_pd(r, _mm256_set1_pd(NAN), _mm256_cmp_pd(cv, cv, _CMP_UNORD_Q)));
+    }
+    for (; i < n; i++) out[i] = c[i] == 0 ? b[i] : (c[i] == c[i] ? a[i] : NAN);
+}
+
+void wiggle_vk_select_backward(const double *c, const double *g, double *ga, double *gb, long n) {
+    long i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d cv = _mm256_loadu_pd(c + i);
+        __m256d gv = _mm256_loadu_pd(g + i);
+        __m256d toA = _mm256_cmp_pd(cv, _mm256_setzero_pd(), _CMP_NEQ_UQ);
+        if (ga) {
+            __m256d old = _mm256_loadu_pd(ga + i);
+            _mm256_storeu_pd(ga + i, _mm256_blendv_pd(old, _mm256_add_pd(old, gv), toA));
+        }
+        if (gb) {
+            __m256d old = _mm256_loadu_pd(gb + i);
+            _mm256_storeu_pd(gb + i, _mm256_blendv_pd(_mm256_add_pd(old, gv), old, toA));
+        }
+    }
+    for (; i < n; i++) {
+        if (c[i] != 0) { if (ga) ga[i] += g[i]; } else if (gb) gb[i] += g[i];
+    }
 }
 
 void wiggle_vk_square(const double *x, double *y, long n) {
@@ -343,6 +411,12 @@ void wiggle_vk_arith_backward(int op, const double *g, const double *a, const do
     (void)op; (void)g; (void)a; (void)b; (void)out; (void)ga; (void)gb; (void)n;
 }
 void wiggle_vk_square(const double *x, double *y, long n) { none(x, y, n); }
+void wiggle_vk_select(const double *c, const double *a, const double *b, double *out, long n) {
+    (void)c; (void)a; (void)b; (void)out; (void)n;
+}
+void wiggle_vk_select_backward(const double *c, const double *g, double *ga, double *gb, long n) {
+    (void)c; (void)g; (void)ga; (void)gb; (void)n;
+}
 void wiggle_vk_unary_backward(int op, const double *g, const double *x, const double *y, double *ga, long n) {
     (void)op; (void)g; (void)x; (void)y; (void)ga; (void)n;
 }

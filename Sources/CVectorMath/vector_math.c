@@ -57,6 +57,18 @@ int wiggle_vm_arith_backward(int op, const double *g, const double *a, const dou
     return 1;
 }
 
+int wiggle_vm_select(const double *c, const double *a, const double *b, double *out, long n) {
+    if (!wiggle_vm_vectorised()) return 0;
+    wiggle_vk_select(c, a, b, out, n);
+    return 1;
+}
+
+int wiggle_vm_select_backward(const double *c, const double *g, double *ga, double *gb, long n) {
+    if (!wiggle_vm_vectorised()) return 0;
+    wiggle_vk_select_backward(c, g, ga, gb, n);
+    return 1;
+}
+
 int wiggle_vm_square(const double *x, double *y, long n) {
     if (!wiggle_vm_vectorised()) return 0;
     wiggle_vk_square(x, y, n);

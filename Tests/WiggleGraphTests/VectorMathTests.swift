@@ -94,13 +94,14 @@ import Testing
         #expect(VectorMath.isVectorised == VectorMath.isAvailable)
     }
 
-    /// The arithmetic kernels give the rules' bits, forward and backward,
+    /// The arithmetic, min, max and comparison kernels give the rules' bits,
+    /// forward and backward (ties, ±0 in either order and nan included),
     /// lane for lane, over values that include ±0, ±inf, nan and
     /// subnormals (a nan's sign aside: the compilers may negate a quotient
     /// by negating its divisor, and IEEE leaves a nan's sign unspecified);
     /// an adjoint of 0 (or −0) passes nothing back; `x * x` adds to one row
     /// twice, a's part first.
-    @Test(arguments: [BinaryFunction.add, .subtract, .multiply, .divide])
+    @Test(arguments: BinaryFunction.allCases.filter { $0 != .power })
     func arithmeticIsTheRulesBitForBit(_ function: BinaryFunction) {
         var rng = Xoshiro256(seed: 31)
         let specials: [Double] = [0, -0.0, 1, -1, .infinity, -.infinity, .nan, Double.leastNonzeroMagnitude,
@@ -140,6 +141,46 @@ import Testing
         #expect(VectorMath.backward(function, adjoint: g, a: a, b: a, out: ruleOut, toA: both, toB: both, lanes: n))
         function.withRule(BackwardBinary(adjoint: g, a: a, b: a, out: ruleOut, toA: ruleBoth, toB: ruleBoth, lanes: n))
         #expect(same(both, ruleBoth))
+    }
+
+    /// The select kernel and its adjoint give the Swift loop's bits: b where
+    /// the condition is 0 or −0, nan where it is nan, a elsewhere; the
+    /// adjoint added to a's row or b's (one row for both, too).
+    @Test func selectIsTheLoopBitForBit() {
+        var rng = Xoshiro256(seed: 41)
+        let n = 1_003
+        let conditions: [Double] = [0, -0.0, 1, .nan, 2, -1]
+        let c = (0..<n).map { _ in conditions[Int(rng.uniform() * 6) % 6] }
+        let a = (0..<n).map { _ in rng.uniform() - 0.5 }, b = (0..<n).map { _ in rng.uniform() * 3 }
+        let g = (0..<n).map { _ in rng.uniform() < 0.2 ? 0 : rng.uniform() - 0.5 }
+        let start = (0..<n).map { _ in rng.uniform() < 0.1 ? -0.0 : rng.uniform() }
+        var out = [Double](repeating: 0, count: n), ga = start, gb = start, both = start
+        var ran = false
+        c.withUnsafeBufferPointer { cp in a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
+            g.withUnsafeBufferPointer { gp in
+                guard let cs = cp.baseAddress, let as_ = ap.baseAddress, let bs = bp.baseAddress,
+                      let gs = gp.baseAddress else { return }
+                out.withUnsafeMutableBufferPointer { o in
+                    if let base = o.baseAddress { ran = VectorMath.select(cs, as_, bs, base, n) }
+                }
+                ga.withUnsafeMutableBufferPointer { x in gb.withUnsafeMutableBufferPointer { y in
+                    _ = VectorMath.selectBackward(cs, adjoint: gs, toA: x.baseAddress, toB: y.baseAddress, lanes: n)
+                } }
+                both.withUnsafeMutableBufferPointer { x in
+                    _ = VectorMath.selectBackward(cs, adjoint: gs, toA: x.baseAddress, toB: x.baseAddress, lanes: n)
+                }
+            }
+        } } }
+        #expect(ran == VectorMath.isVectorised)
+        guard ran else { return }
+        func same(_ x: Double, _ y: Double) -> Bool { x.bitPattern == y.bitPattern || (x.isNaN && y.isNaN) }
+        var ruleA = start, ruleB = start, ruleBoth = start
+        for l in 0..<n {
+            if c[l] != 0 { ruleA[l] += g[l]; ruleBoth[l] += g[l] } else { ruleB[l] += g[l]; ruleBoth[l] += g[l] }
+        }
+        let expected = (0..<n).map { c[$0] == 0 ? b[$0] : (c[$0] == c[$0] ? a[$0] : .nan) }
+        #expect((0..<n).allSatisfy { same(out[$0], expected[$0]) })
+        #expect((0..<n).allSatisfy { same(ga[$0], ruleA[$0]) && same(gb[$0], ruleB[$0]) && same(both[$0], ruleBoth[$0]) })
     }
 
     /// The derivative kernels of exp, log, sqrt, tanh, sigmoid and x²

@@ -27,7 +27,10 @@ import WiggleLang
         let g = gradients(program)
         let exact = 2 * (0.5 - 3) + phi(0.5)
         #expect(estimators(g[0]) == ["x": "pathwise+score"])
-        #expect(g[0].estimators[0].reason.contains("than the measure-valued derivative on a pilot of 256; pathwise for the term it reaches smoothly; score for the term it reaches through `>` at line 4; "))
+        // The score function beat the measure-valued pair for the step (a
+        // close call: the pilot may take a second, larger stage to see it).
+        #expect(g[0].estimators[0].reason.contains("than the measure-valued derivative on a pilot of "))
+        #expect(g[0].estimators[0].reason.contains("; pathwise for the term it reaches smoothly; score for the term it reaches through `>` at line 4; "))
         #expect(g[0].estimators[0].reason.hasSuffix("× lower gradient variance than the score function for every term on a pilot of 256"))
         #expect(estimators(g[1]) == ["y": "score"])
         #expect(agrees(g[0]["mu"], exact, 5))
@@ -64,8 +67,10 @@ import WiggleLang
             y = normal(x, 1)
             grad(E[y^2 + (x > 1)])
             """)[0]
-        // y is smooth: pathwise, or the measure-valued pair where the pilot measures it better.
-        #expect(estimators(g)["x"] == "pathwise+score")
+        // x splits: pathwise for y², and for the step the score function or
+        // the measure-valued pair, whichever the pilot measures better. y is
+        // smooth: pathwise, or the measure-valued pair likewise.
+        #expect(["pathwise+score", "pathwise+mvd"].contains(estimators(g)["x"]))
         #expect(["pathwise", "mvd"].contains(estimators(g)["y"]))
         #expect(agrees(g["mu"], 0.8 + phi(0.4 - 1), 5))
     }

@@ -21,13 +21,18 @@ void wiggle_vm_softplus(const double *x, double *y, long n);
 /// √x, correctly rounded either way.
 void wiggle_vm_sqrt(const double *x, double *y, long n);
 
-/// out = a op b (op 0 add, 1 subtract, 2 multiply, 3 divide) with AVX2,
+/// out = a op b (op 0 add, 1 subtract, 2 multiply, 3 divide, 4 min, 5 max,
+/// 6 <, 7 <=, 8 >, 9 >=, 10 ==, 11 !=) with AVX2,
 /// returning 1; 0 (doing nothing) when the vector path is off.
 int wiggle_vm_arith(int op, const double *a, const double *b, double *out, long n);
 /// Their adjoints, ga += (g != 0 ? g·∂/∂a : 0) and gb likewise (either may
 /// be NULL), bit for bit as the engine's rules; 1, or 0 when off.
 int wiggle_vm_arith_backward(int op, const double *g, const double *a, const double *b, const double *out,
                              double *ga, double *gb, long n);
+
+/// select(c, a, b) and its adjoint with AVX2, returning 1; 0 when off.
+int wiggle_vm_select(const double *c, const double *a, const double *b, double *out, long n);
+int wiggle_vm_select_backward(const double *c, const double *g, double *ga, double *gb, long n);
 
 /// y = x·x with AVX2, returning 1; 0 (doing nothing) when off.
 int wiggle_vm_square(const double *x, double *y, long n);

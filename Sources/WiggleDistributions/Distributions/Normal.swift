@@ -41,14 +41,24 @@ public struct Normal: Distribution, SufficientStatistics {
         let mean = call.parameter(0), sd = call.parameter(1)
         // Fast check for the whole chunk: the smallest sd is positive and
         // (mean - mean) + (sd - sd) sums to exactly 0 when all are finite.
-        var smallest = Double.infinity
-        var finite = 0.0
-        for l in 0..<m {
-            let s = sd[l]
-            smallest = s < smallest ? s : smallest
-            finite += (mean[l] - mean[l]) + (s - s)
+        // Four lanes at a time into four running pairs, so the loop is not
+        // one long chain of dependent adds.
+        var smallest = SIMD4<Double>(repeating: .infinity)
+        var finite = SIMD4<Double>(repeating: 0)
+        var l = 0
+        while l + 4 <= m {
+            let s = SIMD4(sd[l], sd[l + 1], sd[l + 2], sd[l + 3])
+            let u = SIMD4(mean[l], mean[l + 1], mean[l + 2], mean[l + 3])
+            smallest = smallest.replacing(with: s, where: s .< smallest)
+            finite += (u - u) + (s - s)
+            l += 4
         }
-        if smallest > 0 && finite == 0 { return nil }
+        var least = smallest.min(), total = finite.sum()
+        for k in l..<m {
+            least = sd[k] < least ? sd[k] : least
+            total += (mean[k] - mean[k]) + (sd[k] - sd[k])
+        }
+        if least > 0 && total == 0 { return nil }
         var bad = 0
         for l in 0..<m where !(sd[l] > 0 && sd[l] < .infinity && mean[l].isFinite) { bad += 1 }
         // Name the first lane's problem: a bad sigma counts the bad sigmas.

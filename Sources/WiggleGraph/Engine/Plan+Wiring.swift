@@ -24,8 +24,29 @@ struct Wiring {
     let options: PlanOptions
     let slotOf: [Int32]
     private(set) var weightGroups: [[CostTerm]] = []
-    private(set) var enumerations: [EnumerationWork] = []
+    private var wired: [EnumerationWork] = []
     private var enumerationOf: [NodeID: Int] = [:]
+    /// For each enumeration, the nodes of the terms it sums (and their multipliers).
+    private var enumerationTerms: [Set<NodeID>] = []
+
+    /// The enumerations, each re-running only the instructions downstream
+    /// of its node that its terms read (not, say, an objective computed
+    /// beside the terms for a check).
+    var enumerations: [EnumerationWork] {
+        wired.indices.map { index in
+            var needed = enumerationTerms[index]
+            var work = wired[index]
+            let downstream = Set(work.downstream.map { perParticleNodes[Int($0)] })
+            var stack = Array(needed)
+            while let node = stack.popLast() {
+                for input in graph[node].op.inputs where downstream.contains(input) && needed.insert(input).inserted {
+                    stack.append(input)
+                }
+            }
+            work.downstream = work.downstream.filter { needed.contains(perParticleNodes[Int($0)]) }
+            return work
+        }
+    }
 
     init(graph: Graph, ancestry: RandomAncestry?, perParticleNodes: [NodeID], options: PlanOptions, slotOf: [Int32]) {
         self.graph = graph
@@ -62,7 +83,7 @@ struct Wiring {
                     perParticleNodes[position] != instruction.node && ancestry.depends(at: index, on: bit)
                         ? Int32(position) : nil
                 }
-                index = enumerations.count
+                index = wired.count
                 enumerationOf[instruction.node] = index
                 let layout = calls[row]
                 var work = EnumerationWork(node: instruction.node,
@@ -79,12 +100,17 @@ struct Wiring {
                     work.worlds = worlds
                     work.worldsEstimator = estimator
                 }
-                enumerations.append(work)
+                wired.append(work)
+                enumerationTerms.append([])
             }
             calls[row].enumeration = Int32(index)
             if estimator.mechanism == .worlds { calls[row].worldsEstimator = estimator }
-            calls[row].termSet = Int32(enumerations[index].termSets.count)
-            enumerations[index].termSets.append(own.map(slots))
+            calls[row].termSet = Int32(wired[index].termSets.count)
+            wired[index].termSets.append(own.map(slots))
+            for term in own {
+                enumerationTerms[index].insert(term.node)
+                if let multiplier = term.multiplier { enumerationTerms[index].insert(multiplier) }
+            }
             return estimator
         }
         let weights = own.map(slots)

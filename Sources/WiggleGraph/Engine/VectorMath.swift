@@ -66,7 +66,8 @@ public enum VectorMath {
         return true
     }
 
-    /// The kernel number of the four arithmetic functions.
+    /// The kernel number of the functions with a chunk kernel: the four
+    /// arithmetic ones, min, max and the comparisons (not the power).
     @inline(__always)
     static func arithmetic(_ f: BinaryFunction) -> Int32? {
         switch f {
@@ -74,12 +75,21 @@ public enum VectorMath {
         case .subtract: return 1
         case .multiply: return 2
         case .divide: return 3
-        default: return nil
+        case .min: return 4
+        case .max: return 5
+        case .less: return 6
+        case .lessEqual: return 7
+        case .greater: return 8
+        case .greaterEqual: return 9
+        case .equal: return 10
+        case .notEqual: return 11
+        case .power: return nil
         }
     }
 
-    /// `out = f(a, b)` over `m` lanes for + − × ÷ (four lanes at a time,
-    /// the same bits as the rule); false for the others or when off.
+    /// `out = f(a, b)` over `m` lanes for + − × ÷, min, max and the
+    /// comparisons (four lanes at a time, the same bits as the rule); false
+    /// for the power or when off.
     @inline(__always)
     static func forward(_ f: BinaryFunction, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
                         _ out: UnsafeMutablePointer<Double>, _ m: Int) -> Bool {
@@ -87,7 +97,23 @@ public enum VectorMath {
         return wiggle_vm_arith(op, a, b, out, m) != 0
     }
 
-    /// The adjoints of + − × ÷ into `ga` and `gb` (nil: not wanted), as the
+    /// `out = select(c, a, b)` over `m` lanes; false when off.
+    @inline(__always)
+    static func select(_ c: UnsafePointer<Double>, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>,
+                       _ out: UnsafeMutablePointer<Double>, _ m: Int) -> Bool {
+        wiggle_vm_select(c, a, b, out, m) != 0
+    }
+
+    /// The adjoint of a select into `ga` where c is not 0 and `gb` elsewhere
+    /// (nil: not wanted); false when off.
+    @inline(__always)
+    static func selectBackward(_ c: UnsafePointer<Double>, adjoint g: UnsafePointer<Double>,
+                               toA ga: UnsafeMutablePointer<Double>?, toB gb: UnsafeMutablePointer<Double>?,
+                               lanes m: Int) -> Bool {
+        wiggle_vm_select_backward(c, g, ga, gb, m) != 0
+    }
+
+    /// The adjoints of + − × ÷, min, max and the comparisons into `ga` and `gb` (nil: not wanted), as the
     /// rule adds them; false for the others or when off.
     @inline(__always)
     static func backward(_ f: BinaryFunction, adjoint g: UnsafePointer<Double>, a: UnsafePointer<Double>,

@@ -77,7 +77,9 @@ extension Workspace {
         // Worlds that were never sampled must not add to the failure counts;
         // anything wrong in them shows up as a non-finite gradient.
         var counterfactual = Partial(plan: plan, histogramBins: 0)
-        scratch.update(from: values, count: slotCount * C)
+        for slot in enumerationReads {
+            (scratch + Int(slot) * C).update(from: values + Int(slot) * C, count: m)
+        }
         for (index, work) in enumerations.enumerated() {
             let node = enumerationNodes[index]
             let x = scratch + Int(node.out) * C
@@ -113,7 +115,8 @@ extension Workspace {
                     sumTerms(terms, base: scratch, lanes: m, into: outcomeCosts + (costRow + set * outcomes + outcome) * C)
                 }
             }
-            // Put the sampled world back for the next node.
+            // Put the sampled world back for the next node (the last leaves it).
+            guard index + 1 < enumerations.count else { break }
             x.update(from: values + Int(node.out) * C, count: m)
             for instruction in downstream {
                 (scratch + Int(instruction.out) * C).update(from: values + Int(instruction.out) * C, count: m)

@@ -40,7 +40,9 @@ extension Workspace {
             case .select:
                 let c = v + Int(instruction.c) * C
                 // A nan condition (a value undefined in this particle) is nan, never true.
-                for l in 0..<m { o[l] = c[l] == 0 ? b[l] : (c[l] == c[l] ? a[l] : .nan) }
+                if !VectorMath.select(c, a, b, o, m) {
+                    for l in 0..<m { o[l] = c[l] == 0 ? b[l] : (c[l] == c[l] ? a[l] : .nan) }
+                }
             case .pick:
                 let table = pickTables[Int(instruction.table)]
                 var bad = 0

@@ -116,8 +116,10 @@ extension Workspace {
                 }
             case .select:
                 let c = v + Int(instruction.c) * C
-                for l in 0..<m {
-                    if c[l] != 0 { if toA { ga[l] += g[l] } } else if toB { gb[l] += g[l] }
+                if !VectorMath.selectBackward(c, adjoint: g, toA: toA ? ga : nil, toB: toB ? gb : nil, lanes: m) {
+                    for l in 0..<m {
+                        if c[l] != 0 { if toA { ga[l] += g[l] } } else if toB { gb[l] += g[l] }
+                    }
                 }
             case .pick:
                 // The adjoint goes to the element each particle picked (if it carries one).

@@ -51,6 +51,10 @@ final class Workspace: @unchecked Sendable {
     let enumerationDownstream: [UnsafeMutableBufferPointer<Instruction>]
     /// Per enumerated node: its draw instruction.
     let enumerationNodes: [Instruction]
+    /// The slots the counterfactual re-runs read from the scratch copy
+    /// (their inputs, the enumerated nodes and the terms): only these are
+    /// copied from the values, once per chunk.
+    let enumerationReads: [Int32]
     /// Per enumerated node: its first row in ``outcomeCosts`` (rows are by term set, then outcome).
     let enumerationRows: [Int]
     /// Per measure-valued node: its worlds' values (rows of lanes), or nil.
@@ -169,6 +173,26 @@ final class Workspace: @unchecked Sendable {
         enumerationNodes = plan.enumerations.map { work in
             plan.perParticle.first { $0.node == work.node } ?? plan.perParticle[0]
         }
+        // A re-run writes its downstream rows before it reads them (and
+        // sets its node's row itself), and each enumeration puts back what
+        // it changed before the next: so only the rows read from outside
+        // its downstream need copying.
+        var reads = Set<Int32>()
+        for (index, work) in plan.enumerations.enumerated() {
+            let downstream = work.downstream.map { plan.perParticle[Int($0)] }
+            let written = Set(downstream.map(\.out) + [enumerationNodes[index].out])
+            var read: [Int32] = work.termSets.joined().flatMap { [$0.slot, $0.multiplier] }
+            for instruction in downstream {
+                switch instruction.code {
+                case .random: read += plan.randomCalls[Int(instruction.table)].parameterSlots
+                case .pick: read += plan.pickTables[Int(instruction.table)]
+                default: break
+                }
+                read += [instruction.a, instruction.b, instruction.c]
+            }
+            reads.formUnion(read.filter { $0 >= 0 && !written.contains($0) })
+        }
+        enumerationReads = reads.sorted()
         // Every draw's parameter slots and carry flags, in two shared buffers.
         let parameterCount = plan.randomCalls.reduce(0) { $0 + $1.parameterSlots.count }
         callSlots = .allocate(capacity: max(1, parameterCount))

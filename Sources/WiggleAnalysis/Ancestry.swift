@@ -29,14 +29,25 @@ package struct RandomAncestry {
         var randomIndex: [NodeID: Int] = [:]
         for (index, id) in randoms.enumerated() { randomIndex[id] = index }
         var bits = [UInt64](repeating: 0, count: max(1, words * order.count))
-        for (index, id) in order.enumerated() {
-            let base = index * words
-            for input in graph[id].op.inputs {
-                guard let inputIndex = position[input] else { continue }
-                let inputBase = inputIndex * words
-                for w in 0..<words { bits[base + w] |= bits[inputBase + w] }
+        // A repeating loop's template also reads, in later iterations, its
+        // own nodes: passes until nothing changes close that cycle.
+        let wraps = graph.repetitionInputs()
+        var changed = true
+        while changed {
+            changed = false
+            for (index, id) in order.enumerated() {
+                let base = index * words
+                for input in graph[id].op.inputs + (wraps[id] ?? []) {
+                    guard let inputIndex = position[input] else { continue }
+                    let inputBase = inputIndex * words
+                    for w in 0..<words where bits[inputBase + w] & ~bits[base + w] != 0 {
+                        bits[base + w] |= bits[inputBase + w]
+                        changed = changed || inputIndex >= index
+                    }
+                }
+                if let r = randomIndex[id] { bits[base + r / 64] |= 1 << UInt64(r % 64) }
             }
-            if let r = randomIndex[id] { bits[base + r / 64] |= 1 << UInt64(r % 64) }
+            if wraps.isEmpty { break }
         }
         self.randoms = randoms
         self.words = words

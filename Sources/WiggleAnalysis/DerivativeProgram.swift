@@ -64,6 +64,9 @@ extension DerivativeProgram {
         builder.graph.currentLoop = nil
         defer {
             builder.graph.currentLoop = savedLoop
+            // The program wrote each iteration of a repeating loop alike: its
+            // template reads the program's nodes of the iteration before too.
+            builder.graph.refreshRepetitions()
             graph = builder.graph
         }
         var tangents: [NodeID: ProgramScalar.Part] = [:]

@@ -471,13 +471,32 @@ public enum EstimatorAnalysis {
         // A loop's masks are where its condition decides who runs on.
         let guards = Set(graph.loops.flatMap(\.alive))
         var consumers: [NodeID: [(NodeID, Int)]] = [:]
+        let wraps = graph.repetitionInputs()
         for id in order {
-            for (position, input) in graph[id].op.inputs.enumerated() {
+            let inputs = graph[id].op.inputs
+            for (position, input) in inputs.enumerated() {
                 consumers[input, default: []].append((id, position))
+            }
+            // A repeating loop's template reads its own nodes in later
+            // iterations, in the places it reads the iteration before.
+            if let counterparts = wraps[id] {
+                let previous = Dictionary(graph.loops.flatMap { $0.repetition?.carried ?? [] }.map { ($0.current, $0.previous) },
+                                          uniquingKeysWith: { a, _ in a })
+                for current in counterparts {
+                    for (position, input) in inputs.enumerated() where input == previous[current] {
+                        consumers[current, default: []].append((id, position))
+                    }
+                }
             }
         }
         var reached: [NodeID: Jump] = [:]
-        for id in order.reversed() {
+        // With a repeating loop the consumers form a cycle: passes until nothing changes.
+        var pass = 0
+        var changed = true
+        while changed && pass <= (wraps.isEmpty ? 0 : order.count) {
+            changed = false
+            pass += 1
+        for id in order.reversed() where reached[id] == nil {
             for (consumer, position) in consumers[id] ?? [] {
                 let node = graph[consumer]
                 if node.op.isSampler { continue }
@@ -494,6 +513,8 @@ public enum EstimatorAnalysis {
                     break
                 }
             }
+            if reached[id] != nil { changed = true }
+        }
         }
         return reached
     }

@@ -70,7 +70,12 @@ extension Graph {
                     let limit = trace.alive.last.map { self[$0].op == .constant(0) } == true
                         ? "\(trace.iterations) traced, the last ending the loop"
                         : "up to the loop limit of \(trace.limit)"
-                    lines.append(("-- loop at line \(trace.site.line): iteration \(tag.iteration + 1) of \(count) shown (\(limit)); each runs for the particles still in the loop", ""))
+                    if let repetition = trace.repetition, repetition.consistent {
+                        // Traced until two iterations had one shape: the last stands for the rest.
+                        lines.append(("-- loop at line \(trace.site.line): iteration \(tag.iteration + 1) shown; its body traced \(repetition.template + 1) times, the last repeating up to the loop limit of \(trace.limit); each runs for the particles still in the loop", ""))
+                    } else {
+                        lines.append(("-- loop at line \(trace.site.line): iteration \(tag.iteration + 1) of \(count) shown (\(limit)); each runs for the particles still in the loop", ""))
+                    }
                 }
             }
             let text: String

@@ -43,6 +43,14 @@ public struct DrawAddresses: Sendable {
 
     var frames: [Frame] = [Frame(kind: .root, index: 0, path: 0x5769_6767_6C65)]
 
+    /// While a loop of random length is traced: the depth of its loop
+    /// frame. Every draw inside one of its iterations is then noted in
+    /// ``relative`` by where it is in its iteration.
+    public var recordingLoop: Int?
+    /// For draws made inside an iteration of the loop being recorded, by
+    /// stream: the iteration's number, the frames below it and the ordinal.
+    public private(set) var relative: [UInt64: RelativeAddress] = [:]
+
     /// An empty path: the top level.
     public init() {}
 
@@ -79,7 +87,31 @@ public struct DrawAddresses: Sendable {
         let last = frames.count - 1
         let ordinal = frames[last].draws
         frames[last].draws += 1
-        return splitMix64(frames[last].path ^ splitMix64(ordinal &+ 0xD1B5_4A32_D192_ED03))
+        let stream = DrawAddresses.stream(path: frames[last].path, ordinal: ordinal)
+        if let depth = recordingLoop, depth + 1 < frames.count, frames[depth + 1].kind == .iteration {
+            relative[stream] = RelativeAddress(iteration: frames[depth + 1].index ?? 0,
+                                               chain: frames[(depth + 2)...].map { RelativeAddress.Step(kind: $0.kind, index: $0.index ?? 0) },
+                                               ordinal: ordinal)
+        }
+        return stream
+    }
+
+    /// The path of the frame at `depth` (0 until it is placed).
+    public func path(at depth: Int) -> UInt64 {
+        depth < frames.count ? frames[depth].path : 0
+    }
+
+    /// The stream of the draw at `address`, in iteration `iteration` of the
+    /// loop whose frame's path is `loopPath`: what the tracer would give
+    /// it, had it traced that iteration.
+    public static func stream(loopPath: UInt64, iteration: UInt64, _ address: RelativeAddress) -> UInt64 {
+        var path = mix(loopPath, .iteration, iteration)
+        for step in address.chain { path = mix(path, step.kind, step.index) }
+        return stream(path: path, ordinal: address.ordinal)
+    }
+
+    static func stream(path: UInt64, ordinal: UInt64) -> UInt64 {
+        splitMix64(path ^ splitMix64(ordinal &+ 0xD1B5_4A32_D192_ED03))
     }
 
     /// A fixed-place frame's path, computed at once when its parent's is known.
@@ -100,4 +132,19 @@ public struct DrawAddresses: Sendable {
         let path = splitMix64(parent ^ splitMix64((kind.rawValue << 56) ^ index))
         return path == 0 ? 1 : path
     }
+}
+
+/// Where a draw is inside an iteration of a loop: the iteration's number,
+/// the frames between it and the draw (calls, ifs, inner loops) and its
+/// ordinal in the innermost one.
+public struct RelativeAddress: Hashable, Sendable {
+    /// One frame below the iteration: its kind and its place.
+    public struct Step: Hashable, Sendable {
+        public var kind: DrawAddresses.Kind
+        public var index: UInt64
+    }
+    /// The iteration's number (counting every iteration of the loop).
+    public var iteration: UInt64
+    public var chain: [Step]
+    public var ordinal: UInt64
 }

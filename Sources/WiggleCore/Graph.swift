@@ -162,6 +162,9 @@ public struct LoopTrace: Sendable {
     /// being traced: particles that run that iteration (those still alive
     /// after the last one traced) get this error instead of the limit's.
     public var stop: LoopStop?
+    /// When the loop's iterations settled into one shape: the iterations
+    /// after the last one traced repeat it (see ``LoopRepetition``).
+    public var repetition: LoopRepetition?
 
     /// A loop at `site` traced with limit `limit`.
     public init(site: Site, limit: Int) {
@@ -171,6 +174,45 @@ public struct LoopTrace: Sendable {
 
     /// How many iterations were traced.
     public var iterations: Int { max(0, alive.count - 1) }
+}
+
+/// A loop traced until two iterations in a row had the same shape, and no
+/// further: the last iteration traced (the template, `T`) stands for every
+/// one after it. A node of the template that reads a node of iteration T − 1
+/// reads, in iteration t > T, that node's counterpart in iteration t − 1
+/// (`carried` pairs them in T − 1 and T); its draws take the stream the
+/// tracer would have given them in iteration t.
+public struct LoopRepetition: Sendable {
+    /// The template: the last iteration traced.
+    public var template: Int
+    /// The iterations a particle may run in all before the limit is an error.
+    public var iterations: Int
+    /// The path of the loop's address frame (``DrawAddresses/path(at:)``).
+    public var loopPath: UInt64
+    /// The template's draws by stream: where each is in its iteration.
+    public var streams: [UInt64: RelativeAddress]
+    /// Nodes of iteration T − 1 that the template reads, each with its counterpart in T.
+    public var carried: [(previous: NodeID, current: NodeID)]
+    /// False when nodes added later broke the common shape of the two
+    /// iterations: the loop cannot be run past its template.
+    public var consistent = true
+
+    public init(template: Int, iterations: Int, loopPath: UInt64, streams: [UInt64: RelativeAddress],
+                carried: [(previous: NodeID, current: NodeID)]) {
+        self.template = template
+        self.iterations = iterations
+        self.loopPath = loopPath
+        self.streams = streams
+        self.carried = carried
+    }
+
+    /// The stream of the template's draw `stream` in iteration `t` (≥ the template).
+    public func stream(_ stream: UInt64, iteration t: Int) -> UInt64 {
+        guard let address = streams[stream] else { return stream }
+        var shifted = address
+        shifted.iteration = address.iteration &+ UInt64(t - template)
+        return DrawAddresses.stream(loopPath: loopPath, iteration: shifted.iteration, shifted)
+    }
 }
 
 /// An error met while tracing an iteration that only some particles run:
@@ -353,6 +395,13 @@ public struct Graph: Sendable {
                 return LoopExitTrace(exit: kept, values: exit.values.map(map))
             }
             loops[index].alive = loops[index].exits.isEmpty ? [] : loops[index].alive.map(map)
+            if var repetition = loops[index].repetition {
+                repetition.carried = repetition.carried.compactMap { pair in
+                    guard let previous = moved[Int(pair.previous.index)], let current = moved[Int(pair.current.index)] else { return nil }
+                    return (previous, current)
+                }
+                loops[index].repetition = loops[index].exits.isEmpty ? nil : repetition
+            }
         }
         for index in parameters.indices { parameters[index].node = map(parameters[index].node) }
         constants = [:]
@@ -364,12 +413,111 @@ public struct Graph: Sendable {
         return moved
     }
 
+    /// The nodes of a repeating loop's iteration before the template paired
+    /// with their counterparts in the template, by place, when the two
+    /// iterations have the same shape (the same ops, on inputs from the
+    /// same places, the same draws at the same places in their iteration);
+    /// nil when they do not. Programs written from the loop later (a
+    /// derivative's tangents and score sums) keep the shape when they
+    /// write each iteration alike.
+    public func repetitionPairs(loop index: Int) -> [(previous: NodeID, current: NodeID)]? {
+        guard index < loops.count, let repetition = loops[index].repetition, repetition.template >= 2 else { return nil }
+        let t = repetition.template
+        var members: [[NodeID]] = [[], [], []]
+        for (position, node) in nodes.enumerated() {
+            guard let tag = node.loop, tag.loop == Int32(index), Int(tag.iteration) >= t - 2, Int(tag.iteration) <= t else { continue }
+            members[Int(tag.iteration) - t + 2].append(NodeID(position))
+        }
+        guard members[1].count == members[2].count else { return nil }
+        var offset: [NodeID: Int] = [:]
+        for list in members { for (k, id) in list.enumerated() { offset[id] = k } }
+        struct Shape: Equatable {
+            var op: Op
+            var isRandom: Bool
+            var estimator: Estimator?
+            var site: Site
+            var address: RelativeAddress?
+        }
+        func shapes(_ u: Int) -> [Shape]? {
+            var result: [Shape] = []
+            for id in members[u - t + 2] {
+                var fits = true
+                let op = self[id].op.mappingInputs { input in
+                    guard let tag = self[input].loop, tag.loop == Int32(index) else { return input }
+                    if Int(tag.iteration) == u, let k = offset[input] { return NodeID(-1 - k) }
+                    if Int(tag.iteration) == u - 1, let k = offset[input] { return NodeID(-0x2000_0000 - k) }
+                    fits = false
+                    return input
+                }
+                guard fits else { return nil }
+                var address: RelativeAddress?
+                if op.isSampler {
+                    guard var found = repetition.streams[self[id].stream] else { return nil }
+                    found.iteration = found.iteration &- UInt64(u)
+                    address = found
+                }
+                result.append(Shape(op: op, isRandom: self[id].isRandom, estimator: self[id].requestedEstimator,
+                                    site: self[id].site, address: address))
+            }
+            return result
+        }
+        guard let current = shapes(t), let previous = shapes(t - 1), current == previous else {
+            return nil
+        }
+        var pairs: [(previous: NodeID, current: NodeID)] = []
+        var paired = Set<NodeID>()
+        for id in members[2] {
+            for input in self[id].op.inputs {
+                guard let tag = self[input].loop, tag.loop == Int32(index), Int(tag.iteration) == t - 1,
+                      let k = offset[input], paired.insert(input).inserted else { continue }
+                pairs.append((input, members[2][k]))
+            }
+        }
+        return pairs
+    }
+
+    /// Pairs again the nodes each repeating loop's template reads from the
+    /// iteration before (after a program added nodes to its iterations);
+    /// a loop whose iterations no longer have one shape keeps no pairs.
+    public mutating func refreshRepetitions() {
+        for index in loops.indices where loops[index].repetition != nil {
+            let pairs = repetitionPairs(loop: index)
+            loops[index].repetition?.carried = pairs ?? []
+            loops[index].repetition?.consistent = pairs != nil
+        }
+    }
+
+    /// For each node of a repeating loop's template that reads the iteration
+    /// before it: the counterparts it reads instead in the iterations after
+    /// the template (the edges that close a repeating loop into a cycle).
+    /// Empty when no loop repeats.
+    public func repetitionInputs() -> [NodeID: [NodeID]] {
+        var result: [NodeID: [NodeID]] = [:]
+        for (index, loop) in loops.enumerated() {
+            guard let repetition = loop.repetition, !repetition.carried.isEmpty else { continue }
+            let counterpart = Dictionary(repetition.carried.map { ($0.previous, $0.current) }, uniquingKeysWith: { a, _ in a })
+            let template = LoopTag(loop: index, iteration: repetition.template)
+            for (position, node) in nodes.enumerated() where node.loop == template {
+                let wraps = node.op.inputs.compactMap { counterpart[$0] }
+                if !wraps.isEmpty { result[NodeID(position), default: []].append(contentsOf: wraps) }
+            }
+        }
+        return result
+    }
+
     /// The ancestors of some nodes (themselves included), in topological order.
     /// The work follows the ancestors, not the graph: a small objective in a
     /// large graph (a loop that re-traces it) is cheap.
     public func ancestors(of roots: [NodeID]) -> [NodeID] {
         guard let top = roots.max() else { return [] }
-        var marked = [Bool](repeating: false, count: Int(top.index) + 1)
+        // A repeating loop's template reads, in the iterations after it,
+        // the counterparts in it of what it reads from the iteration before.
+        var wraps: [NodeID: NodeID] = [:]
+        for loop in loops {
+            for pair in loop.repetition?.carried ?? [] { wraps[pair.previous] = pair.current }
+        }
+        let highest = wraps.values.max().map { Swift.max($0, top) } ?? top
+        var marked = [Bool](repeating: false, count: Int(highest.index) + 1)
         var found: [Int32] = []
         var pending: [NodeID] = []
         for root in roots where !marked[Int(root.index)] {
@@ -381,6 +529,10 @@ public struct Graph: Sendable {
             for input in nodes[Int(id.index)].op.inputs where !marked[Int(input.index)] {
                 marked[Int(input.index)] = true
                 pending.append(input)
+            }
+            if let current = wraps[id], !marked[Int(current.index)] {
+                marked[Int(current.index)] = true
+                pending.append(current)
             }
         }
         found.sort()

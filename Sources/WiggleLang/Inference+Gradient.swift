@@ -153,11 +153,22 @@ extension Inference {
         plan.randomNodes.map { id, choice in
             let node = interpreter.graph[id]
             let name = node.op.distribution?.name ?? "?"
-            return EstimatorReport(node: node.label ?? "\(name)@\(node.site.line):\(node.site.column)",
-                                   file: node.site.file, line: node.site.line, column: node.site.column,
-                                   distribution: name, estimator: choice.name, method: methodWords(choice, node: node),
-                                   clauses: (folds[id].map { [ReasonClause.folded($0)] } ?? []) + choice.clauses)
+            var report = EstimatorReport(node: node.label ?? "\(name)@\(node.site.line):\(node.site.column)",
+                                         file: node.site.file, line: node.site.line, column: node.site.column,
+                                         distribution: name, estimator: choice.name, method: methodWords(choice, node: node),
+                                         clauses: (folds[id].map { [ReasonClause.folded($0)] } ?? []) + choice.clauses)
+            report.repeats = repeats(of: node)
+            return report
         }
+    }
+
+    /// How many draws a node stands for: 1, or for a draw of a repeating
+    /// loop's template, it and every iteration after it that the loop may run.
+    func repeats(of node: Node) -> Int {
+        guard let tag = node.loop, Int(tag.loop) < interpreter.graph.loops.count,
+              let repetition = interpreter.graph.loops[Int(tag.loop)].repetition,
+              repetition.consistent, repetition.template == Int(tag.iteration) else { return 1 }
+        return max(1, repetition.iterations - repetition.template)
     }
 
     /// The objective whose derivatives are taken: `root` itself, or, where

@@ -270,6 +270,7 @@ extension Inference {
                                          method: second.map { methodWords($0, node: node) } ?? "not differentiated",
                                          clauses: (folds[id].map { [ReasonClause.folded($0)] } ?? []) + (second?.clauses ?? unread))
             report.firstOrder = first
+            report.repeats = repeats(of: node)
             return report
         }
     }

@@ -4,6 +4,7 @@
 // scope (as in Python), a function call opens one whose parent is the scope
 // the function was defined in.
 
+import Foundation
 import WiggleGraph
 import WiggleSyntax
 
@@ -50,6 +51,10 @@ final class Interpreter {
     /// Where the tracing of a loop of random length stopped on an error
     /// (by its row in Graph.loops): the particles that run that iteration get it.
     var loopStops: [Int: (range: SourceRange, file: SourceFile)] = [:]
+    /// Whether a loop of random length whose iterations settle into one
+    /// shape is traced no further (``LoopRepetition``); off, it is unrolled
+    /// to its limit (for tests that compare the two).
+    var repeatsLoops = ProcessInfo.processInfo.environment["WIGGLE_UNROLL"] == nil
     /// The last site computed, to count columns on from it (and to give
     /// again for the same place).
     var siteCache: (file: SourceFile, lineStart: Int, offset: Int, column: Int, site: Site)?

@@ -53,6 +53,14 @@ final class LoopFrame {
     /// binds its variable then).
     var beforeAdvance: [String: Value] = [:]
 
+    /// The depth of the loop's address frame.
+    var addressDepth = 0
+    /// The graph's node count at the start of each iteration since the loop became random.
+    var iterationStarts: [Int] = []
+    /// The parameters reaching each node of the last iterations (for the
+    /// check that two iterations have the same shape).
+    var reaching: [NodeID: Set<Int>] = [:]
+
     /// This iteration's `break`s and `continue`s under traced conditions:
     /// which particles, and the bindings they leave with.
     var breaks: [(condition: NodeID, values: [String: Value])] = []
@@ -97,12 +105,16 @@ extension Tracer {
         // Draws are addressed by loop and iteration: iteration t's frame
         // holds its condition's draws and its body's.
         let addressDepth = interpreter.graph.addresses.depth
+        frame.addressDepth = addressDepth
         interpreter.graph.addresses.enter(.loop)
         var iterationNumber: UInt64 = 0
         interpreter.graph.addresses.enter(.iteration, index: 0)
         defer {
             loopFrames.removeLast()
-            if frame.random { interpreter.graph.currentLoop = nil }
+            if frame.random {
+                interpreter.graph.currentLoop = nil
+                interpreter.graph.addresses.recordingLoop = nil
+            }
             interpreter.graph.addresses.truncate(to: addressDepth)
         }
         var readied = false
@@ -241,6 +253,8 @@ extension Tracer {
         frame.history = [entry]
         frame.before = entry
         interpreter.graph.currentLoop = LoopTag(loop: frame.loopIndex, iteration: 0)
+        interpreter.graph.addresses.recordingLoop = frame.addressDepth
+        frame.iterationStarts = [interpreter.graph.count]
         if frame.iterationsRun >= interpreter.settings.loopLimit && frame.limited {
             throw interpreter.fail("this loop ran \(frame.iterationsRun) iterations before its condition became random, past the loop limit of \(interpreter.settings.loopLimit) (raise it with set(loop_limit = N) or --loop-limit N)",
                        at: frame.range)
@@ -285,13 +299,131 @@ extension Tracer {
         frame.continues = []
         frame.left = nil
         frame.broke = nil
+        frame.iterationStarts.append(interpreter.graph.count)
         if next == zero { return false }
         if frame.limited && frame.iterationsRun >= interpreter.settings.loopLimit { return false }
+        if interpreter.repeatsLoops && repeatsFromHere(frame) { return false }
         frame.alive = next == one ? nil : next
         // What a particle that stops here holds: the bindings merged above,
         // not the loop variable just bound for the next iteration.
         frame.before = values
         interpreter.graph.currentLoop = LoopTag(loop: frame.loopIndex, iteration: frame.iteration)
+        return true
+    }
+
+    /// True when the iteration just traced has the shape of the one before
+    /// it (the same ops on inputs in the same places, the same draws at
+    /// the same places in their iteration, the same parameters reaching
+    /// each node, and every name and the mask held in the same places): then
+    /// each later iteration would be the same again, and the loop is traced
+    /// no further. Its ``LoopRepetition`` tells the plan and the engine how
+    /// to run the rest. Loops that count in plain numbers, read their loop
+    /// variable, or change shape from one iteration to the next never
+    /// match: they stay unrolled.
+    func repeatsFromHere(_ frame: LoopFrame) -> Bool {
+        let t = frame.iteration - 1
+        // From the fourth iteration on: the first reads the values from
+        // before the loop, and a program written from the loop later (a
+        // derivative's tangents) may treat the first two differently too.
+        guard frame.limited, t >= 3, frame.iterationStarts.count == t + 2 else { return false }
+        let graph = interpreter.graph
+        let loop = Int32(frame.loopIndex)
+        func members(_ u: Int) -> [NodeID] {
+            (frame.iterationStarts[u]..<frame.iterationStarts[u + 1]).map { NodeID($0) }.filter {
+                graph[$0].loop == LoopTag(loop: Int(loop), iteration: u)
+            }
+        }
+        let iterations = [members(t - 2), members(t - 1), members(t)]
+        var offset: [NodeID: Int] = [:]
+        for nodes in iterations { for (k, id) in nodes.enumerated() { offset[id] = k } }
+        func iterationOf(_ id: NodeID) -> Int? {
+            guard let tag = graph[id].loop, tag.loop == loop else { return nil }
+            return Int(tag.iteration)
+        }
+        // The parameters reaching each node, carried over from iteration to iteration.
+        func reaching(_ id: NodeID) -> Set<Int> {
+            if let known = frame.reaching[id] { return known }
+            let found: Set<Int>
+            if iterationOf(id) == nil {
+                found = graph[id].dependsOnParameter ? Set(graph.parameters(reaching: id)) : []
+            } else {
+                found = graph[id].op.inputs.reduce(into: Set<Int>()) { $0.formUnion(reaching($1)) }
+            }
+            frame.reaching[id] = found
+            return found
+        }
+        struct Shape: Hashable {
+            var op: Op
+            var isRandom: Bool
+            var parameters: Set<Int>
+            var estimator: Estimator?
+            var site: Site
+            var address: RelativeAddress?
+        }
+        // Iteration u's shape, its inputs in u and u − 1 by place; nil when it
+        // reads an older iteration or a draw is not where it can be placed again.
+        func shape(_ u: Int) -> [Shape]? {
+            var shapes: [Shape] = []
+            for id in iterations[u - t + 2] {
+                var fits = true
+                let op = graph[id].op.mappingInputs { input in
+                    guard let v = iterationOf(input) else { return input }
+                    if v == u, let k = offset[input] { return NodeID(-1 - k) }
+                    if v == u - 1, let k = offset[input] { return NodeID(-0x2000_0000 - k) }
+                    fits = false
+                    return input
+                }
+                var address: RelativeAddress?
+                if op.isSampler {
+                    guard var found = graph.addresses.relative[graph[id].stream] else { return nil }
+                    found.iteration = found.iteration &- UInt64(u)
+                    address = found
+                }
+                guard fits else { return nil }
+                shapes.append(Shape(op: op, isRandom: graph[id].isRandom, parameters: reaching(id),
+                                    estimator: graph[id].requestedEstimator, site: graph[id].site, address: address))
+            }
+            return shapes
+        }
+        guard let current = shape(t), let previous = shape(t - 1), current == previous else { return false }
+        // Every name (and the mask) held in the same place after both.
+        func samePlace(_ a: Value?, _ b: Value?) -> Bool {
+            switch (a, b) {
+            case (nil, nil): return true
+            case (.node(let x)?, .node(let y)?):
+                switch (iterationOf(x), iterationOf(y)) {
+                case (nil, nil): return x == y
+                case (t?, (t - 1)?): return offset[x] == offset[y]
+                default: return false
+                }
+            case (.list(let xs)?, .list(let ys)?):
+                return xs.count == ys.count && zip(xs, ys).allSatisfy { samePlace($0, $1) }
+            case (let x?, let y?):
+                return !x.isNode && !y.isNode && unchanged(x, y)
+            default:
+                return false
+            }
+        }
+        let after = frame.history[t + 1], before = frame.history[t]
+        guard Set(after.keys) == Set(before.keys), after.keys.allSatisfy({ samePlace(after[$0], before[$0]) }),
+              samePlace(.node(frame.aliveNodes[t + 1]), .node(frame.aliveNodes[t])) else { return false }
+        // Forget what older iterations reached; keep the pairs the template reads.
+        var carried: [(previous: NodeID, current: NodeID)] = []
+        var paired = Set<NodeID>()
+        for id in iterations[2] {
+            for input in graph[id].op.inputs where iterationOf(input) == t - 1 && paired.insert(input).inserted {
+                guard let k = offset[input], k < iterations[2].count else { return false }
+                carried.append((input, iterations[2][k]))
+            }
+        }
+        var streams: [UInt64: RelativeAddress] = [:]
+        for id in iterations[1] + iterations[2] where graph[id].op.isSampler {
+            streams[graph[id].stream] = graph.addresses.relative[graph[id].stream]
+        }
+        let before0 = frame.iterationsRun - frame.iteration
+        interpreter.graph.loops[frame.loopIndex].repetition = LoopRepetition(
+            template: t, iterations: interpreter.settings.loopLimit - before0,
+            loopPath: graph.addresses.path(at: frame.addressDepth), streams: streams, carried: carried)
         return true
     }
 

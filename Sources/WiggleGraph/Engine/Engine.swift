@@ -524,6 +524,12 @@ struct Partial {
                     throw error
                 }
                 let were = failure.count == 1 ? "1 of \(particles) particles was" : "\(failure.count) of \(particles) particles were"
+                if let repetition = trace.repetition, !repetition.consistent {
+                    // The loop was traced to its repeating iteration only, and a
+                    // program written from it since lost that single shape.
+                    throw EngineError(node: id, site: graph[id].site,
+                                      message: "\(were) still running this loop after the \(repetition.template + 1) iterations traced: the program written from it here (a derivative) does not repeat one shape per iteration, so the rest cannot be run (a limitation of Wiggle; please report it with the program)")
+                }
                 throw EngineError(node: id, site: graph[id].site,
                                   message: "\(were) still running this loop after \(trace.limit) iterations, the loop limit; raise it with set(loop_limit = N) or --loop-limit N if the loop does end")
             }

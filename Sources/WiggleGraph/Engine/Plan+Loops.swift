@@ -101,6 +101,10 @@ public struct LoopImport: Sendable {
     public var uniform: Bool
     /// A value to fill the slot with instead (the iteration's own mask, 1).
     public var fill: Double? = nil
+    /// In a repeating loop's template, for an import from the iteration
+    /// before it: the slot of the counterpart in the template's own block,
+    /// which the iterations after the template read from the one before.
+    public var repeatSource: Int32 = -1
 }
 
 /// One iteration of a loop of random length, numbered in its own block.
@@ -145,9 +149,42 @@ public struct LoopRegion: Sendable {
     public var limit: Int
     /// True when the reverse sweep must visit it.
     public var needsAdjoint: Bool
+    /// When its last iteration traced stands for the ones after it: how.
+    public var repetition: LoopRepetition? = nil
+    /// The iterations it may run: those traced, or the repetition's.
+    public var iterationLimit: Int { repetition?.iterations ?? iterations.count }
 }
 
 extension Plan {
+    /// The nodes of an iteration before a repeating loop's template whose
+    /// counterparts in the template a wanted parameter may reach: the
+    /// template reads them in its first run and its counterparts in later
+    /// ones, so they count as carrying a derivative (more than they need,
+    /// never less).
+    static func carriedAroundRepetitions(graph: Graph, order: [NodeID], wanted: Set<Int>) -> Set<NodeID> {
+        let pairs = graph.loops.flatMap { $0.repetition?.carried ?? [] }
+        guard !pairs.isEmpty, !wanted.isEmpty else { return [] }
+        let wraps = graph.repetitionInputs()
+        var reached = Set<NodeID>()
+        var changed = true
+        while changed {
+            changed = false
+            for id in order where !reached.contains(id) {
+                let reaches: Bool
+                if case .parameter(let index) = graph[id].op {
+                    reaches = wanted.contains(index)
+                } else {
+                    reaches = (graph[id].op.inputs + (wraps[id] ?? [])).contains(where: reached.contains)
+                }
+                if reaches {
+                    reached.insert(id)
+                    changed = true
+                }
+            }
+        }
+        return Set(pairs.filter { reached.contains($0.current) }.map(\.previous))
+    }
+
     /// Takes the iterations of loops of random length out of the main
     /// instructions into their blocks. `instructions` keep global slots
     /// (iteration nodes numbered from `mainCount` up); each loop becomes one
@@ -175,7 +212,14 @@ extension Plan {
             let exits = trace.exits.filter { slot($0.exit) >= 0 }
             let count = trace.iterations
             var iterations: [LoopIteration] = []
+            // A repeating loop's template reads the counterparts of what it reads from the iteration before.
+            let repeating = trace.repetition.map { $0.template + 1 == count && $0.consistent } ?? false
+            var counterpart: [Int32: Int32] = [:]
+            for pair in trace.repetition?.carried ?? [] where slot(pair.previous) >= 0 && slot(pair.current) >= 0 {
+                counterpart[slot(pair.previous)] = slot(pair.current)
+            }
             for t in 0..<count {
+                let isTemplate = repeating && t + 1 == count
                 let body = byLoop[loop]?[Int32(t)] ?? []
                 var local: [Int32: Int32] = [:]
                 var blockCarries: [Bool] = []
@@ -185,6 +229,7 @@ extension Plan {
                     blockCarries.append(carries[Int(instruction.out)])
                 }
                 var imports: [LoopImport] = []
+                var pendingRepeats: [(Int, Int32)] = []
                 // Every particle running iteration t has alive[t] = 1.
                 let entering = slot(trace.alive[t])
                 /// The block slot holding global slot `s` (imported when it lives elsewhere).
@@ -198,8 +243,10 @@ extension Plan {
                         mask.fill = 1
                         imports.append(mask)
                     } else if let source = home[s] {
-                        imports.append(LoopImport(source: source.local, iteration: source.iteration, local: into,
-                                                  carries: carried, uniform: false))
+                        var item = LoopImport(source: source.local, iteration: source.iteration, local: into,
+                                              carries: carried, uniform: false)
+                        if isTemplate, let current = counterpart[s] { pendingRepeats.append((imports.count, current)) }
+                        imports.append(item)
                     } else {
                         imports.append(LoopImport(source: s, iteration: -1, local: into, carries: carried,
                                                   uniform: uniformSlots.contains(s)))
@@ -230,6 +277,8 @@ extension Plan {
                     instruction.out = local[instruction.out] ?? instruction.out
                     renumbered.append(instruction)
                 }
+                // The counterparts' slots, once aliases are known.
+                for (index, current) in pendingRepeats { imports[index].repeatSource = local[current] ?? -1 }
                 let alive = resolve(slot(trace.alive[t + 1]))
                 let exitValues = exits.map { resolve(slot($0.values[t + 1])) }
                 let groups = Set(renumbered.compactMap { instruction -> Int32? in
@@ -250,9 +299,16 @@ extension Plan {
             if case .constant(let value) = graph[lastAlive].op, value == 0 { checksLimit = false }
             let node = exits.first?.exit ?? trace.alive[count]
             regionOfLoop[loop] = regions.count
-            regions.append(LoopRegion(loop: Int(loop), node: node, alive: slot(trace.alive[0]), iterations: iterations,
-                                      exits: exitSlots, exitNodes: exits.map(\.exit), checksLimit: checksLimit, limit: trace.limit,
-                                      needsAdjoint: iterations.contains(where: \.needsAdjoint) || exitSlots.contains(where: \.carries)))
+            var region = LoopRegion(loop: Int(loop), node: node, alive: slot(trace.alive[0]), iterations: iterations,
+                                    exits: exitSlots, exitNodes: exits.map(\.exit), checksLimit: checksLimit, limit: trace.limit,
+                                    needsAdjoint: iterations.contains(where: \.needsAdjoint) || exitSlots.contains(where: \.carries))
+            // Every import of the template from the iteration before must have
+            // its counterpart in the template, or the loop cannot repeat it.
+            if repeating, let template = iterations.last,
+               template.imports.allSatisfy({ $0.iteration != Int32(count - 2) || $0.repeatSource >= 0 }) {
+                region.repetition = trace.repetition
+            }
+            regions.append(region)
         }
         // The main list: iteration instructions and exits go, each loop's
         // instruction stands where its last node was.

@@ -247,6 +247,7 @@ public struct Plan: Sendable {
         // their own (Plan+Loops.swift).
         let numbering = LoopNumbering(graph: graph, order: order, roots: roots)
         var carries = [Bool](repeating: false, count: order.count)
+        let carriedAround = Plan.carriedAroundRepetitions(graph: graph, order: order, wanted: wanted)
 
         for (position, id) in order.enumerated() {
             let slot = numbering.slots[position]
@@ -312,7 +313,7 @@ public struct Plan: Sendable {
                 // estimator's own term instead.
                 let passesPathwise = instruction.code != .random || instruction.estimator == .pathwise
                     || estimators[id]?.split != nil
-                carries[Int(slot)] = instruction.needsAdjoint && passesPathwise
+                carries[Int(slot)] = instruction.needsAdjoint && passesPathwise || carriedAround.contains(id)
                 instructions.append(instruction)
             }
         }

@@ -87,12 +87,13 @@ extension Workspace {
                     // Antithetic pairs: the same draws, by inversion of u and 1 − u.
                     for l in 0..<m { pairScratch[l] = streams.antitheticUniform(l) }
                     failure = inverse.sampleByInversion(call, uniforms: pairScratch, streams: streams)
-                } else if quasi, calls[Int(instruction.table)].quasiDimension >= 0,
+                } else if quasi, calls[Int(instruction.table)].quasiDimension >= 0, let shift = quasiShift,
+                          calls[Int(instruction.table)].quasiDimension + Int(shift) < Plan.quasiDimensionLimit,
                           let inverse = distribution as? any InverseSampling {
                     // Scrambled Sobol' points: particle p takes point gray(p), so a
                     // chunk's run of particles steps through the net one direction
                     // number at a time.
-                    let dimension = calls[Int(instruction.table)].quasiDimension
+                    let dimension = calls[Int(instruction.table)].quasiDimension + Int(shift)
                     let scramble = scrambles[dimension] ?? {
                         let made = SobolScramble(dimension: dimension, key: splitMix64(seed ^ splitMix64(draw ^ 0x7271_6D63)))
                         scrambles[dimension] = made

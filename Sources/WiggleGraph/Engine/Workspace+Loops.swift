@@ -36,9 +36,38 @@ struct LoopWork {
     let loop: Int
     /// The exits' nodes, in the order of `exits` (for messages).
     let exitNodes: [NodeID]
+    /// When the last iteration traced stands for the ones after it: how
+    /// (``LoopRepetition``), the iterations it may run in all, the template's
+    /// draws (their places in its instructions and their streams), and a
+    /// copy of its instructions whose streams are set per iteration.
+    let repetition: LoopRepetition?
+    let iterationLimit: Int
+    let templateDraws: [(index: Int, stream: UInt64)]
+    let repeated: UnsafeMutableBufferPointer<Instruction>
+    /// The template's draws that take Sobol' dimensions under randomised QMC.
+    let quasiPerIteration: Int
+    /// True when a reverse sweep will read its iterations' blocks.
+    let keepsTape: Bool
+
+    /// Iteration t's instructions: as traced, or the template's with the
+    /// streams the tracer would have given its draws in iteration t.
+    func forward(_ t: Int) -> UnsafeMutableBufferPointer<Instruction> {
+        guard t >= iterations.count, let repetition else { return iterations[t].forward }
+        for draw in templateDraws { repeated[draw.index].stream = repetition.stream(draw.stream, iteration: t) }
+        return repeated
+    }
+
+    /// The iteration whose block layout and instructions iteration t uses.
+    func layout(_ t: Int) -> Iteration { iterations[Swift.min(t, iterations.count - 1)] }
+
+    /// Which iteration's block an import of iteration t's layout reads, and which slot.
+    func source(_ item: LoopImport, iteration t: Int) -> (iteration: Int, slot: Int) {
+        guard t >= iterations.count else { return (Int(item.iteration), Int(item.source)) }
+        return (t - 1, Int(item.repeatSource))
+    }
 
     /// Each loop's copy.
-    static func make(_ regions: [LoopRegion]) -> [LoopWork] {
+    static func make(_ regions: [LoopRegion], calls: [RandomCallLayout], gradient: Bool) -> [LoopWork] {
         func copy<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
             let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, array.count))
             _ = buffer.initialize(from: array)
@@ -56,9 +85,14 @@ struct LoopWork {
                                  slotCount: iteration.slotCount, alive: Int(iteration.alive),
                                  needsAdjoint: iteration.needsAdjoint)
             }
+            let template = region.repetition == nil ? [] : region.iterations.last?.instructions ?? []
+            let draws = template.enumerated().filter { $0.element.code == .random }.map { ($0.offset, $0.element.stream) }
+            let quasi = draws.filter { calls[Int(template[$0.0].table)].quasiDimension >= 0 }.count
             return LoopWork(iterations: iterations, exits: copy(region.exits), alive: Int(region.alive),
                             checksLimit: region.checksLimit, limit: region.limit, node: region.node, loop: region.loop,
-                            exitNodes: region.exitNodes)
+                            exitNodes: region.exitNodes, repetition: region.repetition, iterationLimit: region.iterationLimit,
+                            templateDraws: draws, repeated: copy(template), quasiPerIteration: quasi,
+                            keepsTape: gradient && region.needsAdjoint)
         }
     }
 
@@ -71,6 +105,7 @@ struct LoopWork {
             iteration.weightGroups.baseAddress?.deallocate()
         }
         exits.baseAddress?.deallocate()
+        repeated.baseAddress?.deallocate()
     }
 }
 
@@ -173,9 +208,9 @@ extension Workspace {
         // Lanes and blocks of earlier loops in this chunk stay (their reverse sweeps need them).
         var usedLanes = 0, usedDoubles = 0
         for q in 0..<r {
-            usedLanes += loopMemory.laneCount[q].reduce(0, +)
             for (t, count) in loopMemory.laneCount[q].enumerated() {
-                usedDoubles = Swift.max(usedDoubles, loopMemory.blockStart[q][t] + loops[q].iterations[t].slotCount * count)
+                usedLanes = Swift.max(usedLanes, loopMemory.laneStart[q][t] + count)
+                usedDoubles = Swift.max(usedDoubles, loopMemory.blockStart[q][t] + loops[q].layout(t).slotCount * count)
             }
         }
         loopMemory.laneStart[r] = []
@@ -200,19 +235,40 @@ extension Workspace {
         let marker = Instruction(code: .loop, out: -1, a: -1, b: -1, c: -1, node: loop.node, estimator: .pathwise,
                                  needsAdjoint: false)
         var running = 0
-        for (t, iteration) in loop.iterations.enumerated() {
+        defer { quasiShift = 0 }
+        // A repeating loop whose iterations no reverse sweep reads keeps
+        // two blocks past its template, so its memory does not follow the
+        // iterations run (its template reads the iteration before only).
+        let template = loop.iterations.count - 1
+        func recycles(_ t: Int) -> Bool { !loop.keepsTape && loop.repetition != nil && t >= template + 2 }
+        for t in 0..<loop.iterationLimit {
             guard count > 0 else { break }
-            // Its block: a row of `count` per slot.
-            guard reserveLoopMemory(usedDoubles + iteration.slotCount * count) else {
-                record(marker, .loopMemory(loopByteLimit), value: 0, count: count, partial: &partial)
-                break
+            let iteration = loop.layout(t)
+            if t > template {
+                // Past the template: its draws' dimensions follow on from its
+                // own, as they would have in the unrolled loop.
+                let shift = (t - template) * loop.quasiPerIteration
+                quasiShift = t < Plan.quasiLoopIterations ? Int32(clamping: shift) : nil
             }
-            loopMemory.laneStart[r].append(usedLanes)
-            loopMemory.laneCount[r].append(count)
-            loopMemory.blockStart[r].append(usedDoubles)
-            usedLanes += count
-            usedDoubles += iteration.slotCount * count
-            reserveLanes(usedLanes + count)
+            // Its block: a row of `count` per slot.
+            if recycles(t) {
+                // No reverse sweep will read it: iteration t − 2's block and
+                // lanes (of the same layout, and at least as many) take it.
+                loopMemory.laneStart[r].append(loopMemory.laneStart[r][t - 2])
+                loopMemory.laneCount[r].append(count)
+                loopMemory.blockStart[r].append(loopMemory.blockStart[r][t - 2])
+            } else {
+                guard reserveLoopMemory(usedDoubles + iteration.slotCount * count) else {
+                    record(marker, .loopMemory(loopByteLimit), value: 0, count: count, partial: &partial)
+                    break
+                }
+                loopMemory.laneStart[r].append(usedLanes)
+                loopMemory.laneCount[r].append(count)
+                loopMemory.blockStart[r].append(usedDoubles)
+                usedLanes += count
+                usedDoubles += iteration.slotCount * count
+                reserveLanes(usedLanes + count)
+            }
             ids = lanes(r, t)
             let S = count
             let block = loopMemory.values! + loopMemory.blockStart[r][t]
@@ -228,20 +284,21 @@ extension Workspace {
                 } else if item.iteration < 0 {
                     let source = values + Int(item.source) * C
                     for j in 0..<count { target[j] = source[Int(ids[j])] }
-                } else if Int(item.iteration) == t - 1 {
-                    let source = loopMemory.values! + loopMemory.blockStart[r][t - 1] + Int(item.source) * loopMemory.laneCount[r][t - 1]
+                } else if loop.source(item, iteration: t).iteration == t - 1 {
+                    let from = loop.source(item, iteration: t).slot
+                    let source = loopMemory.values! + loopMemory.blockStart[r][t - 1] + from * loopMemory.laneCount[r][t - 1]
                     let previous = loopMemory.previous! + loopMemory.laneStart[r][t]
                     for j in 0..<count { target[j] = source[Int(previous[j])] }
                 } else {
-                    let u = Int(item.iteration)
-                    let source = loopMemory.values! + loopMemory.blockStart[r][u] + Int(item.source) * loopMemory.laneCount[r][u]
+                    let (u, from) = loop.source(item, iteration: t)
+                    let source = loopMemory.values! + loopMemory.blockStart[r][u] + from * loopMemory.laneCount[r][u]
                     let position = positions(r, u)
                     for j in 0..<count { target[j] = source[Int(position[Int(ids[j])])] }
                 }
             }
             // Lane j is the particle at position ids[j] of the chunk: its
             // draws are that particle's, whoever else is still in the loop.
-            run(UnsafeBufferPointer(iteration.forward), chunk: chunk, lanes: count, seed: seed, draw: draw,
+            run(UnsafeBufferPointer(loop.forward(t)), chunk: chunk, lanes: count, seed: seed, draw: draw,
                 partial: &partial, on: block, stride: S, positions: UnsafePointer(ids))
             // Every particle here writes the exits; those that go on
             // overwrite them later, so each keeps its last iteration's values.
@@ -253,12 +310,14 @@ extension Workspace {
             // Who goes on (without a branch per particle: the lane is written
             // either way, and counted when it stays).
             let alive = block + iteration.alive * S
-            if t + 1 == loop.iterations.count {
+            if t + 1 == loop.iterationLimit {
                 for j in 0..<count where alive[j] != 0 { running += 1 }
                 break
             }
-            let next = loopMemory.lanes! + usedLanes
-            let previous = loopMemory.previous! + usedLanes
+            // The next iteration's lanes: after these, or where iteration t − 1's were.
+            let nextStart = recycles(t + 1) ? loopMemory.laneStart[r][t - 1] : usedLanes
+            let next = loopMemory.lanes! + nextStart
+            let previous = loopMemory.previous! + nextStart
             var kept = 0
             for j in 0..<count {
                 next[kept] = ids[j]
@@ -285,7 +344,7 @@ extension Workspace {
         }
         loopMemory.positionsOf = (-1, -1)
         for t in 0..<run {
-            let iteration = loop.iterations[t]
+            let iteration = loop.layout(t)
             let count = loopMemory.laneCount[r][t]
             let adjoint = loopMemory.adjoints! + loopMemory.blockStart[r][t]
             for slot in 0..<iteration.slotCount where iteration.carries[slot] {
@@ -293,7 +352,7 @@ extension Workspace {
             }
         }
         for t in stride(from: run - 1, through: 0, by: -1) {
-            let iteration = loop.iterations[t]
+            let iteration = loop.layout(t)
             guard iteration.needsAdjoint else { continue }
             let count = loopMemory.laneCount[r][t]
             let S = count
@@ -302,7 +361,7 @@ extension Workspace {
             let adjoint = loopMemory.adjoints! + loopMemory.blockStart[r][t]
             // Particles that left here take the exits' adjoints.
             let alive = block + iteration.alive * S
-            let last = t + 1 == loop.iterations.count
+            let last = t + 1 == loop.iterationLimit
             for (e, exit) in loop.exits.enumerated() where exit.carries {
                 let local = Int(iteration.exitValues[e])
                 guard iteration.carries[local] else { continue }
@@ -328,13 +387,14 @@ extension Workspace {
                     guard carriesSlot[Int(item.source)] else { continue }
                     let to = adjoints + Int(item.source) * C
                     for j in 0..<count { to[Int(ids[j])] += from[j] }
-                } else if Int(item.iteration) == t - 1 {
-                    let to = loopMemory.adjoints! + loopMemory.blockStart[r][t - 1] + Int(item.source) * loopMemory.laneCount[r][t - 1]
+                } else if loop.source(item, iteration: t).iteration == t - 1 {
+                    let slot = loop.source(item, iteration: t).slot
+                    let to = loopMemory.adjoints! + loopMemory.blockStart[r][t - 1] + slot * loopMemory.laneCount[r][t - 1]
                     let previous = loopMemory.previous! + loopMemory.laneStart[r][t]
                     for j in 0..<count { to[Int(previous[j])] += from[j] }
                 } else {
-                    let u = Int(item.iteration)
-                    let to = loopMemory.adjoints! + loopMemory.blockStart[r][u] + Int(item.source) * loopMemory.laneCount[r][u]
+                    let (u, slot) = loop.source(item, iteration: t)
+                    let to = loopMemory.adjoints! + loopMemory.blockStart[r][u] + slot * loopMemory.laneCount[r][u]
                     let position = positions(r, u)
                     for j in 0..<count { to[Int(position[Int(ids[j])])] += from[j] }
                 }

@@ -80,6 +80,11 @@ final class Workspace: @unchecked Sendable {
     /// True while a run draws scrambled Sobol' points (one replicate: its
     /// particles are the points, in order).
     var quasi = false
+    /// While a repeating loop runs an iteration after its template: what
+    /// its draws' Sobol' dimensions are shifted by, or nil when that
+    /// iteration takes pseudo-random numbers (past the iterations that get
+    /// dimensions, or past the table).
+    var quasiShift: Int32? = 0
     /// The scrambles of this run's dimensions, and the run they belong to.
     var scrambles: [Int: SobolScramble] = [:]
     var scrambleRun: (seed: UInt64, draw: UInt64) = (0, 0)
@@ -236,7 +241,7 @@ final class Workspace: @unchecked Sendable {
         carriesSlot = .allocate(capacity: max(1, plan.slotCount))
         carriesSlot.initialize(repeating: false, count: max(1, plan.slotCount))
         for slot in plan.adjointSlots { carriesSlot[Int(slot)] = true }
-        loops = LoopWork.make(plan.loops)
+        loops = LoopWork.make(plan.loops, calls: plan.randomCalls, gradient: !plan.gradientParameters.isEmpty)
         backward = copy(plan.instructions.reversed().filter(\.needsAdjoint))
         cleansAdjoints = plan.sweeps.isEmpty && plan.loops.isEmpty
         let consumed = Set(backward.map(\.out))

@@ -142,6 +142,8 @@ extension Display {
                 item.add("second_order", .string(report.estimator))
             }
             item.add("reason", .string(report.reason))
+            // A repeating loop's template draw stands for the iterations after it too.
+            if report.repeats > 1 { item.add("repeats", .number(Double(report.repeats))) }
             return .object(item)
         })
     }

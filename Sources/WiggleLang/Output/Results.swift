@@ -29,6 +29,10 @@ public struct EstimatorReport: Sendable {
     /// where no direction moves the node); `estimator` and `clauses` are then
     /// the second order's.
     public var firstOrder: String?
+    /// How many draws of the run it stands for: 1, or for a draw of a
+    /// repeating loop's template, it and the iterations after it that the
+    /// loop may run (``LoopRepetition``).
+    public var repeats = 1
 
     /// The estimator at each order: "pathwise", or "pathwise, then score".
     public var orders: String { firstOrder.map { "\($0), then \(estimator)" } ?? estimator }

@@ -135,10 +135,10 @@ public enum Display {
         for report in reports {
             let key = [report.node, report.distribution, report.estimator, report.reason].joined(separator: "\u{1}")
             if let existing = index[key] {
-                groups[existing].count += 1
+                groups[existing].count += report.repeats
             } else {
                 index[key] = groups.count
-                groups.append((report, 1))
+                groups.append((report, report.repeats))
             }
         }
         return groups

@@ -4,7 +4,6 @@
 // scope (as in Python), a function call opens one whose parent is the scope
 // the function was defined in.
 
-import Foundation
 import WiggleGraph
 import WiggleSyntax
 
@@ -54,7 +53,7 @@ final class Interpreter {
     /// Whether a loop of random length whose iterations settle into one
     /// shape is traced no further (``LoopRepetition``); off, it is unrolled
     /// to its limit (for tests that compare the two).
-    var repeatsLoops = ProcessInfo.processInfo.environment["WIGGLE_UNROLL"] == nil
+    var repeatsLoops = true
     /// The last site computed, to count columns on from it (and to give
     /// again for the same place).
     var siteCache: (file: SourceFile, lineStart: Int, offset: Int, column: Int, site: Site)?

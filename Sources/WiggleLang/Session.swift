@@ -99,6 +99,14 @@ public final class Session {
     /// The number of nodes traced so far (running a traced graph adds none).
     public var graphSize: Int { interpreter.graph.count }
 
+    /// Whether loops of random length stop being traced once two iterations
+    /// have one shape (true), or are unrolled to their limit (false: for
+    /// tests and benchmarks that compare the two, which give the same bits).
+    public var repeatsLoops: Bool {
+        get { interpreter.repeatsLoops }
+        set { interpreter.repeatsLoops = newValue }
+    }
+
     /// The traced graph and the node a top-level name holds, for tools that
     /// run the engine on a program's graph themselves (benchmarks); nil when
     /// the name holds no traced value.

@@ -171,7 +171,11 @@ struct RunCommand: ParsableCommand {
                 throw ExitCode(73)
             }
         }
-        try runScript(source, in: Session(settings: try options.settings()), json: options.json, plots: folder)
+        let session = Session(settings: try options.settings())
+        // WIGGLE_UNROLL_LOOPS=1 unrolls loops of random length to their limit
+        // (for comparing with the repeating form, which gives the same bits).
+        if ProcessInfo.processInfo.environment["WIGGLE_UNROLL_LOOPS"] == "1" { session.repeatsLoops = false }
+        try runScript(source, in: session, json: options.json, plots: folder)
     }
 }
 

@@ -243,6 +243,29 @@ import WiggleLang
         }
     }
 
+    /// An objective computed from a loop's exit (n², not n itself), with
+    /// the score function at both orders: the derivative program adds its
+    /// score sums to the loop's iterations after the graph's reader of the
+    /// exit, and the loop must still run before that reader (it ran after it,
+    /// which read the chunk before's exits: 0.06 ± 0.06 here, and a result
+    /// that changed with the thread count). N geometric with
+    /// p = sigmoid(t): E[N²] = e^t + 2e^{2t}, so d²/dt² = e^t + 8e^{2t}.
+    @Test func aReaderOfTheLoopsExitRunsAfterTheLoop() {
+        func program(_ threads: Int) -> String {
+            """
+            set(seed = 3, particles = 200000, threads = \(threads))
+            param t = 0.5
+            n = 0
+            while bernoulli(sigmoid(t)) { n = n + 1 }
+            hessian(E[n * n])
+            """
+        }
+        let one = Self.hessians(program(1)), two = Self.hessians(program(2))
+        guard let h = one.first, let other = two.first else { Issue.record("no Hessian"); return }
+        Self.check(h, [[exp(0.5) + 8 * exp(1.0)]], "E[N²] of a geometric loop")
+        #expect(h.entry(0, 0).value.bitPattern == other.entry(0, 0).value.bitPattern)
+    }
+
     /// The other distributions, a log-density, a function with a traced
     /// `if`: each Hessian against its closed form (E[x|x|] by quadrature).
     @Test func everyDistributionFunctionsAndIfs() {

@@ -328,6 +328,99 @@ extension Plan {
             }
             main.append(instruction)
         }
-        return (main, regions)
+        return (runsLoopsInOrder(main, regions: regions, pickTables: pickTables, randomCalls: randomCalls), regions)
+    }
+
+    /// The main instructions in an order where each loop runs after
+    /// everything it reads and before everything that reads its exits: a
+    /// program written from the loop later (a derivative's tangents, which
+    /// enter its iterations) can put a loop's last node after a reader of
+    /// its exits. Otherwise the order of the graph, which is topological.
+    static func runsLoopsInOrder(_ main: [Instruction], regions: [LoopRegion], pickTables: [[Int32]],
+                                 randomCalls: [RandomCallLayout]) -> [Instruction] {
+        guard !regions.isEmpty else { return main }
+        var producer: [Int32: Int] = [:]
+        for (index, instruction) in main.enumerated() {
+            if instruction.code == .loop {
+                for exit in regions[Int(instruction.table)].exits { producer[exit.slot] = index }
+            } else if instruction.out >= 0 {
+                producer[instruction.out] = index
+            }
+        }
+        func reads(_ instruction: Instruction) -> [Int32] {
+            switch instruction.code {
+            case .loop:
+                let region = regions[Int(instruction.table)]
+                var slots = [region.alive] + region.exits.map(\.initial)
+                for iteration in region.iterations {
+                    slots += iteration.imports.filter { $0.iteration < 0 && $0.fill == nil }.map(\.source)
+                }
+                return slots
+            case .pick: return [instruction.a] + pickTables[Int(instruction.table)]
+            case .random: return randomCalls[Int(instruction.table)].parameterSlots
+            default: return [instruction.a, instruction.b, instruction.c]
+            }
+        }
+        // Kahn's algorithm, taking the earliest ready instruction each time.
+        var waiting = [Int](repeating: 0, count: main.count)
+        var dependants = [[Int]](repeating: [], count: main.count)
+        for (index, instruction) in main.enumerated() {
+            for slot in Set(reads(instruction)) where slot >= 0 {
+                guard let source = producer[slot], source != index else { continue }
+                waiting[index] += 1
+                dependants[source].append(index)
+            }
+        }
+        var ready = MinHeap(main.indices.filter { waiting[$0] == 0 })
+        var ordered: [Instruction] = []
+        ordered.reserveCapacity(main.count)
+        while let index = ready.pop() {
+            ordered.append(main[index])
+            for next in dependants[index] {
+                waiting[next] -= 1
+                if waiting[next] == 0 { ready.push(next) }
+            }
+        }
+        // A cycle cannot happen (the graph is acyclic); keep the graph's order if it did.
+        return ordered.count == main.count ? ordered : main
+    }
+}
+
+/// A binary heap of integers, smallest first.
+struct MinHeap {
+    private var items: [Int] = []
+
+    init(_ values: [Int]) {
+        for value in values { push(value) }
+    }
+
+    mutating func push(_ value: Int) {
+        items.append(value)
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard items[child] < items[parent] else { break }
+            items.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> Int? {
+        guard let first = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var smallest = parent
+                if left < items.count, items[left] < items[smallest] { smallest = left }
+                if right < items.count, items[right] < items[smallest] { smallest = right }
+                if smallest == parent { break }
+                items.swapAt(parent, smallest)
+                parent = smallest
+            }
+        }
+        return first
     }
 }

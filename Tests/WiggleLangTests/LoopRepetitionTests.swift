@@ -1,0 +1,187 @@
+import Foundation
+import Testing
+import WiggleLang
+
+/// Issue 30: a loop of random length is traced until two iterations have
+/// one shape, then no further (the last stands for the rest). Every number
+/// must be the one the loop unrolled to its limit gives: the same streams,
+/// the same merge order, the same estimators.
+@Suite struct LoopRepetitionTests {
+    /// A program's whole output (values, estimator lines, errors), with
+    /// loops repeating or unrolled.
+    func output(_ text: String, repeating: Bool) -> String {
+        let session = Session()
+        session.repeatsLoops = repeating
+        let outcome = run(text, session: session)
+        return (outcome.lines + outcome.errors).joined(separator: "\n")
+    }
+
+    static let programs: [String] = [
+        // The geometric count: E, its score-function gradient, its Hessian.
+        """
+        set(seed = 1, particles = 20000)
+        param t = 0.8
+        n = 0
+        while bernoulli(sigmoid(t)) { n = n + 1 }
+        E[n]
+        grad(E[n])
+        hessian(E[n])
+        """,
+        // A Gaussian walk to a level: pathwise and score through the loop,
+        // a second derivative with pathwise tangents leaving through exits.
+        """
+        set(seed = 2, particles = 20000)
+        param mu = 0.4
+        param s = 1
+        x = 0
+        k = 0
+        while x < 3 { x = x + normal(mu, s)
+          k = k + 1 }
+        E[k]
+        grad(E[k])
+        grad(E[x * x])
+        hvp(E[x * x], [1, 0.5])
+        """,
+        // A sum over a loop of random length, differentiated twice pathwise.
+        """
+        set(seed = 3, particles = 20000)
+        param mu = 0.3
+        s = 0
+        while bernoulli(0.6) { s = s + normal(mu, 1) }
+        hessian(E[s^2])
+        """,
+        // The gambler's ruin: an `and` in the condition, two barriers.
+        """
+        set(seed = 4, particles = 20000)
+        param p = 0.55
+        x = 3
+        while x > 0 and x < 8 { x = x + 2 * bernoulli(p) - 1 }
+        grad(E[x == 8])
+        """,
+        // A per-particle index into a parameter vector, a function call, a
+        // traced if and a break under a random condition in the body.
+        """
+        set(seed = 5, particles = 20000)
+        param w[4] = 0
+        fn step(cell) { return bernoulli(sigmoid(w[cell])) }
+        cell = 0
+        steps = 0
+        while cell < 4 and bernoulli(0.9) == 1 {
+          if normal(0, 1) > 2.5 { break }
+          cell = max(cell + 2 * step(cell) - 1, 0)
+          steps = steps + 1
+        }
+        reward = (cell == 4) - 0.05 * steps
+        E[reward]
+        grad(E[reward])
+        maximize(E[reward], steps = 3, lr = 0.3)
+        E[reward]
+        """,
+        // A `for` with a random bound, a continue, two loops in a row.
+        """
+        set(seed = 6, particles = 20000)
+        param a = 2.5
+        m = poisson(a)
+        total = 0
+        for i in 0..m {
+          u = uniform(0, 1)
+          if u < 0.2 { continue }
+          total = total + u
+        }
+        y = 0
+        while y < total { y = y + exponential(1) }
+        E[total]
+        grad(E[y])
+        """,
+        // Randomised QMC (dimensions of iterations past the template), antithetic pairs, two threads.
+        """
+        set(seed = 7, particles = 4096, sampling = "rqmc", replicates = 4)
+        param mu = 0.3
+        x = 0
+        k = 0
+        while x < 2 { x = x + normal(mu, 1)
+          k = k + 1 }
+        E[k]
+        grad(E[k])
+        set(sampling = "antithetic", threads = 2)
+        E[k]
+        grad(E[x])
+        set(sampling = "iid", threads = 2, particles = 30000)
+        E[k]
+        """,
+    ]
+
+    /// Every program prints the same, to the last digit, repeating or unrolled.
+    @Test(arguments: programs.indices)
+    func theSameBitsAsTheUnrolledLoop(_ index: Int) {
+        let repeating = output(Self.programs[index], repeating: true)
+        let unrolled = output(Self.programs[index], repeating: false)
+        #expect(!repeating.isEmpty)
+        #expect(!repeating.contains("error"), "\(repeating)")
+        #expect(repeating == unrolled)
+    }
+
+    /// At a limit of 20,000 the geometric count's graph stays a few
+    /// iterations long (unrolled, it is 20,000), and its estimate is right:
+    /// E[n] = e^t.
+    @Test func theGraphHoldsAFewIterations() {
+        let text = """
+            set(seed = 8, particles = 20000, loop_limit = 20000)
+            param t = 1.2
+            n = 0
+            while bernoulli(sigmoid(t)) { n = n + 1 }
+            E[n]
+            """
+        let session = Session()
+        let e = expectations(text, session: session)
+        #expect(session.graphSize < 200)
+        #expect(e.count == 1 && agrees(e[0], exp(1.2), 5))
+    }
+
+    /// The limit is checked as the loop runs: past the template, the
+    /// particles still running at the limit are the error, naming the loop.
+    @Test func theLimitIsStillAnError() {
+        let outcome = run("""
+            set(seed = 9, particles = 1000, loop_limit = 50)
+            n = 0
+            while bernoulli(0.99) { n = n + 1 }
+            E[n]
+            """)
+        #expect(outcome.exitCode == 70)
+        #expect(outcome.errors.first?.contains("still running this loop after 50 iterations, the loop limit") == true)
+    }
+
+    /// Explain shows the body once and says it repeats; the estimator line
+    /// counts every draw the loop may make.
+    @Test func explainShowsTheBodyOnce() {
+        let outcome = run("""
+            set(seed = 10, particles = 1000)
+            param t = 0.5
+            n = 0
+            while bernoulli(sigmoid(t)) { n = n + 1 }
+            explain(n)
+            """)
+        #expect(outcome.text.contains("its body traced 4 times, the last repeating up to the loop limit of 1000"))
+        #expect(outcome.text.contains("bernoulli@4:7 ×1000"))
+    }
+
+    /// A loop that counts in a plain number its body reads keeps changing
+    /// shape (a `for` over a known range left by a random break): it stays
+    /// unrolled, and is right.
+    @Test func aLoopThatChangesShapeStaysUnrolled() {
+        let text = """
+            set(seed = 11, particles = 50000)
+            s = 0
+            for i in 0..30 {
+              if bernoulli(0.2) { break }
+              s = s + i
+            }
+            E[s]
+            """
+        // P(reach i and add it) = 0.8^(i+1): E[s] = Σ i·0.8^(i+1), i < 30.
+        let exact = (0..<30).reduce(0.0) { $0 + Double($1) * pow(0.8, Double($1 + 1)) }
+        let e = expectations(text)
+        #expect(e.count == 1 && agrees(e[0], exact, 5))
+        #expect(output(text, repeating: true) == output(text, repeating: false))
+    }
+}

@@ -284,6 +284,52 @@ void ref_corridor(long n, uint64_t seed, const double w[4], ref_estimate out[5])
     for (int k = 0; k < 4; k++) out[k + 1] = acc_done(&g[k]);
 }
 
+void ref_geometric(long n, uint64_t seed, double t, int gradient, ref_estimate out[2]) {
+    rng_t r; rng_seed(&r, seed);
+    acc_t f = {0}, g = {0};
+    double fs[CHUNK], scores[CHUNK];
+    double p = 1 / (1 + exp(-t));
+    for (long start = 0; start < n; start += CHUNK) {
+        int m = (int)(n - start < CHUNK ? n - start : CHUNK);
+        double sum = 0;
+        for (int l = 0; l < m; l++) {
+            long count = 0;
+            while (rng_uniform(&r) < p) count++;
+            fs[l] = (double)count;
+            // Each 1 has score 1 − p, the last 0 has −p.
+            scores[l] = (double)count * (1 - p) - p;
+            sum += fs[l];
+        }
+        for (int l = 0; l < m; l++) {
+            acc_add(&f, fs[l]);
+            if (gradient) {
+                double baseline = m > 1 ? (sum - fs[l]) / (m - 1) : 0;
+                acc_add(&g, scores[l] * (fs[l] - baseline));
+            }
+        }
+    }
+    out[0] = acc_done(&f);
+    out[1] = acc_done(&g);
+}
+
+void ref_walk(long n, uint64_t seed, double mu, double go, ref_estimate out[2]) {
+    if (!zig_ready) zig_init();
+    rng_t r; rng_seed(&r, seed);
+    acc_t f = {0}, g = {0};
+    for (long i = 0; i < n; i++) {
+        double x = 0;
+        long steps = 0;
+        while (rng_uniform(&r) < go) {
+            x += mu + zig_normal(&r);
+            steps++;
+        }
+        acc_add(&f, x * x);
+        acc_add(&g, 2 * x * (double)steps);
+    }
+    out[0] = acc_done(&f);
+    out[1] = acc_done(&g);
+}
+
 // A 16-unit network on a random input: x ~ normal(0, 1),
 // y = Σ w2[i] tanh(w1[i] x + b1[i]) + b2, f = (y - sin(3x))^2, the pathwise
 // gradient over n particles by hand (forward, then the chain rule), and an

@@ -213,6 +213,7 @@ if arguments.contains("--mvd") {
     exit(0)
 }
 let onlyLoops = arguments.contains("--loops")
+if onlyLoops { runLoopsAsLoopsBenchmark(rounds: quick ? 3 : 5) }
 let onlyOptimisation = arguments.contains("--optimisation")
 if !onlyLoops && !onlyOptimisation { print(row(header)) }
 var agreement: [String] = []

@@ -40,6 +40,16 @@ void ref_poisson(long n, uint64_t seed, double rate, ref_estimate out[2]);
 /// leave-one-out baseline inside chunks of 256).
 void ref_corridor(long n, uint64_t seed, const double w[4], ref_estimate out[5]);
 
+/// A geometric count: N draws of bernoulli(sigmoid(t)) that come out 1
+/// before the first 0; f = N; d/dt by the score function (the sum of every
+/// draw's b − p, the last 0 included, times f less a leave-one-out baseline
+/// inside chunks of 256). With `gradient` 0, only f.
+void ref_geometric(long n, uint64_t seed, double t, int gradient, ref_estimate out[2]);
+
+/// A Gaussian walk of random length: while a coin with `go` to go on says
+/// so, x += normal(mu, 1); f = x²; d/dmu pathwise (dx/dmu is the number of steps).
+void ref_walk(long n, uint64_t seed, double mu, double go, ref_estimate out[2]);
+
 /// A 16-unit network on x ~ normal(0, 1): y = Σ w2[i] tanh(w1[i] x + b1[i]) + b2,
 /// f = (y - sin(3x))^2; `steps` Adam steps on its pathwise gradient over n
 /// particles (params: w1[16], b1[16], w2[16], b2); the last step's mean f.

@@ -151,6 +151,13 @@ public struct LoopRegion: Sendable {
     public var needsAdjoint: Bool
     /// When its last iteration traced stands for the ones after it: how.
     public var repetition: LoopRepetition? = nil
+    /// When its only derivatives are score-function terms of one weight
+    /// group whose parameters come from outside it (nothing it carries from
+    /// one iteration to the next, or out through an exit, carries a
+    /// derivative): that group. Each iteration's part then adds up as the
+    /// loop runs, with a weight of 1, and the reverse sweep multiplies the
+    /// sums by the weight: no per-iteration tape.
+    public var scoreSumGroup: Int32? = nil
     /// The iterations it may run: those traced, or the repetition's.
     public var iterationLimit: Int { repetition?.iterations ?? iterations.count }
 }
@@ -161,7 +168,8 @@ extension Plan {
     /// template reads them in its first run and its counterparts in later
     /// ones, so they count as carrying a derivative (more than they need,
     /// never less).
-    static func carriedAroundRepetitions(graph: Graph, order: [NodeID], wanted: Set<Int>) -> Set<NodeID> {
+    static func carriedAroundRepetitions(graph: Graph, order: [NodeID], wanted: Set<Int>,
+                                         estimators: [NodeID: EstimatorChoice]) -> Set<NodeID> {
         let pairs = graph.loops.flatMap { $0.repetition?.carried ?? [] }
         guard !pairs.isEmpty, !wanted.isEmpty else { return [] }
         let wraps = graph.repetitionInputs()
@@ -173,6 +181,11 @@ extension Plan {
                 let reaches: Bool
                 if case .parameter(let index) = graph[id].op {
                     reaches = wanted.contains(index)
+                } else if graph[id].op.isSampler {
+                    // A draw's value carries a derivative only when it is pathwise (as in the plan).
+                    let choice = estimators[id] ?? EstimatorChoice.default(for: graph[id])
+                    reaches = (choice.estimator == .pathwise || choice.split != nil)
+                        && (graph[id].op.inputs + (wraps[id] ?? [])).contains(where: reached.contains)
                 } else {
                     reaches = (graph[id].op.inputs + (wraps[id] ?? [])).contains(where: reached.contains)
                 }
@@ -302,6 +315,11 @@ extension Plan {
             var region = LoopRegion(loop: Int(loop), node: node, alive: slot(trace.alive[0]), iterations: iterations,
                                     exits: exitSlots, exitNodes: exits.map(\.exit), checksLimit: checksLimit, limit: trace.limit,
                                     needsAdjoint: iterations.contains(where: \.needsAdjoint) || exitSlots.contains(where: \.carries))
+            if region.needsAdjoint, !exitSlots.contains(where: \.carries),
+               !iterations.contains(where: { $0.imports.contains { $0.iteration >= 0 && $0.carries } }) {
+                let groups = Set(iterations.flatMap(\.weightGroups))
+                if groups.count == 1 { region.scoreSumGroup = groups.first }
+            }
             // Every import of the template from the iteration before must have
             // its counterpart in the template, or the loop cannot repeat it.
             if repeating, let template = iterations.last,

@@ -247,7 +247,7 @@ public struct Plan: Sendable {
         // their own (Plan+Loops.swift).
         let numbering = LoopNumbering(graph: graph, order: order, roots: roots)
         var carries = [Bool](repeating: false, count: order.count)
-        let carriedAround = Plan.carriedAroundRepetitions(graph: graph, order: order, wanted: wanted)
+        let carriedAround = Plan.carriedAroundRepetitions(graph: graph, order: order, wanted: wanted, estimators: estimators)
 
         for (position, id) in order.enumerated() {
             let slot = numbering.slots[position]

@@ -48,6 +48,11 @@ struct LoopWork {
     let quasiPerIteration: Int
     /// True when a reverse sweep will read its iterations' blocks.
     let keepsTape: Bool
+    /// Its score terms' weight group when they add up as it runs (``LoopRegion/scoreSumGroup``).
+    let scoreSumGroup: Int?
+    /// Then: the main slots its iterations hand their adjoints back to, one sum row each.
+    let sumSources: [Int32]
+    let sumRow: [Int32: Int]
 
     /// Iteration t's instructions: as traced, or the template's with the
     /// streams the tracer would have given its draws in iteration t.
@@ -88,11 +93,17 @@ struct LoopWork {
             let template = region.repetition == nil ? [] : region.iterations.last?.instructions ?? []
             let draws = template.enumerated().filter { $0.element.code == .random }.map { ($0.offset, $0.element.stream) }
             let quasi = draws.filter { calls[Int(template[$0.0].table)].quasiDimension >= 0 }.count
+            let sums = gradient ? region.scoreSumGroup.map(Int.init) : nil
+            var sources: [Int32] = []
+            if sums != nil {
+                sources = Array(Set(region.iterations.flatMap { $0.imports.filter(\.carries).map(\.source) })).sorted()
+            }
             return LoopWork(iterations: iterations, exits: copy(region.exits), alive: Int(region.alive),
                             checksLimit: region.checksLimit, limit: region.limit, node: region.node, loop: region.loop,
                             exitNodes: region.exitNodes, repetition: region.repetition, iterationLimit: region.iterationLimit,
                             templateDraws: draws, repeated: copy(template), quasiPerIteration: quasi,
-                            keepsTape: gradient && region.needsAdjoint)
+                            keepsTape: gradient && region.needsAdjoint && sums == nil, scoreSumGroup: sums,
+                            sumSources: sources, sumRow: Dictionary(uniqueKeysWithValues: sources.enumerated().map { ($1, $0) }))
         }
     }
 
@@ -131,6 +142,9 @@ struct LoopMemory {
     var positionsOf = (loop: -1, iteration: -1)
     /// The weights of an iteration's lanes, one row per weight group.
     var weights: UnsafeMutablePointer<Double>?
+    /// Per loop whose score terms add up as it runs: a row per main slot
+    /// its iterations hand adjoints back to, of the chunk's lanes.
+    var sums: [UnsafeMutablePointer<Double>?] = []
 
     mutating func deallocate() {
         values?.deallocate()
@@ -139,6 +153,7 @@ struct LoopMemory {
         previous?.deallocate()
         position?.deallocate()
         weights?.deallocate()
+        for rows in sums { rows?.deallocate() }
         self = LoopMemory()
     }
 }
@@ -212,6 +227,13 @@ extension Workspace {
                 usedLanes = Swift.max(usedLanes, loopMemory.laneStart[q][t] + count)
                 usedDoubles = Swift.max(usedDoubles, loopMemory.blockStart[q][t] + loops[q].layout(t).slotCount * count)
             }
+        }
+        if loop.scoreSumGroup != nil {
+            // The sums start at 0 for every lane.
+            if loopMemory.sums.count != loops.count { loopMemory.sums = loops.map { _ in nil } }
+            if loopMemory.sums[r] == nil { loopMemory.sums[r] = .allocate(capacity: max(1, loop.sumSources.count * C)) }
+            loopMemory.sums[r]?.update(repeating: 0, count: loop.sumSources.count * C)
+            if loopMemory.weights == nil { loopMemory.weights = .allocate(capacity: max(1, groupTerms.count * C)) }
         }
         loopMemory.laneStart[r] = []
         loopMemory.laneCount[r] = []
@@ -300,6 +322,23 @@ extension Workspace {
             // draws are that particle's, whoever else is still in the loop.
             run(UnsafeBufferPointer(loop.forward(t)), chunk: chunk, lanes: count, seed: seed, draw: draw,
                 partial: &partial, on: block, stride: S, positions: UnsafePointer(ids))
+            if let group = loop.scoreSumGroup, let sums = loopMemory.sums[r], let unit = loopMemory.weights {
+                // This iteration's score terms with a weight of 1, walked back
+                // to what it read from outside, and added to those sums.
+                (unit + group * S).update(repeating: 1, count: count)
+                let adjoint = loopMemory.adjoints! + loopMemory.blockStart[r][t]
+                for slot in 0..<iteration.slotCount where iteration.carries[slot] {
+                    (adjoint + slot * S).update(repeating: 0, count: count)
+                }
+                _ = walk(UnsafeBufferPointer(iteration.backward), lanes: count, locate: false, values: block,
+                         adjoints: adjoint, carries: iteration.carries, weights: unit, stride: S)
+                for item in iteration.imports where item.carries {
+                    guard let row = loop.sumRow[item.source] else { continue }
+                    let from = adjoint + Int(item.local) * S
+                    let to = sums + row * C
+                    for j in 0..<count { to[Int(ids[j])] += from[j] }
+                }
+            }
             // Every particle here writes the exits; those that go on
             // overwrite them later, so each keeps its last iteration's values.
             for (e, exit) in loop.exits.enumerated() {
@@ -338,6 +377,16 @@ extension Workspace {
         let loop = loops[r]
         let C = chunkSize
         guard r < loopMemory.laneStart.count else { return nil }
+        if let group = loop.scoreSumGroup, r < loopMemory.sums.count, let sums = loopMemory.sums[r] {
+            // The sums of the iterations' parts, times each particle's weight.
+            let w = weights + group * C
+            for (row, source) in loop.sumSources.enumerated() where carriesSlot[Int(source)] {
+                let from = sums + row * C
+                let to = adjoints + Int(source) * C
+                for l in 0..<m where from[l] != 0 { to[l] += w[l] * from[l] }
+            }
+            return nil
+        }
         let run = loopMemory.laneStart[r].count
         if loopMemory.weights == nil, !groupTerms.isEmpty {
             loopMemory.weights = .allocate(capacity: groupTerms.count * C)

@@ -135,6 +135,9 @@ struct LoopMemory {
     var previous: UnsafeMutablePointer<Int32>?
     var laneCapacity = 0
     var laneStart: [[Int]] = []
+    /// Per loop and iteration: the row length of its block (its lane count,
+    /// or for a block that reuses iteration t − 2's, that one's row length).
+    var blockStride: [[Int]] = []
     var laneCount: [[Int]] = []
     var blockStart: [[Int]] = []
     /// Per chunk lane: its lane in some iteration (see `positionsOf`).
@@ -219,6 +222,7 @@ extension Workspace {
             loopMemory.laneStart = loops.map { _ in [] }
             loopMemory.laneCount = loops.map { _ in [] }
             loopMemory.blockStart = loops.map { _ in [] }
+            loopMemory.blockStride = loops.map { _ in [] }
         }
         // Lanes and blocks of earlier loops in this chunk stay (their reverse sweeps need them).
         var usedLanes = 0, usedDoubles = 0
@@ -238,6 +242,7 @@ extension Workspace {
         loopMemory.laneStart[r] = []
         loopMemory.laneCount[r] = []
         loopMemory.blockStart[r] = []
+        loopMemory.blockStride[r] = []
         loopMemory.positionsOf = (-1, -1)
         reserveLanes(usedLanes + m)
         // Who enters; the others leave with the values from before the loop.
@@ -279,6 +284,7 @@ extension Workspace {
                 loopMemory.laneStart[r].append(loopMemory.laneStart[r][t - 2])
                 loopMemory.laneCount[r].append(count)
                 loopMemory.blockStart[r].append(loopMemory.blockStart[r][t - 2])
+                loopMemory.blockStride[r].append(loopMemory.blockStride[r][t - 2])
             } else {
                 guard reserveLoopMemory(usedDoubles + iteration.slotCount * count) else {
                     record(marker, .loopMemory(loopByteLimit), value: 0, count: count, partial: &partial)
@@ -287,16 +293,22 @@ extension Workspace {
                 loopMemory.laneStart[r].append(usedLanes)
                 loopMemory.laneCount[r].append(count)
                 loopMemory.blockStart[r].append(usedDoubles)
+                loopMemory.blockStride[r].append(count)
                 usedLanes += count
                 usedDoubles += iteration.slotCount * count
                 reserveLanes(usedLanes + count)
             }
             ids = lanes(r, t)
-            let S = count
+            let S = loopMemory.blockStride[r][t]
             let block = loopMemory.values! + loopMemory.blockStart[r][t]
+            // A reused block keeps the rows that are the same in every
+            // iteration (the mask's 1s, constants, parameters): rows are as
+            // long as before and the layout is the template's.
+            let refills = !recycles(t) || t < template + 4
             // Copy in what it reads from outside.
             for item in iteration.imports {
                 let target = block + Int(item.local) * S
+                if item.fill != nil || item.uniform, !refills { continue }
                 if let fill = item.fill {
                     // The mask of this iteration: 1 for every particle running it.
                     target.update(repeating: fill, count: count)
@@ -308,12 +320,12 @@ extension Workspace {
                     for j in 0..<count { target[j] = source[Int(ids[j])] }
                 } else if loop.source(item, iteration: t).iteration == t - 1 {
                     let from = loop.source(item, iteration: t).slot
-                    let source = loopMemory.values! + loopMemory.blockStart[r][t - 1] + from * loopMemory.laneCount[r][t - 1]
+                    let source = loopMemory.values! + loopMemory.blockStart[r][t - 1] + from * loopMemory.blockStride[r][t - 1]
                     let previous = loopMemory.previous! + loopMemory.laneStart[r][t]
                     for j in 0..<count { target[j] = source[Int(previous[j])] }
                 } else {
                     let (u, from) = loop.source(item, iteration: t)
-                    let source = loopMemory.values! + loopMemory.blockStart[r][u] + from * loopMemory.laneCount[r][u]
+                    let source = loopMemory.values! + loopMemory.blockStart[r][u] + from * loopMemory.blockStride[r][u]
                     let position = positions(r, u)
                     for j in 0..<count { target[j] = source[Int(position[Int(ids[j])])] }
                 }
@@ -339,17 +351,18 @@ extension Workspace {
                     for j in 0..<count { to[Int(ids[j])] += from[j] }
                 }
             }
-            // Every particle here writes the exits; those that go on
-            // overwrite them later, so each keeps its last iteration's values.
+            // The particles that leave here write the exits (at the last
+            // iteration, all): each keeps its last iteration's values.
+            let alive = block + iteration.alive * S
+            let last = t + 1 == loop.iterationLimit
             for (e, exit) in loop.exits.enumerated() {
                 let target = values + Int(exit.slot) * C
                 let source = block + Int(iteration.exitValues[e]) * S
-                for j in 0..<count { target[Int(ids[j])] = source[j] }
+                for j in 0..<count where alive[j] == 0 || last { target[Int(ids[j])] = source[j] }
             }
             // Who goes on (without a branch per particle: the lane is written
             // either way, and counted when it stays).
-            let alive = block + iteration.alive * S
-            if t + 1 == loop.iterationLimit {
+            if last {
                 for j in 0..<count where alive[j] != 0 { running += 1 }
                 break
             }

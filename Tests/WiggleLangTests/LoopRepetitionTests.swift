@@ -93,6 +93,20 @@ import WiggleLang
         E[total]
         grad(E[y])
         """,
+        // A pathwise gradient through a loop of some hundreds of
+        // iterations: past the template only every 64th iteration is kept,
+        // and the reverse sweep re-runs the segments between.
+        """
+        set(seed = 8, particles = 3000, loop_limit = 3000)
+        param mu = 0.01
+        param s = 1
+        x = 0
+        k = 0
+        while bernoulli(0.995) { x = x + normal(mu, s)
+          k = k + 1 }
+        grad(E[x^2])
+        hessian(E[x^2 + k])
+        """,
         // Randomised QMC (dimensions of iterations past the template), antithetic pairs, two threads.
         """
         set(seed = 7, particles = 4096, sampling = "rqmc", replicates = 4)
@@ -136,6 +150,21 @@ import WiggleLang
         let e = expectations(text, session: session)
         #expect(session.graphSize < 200)
         #expect(e.count == 1 && agrees(e[0], exp(1.2), 5))
+    }
+
+    /// The checkpointed pathwise gradient is right: x, a sum of N normal(μ,
+    /// 1) steps with N geometric (go on with 0.995), has
+    /// E[x²] = E[N] + μ²E[N²], so d/dμ = 2μ E[N²], E[N²] = p(1 + p)/(1 − p)².
+    @Test func aCheckpointedPathwiseGradientIsRight() {
+        let g = gradients("""
+            set(seed = 12, particles = 40000, loop_limit = 5000)
+            param mu = 0.05
+            x = 0
+            while bernoulli(0.995) { x = x + normal(mu, 1) }
+            grad(E[x^2])
+            """)
+        let p = 0.995
+        #expect(g.count == 1 && agrees(g[0]["mu"], 2 * 0.05 * p * (1 + p) / ((1 - p) * (1 - p)), 5))
     }
 
     /// The limit is checked as the loop runs: past the template, the

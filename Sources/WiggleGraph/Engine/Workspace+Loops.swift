@@ -138,6 +138,17 @@ struct LoopMemory {
     /// Per loop and iteration: the row length of its block (its lane count,
     /// or for a block that reuses iteration t − 2's, that one's row length).
     var blockStride: [[Int]] = []
+    /// Per loop: the first iteration kept only at checkpoints (Int.max: none).
+    var checkpointsFrom: [Int] = []
+    /// The two regions the iterations between checkpoints take in turn:
+    /// (block start, lane start), and their row length.
+    var ring: [(block: Int, lanes: Int)] = []
+    var ringStride = 0
+    /// Where the forward pass's blocks and lanes end (the reverse sweep
+    /// re-runs segments after them).
+    var forwardEnd = (doubles: 0, lanes: 0)
+    /// The chunk, seed and evaluation of the last forward pass (for re-runs).
+    var context: (chunk: Int, seed: UInt64, draw: UInt64) = (0, 0, 0)
     var laneCount: [[Int]] = []
     var blockStart: [[Int]] = []
     /// Per chunk lane: its lane in some iteration (see `positionsOf`).
@@ -162,6 +173,10 @@ struct LoopMemory {
 }
 
 extension Workspace {
+    /// Iterations per segment of a checkpointed loop: one kept, the others
+    /// re-run in the reverse sweep (about √ of a few thousand iterations).
+    static let checkpointInterval = 64
+
     /// Makes room for `count` doubles of blocks (keeping what they hold), or
     /// returns false when that would pass the memory limit.
     func reserveLoopMemory(_ count: Int) -> Bool {
@@ -239,6 +254,7 @@ extension Workspace {
             loopMemory.sums[r]?.update(repeating: 0, count: loop.sumSources.count * C)
             if loopMemory.weights == nil { loopMemory.weights = .allocate(capacity: max(1, groupTerms.count * C)) }
         }
+        loopMemory.ring = []
         loopMemory.laneStart[r] = []
         loopMemory.laneCount[r] = []
         loopMemory.blockStart[r] = []
@@ -268,6 +284,17 @@ extension Workspace {
         // iterations run (its template reads the iteration before only).
         let template = loop.iterations.count - 1
         func recycles(_ t: Int) -> Bool { !loop.keepsTape && loop.repetition != nil && t >= template + 2 }
+        // A repeating loop that keeps a tape keeps, past its template, only
+        // every Kth iteration (a checkpoint); the others take two regions in
+        // turn, and the reverse sweep re-runs each segment from its
+        // checkpoint (Workspace.segment): memory of n/K + K blocks, not n.
+        let checkpointing = loop.keepsTape && loop.repetition != nil
+        if loopMemory.checkpointsFrom.count != loops.count { loopMemory.checkpointsFrom = loops.map { _ in .max } }
+        loopMemory.checkpointsFrom[r] = checkpointing ? template + 2 : .max
+        func ringIteration(_ t: Int) -> Bool {
+            checkpointing && t > template + 2 && (t - template - 2) % Workspace.checkpointInterval != 0
+        }
+        var ringTurn = 0
         for t in 0..<loop.iterationLimit {
             guard count > 0 else { break }
             let iteration = loop.layout(t)
@@ -278,7 +305,28 @@ extension Workspace {
                 quasiShift = t < Plan.quasiLoopIterations ? Int32(clamping: shift) : nil
             }
             // Its block: a row of `count` per slot.
-            if recycles(t) {
+            if ringIteration(t) {
+                if loopMemory.ring.isEmpty {
+                    // Room for the most lanes any later iteration has (this one's).
+                    let size = iteration.slotCount * count
+                    guard reserveLoopMemory(usedDoubles + 2 * size) else {
+                        record(marker, .loopMemory(loopByteLimit), value: 0, count: count, partial: &partial)
+                        break
+                    }
+                    loopMemory.ring = [(usedDoubles, usedLanes), (usedDoubles + size, usedLanes + count)]
+                    loopMemory.ringStride = count
+                    usedDoubles += 2 * size
+                    usedLanes += 2 * count
+                    reserveLanes(usedLanes + count)
+                }
+                let region = loopMemory.ring[ringTurn % 2]
+                ringTurn += 1
+                // The lanes were written at the previous iteration's end, in this region.
+                loopMemory.laneStart[r].append(region.lanes)
+                loopMemory.laneCount[r].append(count)
+                loopMemory.blockStart[r].append(region.block)
+                loopMemory.blockStride[r].append(loopMemory.ringStride)
+            } else if recycles(t) {
                 // No reverse sweep will read it: iteration t − 2's block and
                 // lanes (of the same layout, and at least as many) take it.
                 loopMemory.laneStart[r].append(loopMemory.laneStart[r][t - 2])
@@ -304,36 +352,9 @@ extension Workspace {
             // A reused block keeps the rows that are the same in every
             // iteration (the mask's 1s, constants, parameters): rows are as
             // long as before and the layout is the template's.
-            let refills = !recycles(t) || t < template + 4
-            // Copy in what it reads from outside.
-            for item in iteration.imports {
-                let target = block + Int(item.local) * S
-                if item.fill != nil || item.uniform, !refills { continue }
-                if let fill = item.fill {
-                    // The mask of this iteration: 1 for every particle running it.
-                    target.update(repeating: fill, count: count)
-                } else if item.uniform {
-                    // The same in every lane (a constant, a parameter).
-                    target.update(repeating: values[Int(item.source) * C], count: count)
-                } else if item.iteration < 0 {
-                    let source = values + Int(item.source) * C
-                    for j in 0..<count { target[j] = source[Int(ids[j])] }
-                } else if loop.source(item, iteration: t).iteration == t - 1 {
-                    let from = loop.source(item, iteration: t).slot
-                    let source = loopMemory.values! + loopMemory.blockStart[r][t - 1] + from * loopMemory.blockStride[r][t - 1]
-                    let previous = loopMemory.previous! + loopMemory.laneStart[r][t]
-                    for j in 0..<count { target[j] = source[Int(previous[j])] }
-                } else {
-                    let (u, from) = loop.source(item, iteration: t)
-                    let source = loopMemory.values! + loopMemory.blockStart[r][u] + from * loopMemory.blockStride[r][u]
-                    let position = positions(r, u)
-                    for j in 0..<count { target[j] = source[Int(position[Int(ids[j])])] }
-                }
-            }
-            // Lane j is the particle at position ids[j] of the chunk: its
-            // draws are that particle's, whoever else is still in the loop.
-            run(UnsafeBufferPointer(loop.forward(t)), chunk: chunk, lanes: count, seed: seed, draw: draw,
-                partial: &partial, on: block, stride: S, positions: UnsafePointer(ids))
+            let refills = !(recycles(t) || ringIteration(t)) || t < template + 6
+            importAndRun(r, t, block: block, stride: S, lanes: ids, count: count, refills: refills, chunk: chunk,
+                         seed: seed, draw: draw, partial: &partial)
             if let group = loop.scoreSumGroup, let sums = loopMemory.sums[r], let unit = loopMemory.weights {
                 // This iteration's score terms with a weight of 1, walked back
                 // to what it read from outside, and added to those sums.
@@ -366,8 +387,10 @@ extension Workspace {
                 for j in 0..<count where alive[j] != 0 { running += 1 }
                 break
             }
-            // The next iteration's lanes: after these, or where iteration t − 1's were.
-            let nextStart = recycles(t + 1) ? loopMemory.laneStart[r][t - 1] : usedLanes
+            // The next iteration's lanes: after these, where iteration t − 1's
+            // were, or in the ring region it will take.
+            let nextStart = ringIteration(t + 1) && !loopMemory.ring.isEmpty ? loopMemory.ring[ringTurn % 2].lanes
+                : recycles(t + 1) ? loopMemory.laneStart[r][t - 1] : usedLanes
             let next = loopMemory.lanes! + nextStart
             let previous = loopMemory.previous! + nextStart
             var kept = 0
@@ -381,6 +404,105 @@ extension Workspace {
         if running > 0 && loop.checksLimit {
             record(marker, .loopLimit(loop: loop.loop), value: 0, count: running, partial: &partial)
         }
+        loopMemory.forwardEnd = (usedDoubles, usedLanes)
+        loopMemory.context = (chunk, seed, draw)
+        if checkpointing, loopMemory.laneStart[r].count > template + 3 {
+            // Room for the reverse sweep to re-run a segment, asked for now
+            // so that a run past the memory limit fails here, with its message.
+            let widest = loopMemory.laneCount[r][template + 2]
+            let segment = Workspace.checkpointInterval * loop.layout(template).slotCount * widest
+            if !reserveLoopMemory(usedDoubles + segment) {
+                record(marker, .loopMemory(loopByteLimit), value: 0, count: widest, partial: &partial)
+            }
+            reserveLanes(usedLanes + Workspace.checkpointInterval * widest)
+        }
+    }
+
+    /// Re-runs iterations `start` + 1 ..< `end` of loop `r` (a segment
+    /// between checkpoints) from the checkpoint `start`, each into a block
+    /// and lanes of its own after the forward pass's, so that the reverse
+    /// sweep can walk them back: the same particles, the same streams, the
+    /// same values.
+    func rerun(_ r: Int, from start: Int, to end: Int) {
+        let loop = loops[r]
+        let template = loop.iterations.count - 1
+        var doubles = loopMemory.forwardEnd.doubles, lanesAt = loopMemory.forwardEnd.lanes
+        var unused = Partial(plan: plan, histogramBins: 0)
+        defer { quasiShift = 0 }
+        for t in (start + 1)..<end {
+            let count = loopMemory.laneCount[r][t]
+            let iteration = loop.layout(t)
+            let before = loop.layout(t - 1)
+            reserveLanes(lanesAt + count)
+            guard reserveLoopMemory(doubles + iteration.slotCount * count) else { return }
+            // Its lanes: iteration t − 1's that go on, in order.
+            let earlier = lanes(r, t - 1)
+            let alive = loopMemory.values! + loopMemory.blockStart[r][t - 1] + before.alive * loopMemory.blockStride[r][t - 1]
+            let ids = loopMemory.lanes! + lanesAt, previous = loopMemory.previous! + lanesAt
+            var kept = 0
+            for j in 0..<loopMemory.laneCount[r][t - 1] where kept < count {
+                ids[kept] = earlier[j]
+                previous[kept] = Int32(j)
+                kept += alive[j] != 0 ? 1 : 0
+            }
+            loopMemory.laneStart[r][t] = lanesAt
+            loopMemory.blockStart[r][t] = doubles
+            loopMemory.blockStride[r][t] = count
+            lanesAt += count
+            doubles += iteration.slotCount * count
+            if t > template {
+                let shift = (t - template) * loop.quasiPerIteration
+                quasiShift = t < Plan.quasiLoopIterations ? Int32(clamping: shift) : nil
+            }
+            let block = loopMemory.values! + loopMemory.blockStart[r][t]
+            importAndRun(r, t, block: block, stride: count, lanes: ids, count: count, refills: true,
+                         chunk: loopMemory.context.chunk, seed: loopMemory.context.seed, draw: loopMemory.context.draw,
+                         partial: &unused)
+            let adjoint = loopMemory.adjoints! + loopMemory.blockStart[r][t]
+            for slot in 0..<iteration.slotCount where iteration.carries[slot] {
+                (adjoint + slot * count).update(repeating: 0, count: count)
+            }
+        }
+    }
+
+    /// Iteration t of loop `r` over its `count` lanes: copies in what it
+    /// reads from outside its block (the rows the same in every iteration
+    /// only when `refills`), then runs its instructions.
+    func importAndRun(_ r: Int, _ t: Int, block: UnsafeMutablePointer<Double>, stride S: Int,
+                      lanes ids: UnsafeMutablePointer<Int32>, count: Int, refills: Bool, chunk: Int,
+                      seed: UInt64, draw: UInt64, partial: inout Partial) {
+        let loop = loops[r]
+        let iteration = loop.layout(t)
+        let C = chunkSize
+        // Copy in what it reads from outside.
+        for item in iteration.imports {
+            let target = block + Int(item.local) * S
+            if item.fill != nil || item.uniform, !refills { continue }
+            if let fill = item.fill {
+                // The mask of this iteration: 1 for every particle running it.
+                target.update(repeating: fill, count: count)
+            } else if item.uniform {
+                // The same in every lane (a constant, a parameter).
+                target.update(repeating: values[Int(item.source) * C], count: count)
+            } else if item.iteration < 0 {
+                let source = values + Int(item.source) * C
+                for j in 0..<count { target[j] = source[Int(ids[j])] }
+            } else if loop.source(item, iteration: t).iteration == t - 1 {
+                let from = loop.source(item, iteration: t).slot
+                let source = loopMemory.values! + loopMemory.blockStart[r][t - 1] + from * loopMemory.blockStride[r][t - 1]
+                let previous = loopMemory.previous! + loopMemory.laneStart[r][t]
+                for j in 0..<count { target[j] = source[Int(previous[j])] }
+            } else {
+                let (u, from) = loop.source(item, iteration: t)
+                let source = loopMemory.values! + loopMemory.blockStart[r][u] + from * loopMemory.blockStride[r][u]
+                let position = positions(r, u)
+                for j in 0..<count { target[j] = source[Int(position[Int(ids[j])])] }
+            }
+        }
+        // Lane j is the particle at position ids[j] of the chunk: its
+        // draws are that particle's, whoever else is still in the loop.
+        run(UnsafeBufferPointer(loop.forward(t)), chunk: chunk, lanes: count, seed: seed, draw: draw,
+            partial: &partial, on: block, stride: S, positions: UnsafePointer(ids))
     }
 
     /// The reverse sweep of loop `r` over the chunk's first `m` lanes: the
@@ -409,15 +531,19 @@ extension Workspace {
             let iteration = loop.layout(t)
             let count = loopMemory.laneCount[r][t]
             let adjoint = loopMemory.adjoints! + loopMemory.blockStart[r][t]
+            let S = loopMemory.blockStride[r][t]
             for slot in 0..<iteration.slotCount where iteration.carries[slot] {
-                (adjoint + slot * count).update(repeating: 0, count: count)
+                (adjoint + slot * S).update(repeating: 0, count: count)
             }
         }
-        for t in stride(from: run - 1, through: 0, by: -1) {
+        // Iteration t's reverse sweep; its adjoints for iteration t − 1 are
+        // handed back now, or (at a checkpoint whose iteration before is
+        // not in memory yet) by handBack(t) once that is re-run.
+        func back(_ t: Int, handingBack: Bool) -> NodeID? {
             let iteration = loop.layout(t)
-            guard iteration.needsAdjoint else { continue }
+            guard iteration.needsAdjoint else { return nil }
             let count = loopMemory.laneCount[r][t]
-            let S = count
+            let S = loopMemory.blockStride[r][t]
             let ids = lanes(r, t)
             let block = loopMemory.values! + loopMemory.blockStart[r][t]
             let adjoint = loopMemory.adjoints! + loopMemory.blockStart[r][t]
@@ -443,13 +569,25 @@ extension Workspace {
                 return broken
             }
             // Imports hand their adjoints back.
-            for item in iteration.imports where item.carries {
+            for item in iteration.imports where item.carries && item.iteration < 0 {
                 let from = adjoint + Int(item.local) * S
-                if item.iteration < 0 {
-                    guard carriesSlot[Int(item.source)] else { continue }
-                    let to = adjoints + Int(item.source) * C
-                    for j in 0..<count { to[Int(ids[j])] += from[j] }
-                } else if loop.source(item, iteration: t).iteration == t - 1 {
+                guard carriesSlot[Int(item.source)] else { continue }
+                let to = adjoints + Int(item.source) * C
+                for j in 0..<count { to[Int(ids[j])] += from[j] }
+            }
+            if handingBack { handBack(t) }
+            return nil
+        }
+        // Iteration t's adjoints of what it read from earlier iterations, to their blocks.
+        func handBack(_ t: Int) {
+            let iteration = loop.layout(t)
+            let count = loopMemory.laneCount[r][t]
+            let S = loopMemory.blockStride[r][t]
+            let ids = lanes(r, t)
+            let adjoint = loopMemory.adjoints! + loopMemory.blockStart[r][t]
+            for item in iteration.imports where item.carries && item.iteration >= 0 {
+                let from = adjoint + Int(item.local) * S
+                if loop.source(item, iteration: t).iteration == t - 1 {
                     let slot = loop.source(item, iteration: t).slot
                     let to = loopMemory.adjoints! + loopMemory.blockStart[r][t - 1] + slot * loopMemory.laneCount[r][t - 1]
                     let previous = loopMemory.previous! + loopMemory.laneStart[r][t]
@@ -460,6 +598,33 @@ extension Workspace {
                     let position = positions(r, u)
                     for j in 0..<count { to[Int(position[Int(ids[j])])] += from[j] }
                 }
+            }
+        }
+        let first = r < loopMemory.checkpointsFrom.count ? loopMemory.checkpointsFrom[r] : .max
+        if first < run {
+            // Segments from the last: re-run each from its checkpoint, then
+            // sweep it back; a checkpoint hands back to the segment before
+            // once that is re-run.
+            let K = Workspace.checkpointInterval
+            var start = first + (run - 1 - first) / K * K
+            var waiting: Int?
+            while start >= first {
+                let end = Swift.min(start + K, run)
+                rerun(r, from: start, to: end)
+                if let t = waiting { handBack(t) }
+                for t in stride(from: end - 1, through: start, by: -1) {
+                    if let broken = back(t, handingBack: t != start) { return broken }
+                }
+                waiting = start
+                start -= K
+            }
+            if let t = waiting { handBack(t) }
+            for t in stride(from: first - 1, through: 0, by: -1) {
+                if let broken = back(t, handingBack: true) { return broken }
+            }
+        } else {
+            for t in stride(from: run - 1, through: 0, by: -1) {
+                if let broken = back(t, handingBack: true) { return broken }
             }
         }
         // Particles that never entered pass the exits' adjoints to the values from before.

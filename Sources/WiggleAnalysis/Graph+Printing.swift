@@ -72,7 +72,10 @@ extension Graph {
                         : "up to the loop limit of \(trace.limit)"
                     if let repetition = trace.repetition, repetition.consistent {
                         // Traced until two iterations had one shape: the last stands for the rest.
-                        lines.append(("-- loop at line \(trace.site.line): iteration \(tag.iteration + 1) shown; its body traced \(repetition.template + 1) times, the last repeating up to the loop limit of \(trace.limit); each runs for the particles still in the loop", ""))
+                        let rest = repetition.exhausts
+                            ? "the last repeating to the end of its range; every particle runs each"
+                            : "the last repeating up to the loop limit of \(trace.limit); each runs for the particles still in the loop"
+                        lines.append(("-- loop at line \(trace.site.line): iteration \(tag.iteration + 1) shown; its body traced \(repetition.template + 1) times, \(rest)", ""))
                     } else {
                         lines.append(("-- loop at line \(trace.site.line): iteration \(tag.iteration + 1) of \(count) shown (\(limit)); each runs for the particles still in the loop", ""))
                     }

@@ -96,6 +96,12 @@ public struct DrawAddresses: Sendable {
         return stream
     }
 
+    /// Stops noting draws' places (the loop that asked for them ended).
+    public mutating func stopRecording() {
+        recordingLoop = nil
+        relative = [:]
+    }
+
     /// The path of the frame at `depth` (0 until it is placed).
     public func path(at depth: Int) -> UInt64 {
         depth < frames.count ? frames[depth].path : 0

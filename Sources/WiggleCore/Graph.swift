@@ -196,6 +196,9 @@ public struct LoopRepetition: Sendable {
     /// False when nodes added later broke the common shape of the two
     /// iterations: the loop cannot be run past its template.
     public var consistent = true
+    /// True for a loop over a range known while tracing: every particle
+    /// runs all `iterations`, and none is still running after them.
+    public var exhausts = false
 
     public init(template: Int, iterations: Int, loopPath: UInt64, streams: [UInt64: RelativeAddress],
                 carried: [(previous: NodeID, current: NodeID)]) {
@@ -366,6 +369,20 @@ public struct Graph: Sendable {
         return index
     }
 
+    /// Marks nodes traced as plain code as an iteration of a loop (a loop
+    /// over a known range whose iterations turned out to repeat one shape),
+    /// so that a later op like one of them is not taken for it.
+    public mutating func retag(_ ids: [NodeID], as tag: LoopTag) {
+        for id in ids {
+            let old = nodes[Int(id.index)]
+            if old.op.isSharable, shared[SharedKey(op: old.op, loop: old.loop)] == id {
+                shared[SharedKey(op: old.op, loop: old.loop)] = nil
+            }
+            nodes[Int(id.index)].loop = tag
+            if old.op.isSharable { shared[SharedKey(op: old.op, loop: tag)] = id }
+        }
+    }
+
     /// Names a node for people, unless it already has a name.
     public mutating func label(_ id: NodeID, _ name: String) {
         if nodes[Int(id.index)].label == nil { nodes[Int(id.index)].label = name }
@@ -449,7 +466,11 @@ public struct Graph: Sendable {
                     fits = false
                     return input
                 }
-                guard fits else { return nil }
+                // One the same in every particle, carried from the iteration before, could not repeat.
+                let carriedUniform = !self[id].isRandom && self[id].op.inputs.contains {
+                    self[$0].loop.map { $0.loop == Int32(index) && Int($0.iteration) == u - 1 } ?? false
+                }
+                guard fits, !carriedUniform else { return nil }
                 var address: RelativeAddress?
                 if op.isSampler {
                     guard var found = repetition.streams[self[id].stream] else { return nil }

@@ -41,6 +41,12 @@ extension Interpreter {
             for value in items.values { value.forEachNode { roots.append($0) } }
         }
         let moved = graph.compact(keeping: roots)
+        // A deterministic loop checking its iterations for one shape starts
+        // over: the nodes it noted have moved.
+        for frame in tracer.loopFrames {
+            frame.starts = []
+            frame.bindingsBefore = []
+        }
         tracedCallCache = [:]
         densityTerms = [:]
         foldedObjectives = [:]

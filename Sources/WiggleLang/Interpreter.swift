@@ -33,6 +33,9 @@ final class Interpreter {
     lazy var inference = Inference(interpreter: self)
     /// Where displays and prints go.
     var output: (Output) -> Void = { _ in }
+    /// How many things the run has shown (a loop whose iterations show
+    /// something is never cut short: see Tracer.repeatsFromHere).
+    var outputCount = 0
     /// Settings the command line fixed that a `set(...)` tried to change
     /// (noted once each).
     var overriddenSettings: Set<String> = []
@@ -54,6 +57,10 @@ final class Interpreter {
     /// shape is traced no further (``LoopRepetition``); off, it is unrolled
     /// to its limit (for tests that compare the two).
     var repeatsLoops = true
+    /// A deterministic loop's variable, while its iterations are checked
+    /// for one shape, and how often the body read it.
+    var watchedName: String?
+    var watchedReads = 0
     /// The last site computed, to count columns on from it (and to give
     /// again for the same place).
     var siteCache: (file: SourceFile, lineStart: Int, offset: Int, column: Int, site: Site)?
@@ -174,6 +181,7 @@ final class Interpreter {
             }
             var value = try evaluate(valueExpr, in: scope)
             if let op {
+                if target.name == watchedName { watchedReads += 1 }
                 guard let old = scope.lookup(target.name) else {
                     throw fail("'\(target.name)' has no value yet to update with '\(op.rawValue)='", at: target.range)
                 }
@@ -515,6 +523,7 @@ final class Interpreter {
 
     /// The value of a name: local, enclosing, global, parameter, then builtin.
     func lookup(_ name: String, at range: SourceRange, in scope: Scope) throws -> Value {
+        if name == watchedName { watchedReads += 1 }
         if let value = scope.lookup(name) { return value }
         if let parameter = parameters.value(of: name, in: graph) { return parameter }
         if let builtin = Builtin(rawValue: name) { return .builtin(builtin) }

@@ -130,7 +130,10 @@ public final class Session {
             guard !parsed.hasErrors else {
                 return RunResult(status: Session.status(of: parsed), diagnostics: parsed.diagnostics)
             }
-            interpreter.output = output
+            interpreter.output = { [unowned interpreter] item in
+                interpreter.outputCount += 1
+                output(item)
+            }
             interpreter.reportedWarnings = []
             // Each run traces with a tracer of its own: an error inside a
             // loop, a call or a traced branch leaves nothing for the next.

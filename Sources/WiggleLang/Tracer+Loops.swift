@@ -55,6 +55,21 @@ final class LoopFrame {
 
     /// The depth of the loop's address frame.
     var addressDepth = 0
+    /// For a `for` over a range known while tracing: its variable and its
+    /// number of iterations (such a loop may stop being traced when its
+    /// iterations repeat one shape: Tracer.repeatsDeterministicLoop).
+    var variable: String?
+    var knownCount: Int?
+    var lastValue: Double?
+    /// While it is traced deterministically: the node count at the start
+    /// of each of its last iterations, the bindings before each, and
+    /// whether anything made it unfit to repeat (its variable read, a
+    /// display, a parameter declared).
+    var starts: [Int] = []
+    var bindingsBefore: [[String: Value]] = []
+    var unfit = false
+    var outputsAtStart = 0
+    var parametersAtStart = 0
     /// The graph's node count at the start of each iteration since the loop became random.
     var iterationStarts: [Int] = []
     /// The parameters reaching each node of the last iterations (for the
@@ -109,12 +124,15 @@ extension Tracer {
         interpreter.graph.addresses.enter(.loop)
         var iterationNumber: UInt64 = 0
         interpreter.graph.addresses.enter(.iteration, index: 0)
+        // The outermost loop notes where its draws are in their iterations.
+        let records = interpreter.graph.addresses.recordingLoop == nil && interpreter.graph.currentLoop == nil
+        if records { interpreter.graph.addresses.recordingLoop = addressDepth }
         defer {
             loopFrames.removeLast()
             if frame.random {
                 interpreter.graph.currentLoop = nil
-                interpreter.graph.addresses.recordingLoop = nil
             }
+            if records || frame.random { interpreter.graph.addresses.stopRecording() }
             interpreter.graph.addresses.truncate(to: addressDepth)
         }
         var readied = false
@@ -140,6 +158,7 @@ extension Tracer {
                 }
             }
             try interpreter.atSafePoint(statement.range)
+            if !frame.random { noteStart(frame) }
             let flow: Flow
             if frame.random, frame.alive != nil {
                 // Only some particles run this iteration: an error tracing it
@@ -159,10 +178,12 @@ extension Tracer {
                 switch flow {
                 case .returned: return flow
                 case .broke: return .normal
-                default:
-                    condition = try advance()
-                    continue
+                case .continued: frame.unfit = true
+                case .normal: break
                 }
+                if interpreter.repeatsLoops, try repeatsDeterministicLoop(frame) { return .normal }
+                condition = try advance()
+                continue
             }
             var everyoneBroke = false
             switch flow {
@@ -208,6 +229,12 @@ extension Tracer {
         }
         let range = SourceRange(start: lowExpr.range.start, end: highExpr.range.end)
         let frame = LoopFrame(scope: scope, range: traced ? range : bound, limited: traced, pathDepth: pathConditions.count)
+        if !traced {
+            frame.variable = variable.name
+            frame.knownCount = max(0, highNumber - lowNumber)
+            frame.lastValue = Double(highNumber - 1)
+        }
+        defer { if interpreter.watchedName == variable.name { interpreter.watchedName = nil } }
         var next = 0
         return try runLoop(frame, body: body, statement: statement) {
             defer { next += 1 }
@@ -311,6 +338,193 @@ extension Tracer {
         return true
     }
 
+    /// Notes the start of a deterministic iteration: where its nodes begin,
+    /// what is bound, and (for a loop that might repeat) watches its variable.
+    func noteStart(_ frame: LoopFrame) {
+        guard frame.knownCount != nil, !frame.unfit else { return }
+        // Only the outermost loop (which places its draws) can repeat.
+        guard interpreter.graph.addresses.recordingLoop == frame.addressDepth, interpreter.graph.currentLoop == nil,
+              interpreter.watchedName == nil || interpreter.watchedName == frame.variable else {
+            frame.unfit = true
+            return
+        }
+        if interpreter.watchedReads > 0 || interpreter.outputCount != frame.outputsAtStart
+            || interpreter.graph.parameters.count != frame.parametersAtStart, !frame.starts.isEmpty {
+            frame.unfit = true
+            return
+        }
+        frame.starts.append(interpreter.graph.count)
+        frame.bindingsBefore.append(frame.scope.values)
+        if frame.starts.count > 5 {
+            frame.starts.removeFirst()
+            frame.bindingsBefore.removeFirst()
+        }
+        interpreter.watchedName = frame.variable
+        interpreter.watchedReads = 0
+        frame.outputsAtStart = interpreter.outputCount
+        frame.parametersAtStart = interpreter.graph.parameters.count
+    }
+
+    /// A `for` over a known range whose last two iterations had one shape
+    /// (as a loop of random length's must, below), that never read its
+    /// variable, displayed anything or declared a parameter, with many
+    /// iterations to go: its last three iterations become a loop run by
+    /// the engine, every particle running every iteration, and the rest
+    /// is not traced. A loop with fewer than `repeatingAfter` iterations
+    /// left, or with a discrete draw or a jump in its body, is traced to
+    /// its end (its estimators stay those of plain code: enumeration,
+    /// splits by term, the score function's terms one by one).
+    func repeatsDeterministicLoop(_ frame: LoopFrame) throws -> Bool {
+        guard let total = frame.knownCount, !frame.unfit, interpreter.watchedReads == 0,
+              interpreter.outputCount == frame.outputsAtStart, interpreter.graph.parameters.count == frame.parametersAtStart,
+              frame.starts.count == 5, total - frame.iterationsRun >= Tracer.repeatingAfter,
+              interpreter.graph.currentLoop == nil, interpreter.graph.addresses.recordingLoop == frame.addressDepth else {
+            if frame.starts.count == 5 && interpreter.watchedReads > 0 { frame.unfit = true }
+            return false
+        }
+        let graph = interpreter.graph
+        let end = graph.count
+        // Iterations t − 3 to t (the one just traced), by their nodes: four, so
+        // that a program written from the loop later (a derivative's, which
+        // treats the first iteration's inputs from outside differently) still
+        // has two like iterations before the template.
+        func members(_ k: Int) -> [NodeID] {
+            let upper = k + 1 < frame.starts.count ? frame.starts[k + 1] : end
+            return (frame.starts[k]..<upper).map { NodeID($0) }.filter {
+                switch graph[$0].op {
+                case .constant, .parameter: return false
+                default: return true
+                }
+            }
+        }
+        let iterations = [members(1), members(2), members(3), members(4)]
+        // Discrete draws stay in plain code, where each can take its exact
+        // derivative and the score function sees only the terms after it
+        // (a loop's exits are single terms).
+        guard !iterations[3].isEmpty, iterations[2].count == iterations[3].count,
+              iterations.joined().contains(where: { graph[$0].isRandom }),
+              !iterations.joined().contains(where: { graph[$0].op.distribution.map { !$0.admits(.pathwise) } ?? false }),
+              !iterations.joined().contains(where: { Tracer.jumps(graph[$0]) })
+        else { return false }
+        var offset: [NodeID: Int] = [:], iterationOf: [NodeID: Int] = [:]
+        for (k, nodes) in iterations.enumerated() {
+            for (position, id) in nodes.enumerated() { offset[id] = position; iterationOf[id] = k }
+        }
+        let lowest = frame.starts[0]
+        struct Shape: Equatable {
+            var op: Op
+            var isRandom: Bool
+            var estimator: Estimator?
+            var site: Site
+            var address: RelativeAddress?
+        }
+        func shape(_ k: Int) -> [Shape]? {
+            var result: [Shape] = []
+            for id in iterations[k] {
+                var fits = true
+                let op = graph[id].op.mappingInputs { input in
+                    if let v = iterationOf[input], let position = offset[input] {
+                        if v == k { return NodeID(-1 - position) }
+                        if v == k - 1 { return NodeID(-0x2000_0000 - position) }
+                    }
+                    // Anything else made during the loop is from an older iteration.
+                    if Int(input.index) >= lowest {
+                        switch graph[input].op {
+                        case .constant, .parameter: break
+                        default: fits = false
+                        }
+                    }
+                    return input
+                }
+                let carriedUniform = !graph[id].isRandom && graph[id].op.inputs.contains { iterationOf[$0] == k - 1 }
+                guard fits, !carriedUniform else { return nil }
+                var address: RelativeAddress?
+                if op.isSampler {
+                    guard var found = graph.addresses.relative[graph[id].stream] else { return nil }
+                    found.iteration = found.iteration &- UInt64(k)
+                    address = found
+                }
+                result.append(Shape(op: op, isRandom: graph[id].isRandom, estimator: graph[id].requestedEstimator,
+                                    site: graph[id].site, address: address))
+            }
+            return result
+        }
+        guard let current = shape(3), let previous = shape(2), current == previous else { return false }
+        // Every name held in the same place after both (the variable aside).
+        func samePlace(_ a: Value?, _ b: Value?) -> Bool {
+            switch (a, b) {
+            case (nil, nil): return true
+            case (.node(let x)?, .node(let y)?):
+                switch (iterationOf[x], iterationOf[y]) {
+                case (nil, nil): return x == y
+                case (3?, 2?): return offset[x] == offset[y]
+                default: return false
+                }
+            case (.list(let xs)?, .list(let ys)?):
+                return xs.count == ys.count && zip(xs, ys).allSatisfy { samePlace($0, $1) }
+            case (let x?, let y?):
+                return !x.isNode && !y.isNode && unchanged(x, y)
+            default:
+                return false
+            }
+        }
+        let after = frame.scope.values, before = frame.bindingsBefore[4]
+        let names = Set(after.keys).union(before.keys).subtracting([frame.variable ?? ""])
+        guard names.allSatisfy({ samePlace(after[$0], before[$0]) }) else { return false }
+        // The four iterations become a loop that every particle runs.
+        let index = interpreter.graph.loops.count
+        var trace = LoopTrace(site: site(frame.range), limit: interpreter.settings.loopLimit)
+        let one = constantNode(1)
+        trace.alive = [one, one, one, one, one]
+        interpreter.graph.loops.append(trace)
+        for (k, nodes) in iterations.enumerated() { interpreter.graph.retag(nodes, as: LoopTag(loop: index, iteration: k)) }
+        var carried: [(previous: NodeID, current: NodeID)] = []
+        var paired = Set<NodeID>()
+        for id in iterations[3] {
+            for input in graph[id].op.inputs where iterationOf[input] == 2 && paired.insert(input).inserted {
+                guard let k = offset[input] else { continue }
+                carried.append((input, iterations[3][k]))
+            }
+        }
+        var streams: [UInt64: RelativeAddress] = [:]
+        for id in iterations[2] + iterations[3] where graph[id].op.isSampler {
+            streams[graph[id].stream] = graph.addresses.relative[graph[id].stream]
+        }
+        var repetition = LoopRepetition(template: 3, iterations: total - frame.iterationsRun + 4,
+                                        loopPath: graph.addresses.path(at: frame.addressDepth), streams: streams, carried: carried)
+        repetition.exhausts = true
+        interpreter.graph.loops[index].repetition = repetition
+        // What leaves: each name's value after each iteration, through exits.
+        frame.loopIndex = index
+        frame.history = [frame.bindingsBefore[1], frame.bindingsBefore[2], frame.bindingsBefore[3], frame.bindingsBefore[4], after]
+        frame.aliveNodes = [one, one, one, one, one]
+        try finishRandomLoop(frame)
+        // The variable holds its last value, as after every iteration run.
+        if let variable = frame.variable, let last = frame.lastValue {
+            interpreter.bind(variable, .number(last), in: frame.scope)
+        }
+        interpreter.watchedName = nil
+        return true
+    }
+
+    /// A known range repeats only with this many iterations still to go.
+    static let repeatingAfter = 100
+
+    /// True for a node where a draw upstream could take the score function
+    /// (a comparison, a rounding, a branch or an index on a traced value)
+    /// or where one is asked for: a loop over a known range with one stays
+    /// plain code, where the score function's terms are Rao-Blackwellised
+    /// one by one (a loop's exit is one term).
+    static func jumps(_ node: Node) -> Bool {
+        if let requested = node.requestedEstimator, requested != .pathwise { return true }
+        switch node.op {
+        case .unary(let f, _): return f.continuity == .discontinuous
+        case .binary(let f, _, _): return f.continuity == .discontinuous
+        case .select, .pick: return true
+        default: return false
+        }
+    }
+
     /// True when the iteration just traced has the shape of the one before
     /// it (the same ops on inputs in the same places, the same draws at
     /// the same places in their iteration, the same parameters reaching
@@ -379,7 +593,10 @@ extension Tracer {
                     found.iteration = found.iteration &- UInt64(u)
                     address = found
                 }
-                guard fits else { return nil }
+                // A value the same in every particle is computed once per run,
+                // not per iteration: one carried from the iteration before
+                // could not go on changing past the template.
+                guard fits, graph[id].isRandom || !graph[id].op.inputs.contains(where: { iterationOf($0) == u - 1 }) else { return nil }
                 shapes.append(Shape(op: op, isRandom: graph[id].isRandom, parameters: reaching(id),
                                     estimator: graph[id].requestedEstimator, site: graph[id].site, address: address))
             }

@@ -251,7 +251,9 @@ import Testing
         #expect(deeper.status == 0)
         #expect(deeper.stdout == "3000\n")
 
-        let graph = try temporaryProgram("h = 0\nfor i in 0..2000 { h = h + normal(0, 1) }\nE[h / 2000]\n")
+        // Loops that read their variable are traced to their end (one that
+        // does not stops being traced once its iterations repeat).
+        let graph = try temporaryProgram("h = 0\nfor i in 0..2000 { h = h + normal(0, 1) + 0 * i }\nE[h / 2000]\n")
         let tooBig = try wiggle(["run", graph, "--max-nodes", "1000"])
         #expect(tooBig.status == 70)
         #expect(tooBig.stderr.contains("raise the limit with --max-nodes"))
@@ -259,7 +261,7 @@ import Testing
 
         let memory = try wiggle(["run", graph, "--max-memory", "1", "--particles", "100"])
         #expect(memory.status == 0, "a 6,000-node graph fits 1 MiB in smaller chunks")
-        let wide = try temporaryProgram("h = 0\nfor i in 0..50000 { h = h + normal(0, 1) }\nE[h]\n")
+        let wide = try temporaryProgram("h = 0\nfor i in 0..50000 { h = h + normal(0, 1) + 0 * i }\nE[h]\n")
         let overLimit = try wiggle(["run", wide, "--max-memory", "1", "--particles", "10"])
         #expect(overLimit.status == 70)
         #expect(overLimit.stderr.contains("raise it with --max-memory"))

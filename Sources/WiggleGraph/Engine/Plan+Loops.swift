@@ -310,6 +310,10 @@ extension Plan {
             let lastAlive = trace.alive[count]
             var checksLimit = true
             if case .constant(let value) = graph[lastAlive].op, value == 0 { checksLimit = false }
+            // A loop over a known range ends for every particle after its
+            // iterations, unless it cannot be repeated (then the particles
+            // still in it are the error that says so).
+            if trace.repetition?.exhausts == true { checksLimit = !repeating }
             let node = exits.first?.exit ?? trace.alive[count]
             regionOfLoop[loop] = regions.count
             var region = LoopRegion(loop: Int(loop), node: node, alive: slot(trace.alive[0]), iterations: iterations,

@@ -70,6 +70,9 @@ final class LoopFrame {
     var unfit = false
     var outputsAtStart = 0
     var parametersAtStart = 0
+    /// Whether the loop can end other than by a return: its condition was
+    /// ever not plainly true, or a `break` left it.
+    var endsOtherwise = false
     /// The graph's node count at the start of each iteration since the loop became random.
     var iterationStarts: [Int] = []
     /// The parameters reaching each node of the last iterations (for the
@@ -102,6 +105,9 @@ final class FunctionFrame {
     var left: NodeID?
     /// Where the first such return is, for messages.
     var firstReturn: SourceRange?
+    /// True when the code after the last return ran for no particle: a loop
+    /// that only a return leaves (`while true { ... return ... }`).
+    var endsByReturn = false
 
     init(pathDepth: Int, loopDepth: Int) {
         self.pathDepth = pathDepth
@@ -187,12 +193,16 @@ extension Tracer {
             }
             var everyoneBroke = false
             switch flow {
-            case .returned(_, let range):
-                throw interpreter.fail("'return' inside a loop of random length (line \(interpreter.file.line(of: frame.range.start))) would leave in some particles only; break out of the loop and return after it",
-                           at: range)
+            case .returned(let value, let range):
+                // The particles still in the body all return here: they
+                // leave the loop, and the function with `value`.
+                let condition = try leaveCondition(frame, depth: frame.pathDepth)
+                frame.breaks.append((condition, try returning(value, from: frame, at: range)))
+                everyoneBroke = true
             case .broke:
                 // The particles still in the body all leave here.
                 frame.breaks.append((try leaveCondition(frame, depth: frame.pathDepth), frame.scope.values))
+                frame.endsOtherwise = true
                 everyoneBroke = true
             case .continued, .normal:
                 break
@@ -200,6 +210,7 @@ extension Tracer {
             guard try endIteration(frame, everyoneBroke: everyoneBroke, advance: advance) else { break }
         }
         try finishRandomLoop(frame)
+        try passReturnsOut(of: frame)
         return .normal
     }
 
@@ -313,9 +324,12 @@ extension Tracer {
             }
             let condition = try advance()
             if case .node(let id) = condition {
+                frame.endsOtherwise = true
                 next = try nodeID(try makeNode(.select(id, going, zero), at: frame.range), what: "a mask", at: frame.range)
             } else if try interpreter.truth(condition, at: frame.range) {
                 next = going
+            } else {
+                frame.endsOtherwise = true
             }
         }
         interpreter.graph.label(next, "alive")
@@ -689,7 +703,8 @@ extension Tracer {
         case .node(let id) where interpreter.graph[id].loop?.loop == Int32(frame.loopIndex):
             // What a particle leaving after t iterations holds; where it had
             // no binding yet, a nan that a run reports as "no value".
-            let placeholder = unboundPlaceholder()
+            // A particle that has not returned holds 0 for the returned flag.
+            let placeholder = name == Tracer.returnedName ? constantNode(0) : unboundPlaceholder()
             let values = frame.history.map { bindings -> NodeID in
                 var element = bindings[name]
                 for position in path {
@@ -732,6 +747,11 @@ extension Tracer {
             let outer = frame.scope.parent?.lookup(name)
             x = x ?? outer
             y = y ?? outer
+            if name == Tracer.returnedName {
+                // Particles that have not returned hold 0, not "no value".
+                x = x ?? .number(0)
+                y = y ?? .number(0)
+            }
             if let present = x ?? y, present.isScalarForMerge, x == nil || y == nil {
                 // Bound in some particles only (first bound in the loop): the
                 // others hold a nan that a run reports as "no value" if it
@@ -816,6 +836,7 @@ extension Tracer {
             if !frame.random { try becomeRandom(frame, entering: nil) }
             let condition = try leaveCondition(frame, depth: frame.pathDepth)
             if case .broke = flow {
+                frame.endsOtherwise = true
                 frame.breaks.append((condition, scope.values))
                 frame.broke = try frame.broke.map {
                     try nodeID(try makeNode(.binary(.max, $0, condition), at: frame.range), what: "a condition", at: frame.range)
@@ -827,9 +848,20 @@ extension Tracer {
             guard let function = functionFrames.last else {
                 throw interpreter.fail("'return' outside a function", at: range)
             }
+            if loopFrames.count == function.loopDepth + 1, let frame = loopFrames.last {
+                // Inside the function's loop: those particles leave it as by
+                // a `break`, carrying the value out, and return after it.
+                if !frame.random { try becomeRandom(frame, entering: nil) }
+                let condition = try leaveCondition(frame, depth: frame.pathDepth)
+                frame.breaks.append((condition, try returning(value, from: frame, at: range)))
+                frame.broke = try frame.broke.map {
+                    try nodeID(try makeNode(.binary(.max, $0, condition), at: frame.range), what: "a condition", at: frame.range)
+                } ?? condition
+                return
+            }
             if loopFrames.count > function.loopDepth {
                 let line = interpreter.file.line(of: loopFrames[loopFrames.count - 1].range.start)
-                throw interpreter.fail("'return' inside a loop (line \(line)) under a condition that depends on a random value is not supported yet; break out of the loop and return after it",
+                throw interpreter.fail("'return' inside loops within loops (line \(line)) under a condition that depends on a random value is not supported yet; break out of the inner loop and return after it",
                            at: range)
             }
             var condition = try pathCondition(since: function.pathDepth, at: range) ?? constantNode(1)
@@ -849,7 +881,12 @@ extension Tracer {
     func result(of function: FunctionFrame, final: Value, name: String, at range: SourceRange) throws -> Value {
         guard !function.returns.isEmpty else { return final }
         var result = final
-        for event in function.returns.reversed() {
+        var events = function.returns
+        if case .none = final, function.endsByReturn, let last = events.popLast() {
+            // Every particle that gets here returned in the loop: its value.
+            result = last.value
+        }
+        for event in events.reversed() {
             if case .none = result, let first = function.firstReturn {
                 throw interpreter.fail("'\(name)' returns a value in some particles only (the return at line \(interpreter.file.line(of: first.start)) is under a condition that depends on a random value); end the function with a return for the others",
                            at: range)
@@ -874,6 +911,48 @@ extension Flow {
 }
 
 extension Tracer {
+    /// The names under which a loop carries its returns out, per particle:
+    /// whether it returned (1 or 0) and what (no program can bind them).
+    static let returnedName = "\u{1}returned"
+    static let returnValueName = "\u{1}return value"
+
+    /// The bindings of particles returning `value` from inside a loop.
+    func returning(_ value: Value, from frame: LoopFrame, at range: SourceRange) throws -> [String: Value] {
+        guard value.isScalarForMerge else {
+            throw interpreter.fail("a return inside a loop of random length returns a number here (each particle its own); return the list or function after the loop", at: range)
+        }
+        var values = frame.scope.values
+        values[Tracer.returnedName] = .number(1)
+        values[Tracer.returnValueName] = value
+        return values
+    }
+
+    /// After a loop left by returns: its particles that returned return
+    /// their values from the function (before any later return).
+    func passReturnsOut(of frame: LoopFrame) throws {
+        guard let returned = frame.scope.values[Tracer.returnedName] else { return }
+        let value = frame.scope.values[Tracer.returnValueName] ?? .number(.nan)
+        frame.scope.values[Tracer.returnedName] = nil
+        frame.scope.values[Tracer.returnValueName] = nil
+        guard let function = functionFrames.last else { return }
+        var condition: NodeID
+        switch returned {
+        case .node(let id): condition = id
+        case .number(let x) where x != 0: condition = constantNode(1)
+        default: return
+        }
+        if let left = function.left {
+            condition = try nodeID(try makeNode(.select(left, constantNode(0), condition), at: frame.range), what: "a condition", at: frame.range)
+            function.left = try nodeID(try makeNode(.binary(.max, left, condition), at: frame.range), what: "a condition", at: frame.range)
+        } else {
+            function.left = condition
+        }
+        function.returns.append((condition, value))
+        if function.firstReturn == nil { function.firstReturn = frame.range }
+        // A loop that only a return leaves: no particle runs what follows it.
+        function.endsByReturn = !frame.endsOtherwise && frame.limited
+    }
+
     /// The value a particle holds for a name it never bound: a nan constant
     /// (no program makes one: 0/0 is an error while tracing).
     func unboundPlaceholder() -> NodeID { constantNode(.nan) }

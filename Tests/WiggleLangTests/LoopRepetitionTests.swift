@@ -236,6 +236,50 @@ import WiggleLang
         #expect(e.count == 1 && agrees(e[0], 150, 5))
     }
 
+    /// A return under a random condition inside a loop runs per particle
+    /// (DESIGN's rule): those particles leave the loop and the function with
+    /// their value. N trials to the first success with p: E[N] = 1/p,
+    /// dE/dp = −1/p²; returning k at the first head of at most 5 flips, else
+    /// 100: Σ k/2^k + 100/2^5; the first j < 50 with normal(0, 1) > 1, else −1.
+    @Test func returnInsideALoopOfRandomLength() {
+        let text = """
+            set(seed = 5, particles = 100000)
+            param p = 0.3
+            fn trials() {
+              i = 0
+              while true {
+                i = i + 1
+                if bernoulli(p) { return i }
+              }
+            }
+            n = trials()
+            grad(E[n])
+            fn capped() {
+              k = 0
+              while k < 5 {
+                k = k + 1
+                if bernoulli(0.5) { return k }
+              }
+              return 100
+            }
+            E[capped()]
+            fn firstHigh() {
+              for j in 0..50 {
+                if normal(0, 1) > 1 { return j }
+              }
+              return -1
+            }
+            E[firstHigh()]
+            """
+        let g = gradients(text), e = expectations(text)
+        #expect(g.count == 1 && agrees(g[0].objective, 1 / 0.3, 5) && agrees(g[0]["p"], -1 / 0.09, 5))
+        let q = 0.5 * erfc(1 / 2.0.squareRoot())
+        let high = (0..<50).reduce(0.0) { $0 + Double($1) * q * pow(1 - q, Double($1)) } - pow(1 - q, 50)
+        let capped = (1...5).reduce(0.0) { $0 + Double($1) / pow(2, Double($1)) } + 100 / 32
+        #expect(e.count == 2 && agrees(e[0], capped, 5) && agrees(e[1], high, 5))
+        #expect(output(text, repeating: true) == output(text, repeating: false))
+    }
+
     /// The limit is checked as the loop runs: past the template, the
     /// particles still running at the limit are the error, naming the loop.
     @Test func theLimitIsStillAnError() {

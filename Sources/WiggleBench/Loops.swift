@@ -9,20 +9,23 @@ import CReference
 import Foundation
 import WiggleLang
 
+/// The corridor of examples/episode.wgl with fixed policy weights, as the
+/// loop benchmarks trace it (the objective is `f`).
+let corridorProgram = """
+    param w[4] = [0.5, 0.2, -0.1, 0.3]
+    pos = 0
+    t = 0
+    while pos < 4 and bernoulli(0.9) == 1 {
+      right = bernoulli(sigmoid(w[pos]))
+      pos = max(pos + 2 * right - 1, 0)
+      t = t + 1
+    }
+    f = (pos == 4) - 0.05 * t
+    """
+
 /// Prints a row per loop program: seconds repeating, seconds unrolled, C,
 /// repeating ÷ C, and the peak memory of each Wiggle run.
 func runLoopsAsLoopsBenchmark(rounds: Int) {
-    let corridor = """
-        param w[4] = [0.5, 0.2, -0.1, 0.3]
-        pos = 0
-        t = 0
-        while pos < 4 and bernoulli(0.9) == 1 {
-          right = bernoulli(sigmoid(w[pos]))
-          pos = max(pos + 2 * right - 1, 0)
-          t = t + 1
-        }
-        f = (pos == 4) - 0.05 * t
-        """
     let geometric = "param t = 6.2\nn = 0\nwhile bernoulli(sigmoid(t)) { n = n + 1 }\n"
     let walk = "param mu = 0.01\nx = 0\nwhile bernoulli(0.999) { x = x + normal(mu, 1) }\n"
     struct Row {
@@ -38,9 +41,9 @@ func runLoopsAsLoopsBenchmark(rounds: Int) {
             reference: { var out = [ref_estimate](repeating: ref_estimate(), count: 2); ref_geometric(10_000, 1, 6.2, 0, &out) }),
         Row(name: "geometric count, grad in t", particles: 10_000, limit: 20_000, program: geometric + "grad(E[n])",
             reference: { var out = [ref_estimate](repeating: ref_estimate(), count: 2); ref_geometric(10_000, 1, 6.2, 1, &out) }),
-        Row(name: "corridor episode, limit 1,000", particles: 10_000, limit: 1_000, program: corridor + "\ngrad(E[f])",
+        Row(name: "corridor episode, limit 1,000", particles: 10_000, limit: 1_000, program: corridorProgram + "\ngrad(E[f])",
             reference: { var out = [ref_estimate](repeating: ref_estimate(), count: 5); ref_corridor(10_000, 1, [0.5, 0.2, -0.1, 0.3], &out) }),
-        Row(name: "corridor episode, limit 10,000", particles: 10_000, limit: 10_000, program: corridor + "\ngrad(E[f])",
+        Row(name: "corridor episode, limit 10,000", particles: 10_000, limit: 10_000, program: corridorProgram + "\ngrad(E[f])",
             reference: { var out = [ref_estimate](repeating: ref_estimate(), count: 5); ref_corridor(10_000, 1, [0.5, 0.2, -0.1, 0.3], &out) }),
         Row(name: "Gaussian walk (mean 999), pathwise", particles: 10_000, limit: 20_000, program: walk + "grad(E[x^2])",
             reference: { var out = [ref_estimate](repeating: ref_estimate(), count: 2); ref_walk(10_000, 1, 0.01, 0.999, &out) }),

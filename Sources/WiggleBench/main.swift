@@ -255,21 +255,10 @@ agreement.forEach { print($0) }
 // Loops of random length: a geometric count (mean 5 iterations, traced up to
 // the default limit of 1,000) beside the same work in a loop of 5, and the
 // corridor episode of examples/episode.wgl beside a hand-written C loop.
-let corridor = """
-    param w[4] = [0.5, 0.2, -0.1, 0.3]
-    pos = 0
-    t = 0
-    while pos < 4 and bernoulli(0.9) == 1 {
-      right = bernoulli(sigmoid(w[pos]))
-      pos = max(pos + 2 * right - 1, 0)
-      t = t + 1
-    }
-    f = (pos == 4) - 0.05 * t
-    """
 let loopPrograms: [(name: String, program: String, reference: ((Int, UInt64) -> [ref_estimate])?)] = [
     ("5-iteration loop", "param p = 0.8333333333333334\nf = 0\nfor i in 0..5 { f = f + (bernoulli(p) == 1) }\n", nil),
     ("geometric loop", "param p = 0.8333333333333334\nf = 0\nwhile bernoulli(p) == 1 { f = f + 1 }\n", nil),
-    ("corridor episode", corridor, { n, seed in
+    ("corridor episode", corridorProgram, { n, seed in
         var out = [ref_estimate](repeating: ref_estimate(), count: 5)
         ref_corridor(n, seed, [0.5, 0.2, -0.1, 0.3], &out)
         return out

@@ -446,54 +446,13 @@ public struct Graph: Sendable {
             members[Int(tag.iteration) - t + 2].append(NodeID(position))
         }
         guard members[1].count == members[2].count else { return nil }
-        var offset: [NodeID: Int] = [:]
-        for list in members { for (k, id) in list.enumerated() { offset[id] = k } }
-        struct Shape: Equatable {
-            var op: Op
-            var isRandom: Bool
-            var estimator: Estimator?
-            var site: Site
-            var address: RelativeAddress?
+        let iterations = LoopIterations(members)
+        func shape(_ k: Int) -> [IterationShape]? {
+            iterations.shape(k, in: self, madeByLoop: { self[$0].loop?.loop == Int32(index) },
+                             address: { repetition.streams[self[$0].stream] })
         }
-        func shapes(_ u: Int) -> [Shape]? {
-            var result: [Shape] = []
-            for id in members[u - t + 2] {
-                var fits = true
-                let op = self[id].op.mappingInputs { input in
-                    guard let tag = self[input].loop, tag.loop == Int32(index) else { return input }
-                    if Int(tag.iteration) == u, let k = offset[input] { return NodeID(-1 - k) }
-                    if Int(tag.iteration) == u - 1, let k = offset[input] { return NodeID(-0x2000_0000 - k) }
-                    fits = false
-                    return input
-                }
-                // One the same in every particle, carried from the iteration before, could not repeat.
-                let carriedUniform = !self[id].isRandom && self[id].op.inputs.contains {
-                    self[$0].loop.map { $0.loop == Int32(index) && Int($0.iteration) == u - 1 } ?? false
-                }
-                guard fits, !carriedUniform else { return nil }
-                var address: RelativeAddress?
-                if op.isSampler {
-                    guard var found = repetition.streams[self[id].stream] else { return nil }
-                    found.iteration = found.iteration &- UInt64(u)
-                    address = found
-                }
-                result.append(Shape(op: op, isRandom: self[id].isRandom, estimator: self[id].requestedEstimator,
-                                    site: self[id].site, address: address))
-            }
-            return result
-        }
-        guard let current = shapes(t), let previous = shapes(t - 1), current == previous else {
-            return nil
-        }
-        var pairs: [(previous: NodeID, current: NodeID)] = []
-        var paired = Set<NodeID>()
-        for id in members[2] {
-            for input in self[id].op.inputs {
-                guard let tag = self[input].loop, tag.loop == Int32(index), Int(tag.iteration) == t - 1,
-                      let k = offset[input], paired.insert(input).inserted else { continue }
-                pairs.append((input, members[2][k]))
-            }
-        }
+        guard let current = shape(2), let previous = shape(1), current == previous else { return nil }
+        let pairs = iterations.pairs(2, in: self)
         return pairs
     }
 

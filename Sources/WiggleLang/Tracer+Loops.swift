@@ -411,97 +411,42 @@ extension Tracer {
                 }
             }
         }
-        let iterations = [members(1), members(2), members(3), members(4)]
+        let iterations = LoopIterations([members(1), members(2), members(3), members(4)])
+        let made = iterations.members.joined()
         // Discrete draws stay in plain code, where each can take its exact
         // derivative and the score function sees only the terms after it
         // (a loop's exits are single terms).
-        guard !iterations[3].isEmpty, iterations[2].count == iterations[3].count,
-              iterations.joined().contains(where: { graph[$0].isRandom }),
-              !iterations.joined().contains(where: { graph[$0].op.distribution.map { !$0.admits(.pathwise) } ?? false }),
-              !iterations.joined().contains(where: { Tracer.jumps(graph[$0]) })
+        guard !iterations.members[3].isEmpty, iterations.members[2].count == iterations.members[3].count,
+              made.contains(where: { graph[$0].isRandom }),
+              !made.contains(where: { graph[$0].op.distribution.map { !$0.admits(.pathwise) } ?? false }),
+              !made.contains(where: { Tracer.jumps(graph[$0]) })
         else { return false }
-        var offset: [NodeID: Int] = [:], iterationOf: [NodeID: Int] = [:]
-        for (k, nodes) in iterations.enumerated() {
-            for (position, id) in nodes.enumerated() { offset[id] = position; iterationOf[id] = k }
-        }
         let lowest = frame.starts[0]
-        struct Shape: Equatable {
-            var op: Op
-            var isRandom: Bool
-            var estimator: Estimator?
-            var site: Site
-            var address: RelativeAddress?
-        }
-        func shape(_ k: Int) -> [Shape]? {
-            var result: [Shape] = []
-            for id in iterations[k] {
-                var fits = true
-                let op = graph[id].op.mappingInputs { input in
-                    if let v = iterationOf[input], let position = offset[input] {
-                        if v == k { return NodeID(-1 - position) }
-                        if v == k - 1 { return NodeID(-0x2000_0000 - position) }
-                    }
-                    // Anything else made during the loop is from an older iteration.
-                    if Int(input.index) >= lowest {
-                        switch graph[input].op {
-                        case .constant, .parameter: break
-                        default: fits = false
-                        }
-                    }
-                    return input
-                }
-                let carriedUniform = !graph[id].isRandom && graph[id].op.inputs.contains { iterationOf[$0] == k - 1 }
-                guard fits, !carriedUniform else { return nil }
-                var address: RelativeAddress?
-                if op.isSampler {
-                    guard var found = graph.addresses.relative[graph[id].stream] else { return nil }
-                    found.iteration = found.iteration &- UInt64(k)
-                    address = found
-                }
-                result.append(Shape(op: op, isRandom: graph[id].isRandom, estimator: graph[id].requestedEstimator,
-                                    site: graph[id].site, address: address))
+        // Anything else made during the loop is from an older iteration.
+        func madeByLoop(_ id: NodeID) -> Bool {
+            switch graph[id].op {
+            case .constant, .parameter: return false
+            default: return Int(id.index) >= lowest
             }
-            return result
+        }
+        func shape(_ k: Int) -> [IterationShape]? {
+            iterations.shape(k, in: graph, madeByLoop: madeByLoop, address: { graph.addresses.relative[graph[$0].stream] })
         }
         guard let current = shape(3), let previous = shape(2), current == previous else { return false }
         // Every name held in the same place after both (the variable aside).
-        func samePlace(_ a: Value?, _ b: Value?) -> Bool {
-            switch (a, b) {
-            case (nil, nil): return true
-            case (.node(let x)?, .node(let y)?):
-                switch (iterationOf[x], iterationOf[y]) {
-                case (nil, nil): return x == y
-                case (3?, 2?): return offset[x] == offset[y]
-                default: return false
-                }
-            case (.list(let xs)?, .list(let ys)?):
-                return xs.count == ys.count && zip(xs, ys).allSatisfy { samePlace($0, $1) }
-            case (let x?, let y?):
-                return !x.isNode && !y.isNode && unchanged(x, y)
-            default:
-                return false
-            }
-        }
         let after = frame.scope.values, before = frame.bindingsBefore[4]
         let names = Set(after.keys).union(before.keys).subtracting([frame.variable ?? ""])
-        guard names.allSatisfy({ samePlace(after[$0], before[$0]) }) else { return false }
+        guard names.allSatisfy({ samePlace(after[$0], before[$0], in: iterations, current: 3) }) else { return false }
         // The four iterations become a loop that every particle runs.
         let index = interpreter.graph.loops.count
         var trace = LoopTrace(site: site(frame.range), limit: interpreter.settings.loopLimit)
         let one = constantNode(1)
         trace.alive = [one, one, one, one, one]
         interpreter.graph.loops.append(trace)
-        for (k, nodes) in iterations.enumerated() { interpreter.graph.retag(nodes, as: LoopTag(loop: index, iteration: k)) }
-        var carried: [(previous: NodeID, current: NodeID)] = []
-        var paired = Set<NodeID>()
-        for id in iterations[3] {
-            for input in graph[id].op.inputs where iterationOf[input] == 2 && paired.insert(input).inserted {
-                guard let k = offset[input] else { continue }
-                carried.append((input, iterations[3][k]))
-            }
-        }
+        for (k, nodes) in iterations.members.enumerated() { interpreter.graph.retag(nodes, as: LoopTag(loop: index, iteration: k)) }
+        let carried = iterations.pairs(3, in: graph)
         var streams: [UInt64: RelativeAddress] = [:]
-        for id in iterations[2] + iterations[3] where graph[id].op.isSampler {
+        for id in iterations.members[2] + iterations.members[3] where graph[id].op.isSampler {
             streams[graph[id].stream] = graph.addresses.relative[graph[id].stream]
         }
         var repetition = LoopRepetition(template: 3, iterations: total - frame.iterationsRun + 4,
@@ -519,6 +464,27 @@ extension Tracer {
         }
         interpreter.watchedName = nil
         return true
+    }
+
+    /// True when a name is held in the same place after iteration `current`
+    /// as after the one before: the same value made outside those
+    /// iterations, a node in the same place of each, or the same plain value.
+    func samePlace(_ a: Value?, _ b: Value?, in iterations: LoopIterations, current: Int) -> Bool {
+        switch (a, b) {
+        case (nil, nil): return true
+        case (.node(let x)?, .node(let y)?):
+            switch (iterations.place(of: x), iterations.place(of: y)) {
+            case (nil, nil): return x == y
+            case (let p?, let q?): return p.iteration == current && q.iteration == current - 1 && p.offset == q.offset
+            default: return false
+            }
+        case (.list(let xs)?, .list(let ys)?):
+            return xs.count == ys.count && zip(xs, ys).allSatisfy { samePlace($0, $1, in: iterations, current: current) }
+        case (let x?, let y?):
+            return !x.isNode && !y.isNode && unchanged(x, y)
+        default:
+            return false
+        }
     }
 
     /// A known range repeats only with this many iterations still to go.
@@ -561,9 +527,7 @@ extension Tracer {
                 graph[$0].loop == LoopTag(loop: Int(loop), iteration: u)
             }
         }
-        let iterations = [members(t - 2), members(t - 1), members(t)]
-        var offset: [NodeID: Int] = [:]
-        for nodes in iterations { for (k, id) in nodes.enumerated() { offset[id] = k } }
+        let iterations = LoopIterations([members(t - 2), members(t - 1), members(t)])
         func iterationOf(_ id: NodeID) -> Int? {
             guard let tag = graph[id].loop, tag.loop == loop else { return nil }
             return Int(tag.iteration)
@@ -580,75 +544,20 @@ extension Tracer {
             frame.reaching[id] = found
             return found
         }
-        struct Shape: Hashable {
-            var op: Op
-            var isRandom: Bool
-            var parameters: Set<Int>
-            var estimator: Estimator?
-            var site: Site
-            var address: RelativeAddress?
+        func shape(_ k: Int) -> [IterationShape]? {
+            iterations.shape(k, in: graph, madeByLoop: { iterationOf($0) != nil },
+                             address: { graph.addresses.relative[graph[$0].stream] }, parameters: reaching)
         }
-        // Iteration u's shape, its inputs in u and u − 1 by place; nil when it
-        // reads an older iteration or a draw is not where it can be placed again.
-        func shape(_ u: Int) -> [Shape]? {
-            var shapes: [Shape] = []
-            for id in iterations[u - t + 2] {
-                var fits = true
-                let op = graph[id].op.mappingInputs { input in
-                    guard let v = iterationOf(input) else { return input }
-                    if v == u, let k = offset[input] { return NodeID(-1 - k) }
-                    if v == u - 1, let k = offset[input] { return NodeID(-0x2000_0000 - k) }
-                    fits = false
-                    return input
-                }
-                var address: RelativeAddress?
-                if op.isSampler {
-                    guard var found = graph.addresses.relative[graph[id].stream] else { return nil }
-                    found.iteration = found.iteration &- UInt64(u)
-                    address = found
-                }
-                // A value the same in every particle is computed once per run,
-                // not per iteration: one carried from the iteration before
-                // could not go on changing past the template.
-                guard fits, graph[id].isRandom || !graph[id].op.inputs.contains(where: { iterationOf($0) == u - 1 }) else { return nil }
-                shapes.append(Shape(op: op, isRandom: graph[id].isRandom, parameters: reaching(id),
-                                    estimator: graph[id].requestedEstimator, site: graph[id].site, address: address))
-            }
-            return shapes
-        }
-        guard let current = shape(t), let previous = shape(t - 1), current == previous else { return false }
+        guard let current = shape(2), let previous = shape(1), current == previous else { return false }
         // Every name (and the mask) held in the same place after both.
-        func samePlace(_ a: Value?, _ b: Value?) -> Bool {
-            switch (a, b) {
-            case (nil, nil): return true
-            case (.node(let x)?, .node(let y)?):
-                switch (iterationOf(x), iterationOf(y)) {
-                case (nil, nil): return x == y
-                case (t?, (t - 1)?): return offset[x] == offset[y]
-                default: return false
-                }
-            case (.list(let xs)?, .list(let ys)?):
-                return xs.count == ys.count && zip(xs, ys).allSatisfy { samePlace($0, $1) }
-            case (let x?, let y?):
-                return !x.isNode && !y.isNode && unchanged(x, y)
-            default:
-                return false
-            }
-        }
         let after = frame.history[t + 1], before = frame.history[t]
-        guard Set(after.keys) == Set(before.keys), after.keys.allSatisfy({ samePlace(after[$0], before[$0]) }),
-              samePlace(.node(frame.aliveNodes[t + 1]), .node(frame.aliveNodes[t])) else { return false }
-        // Forget what older iterations reached; keep the pairs the template reads.
-        var carried: [(previous: NodeID, current: NodeID)] = []
-        var paired = Set<NodeID>()
-        for id in iterations[2] {
-            for input in graph[id].op.inputs where iterationOf(input) == t - 1 && paired.insert(input).inserted {
-                guard let k = offset[input], k < iterations[2].count else { return false }
-                carried.append((input, iterations[2][k]))
-            }
-        }
+        guard Set(after.keys) == Set(before.keys),
+              after.keys.allSatisfy({ samePlace(after[$0], before[$0], in: iterations, current: 2) }),
+              samePlace(.node(frame.aliveNodes[t + 1]), .node(frame.aliveNodes[t]), in: iterations, current: 2) else { return false }
+        let carried = iterations.pairs(2, in: graph)
+        let template = iterations.members[2], last = iterations.members[1]
         var streams: [UInt64: RelativeAddress] = [:]
-        for id in iterations[1] + iterations[2] where graph[id].op.isSampler {
+        for id in last + template where graph[id].op.isSampler {
             streams[graph[id].stream] = graph.addresses.relative[graph[id].stream]
         }
         let before0 = frame.iterationsRun - frame.iteration

@@ -471,50 +471,48 @@ public enum EstimatorAnalysis {
         // A loop's masks are where its condition decides who runs on.
         let guards = Set(graph.loops.flatMap(\.alive))
         var consumers: [NodeID: [(NodeID, Int)]] = [:]
-        let wraps = graph.repetitionInputs()
         for id in order {
-            let inputs = graph[id].op.inputs
-            for (position, input) in inputs.enumerated() {
+            for (position, input) in graph[id].op.inputs.enumerated() {
                 consumers[input, default: []].append((id, position))
             }
-            // A repeating loop's template reads its own nodes in later
-            // iterations, in the places it reads the iteration before.
-            if let counterparts = wraps[id] {
-                let previous = Dictionary(graph.loops.flatMap { $0.repetition?.carried ?? [] }.map { ($0.current, $0.previous) },
-                                          uniquingKeysWith: { a, _ in a })
-                for current in counterparts {
-                    for (position, input) in inputs.enumerated() where input == previous[current] {
-                        consumers[current, default: []].append((id, position))
-                    }
+        }
+        // A repeating loop's template reads, in the iterations after it, its
+        // own nodes where it reads the iteration before: the consumers form
+        // a cycle, walked in passes until nothing changes.
+        var cyclic = false
+        for (index, loop) in graph.loops.enumerated() {
+            guard let repetition = loop.repetition else { continue }
+            let template = LoopTag(loop: index, iteration: repetition.template)
+            for pair in repetition.carried {
+                for (consumer, position) in consumers[pair.previous] ?? [] where graph[consumer].loop == template {
+                    consumers[pair.current, default: []].append((consumer, position))
+                    cyclic = true
                 }
             }
         }
         var reached: [NodeID: Jump] = [:]
-        // With a repeating loop the consumers form a cycle: passes until nothing changes.
-        var pass = 0
         var changed = true
-        while changed && pass <= (wraps.isEmpty ? 0 : order.count) {
+        while changed {
             changed = false
-            pass += 1
-        for id in order.reversed() where reached[id] == nil {
-            for (consumer, position) in consumers[id] ?? [] {
-                let node = graph[consumer]
-                if node.op.isSampler { continue }
-                if guards.contains(consumer), case .select = node.op, position == 0 {
-                    reached[id] = Jump(what: "the condition of the loop", node: consumer, site: node.site)
-                    break
+            for id in order.reversed() where reached[id] == nil {
+                for (consumer, position) in consumers[id] ?? [] {
+                    let node = graph[consumer]
+                    if node.op.isSampler { continue }
+                    if guards.contains(consumer), case .select = node.op, position == 0 {
+                        reached[id] = Jump(what: "the condition of the loop", node: consumer, site: node.site)
+                        break
+                    }
+                    if let what = discontinuousInput(node.op, position) {
+                        reached[id] = Jump(what: what, node: consumer, site: node.site)
+                        break
+                    }
+                    if let further = reached[consumer] {
+                        reached[id] = further
+                        break
+                    }
                 }
-                if let what = discontinuousInput(node.op, position) {
-                    reached[id] = Jump(what: what, node: consumer, site: node.site)
-                    break
-                }
-                if let further = reached[consumer] {
-                    reached[id] = further
-                    break
-                }
+                changed = changed || (cyclic && reached[id] != nil)
             }
-            if reached[id] != nil { changed = true }
-        }
         }
         return reached
     }

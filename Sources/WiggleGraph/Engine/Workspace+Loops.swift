@@ -279,20 +279,19 @@ extension Workspace {
                                  needsAdjoint: false)
         var running = 0
         defer { quasiShift = 0 }
-        // A repeating loop whose iterations no reverse sweep reads keeps
-        // two blocks past its template, so its memory does not follow the
-        // iterations run (its template reads the iteration before only).
+        // Past its template, a repeating loop's iterations take two regions
+        // in turn (its template reads the iteration before only), so its
+        // memory does not follow the iterations run. One that keeps a tape
+        // keeps every Kth iteration in a block of its own (a checkpoint),
+        // and the reverse sweep re-runs each segment from its checkpoint
+        // (Workspace.rerun): memory of n/K + K blocks, not n.
         let template = loop.iterations.count - 1
-        func recycles(_ t: Int) -> Bool { !loop.keepsTape && loop.repetition != nil && t >= template + 2 }
-        // A repeating loop that keeps a tape keeps, past its template, only
-        // every Kth iteration (a checkpoint); the others take two regions in
-        // turn, and the reverse sweep re-runs each segment from its
-        // checkpoint (Workspace.segment): memory of n/K + K blocks, not n.
         let checkpointing = loop.keepsTape && loop.repetition != nil
         if loopMemory.checkpointsFrom.count != loops.count { loopMemory.checkpointsFrom = loops.map { _ in .max } }
         loopMemory.checkpointsFrom[r] = checkpointing ? template + 2 : .max
         func ringIteration(_ t: Int) -> Bool {
-            checkpointing && t > template + 2 && (t - template - 2) % Workspace.checkpointInterval != 0
+            guard loop.repetition != nil, t >= template + 2 else { return false }
+            return !loop.keepsTape || (t - template - 2) % Workspace.checkpointInterval != 0
         }
         var ringTurn = 0
         for t in 0..<loop.iterationLimit {
@@ -326,13 +325,6 @@ extension Workspace {
                 loopMemory.laneCount[r].append(count)
                 loopMemory.blockStart[r].append(region.block)
                 loopMemory.blockStride[r].append(loopMemory.ringStride)
-            } else if recycles(t) {
-                // No reverse sweep will read it: iteration t − 2's block and
-                // lanes (of the same layout, and at least as many) take it.
-                loopMemory.laneStart[r].append(loopMemory.laneStart[r][t - 2])
-                loopMemory.laneCount[r].append(count)
-                loopMemory.blockStart[r].append(loopMemory.blockStart[r][t - 2])
-                loopMemory.blockStride[r].append(loopMemory.blockStride[r][t - 2])
             } else {
                 guard reserveLoopMemory(usedDoubles + iteration.slotCount * count) else {
                     record(marker, .loopMemory(loopByteLimit), value: 0, count: count, partial: &partial)
@@ -352,7 +344,7 @@ extension Workspace {
             // A reused block keeps the rows that are the same in every
             // iteration (the mask's 1s, constants, parameters): rows are as
             // long as before and the layout is the template's.
-            let refills = !(recycles(t) || ringIteration(t)) || t < template + 6
+            let refills = !ringIteration(t) || t < template + 6
             importAndRun(r, t, block: block, stride: S, lanes: ids, count: count, refills: refills, chunk: chunk,
                          seed: seed, draw: draw, partial: &partial)
             if let group = loop.scoreSumGroup, let sums = loopMemory.sums[r], let unit = loopMemory.weights {
@@ -387,10 +379,8 @@ extension Workspace {
                 for j in 0..<count where alive[j] != 0 { running += 1 }
                 break
             }
-            // The next iteration's lanes: after these, where iteration t − 1's
-            // were, or in the ring region it will take.
-            let nextStart = ringIteration(t + 1) && !loopMemory.ring.isEmpty ? loopMemory.ring[ringTurn % 2].lanes
-                : recycles(t + 1) ? loopMemory.laneStart[r][t - 1] : usedLanes
+            // The next iteration's lanes: after these, or in the ring region it will take.
+            let nextStart = ringIteration(t + 1) && !loopMemory.ring.isEmpty ? loopMemory.ring[ringTurn % 2].lanes : usedLanes
             let next = loopMemory.lanes! + nextStart
             let previous = loopMemory.previous! + nextStart
             var kept = 0

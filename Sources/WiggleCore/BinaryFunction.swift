@@ -132,6 +132,7 @@ public enum BinaryRules {
     /// a^b; ∂/∂a = b a^(b-1), ∂/∂b = a^b log a (defined for a > 0 only; 0 elsewhere).
     public enum Power: BinaryRule {
         @inlinable public static func value(_ a: Double, _ b: Double) -> Double { BinaryFunction.power(a, b) }
+        public static var scalesAdjoint: Bool { true }
         @inlinable public static func backward(_ g: Double, _ a: Double, _ b: Double, _ y: Double) -> (Double, Double) {
             let da = b == 0 ? 0 : b * BinaryFunction.power(a, b - 1)
             let db = a > 0 ? y * Foundation.log(a) : 0

@@ -31,6 +31,14 @@ public protocol BinaryRule {
     /// The adjoints passed back to a and b, given the output's adjoint g,
     /// the inputs and the output y = f(a, b).
     static func backward(_ g: Double, _ a: Double, _ b: Double, _ y: Double) -> (Double, Double)
+    /// True when `backward` ends by multiplying g by partials computed
+    /// from a, b and y alone, so `g · backward(1, a, b, y)` gives its bits:
+    /// where a and b are the same in every particle the partials are computed once.
+    static var scalesAdjoint: Bool { get }
+}
+
+extension BinaryRule {
+    public static var scalesAdjoint: Bool { false }
 }
 
 /// Something done with a unary rule chosen at run time: the one switch from

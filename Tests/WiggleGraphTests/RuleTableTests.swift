@@ -60,6 +60,32 @@ import Testing
         #expect(run.value == 1)
         #expect(run.da == 0)
     }
+
+    /// Where a and b are the same in every lane, the reverse sweep computes
+    /// a rule's partials once and multiplies each lane's adjoint by them:
+    /// lane for lane the bits of the rule run per lane, zeros, infinities and nan included.
+    @Test(arguments: BinaryFunction.allCases)
+    func uniformInputsGiveTheLaneByLaneBits(function: BinaryFunction) {
+        let adjoints: [Double] = [0, 1, -2.5, 1e-300, .infinity, 3.75, -0.0, .nan]
+        for (x, y) in [(1.7, 0.6), (2.5, -1.2), (0.0, 3.0), (-2.0, 0.5), (4.0, 0.0)] {
+            let lanes = adjoints.count
+            var a = [Double](repeating: x, count: lanes), b = [Double](repeating: y, count: lanes)
+            var out = [Double](repeating: function.apply(x, y), count: lanes)
+            var g = adjoints
+            func sweep(uniform: Bool) -> [Double] {
+                var ga = [Double](repeating: 0.5, count: lanes), gb = [Double](repeating: -0.25, count: lanes)
+                ga.withUnsafeMutableBufferPointer { ga in
+                    gb.withUnsafeMutableBufferPointer { gb in
+                        function.withRule(BackwardBinary(adjoint: &g, a: &a, b: &b, out: &out, toA: ga.baseAddress,
+                                                         toB: gb.baseAddress, lanes: lanes, uniform: uniform))
+                    }
+                }
+                return ga + gb
+            }
+            let once = sweep(uniform: true), perLane = sweep(uniform: false)
+            #expect(once.map(\.bitPattern) == perLane.map(\.bitPattern), "\(function) at (\(x), \(y))")
+        }
+    }
 }
 
 /// What each built-in distribution says about itself.

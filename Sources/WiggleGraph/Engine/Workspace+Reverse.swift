@@ -112,7 +112,7 @@ extension Workspace {
                 if !VectorMath.backward(function, adjoint: g, a: a, b: b, out: o, toA: toA ? ga : nil,
                                         toB: toB ? gb : nil, lanes: m) {
                     function.withRule(BackwardBinary(adjoint: g, a: a, b: b, out: o, toA: toA ? ga : nil,
-                                                     toB: toB ? gb : nil, lanes: m))
+                                                     toB: toB ? gb : nil, lanes: m, uniform: instruction.isUniform))
                 }
             case .select:
                 let c = v + Int(instruction.c) * C
@@ -217,9 +217,18 @@ struct BackwardBinary: BinaryRuleVisitor {
     let toA: UnsafeMutablePointer<Double>?
     let toB: UnsafeMutablePointer<Double>?
     let lanes: Int
+    /// True when a, b and the output are the same in every lane.
+    var uniform = false
 
     @inline(__always)
     func visit<Rule: BinaryRule>(_ rule: Rule.Type) {
+        if uniform && Rule.scalesAdjoint && lanes > 0 {
+            // The partials once (a power's pow and log), then g times them: the same bits.
+            let (da, db) = Rule.backward(1, a[0], b[0], out[0])
+            if let ga = toA { for l in 0..<lanes { let g = adjoint[l]; ga[l] += g != 0 ? g * da : 0 } }
+            if let gb = toB { for l in 0..<lanes { let g = adjoint[l]; gb[l] += g != 0 ? g * db : 0 } }
+            return
+        }
         // One loop per input (as micrograd adds to each child in turn): a
         // loop writing one row vectorises; when a and b are one slot (x * x)
         // the two adds still happen in order.

@@ -1,6 +1,8 @@
 // Graph.swift — the stochastic computation graph: nodes in one array, in
 // topological order (every node's inputs come before it).
 
+import Foundation
+
 /// The index of a node in its ``Graph``.
 public struct NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The node's position in the graph's node array.
@@ -165,6 +167,11 @@ public struct LoopTrace: Sendable {
     /// When the loop's iterations settled into one shape: the iterations
     /// after the last one traced repeat it (see ``LoopRepetition``).
     public var repetition: LoopRepetition?
+    /// True when a loop of random length runs inside one of its
+    /// iterations: its own iterations then run as traced, every particle
+    /// through every one, masked by alive[t] (the inner loops run as loops,
+    /// over the particles inside them).
+    public var holdsLoops = false
 
     /// A loop at `site` traced with limit `limit`.
     public init(site: Site, limit: Int) {
@@ -285,7 +292,13 @@ public struct Graph: Sendable {
     /// Where the tracer is, for the address of each draw (its stream key).
     public var addresses = DrawAddresses()
     /// The loops of random length traced into the graph.
-    public var loops: [LoopTrace] = []
+    public var loops: [LoopTrace] = [] {
+        didSet { repetitionWraps = RepetitionWraps() }
+    }
+    /// The repeating loops' carried pairs, previous → current, found once
+    /// per change of `loops` (``ancestors(of:)`` runs once per draw while
+    /// estimators are chosen, and a loop inside another makes many loops).
+    private var repetitionWraps = RepetitionWraps()
     /// The iteration of a loop of random length being traced: every node
     /// appended gets it (constants and parameters excepted).
     public var currentLoop: LoopTag?
@@ -472,15 +485,19 @@ public struct Graph: Sendable {
     /// the template (the edges that close a repeating loop into a cycle).
     /// Empty when no loop repeats.
     public func repetitionInputs() -> [NodeID: [NodeID]] {
-        var result: [NodeID: [NodeID]] = [:]
+        // Each repeating loop's template, with its counterparts: one pass over the nodes for them all.
+        var counterparts: [LoopTag: [NodeID: NodeID]] = [:]
         for (index, loop) in loops.enumerated() {
             guard let repetition = loop.repetition, !repetition.carried.isEmpty else { continue }
-            let counterpart = Dictionary(repetition.carried.map { ($0.previous, $0.current) }, uniquingKeysWith: { a, _ in a })
-            let template = LoopTag(loop: index, iteration: repetition.template)
-            for (position, node) in nodes.enumerated() where node.loop == template {
-                let wraps = node.op.inputs.compactMap { counterpart[$0] }
-                if !wraps.isEmpty { result[NodeID(position), default: []].append(contentsOf: wraps) }
-            }
+            counterparts[LoopTag(loop: index, iteration: repetition.template)] =
+                Dictionary(repetition.carried.map { ($0.previous, $0.current) }, uniquingKeysWith: { a, _ in a })
+        }
+        guard !counterparts.isEmpty else { return [:] }
+        var result: [NodeID: [NodeID]] = [:]
+        for (position, node) in nodes.enumerated() {
+            guard let tag = node.loop, let counterpart = counterparts[tag] else { continue }
+            let wraps = node.op.inputs.compactMap { counterpart[$0] }
+            if !wraps.isEmpty { result[NodeID(position), default: []].append(contentsOf: wraps) }
         }
         return result
     }
@@ -492,10 +509,7 @@ public struct Graph: Sendable {
         guard let top = roots.max() else { return [] }
         // A repeating loop's template reads, in the iterations after it,
         // the counterparts in it of what it reads from the iteration before.
-        var wraps: [NodeID: NodeID] = [:]
-        for loop in loops {
-            for pair in loop.repetition?.carried ?? [] { wraps[pair.previous] = pair.current }
-        }
+        let wraps = repetitionWraps.value(loops)
         let highest = wraps.values.max().map { Swift.max($0, top) } ?? top
         var marked = [Bool](repeating: false, count: Int(highest.index) + 1)
         var found: [Int32] = []
@@ -576,5 +590,25 @@ public struct Graph: Sendable {
         case .failure(let problem)?: return problem.value
         case nil: return nil
         }
+    }
+}
+
+/// A cache of the carried pairs of a graph's repeating loops. A graph
+/// replaces its cache whenever its loops change, so copies of a graph that
+/// share one have the same loops; a lock makes filling it safe from any thread.
+final class RepetitionWraps: @unchecked Sendable {
+    private var wraps: [NodeID: NodeID]?
+    private let lock = NSLock()
+
+    func value(_ loops: [LoopTrace]) -> [NodeID: NodeID] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let wraps { return wraps }
+        var found: [NodeID: NodeID] = [:]
+        for loop in loops {
+            for pair in loop.repetition?.carried ?? [] { found[pair.previous] = pair.current }
+        }
+        wraps = found
+        return found
     }
 }

@@ -48,6 +48,7 @@ extension Interpreter {
             frame.bindingsBefore = []
         }
         tracedCallCache = [:]
+        tracer.parameterReach = [:]
         densityTerms = [:]
         foldedObjectives = [:]
         parameters.clearBuiltValues()

@@ -55,6 +55,8 @@ final class LoopFrame {
 
     /// The depth of the loop's address frame.
     var addressDepth = 0
+    /// The iteration of the random loop this one runs in, if any.
+    var enclosing: LoopTag?
     /// For a `for` over a range known while tracing: its variable and its
     /// number of iterations (such a loop may stop being traced when its
     /// iterations repeat one shape: Tracer.repeatsDeterministicLoop).
@@ -136,7 +138,7 @@ extension Tracer {
         defer {
             loopFrames.removeLast()
             if frame.random {
-                interpreter.graph.currentLoop = nil
+                interpreter.graph.currentLoop = frame.enclosing
             }
             if records || frame.random { interpreter.graph.addresses.stopRecording() }
             interpreter.graph.addresses.truncate(to: addressDepth)
@@ -267,23 +269,25 @@ extension Tracer {
     /// the coming iteration (nil: all, when a `break` or `continue` in some
     /// particles made it random mid-iteration).
     func becomeRandom(_ frame: LoopFrame, entering: NodeID?) throws {
-        if let tag = interpreter.graph.currentLoop {
-            throw interpreter.fail("a loop of random length inside another one (line \(interpreter.graph.loops[Int(tag.loop)].site.line)) is not supported yet; give the inner loop a bound known while tracing, and leave it with break",
-                       at: frame.range)
-        }
-        let alive: NodeID
+        // Inside another random loop, that loop's iterations run as traced
+        // (every particle, masked) and this one runs as a loop.
+        frame.enclosing = interpreter.graph.currentLoop
+        if let outer = frame.enclosing { interpreter.graph.loops[Int(outer.loop)].holdsLoops = true }
+        // Only the particles that reach the loop enter it: those on the
+        // traced path, in the enclosing loops' iteration, not yet returned.
+        var alive = try reachingHere(besides: frame, at: frame.range)
         if let entering {
-            alive = try nodeID(try makeNode(.select(entering, constantNode(1), constantNode(0)), at: frame.range),
-                               what: "a loop condition", at: frame.range)
-        } else {
-            alive = constantNode(1)
+            let running = try nodeID(try makeNode(.select(entering, constantNode(1), constantNode(0)), at: frame.range),
+                                     what: "a loop condition", at: frame.range)
+            alive = try alive.map { try both($0, running, at: frame.range) } ?? running
         }
-        interpreter.graph.label(alive, "alive")
         frame.random = true
         frame.loopIndex = interpreter.graph.loops.count
         interpreter.graph.loops.append(LoopTrace(site: site(frame.range), limit: interpreter.settings.loopLimit))
-        frame.alive = entering == nil ? nil : alive
-        frame.aliveNodes = [alive]
+        frame.alive = alive
+        let first = alive ?? constantNode(1)
+        interpreter.graph.label(first, "alive")
+        frame.aliveNodes = [first]
         // At a traced condition, a particle that does not run the coming
         // iteration keeps what it held before the loop readied it (a `for`
         // has bound its variable already); mid-iteration, every particle is in it.
@@ -519,7 +523,8 @@ extension Tracer {
         // From the fourth iteration on: the first reads the values from
         // before the loop, and a program written from the loop later (a
         // derivative's tangents) may treat the first two differently too.
-        guard frame.limited, t >= 3, frame.iterationStarts.count == t + 2 else { return false }
+        guard frame.limited, t >= 3, frame.iterationStarts.count == t + 2,
+              !interpreter.graph.loops[frame.loopIndex].holdsLoops else { return false }
         let graph = interpreter.graph
         let loop = Int32(frame.loopIndex)
         func members(_ u: Int) -> [NodeID] {
@@ -537,7 +542,7 @@ extension Tracer {
             if let known = frame.reaching[id] { return known }
             let found: Set<Int>
             if iterationOf(id) == nil {
-                found = graph[id].dependsOnParameter ? Set(graph.parameters(reaching: id)) : []
+                found = parametersReaching(id)
             } else {
                 found = graph[id].op.inputs.reduce(into: Set<Int>()) { $0.formUnion(reaching($1)) }
             }
@@ -567,6 +572,35 @@ extension Tracer {
         return true
     }
 
+    /// The parameters among a node's ancestors through their inputs, each
+    /// node's found once (a loop inside another reads new nodes of the
+    /// outer one at every iteration: a walk of the whole graph each time
+    /// would grow with its square). A repeating loop's wraps add nothing
+    /// here: its template reads counterparts reached by the same parameters.
+    func parametersReaching(_ root: NodeID) -> Set<Int> {
+        let graph = interpreter.graph
+        var pending: [(NodeID, Bool)] = [(root, false)]
+        while let (id, expanded) = pending.popLast() {
+            guard parameterReach[id] == nil else { continue }
+            let node = graph[id]
+            guard node.dependsOnParameter else {
+                parameterReach[id] = []
+                continue
+            }
+            let missing = node.op.inputs.filter { parameterReach[$0] == nil }
+            if expanded || missing.isEmpty {
+                var found: Set<Int> = []
+                if case .parameter(let index) = node.op { found.insert(index) }
+                for input in node.op.inputs { found.formUnion(parameterReach[input] ?? []) }
+                parameterReach[id] = found
+            } else {
+                pending.append((id, true))
+                pending += missing.map { ($0, false) }
+            }
+        }
+        return parameterReach[root] ?? []
+    }
+
     /// Ends a random loop whose iteration failed while being traced: that
     /// iteration is not traced, and the particles that run it (those still
     /// alive after the last one traced) get the error when a run finds them.
@@ -587,7 +621,7 @@ extension Tracer {
     /// Ends a random loop: every value that leaves it goes through a
     /// `loopExit` node (where particles still running are an error).
     func finishRandomLoop(_ frame: LoopFrame) throws {
-        interpreter.graph.currentLoop = nil
+        interpreter.graph.currentLoop = frame.enclosing
         let index = frame.loopIndex
         interpreter.graph.loops[index].alive = frame.aliveNodes
         guard let last = frame.aliveNodes.last, let final = frame.history.last else { return }
@@ -707,9 +741,9 @@ extension Tracer {
 
     /// The particles that take the traced branches entered since `depth`,
     /// less those that already left: a 0/1 node (nil: every particle).
-    func pathCondition(since depth: Int, at range: SourceRange) throws -> NodeID? {
+    func pathCondition(since depth: Int, upTo end: Int? = nil, at range: SourceRange) throws -> NodeID? {
         var condition: NodeID?
-        for (id, polarity) in pathConditions[depth...] {
+        for (id, polarity) in pathConditions[depth..<Swift.min(end ?? pathConditions.count, pathConditions.count)] {
             let term = try nodeID(try makeNode(.select(id, constantNode(polarity ? 1 : 0), constantNode(polarity ? 0 : 1)), at: range),
                                   what: "a condition", at: range)
             condition = try condition.map {
@@ -717,6 +751,34 @@ extension Tracer {
             } ?? term
         }
         return condition
+    }
+
+    /// The particles that reach loop `frame`, as a 0/1 node (nil: every
+    /// particle): on the traced path outside it, in the current iteration
+    /// of each random loop around it and not yet out of that iteration, and
+    /// not yet returned from a function around it.
+    func reachingHere(besides frame: LoopFrame, at range: SourceRange) throws -> NodeID? {
+        var reach = try pathCondition(since: 0, upTo: frame.pathDepth, at: range)
+        let depth = loopFrames.firstIndex { $0 === frame } ?? loopFrames.count
+        for outer in loopFrames[..<depth] where outer.random {
+            if let alive = outer.alive { reach = try reach.map { try both($0, alive, at: range) } ?? alive }
+            if let left = outer.left { reach = try without(left, from: reach, at: range) }
+        }
+        for function in functionFrames where function.loopDepth <= depth {
+            if let left = function.left { reach = try without(left, from: reach, at: range) }
+        }
+        return reach
+    }
+
+    /// 1 where both 0/1 masks are 1.
+    func both(_ a: NodeID, _ b: NodeID, at range: SourceRange) throws -> NodeID {
+        try nodeID(try makeNode(.select(a, b, constantNode(0)), at: range), what: "a condition", at: range)
+    }
+
+    /// The mask `reach` (nil: every particle) less the particles in `left`.
+    func without(_ left: NodeID, from reach: NodeID?, at range: SourceRange) throws -> NodeID {
+        try nodeID(try makeNode(.select(left, constantNode(0), reach ?? constantNode(1)), at: range),
+                   what: "a condition", at: range)
     }
 
     /// The particles leaving a loop iteration here: on the traced path, not yet left.

@@ -40,4 +40,7 @@ final class Tracer {
     var pendingAnnotation: (EstimatorAnnotation, SourceRange)?
     /// The lists that `for x in LIST` loops in progress iterate over.
     var loopItems: [LoopItems] = []
+    /// The parameters reaching nodes made outside the loop being checked
+    /// for one shape (``parametersReaching(_:)``), kept until the graph is compacted.
+    var parameterReach: [NodeID: Set<Int>] = [:]
 }

@@ -25,7 +25,11 @@ struct LoopNumbering {
     var hasRegions: Bool
 
     init(graph: Graph, order: [NodeID], roots: [NodeID]) {
-        func local(_ id: NodeID) -> Bool { graph[id].loop != nil && graph[id].isRandom }
+        // A loop holding loops runs as traced, in the main slots.
+        func local(_ id: NodeID) -> Bool {
+            guard let tag = graph[id].loop, graph[id].isRandom else { return false }
+            return Int(tag.loop) >= graph.loops.count || !graph.loops[Int(tag.loop)].holdsLoops
+        }
         var regions = order.contains(where: local)
         if regions {
             // Only a loop's exits read its iterations' nodes (an objective

@@ -93,6 +93,11 @@ public struct RandomCallLayout: @unchecked Sendable {
     /// Under randomised QMC: its dimension of the Sobol' points, or -1 for
     /// pseudo-random numbers (``Plan/quasiDimensionLimit``).
     public var quasiDimension: Int32 = -1
+    /// For a draw in an iteration of a loop run as traced (one that holds
+    /// loops: every particle runs every iteration): the slot of the
+    /// iteration's mask, which multiplies its score term (a particle that
+    /// does not run the iteration makes no draw there), or -1.
+    public var mask: Int32 = -1
 }
 
 /// Variance reductions a plan may leave out (tests compare with and without).
@@ -291,8 +296,14 @@ public struct Plan: Sendable {
                 var draw = Instruction(code: .random, out: slot, a: parameters.first.map(s) ?? -1, b: -1, c: -1, node: id,
                                        estimator: choice.estimator, needsAdjoint: parameters.contains(where: carried))
                 draw.table = Int32(randomCalls.count)
-                randomCalls.append(RandomCallLayout(distribution: DistributionRegistry[distribution],
-                                                    parameterSlots: parameters.map(s), carries: parameters.map(carried)))
+                var layout = RandomCallLayout(distribution: DistributionRegistry[distribution],
+                                              parameterSlots: parameters.map(s), carries: parameters.map(carried))
+                if let tag = node.loop, Int(tag.loop) < graph.loops.count, graph.loops[Int(tag.loop)].holdsLoops,
+                   Int(tag.iteration) < graph.loops[Int(tag.loop)].alive.count {
+                    let alive = graph.loops[Int(tag.loop)].alive[Int(tag.iteration)]
+                    if Int(alive.index) < slotOf.count, slotOf[Int(alive.index)] >= 0 { layout.mask = s(alive) }
+                }
+                randomCalls.append(layout)
                 instruction = draw
             case .loopExit(let value, let alive):
                 var exit = Instruction(code: .loopExit, out: slot, a: s(value), b: -1, c: s(alive), node: id,

@@ -149,6 +149,11 @@ extension Workspace {
                         let total = term.sign * Moments.sum(cost, count: m)
                         let inverse = usesBaseline && m > 1 ? 1 / Double(m - 1) : 0
                         fused.addScore(call, cost: cost, sign: term.sign, total: total, inverse: inverse)
+                    } else if calls[index].mask >= 0 {
+                        // Only the particles that ran the draw's iteration made it.
+                        let weight = weights + group * C, mask = v + calls[index].mask * C
+                        for l in 0..<m { vectorScratch[l] = weight[l] * mask[l] }
+                        calls[index].distribution.addScore(call, weights: vectorScratch)
                     } else {
                         calls[index].distribution.addScore(call, weights: weights + group * C)
                     }

@@ -29,6 +29,8 @@ struct CallWiring {
     let worlds: Int
     /// Under randomised QMC: its Sobol' dimension, or -1.
     let quasiDimension: Int
+    /// The slot of the mask its score term is multiplied by, or -1 (``RandomCallLayout/mask``).
+    let mask: Int
 }
 
 /// One worker's buffers for a plan.
@@ -218,7 +220,7 @@ final class Workspace: @unchecked Sendable {
                                         : -1,
                                       worldsRule: layout.worldsEstimator?.rule,
                                       worlds: layout.worldsEstimator?.rule.worldCount(for: layout.distribution) ?? 0,
-                                      quasiDimension: Int(layout.quasiDimension)))
+                                      quasiDimension: Int(layout.quasiDimension), mask: Int(layout.mask)))
             offset += count
         }
         calls = copy(wirings)
@@ -235,7 +237,7 @@ final class Workspace: @unchecked Sendable {
         }
         self.fusedGroups = fusedGroups
         fusedScores = calls.map { call in
-            call.weightGroup >= 0 && fusedGroups[call.weightGroup] ? call.distribution as? FusedScore : nil
+            call.weightGroup >= 0 && fusedGroups[call.weightGroup] && call.mask < 0 ? call.distribution as? FusedScore : nil
         }
         pickTables = plan.pickTables.map { $0.map { $0 } }
         carriesSlot = .allocate(capacity: max(1, plan.slotCount))

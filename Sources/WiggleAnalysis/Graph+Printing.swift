@@ -57,12 +57,17 @@ extension Graph {
         var iterationsSeen: [Int32: Set<Int32>] = [:]
         for id in order { if let tag = self[id].loop { iterationsSeen[tag.loop, default: []].insert(tag.iteration) } }
         for (loop, seen) in iterationsSeen { shown[loop] = seen.contains(1) ? 1 : (seen.min() ?? 0) }
+        // A loop inside another shows where the iteration shown runs it.
+        func isShown(_ tag: LoopTag) -> Bool {
+            guard shown[tag.loop] == tag.iteration else { return false }
+            return loops[Int(tag.loop)].enclosing.map(isShown) ?? true
+        }
         var headed: Set<Int32> = []
         var lines: [(String, String)] = []
         for id in order {
             let node = self[id]
             if let tag = node.loop {
-                guard shown[tag.loop] == tag.iteration else { continue }
+                guard isShown(tag) else { continue }
                 if !headed.contains(tag.loop) {
                     headed.insert(tag.loop)
                     let trace = loops[Int(tag.loop)]
@@ -77,7 +82,10 @@ extension Graph {
                             : "the last repeating up to the loop limit of \(trace.limit); each runs for the particles still in the loop"
                         lines.append(("-- loop at line \(trace.site.line): iteration \(tag.iteration + 1) shown; its body traced \(repetition.template + 1) times, \(rest)", ""))
                     } else {
-                        lines.append(("-- loop at line \(trace.site.line): iteration \(tag.iteration + 1) of \(count) shown (\(limit)); each runs for the particles still in the loop", ""))
+                        let runs = trace.holdsLoops
+                            ? "every particle runs each, masked, as it holds a loop"
+                            : "each runs for the particles still in the loop"
+                        lines.append(("-- loop at line \(trace.site.line): iteration \(tag.iteration + 1) of \(count) shown (\(limit)); \(runs)", ""))
                     }
                 }
             }

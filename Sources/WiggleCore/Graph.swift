@@ -172,6 +172,8 @@ public struct LoopTrace: Sendable {
     /// through every one, masked by alive[t] (the inner loops run as loops,
     /// over the particles inside them).
     public var holdsLoops = false
+    /// The iteration of the loop it runs inside, if any.
+    public var enclosing: LoopTag?
 
     /// A loop at `site` traced with limit `limit`.
     public init(site: Site, limit: Int) {

@@ -283,7 +283,9 @@ extension Tracer {
         }
         frame.random = true
         frame.loopIndex = interpreter.graph.loops.count
-        interpreter.graph.loops.append(LoopTrace(site: site(frame.range), limit: interpreter.settings.loopLimit))
+        var trace = LoopTrace(site: site(frame.range), limit: interpreter.settings.loopLimit)
+        trace.enclosing = frame.enclosing
+        interpreter.graph.loops.append(trace)
         frame.alive = alive
         let first = alive ?? constantNode(1)
         interpreter.graph.label(first, "alive")

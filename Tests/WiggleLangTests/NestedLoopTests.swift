@@ -64,6 +64,25 @@ import WiggleLang
         #expect(g.count == 1 && agrees(g[0]["mu"], 1.5, 5))
     }
 
+    /// explain shows one iteration of the outer loop, saying every particle
+    /// runs it masked, and the inner loop once: the instance that iteration runs.
+    @Test func explainShowsTheInnerLoopOnce() {
+        let outcome = run("""
+            set(particles = 1000, loop_limit = 50)
+            param a = 0
+            n = 0
+            while bernoulli(sigmoid(a)) {
+              while bernoulli(0.5) { n = n + 1 }
+            }
+            explain(n)
+            """)
+        #expect(outcome.errors.isEmpty)
+        let headers = outcome.lines.joined(separator: "\n").split(separator: "\n").filter { $0.contains("-- loop at line") }
+        #expect(headers.count == 2, "\(headers)")
+        #expect(headers.first?.contains("loop at line 4") == true && headers.first?.contains("masked, as it holds a loop") == true)
+        #expect(headers.last?.contains("loop at line 5") == true)
+    }
+
     /// The bits do not depend on the thread count.
     @Test func nestedLoopsGiveTheSameBitsOnOneAndTwoThreads() {
         func output(_ threads: Int) -> String {

@@ -10,12 +10,13 @@
 //
 //     swift build --disable-default-traits --traits Readline,VectorMath
 //
-// builds Wiggle without the kernel (and without ZeroMQ).
+// builds Wiggle without the kernel (and without ZeroMQ) and without MPI.
 import PackageDescription
 
 let readline: Set<String> = ["Readline"]
 let kernel: Set<String> = ["Kernel"]
 let vectorMath: Set<String> = ["VectorMath"]
+let mpi: Set<String> = ["MPI"]
 
 let package = Package(
     name: "Wiggle",
@@ -30,7 +31,8 @@ let package = Package(
         .trait(name: "Readline", description: "The REPL edits lines with GNU readline (Debian: libreadline-dev); without it, a plain line reader."),
         .trait(name: "Kernel", description: "`wiggle kernel`, the Jupyter kernel, over ZeroMQ (Debian: libzmq3-dev)."),
         .trait(name: "VectorMath", description: "AVX2 kernels with SLEEF's exp, log, sin and cos (Debian: libsleef-dev), chosen at run time on processors that have AVX2 and FMA."),
-        .default(enabledTraits: ["Readline", "Kernel", "VectorMath"]),
+        .trait(name: "MPI", description: "`mpirun -n R wiggle run ...` spreads one estimate over R processes, bit for bit what one process prints (Debian: libopenmpi-dev, openmpi-bin)."),
+        .default(enabledTraits: ["Readline", "Kernel", "VectorMath", "MPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -73,6 +75,9 @@ let package = Package(
         .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"]), .brew(["readline"])]),
         // ZeroMQ, for the Jupyter kernel (libzmq3-dev).
         .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"]), .brew(["zeromq"])]),
+        // Open MPI, for one estimate over many processes (libopenmpi-dev);
+        // linked into the `wiggle` command only.
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"]), .brew(["open-mpi"])]),
         // The Jupyter kernel: the messaging protocol (5.3) over ZeroMQ, signed
         // with HMAC-SHA256 (swift-crypto), one Session per kernel, rich output.
         // Its sources are empty without the Kernel trait.
@@ -91,6 +96,7 @@ let package = Package(
             dependencies: [
                 "WiggleLang", "CSupport", "WiggleKernel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .target(name: "CReadline", condition: .when(traits: readline)),
+                .target(name: "CMPI", condition: .when(traits: mpi)),
             ]
         ),
         .testTarget(name: "WiggleSyntaxTests", dependencies: ["WiggleSyntax", "WiggleGraph"]),

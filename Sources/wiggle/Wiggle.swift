@@ -47,7 +47,11 @@ struct Wiggle: ParsableCommand {
         } else {
             lines.append("vector math: no (built without the VectorMath trait, or not x86-64; scalar C library functions)")
         }
-        lines.append("MPI: no (not part of this build)")
+        if ClusterRun.isBuilt {
+            lines.append("MPI: yes (Open MPI; `mpirun -n R wiggle run F` gives one process's bits)")
+        } else {
+            lines.append("MPI: no (built without the MPI trait)")
+        }
         return lines.joined(separator: "\n")
     }
 
@@ -69,15 +73,17 @@ struct Wiggle: ParsableCommand {
 /// Runs a whole program as a script: results to standard output, diagnostics
 /// to standard error, Ctrl-C at the next safe point; exits with the status.
 func runScript(_ source: SourceFile, in session: Session, json: Bool, plots: URL? = nil) throws {
+    // Under mpirun or srun, every rank runs the program; rank 0 writes.
+    let rank = ClusterRun.join(program: source.bytes, settings: "\(session.settings)|\(json)")
     interruptible(session)
     let printer = OutputPrinter(json: json)
-    printer.plots = plots
+    printer.plots = rank.map { $0 == 0 } ?? true ? plots : nil
     let result = session.run(source, output: printer.emit)
     printer.report(result.diagnostics)
     // Leave without tearing the session down: a program can build long
     // chains of values whose release would recurse on this thread's small stack.
     StandardOutput.shared.flush()
-    Foundation.exit(result.status.exitCode)
+    ClusterRun.exit(result.status.exitCode)
 }
 
 /// Options shared by `wiggle`, `wiggle run`.

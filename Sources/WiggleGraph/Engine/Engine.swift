@@ -284,7 +284,13 @@ public final class Runner: @unchecked Sendable {
         // work is worth their start.
         var first = 0
         let threads: Int
-        if let perChunk = secondsPerChunk {
+        // Over many processes: this rank runs the groups it owns, and the
+        // ranks exchange the partials below.
+        let cluster = Cluster.current.flatMap { $0.size > 1 ? $0 : nil }
+        if let cluster {
+            let owned = (0..<groupCount).filter(cluster.owns).count
+            threads = min(most, max(1, owned))
+        } else if let perChunk = secondsPerChunk {
             threads = most > 1 && perChunk * Double(chunkCount) >= configuration.parallelWork ? most : 1
         } else {
             let started = DispatchTime.now().uptimeNanoseconds
@@ -309,6 +315,7 @@ public final class Runner: @unchecked Sendable {
             while true {
                 let group = next.add(1, ordering: .relaxed).oldValue
                 guard group < groupCount else { return }
+                if let cluster, !cluster.owns(group) { continue }
                 if let stop = configuration.shouldStop, stop() { return }
                 if let base = results.baseAddress { runGroup(spaces[worker], group, base + group) }
             }
@@ -324,7 +331,8 @@ public final class Runner: @unchecked Sendable {
                 }
             }
         }
-        if first == 0 && chunkCount > 0 {
+        if let cluster { cluster.exchange(&groupPartials) }
+        if first == 0 && chunkCount > 0 && cluster == nil {
             // Keep the estimate current (the parameters move, and so may the work).
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
             secondsPerChunk = seconds * Double(threads) / Double(chunkCount)

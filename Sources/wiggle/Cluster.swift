@@ -52,9 +52,13 @@ enum ClusterRun {
             wiggle_mpi_finalize()
             Foundation.exit(64)
         }
-        Cluster.current = Cluster(rank: rank, size: size) { words in
+        Cluster.current = Cluster(rank: rank, size: size, combine: { words in
             _ = wiggle_mpi_or(words.baseAddress, words.count)
-        }
+        }, agree: { value in
+            var smallest: UInt64 = 0, largest: UInt64 = 0
+            _ = wiggle_mpi_min_max(value, &smallest, &largest)
+            return smallest == largest
+        })
         if rank != 0 {
             // Only rank 0 writes: the others' output goes nowhere.
             let null = open("/dev/null", O_WRONLY)

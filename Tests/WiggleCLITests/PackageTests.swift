@@ -15,7 +15,7 @@ import Testing
         for probe in ["FileManager", "fileExists", "ProcessInfo", "import Foundation"] {
             #expect(!manifest.contains(probe), "Package.swift uses \(probe)")
         }
-        #expect(manifest.contains(".default(enabledTraits: [\"Readline\", \"Kernel\", \"VectorMath\"])"))
+        #expect(manifest.contains(".default(enabledTraits: [\"Readline\", \"Kernel\", \"VectorMath\", \"MPI\"])"))
     }
 
     @Test func onlyTheBenchmarksReferenceCarriesUnsafeFlags() throws {
@@ -30,5 +30,6 @@ import Testing
         #expect(try read("Sources/CReadline/shim.h").contains("install libreadline-dev"))
         #expect(try read("Sources/CSupport/readline_shim.c").contains("install libreadline-dev"))
         #expect(try read("Sources/CVectorKernels/vector_kernels.c").contains("install libsleef-dev"))
+        #expect(try read("Sources/CMPI/shim.h").contains("install libopenmpi-dev and openmpi-bin"))
     }
 }

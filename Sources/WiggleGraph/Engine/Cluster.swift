@@ -22,11 +22,15 @@ public struct Cluster: Sendable {
     /// Replaces every word of the buffer by the bitwise OR of that word over
     /// all ranks (each rank passes a buffer of the same length).
     public let combine: @Sendable (UnsafeMutableBufferPointer<UInt64>) -> Void
+    /// True when every rank passes the same value.
+    public let agree: @Sendable (UInt64) -> Bool
 
-    public init(rank: Int, size: Int, combine: @escaping @Sendable (UnsafeMutableBufferPointer<UInt64>) -> Void) {
+    public init(rank: Int, size: Int, combine: @escaping @Sendable (UnsafeMutableBufferPointer<UInt64>) -> Void,
+                agree: @escaping @Sendable (UInt64) -> Bool) {
         self.rank = rank
         self.size = size
         self.combine = combine
+        self.agree = agree
     }
 
     /// The cluster this process runs in (set once, before any run), or nil for one process.
@@ -57,6 +61,20 @@ public struct Cluster: Sendable {
                 partials[group].decode(from: &reader)
             }
             offset += Int(length)
+        }
+    }
+}
+
+extension Cluster {
+    /// Checks that every rank merged the same totals (they must: every rank
+    /// merges the same groups in the same order, from the same parameters);
+    /// an error naming the run otherwise, never results that differ by rank.
+    func check(_ total: Partial) throws {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for word in total.encoded() { hash = (hash ^ word) &* 0x100_0000_01b3 }
+        guard agree(hash) else {
+            throw EngineError(node: NodeID(0), site: .unknown,
+                              message: "the MPI ranks computed different results for this run (their parameters or settings differ); every rank must run one build on one program")
         }
     }
 }

@@ -142,6 +142,19 @@ func within(_ moments: Moments, _ exact: Double, _ k: Double = 4) -> Bool {
         #expect(otherSeed.outputs != one.outputs)
     }
 
+    /// Past 4.2 million particles the chunks fall into more than 64 groups
+    /// (one per 65,536 particles): still the same bits for any thread count.
+    @Test func identicalResultsPast64Groups() throws {
+        var b = Builder()
+        let mu = b.parameter("mu", 0.3)
+        let x = b.normal(mu, b.constant(1))
+        let loss = b.binary(.add, b.binary(.power, x, b.constant(2)), b.binary(.greater, x, b.constant(1)))
+        let one = try gradient(b, loss, particles: 4_600_000, threads: 1)
+        let two = try gradient(b, loss, particles: 4_600_000, threads: 2)
+        #expect(one.outputs == two.outputs && one.gradient == two.gradient)
+        #expect(abs(one.outputs[0].mean - (1 + 0.09 + 0.5 * erfc(0.7 / 2.0.squareRoot()))) < 5 * one.outputs[0].standardError)
+    }
+
     @Test func invalidSigmaIsCountedPerParticle() throws {
         var b = Builder()
         let z = b.normal(b.constant(0), b.constant(1))

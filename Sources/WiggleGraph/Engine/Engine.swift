@@ -181,6 +181,13 @@ public final class Runner: @unchecked Sendable {
 
     /// Particles per chunk, at least, for a plan with a loop of random length.
     public static let loopChunkSize = 4096
+    /// The most groups a run's chunks fall into (each summed by one thread,
+    /// merged in order): at most this many cores work on one run, over all
+    /// threads and MPI ranks.
+    public static let groupLimit = 4096
+    /// Particles per group past 64 groups: enough that a group's own costs
+    /// (its sums kept, centred and merged) are nothing beside its work.
+    public static let particlesPerGroup = 65536
 
     /// The bytes a chunk's buffers may take to stay in cache.
     public static let cacheBytes = 4 << 20
@@ -236,8 +243,11 @@ public final class Runner: @unchecked Sendable {
         let chunkSize = configuration.sampling == .antithetic && widest > 1 ? widest - widest % 2 : widest
         let chunkCount = (configuration.particles + chunkSize - 1) / chunkSize
         // Chunks are grouped; a group is summed by one thread in chunk order and
-        // the groups are merged in group order, so threads never change a bit.
-        let groupCount = min(chunkCount, 64)
+        // the groups are merged in group order, so threads (and MPI ranks)
+        // never change a bit. A group is the unit of work: 64 of them, or
+        // one per `particlesPerGroup` particles for large runs (so every
+        // core of a cluster has its share), up to `groupLimit`.
+        let groupCount = min(chunkCount, min(Runner.groupLimit, max(64, configuration.particles / Runner.particlesPerGroup)))
         // More workers than cores would only add buffers (each up to
         // maxWorkspaceBytes); results do not depend on the count.
         let most = min(configuration.threads, groupCount, Runner.cores)

@@ -53,5 +53,18 @@ if [ "$code" = 64 ] && grep -q "do not run the same program" "$work/mixed.err"; 
 else
     echo "FAIL ranks running different programs: exit $code"; cat "$work/mixed.err"; failed=1
 fi
+# A rank that dies mid-run (killed after a second) ends the job: mpirun
+# stops the others, which never wait forever in the exchange.
+printf 'set(seed = 1, particles = 20000000)\nh = 0\nfor i in 0..50 { h = 0.9 * h + normal(0, 0.5) }\nE[h^2]\n' >"$work/long.wgl"
+set +e
+timeout 120 mpirun -n 2 bash -c 'if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then exec timeout -s KILL 1 "$0" run "$1"; else exec "$0" run "$1"; fi' \
+    "$wiggle" "$work/long.wgl" >"$work/died.out" 2>&1
+code=$?
+set -e
+if [ "$code" != 0 ] && [ "$code" != 124 ]; then
+    echo "ok   a rank killed mid-run ends the job (exit $code), no rank hangs"
+else
+    echo "FAIL a rank killed mid-run: exit $code (124: the job hung)"; failed=1
+fi
 [ "$failed" = 0 ] && echo "mpi: all checks passed"
 exit "$failed"

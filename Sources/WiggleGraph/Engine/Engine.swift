@@ -236,8 +236,11 @@ public final class Runner: @unchecked Sendable {
         // adjoints stay in the core's cache (about 1 MiB), down to 16 lanes
         // (which still fill the vector units).
         let cached = max(16, Runner.cacheBytes / bytesPerLane)
-        let wanted = plan.loops.isEmpty ? min(configuration.chunkSize, cached)
+        var wanted = plan.loops.isEmpty ? min(configuration.chunkSize, cached)
             : max(configuration.chunkSize, Runner.loopChunkSize)
+        // A loop holding loops runs every iteration up to its limit in the
+        // main slots: there the main buffer decides, as without loops.
+        if graph.loops.contains(where: \.holdsLoops) { wanted = min(configuration.chunkSize, cached) }
         let widest = min(wanted, configuration.particles, fitting)
         // An antithetic pair never straddles two chunks.
         let chunkSize = configuration.sampling == .antithetic && widest > 1 ? widest - widest % 2 : widest

@@ -18,6 +18,24 @@ public func splitMix64(_ x: UInt64) -> UInt64 {
     return z ^ (z >> 31)
 }
 
+/// FNV-1a, 64 bits: a hash that is the same on every machine (for seeds
+/// derived from names, and for checking that MPI ranks agree).
+public struct FNV1a: Sendable {
+    public private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325
+
+    public init() {}
+
+    /// Adds bytes, one at a time.
+    public mutating func add<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        for byte in bytes { add(word: UInt64(byte)) }
+    }
+
+    /// Adds a 64-bit word in one step.
+    public mutating func add(word: UInt64) {
+        value = (value ^ word) &* 0x0000_0100_0000_01B3
+    }
+}
+
 /// A source of random 64-bit words, and the numbers samplers make of them.
 public protocol RandomSource {
     /// The next 64 random bits.

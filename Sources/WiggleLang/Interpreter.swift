@@ -383,9 +383,9 @@ final class Interpreter {
     /// Starting values drawn from normal(mean, sd), from a stream of their
     /// own derived from the seed and the parameter's name.
     func drawInitialValues(_ name: String, count: Int, mean: Double, sd: Double) -> [Double] {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        var rng = Xoshiro256(seed: splitMix64(settings.seed) ^ hash)
+        var hash = FNV1a()
+        hash.add(name.utf8)
+        var rng = Xoshiro256(seed: splitMix64(settings.seed) ^ hash.value)
         return (0..<count).map { _ in mean + sd * rng.normal() }
     }
 

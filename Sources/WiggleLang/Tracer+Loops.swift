@@ -55,8 +55,6 @@ final class LoopFrame {
 
     /// The depth of the loop's address frame.
     var addressDepth = 0
-    /// The iteration of the random loop this one runs in, if any.
-    var enclosing: LoopTag?
     /// For a `for` over a range known while tracing: its variable and its
     /// number of iterations (such a loop may stop being traced when its
     /// iterations repeat one shape: Tracer.repeatsDeterministicLoop).
@@ -138,7 +136,7 @@ extension Tracer {
         defer {
             loopFrames.removeLast()
             if frame.random {
-                interpreter.graph.currentLoop = frame.enclosing
+                interpreter.graph.currentLoop = interpreter.graph.loops[frame.loopIndex].enclosing
             }
             if records || frame.random { interpreter.graph.addresses.stopRecording() }
             interpreter.graph.addresses.truncate(to: addressDepth)
@@ -271,8 +269,8 @@ extension Tracer {
     func becomeRandom(_ frame: LoopFrame, entering: NodeID?) throws {
         // Inside another random loop, that loop's iterations run as traced
         // (every particle, masked) and this one runs as a loop.
-        frame.enclosing = interpreter.graph.currentLoop
-        if let outer = frame.enclosing { interpreter.graph.loops[Int(outer.loop)].holdsLoops = true }
+        let enclosing = interpreter.graph.currentLoop
+        if let outer = enclosing { interpreter.graph.loops[Int(outer.loop)].holdsLoops = true }
         // Only the particles that reach the loop enter it: those on the
         // traced path, in the enclosing loops' iteration, not yet returned.
         var alive = try reachingHere(besides: frame, at: frame.range)
@@ -284,7 +282,7 @@ extension Tracer {
         frame.random = true
         frame.loopIndex = interpreter.graph.loops.count
         var trace = LoopTrace(site: site(frame.range), limit: interpreter.settings.loopLimit)
-        trace.enclosing = frame.enclosing
+        trace.enclosing = enclosing
         interpreter.graph.loops.append(trace)
         frame.alive = alive
         let first = alive ?? constantNode(1)
@@ -623,8 +621,8 @@ extension Tracer {
     /// Ends a random loop: every value that leaves it goes through a
     /// `loopExit` node (where particles still running are an error).
     func finishRandomLoop(_ frame: LoopFrame) throws {
-        interpreter.graph.currentLoop = frame.enclosing
         let index = frame.loopIndex
+        interpreter.graph.currentLoop = interpreter.graph.loops[index].enclosing
         interpreter.graph.loops[index].alive = frame.aliveNodes
         guard let last = frame.aliveNodes.last, let final = frame.history.last else { return }
         for name in final.keys.sorted() {

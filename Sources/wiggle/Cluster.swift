@@ -89,15 +89,3 @@ enum ClusterRun {
         Foundation.exit(code)
     }
 }
-
-/// FNV-1a, 64 bits: a hash of bytes that is the same on every machine.
-struct FNV1a {
-    var value: UInt64 = 0xcbf2_9ce4_8422_2325
-
-    mutating func add(_ bytes: [UInt8]) {
-        for byte in bytes {
-            value ^= UInt64(byte)
-            value = value &* 0x100_0000_01b3
-        }
-    }
-}

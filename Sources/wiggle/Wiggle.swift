@@ -77,7 +77,7 @@ func runScript(_ source: SourceFile, in session: Session, json: Bool, plots: URL
     let rank = ClusterRun.join(program: source.bytes, settings: "\(session.settings)|\(json)")
     interruptible(session)
     let printer = OutputPrinter(json: json)
-    printer.plots = rank.map { $0 == 0 } ?? true ? plots : nil
+    printer.plots = (rank ?? 0) == 0 ? plots : nil
     let result = session.run(source, output: printer.emit)
     printer.report(result.diagnostics)
     // Leave without tearing the session down: a program can build long

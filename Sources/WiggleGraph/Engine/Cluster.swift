@@ -70,9 +70,9 @@ extension Cluster {
     /// merges the same groups in the same order, from the same parameters);
     /// an error naming the run otherwise, never results that differ by rank.
     func check(_ total: Partial) throws {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for word in total.encoded() { hash = (hash ^ word) &* 0x100_0000_01b3 }
-        guard agree(hash) else {
+        var hash = FNV1a()
+        for word in total.encoded() { hash.add(word: word) }
+        guard agree(hash.value) else {
             throw EngineError(node: NodeID(0), site: .unknown,
                               message: "the MPI ranks computed different results for this run (their parameters or settings differ); every rank must run one build on one program")
         }

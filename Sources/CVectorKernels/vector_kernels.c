@@ -194,6 +194,42 @@ VECTOR_LOOP(wiggle_vk_softplus, softplus4(v))
 // Correctly rounded, as the scalar square root is: the same bits.
 VECTOR_LOOP(wiggle_vk_sqrt, _mm256_sqrt_pd(v))
 
+// Whole numbers, exact on every path (libm's floor and round give the same
+// bits; without SSE4.1 they are calls, a fifth of an index-heavy loop).
+// round: halves away from zero. t = trunc(x); x − t is exact (the fraction);
+// where |x − t| ≥ 0.5, t moves one away from zero. A blend, not an add,
+// keeps −0 for −0.3; nan and ±inf come out of trunc unchanged (the compare
+// of nan is false).
+static inline __m256d round_away4(__m256d x) {
+    __m256d t = _mm256_round_pd(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __m256d sign = _mm256_and_pd(x, _mm256_set1_pd(-0.0));
+    __m256d fraction = _mm256_andnot_pd(_mm256_set1_pd(-0.0), _mm256_sub_pd(x, t));
+    __m256d away = _mm256_add_pd(t, _mm256_or_pd(sign, _mm256_set1_pd(1.0)));
+    return _mm256_blendv_pd(t, away, _mm256_cmp_pd(fraction, _mm256_set1_pd(0.5), _CMP_GE_OQ));
+}
+VECTOR_LOOP(wiggle_vk_floor, _mm256_round_pd(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC))
+VECTOR_LOOP(wiggle_vk_round, round_away4(v))
+
+// The places of the zeros of a (a loop's mask: the particles that leave),
+// eight lanes a compare and a mask; a block without a zero costs no branch per lane.
+long wiggle_vk_zero_lanes(const double *a, long n, int32_t *out) {
+    long count = 0, i = 0;
+    __m256d zero = _mm256_setzero_pd();
+    for (; i + 8 <= n; i += 8) {
+        unsigned mask = (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(_mm256_loadu_pd(a + i), zero, _CMP_EQ_OQ))
+            | (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(_mm256_loadu_pd(a + i + 4), zero, _CMP_EQ_OQ)) << 4;
+        while (mask) {
+            out[count++] = (int32_t)(i + __builtin_ctz(mask));
+            mask &= mask - 1;
+        }
+    }
+    for (; i < n; i++) {
+        out[count] = (int32_t)i;
+        count += a[i] == 0;
+    }
+    return count;
+}
+
 // Arithmetic: the engine's most common instructions, four lanes at a time
 // (Swift's own loops are built for SSE2, two lanes). Every lane is the same
 // IEEE operation as the Swift rule — no contraction into FMA — so the bits
@@ -403,6 +439,9 @@ void wiggle_vk_cos(const double *x, double *y, long n) { none(x, y, n); }
 void wiggle_vk_sigmoid(const double *x, double *y, long n) { none(x, y, n); }
 void wiggle_vk_softplus(const double *x, double *y, long n) { none(x, y, n); }
 void wiggle_vk_sqrt(const double *x, double *y, long n) { none(x, y, n); }
+void wiggle_vk_floor(const double *x, double *y, long n) { none(x, y, n); }
+void wiggle_vk_round(const double *x, double *y, long n) { none(x, y, n); }
+long wiggle_vk_zero_lanes(const double *a, long n, int32_t *out) { (void)a; (void)n; (void)out; return 0; }
 void wiggle_vk_arith(int op, const double *a, const double *b, double *out, long n) {
     (void)op; (void)a; (void)b; (void)out; (void)n;
 }

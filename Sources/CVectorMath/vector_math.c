@@ -43,6 +43,18 @@ void wiggle_vm_cos(const double *x, double *y, long n) { DISPATCH(wiggle_vk_cos,
 void wiggle_vm_sigmoid(const double *x, double *y, long n) { DISPATCH(wiggle_vk_sigmoid, scalar_sigmoid) }
 void wiggle_vm_softplus(const double *x, double *y, long n) { DISPATCH(wiggle_vk_softplus, scalar_softplus) }
 void wiggle_vm_sqrt(const double *x, double *y, long n) { DISPATCH(wiggle_vk_sqrt, sqrt) }
+void wiggle_vm_floor(const double *x, double *y, long n) { DISPATCH(wiggle_vk_floor, floor) }
+void wiggle_vm_round(const double *x, double *y, long n) { DISPATCH(wiggle_vk_round, round) }
+
+long wiggle_vm_zero_lanes(const double *a, long n, int32_t *out) {
+    if (wiggle_vm_vectorised()) return wiggle_vk_zero_lanes(a, n, out);
+    long count = 0;
+    for (long i = 0; i < n; i++) {
+        out[count] = (int32_t)i;
+        count += a[i] == 0;
+    }
+    return count;
+}
 
 int wiggle_vm_arith(int op, const double *a, const double *b, double *out, long n) {
     if (!wiggle_vm_vectorised()) return 0;

@@ -180,6 +180,14 @@ if let index = arguments.firstIndex(of: "--profile"), index + 3 < arguments.coun
     }
     exit(0)
 }
+// `--profile-program FILE REPEATS`: run a whole program (parse, trace,
+// plan, pilot, engine) in one fresh session per round, for a profiler.
+if let index = arguments.firstIndex(of: "--profile-program"), index + 2 < arguments.count,
+   let text = try? String(contentsOfFile: arguments[index + 1], encoding: .utf8),
+   let repeats = Int(arguments[index + 2]) {
+    for _ in 0..<repeats { _ = Session().run(text) { _ in } }
+    exit(0)
+}
 let counts = quick ? [100, 10_000, 100_000] : [100, 10_000, 1_000_000]
 let cores = ProcessInfo.processInfo.activeProcessorCount
 let budget = quick ? 0.2 : 1.0

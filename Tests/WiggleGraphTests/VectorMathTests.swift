@@ -74,12 +74,40 @@ import Testing
         #expect(worst <= bound, "\(function): \(worst) ulps at \(worstAt) (vectorised: \(VectorMath.isVectorised))")
     }
 
+    /// floor and round (halves away from zero) are exact: the vector path
+    /// gives the scalar rule's bits, the sign of a zero included (−0.3
+    /// rounds to −0), at halves, just below them, past 2⁵², at ±inf and nan.
+    @Test(arguments: [UnaryFunction.floor, .round])
+    func wholeNumbersAreTheScalarBits(_ function: UnaryFunction) {
+        var rng = Xoshiro256(seed: 41)
+        let specials: [Double] = [0, -0.0, 0.5, -0.5, 1.5, -2.5, 0.49999999999999994, -0.49999999999999994,
+                                  -0.3, 0.3, 4503599627370495.5, -4503599627370495.5, 4503599627370496, 9.5e15,
+                                  .infinity, -.infinity, .nan, Double.leastNonzeroMagnitude, -Double.leastNonzeroMagnitude,
+                                  .greatestFiniteMagnitude, -.greatestFiniteMagnitude]
+        var points = specials
+        for i in 0..<1_000_000 {
+            switch i % 4 {
+            case 0: points.append(Double(bitPattern: rng.next()))
+            case 1: points.append((-1e6 + 2e6 * rng.uniform()).rounded(.down) + 0.5)
+            case 2: points.append(((-1e6 + 2e6 * rng.uniform()).rounded(.down) + 0.5).nextDown)
+            default: points.append(-1e3 + 2e3 * rng.uniform())
+            }
+        }
+        let results = VectorMath.apply(function, points)
+        var wrong = 0, example = 0.0
+        for (x, y) in zip(points, results) where y.bitPattern != function.apply(x).bitPattern && !(x.isNaN && y.isNaN) {
+            if wrong == 0 { example = x }
+            wrong += 1
+        }
+        #expect(wrong == 0, "\(function): \(wrong) wrong, e.g. at \(example) (vectorised: \(VectorMath.isVectorised))")
+    }
+
     /// The vector path gives every element the same bits wherever it sits
     /// in the array (the last few go through a padded copy).
     @Test func resultsDoNotDependOnPosition() {
         var rng = Xoshiro256(seed: 7)
         let points = (0..<103).map { _ in -5 + 10 * rng.uniform() }
-        for function in [UnaryFunction.exp, .log, .tanh, .sin, .cos, .sigmoid, .softplus, .sqrt] {
+        for function in [UnaryFunction.exp, .log, .tanh, .sin, .cos, .sigmoid, .softplus, .sqrt, .floor, .round] {
             let whole = VectorMath.apply(function, points)
             for offset in 1..<4 {
                 let shifted = VectorMath.apply(function, Array(points.dropFirst(offset)))

@@ -3,6 +3,8 @@
 #ifndef WIGGLE_VECTOR_KERNELS_H
 #define WIGGLE_VECTOR_KERNELS_H
 
+#include <stdint.h>
+
 /// 1 when the kernels were built (SLEEF and x86-64 at build time).
 int wiggle_vk_built(void);
 void wiggle_vk_exp(const double *x, double *y, long n);
@@ -13,6 +15,9 @@ void wiggle_vk_cos(const double *x, double *y, long n);
 void wiggle_vk_sigmoid(const double *x, double *y, long n);
 void wiggle_vk_softplus(const double *x, double *y, long n);
 void wiggle_vk_sqrt(const double *x, double *y, long n);
+void wiggle_vk_floor(const double *x, double *y, long n);
+void wiggle_vk_round(const double *x, double *y, long n);
+long wiggle_vk_zero_lanes(const double *a, long n, int32_t *out);
 /// out = a op b for op 0 add, 1 subtract, 2 multiply, 3 divide, 4 min,
 /// 5 max, 6 <, 7 <=, 8 >, 9 >=, 10 ==, 11 != (BinaryRules' values, nan
 /// from a nan input).

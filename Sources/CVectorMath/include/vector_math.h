@@ -8,6 +8,8 @@
 #ifndef WIGGLE_VECTOR_MATH_H
 #define WIGGLE_VECTOR_MATH_H
 
+#include <stdint.h>
+
 /// y[i] = f(x[i]) for i < n. (x and y may be the same array.)
 void wiggle_vm_exp(const double *x, double *y, long n);
 void wiggle_vm_log(const double *x, double *y, long n);
@@ -20,6 +22,12 @@ void wiggle_vm_sigmoid(const double *x, double *y, long n);
 void wiggle_vm_softplus(const double *x, double *y, long n);
 /// √x, correctly rounded either way.
 void wiggle_vm_sqrt(const double *x, double *y, long n);
+/// floor and round (halves away from zero): exact, the same bits on every path.
+void wiggle_vm_floor(const double *x, double *y, long n);
+void wiggle_vm_round(const double *x, double *y, long n);
+/// Writes the places i of a[i] == 0 (−0 included, nan not) to out, in
+/// order, and returns how many: a loop's leavers. Integers, so every path agrees.
+long wiggle_vm_zero_lanes(const double *a, long n, int32_t *out);
 
 /// out = a op b (op 0 add, 1 subtract, 2 multiply, 3 divide, 4 min, 5 max,
 /// 6 <, 7 <=, 8 >, 9 >=, 10 ==, 11 !=) with AVX2,

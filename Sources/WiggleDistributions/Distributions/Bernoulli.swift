@@ -23,6 +23,14 @@ public struct Bernoulli: Distribution, SufficientStatistics {
 
     public func sample(_ call: RandomCall, streams: ParticleStreams) -> SampleFailure? {
         let m = call.count, o = call.output, p = call.parameter(0)
+        if let q = call.uniformParameter(0) {
+            // One p for every lane (a loop's iterations): checked once.
+            for l in 0..<m {
+                var rng = streams.generator(l)
+                o[l] = rng.uniform() < q ? 1 : 0
+            }
+            return q >= 0 && q <= 1 ? nil : SampleFailure(Bernoulli.invalidProbability, value: q, count: m)
+        }
         var bad = 0
         var example = 0.0
         for l in 0..<m {
@@ -60,12 +68,25 @@ public struct Bernoulli: Distribution, SufficientStatistics {
     /// x = 0, the term is 0, which is exact.)
     @inline(__always)
     static func logDerivative(_ x: Double, _ p: Double) -> Double {
-        x == 1 ? 1 / p : -1 / (1 - p)
+        // One division, not two: numerator and denominator chosen first
+        // (the bits of 1 / p and of −1 / (1 − p)).
+        (x == 1 ? 1 : -1) / (x == 1 ? p : 1 - p)
+    }
+
+    /// The two values of ``logDerivative(_:_:)`` for one p, taken once when
+    /// every lane has that p (the same bits as lane by lane).
+    @inline(__always)
+    static func logDerivatives(_ call: RandomCall) -> (one: Double, zero: Double)? {
+        call.uniformParameter(0).map { p in (1 / p, -1 / (1 - p)) }
     }
 
     public func addScore(_ call: RandomCall, weights w: UnsafePointer<Double>) {
         guard let gp = call.adjoint(0) else { return }
         let m = call.count, o = call.output, p = call.parameter(0)
+        if let (one, zero) = Bernoulli.logDerivatives(call) {
+            for l in 0..<m { gp[l] += w[l] * (o[l] == 1 ? one : zero) }
+            return
+        }
         for l in 0..<m { gp[l] += w[l] * Bernoulli.logDerivative(o[l], p[l]) }
     }
 
@@ -73,6 +94,14 @@ public struct Bernoulli: Distribution, SufficientStatistics {
     package func addScore(_ call: RandomCall, cost: UnsafePointer<Double>, sign: Double, total: Double, inverse: Double) {
         guard let gp = call.adjoint(0) else { return }
         let m = call.count, o = call.output, p = call.parameter(0)
+        if let (one, zero) = Bernoulli.logDerivatives(call) {
+            for l in 0..<m {
+                let c = sign * cost[l]
+                let w = c - (total - c) * inverse
+                gp[l] += w * (o[l] == 1 ? one : zero)
+            }
+            return
+        }
         for l in 0..<m {
             let c = sign * cost[l]
             let w = c - (total - c) * inverse

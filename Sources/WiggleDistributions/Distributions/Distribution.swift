@@ -137,6 +137,20 @@ public struct RandomCall {
         UnsafePointer(values + Int(slots[i]) * stride)
     }
 
+    /// Parameter `i`'s value when every lane holds the same bits (a
+    /// constant or a parameter, as in a loop's iterations), else nil: one
+    /// pass of compares that vectorises, so a sampler can check it once and
+    /// a score can take its reciprocals once.
+    @inlinable
+    public func uniformParameter(_ i: Int) -> Double? {
+        guard count > 0 else { return nil }
+        let bits = UnsafeRawPointer(parameter(i)).assumingMemoryBound(to: UInt64.self)
+        let first = bits[0]
+        var differ: UInt64 = 0
+        for l in 0..<count { differ |= bits[l] ^ first }
+        return differ == 0 ? Double(bitPattern: first) : nil
+    }
+
     /// Where parameter `i`'s adjoint accumulates, or nil when no gradient
     /// parameter reaches it (then nothing need be added).
     @inlinable

@@ -37,6 +37,8 @@ public enum VectorMath {
         case .sigmoid: wiggle_vm_sigmoid(a, out, m)
         case .softplus: wiggle_vm_softplus(a, out, m)
         case .sqrt: wiggle_vm_sqrt(a, out, m)
+        case .floor: wiggle_vm_floor(a, out, m)
+        case .round: wiggle_vm_round(a, out, m)
         default: return false
         }
         return true

@@ -9,11 +9,15 @@
 // sweep, which walks the iterations backwards, adding each import's adjoint
 // to where it came from.
 
+import CVectorMath
+import Foundation
 import WiggleCore
 import WiggleDistributions
 
-/// A loop of random length in a worker's own memory.
-struct LoopWork {
+/// A loop of random length in a worker's own memory. A class: the hot
+/// paths read it once per iteration, and copying a struct of arrays there
+/// was a retain and a release per array (a fifth of a long loop's tail).
+final class LoopWork {
     struct Iteration {
         let forward: UnsafeMutableBufferPointer<Instruction>
         let backward: UnsafeMutableBufferPointer<Instruction>
@@ -53,6 +57,30 @@ struct LoopWork {
     /// Then: the main slots its iterations hand their adjoints back to, one sum row each.
     let sumSources: [Int32]
     let sumRow: [Int32: Int]
+
+    init(iterations: [Iteration], exits: UnsafeMutableBufferPointer<(slot: Int32, initial: Int32, carries: Bool)>,
+         alive: Int, checksLimit: Bool, limit: Int, node: NodeID, loop: Int, exitNodes: [NodeID],
+         repetition: LoopRepetition?, iterationLimit: Int, templateDraws: [(index: Int, stream: UInt64)],
+         repeated: UnsafeMutableBufferPointer<Instruction>, quasiPerIteration: Int, keepsTape: Bool,
+         scoreSumGroup: Int?, sumSources: [Int32], sumRow: [Int32: Int]) {
+        self.iterations = iterations
+        self.exits = exits
+        self.alive = alive
+        self.checksLimit = checksLimit
+        self.limit = limit
+        self.node = node
+        self.loop = loop
+        self.exitNodes = exitNodes
+        self.repetition = repetition
+        self.iterationLimit = iterationLimit
+        self.templateDraws = templateDraws
+        self.repeated = repeated
+        self.quasiPerIteration = quasiPerIteration
+        self.keepsTape = keepsTape
+        self.scoreSumGroup = scoreSumGroup
+        self.sumSources = sumSources
+        self.sumRow = sumRow
+    }
 
     /// Iteration t's instructions: as traced, or the template's with the
     /// streams the tracer would have given its draws in iteration t.
@@ -160,11 +188,86 @@ struct LoopMemory {
     /// its iterations hand adjoints back to, of the chunk's lanes.
     var sums: [UnsafeMutablePointer<Double>?] = []
 
+    /// Scratch: the lanes of an iteration that leave it, and which
+    /// iteration they are of (`gone` of its `count` lanes; nil: none known).
+    var leaving: UnsafeMutablePointer<Int32>?
+    var leavingOf: (loop: Int, iteration: Int, gone: Int, count: Int)?
+
+    /// `source` less the `gone` lanes in `leaving` (of `count`) into
+    /// `target`, in order: the runs between leavers as block copies when
+    /// few leave, else lane by lane without a branch (`alive` says who stays).
+    static func copyRuns<T>(from source: UnsafePointer<T>, count: Int, leaving: UnsafePointer<Int32>, gone: Int,
+                            alive: UnsafePointer<Double>?, into target: UnsafeMutablePointer<T>) {
+        if gone * 16 > count, let alive {
+            var kept = 0
+            for j in 0..<count {
+                target[kept] = source[j]
+                kept += alive[j] != 0 ? 1 : 0
+            }
+            return
+        }
+        var kept = 0, start = 0
+        for k in 0...gone {
+            let end = k < gone ? Int(leaving[k]) : count
+            let length = end - start
+            if length > 0 {
+                memcpy(target + kept, source + start, length * MemoryLayout<T>.stride)
+                kept += length
+            }
+            start = end + 1
+        }
+    }
+
+    /// Writes the lanes whose mask is 0 into `leaving`, in order, and
+    /// returns how many (a C kernel: eight lanes a compare where AVX2 is).
+    static func leavers(_ alive: UnsafePointer<Double>, count: Int, into leaving: UnsafeMutablePointer<Int32>) -> Int {
+        wiggle_vm_zero_lanes(alive, count, leaving)
+    }
+
+    /// The lanes that go on (`ids` less the `gone` in `leaving`) into
+    /// `next`, in order, each with its place in `ids` in `previous`.
+    static func compact(_ ids: UnsafePointer<Int32>, count: Int, leaving: UnsafePointer<Int32>, gone: Int,
+                        alive: UnsafePointer<Double>, into next: UnsafeMutablePointer<Int32>,
+                        previous: UnsafeMutablePointer<Int32>) {
+        if gone * 16 > count {
+            var kept = 0
+            for j in 0..<count {
+                next[kept] = ids[j]
+                previous[kept] = Int32(truncatingIfNeeded: j)
+                kept += alive[j] != 0 ? 1 : 0
+            }
+            return
+        }
+        copyRuns(from: ids, count: count, leaving: leaving, gone: gone, alive: nil, into: next)
+        var kept = 0, start = 0
+        for k in 0...gone {
+            let end = k < gone ? Int(leaving[k]) : count
+            // Lane numbers fit in Int32 (a chunk's lanes); wrapping
+            // arithmetic lets the loop vectorise.
+            let run = previous + kept, first = Int32(truncatingIfNeeded: start)
+            for i in 0..<Swift.max(0, end - start) { run[i] = first &+ Int32(truncatingIfNeeded: i) }
+            kept += Swift.max(0, end - start)
+            start = end + 1
+        }
+    }
+
+    /// How many times its first request the blocks and lanes start with.
+    static let firstGrowth = 16
+
+    /// `buffer` with room for `count` elements, keeping what it holds:
+    /// realloc, which moves a large block's pages (mremap) rather than
+    /// copying them, and never touches the new room. Nil when out of memory.
+    static func grow<T>(_ buffer: UnsafeMutablePointer<T>?, to count: Int) -> UnsafeMutablePointer<T>? {
+        realloc(buffer, count * MemoryLayout<T>.stride)?.assumingMemoryBound(to: T.self)
+    }
+
     mutating func deallocate() {
-        values?.deallocate()
-        adjoints?.deallocate()
+        // Made by realloc (``grow``).
+        free(values)
+        free(adjoints)
         lanes?.deallocate()
         previous?.deallocate()
+        leaving?.deallocate()
         position?.deallocate()
         weights?.deallocate()
         for rows in sums { rows?.deallocate() }
@@ -182,23 +285,24 @@ extension Workspace {
     func reserveLoopMemory(_ count: Int) -> Bool {
         guard count > loopMemory.capacity else { return true }
         guard count * 16 <= loopByteLimit else { return false }
-        let capacity = Swift.min(Swift.max(count, 2 * loopMemory.capacity), loopByteLimit / 16)
-        for keyPath in [\LoopMemory.values, \LoopMemory.adjoints] {
-            let grown = UnsafeMutablePointer<Double>.allocate(capacity: capacity)
-            if let old = loopMemory[keyPath: keyPath] {
-                grown.update(from: old, count: loopMemory.capacity)
-                old.deallocate()
-            }
-            loopMemory[keyPath: keyPath] = grown
-        }
+        // The first time, room for several times what is asked: pages not
+        // touched cost no memory, and a short loop then never grows.
+        let first = loopMemory.capacity == 0 ? LoopMemory.firstGrowth * count : 0
+        let capacity = Swift.min(Swift.max(count, 2 * loopMemory.capacity, first), loopByteLimit / 16)
+        guard let values = LoopMemory.grow(loopMemory.values, to: capacity),
+              let adjoints = LoopMemory.grow(loopMemory.adjoints, to: capacity) else { return false }
+        loopMemory.values = values
+        loopMemory.adjoints = adjoints
         loopMemory.capacity = capacity
         return true
     }
 
-    /// Makes room for `count` lane numbers.
+    /// Makes room for `count` lane numbers (a small part of the blocks:
+    /// one Int32 a lane against a double per slot, so copied when grown).
     func reserveLanes(_ count: Int) {
         guard count > loopMemory.laneCapacity else { return }
-        let capacity = Swift.max(count, 2 * loopMemory.laneCapacity)
+        let first = loopMemory.laneCapacity == 0 ? LoopMemory.firstGrowth * count : 0
+        let capacity = Swift.max(count, 2 * loopMemory.laneCapacity, first)
         for keyPath in [\LoopMemory.lanes, \LoopMemory.previous] {
             let grown = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
             if let old = loopMemory[keyPath: keyPath] {
@@ -260,6 +364,7 @@ extension Workspace {
         loopMemory.blockStart[r] = []
         loopMemory.blockStride[r] = []
         loopMemory.positionsOf = (-1, -1)
+        loopMemory.leavingOf = nil
         reserveLanes(usedLanes + m)
         // Who enters; the others leave with the values from before the loop.
         let entering = values + loop.alive * C
@@ -367,29 +472,32 @@ extension Workspace {
             // The particles that leave here write the exits (at the last
             // iteration, all): each keeps its last iteration's values.
             let alive = block + iteration.alive * S
-            let last = t + 1 == loop.iterationLimit
-            for (e, exit) in loop.exits.enumerated() {
-                let target = values + Int(exit.slot) * C
-                let source = block + Int(iteration.exitValues[e]) * S
-                for j in 0..<count where alive[j] == 0 || last { target[Int(ids[j])] = source[j] }
-            }
-            // Who goes on (without a branch per particle: the lane is written
-            // either way, and counted when it stays).
-            if last {
+            if t + 1 == loop.iterationLimit {
+                for (e, exit) in loop.exits.enumerated() {
+                    let target = values + Int(exit.slot) * C
+                    let source = block + Int(iteration.exitValues[e]) * S
+                    for j in 0..<count { target[Int(ids[j])] = source[j] }
+                }
                 for j in 0..<count where alive[j] != 0 { running += 1 }
                 break
             }
+            if loopMemory.leaving == nil { loopMemory.leaving = .allocate(capacity: C) }
+            let leaving = loopMemory.leaving!
+            let gone = LoopMemory.leavers(alive, count: count, into: leaving)
+            loopMemory.leavingOf = (r, t, gone, count)
+            for (e, exit) in loop.exits.enumerated() {
+                let target = values + Int(exit.slot) * C
+                let source = block + Int(iteration.exitValues[e]) * S
+                for k in 0..<gone {
+                    let j = Int(leaving[k])
+                    target[Int(ids[j])] = source[j]
+                }
+            }
             // The next iteration's lanes: after these, or in the ring region it will take.
             let nextStart = ringIteration(t + 1) && !loopMemory.ring.isEmpty ? loopMemory.ring[ringTurn % 2].lanes : usedLanes
-            let next = loopMemory.lanes! + nextStart
-            let previous = loopMemory.previous! + nextStart
-            var kept = 0
-            for j in 0..<count {
-                next[kept] = ids[j]
-                previous[kept] = Int32(j)
-                kept += alive[j] != 0 ? 1 : 0
-            }
-            count = kept
+            LoopMemory.compact(ids, count: count, leaving: leaving, gone: gone, alive: alive,
+                               into: loopMemory.lanes! + nextStart, previous: loopMemory.previous! + nextStart)
+            count -= gone
         }
         if running > 0 && loop.checksLimit {
             record(marker, .loopLimit(loop: loop.loop), value: 0, count: running, partial: &partial)
@@ -418,6 +526,7 @@ extension Workspace {
         let template = loop.iterations.count - 1
         var doubles = loopMemory.forwardEnd.doubles, lanesAt = loopMemory.forwardEnd.lanes
         var unused = Partial(plan: plan, histogramBins: 0)
+        loopMemory.leavingOf = nil
         defer { quasiShift = 0 }
         for t in (start + 1)..<end {
             let count = loopMemory.laneCount[r][t]
@@ -480,8 +589,15 @@ extension Workspace {
             } else if loop.source(item, iteration: t).iteration == t - 1 {
                 let from = loop.source(item, iteration: t).slot
                 let source = loopMemory.values! + loopMemory.blockStart[r][t - 1] + from * loopMemory.blockStride[r][t - 1]
-                let previous = loopMemory.previous! + loopMemory.laneStart[r][t]
-                for j in 0..<count { target[j] = source[Int(previous[j])] }
+                if let leaving = loopMemory.leavingOf, leaving.loop == r, leaving.iteration == t - 1,
+                   leaving.gone * 16 <= leaving.count, let leavers = loopMemory.leaving {
+                    // Few left the iteration before: its runs between them, as block copies.
+                    LoopMemory.copyRuns(from: source, count: leaving.count, leaving: leavers, gone: leaving.gone,
+                                        alive: nil, into: target)
+                } else {
+                    let previous = loopMemory.previous! + loopMemory.laneStart[r][t]
+                    for j in 0..<count { target[j] = source[Int(previous[j])] }
+                }
             } else {
                 let (u, from) = loop.source(item, iteration: t)
                 let source = loopMemory.values! + loopMemory.blockStart[r][u] + from * loopMemory.blockStride[r][u]

@@ -210,6 +210,21 @@ static inline __m256d round_away4(__m256d x) {
 VECTOR_LOOP(wiggle_vk_floor, _mm256_round_pd(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC))
 VECTOR_LOOP(wiggle_vk_round, round_away4(v))
 
+// to += w·x where x ≠ 0, else −0 (which leaves every value's bits as they
+// are, where 0·w would make a nan of an infinite weight): a product, then a
+// sum, never fused (the pragma above), so the bits are the scalar loop's.
+void wiggle_vk_add_weighted(double *to, const double *w, const double *x, long n) {
+    long i = 0;
+    __m256d zero = _mm256_setzero_pd(), minus = _mm256_set1_pd(-0.0);
+    for (; i + 4 <= n; i += 4) {
+        __m256d v = _mm256_loadu_pd(x + i);
+        __m256d product = _mm256_mul_pd(_mm256_loadu_pd(w + i), v);
+        __m256d term = _mm256_blendv_pd(product, minus, _mm256_cmp_pd(v, zero, _CMP_EQ_OQ));
+        _mm256_storeu_pd(to + i, _mm256_add_pd(_mm256_loadu_pd(to + i), term));
+    }
+    for (; i < n; i++) to[i] += x[i] != 0 ? w[i] * x[i] : -0.0;
+}
+
 // The places of the zeros of a (a loop's mask: the particles that leave),
 // eight lanes a compare and a mask; a block without a zero costs no branch per lane.
 long wiggle_vk_zero_lanes(const double *a, long n, int32_t *out) {
@@ -442,6 +457,7 @@ void wiggle_vk_sqrt(const double *x, double *y, long n) { none(x, y, n); }
 void wiggle_vk_floor(const double *x, double *y, long n) { none(x, y, n); }
 void wiggle_vk_round(const double *x, double *y, long n) { none(x, y, n); }
 long wiggle_vk_zero_lanes(const double *a, long n, int32_t *out) { (void)a; (void)n; (void)out; return 0; }
+void wiggle_vk_add_weighted(double *to, const double *w, const double *x, long n) { (void)to; (void)w; (void)x; (void)n; }
 void wiggle_vk_arith(int op, const double *a, const double *b, double *out, long n) {
     (void)op; (void)a; (void)b; (void)out; (void)n;
 }

@@ -46,6 +46,13 @@ void wiggle_vm_sqrt(const double *x, double *y, long n) { DISPATCH(wiggle_vk_sqr
 void wiggle_vm_floor(const double *x, double *y, long n) { DISPATCH(wiggle_vk_floor, floor) }
 void wiggle_vm_round(const double *x, double *y, long n) { DISPATCH(wiggle_vk_round, round) }
 
+// Products then sums, never fused: the bits of the vector kernel's.
+#pragma clang fp contract(off)
+void wiggle_vm_add_weighted(double *to, const double *w, const double *x, long n) {
+    if (wiggle_vm_vectorised()) { wiggle_vk_add_weighted(to, w, x, n); return; }
+    for (long i = 0; i < n; i++) to[i] += x[i] != 0 ? w[i] * x[i] : -0.0;
+}
+
 long wiggle_vm_zero_lanes(const double *a, long n, int32_t *out) {
     if (wiggle_vm_vectorised()) return wiggle_vk_zero_lanes(a, n, out);
     long count = 0;

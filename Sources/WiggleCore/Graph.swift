@@ -547,8 +547,11 @@ public struct Graph: Sendable {
     /// or nil when it is not a whole number inside the list.
     @inlinable
     public static func resolveIndex(_ x: Double, count: Int) -> Int? {
-        guard x == x.rounded(), x > -Double(count) - 1, x < Double(count) else { return nil }
+        // In range first (false for nan), then whole: truncation and back,
+        // not rounded(), which is a libm call per lane on baseline x86-64.
+        guard x > -Double(count) - 1, x < Double(count) else { return nil }
         let k = Int(x)
+        guard Double(k) == x else { return nil }
         let resolved = k < 0 ? count + k : k
         return resolved >= 0 && resolved < count ? resolved : nil
     }

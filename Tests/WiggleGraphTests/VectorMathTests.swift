@@ -102,6 +102,44 @@ import Testing
         #expect(wrong == 0, "\(function): \(wrong) wrong, e.g. at \(example) (vectorised: \(VectorMath.isVectorised))")
     }
 
+    /// A loop's weighted sums and its leavers: the kernels give the scalar
+    /// loop's bits (a sum of 0 adds −0: an infinite weight makes no nan, and
+    /// −0 stays −0), and the zeros' places (−0 a zero, nan not) in order,
+    /// at every length (the vector body and its tail).
+    @Test func loopKernelsAreTheScalarLoops() {
+        var rng = Xoshiro256(seed: 53)
+        let specials: [Double] = [0, -0.0, 1, -2.5, .infinity, -.infinity, .nan, 3e-310, 1e300]
+        func draw() -> Double {
+            rng.uniform() < 0.4 ? specials[Int(rng.uniform() * Double(specials.count)) % specials.count] : rng.uniform() * 4 - 2
+        }
+        for n in [0, 1, 3, 4, 5, 8, 9, 17, 1000] {
+            let w = (0..<n).map { _ in draw() }, x = (0..<n).map { _ in draw() }
+            var to = (0..<n).map { _ in draw() }
+            let expected = (0..<n).map { to[$0] + (x[$0] != 0 ? w[$0] * x[$0] : -0.0) }
+            VectorMath.addWeighted(&to, w, x, n)
+            #expect(zip(to, expected).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }, "n \(n)")
+            var places = [Int32](repeating: -1, count: max(1, n))
+            let count = VectorMath.zeroLanes(x, n, into: &places)
+            #expect(Array(places.prefix(count)) == x.indices.filter { x[$0] == 0 }.map(Int32.init), "n \(n)")
+        }
+    }
+
+    /// `isWholeNumber` (truncation and back) says what x == x.rounded()
+    /// says, at every exponent, ±0, ±inf and nan; an index resolves as
+    /// before: whole and inside the list, negative from its end.
+    @Test func wholeNumberCheckIsRoundedsAnswer() {
+        var rng = Xoshiro256(seed: 43)
+        var points: [Double] = [0, -0.0, 0.5, -0.5, 0x1p52, -0x1p52, 0x1p52.nextDown, 0x1p52 + 1, 0x1p63, -0x1p63,
+                                1e300, .infinity, -.infinity, .nan, Double.leastNonzeroMagnitude, 3, -3]
+        for _ in 0..<1_000_000 { points.append(Double(bitPattern: rng.next())) }
+        for _ in 0..<100_000 { points.append((-1e6 + 2e6 * rng.uniform()).rounded(.down) + (rng.uniform() < 0.5 ? 0 : 0.25)) }
+        let wrong = points.filter { isWholeNumber($0) != ($0 == $0.rounded()) }
+        #expect(wrong.isEmpty, "\(wrong.prefix(3))")
+        let cases: [(Double, Int?)] = [(0, 0), (-0.0, 0), (2, 2), (3, nil), (-1, 2), (-3, 0), (-4, nil), (1.5, nil),
+                                       (-0.5, nil), (.nan, nil), (.infinity, nil), (-.infinity, nil), (1e300, nil)]
+        for (x, expected) in cases { #expect(Graph.resolveIndex(x, count: 3) == expected, "\(x)") }
+    }
+
     /// The vector path gives every element the same bits wherever it sits
     /// in the array (the last few go through a padded copy).
     @Test func resultsDoNotDependOnPosition() {

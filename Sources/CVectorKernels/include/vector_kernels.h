@@ -18,6 +18,7 @@ void wiggle_vk_sqrt(const double *x, double *y, long n);
 void wiggle_vk_floor(const double *x, double *y, long n);
 void wiggle_vk_round(const double *x, double *y, long n);
 long wiggle_vk_zero_lanes(const double *a, long n, int32_t *out);
+void wiggle_vk_add_weighted(double *to, const double *w, const double *x, long n);
 /// out = a op b for op 0 add, 1 subtract, 2 multiply, 3 divide, 4 min,
 /// 5 max, 6 <, 7 <=, 8 >, 9 >=, 10 ==, 11 != (BinaryRules' values, nan
 /// from a nan input).

@@ -28,6 +28,9 @@ void wiggle_vm_round(const double *x, double *y, long n);
 /// Writes the places i of a[i] == 0 (−0 included, nan not) to out, in
 /// order, and returns how many: a loop's leavers. Integers, so every path agrees.
 long wiggle_vm_zero_lanes(const double *a, long n, int32_t *out);
+/// to[i] += x[i] != 0 ? w[i]·x[i] : −0 (a product then a sum, never fused):
+/// a loop's per-particle sums, weighted, added back where they came from.
+void wiggle_vm_add_weighted(double *to, const double *w, const double *x, long n);
 
 /// out = a op b (op 0 add, 1 subtract, 2 multiply, 3 divide, 4 min, 5 max,
 /// 6 <, 7 <=, 8 >, 9 >=, 10 ==, 11 !=) with AVX2,

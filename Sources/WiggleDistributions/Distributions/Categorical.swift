@@ -77,7 +77,7 @@ public struct Categorical: Distribution, SufficientStatistics {
     public func logDensity<S: DensityScalar>(_ x: S, _ p: [S]) throws -> S {
         guard let total = try Categorical.total(p) else { return S(-.infinity) }
         if let k = x.known {
-            guard k >= 0, k == k.rounded(), k < Double(p.count) else { return S(-.infinity) }
+            guard k >= 0, isWholeNumber(k), k < Double(p.count) else { return S(-.infinity) }
             // A probability of 0: the outcome cannot happen.
             if p[Int(k)].known == 0 { return S(-.infinity) }
             return try p[Int(k)].log() - total.log()
@@ -91,7 +91,7 @@ public struct Categorical: Distribution, SufficientStatistics {
     public func logLikelihood<S: DensityScalar>(of ys: [Double], _ p: [S]) throws -> S {
         var counts = [Double](repeating: 0, count: p.count)
         for y in ys {
-            guard y >= 0, y == y.rounded(), y < Double(p.count) else { return S(-.infinity) }
+            guard y >= 0, isWholeNumber(y), y < Double(p.count) else { return S(-.infinity) }
             counts[Int(y)] += 1
         }
         guard let total = try Categorical.total(p) else { return S(-.infinity) }

@@ -31,7 +31,7 @@ public enum Support: Sendable, Equatable, CustomStringConvertible {
         case .positive: return x < 0
         case .unitInterval: return !(x > 0 && x < 1)
         case .binary: return x != 0 && x != 1
-        case .naturalNumbers: return x < 0 || x != x.rounded()
+        case .naturalNumbers: return x < 0 || !isWholeNumber(x)
         case .realLine, .interval, .categories: return false
         }
     }

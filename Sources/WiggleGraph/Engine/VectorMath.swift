@@ -99,6 +99,19 @@ public enum VectorMath {
         return wiggle_vm_arith(op, a, b, out, m) != 0
     }
 
+    /// `to[l] += x[l] != 0 ? w[l]·x[l] : −0` over `m` lanes (a product then
+    /// a sum, never fused: the same bits on every path).
+    static func addWeighted(_ to: UnsafeMutablePointer<Double>, _ w: UnsafePointer<Double>,
+                            _ x: UnsafePointer<Double>, _ m: Int) {
+        wiggle_vm_add_weighted(to, w, x, m)
+    }
+
+    /// Writes the places of the zeros among `m` lanes of `a` to `out`, in
+    /// order, and returns how many (a loop's leavers).
+    static func zeroLanes(_ a: UnsafePointer<Double>, _ m: Int, into out: UnsafeMutablePointer<Int32>) -> Int {
+        wiggle_vm_zero_lanes(a, m, out)
+    }
+
     /// `out = select(c, a, b)` over `m` lanes; false when off.
     @inline(__always)
     static func select(_ c: UnsafePointer<Double>, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>,

@@ -9,7 +9,6 @@
 // sweep, which walks the iterations backwards, adding each import's adjoint
 // to where it came from.
 
-import CVectorMath
 import Foundation
 import WiggleCore
 import WiggleDistributions
@@ -221,7 +220,7 @@ struct LoopMemory {
     /// Writes the lanes whose mask is 0 into `leaving`, in order, and
     /// returns how many (a C kernel: eight lanes a compare where AVX2 is).
     static func leavers(_ alive: UnsafePointer<Double>, count: Int, into leaving: UnsafeMutablePointer<Int32>) -> Int {
-        wiggle_vm_zero_lanes(alive, count, leaving)
+        VectorMath.zeroLanes(alive, count, into: leaving)
     }
 
     /// The lanes that go on (`ids` less the `gone` in `leaving`) into
@@ -624,7 +623,9 @@ extension Workspace {
             for (row, source) in loop.sumSources.enumerated() where carriesSlot[Int(source)] {
                 let from = sums + row * C
                 let to = adjoints + Int(source) * C
-                for l in 0..<m where from[l] != 0 { to[l] += w[l] * from[l] }
+                // Lanes with no sum add −0 (which leaves any value's bits as
+                // they are), not 0 × w, which a weight of inf or nan would make nan.
+                VectorMath.addWeighted(to, w, from, m)
             }
             return nil
         }

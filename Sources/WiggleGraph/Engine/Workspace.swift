@@ -353,7 +353,7 @@ final class Workspace: @unchecked Sendable {
                 for l in 0..<lanes {
                     low = Swift.min(low, output[l])
                     high = Swift.max(high, output[l])
-                    whole = whole && output[l] == output[l].rounded()
+                    whole = whole && isWholeNumber(output[l])
                 }
                 partial.minima[index] = low
                 partial.maxima[index] = high

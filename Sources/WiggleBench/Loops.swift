@@ -53,27 +53,23 @@ func runLoopsAsLoopsBenchmark(rounds: Int) {
     print(row(["program", "N", "limit", "repeating", "unrolled", "C", "repeating/C", "MiB repeating", "MiB unrolled"]))
     for entry in rows {
         let text = "set(seed = 1, particles = \(entry.particles), threads = 1, loop_limit = \(entry.limit))\n\(entry.program)\n"
-        func wiggle(repeating: Bool) -> (seconds: Double, peak: Double, ok: Bool) {
-            resetPeakMemory()
+        func wiggle(repeating: Bool) -> (seconds: Double, ok: Bool) {
             let session = Session()
             session.repeatsLoops = repeating
             let start = now()
             let result = session.run(text) { _ in }
-            return (now() - start, peakMemoryMiB(), result.diagnostics.isEmpty)
+            return (now() - start, result.diagnostics.isEmpty)
         }
         var repeating: [Double] = [], unrolled: [Double] = [], reference: [Double] = []
-        var peaks = (repeating: 0.0, unrolled: 0.0)
         var failed = false
         for round in 0..<rounds {
             let fast = wiggle(repeating: true)
             repeating.append(fast.seconds)
-            peaks.repeating = max(peaks.repeating, fast.peak)
             failed = failed || !fast.ok
             // The unrolled run is slow: once is enough.
             if round == 0 {
                 let slow = wiggle(repeating: false)
                 unrolled.append(slow.seconds)
-                peaks.unrolled = slow.peak
             }
             let start = now()
             entry.reference()
@@ -82,7 +78,10 @@ func runLoopsAsLoopsBenchmark(rounds: Int) {
         func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
         let (r, u, c) = (median(repeating), median(unrolled), median(reference))
         print(row([entry.name + (failed ? " (error)" : ""), "\(entry.particles)", "\(entry.limit)", seconds(r), seconds(u), seconds(c),
-                   String(format: "%.2f", r / c), String(format: "%.0f", peaks.repeating), String(format: "%.0f", peaks.unrolled)]))
+                   String(format: "%.2f", r / c), separatePeakMiB(text).map { String(format: "%.0f", $0) } ?? "n/a",
+                   separatePeakMiB(text, repeating: false).map { String(format: "%.0f", $0) } ?? "n/a"]))
     }
+    let empty = separatePeakMiB("print(1)\n").map { String(format: "%.0f MiB", $0) } ?? "n/a"
+    print("MiB: the peak resident memory of a process of its own running the program once (print(1): \(empty))")
     print("")
 }

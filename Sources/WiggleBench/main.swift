@@ -152,10 +152,35 @@ func resetPeakMemory() {
     }
 }
 
+/// The peak resident memory, in MiB, of a process of its own (this
+/// program again, `--peak-memory`) running `text` once as `wiggle run`
+/// would, repeating loops or not: nothing this process holds counts. (Its
+/// own VmHWM, read at its end: a child's ru_maxrss would count the pages
+/// of this process, which posix_spawn's vfork shares until the exec.)
+func separatePeakMiB(_ text: String, repeating: Bool = true) -> Double? {
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("wiggle-bench-\(getpid()).wgl").path
+    guard (try? text.write(toFile: file, atomically: true, encoding: .utf8)) != nil else { return nil }
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+    process.arguments = ["--peak-memory", file] + (repeating ? [] : ["--unrolled"])
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return nil }
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { return nil }
+    return Double(String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+}
+
 /// Peak resident memory since the last reset, in MiB (Linux VmHWM).
-func peakMemoryMiB() -> Double {
+func peakMemoryMiB() -> Double { statusMiB("VmHWM:") }
+
+/// A memory line of /proc/self/status, in MiB.
+func statusMiB(_ field: String) -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return .nan }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+    for line in status.split(separator: "\n") where line.hasPrefix(field) {
         let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") ?? .nan
         return kilobytes / 1024
     }
@@ -179,6 +204,16 @@ if let index = arguments.firstIndex(of: "--profile"), index + 3 < arguments.coun
                             configuration: EngineConfiguration(particles: n, seed: 1, draw: UInt64(draw), threads: Int(arguments.last ?? "") ?? 1))
     }
     exit(0)
+}
+// `--peak-memory FILE [--unrolled]`: run a program once and print this
+// process's peak resident memory in MiB (see separatePeakMiB).
+if let index = arguments.firstIndex(of: "--peak-memory"), index + 1 < arguments.count,
+   let text = try? String(contentsOfFile: arguments[index + 1], encoding: .utf8) {
+    let session = Session()
+    session.repeatsLoops = !arguments.contains("--unrolled")
+    let result = session.run(text) { _ in }
+    print(String(format: "%.1f", peakMemoryMiB()))
+    exit(result.diagnostics.isEmpty ? 0 : 1)
 }
 // `--profile-program FILE REPEATS`: run a whole program (parse, trace,
 // plan, pilot, engine) in one fresh session per round, for a profiler.
@@ -221,7 +256,7 @@ if arguments.contains("--mvd") {
     exit(0)
 }
 let onlyLoops = arguments.contains("--loops")
-if onlyLoops { runLoopsAsLoopsBenchmark(rounds: quick ? 3 : 5) }
+if onlyLoops { runLoopsAsLoopsBenchmark(rounds: quick ? 3 : 11) }
 let onlyOptimisation = arguments.contains("--optimisation")
 if !onlyLoops && !onlyOptimisation { print(row(header)) }
 var agreement: [String] = []

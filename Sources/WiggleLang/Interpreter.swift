@@ -50,6 +50,10 @@ final class Interpreter {
     var graph = Graph()
     /// Names bound in only one branch of such an if, for a clear message if used later.
     var branchOnlyNames: [String: String] = [:]
+    /// Where each name was last assigned (`x = ...`, `x += ...`): a value
+    /// that cannot be merged after an if or a loop iteration on a traced
+    /// condition is reported there.
+    var assignedAt: [String: (range: SourceRange, file: SourceFile)] = [:]
     /// Where the tracing of a loop of random length stopped on an error
     /// (by its row in Graph.loops): the particles that run that iteration get it.
     var loopStops: [Int: (range: SourceRange, file: SourceFile)] = [:]
@@ -189,6 +193,7 @@ final class Interpreter {
             }
             if case .node(let id) = value { graph.label(id, target.name) }
             bind(target.name, value, in: scope)
+            assignedAt[target.name] = (statement.range, file)
 
         case .param(let name, let sizeExpr, let columnsExpr, let valueExpr, let lowerExpr, let upperExpr):
             try declareParameter(name: name, size: sizeExpr, columns: columnsExpr, value: valueExpr,

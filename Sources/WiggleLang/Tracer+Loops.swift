@@ -819,9 +819,11 @@ extension Tracer {
             guard let function = functionFrames.last else {
                 throw interpreter.fail("'return' outside a function", at: range)
             }
-            if loopFrames.count == function.loopDepth + 1, let frame = loopFrames.last {
-                // Inside the function's loop: those particles leave it as by
-                // a `break`, carrying the value out, and return after it.
+            if loopFrames.count > function.loopDepth, let frame = loopFrames.last {
+                // Inside a loop of the function: those particles leave it as
+                // by a `break`, carrying the value out, and return after it
+                // (from a loop within loops, they leave each loop around it
+                // the same way: passReturnsOut).
                 if !frame.random { try becomeRandom(frame, entering: nil) }
                 let condition = try leaveCondition(frame, depth: frame.pathDepth)
                 frame.breaks.append((condition, try returning(value, from: frame, at: range)))
@@ -829,11 +831,6 @@ extension Tracer {
                     try nodeID(try makeNode(.binary(.max, $0, condition), at: frame.range), what: "a condition", at: frame.range)
                 } ?? condition
                 return
-            }
-            if loopFrames.count > function.loopDepth {
-                let line = interpreter.file.line(of: loopFrames[loopFrames.count - 1].range.start)
-                throw interpreter.fail("'return' inside loops within loops (line \(line)) under a condition that depends on a random value is not supported yet; break out of the inner loop and return after it",
-                           at: range)
             }
             var condition = try pathCondition(since: function.pathDepth, at: range) ?? constantNode(1)
             if let left = function.left {
@@ -902,16 +899,38 @@ extension Tracer {
     /// their values from the function (before any later return).
     func passReturnsOut(of frame: LoopFrame) throws {
         guard let returned = frame.scope.values[Tracer.returnedName] else { return }
-        let value = frame.scope.values[Tracer.returnValueName] ?? .number(.nan)
-        frame.scope.values[Tracer.returnedName] = nil
-        frame.scope.values[Tracer.returnValueName] = nil
-        guard let function = functionFrames.last else { return }
+        let function = functionFrames.last
         var condition: NodeID
         switch returned {
         case .node(let id): condition = id
         case .number(let x) where x != 0: condition = constantNode(1)
-        default: return
+        default: condition = constantNode(0)
         }
+        let index = loopFrames.lastIndex { $0 === frame } ?? loopFrames.count
+        if let function, index > function.loopDepth, index > 0 {
+            // A loop within a loop of the function: the particles that
+            // returned leave the loop around it too, as by a `break`,
+            // carrying what they return; it passes them out when it ends.
+            if case .number(let x) = returned, x == 0 { return }
+            let outer = loopFrames[index - 1]
+            if !outer.random { try becomeRandom(outer, entering: nil) }
+            if let left = outer.left {
+                condition = try nodeID(try makeNode(.select(left, constantNode(0), condition), at: frame.range), what: "a condition", at: frame.range)
+                outer.left = try nodeID(try makeNode(.binary(.max, left, condition), at: frame.range), what: "a condition", at: frame.range)
+            } else {
+                outer.left = condition
+            }
+            outer.breaks.append((condition, frame.scope.values))
+            outer.broke = try outer.broke.map {
+                try nodeID(try makeNode(.binary(.max, $0, condition), at: frame.range), what: "a condition", at: frame.range)
+            } ?? condition
+            return
+        }
+        let value = frame.scope.values[Tracer.returnValueName] ?? .number(.nan)
+        frame.scope.values[Tracer.returnedName] = nil
+        frame.scope.values[Tracer.returnValueName] = nil
+        guard let function else { return }
+        if case .node = returned {} else if case .number(let x) = returned, x != 0 {} else { return }
         if let left = function.left {
             condition = try nodeID(try makeNode(.select(left, constantNode(0), condition), at: frame.range), what: "a condition", at: frame.range)
             function.left = try nodeID(try makeNode(.binary(.max, left, condition), at: frame.range), what: "a condition", at: frame.range)

@@ -201,6 +201,17 @@ extension Tracer {
         scope.values = merged
     }
 
+    /// An error of a value that cannot be merged after the if or loop
+    /// iteration whose condition is at `range`: at the assignment inside it
+    /// that made the value when there is one, naming the if's or loop's line.
+    func mergeFailure(_ message: String, name: String, at range: SourceRange, inLoop: Bool) -> RuntimeError {
+        let line = interpreter.file.line(of: range.start)
+        if let site = interpreter.assignedAt[name], site.file === interpreter.file, site.range.start > range.start {
+            return RuntimeError("\(message) (the \(inLoop ? "loop" : "if") at line \(line))", at: site.range, in: site.file)
+        }
+        return interpreter.fail(message, at: range)
+    }
+
     /// `select(condition, a, b)` for numbers and nodes, element by element for lists.
     func merge(_ condition: NodeID, _ a: Value, _ b: Value, name: String, at range: SourceRange,
                inLoop: Bool = false) throws -> Value {
@@ -210,11 +221,11 @@ extension Tracer {
         case (.list(let xs), .list(let ys)):
             guard xs.count == ys.count else {
                 if inLoop {
-                    throw interpreter.fail("'\(name)' is a list of \(xs.count) in particles that ran this iteration and of \(ys.count) in the others; in a loop of random length a list keeps its length (fill a list of fixed length instead)",
-                               at: range)
+                    throw mergeFailure("'\(name)' is a list of \(xs.count) in particles that ran this iteration and of \(ys.count) in the others; in a loop of random length a list keeps its length (fill a list of fixed length instead)",
+                                       name: name, at: range, inLoop: true)
                 }
-                throw interpreter.fail("'\(name)' is a list of \(xs.count) in one branch and of \(ys.count) in the other; an if on a traced condition needs the same length",
-                           at: range)
+                throw mergeFailure("'\(name)' is a list of \(xs.count) in one branch and of \(ys.count) in the other; an if on a traced condition needs the same length",
+                                   name: name, at: range, inLoop: false)
             }
             return .list(try zip(xs, ys).map { try merge(condition, $0, $1, name: name, at: range, inLoop: inLoop) })
         case (.string(let x), .string(let y)) where x == y:
@@ -236,7 +247,7 @@ extension Tracer {
                     : "is \(a.typeDescription) \(sides.0) and \(b.typeDescription) \(sides.1)"
                 let rule = inLoop ? "only numbers can differ between particles in a loop of random length"
                     : "only numbers can differ between the branches of an if on a traced condition"
-                throw interpreter.fail("'\(name)' \(what); \(rule)", at: range)
+                throw mergeFailure("'\(name)' \(what); \(rule)", name: name, at: range, inLoop: inLoop)
             }
             let x = try nodeID(a, what: name, at: range)
             let y = try nodeID(b, what: name, at: range)

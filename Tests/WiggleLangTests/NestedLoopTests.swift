@@ -150,4 +150,93 @@ import WiggleLang
         #expect(outcome.errors.isEmpty, "\(outcome.errors)")
         #expect(outcome.lines.count == 1)
     }
+
+    /// A `return` under a traced condition inside loops within loops: the
+    /// particle leaves the inner loop as by a `break`, carrying its value,
+    /// and returns there (the outer loop goes on for it, but what it runs
+    /// is not its). Outer iterations go on with p = σ(a); each runs an
+    /// inner loop that returns 100 + n once its counter passes 2 (four
+    /// heads of a fair coin, q = 1/16). With r = p(1 − q):
+    /// E = (1 − p) r/(1 − r)² + p q (100/(1 − r) + r/(1 − r)²), and its
+    /// score-function derivative in a (by the closed form's slope).
+    @Test func returnInsideLoopsWithinLoops() {
+        func exact(_ a: Double) -> Double {
+            let p = 1 / (1 + exp(-a)), q = 1.0 / 16, r = p * (1 - q)
+            return (1 - p) * r / ((1 - r) * (1 - r)) + p * q * (100 / (1 - r) + r / ((1 - r) * (1 - r)))
+        }
+        let a = 0.5
+        let text = """
+            set(seed = 11, particles = 40000, loop_limit = 60)
+            param a = \(a)
+            fn f() {
+              n = 0
+              while bernoulli(sigmoid(a)) {
+                m = 0
+                while bernoulli(0.5) {
+                  if m > 2 { return 100 + n }
+                  m = m + 1
+                }
+                n = n + 1
+              }
+              return n
+            }
+            E[f()]
+            grad(E[f()])
+            """
+        let e = expectations(text)
+        #expect(e.count == 1 && agrees(e[0], exact(a), 5), "\(e) against \(exact(a))")
+        let slope = (exact(a + 1e-5) - exact(a - 1e-5)) / 2e-5
+        let g = gradients(text)
+        #expect(g.count == 1 && (g.first.map { agrees($0["a"], slope, 5) } ?? false), "\(g) against \(slope)")
+    }
+
+    /// The same inside a `for` over a known range around a loop of random
+    /// length: each of 20 rounds returns its index with probability
+    /// r = 0.15 / 0.65 (the inner loop goes on with 0.5 and returns with
+    /// 0.3 a turn); a particle that never returns gives −1.
+    @Test func returnFromALoopInsideAForLoop() {
+        let r = 0.15 / 0.65
+        var exact = -pow(1 - r, 20)
+        for i in 0..<20 { exact += Double(i) * pow(1 - r, Double(i)) * r }
+        let e = expectations("""
+            set(seed = 12, particles = 100000)
+            fn f() {
+              for i in 0..20 {
+                while bernoulli(0.5) {
+                  if bernoulli(0.3) { return i }
+                }
+              }
+              return -1
+            }
+            E[f()]
+            """)
+        #expect(e.count == 1 && agrees(e[0], exact, 5), "\(e) against \(exact)")
+    }
+
+    /// A particle that returned from an inner loop leaves the loops around
+    /// it too: here the outer loop goes on with 0.999, so a particle still
+    /// in it after returning would run about a thousand iterations and hit
+    /// the limit of 100 (90% of them); returning, almost none get there. At
+    /// each outer iteration the particle stops (0.001) or returns n from
+    /// the inner loop (1/3 of the rest), else counts on: with
+    /// r = 0.999 · 2/3, E = (0.001 + 0.999/3) · r/(1 − r)².
+    @Test func returnedParticlesLeaveTheLoopsAround() {
+        let r = 0.999 * 2 / 3
+        let exact = (0.001 + 0.999 / 3) * r / ((1 - r) * (1 - r))
+        let e = expectations("""
+            set(seed = 13, particles = 40000, loop_limit = 100)
+            fn f() {
+              n = 0
+              while bernoulli(0.999) {
+                while bernoulli(0.5) {
+                  if bernoulli(0.5) { return n }
+                }
+                n = n + 1
+              }
+              return n
+            }
+            E[f()]
+            """)
+        #expect(e.count == 1 && agrees(e[0], exact, 5), "\(e) against \(exact)")
+    }
 }

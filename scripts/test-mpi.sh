@@ -66,5 +66,20 @@ if [ "$code" != 0 ] && [ "$code" != 124 ]; then
 else
     echo "FAIL a rank killed mid-run: exit $code (124: the job hung)"; failed=1
 fi
+# A rank that hangs (stopped a second into the run): the other gives up
+# waiting at the exchange after WIGGLE_MPI_TIMEOUT seconds, says why, and
+# stops the job (MPI_Abort) — it never waits forever.
+set +e
+WIGGLE_MPI_TIMEOUT=3 timeout 120 mpirun -n 2 -x WIGGLE_MPI_TIMEOUT bash -c \
+    'if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then "$0" run "$1" & pid=$!; trap "kill -KILL $pid" EXIT TERM; sleep 1; kill -STOP $pid; wait $pid; else exec "$0" run "$1"; fi' \
+    "$wiggle" "$work/long.wgl" >"$work/hung.out" 2>"$work/hung.err"
+code=$?
+set -e
+pkill -KILL -f "$work/long.wgl" 2>/dev/null || true
+if [ "$code" != 0 ] && [ "$code" != 124 ] && grep -q "MPI rank 0 of 2 waited 3 s for the other ranks" "$work/hung.err"; then
+    echo "ok   a rank that hangs: the other gives up after WIGGLE_MPI_TIMEOUT, says why and stops the job (exit $code)"
+else
+    echo "FAIL a rank that hangs: exit $code (124: the job hung)"; cat "$work/hung.err"; failed=1
+fi
 [ "$failed" = 0 ] && echo "mpi: all checks passed"
 exit "$failed"

@@ -43,8 +43,14 @@ enum ClusterRun {
         var hasher = FNV1a()
         hasher.add(program)
         hasher.add(Array("\(settings)|\(Wiggle.version)|\(VectorMath.isAvailable)".utf8))
+        // Any rank may have to say why the job stops (a rank that waited
+        // too long): keep this rank's standard error before silencing it.
+        savedError = dup(STDERR_FILENO)
+        lastCollective = ProcessInfo.processInfo.systemUptime
         var smallest: UInt64 = 0, largest: UInt64 = 0
-        _ = wiggle_mpi_min_max(hasher.value, &smallest, &largest)
+        collective("the check that every rank runs the same program", rank: rank, size: size) {
+            wiggle_mpi_min_max(hasher.value, &smallest, &largest, $0)
+        }
         if smallest != largest {
             if rank == 0 {
                 FileHandle.standardError.write(Data("wiggle: error: the \(size) MPI ranks do not run the same program the same way (a different file, settings, version or math path on some host); every rank must run one build on one program\n".utf8))
@@ -53,10 +59,14 @@ enum ClusterRun {
             Foundation.exit(64)
         }
         Cluster.current = Cluster(rank: rank, size: size, combine: { words in
-            _ = wiggle_mpi_or(words.baseAddress, words.count)
+            collective("the exchange of a run's partial sums", rank: rank, size: size) {
+                wiggle_mpi_or(words.baseAddress, words.count, $0)
+            }
         }, agree: { value in
             var smallest: UInt64 = 0, largest: UInt64 = 0
-            _ = wiggle_mpi_min_max(value, &smallest, &largest)
+            collective("the check that every rank computed the same run", rank: rank, size: size) {
+                wiggle_mpi_min_max(value, &smallest, &largest, $0)
+            }
             return smallest == largest
         })
         if rank != 0 {
@@ -76,12 +86,53 @@ enum ClusterRun {
 
     /// True once MPI has started (it must be finalised before leaving).
     nonisolated(unsafe) static var started = false
+    /// This rank's own standard error (rank 0's stays; the others' is
+    /// silenced, but a rank that gives up waiting must say why), and when
+    /// its last collective operation ended (seconds of uptime).
+    nonisolated(unsafe) static var savedError: Int32 = -1
+    nonisolated(unsafe) static var lastCollective = 0.0
+
+    /// How long a rank waits at a collective operation for the others:
+    /// WIGGLE_MPI_TIMEOUT seconds when set, else ten times the work this
+    /// rank did since the last one (the others do the same work), and at
+    /// least a minute.
+    static func deadline() -> Double {
+        if let text = ProcessInfo.processInfo.environment["WIGGLE_MPI_TIMEOUT"], let seconds = Double(text),
+           seconds > 0, seconds.isFinite {
+            return seconds
+        }
+        return Swift.max(60, 10 * (ProcessInfo.processInfo.systemUptime - lastCollective))
+    }
+
+    #if MPI
+    /// Runs a collective operation with a deadline. When the others do not
+    /// all arrive in time (one died or hangs) or MPI fails, this rank says
+    /// so on its own standard error and stops every rank (MPI_Abort, exit
+    /// 70): no rank ever waits forever.
+    static func collective(_ what: String, rank: Int, size: Int, _ operation: (Double) -> Int32) {
+        let seconds = deadline()
+        let code = operation(seconds)
+        lastCollective = ProcessInfo.processInfo.systemUptime
+        guard code != 0 else { return }
+        let why = code == WIGGLE_MPI_TIMED_OUT
+            ? "waited \(Int(seconds)) s for the other ranks at \(what): one died or hangs (WIGGLE_MPI_TIMEOUT sets the wait)"
+            : "MPI failed at \(what) (error \(code))"
+        let message = "wiggle: error: MPI rank \(rank) of \(size) \(why); stopping every rank\n"
+        let fd = savedError >= 0 ? savedError : STDERR_FILENO
+        _ = message.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+        wiggle_mpi_abort(70)
+        Foundation.exit(70)
+    }
+    #endif
 
     /// Leaves MPI with the largest exit code among the ranks, on every rank.
     static func exit(_ code: Int32) -> Never {
         #if MPI
         if started {
-            let agreed = wiggle_mpi_max_int(code)
+            var agreed = code
+            collective("the exit", rank: Int(wiggle_mpi_rank()), size: Int(wiggle_mpi_size())) {
+                wiggle_mpi_max_int(code, &agreed, $0)
+            }
             wiggle_mpi_finalize()
             Foundation.exit(agreed)
         }

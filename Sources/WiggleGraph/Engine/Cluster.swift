@@ -69,7 +69,16 @@ extension Cluster {
     /// Checks that every rank merged the same totals (they must: every rank
     /// merges the same groups in the same order, from the same parameters);
     /// an error naming the run otherwise, never results that differ by rank.
-    func check(_ total: Partial) throws {
+    func check(_ total: Partial, parameters: [Double]) throws {
+        // The parameters first: an optimiser moves them identically on
+        // every rank, from identical gradients; never results from ranks
+        // that drifted apart.
+        var held = FNV1a()
+        for value in parameters { held.add(word: value.bitPattern) }
+        guard agree(held.value) else {
+            throw EngineError(node: NodeID(0), site: .unknown,
+                              message: "the MPI ranks hold different parameter values for this run; every rank must run one build on one program")
+        }
         var hash = FNV1a()
         for word in total.encoded() { hash.add(word: word) }
         guard agree(hash.value) else {

@@ -356,7 +356,7 @@ public final class Runner: @unchecked Sendable {
 
         var total = Partial(plan: plan, histogramBins: bins, covariance: covariance)
         for partial in groupPartials { total.merge(partial) }
-        if let cluster { try cluster.check(total) }
+        if let cluster { try cluster.check(total, parameters: parameterValues) }
         try total.check(plan: plan, graph: graph, particles: configuration.particles)
         var result = EngineResult(outputs: total.outputs, ranges: zip(total.minima, total.maxima).map { $0...max($0, $1) },
                                   integral: total.integral,

@@ -260,7 +260,7 @@ extension Plan {
                         mask.fill = 1
                         imports.append(mask)
                     } else if let source = home[s] {
-                        var item = LoopImport(source: source.local, iteration: source.iteration, local: into,
+                        let item = LoopImport(source: source.local, iteration: source.iteration, local: into,
                                               carries: carried, uniform: false)
                         if isTemplate, let current = counterpart[s] { pendingRepeats.append((imports.count, current)) }
                         imports.append(item)

@@ -288,9 +288,11 @@ extension Workspace {
         // touched cost no memory, and a short loop then never grows.
         let first = loopMemory.capacity == 0 ? LoopMemory.firstGrowth * count : 0
         let capacity = Swift.min(Swift.max(count, 2 * loopMemory.capacity, first), loopByteLimit / 16)
-        guard let values = LoopMemory.grow(loopMemory.values, to: capacity),
-              let adjoints = LoopMemory.grow(loopMemory.adjoints, to: capacity) else { return false }
+        // Each kept as soon as it moved (realloc frees the old block), and
+        // the capacity raised only when both have the room.
+        guard let values = LoopMemory.grow(loopMemory.values, to: capacity) else { return false }
         loopMemory.values = values
+        guard let adjoints = LoopMemory.grow(loopMemory.adjoints, to: capacity) else { return false }
         loopMemory.adjoints = adjoints
         loopMemory.capacity = capacity
         return true

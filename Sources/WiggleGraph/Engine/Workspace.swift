@@ -72,9 +72,12 @@ final class Workspace: @unchecked Sendable {
     /// This worker's copy of the pick tables, and which slots carry a derivative.
     let pickTables: [[Int32]]
     let carriesSlot: UnsafeMutablePointer<Bool>
-    /// The loops of random length, in this worker's own memory, and their buffers.
+    /// The loops of random length, in this worker's own memory, and their
+    /// buffers. Unchecked exclusivity: a workspace belongs to one worker
+    /// thread, and the dynamic checks on every access cost about a tenth
+    /// of a long loop's late iterations (few particles, many iterations).
     let loops: [LoopWork]
-    var loopMemory = LoopMemory()
+    @exclusivity(unchecked) var loopMemory = LoopMemory()
     /// The most a loop's blocks may take (the run's memory limit).
     var loopByteLimit = Int.max
     /// True while a run samples in antithetic pairs (lanes 2i and 2i + 1).

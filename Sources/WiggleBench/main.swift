@@ -175,12 +175,9 @@ func separatePeakMiB(_ text: String, repeating: Bool = true) -> Double? {
 }
 
 /// Peak resident memory since the last reset, in MiB (Linux VmHWM).
-func peakMemoryMiB() -> Double { statusMiB("VmHWM:") }
-
-/// A memory line of /proc/self/status, in MiB.
-func statusMiB(_ field: String) -> Double {
+func peakMemoryMiB() -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return .nan }
-    for line in status.split(separator: "\n") where line.hasPrefix(field) {
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
         let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") ?? .nan
         return kilobytes / 1024
     }

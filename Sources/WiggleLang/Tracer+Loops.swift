@@ -783,15 +783,27 @@ extension Tracer {
 
     /// The particles leaving a loop iteration here: on the traced path, not yet left.
     func leaveCondition(_ frame: LoopFrame, depth: Int) throws -> NodeID {
-        let range = frame.range
-        var condition = try pathCondition(since: depth, at: range) ?? constantNode(1)
-        if let left = frame.left {
-            condition = try nodeID(try makeNode(.select(left, constantNode(0), condition), at: range), what: "a condition", at: range)
-            frame.left = try nodeID(try makeNode(.binary(.max, left, condition), at: range), what: "a condition", at: range)
-        } else {
-            frame.left = condition
+        try leaving(try pathCondition(since: depth, at: frame.range) ?? constantNode(1), left: &frame.left, at: frame.range)
+    }
+
+    /// The particles of `condition` not already in `left` (those that left
+    /// a loop iteration or a function before), which `left` then takes in.
+    func leaving(_ condition: NodeID, left: inout NodeID?, at range: SourceRange) throws -> NodeID {
+        guard let earlier = left else {
+            left = condition
+            return condition
         }
-        return condition
+        let new = try nodeID(try makeNode(.select(earlier, constantNode(0), condition), at: range), what: "a condition", at: range)
+        left = try nodeID(try makeNode(.binary(.max, earlier, new), at: range), what: "a condition", at: range)
+        return new
+    }
+
+    /// The particles of `condition` leave loop `frame` as by a `break`, holding `values`.
+    func breakOut(of frame: LoopFrame, _ condition: NodeID, holding values: [String: Value]) throws {
+        frame.breaks.append((condition, values))
+        frame.broke = try frame.broke.map {
+            try nodeID(try makeNode(.binary(.max, $0, condition), at: frame.range), what: "a condition", at: frame.range)
+        } ?? condition
     }
 
     /// A branch of an if on a traced condition ended with `break`,
@@ -808,10 +820,7 @@ extension Tracer {
             let condition = try leaveCondition(frame, depth: frame.pathDepth)
             if case .broke = flow {
                 frame.endsOtherwise = true
-                frame.breaks.append((condition, scope.values))
-                frame.broke = try frame.broke.map {
-                    try nodeID(try makeNode(.binary(.max, $0, condition), at: frame.range), what: "a condition", at: frame.range)
-                } ?? condition
+                try breakOut(of: frame, condition, holding: scope.values)
             } else {
                 frame.continues.append((condition, scope.values))
             }
@@ -826,19 +835,11 @@ extension Tracer {
                 // the same way: passReturnsOut).
                 if !frame.random { try becomeRandom(frame, entering: nil) }
                 let condition = try leaveCondition(frame, depth: frame.pathDepth)
-                frame.breaks.append((condition, try returning(value, from: frame, at: range)))
-                frame.broke = try frame.broke.map {
-                    try nodeID(try makeNode(.binary(.max, $0, condition), at: frame.range), what: "a condition", at: frame.range)
-                } ?? condition
+                try breakOut(of: frame, condition, holding: try returning(value, from: frame, at: range))
                 return
             }
-            var condition = try pathCondition(since: function.pathDepth, at: range) ?? constantNode(1)
-            if let left = function.left {
-                condition = try nodeID(try makeNode(.select(left, constantNode(0), condition), at: range), what: "a condition", at: range)
-                function.left = try nodeID(try makeNode(.binary(.max, left, condition), at: range), what: "a condition", at: range)
-            } else {
-                function.left = condition
-            }
+            let condition = try leaving(try pathCondition(since: function.pathDepth, at: range) ?? constantNode(1),
+                                        left: &function.left, at: range)
             function.returns.append((condition, value))
             if function.firstReturn == nil { function.firstReturn = range }
         }
@@ -900,44 +901,32 @@ extension Tracer {
     func passReturnsOut(of frame: LoopFrame) throws {
         guard let returned = frame.scope.values[Tracer.returnedName] else { return }
         let function = functionFrames.last
-        var condition: NodeID
+        let index = loopFrames.lastIndex { $0 === frame } ?? loopFrames.count
+        // Inside another loop of the function, the names ride on to it.
+        let nested = function.map { index > $0.loopDepth } ?? false
+        let value = frame.scope.values[Tracer.returnValueName] ?? .number(.nan)
+        if !nested {
+            frame.scope.values[Tracer.returnedName] = nil
+            frame.scope.values[Tracer.returnValueName] = nil
+        }
+        let condition: NodeID
         switch returned {
         case .node(let id): condition = id
         case .number(let x) where x != 0: condition = constantNode(1)
-        default: condition = constantNode(0)
+        default: return
         }
-        let index = loopFrames.lastIndex { $0 === frame } ?? loopFrames.count
-        if let function, index > function.loopDepth, index > 0 {
+        guard let function else { return }
+        if nested {
             // A loop within a loop of the function: the particles that
             // returned leave the loop around it too, as by a `break`,
             // carrying what they return; it passes them out when it ends.
-            if case .number(let x) = returned, x == 0 { return }
             let outer = loopFrames[index - 1]
             if !outer.random { try becomeRandom(outer, entering: nil) }
-            if let left = outer.left {
-                condition = try nodeID(try makeNode(.select(left, constantNode(0), condition), at: frame.range), what: "a condition", at: frame.range)
-                outer.left = try nodeID(try makeNode(.binary(.max, left, condition), at: frame.range), what: "a condition", at: frame.range)
-            } else {
-                outer.left = condition
-            }
-            outer.breaks.append((condition, frame.scope.values))
-            outer.broke = try outer.broke.map {
-                try nodeID(try makeNode(.binary(.max, $0, condition), at: frame.range), what: "a condition", at: frame.range)
-            } ?? condition
+            try breakOut(of: outer, try leaving(condition, left: &outer.left, at: frame.range), holding: frame.scope.values)
             return
         }
-        let value = frame.scope.values[Tracer.returnValueName] ?? .number(.nan)
-        frame.scope.values[Tracer.returnedName] = nil
-        frame.scope.values[Tracer.returnValueName] = nil
-        guard let function else { return }
-        if case .node = returned {} else if case .number(let x) = returned, x != 0 {} else { return }
-        if let left = function.left {
-            condition = try nodeID(try makeNode(.select(left, constantNode(0), condition), at: frame.range), what: "a condition", at: frame.range)
-            function.left = try nodeID(try makeNode(.binary(.max, left, condition), at: frame.range), what: "a condition", at: frame.range)
-        } else {
-            function.left = condition
-        }
-        function.returns.append((condition, value))
+        let returnsHere = try leaving(condition, left: &function.left, at: frame.range)
+        function.returns.append((returnsHere, value))
         if function.firstReturn == nil { function.firstReturn = frame.range }
         // A loop that only a return leaves: no particle runs what follows it.
         function.endsByReturn = !frame.endsOtherwise && frame.limited

@@ -47,8 +47,13 @@ enum ClusterRun {
         // too long): keep this rank's standard error before silencing it.
         savedError = dup(STDERR_FILENO)
         lastCollective = ProcessInfo.processInfo.systemUptime
+        place = (rank, size)
+        if let text = ProcessInfo.processInfo.environment["WIGGLE_MPI_TIMEOUT"], let seconds = Double(text),
+           seconds > 0, seconds.isFinite {
+            timeout = seconds
+        }
         var smallest: UInt64 = 0, largest: UInt64 = 0
-        collective("the check that every rank runs the same program", rank: rank, size: size) {
+        collective("the check that every rank runs the same program") {
             wiggle_mpi_min_max(hasher.value, &smallest, &largest, $0)
         }
         if smallest != largest {
@@ -59,12 +64,12 @@ enum ClusterRun {
             Foundation.exit(64)
         }
         Cluster.current = Cluster(rank: rank, size: size, combine: { words in
-            collective("the exchange of a run's partial sums", rank: rank, size: size) {
+            collective("the exchange of a run's partial sums") {
                 wiggle_mpi_or(words.baseAddress, words.count, $0)
             }
         }, agree: { value in
             var smallest: UInt64 = 0, largest: UInt64 = 0
-            collective("the check that every rank computed the same run", rank: rank, size: size) {
+            collective("the check that every rank computed the same run") {
                 wiggle_mpi_min_max(value, &smallest, &largest, $0)
             }
             return smallest == largest
@@ -91,17 +96,16 @@ enum ClusterRun {
     /// its last collective operation ended (seconds of uptime).
     nonisolated(unsafe) static var savedError: Int32 = -1
     nonisolated(unsafe) static var lastCollective = 0.0
+    /// This rank and how many there are, and WIGGLE_MPI_TIMEOUT, read once.
+    nonisolated(unsafe) static var place = (rank: 0, size: 1)
+    nonisolated(unsafe) static var timeout: Double?
 
     /// How long a rank waits at a collective operation for the others:
     /// WIGGLE_MPI_TIMEOUT seconds when set, else ten times the work this
     /// rank did since the last one (the others do the same work), and at
     /// least a minute.
     static func deadline() -> Double {
-        if let text = ProcessInfo.processInfo.environment["WIGGLE_MPI_TIMEOUT"], let seconds = Double(text),
-           seconds > 0, seconds.isFinite {
-            return seconds
-        }
-        return Swift.max(60, 10 * (ProcessInfo.processInfo.systemUptime - lastCollective))
+        timeout ?? Swift.max(60, 10 * (ProcessInfo.processInfo.systemUptime - lastCollective))
     }
 
     #if MPI
@@ -109,7 +113,7 @@ enum ClusterRun {
     /// all arrive in time (one died or hangs) or MPI fails, this rank says
     /// so on its own standard error and stops every rank (MPI_Abort, exit
     /// 70): no rank ever waits forever.
-    static func collective(_ what: String, rank: Int, size: Int, _ operation: (Double) -> Int32) {
+    static func collective(_ what: String, _ operation: (Double) -> Int32) {
         let seconds = deadline()
         let code = operation(seconds)
         lastCollective = ProcessInfo.processInfo.systemUptime
@@ -117,7 +121,7 @@ enum ClusterRun {
         let why = code == WIGGLE_MPI_TIMED_OUT
             ? "waited \(Int(seconds)) s for the other ranks at \(what): one died or hangs (WIGGLE_MPI_TIMEOUT sets the wait)"
             : "MPI failed at \(what) (error \(code))"
-        let message = "wiggle: error: MPI rank \(rank) of \(size) \(why); stopping every rank\n"
+        let message = "wiggle: error: MPI rank \(place.rank) of \(place.size) \(why); stopping every rank\n"
         let fd = savedError >= 0 ? savedError : STDERR_FILENO
         _ = message.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
         wiggle_mpi_abort(70)
@@ -130,7 +134,7 @@ enum ClusterRun {
         #if MPI
         if started {
             var agreed = code
-            collective("the exit", rank: Int(wiggle_mpi_rank()), size: Int(wiggle_mpi_size())) {
+            collective("the exit") {
                 wiggle_mpi_max_int(code, &agreed, $0)
             }
             wiggle_mpi_finalize()

@@ -192,35 +192,33 @@ struct LoopMemory {
     var leaving: UnsafeMutablePointer<Int32>?
     var leavingOf: (loop: Int, iteration: Int, gone: Int, count: Int)?
 
-    /// `source` less the `gone` lanes in `leaving` (of `count`) into
-    /// `target`, in order: the runs between leavers as block copies when
-    /// few leave, else lane by lane without a branch (`alive` says who stays).
-    static func copyRuns<T>(from source: UnsafePointer<T>, count: Int, leaving: UnsafePointer<Int32>, gone: Int,
-                            alive: UnsafePointer<Double>?, into target: UnsafeMutablePointer<T>) {
-        if gone * 16 > count, let alive {
-            var kept = 0
-            for j in 0..<count {
-                target[kept] = source[j]
-                kept += alive[j] != 0 ? 1 : 0
-            }
-            return
-        }
+    /// True when so few of `count` lanes left (`gone`) that the rest are
+    /// best moved as the runs between them, in blocks; else lane by lane.
+    static func fewLeft(_ gone: Int, of count: Int) -> Bool { gone * 16 <= count }
+
+    /// Calls `body(start, length, kept)` for each run of lanes between the
+    /// `gone` leavers in `leaving` (of `count`), in order: the run starts at
+    /// lane `start` and goes to place `kept` among the lanes that stay.
+    static func forEachRun(count: Int, leaving: UnsafePointer<Int32>, gone: Int,
+                           _ body: (_ start: Int, _ length: Int, _ kept: Int) -> Void) {
         var kept = 0, start = 0
         for k in 0...gone {
             let end = k < gone ? Int(leaving[k]) : count
-            let length = end - start
-            if length > 0 {
-                memcpy(target + kept, source + start, length * MemoryLayout<T>.stride)
-                kept += length
+            if end > start {
+                body(start, end - start, kept)
+                kept += end - start
             }
             start = end + 1
         }
     }
 
-    /// Writes the lanes whose mask is 0 into `leaving`, in order, and
-    /// returns how many (a C kernel: eight lanes a compare where AVX2 is).
-    static func leavers(_ alive: UnsafePointer<Double>, count: Int, into leaving: UnsafeMutablePointer<Int32>) -> Int {
-        VectorMath.zeroLanes(alive, count, into: leaving)
+    /// `source` less the `gone` lanes in `leaving` (of `count`) into
+    /// `target`, in order, as block copies of the runs between them.
+    static func copyRuns<T>(from source: UnsafePointer<T>, count: Int, leaving: UnsafePointer<Int32>, gone: Int,
+                            into target: UnsafeMutablePointer<T>) {
+        forEachRun(count: count, leaving: leaving, gone: gone) { start, length, kept in
+            memcpy(target + kept, source + start, length * MemoryLayout<T>.stride)
+        }
     }
 
     /// The lanes that go on (`ids` less the `gone` in `leaving`) into
@@ -228,7 +226,8 @@ struct LoopMemory {
     static func compact(_ ids: UnsafePointer<Int32>, count: Int, leaving: UnsafePointer<Int32>, gone: Int,
                         alive: UnsafePointer<Double>, into next: UnsafeMutablePointer<Int32>,
                         previous: UnsafeMutablePointer<Int32>) {
-        if gone * 16 > count {
+        guard fewLeft(gone, of: count) else {
+            // Without a branch per lane: written either way, counted when it stays.
             var kept = 0
             for j in 0..<count {
                 next[kept] = ids[j]
@@ -237,16 +236,12 @@ struct LoopMemory {
             }
             return
         }
-        copyRuns(from: ids, count: count, leaving: leaving, gone: gone, alive: nil, into: next)
-        var kept = 0, start = 0
-        for k in 0...gone {
-            let end = k < gone ? Int(leaving[k]) : count
+        forEachRun(count: count, leaving: leaving, gone: gone) { start, length, kept in
+            memcpy(next + kept, ids + start, length * MemoryLayout<Int32>.stride)
             // Lane numbers fit in Int32 (a chunk's lanes); wrapping
             // arithmetic lets the loop vectorise.
             let run = previous + kept, first = Int32(truncatingIfNeeded: start)
-            for i in 0..<Swift.max(0, end - start) { run[i] = first &+ Int32(truncatingIfNeeded: i) }
-            kept += Swift.max(0, end - start)
-            start = end + 1
+            for i in 0..<length { run[i] = first &+ Int32(truncatingIfNeeded: i) }
         }
     }
 
@@ -366,6 +361,8 @@ extension Workspace {
         loopMemory.blockStride[r] = []
         loopMemory.positionsOf = (-1, -1)
         loopMemory.leavingOf = nil
+        if loopMemory.leaving == nil { loopMemory.leaving = .allocate(capacity: C) }
+        guard let leaving = loopMemory.leaving else { return }
         reserveLanes(usedLanes + m)
         // Who enters; the others leave with the values from before the loop.
         let entering = values + loop.alive * C
@@ -482,9 +479,7 @@ extension Workspace {
                 for j in 0..<count where alive[j] != 0 { running += 1 }
                 break
             }
-            if loopMemory.leaving == nil { loopMemory.leaving = .allocate(capacity: C) }
-            let leaving = loopMemory.leaving!
-            let gone = LoopMemory.leavers(alive, count: count, into: leaving)
+            let gone = VectorMath.zeroLanes(alive, count, into: leaving)
             loopMemory.leavingOf = (r, t, gone, count)
             for (e, exit) in loop.exits.enumerated() {
                 let target = values + Int(exit.slot) * C
@@ -591,10 +586,10 @@ extension Workspace {
                 let from = loop.source(item, iteration: t).slot
                 let source = loopMemory.values! + loopMemory.blockStart[r][t - 1] + from * loopMemory.blockStride[r][t - 1]
                 if let leaving = loopMemory.leavingOf, leaving.loop == r, leaving.iteration == t - 1,
-                   leaving.gone * 16 <= leaving.count, let leavers = loopMemory.leaving {
+                   LoopMemory.fewLeft(leaving.gone, of: leaving.count), let leavers = loopMemory.leaving {
                     // Few left the iteration before: its runs between them, as block copies.
                     LoopMemory.copyRuns(from: source, count: leaving.count, leaving: leavers, gone: leaving.gone,
-                                        alive: nil, into: target)
+                                        into: target)
                 } else {
                     let previous = loopMemory.previous! + loopMemory.laneStart[r][t]
                     for j in 0..<count { target[j] = source[Int(previous[j])] }

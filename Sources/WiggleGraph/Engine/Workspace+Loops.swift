@@ -56,6 +56,12 @@ final class LoopWork {
     /// Then: the main slots its iterations hand their adjoints back to, one sum row each.
     let sumSources: [Int32]
     let sumRow: [Int32: Int]
+    /// True when no reverse sweep reads its blocks and every iteration
+    /// reads only the iteration before it (and what comes from outside):
+    /// then all its iterations take two regions in turn, from the first.
+    let ringsFromStart: Bool
+    /// The most slots any of its iterations' blocks has.
+    let widestLayout: Int
 
     init(iterations: [Iteration], exits: UnsafeMutableBufferPointer<(slot: Int32, initial: Int32, carries: Bool)>,
          alive: Int, checksLimit: Bool, limit: Int, node: NodeID, loop: Int, exitNodes: [NodeID],
@@ -79,6 +85,10 @@ final class LoopWork {
         self.scoreSumGroup = scoreSumGroup
         self.sumSources = sumSources
         self.sumRow = sumRow
+        ringsFromStart = !keepsTape && iterations.indices.allSatisfy { t in
+            iterations[t].imports.allSatisfy { $0.iteration < 0 || Int($0.iteration) == t - 1 }
+        }
+        widestLayout = iterations.map(\.slotCount).max() ?? 0
     }
 
     /// Iteration t's instructions: as traced, or the template's with the
@@ -171,6 +181,9 @@ struct LoopMemory {
     /// (block start, lane start), and their row length.
     var ring: [(block: Int, lanes: Int)] = []
     var ringStride = 0
+    /// The unit weights a score-summing loop last wrote: a row at this
+    /// stride, good for this many lanes (iterations only lose lanes).
+    var unitRow: (group: Int, stride: Int, count: Int)?
     /// Where the forward pass's blocks and lanes end (the reverse sweep
     /// re-runs segments after them).
     var forwardEnd = (doubles: 0, lanes: 0)
@@ -355,6 +368,7 @@ extension Workspace {
             if loopMemory.weights == nil { loopMemory.weights = .allocate(capacity: max(1, groupTerms.count * C)) }
         }
         loopMemory.ring = []
+        loopMemory.unitRow = nil
         loopMemory.laneStart[r] = []
         loopMemory.laneCount[r] = []
         loopMemory.blockStart[r] = []
@@ -384,7 +398,9 @@ extension Workspace {
         defer { quasiShift = 0 }
         // Past its template, a repeating loop's iterations take two regions
         // in turn (its template reads the iteration before only), so its
-        // memory does not follow the iterations run. One that keeps a tape
+        // memory does not follow the iterations run; so do all of them,
+        // from the first, in a loop whose every iteration reads only the one
+        // before and whose blocks no reverse sweep reads (``LoopWork/ringsFromStart``). One that keeps a tape
         // keeps every Kth iteration in a block of its own (a checkpoint),
         // and the reverse sweep re-runs each segment from its checkpoint
         // (Workspace.rerun): memory of n/K + K blocks, not n.
@@ -392,9 +408,13 @@ extension Workspace {
         let checkpointing = loop.keepsTape && loop.repetition != nil
         if loopMemory.checkpointsFrom.count != loops.count { loopMemory.checkpointsFrom = loops.map { _ in .max } }
         loopMemory.checkpointsFrom[r] = checkpointing ? template + 2 : .max
+        // A loop that needs none of its blocks afterwards and reads only the
+        // iteration before takes the two regions from its first iteration.
+        let ringFrom = loop.ringsFromStart ? 0 : template + 2
         func ringIteration(_ t: Int) -> Bool {
-            guard loop.repetition != nil, t >= template + 2 else { return false }
-            return !loop.keepsTape || (t - template - 2) % Workspace.checkpointInterval != 0
+            if loop.ringsFromStart { return true }
+            guard loop.repetition != nil, t >= ringFrom else { return false }
+            return !loop.keepsTape || (t - ringFrom) % Workspace.checkpointInterval != 0
         }
         var ringTurn = 0
         for t in 0..<loop.iterationLimit {
@@ -407,10 +427,12 @@ extension Workspace {
                 quasiShift = t < Plan.quasiLoopIterations ? Int32(clamping: shift) : nil
             }
             // Its block: a row of `count` per slot.
+            var regionFresh = false
             if ringIteration(t) {
                 if loopMemory.ring.isEmpty {
-                    // Room for the most lanes any later iteration has (this one's).
-                    let size = iteration.slotCount * count
+                    // Room for the most lanes any later iteration has (this
+                    // one's), in the widest layout it may take.
+                    let size = loop.widestLayout * count
                     guard reserveLoopMemory(usedDoubles + 2 * size) else {
                         record(marker, .loopMemory(loopByteLimit), value: 0, count: count, partial: &partial)
                         break
@@ -422,6 +444,7 @@ extension Workspace {
                     reserveLanes(usedLanes + count)
                 }
                 let region = loopMemory.ring[ringTurn % 2]
+                regionFresh = ringTurn < 2
                 ringTurn += 1
                 // The lanes were written at the previous iteration's end, in this region.
                 loopMemory.laneStart[r].append(region.lanes)
@@ -446,14 +469,18 @@ extension Workspace {
             let block = loopMemory.values! + loopMemory.blockStart[r][t]
             // A reused block keeps the rows that are the same in every
             // iteration (the mask's 1s, constants, parameters): rows are as
-            // long as before and the layout is the template's.
-            let refills = !ringIteration(t) || t < template + 6
+            // long as before, and once each region has held an iteration
+            // from the template on, the layout is the template's.
+            let refills = !ringIteration(t) || regionFresh || t < template + 2
             importAndRun(r, t, block: block, stride: S, lanes: ids, count: count, refills: refills, chunk: chunk,
                          seed: seed, draw: draw, partial: &partial)
             if let group = loop.scoreSumGroup, let sums = loopMemory.sums[r], let unit = loopMemory.weights {
                 // This iteration's score terms with a weight of 1, walked back
                 // to what it read from outside, and added to those sums.
-                (unit + group * S).update(repeating: 1, count: count)
+                if loopMemory.unitRow.map({ $0.group != group || $0.stride != S || $0.count < count }) ?? true {
+                    (unit + group * S).update(repeating: 1, count: count)
+                    loopMemory.unitRow = (group, S, count)
+                }
                 let adjoint = loopMemory.adjoints! + loopMemory.blockStart[r][t]
                 for slot in 0..<iteration.slotCount where iteration.carries[slot] {
                     (adjoint + slot * S).update(repeating: 0, count: count)

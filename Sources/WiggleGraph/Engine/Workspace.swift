@@ -151,11 +151,7 @@ final class Workspace: @unchecked Sendable {
     init(plan: Plan, chunkSize: Int, parameterValues: [Double]) {
         self.plan = plan
         self.chunkSize = chunkSize
-        func buffer(_ count: Int) -> UnsafeMutablePointer<Double> {
-            let pointer = UnsafeMutablePointer<Double>.allocate(capacity: max(1, count))
-            pointer.initialize(repeating: 0, count: max(1, count))
-            return pointer
-        }
+        func buffer(_ count: Int) -> UnsafeMutablePointer<Double> { Workspace.zeroed(count) }
         func copy<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
             let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, array.count))
             _ = buffer.initialize(from: array)
@@ -300,16 +296,26 @@ final class Workspace: @unchecked Sendable {
         }
     }
 
+    /// `count` doubles of 0 from calloc: a large buffer's pages come from
+    /// the kernel already zero and cost nothing until written, so rows a
+    /// run never writes (a loop's traced iterations, which run in the
+    /// loop's own blocks) are never touched. Freed with `free`.
+    static func zeroed(_ count: Int) -> UnsafeMutablePointer<Double> {
+        if let raw = calloc(max(1, count), MemoryLayout<Double>.stride) {
+            return raw.bindMemory(to: Double.self, capacity: max(1, count))
+        }
+        // Out of memory: Swift's allocation (malloc underneath, so `free`
+        // still matches) stops the process with its own message.
+        let pointer = UnsafeMutablePointer<Double>.allocate(capacity: max(1, count))
+        pointer.initialize(repeating: 0, count: max(1, count))
+        return pointer
+    }
+
     deinit {
-        values.deallocate()
-        adjoints.deallocate()
-        vectorScratch.deallocate()
+        for buffer in [values, adjoints, vectorScratch, weights, outcomeCosts, scratch, gradientSums] { free(buffer) }
         pairScratch.deallocate()
-        weights.deallocate()
-        outcomeCosts.deallocate()
-        scratch.deallocate()
         for buffer in enumerationDownstream { buffer.baseAddress?.deallocate() }
-        for buffer in worldValues { buffer?.deallocate() }
+        for buffer in worldValues { if let buffer { free(buffer) } }
         callSlots.deallocate()
         callCarries.deallocate()
         carriesSlot.deallocate()
@@ -317,7 +323,6 @@ final class Workspace: @unchecked Sendable {
         loopMemory.deallocate()
         calls.baseAddress?.deallocate()
         for buffer in [perParticle, backward, uniform] + sweeps.map(\.backward) { buffer.baseAddress?.deallocate() }
-        gradientSums.deallocate()
         for buffer in [outputSlots, gradientSlots, adjointSlots] { buffer.baseAddress?.deallocate() }
     }
 

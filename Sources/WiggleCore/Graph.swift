@@ -80,15 +80,43 @@ public enum Op: Sendable, Hashable {
     public static func bernoulli(probability: NodeID) -> Op { .random(.bernoulli, [probability]) }
 
     /// The nodes this op reads.
-    @inlinable public var inputs: [NodeID] {
+    @inlinable public var inputs: Inputs {
         switch self {
-        case .constant, .parameter: return []
-        case .unary(_, let a): return [a]
-        case .binary(_, let a, let b): return [a, b]
-        case .select(let c, let a, let b): return [c, a, b]
-        case .pick(let index, let choices): return [index] + choices
-        case .random(_, let parameters): return parameters
-        case .loopExit(let value, let alive): return [value, alive]
+        case .constant, .parameter: return Inputs()
+        case .unary(_, let a): return Inputs(1, a)
+        case .binary(_, let a, let b): return Inputs(2, a, b)
+        case .select(let c, let a, let b): return Inputs(3, c, a, b)
+        case .pick(let index, let choices): return Inputs(1, index, rest: choices)
+        case .random(_, let parameters): return Inputs(0, rest: parameters)
+        case .loopExit(let value, let alive): return Inputs(2, value, alive)
+        }
+    }
+
+    /// An op's inputs as a collection that allocates nothing: up to three
+    /// held inline, then the op's own array (a pick's choices, a draw's
+    /// parameters). Graph walks read them for every node they visit.
+    public struct Inputs: RandomAccessCollection, Sendable {
+        @usableFromInline let first: NodeID, second: NodeID, third: NodeID
+        @usableFromInline let inline: Int
+        @usableFromInline let rest: [NodeID]
+
+        @inlinable init(_ inline: Int = 0, _ first: NodeID = NodeID(0), _ second: NodeID = NodeID(0),
+                        _ third: NodeID = NodeID(0), rest: [NodeID] = []) {
+            self.inline = inline
+            self.first = first
+            self.second = second
+            self.third = third
+            self.rest = rest
+        }
+
+        @inlinable public var startIndex: Int { 0 }
+        @inlinable public var endIndex: Int { inline + rest.count }
+
+        @inlinable public subscript(position: Int) -> NodeID {
+            switch position {
+            case ..<inline: return position == 0 ? first : position == 1 ? second : third
+            default: return rest[position - inline]
+            }
         }
     }
 

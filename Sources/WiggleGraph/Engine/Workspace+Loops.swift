@@ -398,23 +398,20 @@ extension Workspace {
         defer { quasiShift = 0 }
         // Past its template, a repeating loop's iterations take two regions
         // in turn (its template reads the iteration before only), so its
-        // memory does not follow the iterations run; so do all of them,
-        // from the first, in a loop whose every iteration reads only the one
-        // before and whose blocks no reverse sweep reads (``LoopWork/ringsFromStart``). One that keeps a tape
-        // keeps every Kth iteration in a block of its own (a checkpoint),
-        // and the reverse sweep re-runs each segment from its checkpoint
-        // (Workspace.rerun): memory of n/K + K blocks, not n.
+        // memory does not follow the iterations run. A loop whose every
+        // iteration reads only the one before, and whose blocks no reverse
+        // sweep reads, takes them from its first (``LoopWork/ringsFromStart``).
+        // One that keeps a tape keeps every Kth iteration in a block of its
+        // own (a checkpoint), and the reverse sweep re-runs each segment
+        // from its checkpoint (Workspace.rerun): memory of n/K + K blocks, not n.
         let template = loop.iterations.count - 1
         let checkpointing = loop.keepsTape && loop.repetition != nil
         if loopMemory.checkpointsFrom.count != loops.count { loopMemory.checkpointsFrom = loops.map { _ in .max } }
         loopMemory.checkpointsFrom[r] = checkpointing ? template + 2 : .max
-        // A loop that needs none of its blocks afterwards and reads only the
-        // iteration before takes the two regions from its first iteration.
-        let ringFrom = loop.ringsFromStart ? 0 : template + 2
         func ringIteration(_ t: Int) -> Bool {
             if loop.ringsFromStart { return true }
-            guard loop.repetition != nil, t >= ringFrom else { return false }
-            return !loop.keepsTape || (t - ringFrom) % Workspace.checkpointInterval != 0
+            guard loop.repetition != nil, t >= template + 2 else { return false }
+            return !loop.keepsTape || (t - template - 2) % Workspace.checkpointInterval != 0
         }
         var ringTurn = 0
         for t in 0..<loop.iterationLimit {

@@ -298,8 +298,8 @@ final class Workspace: @unchecked Sendable {
 
     /// `count` doubles of 0 from calloc: a large buffer's pages come from
     /// the kernel already zero and cost nothing until written, so rows a
-    /// run never writes (a loop's traced iterations, which run in the
-    /// loop's own blocks) are never touched. Freed with `free`.
+    /// run never writes (the adjoints of a run without a gradient, scratch
+    /// a plan does not use) are never touched. Freed with `free`.
     static func zeroed(_ count: Int) -> UnsafeMutablePointer<Double> {
         if let raw = calloc(max(1, count), MemoryLayout<Double>.stride) {
             return raw.bindMemory(to: Double.self, capacity: max(1, count))

@@ -67,6 +67,39 @@ extension Inference {
         interpreter.executor.runner(for: root, gradient: parameters, also: also, in: interpreter.graph)
     }
 
+    /// The runner of the gradient of E[root] with respect to `wrt`, with
+    /// the analysis's warnings: in forward mode where that is the better
+    /// way (``Executor/forwardRunner(for:gradient:also:reverse:in:)``),
+    /// then with the reverse sweep's runner to fall back on, else the
+    /// reverse sweep's alone.
+    func gradientRunner(for root: NodeID, gradient wrt: [Int])
+        -> (runner: Runner, fallback: Runner?, warnings: [AnalysisWarning]) {
+        let (reverse, warnings) = cachedRunner(for: root, gradient: wrt)
+        guard interpreter.forwardGradients,
+              let forward = interpreter.executor.forwardRunner(for: root, gradient: wrt, reverse: reverse.plan,
+                                                               in: &interpreter.graph) else {
+            return (reverse, nil, warnings)
+        }
+        // A tangent's node is where the node it was made for was written.
+        for (node, source) in forward.madeFor {
+            if let origin = interpreter.origin(of: source) { interpreter.recordOrigin(node, origin) }
+        }
+        return (forward.runner, reverse, warnings)
+    }
+
+    /// Runs a gradient's runner; where it is in forward mode and fails (a
+    /// tangent of 0 times an infinite derivative is undefined, where the
+    /// reverse sweep passes nothing back), the reverse sweep's runs the
+    /// same draw instead, and its result or error stands.
+    func runGradient(_ runners: (runner: Runner, fallback: Runner?), configuration: EngineConfiguration) throws -> EngineResult {
+        guard let fallback = runners.fallback else { return try runEngine(runners.runner, configuration: configuration) }
+        do {
+            return try interpreter.executor.run(runners.runner, graph: interpreter.graph, configuration: configuration)
+        } catch let error as EngineError where !error.isInterruption {
+            return try runEngine(fallback, configuration: configuration)
+        }
+    }
+
     /// The analysis's warnings as diagnostics at the source of their nodes.
     /// (Each is also kept, once, for `wiggle check`, which shows no results.)
     func diagnostics(_ warnings: [AnalysisWarning]) -> [Diagnostic] {

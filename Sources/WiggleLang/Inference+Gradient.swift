@@ -75,11 +75,18 @@ extension Inference {
     func gradient(of original: NodeID, wrt: [Int], particles: Int, checking: NodeID? = nil) throws -> GradientResult {
         let (root, folds) = derivativeObjective(original, wrt: wrt)
         let isRandom = interpreter.graph[root].isRandom || checking.map { interpreter.graph[$0].isRandom } == true
-        let (runner, warnings) = cachedRunner(for: root, gradient: wrt, also: checking.map { [$0] } ?? [])
+        // A second derivative's row (`checking`) is always swept back.
+        let (runner, fallback, warnings): (Runner, Runner?, [AnalysisWarning])
+        if let checking {
+            (runner, warnings) = cachedRunner(for: root, gradient: wrt, also: [checking])
+            fallback = nil
+        } else {
+            (runner, fallback, warnings) = gradientRunner(for: root, gradient: wrt)
+        }
         let plan = runner.plan
         var configuration = nextConfiguration(particles: isRandom ? particles : 1)
         configuration.gradientCovariance = true
-        let result = try runEngine(runner, configuration: configuration)
+        let result = try runGradient((runner, fallback), configuration: configuration)
         let objectiveRange = interpreter.origin(of: original)?.range ?? interpreter.currentRange
         try requireFinite(result.outputs[0].mean, result.outputs[0].standardError, at: objectiveRange)
         for moments in result.gradient { try requireFinite(moments.mean, moments.standardError, at: objectiveRange) }

@@ -37,7 +37,7 @@ extension Inference {
             }
             useAdam = name == "adam"
         }
-        let (runner, warnings) = cachedRunner(for: root, gradient: wrt)
+        let (runner, fallback, warnings) = gradientRunner(for: root, gradient: wrt)
         if interpreter.settings.checkWithFewParticles { steps = min(steps, 1) }
         let request = Executor.OptimisationRequest(root: root, parameters: wrt, maximize: maximize, steps: steps,
                                                    learningRate: learningRate, kind: useAdam ? .adam : .sgd,
@@ -63,7 +63,7 @@ extension Inference {
         var working = interpreter.graph
         defer { interpreter.graph.parameters = working.parameters }
         do {
-            done = try interpreter.executor.optimise(request, runner: runner, graph: &working) { step, objective, stderr, seconds in
+            done = try interpreter.executor.optimise(request, runner: runner, fallback: fallback, graph: &working) { step, objective, stderr, seconds in
                 interpreter.output(.progress(OptimisationProgress(direction: direction, step: step, steps: steps,
                                                       objective: objective, stderr: stderr, seconds: seconds)))
             }

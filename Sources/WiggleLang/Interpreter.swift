@@ -61,6 +61,10 @@ final class Interpreter {
     /// shape is traced no further (``LoopRepetition``); off, it is unrolled
     /// to its limit (for tests that compare the two).
     var repeatsLoops = true
+    /// Whether a gradient through a loop that would keep a tape is carried
+    /// forward where it can (``Inference/gradientRunner(for:gradient:)``);
+    /// off, the reverse sweep always runs (for tests and benchmarks).
+    var forwardGradients = true
     /// A deterministic loop's variable, while its iterations are checked
     /// for one shape, and how often the body read it.
     var watchedName: String?

@@ -107,6 +107,14 @@ public final class Session {
         set { interpreter.repeatsLoops = newValue }
     }
 
+    /// Whether gradients through loops that would keep a tape are carried
+    /// forward where they can (true), or always swept back (false: for
+    /// tests and benchmarks that compare the two).
+    public var forwardGradients: Bool {
+        get { interpreter.forwardGradients }
+        set { interpreter.forwardGradients = newValue }
+    }
+
     /// The traced graph and the node a top-level name holds, for tools that
     /// run the engine on a program's graph themselves (benchmarks); nil when
     /// the name holds no traced value.

@@ -181,6 +181,8 @@ struct RunCommand: ParsableCommand {
         // WIGGLE_UNROLL_LOOPS=1 unrolls loops of random length to their limit
         // (for comparing with the repeating form, which gives the same bits).
         if ProcessInfo.processInfo.environment["WIGGLE_UNROLL_LOOPS"] == "1" { session.repeatsLoops = false }
+        // WIGGLE_REVERSE_GRADIENTS=1 sweeps every gradient back, never carrying it forward.
+        if ProcessInfo.processInfo.environment["WIGGLE_REVERSE_GRADIENTS"] == "1" { session.forwardGradients = false }
         try runScript(source, in: session, json: options.json, plots: folder)
     }
 }

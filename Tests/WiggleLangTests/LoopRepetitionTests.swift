@@ -9,9 +9,10 @@ import WiggleLang
 @Suite struct LoopRepetitionTests {
     /// A program's whole output (values, estimator lines, errors), with
     /// loops repeating or unrolled.
-    func output(_ text: String, repeating: Bool) -> String {
+    func output(_ text: String, repeating: Bool, forward: Bool = true) -> String {
         let session = Session()
         session.repeatsLoops = repeating
+        session.forwardGradients = forward
         let outcome = run(text, session: session)
         return (outcome.lines + outcome.errors).joined(separator: "\n")
     }
@@ -143,11 +144,13 @@ import WiggleLang
         """,
     ]
 
-    /// Every program prints the same, to the last digit, repeating or unrolled.
-    @Test(arguments: programs.indices)
-    func theSameBitsAsTheUnrolledLoop(_ index: Int) {
-        var repeating = output(Self.programs[index], repeating: true)
-        var unrolled = output(Self.programs[index], repeating: false)
+    /// Every program prints the same, to the last digit, repeating or
+    /// unrolled, with pathwise gradients through its loops carried forward
+    /// or swept back from checkpoints.
+    @Test(arguments: programs.indices, [true, false])
+    func theSameBitsAsTheUnrolledLoop(_ index: Int, forward: Bool) {
+        var repeating = output(Self.programs[index], repeating: true, forward: forward)
+        var unrolled = output(Self.programs[index], repeating: false, forward: forward)
         if Self.programs[index].contains("for t in 0..600") {
             // Unrolled, a loop over a known range is plain code, whose
             // draws the second derivative folds a + b·z into: the same
@@ -180,19 +183,72 @@ import WiggleLang
         #expect(e.count == 1 && agrees(e[0], exp(1.2), 5))
     }
 
-    /// The checkpointed pathwise gradient is right: x, a sum of N normal(μ,
-    /// 1) steps with N geometric (go on with 0.995), has
-    /// E[x²] = E[N] + μ²E[N²], so d/dμ = 2μ E[N²], E[N²] = p(1 + p)/(1 − p)².
+    /// The pathwise gradient through the loop is right, carried forward and
+    /// swept back from checkpoints, and the two differ only by rounding
+    /// (the same draws, the same derivatives, multiplied in another
+    /// order): x, a sum of N normal(μ, 1) steps with N geometric (go on
+    /// with 0.995), has E[x²] = E[N] + μ²E[N²], so d/dμ = 2μ E[N²],
+    /// E[N²] = p(1 + p)/(1 − p)².
     @Test func aCheckpointedPathwiseGradientIsRight() {
-        let g = gradients("""
+        let text = """
             set(seed = 12, particles = 40000, loop_limit = 5000)
             param mu = 0.05
             x = 0
             while bernoulli(0.995) { x = x + normal(mu, 1) }
             grad(E[x^2])
-            """)
-        let p = 0.995
-        #expect(g.count == 1 && agrees(g[0]["mu"], 2 * 0.05 * p * (1 + p) / ((1 - p) * (1 - p)), 5))
+            """
+        let reverse = Session()
+        reverse.forwardGradients = false
+        let swept = gradients(text, session: reverse), carried = gradients(text)
+        let p = 0.995, exact = 2 * 0.05 * p * (1 + p) / ((1 - p) * (1 - p))
+        #expect(swept.count == 1 && agrees(swept[0]["mu"], exact, 5))
+        #expect(carried.count == 1 && agrees(carried[0]["mu"], exact, 5))
+        if let swept = swept.first, let carried = carried.first {
+            #expect(abs(swept["mu"].value - carried["mu"].value) <= 1e-12 * abs(swept["mu"].value))
+            #expect(abs(swept["mu"].stderr - carried["mu"].stderr) <= 1e-12 * swept["mu"].stderr)
+            // Its tangents make the forward plan's chunks narrower: the objective's sums differ by rounding too.
+            #expect(abs(swept.objective.value - carried.objective.value) <= 1e-12 * abs(swept.objective.value))
+        }
+    }
+
+    /// Carried forward, a pathwise gradient through a loop of random length
+    /// keeps two iterations, not a tape: a walk of mean 999 steps (limit
+    /// 20,000) runs in 4 MiB, where its checkpoints need more than 16 MiB.
+    /// d/dμ E[x²] = 2μ E[N²] as above; with two parameters (x + normal(μ, s)),
+    /// d/ds E[x²] = 2s E[N]. Past four parameters the sweep runs back.
+    @Test func aForwardGradientRunsInBoundedMemory() {
+        let text = """
+            set(seed = 15, particles = 4000, loop_limit = 20000)
+            param mu = 0.01
+            param s = 1.2
+            x = 0
+            while bernoulli(0.999) { x = x + normal(mu, s) }
+            grad(E[x^2])
+            """
+        func session(megabytes: Int, forward: Bool) -> Session {
+            var settings = Settings()
+            settings.maxMemoryMB = megabytes
+            let session = Session(settings: settings)
+            session.forwardGradients = forward
+            return session
+        }
+        let g = gradients(text, session: session(megabytes: 4, forward: true))
+        let p = 0.999, meanN = p / (1 - p), meanN2 = p * (1 + p) / ((1 - p) * (1 - p))
+        #expect(g.count == 1 && agrees(g[0]["mu"], 2 * 0.01 * meanN2, 5))
+        #expect(g.count == 1 && agrees(g[0]["s"], 2 * 1.2 * meanN, 5))
+        let swept = run(text, session: session(megabytes: 16, forward: false))
+        #expect(swept.errors.contains { $0.contains("need more than 16 MiB per thread") }, "\(swept.errors)")
+        // Five parameters: swept back, so the same 16 MiB is too little.
+        let five = """
+            set(seed = 15, particles = 4000, loop_limit = 20000)
+            param m[4] = 0.01
+            param s = 1.2
+            x = 0
+            while bernoulli(0.999) { x = x + normal(m[0] + m[1] + m[2] + m[3], s) }
+            grad(E[x^2])
+            """
+        let many = run(five, session: session(megabytes: 16, forward: true))
+        #expect(many.errors.contains { $0.contains("need more than 16 MiB per thread") }, "\(many.errors)")
     }
 
     /// A 5,000-step recurrence is a few iterations in the graph, explain

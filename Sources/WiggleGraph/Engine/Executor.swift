@@ -57,6 +57,9 @@ public final class Executor {
     /// How many times the engine has drawn; each estimate draws afresh.
     public private(set) var drawCount: UInt64 = 0
     private var planCache: [PlanKey: (runner: Runner, warnings: [AnalysisWarning])] = [:]
+    /// Per objective and gradient parameters: its forward-mode runner, or
+    /// nil where the reverse sweep runs (``forwardRunner(for:gradient:also:reverse:in:)``).
+    private var forwardCache: [PlanKey: Runner?] = [:]
     /// The keys of ``planCache``, oldest first.
     private var planCacheOrder: [PlanKey] = []
     /// The runners that keep their buffers, least recently used first.
@@ -99,6 +102,53 @@ public final class Executor {
             planCache[planCacheOrder.removeFirst()] = nil
         }
         return entry
+    }
+
+    /// The most gradient components worth carrying forward: each adds its
+    /// tangent's work to every iteration, where the reverse sweep of a loop
+    /// that keeps a tape costs about two more passes whatever their number.
+    public static let forwardComponentLimit = 4
+
+    /// The runner of the gradient of E[root] in forward mode, when that is
+    /// the better way: a loop of random length would keep a tape for the
+    /// reverse sweep (its checkpoints, and the segments between them run
+    /// twice), every draw the parameters move is pathwise, and there are
+    /// at most ``forwardComponentLimit`` of them. Each component is then
+    /// the expectation of a tangent (WiggleAnalysis's DerivativeProgram in
+    /// the direction of that parameter: the same pathwise derivatives,
+    /// carried forward with the values through each iteration), so a
+    /// loop keeps only two iterations in memory and runs once. `reverse` is
+    /// the plan as compiled for the reverse sweep, whose estimators it
+    /// keeps. Nil when it does not apply; else the runner, and the nodes
+    /// added to `graph`, each with the node it was made for.
+    public func forwardRunner(for root: NodeID, gradient parameters: [Int], also: [NodeID] = [], reverse: Plan,
+                              in graph: inout Graph) -> (runner: Runner, madeFor: [(node: NodeID, source: NodeID)])? {
+        let key = PlanKey(root: root, parameters: parameters, also: also)
+        if let known = forwardCache[key] { return known.map { ($0, []) } }
+        var made: (runner: Runner, madeFor: [(node: NodeID, source: NodeID)])?
+        defer {
+            // Bounded like the plans (a loop that re-traces its objective makes new keys).
+            if forwardCache.count >= Executor.keptPlanCount { forwardCache = [:] }
+            forwardCache[key] = made?.runner
+        }
+        guard !parameters.isEmpty, parameters.count <= Executor.forwardComponentLimit, graph[root].isRandom,
+              reverse.loops.contains(where: { $0.needsAdjoint && $0.scoreSumGroup == nil }) else { return nil }
+        let choices = Dictionary(reverse.randomNodes.map { ($0.node, $0.choice) }, uniquingKeysWith: { a, _ in a })
+        guard choices.values.allSatisfy({ $0.split == nil }) else { return nil }
+        var extended = graph
+        var tangents: [NodeID] = [], madeFor: [(node: NodeID, source: NodeID)] = []
+        for parameter in parameters {
+            guard let program = try? DerivativeProgram.build(of: root, direction: [parameter: 1], choices: choices,
+                                                             baseline: 0, in: &extended),
+                  program.rules.values.allSatisfy({ $0 == .pathwise }) else { return nil }
+            tangents.append(program.node)
+            madeFor += program.madeFor
+        }
+        graph = extended
+        let plan = Plan(graph: graph, outputs: [root] + also, gradientParameters: parameters, estimators: choices,
+                        tangents: tangents)
+        made = (Runner(plan: plan), madeFor)
+        return made
     }
 
     /// Each random node's estimator for the gradient of E[root], with a
@@ -164,6 +214,7 @@ public final class Executor {
     /// Forgets every plan and frees every buffer (the graph's nodes were renumbered).
     public func forgetPlans() {
         planCache = [:]
+        forwardCache = [:]
         planCacheOrder = []
         for runner in bufferedRunners { runner.releaseBuffers() }
         bufferedRunners = []
@@ -221,8 +272,19 @@ public final class Executor {
     /// space (``ParameterBounds``), the values and gradients as declared;
     /// `progress(step, objective, stderr, seconds)` after each step. The
     /// graph's parameters change in place.
-    public func optimise(_ request: OptimisationRequest, runner: Runner, graph: inout Graph,
+    /// `fallback`: where `runner` carries the gradient forward, the reverse
+    /// sweep's runner, which runs a step's draw again when the forward run
+    /// fails (its result or error stands).
+    public func optimise(_ request: OptimisationRequest, runner: Runner, fallback: Runner? = nil, graph: inout Graph,
                          progress: (Int, Double, Double, Double) -> Void) throws -> OptimisationRun {
+        func attempt(_ configuration: EngineConfiguration) throws -> EngineResult {
+            guard let fallback else { return try run(runner, graph: graph, configuration: configuration) }
+            do {
+                return try run(runner, graph: graph, configuration: configuration)
+            } catch let error as EngineError where !error.isInterruption {
+                return try run(fallback, graph: graph, configuration: configuration)
+            }
+        }
         let wrt = request.parameters
         let isRandom = graph[request.root].isRandom
         let started = DispatchTime.now().uptimeNanoseconds
@@ -245,8 +307,7 @@ public final class Executor {
             }
             let result: EngineResult
             do {
-                result = try run(runner, graph: graph,
-                                 configuration: nextConfiguration(particles: isRandom ? request.particles : 1))
+                result = try attempt(nextConfiguration(particles: isRandom ? request.particles : 1))
             } catch let error as EngineError {
                 if error.isInterruption {
                     done.interrupted = true
@@ -280,8 +341,7 @@ public final class Executor {
         if !done.interrupted {
             // The objective at the parameters reached.
             do {
-                let final = try run(runner, graph: graph,
-                                    configuration: nextConfiguration(particles: isRandom ? request.finalParticles : 1))
+                let final = try attempt(nextConfiguration(particles: isRandom ? request.finalParticles : 1))
                 done.objective = (final.outputs[0].mean, isRandom ? final.outputs[0].standardError : 0)
             } catch let error as EngineError {
                 if error.isInterruption {

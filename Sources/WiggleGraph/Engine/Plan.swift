@@ -208,6 +208,10 @@ public struct Plan: Sendable {
     public let gradientParameters: [Int]
     /// The slot of each gradient parameter (-1 when it does not reach the objective).
     public let gradientSlots: [Int32]
+    /// In forward mode, per gradient parameter: the slot of the value whose
+    /// expectation is that component (its tangent, carried forward with the
+    /// values); the run has no reverse sweep. Empty: the reverse sweep.
+    public let tangentSlots: [Int32]
     /// The random nodes and the estimator each uses.
     public let randomNodes: [(node: NodeID, choice: EstimatorChoice)]
     /// True when some random node uses the score function or enumeration.
@@ -233,16 +237,22 @@ public struct Plan: Sendable {
     public let loops: [LoopRegion]
 
     /// Compiles the ancestors of `outputs`. The first output is the objective
-    /// when `gradientParameters` is not empty.
+    /// when `gradientParameters` is not empty. With `tangents` (one per
+    /// gradient parameter), the gradient is in forward mode: each component
+    /// is the expectation of its tangent, a node the plan computes with the
+    /// outputs, and nothing is swept back.
     public init(graph: Graph, outputs roots: [NodeID], gradientParameters: [Int] = [],
-                estimators: [NodeID: EstimatorChoice] = [:], options: PlanOptions = PlanOptions()) {
-        let order = graph.ancestors(of: roots)
-        var slotOf = [Int32](repeating: -1, count: (roots.max().map { Int($0.index) } ?? -1) + 1)
+                estimators: [NodeID: EstimatorChoice] = [:], options: PlanOptions = PlanOptions(),
+                tangents: [NodeID] = []) {
+        let computed = roots + tangents
+        let order = graph.ancestors(of: computed)
+        var slotOf = [Int32](repeating: -1, count: (computed.max().map { Int($0.index) } ?? -1) + 1)
         var constants: [(Int32, Double)] = []
         var parameterSlots: [(Int32, Int)] = []
         var instructions: [Instruction] = []
         var randomNodes: [(NodeID, EstimatorChoice)] = []
-        let wanted = Set(gradientParameters)
+        // In forward mode no slot carries an adjoint.
+        let wanted = tangents.isEmpty ? Set(gradientParameters) : []
         var instructionNodes: [NodeID] = []
         var pickTables: [[Int32]] = []
         var randomCalls: [RandomCallLayout] = []
@@ -250,7 +260,7 @@ public struct Plan: Sendable {
         // Slots by position; with loops of random length, the nodes of their
         // iterations are numbered after the others and run in blocks of
         // their own (Plan+Loops.swift).
-        let numbering = LoopNumbering(graph: graph, order: order, roots: roots)
+        let numbering = LoopNumbering(graph: graph, order: order, roots: computed)
         var carries = [Bool](repeating: false, count: order.count)
         let carriedAround = Plan.carriedAroundRepetitions(graph: graph, order: order, wanted: wanted, estimators: estimators)
 
@@ -337,6 +347,7 @@ public struct Plan: Sendable {
         var slotOfParameter: [Int: Int32] = [:]
         for (slot, index) in parameterSlots where slotOfParameter[index] == nil { slotOfParameter[index] = slot }
         self.gradientSlots = gradientParameters.map { slotOfParameter[$0] ?? -1 }
+        self.tangentSlots = tangents.map { slotOf[Int($0.index)] }
         self.randomNodes = randomNodes
         self.adjointSlots = carries.indices.filter { carries[$0] && $0 < numbering.mainCount }.map { Int32($0) }
         // A draw inside a loop of random length cannot re-run the rest of
@@ -353,7 +364,7 @@ public struct Plan: Sendable {
         var weightGroups: [[CostTerm]] = []
         var enumerations: [EnumerationWork] = []
         var sweeps: [Sweep] = []
-        if let objective = roots.first, !gradientParameters.isEmpty {
+        if let objective = roots.first, !wanted.isEmpty {
             let terms = graph.additiveTerms(of: objective)
             let ancestry = RandomAncestry(graph: graph, order: order)
             let perParticleNodes = zip(instructions, instructionNodes).filter { !$0.0.isUniform }.map(\.1)

@@ -242,7 +242,8 @@ final class Workspace: @unchecked Sendable {
         carriesSlot = .allocate(capacity: max(1, plan.slotCount))
         carriesSlot.initialize(repeating: false, count: max(1, plan.slotCount))
         for slot in plan.adjointSlots { carriesSlot[Int(slot)] = true }
-        loops = LoopWork.make(plan.loops, calls: plan.randomCalls, gradient: !plan.gradientParameters.isEmpty)
+        loops = LoopWork.make(plan.loops, calls: plan.randomCalls,
+                              gradient: !plan.gradientParameters.isEmpty && plan.tangentSlots.isEmpty)
         backward = copy(plan.instructions.reversed().filter(\.needsAdjoint))
         cleansAdjoints = plan.sweeps.isEmpty && plan.loops.isEmpty
         let consumed = Set(backward.map(\.out))
@@ -378,11 +379,20 @@ final class Workspace: @unchecked Sendable {
             }
         }
         guard finite, gradientSlots.count > 0 else { return }
-        if hasScoreNodes {
-            computeWeights(lanes: lanes, baselines: configuration.replicateBaselines, into: &partial)
-            computeOutcomeCosts(chunk: chunk, lanes: lanes, configuration: configuration, partial: &partial)
+        if !plan.tangentSlots.isEmpty {
+            // Forward mode: each component's per-particle value is its
+            // tangent, put where the reverse sweep would have left it.
+            for index in 0..<gradientSlots.count where gradientSlots[index] >= 0 {
+                (adjoints + Int(gradientSlots[index]) * chunkSize)
+                    .update(from: values + Int(plan.tangentSlots[index]) * chunkSize, count: lanes)
+            }
+        } else {
+            if hasScoreNodes {
+                computeWeights(lanes: lanes, baselines: configuration.replicateBaselines, into: &partial)
+                computeOutcomeCosts(chunk: chunk, lanes: lanes, configuration: configuration, partial: &partial)
+            }
+            reverse(lanes: lanes)
         }
-        reverse(lanes: lanes)
         if antithetic {
             // Each pair's gradient is the mean of its two (rows are the chunk's own, read no more).
             for slot in gradientSlots where slot >= 0 {
@@ -403,8 +413,9 @@ final class Workspace: @unchecked Sendable {
             if !partial.gradient[index].add(g, count: samples) {
                 let count = (0..<samples).filter { !g[$0].isFinite }.count
                 partial.nonFiniteGradient[index, default: 0] += count
-                // Sweep again, checking as it goes, to name the node where it broke.
-                if let node = reverse(lanes: lanes, locate: true) {
+                // Sweep again, checking as it goes, to name the node where it
+                // broke (forward mode has no sweep: the parameter is named).
+                if plan.tangentSlots.isEmpty, let node = reverse(lanes: lanes, locate: true) {
                     partial.nonFiniteGradientNodes[node.index] = (partial.nonFiniteGradientNodes[node.index] ?? 0) + count
                 }
             }

@@ -181,6 +181,12 @@ public final class Runner: @unchecked Sendable {
 
     /// Particles per chunk, at least, for a plan with a loop of random length.
     public static let loopChunkSize = 4096
+    /// Particles per chunk, at least, for a plan with a loop of random
+    /// length whose chunk would touch more than ``loopChunkBytes``.
+    public static let narrowLoopChunkSize = 1024
+    /// The bytes a loop plan's chunk may touch in its loops' blocks before
+    /// it takes narrower chunks (``loopChunkLanes(_:)``).
+    public static let loopChunkBytes = 3 << 19
     /// The most groups a run's chunks fall into (each summed by one thread,
     /// merged in order): at most this many cores work on one run, over all
     /// threads and MPI ranks.
@@ -218,6 +224,25 @@ public final class Runner: @unchecked Sendable {
         chunkSize = 0
     }
 
+    /// The lanes of a chunk of a plan with loops of random length: wide, so
+    /// that the last iterations, which few particles reach, share their
+    /// fixed cost among more; narrower (down to ``narrowLoopChunkSize``)
+    /// where its loops' blocks would pass ``loopChunkBytes`` — per loop, six
+    /// iterations' blocks in the wider layout of its first two iterations
+    /// (about a repeating loop's four traced and the two its later
+    /// iterations take in turn) — because a run
+    /// pays for every page it touches first (a fault and the kernel's
+    /// zeroing), about a third of a short episode's time at 4,096 lanes.
+    /// The rule reads nothing that unrolling a loop changes (not the main
+    /// rows, which then hold what leaves each iteration), so the unrolled
+    /// loop has the same chunks, and the same bits.
+    static func loopChunkLanes(_ plan: Plan) -> Int {
+        var rows = 0
+        for loop in plan.loops { rows += 6 * (loop.iterations.prefix(2).map(\.slotCount).max() ?? 0) }
+        let fitting = loopChunkBytes / max(1, rows * MemoryLayout<Double>.size)
+        return min(loopChunkSize, max(narrowLoopChunkSize, fitting - fitting % 8))
+    }
+
     /// Runs the plan once with the graph's current parameter values.
     public func run(graph: Graph, configuration: EngineConfiguration,
                     histogram: (range: ClosedRange<Double>, bins: Int)? = nil) throws -> EngineResult {
@@ -237,7 +262,7 @@ public final class Runner: @unchecked Sendable {
         // (which still fill the vector units).
         let cached = max(16, Runner.cacheBytes / bytesPerLane)
         var wanted = plan.loops.isEmpty ? min(configuration.chunkSize, cached)
-            : max(configuration.chunkSize, Runner.loopChunkSize)
+            : max(configuration.chunkSize, Runner.loopChunkLanes(plan))
         // A loop holding loops runs every iteration up to its limit in the
         // main slots: there the main buffer decides, as without loops.
         if graph.loops.contains(where: \.holdsLoops) { wanted = min(configuration.chunkSize, cached) }

@@ -251,6 +251,29 @@ import WiggleLang
         #expect(many.errors.contains { $0.contains("need more than 16 MiB per thread") }, "\(many.errors)")
     }
 
+    /// Where the tangents would not repeat the loop's shape (y's is 0 in the
+    /// first iteration, then read from the one before), the gradient is
+    /// swept back: the reverse sweep's numbers to the last digit, the loop
+    /// still repeating for what comes after.
+    @Test func tangentsThatDoNotRepeatSweepBack() {
+        let text = """
+            set(seed = 16, particles = 2000, loop_limit = 5000)
+            param m[4] = [0.01, 0.02, 0.5, 0.1]
+            x = 0
+            y = 0
+            while bernoulli(0.99) { x = x + normal(m[0], 1) * m[2]
+              y = tanh(y * m[3] + x * m[1]) }
+            grad(E[x^2 + y])
+            E[x^2]
+            """
+        let reverse = Session()
+        reverse.forwardGradients = false
+        let swept = run(text, session: reverse), carried = run(text)
+        #expect(carried.errors.isEmpty, "\(carried.errors)")
+        #expect(carried.lines == swept.lines)
+        #expect(carried.text.contains("normal@5:33 ×5000"), "\(carried.text)")
+    }
+
     /// A 5,000-step recurrence is a few iterations in the graph, explain
     /// shows its body once, and it is right: h ~ normal(a h, s) has
     /// E[h²] → s²/(1 − a²), d/da = 2a s²/(1 − a²)², d/ds = 2s/(1 − a²)

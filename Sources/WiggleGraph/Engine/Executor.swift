@@ -144,6 +144,12 @@ public final class Executor {
             tangents.append(program.node)
             madeFor += program.madeFor
         }
+        // A repeating loop must go on repeating with its tangents written in
+        // (the program may give its first iterations other shapes than the
+        // template's); else its iterations past those traced could not run.
+        for (before, after) in zip(graph.loops, extended.loops) where before.repetition?.consistent == true {
+            guard after.repetition?.consistent == true else { return nil }
+        }
         graph = extended
         let plan = Plan(graph: graph, outputs: [root] + also, gradientParameters: parameters, estimators: choices,
                         tangents: tangents)

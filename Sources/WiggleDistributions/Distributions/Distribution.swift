@@ -300,6 +300,25 @@ package protocol FusedScore {
 }
 
 extension Bernoulli: FusedScore {}
+
+/// A distribution whose score, for a parameter every lane shares, takes
+/// one value per outcome: a loop whose score terms add up as it runs adds
+/// each lane's ∂log p/∂θ straight to its particle's sum, `sums[ids[l]]`
+/// (the bits of a weight of 1 walked back to the parameter and added
+/// there, without the pass over an adjoint row between). Returns false,
+/// having done nothing, when the lanes' parameters differ.
+package protocol ScoreSums {
+    func addScore(_ call: RandomCall, toSums sums: UnsafeMutablePointer<Double>, lanes ids: UnsafePointer<Int32>) -> Bool
+}
+
+extension Bernoulli: ScoreSums {
+    package func addScore(_ call: RandomCall, toSums sums: UnsafeMutablePointer<Double>, lanes ids: UnsafePointer<Int32>) -> Bool {
+        guard let (one, zero) = Bernoulli.logDerivatives(call) else { return false }
+        let o = call.output
+        for l in 0..<call.count { sums[Int(ids[l])] += o[l] == 1 ? one : zero }
+        return true
+    }
+}
 extension Exponential: FusedScore {}
 extension Poisson: FusedScore {}
 

@@ -27,6 +27,11 @@ final class LoopWork {
         let slotCount: Int
         let alive: Int
         let needsAdjoint: Bool
+        /// In a loop whose score terms add up as it runs: when its only
+        /// step back is one draw's score, of one parameter read from
+        /// outside, by a distribution that adds it to the sums itself
+        /// (``ScoreSums``): that draw, the sum row, and the distribution.
+        var scoreSum: (draw: Instruction, row: Int, distribution: any ScoreSums)? = nil
     }
 
     let iterations: [Iteration]
@@ -108,6 +113,18 @@ final class LoopWork {
         return (t - 1, Int(item.repeatSource))
     }
 
+    /// An iteration's ``Iteration/scoreSum``, if it has one.
+    static func scoreSum(_ iteration: Iteration, sources: [Int32], calls: [RandomCallLayout])
+        -> (draw: Instruction, row: Int, distribution: any ScoreSums)? {
+        guard iteration.backward.count == 1, let draw = iteration.backward.first, draw.code == .random,
+              draw.estimator == .score else { return nil }
+        let call = calls[Int(draw.table)]
+        guard call.parameterSlots.count == 1, call.mask < 0, let summing = call.distribution as? any ScoreSums,
+              let item = iteration.imports.first(where: { $0.carries && $0.local == call.parameterSlots[0] }),
+              let row = sources.firstIndex(of: item.source) else { return nil }
+        return (draw, row, summing)
+    }
+
     /// Each loop's copy.
     static func make(_ regions: [LoopRegion], calls: [RandomCallLayout], gradient: Bool) -> [LoopWork] {
         func copy<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
@@ -116,7 +133,7 @@ final class LoopWork {
             return UnsafeMutableBufferPointer(rebasing: buffer[0..<array.count])
         }
         return regions.map { region in
-            let iterations = region.iterations.map { iteration -> Iteration in
+            var iterations = region.iterations.map { iteration -> Iteration in
                 let carries = UnsafeMutablePointer<Bool>.allocate(capacity: max(1, iteration.slotCount))
                 carries.initialize(repeating: false, count: max(1, iteration.slotCount))
                 for (slot, flag) in iteration.carries.enumerated() { carries[slot] = flag }
@@ -134,6 +151,9 @@ final class LoopWork {
             var sources: [Int32] = []
             if sums != nil {
                 sources = Array(Set(region.iterations.flatMap { $0.imports.filter(\.carries).map(\.source) })).sorted()
+                for t in iterations.indices {
+                    iterations[t].scoreSum = scoreSum(iterations[t], sources: sources, calls: calls)
+                }
             }
             return LoopWork(iterations: iterations, exits: copy(region.exits), alive: Int(region.alive),
                             checksLimit: region.checksLimit, limit: region.limit, node: region.node, loop: region.loop,
@@ -471,7 +491,11 @@ extension Workspace {
             let refills = !ringIteration(t) || regionFresh || t < template + 2
             importAndRun(r, t, block: block, stride: S, lanes: ids, count: count, refills: refills, chunk: chunk,
                          seed: seed, draw: draw, partial: &partial)
-            if let group = loop.scoreSumGroup, let sums = loopMemory.sums[r], let unit = loopMemory.weights {
+            if let fused = iteration.scoreSum, let sums = loopMemory.sums[r],
+               fused.distribution.addScore(randomCall(fused.draw, base: block, lanes: count, stride: S),
+                                           toSums: sums + fused.row * C, lanes: ids) {
+                // Its one score term, added to the sums by its distribution.
+            } else if let group = loop.scoreSumGroup, let sums = loopMemory.sums[r], let unit = loopMemory.weights {
                 // This iteration's score terms with a weight of 1, walked back
                 // to what it read from outside, and added to those sums.
                 if loopMemory.unitRow.map({ $0.group != group || $0.stride != S || $0.count < count }) ?? true {

@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "WiggleCore"),
         // The distributions (samplers, densities written once, estimator
         // loops) and the table of estimators.
-        .target(name: "WiggleDistributions", dependencies: ["WiggleCore"]),
+        .target(name: "WiggleDistributions", dependencies: ["WiggleCore", "CVectorKernels"]),
         // Which estimator each random node takes and why; the graph printed.
         .target(name: "WiggleAnalysis", dependencies: ["WiggleCore", "WiggleDistributions"]),
         // Plans, the particle engine, the pilot and the optimisers; exports
@@ -61,6 +61,8 @@ let package = Package(
         // target attributes (no build flags), and are called only after
         // checking the processor; empty without the VectorMath trait, off
         // Linux (SLEEF comes from Debian's libsleef-dev) or off x86-64.
+        // Beside them, the particles' generator over four or eight lanes at
+        // once (AVX2 or AVX-512, the Swift loop's bits), on any x86-64.
         .target(name: "CVectorKernels",
                 cSettings: [.define("WIGGLE_HAS_SLEEF", .when(platforms: [.linux], traits: vectorMath))],
                 linkerSettings: [.linkedLibrary("sleef", .when(platforms: [.linux], traits: vectorMath))]),

@@ -166,6 +166,13 @@ public struct ParticleStreams {
         return ParticleRandom(key: key, particle: first &+ position)
     }
 
+    /// What the lanes' generators are made from: the draw's key, the
+    /// chunk's first particle and the lanes' positions (nil: lane l is
+    /// position l). For kernels that run many lanes' generators at once,
+    /// with the bits of ``generator(_:)``.
+    @inlinable
+    public var parts: (key: UInt64, first: UInt64, positions: UnsafePointer<Int32>?) { (key, first, positions) }
+
     /// Lane `l`'s uniform in (0, 1) under antithetic sampling: particles
     /// 2i and 2i + 1 are a pair, the second taking 1 − u of the first's u.
     @inlinable

@@ -3,7 +3,8 @@
 // hand-written C loops of the same estimators, with the peak memory of each
 // program; and, for the loops that repeat, the same program unrolled to
 // its limit as before (`Session.repeatsLoops = false`), which gives the
-// same bits.
+// same bits. The walk's pathwise gradient is carried forward, and, in a row
+// of its own, swept back from checkpoints (`Session.forwardGradients = false`).
 
 import CReference
 import Foundation
@@ -35,6 +36,8 @@ func runLoopsAsLoopsBenchmark(rounds: Int) {
         var program: String
         var reference: () -> Void
         var unrolled = true
+        /// False: pathwise gradients swept back from checkpoints, never carried forward.
+        var forward = true
     }
     let rows: [Row] = [
         Row(name: "geometric count, E (mean 493)", particles: 10_000, limit: 20_000, program: geometric + "E[n]",
@@ -47,6 +50,9 @@ func runLoopsAsLoopsBenchmark(rounds: Int) {
             reference: { var out = [ref_estimate](repeating: ref_estimate(), count: 5); ref_corridor(10_000, 1, [0.5, 0.2, -0.1, 0.3], &out) }),
         Row(name: "Gaussian walk (mean 999), pathwise", particles: 10_000, limit: 20_000, program: walk + "grad(E[x^2])",
             reference: { var out = [ref_estimate](repeating: ref_estimate(), count: 2); ref_walk(10_000, 1, 0.01, 0.999, &out) }),
+        Row(name: "the walk, swept back (checkpoints)", particles: 10_000, limit: 20_000, program: walk + "grad(E[x^2])",
+            reference: { var out = [ref_estimate](repeating: ref_estimate(), count: 2); ref_walk(10_000, 1, 0.01, 0.999, &out) },
+            forward: false),
     ]
     print("loops of random length as whole programs, one thread: repeating (traced until two iterations have one shape),")
     print("unrolled to the limit (as before; the same bits), and a hand-written C loop; median of \(rounds) rounds")
@@ -56,6 +62,7 @@ func runLoopsAsLoopsBenchmark(rounds: Int) {
         func wiggle(repeating: Bool) -> (seconds: Double, ok: Bool) {
             let session = Session()
             session.repeatsLoops = repeating
+            session.forwardGradients = entry.forward
             let start = now()
             let result = session.run(text) { _ in }
             return (now() - start, result.diagnostics.isEmpty)
@@ -76,8 +83,8 @@ func runLoopsAsLoopsBenchmark(rounds: Int) {
         func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
         let (r, u, c) = (median(repeating), median(unrolled), median(reference))
         print(row([entry.name + (failed ? " (error)" : ""), "\(entry.particles)", "\(entry.limit)", seconds(r), seconds(u), seconds(c),
-                   String(format: "%.2f", r / c), separatePeakMiB(text).map { String(format: "%.0f", $0) } ?? "n/a",
-                   separatePeakMiB(text, repeating: false).map { String(format: "%.0f", $0) } ?? "n/a"]))
+                   String(format: "%.2f", r / c), separatePeakMiB(text, forward: entry.forward).map { String(format: "%.0f", $0) } ?? "n/a",
+                   separatePeakMiB(text, repeating: false, forward: entry.forward).map { String(format: "%.0f", $0) } ?? "n/a"]))
     }
     let empty = separatePeakMiB("print(1)\n").map { String(format: "%.0f MiB", $0) } ?? "n/a"
     print("MiB: the peak resident memory of a process of its own running the program once (print(1): \(empty))")

@@ -157,13 +157,13 @@ func resetPeakMemory() {
 /// would, repeating loops or not: nothing this process holds counts. (Its
 /// own VmHWM, read at its end: a child's ru_maxrss would count the pages
 /// of this process, which posix_spawn's vfork shares until the exec.)
-func separatePeakMiB(_ text: String, repeating: Bool = true) -> Double? {
+func separatePeakMiB(_ text: String, repeating: Bool = true, forward: Bool = true) -> Double? {
     let file = FileManager.default.temporaryDirectory.appendingPathComponent("wiggle-bench-\(getpid()).wgl").path
     guard (try? text.write(toFile: file, atomically: true, encoding: .utf8)) != nil else { return nil }
     defer { try? FileManager.default.removeItem(atPath: file) }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-    process.arguments = ["--peak-memory", file] + (repeating ? [] : ["--unrolled"])
+    process.arguments = ["--peak-memory", file] + (repeating ? [] : ["--unrolled"]) + (forward ? [] : ["--reverse"])
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = FileHandle.nullDevice
@@ -202,12 +202,13 @@ if let index = arguments.firstIndex(of: "--profile"), index + 3 < arguments.coun
     }
     exit(0)
 }
-// `--peak-memory FILE [--unrolled]`: run a program once and print this
-// process's peak resident memory in MiB (see separatePeakMiB).
+// `--peak-memory FILE [--unrolled] [--reverse]`: run a program once and print
+// this process's peak resident memory in MiB (see separatePeakMiB).
 if let index = arguments.firstIndex(of: "--peak-memory"), index + 1 < arguments.count,
    let text = try? String(contentsOfFile: arguments[index + 1], encoding: .utf8) {
     let session = Session()
     session.repeatsLoops = !arguments.contains("--unrolled")
+    session.forwardGradients = !arguments.contains("--reverse")
     let result = session.run(text) { _ in }
     print(String(format: "%.1f", peakMemoryMiB()))
     exit(result.diagnostics.isEmpty ? 0 : 1)

@@ -147,7 +147,13 @@ extension DerivativeProgram {
                         node: id)
                 }
             }
-            if let tangent = result.tangent { tangents[id] = builder.simplified(tangent) }
+            if let tangent = result.tangent {
+                if let tag = node.loop, Int(tag.loop) < builder.graph.loops.count, builder.graph.loops[Int(tag.loop)].repetition != nil {
+                    tangents[id] = builder.carried(tangent, in: tag)
+                } else {
+                    tangents[id] = builder.simplified(tangent)
+                }
+            }
         }
         builder.graph.currentLoop = nil
         // Each loop's scores, summed over the iterations a particle runs
@@ -258,6 +264,21 @@ final class ProgramBuilder {
         let id = graph.append(op, at: site)
         if graph.count > before { madeFor.append((id, source)) }
         return id
+    }
+
+    /// A tangent made in iteration `tag` of a repeating loop, as its later
+    /// iterations must read it: never a number (its template stands for
+    /// every later iteration, so dh = dh' + 1 must stay an addition, not
+    /// the count folded in the iterations traced), and never a node of
+    /// another iteration of the loop (a copy in this one, so that what the
+    /// next reads comes from the iteration before it).
+    func carried(_ part: ProgramScalar.Part, in tag: LoopTag) -> ProgramScalar.Part {
+        switch part {
+        case .number(let value): return .node(append(.constant(value)))
+        case .node(let id):
+            guard let other = graph[id].loop, other.loop == tag.loop, other.iteration != tag.iteration else { return part }
+            return .node(append(.binary(.multiply, id, append(.constant(1)))))
+        }
     }
 
     func simplified(_ part: ProgramScalar.Part) -> ProgramScalar.Part {

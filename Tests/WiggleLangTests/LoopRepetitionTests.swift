@@ -274,6 +274,31 @@ import WiggleLang
         #expect(carried.text.contains("normal@5:33 ×5000"), "\(carried.text)")
     }
 
+    /// A Gaussian random walk over a known range: h's tangent in the mean
+    /// is the step count, the same in every particle. The derivative
+    /// program once folded it to the number of the iterations traced (4),
+    /// and the repeating loop's template then stood for every later
+    /// iteration with it: grad 485 for 500,000, the Hessian 50,000 for
+    /// 50,000,000. The gradient must be right (E[h²] = n²a² + n, so
+    /// d/da = 2n²a), and the Hessian right (2n²) or an error, never
+    /// another number.
+    @Test func aTangentTheSameInEveryParticleIsNotFolded() {
+        let walk = """
+            set(seed = 3, particles = 4000)
+            param a = 0.01
+            h = 0
+            for t in 0..5000 { h = h + normal(a, 1) }
+
+            """
+        let n = 5000.0
+        let g = gradients(walk + "grad(E[h^2])")
+        #expect(g.count == 1 && agrees(g[0]["a"], 2 * n * n * 0.01, 5))
+        let hessian = run(walk + "hessian(E[h^2])")
+        let exact = hessian.lines.first.map { $0.contains("50000000") || $0.contains("5e+07") } ?? false
+        let refused = hessian.errors.contains { $0.contains("does not repeat one shape per iteration") }
+        #expect(exact || refused, "\(hessian.lines) \(hessian.errors)")
+    }
+
     /// A 5,000-step recurrence is a few iterations in the graph, explain
     /// shows its body once, and it is right: h ~ normal(a h, s) has
     /// E[h²] → s²/(1 − a²), d/da = 2a s²/(1 − a²)², d/ds = 2s/(1 − a²)

@@ -299,6 +299,41 @@ import WiggleLang
         #expect(exact || refused, "\(hessian.lines) \(hessian.errors)")
     }
 
+    /// A loop holding loops is traced to its limit, an inner loop in each of
+    /// its iterations: writing tangents over all of them cost 2–4× the
+    /// reverse sweep, so the gradient is swept back and the graph gains no
+    /// derivative program (the same size both ways), where a single loop's
+    /// gains one.
+    @Test func aLoopHoldingLoopsIsSweptBack() {
+        let nested = """
+            set(seed = 41, particles = 500, loop_limit = 200)
+            param mu = 0.1
+            param a = 0.9
+            x = 0
+            while bernoulli(0.8) == 1 {
+              while bernoulli(0.5) == 1 { x = x + normal(mu, 1) }
+              x = x * a
+            }
+            grad(E[x^2])
+            """
+        let single = """
+            set(seed = 41, particles = 500)
+            param mu = 0.1
+            x = 0
+            while bernoulli(0.5) == 1 { x = x + normal(mu, 1) }
+            grad(E[x^2])
+            """
+        func size(_ text: String, forward: Bool) -> Int {
+            let session = Session()
+            session.forwardGradients = forward
+            let outcome = run(text, session: session)
+            #expect(outcome.errors.isEmpty, "\(outcome.errors)")
+            return session.graphSize
+        }
+        #expect(size(nested, forward: true) == size(nested, forward: false))
+        #expect(size(single, forward: true) > size(single, forward: false))
+    }
+
     /// A 5,000-step recurrence is a few iterations in the graph, explain
     /// shows its body once, and it is right: h ~ normal(a h, s) has
     /// E[h²] → s²/(1 − a²), d/da = 2a s²/(1 − a²)², d/ds = 2s/(1 − a²)

@@ -112,8 +112,8 @@ public final class Executor {
     /// The runner of the gradient of E[root] in forward mode, when that is
     /// the better way: a loop of random length would keep a tape for the
     /// reverse sweep (its checkpoints, and the segments between them run
-    /// twice), every draw the parameters move is pathwise, and there are
-    /// at most ``forwardComponentLimit`` of them. Each component is then
+    /// twice), no loop holds loops, every draw the parameters move is
+    /// pathwise, and there are at most ``forwardComponentLimit`` of them. Each component is then
     /// the expectation of a tangent (WiggleAnalysis's DerivativeProgram in
     /// the direction of that parameter: the same pathwise derivatives,
     /// carried forward with the values through each iteration), so a
@@ -131,8 +131,12 @@ public final class Executor {
             if forwardCache.count >= Executor.keptPlanCount { forwardCache = [:] }
             forwardCache[key] = made?.runner
         }
+        // Not where a loop holds loops: the outer one is traced to its limit,
+        // a loop of its own in every iteration, and writing tangents over
+        // all of them costs more than the sweep saves (2-4x at a limit of 3,000).
         guard !parameters.isEmpty, parameters.count <= Executor.forwardComponentLimit, graph[root].isRandom,
-              reverse.loops.contains(where: { $0.needsAdjoint && $0.scoreSumGroup == nil }) else { return nil }
+              reverse.loops.contains(where: { $0.needsAdjoint && $0.scoreSumGroup == nil }),
+              !graph.loops.contains(where: \.holdsLoops) else { return nil }
         let choices = Dictionary(reverse.randomNodes.map { ($0.node, $0.choice) }, uniquingKeysWith: { a, _ in a })
         guard choices.values.allSatisfy({ $0.split == nil }) else { return nil }
         var extended = graph

@@ -87,10 +87,10 @@ extension Inference {
         return (forward.runner, reverse, warnings)
     }
 
-    /// Runs a gradient's runner; where it is in forward mode and fails (a
-    /// tangent of 0 times an infinite derivative is undefined, where the
-    /// reverse sweep passes nothing back), the reverse sweep's runs the
-    /// same draw instead, and its result or error stands.
+    /// Runs a gradient's runner; where it is in forward mode and fails, the
+    /// reverse sweep's runs the same draw instead, and its result or error
+    /// stands. (No such program is known: a defence, should a tangent come
+    /// out undefined where the reverse sweep would pass nothing back.)
     func runGradient(_ runners: (runner: Runner, fallback: Runner?), configuration: EngineConfiguration) throws -> EngineResult {
         guard let fallback = runners.fallback else { return try runEngine(runners.runner, configuration: configuration) }
         do {

@@ -113,14 +113,15 @@ public final class Executor {
     /// the better way: a loop of random length would keep a tape for the
     /// reverse sweep (its checkpoints, and the segments between them run
     /// twice), no loop holds loops, every draw the parameters move is
-    /// pathwise, and there are at most ``forwardComponentLimit`` of them. Each component is then
-    /// the expectation of a tangent (WiggleAnalysis's DerivativeProgram in
-    /// the direction of that parameter: the same pathwise derivatives,
-    /// carried forward with the values through each iteration), so a
-    /// loop keeps only two iterations in memory and runs once. `reverse` is
-    /// the plan as compiled for the reverse sweep, whose estimators it
-    /// keeps. Nil when it does not apply; else the runner, and the nodes
-    /// added to `graph`, each with the node it was made for.
+    /// pathwise, there are at most ``forwardComponentLimit`` of them, and
+    /// the tangents repeat each repeating loop's shape. Each component is
+    /// then the expectation of a tangent (WiggleAnalysis's DerivativeProgram
+    /// in the direction of that parameter: the same pathwise derivatives,
+    /// carried forward with the values through each iteration), so a loop
+    /// keeps only two iterations in memory and runs once. `reverse` is the
+    /// plan as compiled for the reverse sweep, whose estimators it keeps.
+    /// Nil when it does not apply; else the runner, and the nodes added to
+    /// `graph`, each with the node it was made for.
     public func forwardRunner(for root: NodeID, gradient parameters: [Int], also: [NodeID] = [], reverse: Plan,
                               in graph: inout Graph) -> (runner: Runner, madeFor: [(node: NodeID, source: NodeID)])? {
         let key = PlanKey(root: root, parameters: parameters, also: also)

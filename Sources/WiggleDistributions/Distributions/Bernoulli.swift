@@ -37,23 +37,18 @@ public struct Bernoulli: Distribution, SufficientStatistics {
             }
             return q >= 0 && q <= 1 ? nil : SampleFailure(Bernoulli.invalidProbability, value: q, count: m)
         }
-        var bad = 0
-        var example = 0.0
         let parts = streams.parts
-        if wiggle_rk_bernoulli_each(parts.key, parts.first, parts.positions, m, p, o) != 0 {
-            for l in 0..<m where !(p[l] >= 0 && p[l] <= 1) {
-                if bad == 0 { example = p[l] }
-                bad += 1
-            }
-        } else {
+        if wiggle_rk_bernoulli_each(parts.key, parts.first, parts.positions, m, p, o) == 0 {
             for l in 0..<m {
-                if !(p[l] >= 0 && p[l] <= 1) {
-                    if bad == 0 { example = p[l] }
-                    bad += 1
-                }
                 var rng = streams.generator(l)
                 o[l] = rng.uniform() < p[l] ? 1 : 0
             }
+        }
+        var bad = 0
+        var example = 0.0
+        for l in 0..<m where !(p[l] >= 0 && p[l] <= 1) {
+            if bad == 0 { example = p[l] }
+            bad += 1
         }
         return bad > 0 ? SampleFailure(Bernoulli.invalidProbability, value: example, count: bad) : nil
     }

@@ -230,12 +230,12 @@ public final class Runner: @unchecked Sendable {
     /// where its loops' blocks would pass ``loopChunkBytes`` — per loop, six
     /// iterations' blocks in the wider layout of its first two iterations
     /// (about a repeating loop's four traced and the two its later
-    /// iterations take in turn) — because a run
-    /// pays for every page it touches first (a fault and the kernel's
-    /// zeroing), about a third of a short episode's time at 4,096 lanes.
-    /// The rule reads nothing that unrolling a loop changes (not the main
-    /// rows, which then hold what leaves each iteration), so the unrolled
-    /// loop has the same chunks, and the same bits.
+    /// iterations take in turn) — because a run pays for every page it
+    /// touches first (a fault and the kernel's zeroing), about a third of a
+    /// short episode's time at 4,096 lanes. The rule reads nothing that
+    /// unrolling a loop changes (not the main rows, which then hold what
+    /// leaves each iteration), so the unrolled loop has the same chunks,
+    /// and the same bits.
     static func loopChunkLanes(_ plan: Plan) -> Int {
         var rows = 0
         for loop in plan.loops { rows += 6 * (loop.iterations.prefix(2).map(\.slotCount).max() ?? 0) }

@@ -491,11 +491,13 @@ extension Workspace {
             let refills = !ringIteration(t) || regionFresh || t < template + 2
             importAndRun(r, t, block: block, stride: S, lanes: ids, count: count, refills: refills, chunk: chunk,
                          seed: seed, draw: draw, partial: &partial)
-            if let fused = iteration.scoreSum, let sums = loopMemory.sums[r],
-               fused.distribution.addScore(randomCall(fused.draw, base: block, lanes: count, stride: S),
-                                           toSums: sums + fused.row * C, lanes: ids) {
-                // Its one score term, added to the sums by its distribution.
-            } else if let group = loop.scoreSumGroup, let sums = loopMemory.sums[r], let unit = loopMemory.weights {
+            // Its one score term, added to the sums by its distribution where it can.
+            var summed = false
+            if let fused = iteration.scoreSum, let sums = loopMemory.sums[r] {
+                summed = fused.distribution.addScore(randomCall(fused.draw, base: block, lanes: count, stride: S),
+                                                     toSums: sums + fused.row * C, lanes: ids)
+            }
+            if !summed, let group = loop.scoreSumGroup, let sums = loopMemory.sums[r], let unit = loopMemory.weights {
                 // This iteration's score terms with a weight of 1, walked back
                 // to what it read from outside, and added to those sums.
                 if loopMemory.unitRow.map({ $0.group != group || $0.stride != S || $0.count < count }) ?? true {

@@ -23,6 +23,18 @@ extension Graph {
         }
     }
 
+    /// Whether a node's value is 0 or 1 in every particle: a comparison, or
+    /// `and` / `or` of such (a product, a max), looked through a few levels.
+    /// Its truth is itself, so a condition needs no `!= 0` node.
+    public func isTruthValue(_ id: NodeID, depth: Int = 4) -> Bool {
+        guard case .binary(let function, let a, let b) = self[id].op else { return false }
+        switch function {
+        case .less, .lessEqual, .greater, .greaterEqual, .equal, .notEqual: return true
+        case .multiply, .max: return depth > 0 && isTruthValue(a, depth: depth - 1) && isTruthValue(b, depth: depth - 1)
+        default: return false
+        }
+    }
+
     /// Nodes that are all `a + b·cᵢ` for the same nodes a and b and numbers
     /// cᵢ (in either order of the sum or the product; `b·1` is b itself).
     public func affineMeans(_ means: [NodeID?]) -> (a: NodeID, b: NodeID, cs: [Double])? {

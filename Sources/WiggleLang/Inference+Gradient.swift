@@ -83,6 +83,7 @@ extension Inference {
         } else {
             (runner, fallback, warnings) = gradientRunner(for: root, gradient: wrt)
         }
+        interpreter.executor.handedAnalysis = nil
         let plan = runner.plan
         var configuration = nextConfiguration(particles: isRandom ? particles : 1)
         configuration.gradientCovariance = true
@@ -190,7 +191,13 @@ extension Inference {
         if let known = interpreter.foldedObjectives[key] { return known }
         var result = (root: root, folds: [NodeID: String]())
         defer { interpreter.foldedObjectives[key] = result }
-        let warnings = always ? [] : EstimatorAnalysis.analyse(interpreter.graph, root: root, parameters: wrt).warnings
+        var warnings: [AnalysisWarning] = []
+        if !always {
+            let analysis = EstimatorAnalysis.analyse(interpreter.graph, root: root, parameters: wrt)
+            warnings = analysis.warnings
+            // The plan of this objective, if it is not folded, starts from the same analysis.
+            interpreter.executor.handedAnalysis = (root, wrt, interpreter.graph.count, analysis)
+        }
         guard always || !warnings.isEmpty else { return result }
         var graph = interpreter.graph
         guard let folding = DrawFolding.fold(root, in: &graph),

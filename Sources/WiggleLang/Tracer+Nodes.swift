@@ -86,6 +86,7 @@ extension Tracer {
                      right rightRange: SourceRange) throws -> Value {
         func truthNode(_ value: Value, at range: SourceRange) throws -> Value {
             if case .node(let id) = value {
+                if interpreter.graph.isTruthValue(id) { return value }
                 return try makeNode(.binary(.notEqual, id, constantNode(0)), at: range)
             }
             return .boolean(try interpreter.truth(value, at: range))

@@ -162,11 +162,22 @@ public final class Executor {
         return made
     }
 
+    /// An analysis the caller has just made of the same graph (a node count
+    /// that has not moved since), for the next ``analyse`` of the same root
+    /// and parameters to take instead of making it again; used once.
+    public var handedAnalysis: (root: NodeID, parameters: [Int], nodes: Int, result: AnalysisResult)?
+
     /// Each random node's estimator for the gradient of E[root], with a
     /// pilot run where more than one unbiased estimator is valid (not while
     /// only checking: a few particles measure nothing).
     public func analyse(_ root: NodeID, parameters: [Int], in graph: Graph) -> AnalysisResult {
-        let analysis = EstimatorAnalysis.analyse(graph, root: root, parameters: parameters)
+        let analysis: AnalysisResult
+        if let known = handedAnalysis, known.root == root, known.parameters == parameters, known.nodes == graph.count {
+            analysis = known.result
+        } else {
+            analysis = EstimatorAnalysis.analyse(graph, root: root, parameters: parameters)
+        }
+        handedAnalysis = nil
         guard options.fewParticles == nil, !parameters.isEmpty else { return analysis }
         var configuration = EngineConfiguration(particles: EstimatorPilot.stages[0], seed: options.seed,
                                                 draw: EstimatorPilot.draw, threads: options.threads)

@@ -106,11 +106,16 @@ public struct PlanOptions: Sendable {
     public var raoBlackwellise = true
     /// Subtract a leave-one-out baseline from each score term's cost.
     public var baseline = true
+    /// In a loop whose score terms add up as it runs, let a pick's adjoint
+    /// go straight to a parameter's sum (``LoopWork/Iteration/pickSums``);
+    /// off, through a row of its own as every other import (the same bits).
+    public var picksAddToSums = true
 
     /// Options with the given variance reductions (both on by default).
-    public init(raoBlackwellise: Bool = true, baseline: Bool = true) {
+    public init(raoBlackwellise: Bool = true, baseline: Bool = true, picksAddToSums: Bool = true) {
         self.raoBlackwellise = raoBlackwellise
         self.baseline = baseline
+        self.picksAddToSums = picksAddToSums
     }
 }
 
@@ -223,6 +228,8 @@ public struct Plan: Sendable {
     public let weightGroups: [[CostTerm]]
     /// Whether the weights subtract a leave-one-out baseline.
     public let usesBaseline: Bool
+    /// ``PlanOptions/picksAddToSums``.
+    public let picksAddToSums: Bool
     /// Per enumerated node (by instruction order), what it re-runs.
     public let enumerations: [EnumerationWork]
     /// Per pick instruction (its `table`): the slots of its choices.
@@ -409,6 +416,7 @@ public struct Plan: Sendable {
         self.randomCalls = Plan.assigningQuasiDimensions(randomCalls, nodes: randomNodes.map { $0.0 }, graph: graph)
         self.enumerations = enumerations
         self.usesBaseline = options.baseline
+        self.picksAddToSums = options.picksAddToSums
         self.hasScoreNodes = !weightGroups.isEmpty || !enumerations.isEmpty
         self.sweeps = sweeps
     }

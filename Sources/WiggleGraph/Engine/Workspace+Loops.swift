@@ -32,6 +32,13 @@ final class LoopWork {
         /// outside, by a distribution that adds it to the sums itself
         /// (``ScoreSums``): that draw, the sum row, and the distribution.
         var scoreSum: (draw: Instruction, row: Int, distribution: any ScoreSums)? = nil
+        /// In a loop whose score terms add up as it runs: per slot of its
+        /// block, the sum row a pick's adjoint goes straight to (or -1),
+        /// for an import that one pick's table names once and nothing else
+        /// in its step back reads: `w[pos]` adds to `w[k]`'s sum in the
+        /// particle's lane, with no row of its own to zero and scatter (the
+        /// same one addition per particle, so the same bits). Nil when none.
+        var pickSums: UnsafeMutablePointer<Int32>? = nil
     }
 
     let iterations: [Iteration]
@@ -125,8 +132,38 @@ final class LoopWork {
         return (draw, row, summing)
     }
 
+    /// An iteration's ``Iteration/pickSums``, if it has any.
+    static func pickSums(_ iteration: Iteration, sumRow: [Int32: Int], calls: [RandomCallLayout],
+                         pickTables: [[Int32]]) -> UnsafeMutablePointer<Int32>? {
+        // Slots the step back reads or writes other than as a pick's element.
+        var touched = Set<Int32>()
+        var picked: [Int32: Int] = [:]
+        for instruction in iteration.backward {
+            if instruction.code == .loop { return nil }
+            touched.formUnion([instruction.out, instruction.a, instruction.b, instruction.c])
+            if instruction.code == .pick {
+                for slot in pickTables[Int(instruction.table)] { picked[slot, default: 0] += 1 }
+            } else if instruction.code == .random {
+                let call = calls[Int(instruction.table)]
+                touched.formUnion(call.parameterSlots)
+                touched.insert(call.mask)
+            }
+        }
+        var rows: [(slot: Int32, row: Int)] = []
+        for item in iteration.imports where item.carries && picked[item.local] == 1 && !touched.contains(item.local) {
+            if let row = sumRow[item.source] { rows.append((item.local, row)) }
+        }
+        guard !rows.isEmpty else { return nil }
+        let table = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, iteration.slotCount))
+        table.initialize(repeating: -1, count: max(1, iteration.slotCount))
+        for (slot, row) in rows { table[Int(slot)] = Int32(row) }
+        return table
+    }
+
     /// Each loop's copy.
-    static func make(_ regions: [LoopRegion], calls: [RandomCallLayout], gradient: Bool) -> [LoopWork] {
+    /// Without `pickTables`, no iteration's picks go straight to the sums.
+    static func make(_ regions: [LoopRegion], calls: [RandomCallLayout], pickTables: [[Int32]]?,
+                     gradient: Bool) -> [LoopWork] {
         func copy<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
             let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, array.count))
             _ = buffer.initialize(from: array)
@@ -151,8 +188,12 @@ final class LoopWork {
             var sources: [Int32] = []
             if sums != nil {
                 sources = Array(Set(region.iterations.flatMap { $0.imports.filter(\.carries).map(\.source) })).sorted()
+                let rows = Dictionary(uniqueKeysWithValues: sources.enumerated().map { ($1, $0) })
                 for t in iterations.indices {
                     iterations[t].scoreSum = scoreSum(iterations[t], sources: sources, calls: calls)
+                    if let pickTables {
+                        iterations[t].pickSums = pickSums(iterations[t], sumRow: rows, calls: calls, pickTables: pickTables)
+                    }
                 }
             }
             return LoopWork(iterations: iterations, exits: copy(region.exits), alive: Int(region.alive),
@@ -171,6 +212,7 @@ final class LoopWork {
             iteration.carries.deallocate()
             iteration.exitValues.baseAddress?.deallocate()
             iteration.weightGroups.baseAddress?.deallocate()
+            iteration.pickSums?.deallocate()
         }
         exits.baseAddress?.deallocate()
         repeated.baseAddress?.deallocate()
@@ -505,12 +547,14 @@ extension Workspace {
                     loopMemory.unitRow = (group, S, count)
                 }
                 let adjoint = loopMemory.adjoints! + loopMemory.blockStart[r][t]
-                for slot in 0..<iteration.slotCount where iteration.carries[slot] {
+                let direct = iteration.pickSums
+                for slot in 0..<iteration.slotCount where iteration.carries[slot] && (direct?[slot] ?? -1) < 0 {
                     (adjoint + slot * S).update(repeating: 0, count: count)
                 }
                 _ = walk(UnsafeBufferPointer(iteration.backward), lanes: count, locate: false, values: block,
-                         adjoints: adjoint, carries: iteration.carries, weights: unit, stride: S)
-                for item in iteration.imports where item.carries {
+                         adjoints: adjoint, carries: iteration.carries, weights: unit, stride: S,
+                         pickSums: direct.map { (rows: $0, sums: sums, lanes: ids) })
+                for item in iteration.imports where item.carries && (direct?[Int(item.local)] ?? -1) < 0 {
                     guard let row = loop.sumRow[item.source] else { continue }
                     let from = adjoint + Int(item.local) * S
                     let to = sums + row * C

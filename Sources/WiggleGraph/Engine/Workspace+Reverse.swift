@@ -89,7 +89,9 @@ extension Workspace {
     func walk(_ backward: UnsafeBufferPointer<Instruction>, lanes m: Int, locate: Bool,
               values v: UnsafeMutablePointer<Double>, adjoints adj: UnsafeMutablePointer<Double>,
               carries carriesSlot: UnsafeMutablePointer<Bool>, weights: UnsafeMutablePointer<Double>,
-              stride: Int? = nil, clean: Bool = false) -> NodeID? {
+              stride: Int? = nil, clean: Bool = false,
+              pickSums: (rows: UnsafeMutablePointer<Int32>, sums: UnsafeMutablePointer<Double>,
+                         lanes: UnsafeMutablePointer<Int32>)? = nil) -> NodeID? {
         let C = stride ?? chunkSize
         for instruction in backward {
             let o = v + Int(instruction.out) * C
@@ -124,10 +126,25 @@ extension Workspace {
             case .pick:
                 // The adjoint goes to the element each particle picked (if it carries one).
                 let table = pickTables[Int(instruction.table)]
-                for l in 0..<m {
-                    guard let k = Graph.resolveIndex(a[l], count: table.count) else { continue }
-                    let slot = Int(table[k])
-                    if carriesSlot[slot] { adj[slot * C + l] += g[l] }
+                if let direct = pickSums {
+                    // A score-summing loop's import: straight to its sum (LoopWork.Iteration.pickSums).
+                    let sumStride = chunkSize
+                    for l in 0..<m {
+                        guard let k = Graph.resolveIndex(a[l], count: table.count) else { continue }
+                        let slot = Int(table[k])
+                        let row = Int(direct.rows[slot])
+                        if row >= 0 {
+                            direct.sums[row * sumStride + Int(direct.lanes[l])] += g[l]
+                        } else if carriesSlot[slot] {
+                            adj[slot * C + l] += g[l]
+                        }
+                    }
+                } else {
+                    for l in 0..<m {
+                        guard let k = Graph.resolveIndex(a[l], count: table.count) else { continue }
+                        let slot = Int(table[k])
+                        if carriesSlot[slot] { adj[slot * C + l] += g[l] }
+                    }
                 }
             case .loopExit:
                 if toA { for l in 0..<m { ga[l] += g[l] } }

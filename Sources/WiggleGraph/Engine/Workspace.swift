@@ -242,7 +242,7 @@ final class Workspace: @unchecked Sendable {
         carriesSlot = .allocate(capacity: max(1, plan.slotCount))
         carriesSlot.initialize(repeating: false, count: max(1, plan.slotCount))
         for slot in plan.adjointSlots { carriesSlot[Int(slot)] = true }
-        loops = LoopWork.make(plan.loops, calls: plan.randomCalls,
+        loops = LoopWork.make(plan.loops, calls: plan.randomCalls, pickTables: plan.picksAddToSums ? pickTables : nil,
                               gradient: !plan.gradientParameters.isEmpty && plan.tangentSlots.isEmpty)
         backward = copy(plan.instructions.reversed().filter(\.needsAdjoint))
         cleansAdjoints = plan.sweeps.isEmpty && plan.loops.isEmpty

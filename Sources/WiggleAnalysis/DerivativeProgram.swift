@@ -32,6 +32,9 @@ public struct DerivativeProgram: Sendable {
         /// downstream copied once per outcome (fresh numbers for the copies'
         /// draws, so that every estimator at the second order stays unbiased).
         case exact
+        /// Its flips make the particle's alternative path, with their
+        /// weights (stochastic triples: StochasticTriples.swift).
+        case triple
     }
 
     /// g: E[g] is the directional derivative.
@@ -51,6 +54,12 @@ public struct DerivativeProgramError: Error, Sendable {
     public var message: String
     /// The node it is about.
     public var node: NodeID
+
+    /// Why, about `node`.
+    public init(message: String, node: NodeID) {
+        self.message = message
+        self.node = node
+    }
 }
 
 extension DerivativeProgram {
@@ -78,6 +87,8 @@ extension DerivativeProgram {
         // Σₖ ∂P(oₖ)·f(oₖ) of the draws whose outcomes are enumerated.
         var worlds: ProgramScalar.Part?
         let order = builder.graph.ancestors(of: [root])
+        // The particle's alternative path, where `@triple` draws flip.
+        let path = AlternativePath(builder: builder)
         func dual(_ id: NodeID) -> ProgramScalar {
             ProgramScalar(.node(id), tangent: tangents[id], builder)
         }
@@ -88,6 +99,7 @@ extension DerivativeProgram {
             builder.source = id
             // A node's tangent is made in its loop iteration, if it has one.
             builder.graph.currentLoop = node.loop
+            try path.follow(id)
             let result: ProgramScalar
             switch node.op {
             case .constant: continue
@@ -120,7 +132,12 @@ extension DerivativeProgram {
                 let parameters = inputs.map { ProgramScalar(.node($0), tangent: nil, builder) }
                 let moves = inputs.map { ProgramScalar(tangents[$0] ?? .number(0), tangent: nil, builder) }
                 let choice = choices[id] ?? EstimatorChoice.default(for: node)
-                if choice.estimator == .pathwise, choice.split == nil, let reparametrised = distribution as? any PathwiseTangent {
+                if choice.estimator.mechanism == .triples, distribution.estimators.contains(.triple),
+                   distribution.name == "bernoulli", let q = inputs.first, let dq = tangents[q] {
+                    rules[id] = .triple
+                    path.flip(id, probability: q, tangent: dq)
+                    continue
+                } else if choice.estimator == .pathwise, choice.split == nil, let reparametrised = distribution as? any PathwiseTangent {
                     let moved = try reparametrised.pathwiseTangent(of: ProgramScalar(.node(id), tangent: nil, builder),
                                                                    parameters, moving: moves)
                     rules[id] = .pathwise
@@ -175,7 +192,7 @@ extension DerivativeProgram {
             builder.graph.currentLoop = nil
             scores = builder.add(scores, .node(builder.exit(values, alive: trace.alive[trace.iterations], loop: Int(loop))))
         }
-        var g = builder.add(tangents[root], worlds) ?? .number(0)
+        var g = builder.add(builder.add(tangents[root], worlds), path.jump(root)) ?? .number(0)
         if let scores {
             builder.site = builder.graph[root].site
             builder.source = root

@@ -141,6 +141,30 @@ public enum EstimatorPilot {
                 }
             }
         }
+        // Stochastic triples for the discrete draws that can take them,
+        // against what was chosen for them so far (the score function, or
+        // their exact derivative): one decision for all of them, since
+        // they share each particle's alternative path.
+        let flips = refined.choices.filter { id, choice in
+            let node = graph[id]
+            guard node.requestedEstimator == nil, !choice.pinned, choice.split == nil,
+                  choice.estimator == .score || choice.estimator == .exact,
+                  node.op.distribution?.admits(.triple) == true,
+                  graph.parameters(reaching: id).contains(where: wanted.contains) else { return false }
+            return EstimatorAnalysis.loopDownstream(of: id, graph, order: graph.ancestors(of: [root]), ancestry: nil) == nil
+        }
+        if !flips.isEmpty {
+            var triples = refined.choices
+            for id in flips.keys { triples[id] = EstimatorChoice(.triple, [.triples]) }
+            if let measured = measure(refined.choices, triples, stages) {
+                for (id, choice) in flips {
+                    let other: PilotAlternative = choice.estimator == .exact ? .exact(points: graph[id].op.outcomes.count) : .score
+                    refined.choices[id] = measured.prefersFirst
+                        ? EstimatorChoice(choice, suffix: .pilotKept(measured, over: .triples))
+                        : EstimatorChoice(triples[id] ?? choice, note: .pilotTaken(measured, over: other))
+                }
+            }
+        }
         return refined
     }
 }

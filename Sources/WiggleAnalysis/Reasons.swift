@@ -22,6 +22,9 @@ public enum RerunRefusal: Error, Sendable, Equatable {
     case untracked
     /// Re-running `runs` more times `downstream` nodes is past the budget.
     case tooLarge(runs: Int, downstream: Int)
+    /// The derivative cannot be written as a program that carries
+    /// alternative paths (stochastic triples): why, in words.
+    case noTriples(String)
 }
 
 /// What the pilot compared a choice with.
@@ -37,6 +40,7 @@ public enum PilotAlternative: Sendable, Equatable {
     case scoreForEveryTerm
     /// The exact k-point derivative.
     case exact(points: Int)
+    case triples
 }
 
 /// One clause of a reason.
@@ -62,6 +66,8 @@ public indirect enum ReasonClause: Sendable, Equatable {
     case notPossible(Estimator, RerunRefusal)
     /// The score function's baseline.
     case leaveOneOut
+    /// Stochastic triples: one alternative path per particle, pruned.
+    case triples
     /// Whether the distribution can be reparametrised (no analysis ran).
     case reparametrisable(distribution: String, Bool)
     /// Not a random node.
@@ -115,6 +121,7 @@ extension RerunRefusal: CustomStringConvertible {
         case .loop(let place): return place.description
         case .untracked: return "the graph is too large to track what lies downstream"
         case .tooLarge(let runs, let downstream): return "downstream graph too large to run \(runs) more times (\(downstream) nodes)"
+        case .noTriples(let why): return why
         }
     }
 }

@@ -35,4 +35,7 @@ public struct Estimator: Hashable, Sendable {
     public static let exact = Estimator(index: 2)
     /// The measure-valued derivative, `@mvd`.
     public static let mvd = Estimator(index: 3)
+    /// Stochastic triples with pruning, `@triple`: each particle carries
+    /// one alternative path where a flip of a discrete draw would move it.
+    public static let triple = Estimator(index: 4)
 }

@@ -75,7 +75,9 @@ extension Inference {
     func gradientRunner(for root: NodeID, gradient wrt: [Int])
         -> (runner: Runner, fallback: Runner?, warnings: [AnalysisWarning]) {
         let (reverse, warnings) = cachedRunner(for: root, gradient: wrt)
-        guard interpreter.forwardGradients,
+        // Stochastic triples run only forward.
+        let triples = reverse.plan.randomNodes.contains { $0.choice.estimator.mechanism == .triples }
+        guard interpreter.forwardGradients || triples,
               let forward = interpreter.executor.forwardRunner(for: root, gradient: wrt, reverse: reverse.plan,
                                                                in: &interpreter.graph) else {
             return (reverse, nil, warnings)

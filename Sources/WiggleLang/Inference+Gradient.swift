@@ -84,7 +84,8 @@ extension Inference {
             (runner, fallback, warnings) = gradientRunner(for: root, gradient: wrt)
         }
         interpreter.executor.handedAnalysis = nil
-        let plan = runner.plan
+        // Its draws, as the analysis chose (a forward program adds draws of its own).
+        let plan = (fallback ?? runner).plan
         var configuration = nextConfiguration(particles: isRandom ? particles : 1)
         configuration.gradientCovariance = true
         let result = try runGradient((runner, fallback), configuration: configuration)

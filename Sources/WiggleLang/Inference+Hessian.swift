@@ -202,6 +202,11 @@ extension Inference {
                 choices[id] = EstimatorChoice(.score, choice.clauses)
             }
         }
+        // A flip's choice between alternative paths is itself a jump in the
+        // parameters: a second derivative enumerates the outcomes instead.
+        for (id, choice) in choices where choice.estimator.mechanism == .triples {
+            choices[id] = EstimatorChoice(.exact, [.notPossible(choice.estimator, .noTriples("a second derivative enumerates the outcomes instead"))])
+        }
         func program(_ weights: [Double], baseline: Double) throws -> DerivativeProgram {
             var direction: [Int: Double] = [:]
             for (index, weight) in zip(wrt, weights) where weight != 0 { direction[index, default: 0] += weight }
@@ -253,6 +258,7 @@ extension Inference {
             case .pathwise?: first = "pathwise"
             case .score?: first = "score"
             case .exact?: first = "exact"
+            case .triple?: first = "triple"
             case nil: first = "none"
             }
             // A draw no parameter reaches is not differentiated at either

@@ -103,7 +103,7 @@ struct CentralDifference: EstimatorRule {
     @Test func annotationsAreCheckedAgainstTheTable() {
         #expect(Estimator(rawValue: "fd") != nil)
         #expect(run("x = bernoulli(0.5) @fd").errors
-            == ["1:5: @fd applies to fd_normal; a bernoulli takes @score or @exact"])
+            == ["1:5: @fd applies to fd_normal; a bernoulli takes @score, @exact or @triple"])
         #expect(run("x = fd_normal(0, 1) @fdd").errors == ["1:21: unknown estimator '@fdd'; did you mean '@fd'?"])
         #expect(run("x = fd_normal(0, 1) @fdd").exitCode == 65)
         // Checked while parsing: in a function never called too.

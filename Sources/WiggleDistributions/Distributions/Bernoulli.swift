@@ -12,7 +12,7 @@ public struct Bernoulli: Distribution, SufficientStatistics {
     public var name: String { "bernoulli" }
     public var parameterNames: [String] { ["p"] }
     public var support: Support { .binary }
-    public var estimators: [Estimator] { [.exact, .score] }
+    public var estimators: [Estimator] { [.exact, .score, .triple] }
     public var outcomes: [Double] { [1, 0] }
 
     /// p must be a probability.

@@ -1,4 +1,4 @@
-// BuiltinEstimators.swift — the four estimators every program has. Their
+// BuiltinEstimators.swift — the five estimators every program has. Their
 // mathematics per distribution lives with the distribution (its
 // `addPathwise`, `addScore`, `addEnumeration` and measure-valued worlds);
 // these rules say which distributions take them and how the engine runs them.
@@ -60,4 +60,17 @@ public struct MeasureValuedEstimator: EstimatorRule {
                             sampled: UnsafePointer<Double>, stride: Int) {
         distribution.addMeasureValued(call, costs: costs, sampled: sampled, stride: stride)
     }
+}
+
+/// Stochastic triples with pruning (Arya, Schauer, Schäfer, Rackauckas,
+/// NeurIPS 2022): each particle carries its own path, the smooth tangent,
+/// and at most one alternative path, made where a discrete draw would flip
+/// as the parameters move and pruned to one with probability proportional
+/// to the weights; the derivative is the tangent plus weight × (f on the
+/// alternative − f). One pass, however many draws: `@triple`.
+public struct StochasticTripleEstimator: EstimatorRule {
+    public var name: String { "triple" }
+    public var title: String { "stochastic triples" }
+    public var mechanism: EstimatorMechanism { .triples }
+    public func admits(_ distribution: any Distribution) -> Bool { distribution.estimators.contains(.triple) }
 }

@@ -28,6 +28,12 @@ public enum EstimatorMechanism: Sendable, Equatable {
     /// combined by the estimator (``EstimatorRule/fillWorlds(_:_:worlds:stride:streams:)``
     /// and ``EstimatorRule/addGradient(_:_:costs:sampled:stride:)``).
     case worlds
+    /// A program over each particle that carries, beside its own path, one
+    /// alternative path where a discrete draw's outcome would flip as the
+    /// parameters move, with its weight (stochastic triples, run forward
+    /// with the values: WiggleAnalysis's DerivativeProgram). In a reverse
+    /// sweep, where no such program runs, the node is the score function.
+    case triples
 }
 
 /// An estimator: everything the analysis, the plan, the engine and the
@@ -103,6 +109,7 @@ public enum EstimatorRegistry {
         ScoreFunctionEstimator(),
         ExactEstimator(),
         MeasureValuedEstimator(),
+        StochasticTripleEstimator(),
     ]
 
     private static let table = Mutex<[any EstimatorRule]>(builtins)

@@ -135,20 +135,21 @@ public final class Executor {
         // Not where a loop holds loops: the outer one is traced to its limit,
         // a loop of its own in every iteration, and writing tangents over
         // all of them costs more than the sweep saves (2-4x at a limit of 3,000).
-        guard !parameters.isEmpty, parameters.count <= Executor.forwardComponentLimit, graph[root].isRandom,
-              reverse.loops.contains(where: { $0.needsAdjoint && $0.scoreSumGroup == nil }),
-              !graph.loops.contains(where: \.holdsLoops) else { return nil }
         let choices = Dictionary(reverse.randomNodes.map { ($0.node, $0.choice) }, uniquingKeysWith: { a, _ in a })
-        guard choices.values.allSatisfy({ $0.split == nil }) else { return nil }
-        var extended = graph
-        var tangents: [NodeID] = [], madeFor: [(node: NodeID, source: NodeID)] = []
-        for parameter in parameters {
-            guard let program = try? DerivativeProgram.build(of: root, direction: [parameter: 1], choices: choices,
-                                                             baseline: 0, in: &extended),
-                  program.rules.values.allSatisfy({ $0 == .pathwise }) else { return nil }
-            tangents.append(program.node)
-            madeFor += program.madeFor
+        // Draws taking stochastic triples run only here (the reverse plan
+        // takes them as the score function).
+        let triples = Executor.hasTriples(choices)
+        guard !parameters.isEmpty, graph[root].isRandom, choices.values.allSatisfy({ $0.split == nil }) else { return nil }
+        if !triples {
+            guard parameters.count <= Executor.forwardComponentLimit,
+                  reverse.loops.contains(where: { $0.needsAdjoint && $0.scoreSumGroup == nil }),
+                  !graph.loops.contains(where: \.holdsLoops) else { return nil }
         }
+        var extended = graph
+        guard let programs = try? Executor.forwardPrograms(of: root, parameters: parameters, choices: choices,
+                                                           in: &extended) else { return nil }
+        let tangents = programs.map(\.node)
+        let madeFor = programs.flatMap(\.madeFor)
         // A repeating loop must go on repeating with its tangents written in
         // (the program may give its first iterations other shapes than the
         // template's); else its iterations past those traced could not run.
@@ -162,6 +163,56 @@ public final class Executor {
         return made
     }
 
+    /// The most gradient components stochastic triples are carried for:
+    /// each carries an alternative path of its own through the program.
+    public static let tripleComponentLimit = 16
+
+    /// Whether some draw takes stochastic triples.
+    static func hasTriples(_ choices: [NodeID: EstimatorChoice]) -> Bool {
+        choices.values.contains { $0.estimator.mechanism == .triples }
+    }
+
+    /// Each parameter's derivative program for forward mode: pathwise
+    /// draws, and with stochastic triples also enumerated ones (any other
+    /// rule has no unbiased program form beside them: the score rule's
+    /// baseline would be a constant). Throws why not.
+    static func forwardPrograms(of root: NodeID, parameters: [Int], choices: [NodeID: EstimatorChoice],
+                                in graph: inout Graph) throws -> [DerivativeProgram] {
+        let allowed: Set<DerivativeProgram.Rule> = hasTriples(choices) ? [.pathwise, .triple, .exact] : [.pathwise]
+        return try parameters.map { parameter in
+            let program = try DerivativeProgram.build(of: root, direction: [parameter: 1], choices: choices, baseline: 0, in: &graph)
+            if let (node, rule) = program.rules.first(where: { !allowed.contains($0.value) }) {
+                throw DerivativeProgramError(message: "a draw here takes the \(rule == .score ? "score function" : "\(rule)"), which does not run beside them", node: node)
+            }
+            return program
+        }
+    }
+
+    /// Choices whose stochastic triples cannot run (in forward mode, for
+    /// the gradient in `parameters`) as the score function, with why.
+    static func runnableTriples(_ analysis: AnalysisResult, root: NodeID, parameters: [Int], graph: Graph) -> AnalysisResult {
+        guard hasTriples(analysis.choices), !parameters.isEmpty else { return analysis }
+        var refusal: String?
+        if parameters.count > tripleComponentLimit {
+            refusal = "a gradient of more than \(tripleComponentLimit) parameters carries too many alternative paths"
+        } else {
+            var scratch = graph
+            do {
+                _ = try forwardPrograms(of: root, parameters: parameters, choices: analysis.choices, in: &scratch)
+            } catch let error as DerivativeProgramError {
+                refusal = error.message
+            } catch {
+                refusal = "\(error)"
+            }
+        }
+        guard let refusal else { return analysis }
+        var result = analysis
+        for (id, choice) in analysis.choices where choice.estimator.mechanism == .triples {
+            result.choices[id] = EstimatorChoice(.score, [.notPossible(choice.estimator, .noTriples(refusal)), .leaveOneOut])
+        }
+        return result
+    }
+
     /// An analysis the caller has just made of the same graph (a node count
     /// that has not moved since), for the next ``analyse`` of the same root
     /// and parameters to take instead of making it again; used once.
@@ -171,13 +222,14 @@ public final class Executor {
     /// pilot run where more than one unbiased estimator is valid (not while
     /// only checking: a few particles measure nothing).
     public func analyse(_ root: NodeID, parameters: [Int], in graph: Graph) -> AnalysisResult {
-        let analysis: AnalysisResult
+        let found: AnalysisResult
         if let known = handedAnalysis, known.root == root, known.parameters == parameters, known.nodes == graph.count {
-            analysis = known.result
+            found = known.result
         } else {
-            analysis = EstimatorAnalysis.analyse(graph, root: root, parameters: parameters)
+            found = EstimatorAnalysis.analyse(graph, root: root, parameters: parameters)
         }
         handedAnalysis = nil
+        let analysis = Executor.runnableTriples(found, root: root, parameters: parameters, graph: graph)
         guard options.fewParticles == nil, !parameters.isEmpty else { return analysis }
         var configuration = EngineConfiguration(particles: EstimatorPilot.stages[0], seed: options.seed,
                                                 draw: EstimatorPilot.draw, threads: options.threads)

@@ -29,8 +29,21 @@ struct Pilot {
     /// Compares two sets of choices on the pilot's stages; nil when a run fails.
     func compare(_ first: [NodeID: EstimatorChoice], _ second: [NodeID: EstimatorChoice],
                  _ stages: [Int]) -> PilotMeasurement? {
-        let plans = [first, second].map {
-            Plan(graph: graph, outputs: [root], gradientParameters: parameters, estimators: $0)
+        // Choices with stochastic triples run as their forward program, on
+        // the graph that program extends.
+        var graphs: [Graph] = []
+        var plans: [Plan] = []
+        for choices in [first, second] {
+            var extended = graph
+            var tangents: [NodeID] = []
+            if Executor.hasTriples(choices) {
+                guard let programs = try? Executor.forwardPrograms(of: root, parameters: parameters, choices: choices,
+                                                                   in: &extended) else { return nil }
+                tangents = programs.map(\.node)
+            }
+            graphs.append(extended)
+            plans.append(Plan(graph: extended, outputs: [root], gradientParameters: parameters, estimators: choices,
+                              tangents: tangents))
         }
         let runners = plans.map(Runner.init)
         let work = plans.map { max(1, $0.workPerParticle) }
@@ -47,7 +60,7 @@ struct Pilot {
                 pilot.particles = particles[index]
                 pilot.draw = EstimatorPilot.draw
                 pilot.collectRange = false
-                return try? runners[index].run(graph: graph, configuration: pilot)
+                return try? runners[index].run(graph: graphs[index], configuration: pilot)
             }
             guard let a = run(0), let b = run(1) else { return nil }
             // Components the decision leaves alone come out the same on the

@@ -243,6 +243,14 @@ public struct Plan: Sendable {
     /// them (a `.loop` instruction's `table` is its row).
     public let loops: [LoopRegion]
 
+    /// A choice as a reverse sweep runs it: stochastic triples as the score function.
+    static func swept(_ choice: EstimatorChoice) -> EstimatorChoice {
+        guard choice.estimator.mechanism == .triples else { return choice }
+        var sweep = choice
+        sweep.estimator = .score
+        return sweep
+    }
+
     /// Compiles the ancestors of `outputs`. The first output is the objective
     /// when `gradientParameters` is not empty. With `tangents` (one per
     /// gradient parameter), the gradient is in forward mode: each component
@@ -251,6 +259,11 @@ public struct Plan: Sendable {
     public init(graph: Graph, outputs roots: [NodeID], gradientParameters: [Int] = [],
                 estimators: [NodeID: EstimatorChoice] = [:], options: PlanOptions = PlanOptions(),
                 tangents: [NodeID] = []) {
+        // Stochastic triples run as a program of their own (the tangents);
+        // a sweep, or a plan that only draws, takes such a node as the
+        // score function. Its choice is reported as made.
+        let reported = estimators
+        let estimators = estimators.mapValues(Plan.swept)
         let computed = roots + tangents
         let order = graph.ancestors(of: computed)
         var slotOf = [Int32](repeating: -1, count: (computed.max().map { Int($0.index) } ?? -1) + 1)
@@ -308,8 +321,8 @@ public struct Plan: Sendable {
                 instruction = Instruction(code: .select, out: slot, a: s(a), b: s(b), c: s(condition), node: id,
                                           estimator: .pathwise, needsAdjoint: carried(a) || carried(b))
             case .random(let distribution, let parameters):
-                let choice = estimators[id] ?? EstimatorChoice.default(for: node)
-                randomNodes.append((id, choice))
+                let choice = estimators[id] ?? Plan.swept(EstimatorChoice.default(for: node))
+                randomNodes.append((id, reported[id] ?? EstimatorChoice.default(for: node)))
                 var draw = Instruction(code: .random, out: slot, a: parameters.first.map(s) ?? -1, b: -1, c: -1, node: id,
                                        estimator: choice.estimator, needsAdjoint: parameters.contains(where: carried))
                 draw.table = Int32(randomCalls.count)

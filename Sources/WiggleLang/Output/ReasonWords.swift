@@ -37,6 +37,7 @@ enum ReasonWords {
             return "\(title): \(worlds), \(rerun)"
         case .notPossible(let estimator, let refusal): return "@\(estimator.rawValue) is not possible: \(refusal)"
         case .leaveOneOut: return "leave-one-out baseline"
+        case .triples: return "each particle carries one alternative path where an outcome would flip, pruned to one by weight"
         case .reparametrisable(let distribution, let can):
             return "a \(distribution) \(can ? "can" : "cannot") be reparametrised"
         case .notRandom: return "not random"
@@ -69,6 +70,7 @@ enum ReasonWords {
         case .measureValuedForEveryTerm: return "the measure-valued derivative for every term"
         case .scoreForEveryTerm: return "the score function for every term"
         case .exact(let points): return "the exact \(points)-point derivative"
+        case .triples: return "stochastic triples"
         }
     }
 
@@ -144,6 +146,7 @@ enum ReasonWords {
             case .measureValued, .measureValuedForEveryTerm: return "mvd"
             case .exact: return "exact"
             case .pathwise, .pathwiseForSmoothTerms: return "pathwise"
+            case .triples: return "triples"
             }
         }
         func lower(_ value: Double) -> String { String(ratio(value).dropLast()) }

@@ -1,0 +1,193 @@
+import Foundation
+import Testing
+import WiggleGraph
+import WiggleLang
+
+/// Issue 31: `@triple`, stochastic triples with pruning (each particle
+/// carries one alternative path where a Bernoulli outcome would flip),
+/// against derivatives computed exactly.
+@Suite struct StochasticTripleTests {
+    /// StochasticAD's random walk: x from 0, n steps of ±1, up with
+    /// probability exp(−x/p) (x never goes below 0: from 0 it goes up).
+    static func walk(steps: Int, p: Double, particles: Int, annotation: String = "@triple") -> String {
+        """
+        set(seed = 11, particles = \(particles))
+        param p = \(p)
+        x = 0
+        for i in 0..\(steps) {
+          up = bernoulli(exp(-x / p)) \(annotation)
+          x = x + 2 * up - 1
+        }
+        grad(E[x^2])
+        """
+    }
+
+    /// d E[x_n²] / dp by the law of x, carried step by step with its derivative.
+    static func exactWalkDerivative(steps: Int, p: Double) -> Double {
+        var law = [Double](repeating: 0, count: steps + 2), slope = law
+        law[0] = 1
+        for _ in 0..<steps {
+            var next = [Double](repeating: 0, count: steps + 2), nextSlope = next
+            for x in 0...steps where law[x] != 0 || slope[x] != 0 {
+                let q = exp(-Double(x) / p), dq = q * Double(x) / (p * p)
+                next[x + 1] += law[x] * q
+                nextSlope[x + 1] += slope[x] * q + law[x] * dq
+                if x > 0 {
+                    next[x - 1] += law[x] * (1 - q)
+                    nextSlope[x - 1] += slope[x] * (1 - q) - law[x] * dq
+                }
+            }
+            (law, slope) = (next, nextSlope)
+        }
+        return (0...steps).reduce(0) { $0 + Double($1 * $1) * slope[$1] }
+    }
+
+    /// The gradients a program displayed, in order.
+    static func gradients(_ text: String, session: Session = Session()) -> [GradientResult] {
+        displayedValues(text, session: session).compactMap { value in
+            if case .gradient(let result) = value { return result }
+            if case .string(let message) = value { Issue.record(Comment(rawValue: message)) }
+            return nil
+        }
+    }
+
+    @Test func theWalksDerivativeIsExactWithASmallSpread() throws {
+        let exact = Self.exactWalkDerivative(steps: 100, p: 200)
+        // The issue's value, from the same recursion.
+        #expect(abs(exact - 15.1349) < 1e-3)
+        let particles = 40_000
+        guard let gradient = Self.gradients(Self.walk(steps: 100, p: 200, particles: particles)).first,
+              let entry = gradient.entries.first else { return }
+        #expect(abs(entry.value - exact) < 5 * entry.stderr, "\(entry.value) ± \(entry.stderr) vs \(exact)")
+        // Per-sample sd at most 9 (the issue's simulation of pruned triples:
+        // 8.5); the score function's is 21.3.
+        let spread = entry.stderr * Double(particles).squareRoot()
+        #expect(spread < 9, "per-sample sd \(spread)")
+        #expect(gradient.estimators.allSatisfy { $0.estimator == "triple" }, "\(gradient.estimators.map(\.estimator))")
+        // Beside it, the score function's spread is more than twice as large.
+        guard let score = Self.gradients(Self.walk(steps: 100, p: 200, particles: particles, annotation: "@score")).first?.entries.first else { return }
+        #expect(score.stderr > 2 * entry.stderr, "score \(score.stderr) vs triples \(entry.stderr)")
+    }
+
+    /// Without an annotation the pilot chooses: on the 100-step walk the
+    /// triples win over the score function (the exact derivative is past
+    /// its budget there), within 5 standard errors and with their spread.
+    @Test func thePilotChoosesTriplesOnTheWalk() {
+        let particles = 40_000
+        let exact = Self.exactWalkDerivative(steps: 100, p: 200)
+        guard let gradient = Self.gradients(Self.walk(steps: 100, p: 200, particles: particles, annotation: "")).first,
+              let entry = gradient.entries.first else { return }
+        #expect(abs(entry.value - exact) < 5 * entry.stderr, "\(entry.value) ± \(entry.stderr) vs \(exact)")
+        #expect(entry.stderr * Double(particles).squareRoot() < 9)
+        let chosen = gradient.estimators.map(\.estimator)
+        #expect(chosen.count == 100 && chosen.allSatisfy { $0 == "triple" }, "\(chosen)")
+        #expect(entry.bias == nil && gradient.warnings.isEmpty)
+        #expect(gradient.estimators.contains { $0.reason.contains("lower gradient variance than the score function") })
+    }
+
+    /// A pathwise normal whose value decides, through a traced `if`, which
+    /// branch a flip takes: the smooth part (x moves) and the flip's part
+    /// add up. Exact: E[σ(a·x)·x² + (1 − σ(a·x))·2x] for x ~ N(mu, 1),
+    /// integrated on a fine grid, differentiated by central differences.
+    @Test func aFlipThroughABranchBesideAPathwiseDraw() {
+        func expectation(_ mu: Double, _ a: Double) -> Double {
+            var sum = 0.0
+            let h = 0.001
+            for k in -12_000...12_000 {
+                let z = Double(k) * h, x = mu + z
+                let s = 1 / (1 + exp(-a * x))
+                sum += exp(-z * z / 2) * (s * x * x + (1 - s) * 2 * x)
+            }
+            return sum * h / (2 * Double.pi).squareRoot()
+        }
+        let (mu, a, step) = (0.3, 1.5, 1e-5)
+        let exact = [(expectation(mu + step, a) - expectation(mu - step, a)) / (2 * step),
+                     (expectation(mu, a + step) - expectation(mu, a - step)) / (2 * step)]
+        guard let gradient = Self.gradients("""
+            set(seed = 2, particles = 100000)
+            param mu = 0.3
+            param a = 1.5
+            x = normal(mu, 1)
+            b = bernoulli(sigmoid(a * x)) @triple
+            if b == 1 { f = x^2 } else { f = 2 * x }
+            grad(E[f])
+            """).first else { return }
+        #expect(gradient.entries.count == 2)
+        for (entry, truth) in zip(gradient.entries, exact) {
+            #expect(abs(entry.value - truth) < 5 * entry.stderr, "\(entry.name): \(entry.value) ± \(entry.stderr) vs \(truth)")
+        }
+        #expect(gradient.estimators.map(\.estimator) == ["pathwise", "triple"])
+    }
+
+    /// The same bits on one thread and two.
+    @Test func theSameBitsOnOneThreadAndTwo() {
+        func bits(_ threads: Int) -> [UInt64] {
+            let text = Self.walk(steps: 30, p: 40, particles: 5000).replacingOccurrences(
+                of: "particles = 5000)", with: "particles = 5000, threads = \(threads))")
+            return Self.gradients(text).flatMap { $0.entries.flatMap { [$0.value.bitPattern, $0.stderr.bitPattern] } }
+        }
+        let one = bits(1)
+        #expect(one.count == 2 && one == bits(2))
+    }
+
+    /// Where triples cannot run, the score function does, and explain says why.
+    @Test func whereTriplesCannotRunTheScoreFunctionDoesAndSaysWhy() {
+        // Inside a loop of random length (not yet).
+        let loop = run("""
+            set(seed = 3, particles = 20000)
+            param t = 0.5
+            n = 0
+            while bernoulli(sigmoid(t)) @triple { n = n + 1 }
+            grad(E[n])
+            explain(n)
+            """)
+        #expect(loop.errors.isEmpty, "\(loop.errors)")
+        #expect(loop.text.contains("@triple is not possible: it is inside the loop of random length at line 4"), "\(loop.text)")
+        // E[n] = q / (1 − q) for q = σ(t): its derivative is q / (1 − q)... times (1 − q)⁻¹ q' / q = e^t.
+        if let entry = Self.gradients("""
+            set(seed = 3, particles = 20000)
+            param t = 0.5
+            n = 0
+            while bernoulli(sigmoid(t)) @triple { n = n + 1 }
+            grad(E[n])
+            """).first?.entries.first {
+            #expect(abs(entry.value - exp(0.5)) < 5 * entry.stderr, "\(entry.value) ± \(entry.stderr)")
+        }
+        // Beside a draw at a jump, which takes the score function.
+        let jump = run("""
+            set(seed = 4, particles = 20000)
+            param mu = 0.2
+            x = normal(mu, 1) @score
+            b = bernoulli(sigmoid(mu)) @triple
+            f = (x > 0) + b
+            explain(f)
+            """)
+        #expect(jump.errors.isEmpty, "\(jump.errors)")
+        #expect(jump.text.contains("@triple is not possible: a draw here takes the score function, which does not run beside them"),
+                "\(jump.text)")
+        // On a draw that has no flips to carry.
+        let normal = run("x = normal(0, 1) @triple\n")
+        #expect(normal.errors == ["1:5: @triple applies to bernoulli; a normal takes @pathwise, @score or @mvd"], "\(normal.errors)")
+    }
+
+    /// A second derivative enumerates a `@triple` draw's outcomes: exact.
+    /// E[f] = σ(θ)·θ² for f = b·θ², b ~ Bernoulli(σ(θ)).
+    @Test func aSecondDerivativeEnumeratesTheOutcomes() {
+        let values = displayedValues("""
+            set(seed = 5, particles = 20000)
+            param theta = 0.4
+            b = bernoulli(sigmoid(theta)) @triple
+            f = b * theta^2
+            hessian(E[f])
+            """)
+        guard case .hessian(let result)? = values.first else {
+            Issue.record("expected a Hessian, got \(values.map(Display.plain))")
+            return
+        }
+        let e = { (t: Double) in t * t / (1 + exp(-t)) }
+        let h = 1e-4, t = 0.4
+        let exact = (e(t + h) - 2 * e(t) + e(t - h)) / (h * h)
+        let entry = result.entry(0, 0)
+        #expect(abs(entry.value - exact) < max(5 * entry.stderr, 1e-6), "\(entry.value) ± \(entry.stderr) vs \(exact)")
+    }
+}

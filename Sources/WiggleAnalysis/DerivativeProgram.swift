@@ -133,9 +133,10 @@ extension DerivativeProgram {
                 let moves = inputs.map { ProgramScalar(tangents[$0] ?? .number(0), tangent: nil, builder) }
                 let choice = choices[id] ?? EstimatorChoice.default(for: node)
                 if choice.estimator.mechanism == .triples, distribution.estimators.contains(.triple),
-                   distribution.name == "bernoulli", let q = inputs.first, let dq = tangents[q] {
+                   let flips = path.flips(of: id, distribution, parameters: inputs,
+                                          moves: inputs.map { tangents[$0] ?? .number(0) }) {
                     rules[id] = .triple
-                    path.flip(id, probability: q, tangent: dq)
+                    path.flip(id, flips)
                     continue
                 } else if choice.estimator == .pathwise, choice.split == nil, let reparametrised = distribution as? any PathwiseTangent {
                     let moved = try reparametrised.pathwiseTangent(of: ProgramScalar(.node(id), tangent: nil, builder),

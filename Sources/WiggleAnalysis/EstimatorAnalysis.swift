@@ -194,12 +194,18 @@ public enum EstimatorAnalysis {
                             bias: "misses the jump at line \(jump.site.line)"))
                     }
                 }
+            } else if let requested = node.requestedEstimator, requested.mechanism == .triples {
+                // Stochastic triples, by request, where no loop of random length must carry them.
+                if let loop = loopDownstream(of: id, graph, order: order, ancestry: ancestry) {
+                    choice = EstimatorChoice(.score, [.notPossible(requested, .loop(loop)), .leaveOneOut])
+                } else {
+                    choice = EstimatorChoice(requested, [.requested(requested), .triples])
+                }
             } else if distribution.admits(.exact), let loop = loopDownstream(of: id, graph, order: order, ancestry: ancestry) {
                 // Re-running what lies downstream would re-run the rest of a
                 // loop whose length is random: the score function instead.
-                let requested = node.requestedEstimator
-                choice = EstimatorChoice(.score, requested == .exact || requested == .triple
-                    ? [.notPossible(requested ?? .exact, .loop(loop)), .leaveOneOut] : [.loopCannotRerun(loop), .leaveOneOut])
+                choice = EstimatorChoice(.score, node.requestedEstimator == .exact
+                    ? [.notPossible(.exact, .loop(loop)), .leaveOneOut] : [.loopCannotRerun(loop), .leaveOneOut])
             } else if distribution.admits(.exact) {
                 choice = chooseEnumerationOrScore(node, distribution, downstream: downstreamCount(id), budget: &exactBudget)
             } else if node.requestedEstimator == nil, distribution.admits(.mvd), moved.contains(id),
@@ -441,8 +447,6 @@ public enum EstimatorAnalysis {
             return EstimatorChoice(.exact, [.requested(.exact), .outcomes(downstream: downstream ?? 0, count: runs, commonNumbers: false)])
         case .exact?:
             return EstimatorChoice(.score, [.notPossible(.exact, .untracked), .leaveOneOut])
-        case .triple?:
-            return EstimatorChoice(.triple, [.requested(.triple), .triples])
         default:
             // Every outcome costs at least its own cost row, even with
             // nothing downstream to re-run.

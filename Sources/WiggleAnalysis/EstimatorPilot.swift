@@ -148,7 +148,7 @@ public enum EstimatorPilot {
         let flips = refined.choices.filter { id, choice in
             let node = graph[id]
             guard node.requestedEstimator == nil, !choice.pinned, choice.split == nil,
-                  choice.estimator == .score || choice.estimator == .exact,
+                  [.score, .exact, .mvd].contains(choice.estimator),
                   node.op.distribution?.admits(.triple) == true,
                   graph.parameters(reaching: id).contains(where: wanted.contains) else { return false }
             return EstimatorAnalysis.loopDownstream(of: id, graph, order: graph.ancestors(of: [root]), ancestry: nil) == nil
@@ -158,7 +158,8 @@ public enum EstimatorPilot {
             for id in flips.keys { triples[id] = EstimatorChoice(.triple, [.triples]) }
             if let measured = measure(refined.choices, triples, stages) {
                 for (id, choice) in flips {
-                    let other: PilotAlternative = choice.estimator == .exact ? .exact(points: graph[id].op.outcomes.count) : .score
+                    let other: PilotAlternative = choice.estimator == .exact ? .exact(points: graph[id].op.outcomes.count)
+                        : choice.estimator == .mvd ? .measureValued : .score
                     refined.choices[id] = measured.prefersFirst
                         ? EstimatorChoice(choice, suffix: .pilotKept(measured, over: .triples))
                         : EstimatorChoice(triples[id] ?? choice, note: .pilotTaken(measured, over: other))

@@ -1,4 +1,4 @@
-// StochasticTriples.swift — the derivative through Bernoulli draws as one
+// StochasticTriples.swift — the derivative through discrete draws as one
 // program over each particle: its own path, its smooth tangent, and at most
 // one alternative path (stochastic triples with pruning, after Arya,
 // Schauer, Schäfer and Rackauckas, "Automatic differentiation of programs
@@ -7,8 +7,10 @@
 //
 // A Bernoulli draw b = [u < q] whose q moves with the direction by dq flips
 // as q moves: with dq > 0, a particle that drew 0 goes to 1 at the rate
-// dq / (1 − q); with dq < 0, one that drew 1 goes to 0 at the rate −dq / q.
-// Each such flip is a candidate alternative path with that weight. A
+// dq / (1 − q); with dq < 0, one that drew 1 goes to 0 at the rate −dq / q
+// (a Poisson count and a categorical outcome step to their neighbours:
+// ``AlternativePath/flips(of:_:parameters:moves:)``). Each such flip is a
+// candidate alternative path with that weight. A
 // particle keeps one: a new candidate of weight w replaces the one it holds
 // (total weight W) with probability w / (W + w), and the total becomes
 // W + w — unbiased, since each candidate is then held with probability
@@ -70,29 +72,86 @@ final class AlternativePath {
         alternatives[id] = .node(copy)
     }
 
-    /// The Bernoulli draw `id` of probability `q`, whose tangent is `dq`: a
-    /// candidate flip, which the particle takes with probability its
-    /// weight over the total.
-    func flip(_ id: NodeID, probability q: NodeID, tangent dq: ProgramScalar.Part) {
+    /// The flips of draw `id` as its parameters move by `moves`: each an
+    /// alternative outcome and its rate, as programs; nil for a
+    /// distribution without flips. The rates are those of the draw by
+    /// inversion (its outcomes in order): a boundary between two outcomes
+    /// that moves carries the particles next to it across, at the speed
+    /// of the boundary over the probability of the outcome left.
+    /// - bernoulli(q), b = [u < q]: from 0 to 1 at dq / (1 − q), from 1 to
+    ///   0 at −dq / q, where positive (the branch not taken may divide by
+    ///   0: a drawn 1 has q > 0, a drawn 0 has q < 1).
+    /// - poisson(λ), k: up to k + 1 at dλ (a Poisson(λ + ε) is k plus a
+    ///   Poisson(ε) count), down to k − 1 at −dλ · k / λ (each of the k
+    ///   thinned with probability −ε/λ), where positive.
+    /// - categorical(p₀ … p_{K−1}), k, with Cⱼ = (p₀ + … + pⱼ) / Σp: up to
+    ///   k + 1 at −dC_k / π_k, down to k − 1 at dC_{k−1} / π_k, where
+    ///   positive (C_{K−1} = 1 does not move; there is no C₋₁).
+    func flips(of id: NodeID, _ distribution: any Distribution, parameters: [NodeID],
+               moves: [ProgramScalar.Part]) -> [(rate: ProgramScalar.Part, to: ProgramScalar.Part)]? {
+        let b = builder
+        let zero = ProgramScalar.Part.number(0)
+        func positive(_ x: ProgramScalar.Part) -> ProgramScalar.Part { b.binary(.max, x, zero) }
+        func negated(_ x: ProgramScalar.Part) -> ProgramScalar.Part { b.binary(.subtract, zero, x) }
+        let value = ProgramScalar.Part.node(id)
+        switch distribution.name {
+        case "bernoulli":
+            guard let q = parameters.first, let dq = moves.first else { return nil }
+            let fromOne = b.binary(.divide, negated(dq), .node(q))
+            let fromZero = b.binary(.divide, dq, b.binary(.subtract, .number(1), .node(q)))
+            return [(positive(b.select(value, fromOne, fromZero)), b.binary(.subtract, .number(1), value))]
+        case "poisson":
+            guard let rate = parameters.first, let moved = moves.first else { return nil }
+            let down = b.binary(.divide, b.binary(.multiply, positive(negated(moved)), value), .node(rate))
+            return [(positive(moved), b.binary(.add, value, .number(1))),
+                    (down, b.binary(.subtract, value, .number(1)))]
+        case "categorical":
+            let count = parameters.count
+            guard count >= 2, moves.count == count else { return nil }
+            var total = ProgramScalar.Part.number(0), slope = ProgramScalar.Part.number(0)
+            var sums: [ProgramScalar.Part] = [], slopes: [ProgramScalar.Part] = []
+            for (p, dp) in zip(parameters, moves) {
+                total = b.binary(.add, total, .node(p))
+                slope = b.binary(.add, slope, dp)
+                sums.append(total)
+                slopes.append(slope)
+            }
+            // dCⱼ = (d(p₀ + … + pⱼ) − Cⱼ · dΣp) / Σp; the last is 0.
+            var boundaries: [ProgramScalar.Part] = (0..<(count - 1)).map { j in
+                let share = b.binary(.divide, sums[j], total)
+                return b.binary(.divide, b.binary(.subtract, slopes[j], b.binary(.multiply, share, slope)), total)
+            }
+            boundaries.append(zero)
+            let probability = b.binary(.divide, b.pick(id, parameters.map { .node($0) }), total)
+            let above = b.pick(id, boundaries)
+            let below = b.select(b.binary(.greaterEqual, value, .number(1)),
+                                 b.pick(b.node(b.binary(.max, b.binary(.subtract, value, .number(1)), zero)), boundaries), zero)
+            return [(b.binary(.divide, positive(negated(above)), probability), b.binary(.add, value, .number(1))),
+                    (b.binary(.divide, positive(below), probability), b.binary(.subtract, value, .number(1)))]
+        default:
+            return nil
+        }
+    }
+
+    /// The draw `id`'s flips: each a candidate alternative path, which the
+    /// particle takes with probability its rate over the total so far.
+    func flip(_ id: NodeID, _ flips: [(rate: ProgramScalar.Part, to: ProgramScalar.Part)]) {
         let node = builder.graph[id]
-        guard case .random = node.op, let uniform = DistributionRegistry.id(named: "uniform") else { return }
-        // The rate of the flip: from 1 at −dq / q, from 0 at dq / (1 − q),
-        // where positive. (The branch not taken may divide by 0: a drawn 1
-        // has q > 0, a drawn 0 has q < 1.)
-        let fromOne = builder.binary(.divide, builder.binary(.subtract, .number(0), dq), .node(q))
-        let fromZero = builder.binary(.divide, dq, builder.binary(.subtract, .number(1), .node(q)))
-        let candidate = builder.binary(.max, builder.select(.node(id), fromOne, fromZero), .number(0))
-        let total = builder.binary(.add, weight, candidate)
-        // The choice's own number: a stream of its own, derived from the draw's.
-        let zero = builder.node(.number(0)), one = builder.node(.number(1))
-        let coin = builder.graph.appendCopy(of: node, op: .random(uniform, [zero, one]),
-                                            stream: DrawAddresses.derived(node.stream, world: AlternativePath.choiceWorld))
-        builder.note(coin)
-        let takes = builder.binary(.less, builder.binary(.multiply, .node(coin), total), candidate)
-        let flipped = builder.binary(.subtract, .number(1), .node(id))
-        alternatives[id] = builder.select(takes, flipped, alternatives[id] ?? .node(id))
-        held = builder.select(takes, .number(Double(id.index)), held)
-        weight = total
+        guard let uniform = DistributionRegistry.id(named: "uniform") else { return }
+        var alternative = alternatives[id] ?? .node(id)
+        for (index, candidate) in flips.enumerated() {
+            let total = builder.binary(.add, weight, candidate.rate)
+            // The choice's own number: a stream of its own, derived from the draw's.
+            let zero = builder.node(.number(0)), one = builder.node(.number(1))
+            let stream = DrawAddresses.derived(node.stream, world: AlternativePath.choiceWorld + UInt64(index))
+            let coin = builder.graph.appendCopy(of: node, op: .random(uniform, [zero, one]), stream: stream)
+            builder.note(coin)
+            let takes = builder.binary(.less, builder.binary(.multiply, .node(coin), total), candidate.rate)
+            alternative = builder.select(takes, candidate.to, alternative)
+            held = builder.select(takes, .number(Double(id.index)), held)
+            weight = total
+        }
+        alternatives[id] = alternative
         seenNow = [:]
     }
 

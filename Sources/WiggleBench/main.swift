@@ -1,6 +1,6 @@
 // wiggle-bench — the particle engine against hand-fused C loops, in one run.
 //
-//   swift run -c release wiggle-bench [--quick] [--loops | --mvd | --optimisation | --threads | --second-order | --sampling]
+//   swift run -c release wiggle-bench [--quick] [--loops | --triples | --mvd | --optimisation | --threads | --second-order | --sampling]
 //
 // For each scenario and particle count: the median wall time of one gradient
 // estimate by the engine (1 thread and all cores) and by the C reference
@@ -247,6 +247,10 @@ if arguments.contains("--sampling") {
 }
 if arguments.contains("--second-order") {
     runSecondOrderBenchmark(particles: quick ? 100_000 : 1_000_000, rounds: quick ? 3 : 5)
+    exit(0)
+}
+if arguments.contains("--triples") {
+    runTriplesBenchmark(rounds: quick ? 3 : 7)
     exit(0)
 }
 if arguments.contains("--mvd") {

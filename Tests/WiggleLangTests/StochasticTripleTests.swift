@@ -167,7 +167,8 @@ import WiggleLang
                 "\(jump.text)")
         // On a draw that has no flips to carry.
         let normal = run("x = normal(0, 1) @triple\n")
-        #expect(normal.errors == ["1:5: @triple applies to bernoulli; a normal takes @pathwise, @score or @mvd"], "\(normal.errors)")
+        #expect(normal.errors == ["1:5: @triple applies to bernoulli, poisson and categorical; a normal takes @pathwise, @score or @mvd"],
+                "\(normal.errors)")
     }
 
     /// A second derivative enumerates a `@triple` draw's outcomes: exact.
@@ -189,5 +190,46 @@ import WiggleLang
         let exact = (e(t + h) - 2 * e(t) + e(t - h)) / (h * h)
         let entry = result.entry(0, 0)
         #expect(abs(entry.value - exact) < max(5 * entry.stderr, 1e-6), "\(entry.value) ± \(entry.stderr) vs \(exact)")
+    }
+
+    /// A Poisson count steps up (its rate rising) or down (falling, each
+    /// event thinned), and a categorical outcome to a neighbour as the
+    /// boundaries of its inverse CDF move, by probabilities or by logits.
+    /// Exact: E[k² (+ k)] = λ + λ² (+ λ) for k ~ Poisson(λ); the
+    /// categoricals' expectations are sums over their outcomes,
+    /// differentiated by central differences.
+    @Test func poissonAndCategoricalFlipToTheirNeighbours() {
+        let theta = 0.4
+        let up = exp(theta), down = exp(-theta)
+        func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
+        func categorical(_ t: Double) -> Double {
+            let s = sigmoid(t)
+            return 3 * (1 - s) / 2 + (1 - s) / 2 + 4 * (1 - s) / 2
+        }
+        func logits(_ t: Double) -> Double {
+            let weights = [t, 0, -t, 2 * t].map(exp), total = weights.reduce(0, +)
+            return weights.enumerated().reduce(0) { $0 + $1.element / total * pow(Double($1.offset) - 1.5, 2) }
+        }
+        let h = 1e-5
+        let exact = [up * (1 + 2 * up), -down * (2 + 2 * down),
+                     (categorical(theta + h) - categorical(theta - h)) / (2 * h), (logits(theta + h) - logits(theta - h)) / (2 * h)]
+        let gradients = Self.gradients("""
+            set(seed = 3, particles = 100000)
+            param theta = \(theta)
+            k = poisson(exp(theta)) @triple
+            grad(E[k^2])
+            j = poisson(exp(-theta)) @triple
+            grad(E[j^2 + j])
+            c = categorical([sigmoid(theta), (1 - sigmoid(theta)) / 2, (1 - sigmoid(theta)) / 2]) @triple
+            grad(E[3 * (c == 1) + c^2])
+            d = categorical(logits = [theta, 0, -theta, 2 * theta]) @triple
+            grad(E[(d - 1.5)^2])
+            """)
+        #expect(gradients.count == 4)
+        for (gradient, truth) in zip(gradients, exact) {
+            guard let entry = gradient.entries.first else { continue }
+            #expect(abs(entry.value - truth) < 5 * entry.stderr, "\(entry.value) ± \(entry.stderr) vs \(truth)")
+            #expect(gradient.estimators.map(\.estimator) == ["triple"])
+        }
     }
 }

@@ -18,7 +18,7 @@ public struct Categorical: Distribution, SufficientStatistics {
     public var name: String { "categorical" }
     public var parameterNames: [String] { ["probs"] }
     public var support: Support { .categories }
-    public var estimators: [Estimator] { [.exact, .score] }
+    public var estimators: [Estimator] { [.exact, .score, .triple] }
     public var takesProbabilityList: Bool { true }
 
     public func outcomes(parameterCount: Int) -> [Double] { (0..<parameterCount).map(Double.init) }

@@ -12,7 +12,7 @@ public struct Poisson: Distribution, SufficientStatistics {
     public var name: String { "poisson" }
     public var parameterNames: [String] { ["rate"] }
     public var support: Support { .naturalNumbers }
-    public var estimators: [Estimator] { [.score, .mvd] }
+    public var estimators: [Estimator] { [.score, .mvd, .triple] }
 
     /// The rate must be a positive finite number.
     public static let invalidRate = ParameterProblem("rate", "must be > 0")

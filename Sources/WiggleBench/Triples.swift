@@ -1,0 +1,90 @@
+// Triples.swift — `wiggle-bench --triples`: StochasticAD's random walk
+// (x from 0, n steps of ±1, up with probability exp(−x/p)), the gradient of
+// E[x²] in p by stochastic triples and by the score function, beside E[x²]
+// alone; whole programs on one thread (tracing, analysis, pilot, run), and
+// each estimator's spread per particle against the exact derivative.
+
+import Foundation
+import WiggleLang
+
+/// d E[x_n²] / dp by the law of x, carried step by step with its derivative.
+func exactWalkDerivative(steps: Int, p: Double) -> Double {
+    var law = [Double](repeating: 0, count: steps + 2), slope = law
+    law[0] = 1
+    for _ in 0..<steps {
+        var next = [Double](repeating: 0, count: steps + 2), nextSlope = next
+        for x in 0...steps where law[x] != 0 || slope[x] != 0 {
+            let q = exp(-Double(x) / p), dq = q * Double(x) / (p * p)
+            next[x + 1] += law[x] * q
+            nextSlope[x + 1] += slope[x] * q + law[x] * dq
+            if x > 0 {
+                next[x - 1] += law[x] * (1 - q)
+                nextSlope[x - 1] += slope[x] * (1 - q) - law[x] * dq
+            }
+        }
+        (law, slope) = (next, nextSlope)
+    }
+    return (0...steps).reduce(0) { $0 + Double($1 * $1) * slope[$1] }
+}
+
+/// Prints a row per walk length: the seconds of E[x²], of its gradient by
+/// the pilot's choice (triples), by `@triple` and by `@score`, and the
+/// spreads per particle.
+func runTriplesBenchmark(rounds: Int) {
+    print("StochasticAD's random walk, d E[x²] / dp: whole programs on one thread, median of \(rounds) rounds;")
+    print("sd: the gradient's spread per particle (standard error × √N)")
+    let widths = [8, 9, 10, 11, 11, 11, 8, 8, 9, 9, 10]
+    func line(_ cells: [String]) -> String {
+        zip(cells, widths).map { cell, width in
+            cell.count >= width ? cell + " " : cell + String(repeating: " ", count: width - cell.count)
+        }.joined()
+    }
+    print(line(["steps", "N", "E[x²]", "pilot's", "@triple", "@score", "triple÷E", "score÷E", "sd triple", "sd score", "exact"]))
+    for (steps, p) in [(100, 200.0), (1_000, 2_000.0)] {
+        let particles = 10_000
+        func program(_ annotation: String, gradient: Bool) -> String {
+            """
+            set(seed = 1, particles = \(particles), threads = 1)
+            param p = \(p)
+            x = 0
+            for i in 0..\(steps) {
+              up = bernoulli(exp(-x / p)) \(annotation)
+              x = x + 2 * up - 1
+            }
+            \(gradient ? "grad(E[x^2])" : "E[x^2]")
+            """
+        }
+        func timed(_ text: String) -> (seconds: Double, spread: Double?) {
+            var times: [Double] = []
+            var spread: Double?
+            for _ in 0..<rounds {
+                let session = Session()
+                let start = now()
+                let collector = SpreadCollector()
+                _ = session.run(text) { output in
+                    if case .display(.gradient(let g), _, _) = output, let entry = g.entries.first {
+                        collector.spread = entry.stderr * Double(particles).squareRoot()
+                    }
+                }
+                times.append(now() - start)
+                spread = collector.spread
+            }
+            return (times.sorted()[times.count / 2], spread)
+        }
+        let plain = timed(program("", gradient: false))
+        let chosen = timed(program("", gradient: true))
+        let triple = timed(program("@triple", gradient: true))
+        let score = timed(program("@score", gradient: true))
+        print(line(["\(steps)", "\(particles)", seconds(plain.seconds), seconds(chosen.seconds), seconds(triple.seconds),
+                    seconds(score.seconds), String(format: "%.2f", triple.seconds / plain.seconds),
+                    String(format: "%.2f", score.seconds / plain.seconds),
+                    triple.spread.map { String(format: "%.1f", $0) } ?? "n/a",
+                    score.spread.map { String(format: "%.1f", $0) } ?? "n/a",
+                    String(format: "%.4f", exactWalkDerivative(steps: steps, p: p))]))
+    }
+    print("")
+}
+
+final class SpreadCollector: @unchecked Sendable {
+    var spread: Double?
+}

@@ -98,6 +98,10 @@ extension Inference {
         do {
             return try interpreter.executor.run(runners.runner, graph: interpreter.graph, configuration: configuration)
         } catch let error as EngineError where !error.isInterruption {
+            // Stochastic triples run only forward: said when the sweep stands in.
+            if runners.runner.plan.randomNodes.contains(where: { $0.choice.estimator.mechanism == .triples }) {
+                interpreter.output(.notice("stochastic triples could not run (\(error.message)); the score function ran in their place"))
+            }
             return try runEngine(fallback, configuration: configuration)
         }
     }

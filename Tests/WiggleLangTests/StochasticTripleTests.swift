@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import WiggleGraph
+@testable import WiggleGraph
 import WiggleLang
 
 /// Issue 31: `@triple`, stochastic triples with pruning (each particle
@@ -231,5 +231,29 @@ import WiggleLang
             #expect(abs(entry.value - truth) < 5 * entry.stderr, "\(entry.value) ± \(entry.stderr) vs \(truth)")
             #expect(gradient.estimators.map(\.estimator) == ["triple"])
         }
+    }
+
+    /// Alternative paths that would not fit the memory limit per particle:
+    /// the score function, with why (the rule, at a limit this small graph
+    /// passes; the limit itself is --max-memory's, 1 MiB at the least).
+    @Test func alternativePathsPastTheMemoryLimitTakeTheScoreFunction() {
+        let session = Session()
+        _ = session.run(Self.walk(steps: 30, p: 40, particles: 100).replacingOccurrences(of: "grad(E[x^2])", with: "f = x^2")) { _ in }
+        guard let (graph, f) = session.traced("f") else {
+            Issue.record("not traced")
+            return
+        }
+        let analysis = EstimatorAnalysis.analyse(graph, root: f, parameters: [0])
+        #expect(analysis.choices.values.filter { $0.estimator == .triple }.count == 30)
+        let roomy = Executor.runnableTriples(analysis, root: f, parameters: [0], graph: graph, maxBytes: 1 << 30)
+        #expect(roomy.choices == analysis.choices)
+        let tight = Executor.runnableTriples(analysis, root: f, parameters: [0], graph: graph, maxBytes: 1_000)
+        #expect(tight.choices.values.allSatisfy { $0.estimator == .score })
+        let refusals = tight.choices.values.flatMap(\.clauses).compactMap { clause -> String? in
+            if case .notPossible(.triple, .noTriples(let why)) = clause { return why }
+            return nil
+        }
+        #expect(refusals.count == 30)
+        #expect(refusals.allSatisfy { $0.hasPrefix("its alternative paths need at least 1 MiB per particle, over the limit of 0 MiB") }, "\(refusals.first ?? "")")
     }
 }

@@ -189,8 +189,10 @@ public final class Executor {
     }
 
     /// Choices whose stochastic triples cannot run (in forward mode, for
-    /// the gradient in `parameters`) as the score function, with why.
-    static func runnableTriples(_ analysis: AnalysisResult, root: NodeID, parameters: [Int], graph: Graph) -> AnalysisResult {
+    /// the gradient in `parameters`, each particle's values within
+    /// `maxBytes`) as the score function, with why.
+    static func runnableTriples(_ analysis: AnalysisResult, root: NodeID, parameters: [Int], graph: Graph,
+                                maxBytes: Int) -> AnalysisResult {
         guard hasTriples(analysis.choices), !parameters.isEmpty else { return analysis }
         var refusal: String?
         if parameters.count > tripleComponentLimit {
@@ -198,7 +200,13 @@ public final class Executor {
         } else {
             var scratch = graph
             do {
-                _ = try forwardPrograms(of: root, parameters: parameters, choices: analysis.choices, in: &scratch)
+                let programs = try forwardPrograms(of: root, parameters: parameters, choices: analysis.choices, in: &scratch)
+                // A value per node for each particle, at the least.
+                let bytes = scratch.ancestors(of: [root] + programs.map(\.node)).count * MemoryLayout<Double>.size
+                if bytes > maxBytes {
+                    let needed = (bytes + (1 << 20) - 1) >> 20
+                    refusal = "its alternative paths need at least \(needed) MiB per particle, over the limit of \(maxBytes >> 20) MiB (raise it with --max-memory)"
+                }
             } catch let error as DerivativeProgramError {
                 refusal = error.message
             } catch {
@@ -229,7 +237,8 @@ public final class Executor {
             found = EstimatorAnalysis.analyse(graph, root: root, parameters: parameters)
         }
         handedAnalysis = nil
-        let analysis = Executor.runnableTriples(found, root: root, parameters: parameters, graph: graph)
+        let analysis = Executor.runnableTriples(found, root: root, parameters: parameters, graph: graph,
+                                                maxBytes: options.maxWorkspaceBytes)
         guard options.fewParticles == nil, !parameters.isEmpty else { return analysis }
         var configuration = EngineConfiguration(particles: EstimatorPilot.stages[0], seed: options.seed,
                                                 draw: EstimatorPilot.draw, threads: options.threads)

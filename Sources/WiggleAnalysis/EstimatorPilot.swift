@@ -145,13 +145,22 @@ public enum EstimatorPilot {
         // against what was chosen for them so far (the score function, or
         // their exact derivative): one decision for all of them, since
         // they share each particle's alternative path.
+        let order = graph.ancestors(of: [root])
+        // The nodes a parameter of the gradient reaches, in one pass.
+        var moved = Set<NodeID>()
+        for id in order {
+            if case .parameter(let index) = graph[id].op {
+                if wanted.contains(index) { moved.insert(id) }
+            } else if graph[id].op.inputs.contains(where: moved.contains) {
+                moved.insert(id)
+            }
+        }
         let flips = refined.choices.filter { id, choice in
             let node = graph[id]
             guard node.requestedEstimator == nil, !choice.pinned, choice.split == nil,
                   [.score, .exact, .mvd].contains(choice.estimator),
-                  node.op.distribution?.admits(.triple) == true,
-                  graph.parameters(reaching: id).contains(where: wanted.contains) else { return false }
-            return EstimatorAnalysis.loopDownstream(of: id, graph, order: graph.ancestors(of: [root]), ancestry: nil) == nil
+                  node.op.distribution?.admits(.triple) == true, moved.contains(id) else { return false }
+            return EstimatorAnalysis.loopDownstream(of: id, graph, order: order, ancestry: nil) == nil
         }
         if !flips.isEmpty {
             var triples = refined.choices

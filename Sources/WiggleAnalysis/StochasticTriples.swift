@@ -40,6 +40,8 @@ final class AlternativePath {
     private(set) var weight = ProgramScalar.Part.number(0)
     /// `seen` of each node since the last flip.
     private var seenNow: [NodeID: ProgramScalar.Part] = [:]
+    /// The last draw with flips so far: T is never past it.
+    private var lastFlip = NodeID(0)
 
     init(builder: ProgramBuilder) {
         self.builder = builder
@@ -48,6 +50,8 @@ final class AlternativePath {
     /// The node `id` as the alternative path sees it now.
     func seen(_ id: NodeID) -> ProgramScalar.Part {
         guard let alternative = alternatives[id] else { return .node(id) }
+        // Made after every flip a particle may hold: its alternative as it is.
+        if id.index >= lastFlip.index { return alternative }
         if let known = seenNow[id] { return known }
         let before = builder.binary(.greater, held, .number(Double(id.index)))
         let result = builder.select(before, .node(id), alternative)
@@ -79,8 +83,8 @@ final class AlternativePath {
     /// that moves carries the particles next to it across, at the speed
     /// of the boundary over the probability of the outcome left.
     /// - bernoulli(q), b = [u < q]: from 0 to 1 at dq / (1 − q), from 1 to
-    ///   0 at −dq / q, where positive (the branch not taken may divide by
-    ///   0: a drawn 1 has q > 0, a drawn 0 has q < 1).
+    ///   0 at −dq / q, where positive: dq / ((1 − b) − q) (a drawn 1 has
+    ///   q > 0, a drawn 0 has q < 1).
     /// - poisson(λ), k: up to k + 1 at dλ (a Poisson(λ + ε) is k plus a
     ///   Poisson(ε) count), down to k − 1 at −dλ · k / λ (each of the k
     ///   thinned with probability −ε/λ), where positive.
@@ -97,9 +101,9 @@ final class AlternativePath {
         switch distribution.name {
         case "bernoulli":
             guard let q = parameters.first, let dq = moves.first else { return nil }
-            let fromOne = b.binary(.divide, negated(dq), .node(q))
-            let fromZero = b.binary(.divide, dq, b.binary(.subtract, .number(1), .node(q)))
-            return [(positive(b.select(value, fromOne, fromZero)), b.binary(.subtract, .number(1), value))]
+            // dq / ((1 − b) − q): dq / (1 − q) from 0, −dq / q from 1.
+            let other = b.binary(.subtract, .number(1), value)
+            return [(positive(b.binary(.divide, dq, b.binary(.subtract, other, .node(q)))), other)]
         case "poisson":
             guard let rate = parameters.first, let moved = moves.first else { return nil }
             let down = b.binary(.divide, b.binary(.multiply, positive(negated(moved)), value), .node(rate))
@@ -152,6 +156,7 @@ final class AlternativePath {
             weight = total
         }
         alternatives[id] = alternative
+        lastFlip = id
         seenNow = [:]
     }
 

@@ -33,13 +33,13 @@ func exactWalkDerivative(steps: Int, p: Double) -> Double {
 func runTriplesBenchmark(rounds: Int) {
     print("StochasticAD's random walk, d E[x²] / dp: whole programs on one thread, median of \(rounds) rounds;")
     print("sd: the gradient's spread per particle (standard error × √N)")
-    let widths = [8, 9, 10, 11, 11, 11, 8, 8, 9, 9, 10]
+    let widths = [8, 9, 10, 11, 11, 11, 9, 9, 9, 10, 10, 10]
     func line(_ cells: [String]) -> String {
         zip(cells, widths).map { cell, width in
             cell.count >= width ? cell + " " : cell + String(repeating: " ", count: width - cell.count)
         }.joined()
     }
-    print(line(["steps", "N", "E[x²]", "pilot's", "@triple", "@score", "triple÷E", "score÷E", "sd triple", "sd score", "exact"]))
+    print(line(["steps", "N", "E[x²]", "pilot's", "@triple", "@score", "pilot's÷E", "triple÷E", "score÷E", "sd triple", "sd score", "exact"]))
     for (steps, p) in [(100, 200.0), (1_000, 2_000.0)] {
         let particles = 10_000
         func program(_ annotation: String, gradient: Bool) -> String {
@@ -76,7 +76,8 @@ func runTriplesBenchmark(rounds: Int) {
         let triple = timed(program("@triple", gradient: true))
         let score = timed(program("@score", gradient: true))
         print(line(["\(steps)", "\(particles)", seconds(plain.seconds), seconds(chosen.seconds), seconds(triple.seconds),
-                    seconds(score.seconds), String(format: "%.2f", triple.seconds / plain.seconds),
+                    seconds(score.seconds), String(format: "%.2f", chosen.seconds / plain.seconds),
+                    String(format: "%.2f", triple.seconds / plain.seconds),
                     String(format: "%.2f", score.seconds / plain.seconds),
                     triple.spread.map { String(format: "%.1f", $0) } ?? "n/a",
                     score.spread.map { String(format: "%.1f", $0) } ?? "n/a",

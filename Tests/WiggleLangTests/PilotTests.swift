@@ -77,7 +77,9 @@ import WiggleLang
     }
 
     /// b·θ + θ²: the score function's term moves against the pathwise term
-    /// b, so it has the lower variance; d/dθ = σ'(θ)θ + σ(θ) + 2θ.
+    /// b, so it has the lower variance than the exact derivative; the
+    /// pilot, weighing stochastic triples too, finds them lower still
+    /// (their flip changes f by θ alone). d/dθ = σ'(θ)θ + σ(θ) + 2θ.
     @Test func theScoreFunctionCanBeatTheExactDerivative() {
         let g = gradients("""
             set(seed = 23, particles = 200000)
@@ -86,13 +88,16 @@ import WiggleLang
             grad(E[b * theta + theta^2])
             c = bernoulli(sigmoid(theta)) @exact
             grad(E[c * theta + theta^2])
+            d = bernoulli(sigmoid(theta)) @score
+            grad(E[d * theta + theta^2])
             """)
         let p = 1 / (1 + exp(-0.7))
         let exact = p * (1 - p) * 0.7 + p + 1.4
-        #expect(estimators(g[0]) == ["score"])
-        #expect(agrees(g[0]["theta"], exact, 5))
-        #expect(agrees(g[1]["theta"], exact, 5))
-        #expect(g[0]["theta"].stderr < g[1]["theta"].stderr)
+        #expect(estimators(g[0]) == ["triple"])
+        #expect(g[0].estimators[0].reason.contains("lower gradient variance than the score function"))
+        for result in g { #expect(agrees(result["theta"], exact, 5)) }
+        #expect(g[2]["theta"].stderr < g[1]["theta"].stderr)
+        #expect(g[0]["theta"].stderr < g[2]["theta"].stderr)
     }
 
     /// The pilot's streams are fixed: the choice and the numbers are the same

@@ -60,6 +60,11 @@ public final class Executor {
     /// Per objective and gradient parameters: its forward-mode runner, or
     /// nil where the reverse sweep runs (``forwardRunner(for:gradient:also:reverse:in:)``).
     private var forwardCache: [PlanKey: Runner?] = [:]
+    /// The forward program with stochastic triples the last pilot compiled,
+    /// for the graph of that many nodes (the gradient's runner, when it
+    /// takes the same estimators).
+    private var pilotTriples: (key: PlanKey, nodes: Int, built: (estimators: [NodeID: Estimator], graph: Graph, runner: Runner,
+                                                                madeFor: [(node: NodeID, source: NodeID)]))?
     /// The keys of ``planCache``, oldest first.
     private var planCacheOrder: [PlanKey] = []
     /// The runners that keep their buffers, least recently used first.
@@ -144,6 +149,14 @@ public final class Executor {
             guard parameters.count <= Executor.forwardComponentLimit,
                   reverse.loops.contains(where: { $0.needsAdjoint && $0.scoreSumGroup == nil }),
                   !graph.loops.contains(where: \.holdsLoops) else { return nil }
+        }
+        // The pilot's, when it compiled these estimators' program for this graph.
+        if triples, let kept = pilotTriples, kept.key == key, kept.nodes == graph.count,
+           kept.built.estimators == choices.mapValues(\.estimator) {
+            pilotTriples = nil
+            graph = kept.built.graph
+            made = (kept.built.runner, kept.built.madeFor)
+            return made
         }
         var extended = graph
         guard let programs = try? Executor.forwardPrograms(of: root, parameters: parameters, choices: choices,
@@ -244,8 +257,10 @@ public final class Executor {
                                                 draw: EstimatorPilot.draw, threads: options.threads)
         configuration.shouldStop = shouldStop
         configuration.maxWorkspaceBytes = options.maxWorkspaceBytes
+        let built = PilotBuilt()
+        defer { pilotTriples = built.triples.map { (PlanKey(root: root, parameters: parameters, also: []), graph.count, $0) } }
         return EstimatorPilot.refine(analysis, graph: graph, root: root, parameters: parameters,
-                                     configuration: configuration, estimateParticles: options.particles)
+                                     configuration: configuration, estimateParticles: options.particles, built: built)
     }
 
     /// Runs a runner's plan; afterwards its buffers stay for its next run
@@ -298,6 +313,7 @@ public final class Executor {
     public func forgetPlans() {
         planCache = [:]
         forwardCache = [:]
+        pilotTriples = nil
         planCacheOrder = []
         for runner in bufferedRunners { runner.releaseBuffers() }
         bufferedRunners = []

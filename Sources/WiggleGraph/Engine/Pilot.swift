@@ -13,10 +13,26 @@ extension EstimatorPilot {
     /// estimators made by running both on a pilot with `configuration`'s seed.
     public static func refine(_ analysis: AnalysisResult, graph: Graph, root: NodeID, parameters: [Int],
                               configuration: EngineConfiguration, estimateParticles: Int = 0) -> AnalysisResult {
-        let pilot = Pilot(graph: graph, root: root, parameters: parameters, configuration: configuration)
+        refine(analysis, graph: graph, root: root, parameters: parameters, configuration: configuration,
+               estimateParticles: estimateParticles, built: PilotBuilt())
+    }
+
+    /// As above, keeping in `built` the last forward program with
+    /// stochastic triples the pilot compiled (for the gradient to run).
+    static func refine(_ analysis: AnalysisResult, graph: Graph, root: NodeID, parameters: [Int],
+                       configuration: EngineConfiguration, estimateParticles: Int, built: PilotBuilt) -> AnalysisResult {
+        let pilot = Pilot(graph: graph, root: root, parameters: parameters, configuration: configuration, built: built)
         return refine(analysis, graph: graph, root: root, parameters: parameters, estimateParticles: estimateParticles,
                       measure: pilot.compare)
     }
+}
+
+/// The forward program with stochastic triples a pilot compiled: the
+/// estimators it was compiled for, the graph the program extends, its
+/// runner, and the nodes it added with the nodes they were made for.
+final class PilotBuilt {
+    var triples: (estimators: [NodeID: Estimator], graph: Graph, runner: Runner,
+                  madeFor: [(node: NodeID, source: NodeID)])?
 }
 
 /// Runs two plans for one gradient on the pilot's streams.
@@ -25,6 +41,7 @@ struct Pilot {
     let root: NodeID
     let parameters: [Int]
     let configuration: EngineConfiguration
+    let built: PilotBuilt
 
     /// Compares two sets of choices on the pilot's stages; nil when a run fails.
     func compare(_ first: [NodeID: EstimatorChoice], _ second: [NodeID: EstimatorChoice],
@@ -33,19 +50,24 @@ struct Pilot {
         // the graph that program extends.
         var graphs: [Graph] = []
         var plans: [Plan] = []
+        var runners: [Runner] = []
         for choices in [first, second] {
             var extended = graph
-            var tangents: [NodeID] = []
+            var programs: [DerivativeProgram] = []
             if Executor.hasTriples(choices) {
-                guard let programs = try? Executor.forwardPrograms(of: root, parameters: parameters, choices: choices,
-                                                                   in: &extended) else { return nil }
-                tangents = programs.map(\.node)
+                guard let made = try? Executor.forwardPrograms(of: root, parameters: parameters, choices: choices,
+                                                               in: &extended) else { return nil }
+                programs = made
             }
+            let plan = Plan(graph: extended, outputs: [root], gradientParameters: parameters, estimators: choices,
+                            tangents: programs.map(\.node))
             graphs.append(extended)
-            plans.append(Plan(graph: extended, outputs: [root], gradientParameters: parameters, estimators: choices,
-                              tangents: tangents))
+            plans.append(plan)
+            runners.append(Runner(plan: plan))
+            if !programs.isEmpty, let runner = runners.last {
+                built.triples = (choices.mapValues(\.estimator), extended, runner, programs.flatMap(\.madeFor))
+            }
         }
-        let runners = plans.map(Runner.init)
         let work = plans.map { max(1, $0.workPerParticle) }
         let workRatio = work[0] / work[1]
         var measurement: PilotMeasurement?

@@ -256,4 +256,30 @@ import WiggleLang
         #expect(refusals.count == 30)
         #expect(refusals.allSatisfy { $0.hasPrefix("its alternative paths need at least 1 MiB per particle, over the limit of 0 MiB") }, "\(refusals.first ?? "")")
     }
+
+    /// Under randomised QMC an alternative path's draw takes its primal's
+    /// Sobol' dimension (coupled, as its stream is under pseudo-random
+    /// numbers); the flips' choices take dimensions of their own.
+    @Test func underQuasiMonteCarloTheAlternativeDrawsShareTheirDimension() throws {
+        let session = Session()
+        _ = session.run(Self.walk(steps: 5, p: 10, particles: 100).replacingOccurrences(of: "grad(E[x^2])", with: "f = x^2")) { _ in }
+        guard let (traced, f) = session.traced("f") else {
+            Issue.record("not traced")
+            return
+        }
+        var graph = traced
+        let analysis = EstimatorAnalysis.analyse(graph, root: f, parameters: [0])
+        let programs = try Executor.forwardPrograms(of: f, parameters: [0], choices: analysis.choices, in: &graph)
+        let plan = Plan(graph: graph, outputs: [f], gradientParameters: [0], estimators: analysis.choices,
+                        tangents: programs.map(\.node))
+        var dimensions: [UInt64: Set<Int32>] = [:]
+        for (call, node) in zip(plan.randomCalls, plan.randomNodes.map(\.node)) {
+            dimensions[graph[node].stream, default: []].insert(call.quasiDimension)
+        }
+        // 5 draws with their coupled copies (the first has none: nothing flips before it), 5 choices.
+        #expect(plan.randomCalls.count == 14)
+        #expect(dimensions.count == 10)
+        #expect(dimensions.values.allSatisfy { $0.count == 1 && !$0.contains(-1) })
+        #expect(Set(dimensions.values.flatMap { $0 }).count == 10)
+    }
 }

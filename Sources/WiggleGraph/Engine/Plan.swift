@@ -450,9 +450,19 @@ extension Plan {
     static func assigningQuasiDimensions(_ calls: [RandomCallLayout], nodes: [NodeID], graph: Graph) -> [RandomCallLayout] {
         var calls = calls
         var next: Int32 = 0
+        // A draw from another's stream (an alternative path's, coupled to
+        // its particle's) takes that draw's dimension too.
+        var byStream: [UInt64: Int32] = [:]
         func assign(_ k: Int) {
-            guard next < Int32(quasiDimensionLimit), calls[k].distribution is any InverseSampling else { return }
+            guard calls[k].distribution is any InverseSampling else { return }
+            let stream = graph[nodes[k]].stream
+            if let shared = byStream[stream] {
+                calls[k].quasiDimension = shared
+                return
+            }
+            guard next < Int32(quasiDimensionLimit) else { return }
             calls[k].quasiDimension = next
+            byStream[stream] = next
             next += 1
         }
         for (k, node) in nodes.enumerated() where graph[node].loop == nil { assign(k) }

@@ -195,7 +195,8 @@ public final class Executor {
         return try parameters.map { parameter in
             let program = try DerivativeProgram.build(of: root, direction: [parameter: 1], choices: choices, baseline: 0, in: &graph)
             if let (node, rule) = program.rules.first(where: { !allowed.contains($0.value) }) {
-                throw DerivativeProgramError(message: "a draw here takes the \(rule == .score ? "score function" : "\(rule)"), which does not run beside them", node: node)
+                let what = rule == .score ? "the score function" : "the \(rule) rule"
+                throw DerivativeProgramError(message: "a draw here takes \(what), which does not run beside them", node: node)
             }
             return program
         }

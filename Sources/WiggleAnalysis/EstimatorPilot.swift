@@ -56,11 +56,14 @@ public enum EstimatorPilot {
         guard !parameters.isEmpty, graph[root].isRandom else { return analysis }
         let wanted = Set(parameters)
         var refined = analysis
+        let order = graph.ancestors(of: [root])
+        // The nodes a parameter of the gradient reaches, all at once.
+        let moved = graph.reached(byParameters: wanted, in: order)
 
         // Smooth normals: pathwise, or the measure-valued derivative where
         // the pilot measures it better (variance × work).
         let smooth = refined.smoothAlternatives.filter { id, _ in
-            graph[id].requestedEstimator == nil && graph.parameters(reaching: id).contains(where: wanted.contains)
+            graph[id].requestedEstimator == nil && moved.contains(id)
         }
         let smoothStages = stages.filter { smoothShare * $0 <= estimateParticles }
         if !smooth.isEmpty && !smoothStages.isEmpty {
@@ -83,7 +86,7 @@ public enum EstimatorPilot {
         // term where the analysis would split it), for the nodes whose
         // parameters depend on a parameter of the gradient.
         let measured = refined.alternatives.filter { id, _ in
-            graph[id].requestedEstimator == nil && graph.parameters(reaching: id).contains(where: wanted.contains)
+            graph[id].requestedEstimator == nil && moved.contains(id)
         }
         // A few nodes are decided one at a time (a Poisson's shift may lose
         // where an exponential's pair wins); many, together.
@@ -128,7 +131,7 @@ public enum EstimatorPilot {
         // parameters depend on a parameter of the gradient.
         let candidates = refined.choices.filter { id, choice in
             choice.estimator == .exact && graph[id].requestedEstimator == nil && !choice.pinned
-                && graph.parameters(reaching: id).contains(where: wanted.contains)
+                && moved.contains(id)
         }
         if !candidates.isEmpty {
             var score = refined.choices
@@ -145,16 +148,6 @@ public enum EstimatorPilot {
         // against what was chosen for them so far (the score function, or
         // their exact derivative): one decision for all of them, since
         // they share each particle's alternative path.
-        let order = graph.ancestors(of: [root])
-        // The nodes a parameter of the gradient reaches, in one pass.
-        var moved = Set<NodeID>()
-        for id in order {
-            if case .parameter(let index) = graph[id].op {
-                if wanted.contains(index) { moved.insert(id) }
-            } else if graph[id].op.inputs.contains(where: moved.contains) {
-                moved.insert(id)
-            }
-        }
         let flips = refined.choices.filter { id, choice in
             let node = graph[id]
             guard node.requestedEstimator == nil, !choice.pinned, choice.split == nil,

@@ -577,6 +577,33 @@ public struct Graph: Sendable {
     }
 
     /// The parameters among a node's ancestors, by parameter index.
+    /// The nodes of `order` (ancestors, in any order) that one of
+    /// `parameters` reaches: ``parameters(reaching:)`` for every node at
+    /// once, a repeating loop's template reading its own later iterations
+    /// included (passes until nothing changes; wraps point forward, so two
+    /// or three).
+    public func reached(byParameters parameters: Set<Int>, in order: [NodeID]) -> Set<NodeID> {
+        let wraps = repetitionWraps.value(loops)
+        var moved = Set<NodeID>()
+        var changed = true
+        while changed {
+            changed = false
+            for id in order where !moved.contains(id) {
+                let hit: Bool
+                if case .parameter(let index) = self[id].op {
+                    hit = parameters.contains(index)
+                } else {
+                    hit = self[id].op.inputs.contains(where: moved.contains) || wraps[id].map(moved.contains) == true
+                }
+                if hit {
+                    moved.insert(id)
+                    changed = true
+                }
+            }
+        }
+        return moved
+    }
+
     public func parameters(reaching root: NodeID) -> [Int] {
         ancestors(of: [root]).compactMap { id -> Int? in
             if case .parameter(let index) = self[id].op { return index }

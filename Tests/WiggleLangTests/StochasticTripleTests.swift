@@ -282,4 +282,34 @@ import WiggleLang
         #expect(dimensions.values.allSatisfy { $0.count == 1 && !$0.contains(-1) })
         #expect(Set(dimensions.values.flatMap { $0 }).count == 10)
     }
+
+    /// The pilot's set of the nodes a gradient's parameters reach, made in
+    /// passes over the graph: the same as asking each node, through a
+    /// repeating loop's template and its exits too.
+    @Test func theNodesParametersReachAreFoundAllAtOnce() {
+        let session = Session()
+        _ = session.run("""
+            set(seed = 1, particles = 100)
+            param a = 0.3
+            param b = 0.1
+            param c = 2
+            h = 0
+            k = 0
+            while bernoulli(0.9) { h = h + normal(a, 1)
+              k = k + 1 }
+            f = h * b + k + bernoulli(sigmoid(c))
+            """) { _ in }
+        guard let (graph, f) = session.traced("f") else {
+            Issue.record("not traced")
+            return
+        }
+        #expect(graph.loops.contains { $0.repetition != nil })
+        let order = graph.ancestors(of: [f])
+        for wanted in [Set([0]), Set([1]), Set([2]), Set([0, 2])] {
+            let reached = graph.reached(byParameters: wanted, in: order)
+            for id in order {
+                #expect(reached.contains(id) == graph.parameters(reaching: id).contains(where: wanted.contains), "node \(id.index)")
+            }
+        }
+    }
 }

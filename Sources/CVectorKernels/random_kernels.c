@@ -142,6 +142,52 @@ static void bernoulli256(uint64_t key, uint64_t first, const int32_t *positions,
     for (; l < n; l++) out[l] = scalar_hit(key, particle_of(first, positions, l), threshold, each ? each + l : 0) ? 1.0 : 0.0;
 }
 
+// Uniforms in (0, 1): the 53 bits as a double (exact), plus a half
+// (rounded as the Swift loop's addition is), times 2⁻⁵³ (exact).
+static inline double scalar_uniform_open(uint64_t key, uint64_t particle) {
+    return ((double)(scalar_word(key, particle) >> 11) + 0.5) * 0x1p-53;
+}
+
+__attribute__((target("avx512f,avx512dq")))
+static void uniform512(uint64_t key, uint64_t first, const int32_t *positions, long n, double *out) {
+    const __m512i k = _mm512_set1_epi64((long long)key), start = _mm512_set1_epi64((long long)first);
+    const __m512i eight = _mm512_set1_epi64(8);
+    const __m512d half = _mm512_set1_pd(0.5), scale = _mm512_set1_pd(0x1p-53);
+    __m512i lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+    long l = 0;
+    for (; l + 8 <= n; l += 8) {
+        __m512i offset = positions ? _mm512_cvtepu32_epi64(_mm256_loadu_si256((const __m256i *)(positions + l))) : lane;
+        lane = _mm512_add_epi64(lane, eight);
+        __m512i bits = _mm512_srli_epi64(words512(_mm512_add_epi64(start, offset), k), 11);
+        _mm512_storeu_pd(out + l, _mm512_mul_pd(_mm512_add_pd(_mm512_cvtepu64_pd(bits), half), scale));
+    }
+    for (; l < n; l++) out[l] = scalar_uniform_open(key, particle_of(first, positions, l));
+}
+
+__attribute__((target("avx2")))
+static void uniform256(uint64_t key, uint64_t first, const int32_t *positions, long n, double *out) {
+    const __m256i k = _mm256_set1_epi64x((long long)key), start = _mm256_set1_epi64x((long long)first);
+    const __m256i four = _mm256_set1_epi64x(4);
+    const __m256d half = _mm256_set1_pd(0.5), scale = _mm256_set1_pd(0x1p-53);
+    __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
+    long l = 0;
+    for (; l + 4 <= n; l += 4) {
+        __m256i offset = positions ? _mm256_cvtepu32_epi64(_mm_loadu_si128((const __m128i *)(positions + l))) : lane;
+        lane = _mm256_add_epi64(lane, four);
+        __m256i bits = _mm256_srli_epi64(words256(_mm256_add_epi64(start, offset), k), 11);
+        _mm256_storeu_pd(out + l, _mm256_mul_pd(_mm256_add_pd(exact53(bits), half), scale));
+    }
+    for (; l < n; l++) out[l] = scalar_uniform_open(key, particle_of(first, positions, l));
+}
+
+int wiggle_rk_uniform_open(uint64_t key, uint64_t first, const int32_t *positions, long n, double *out) {
+    int level = wiggle_rk_level();
+    if (level == 0) return 0;
+    if (level == 2) uniform512(key, first, positions, n, out);
+    else uniform256(key, first, positions, n, out);
+    return 1;
+}
+
 int wiggle_rk_bernoulli(uint64_t key, uint64_t first, const int32_t *positions, long n, double q, double *out) {
     int level = wiggle_rk_level();
     if (level == 0 || !(q >= 0 && q <= 1)) return 0;
@@ -169,6 +215,10 @@ int wiggle_rk_bernoulli(uint64_t key, uint64_t first, const int32_t *positions, 
 }
 int wiggle_rk_bernoulli_each(uint64_t key, uint64_t first, const int32_t *positions, long n, const double *p, double *out) {
     (void)key; (void)first; (void)positions; (void)n; (void)p; (void)out;
+    return 0;
+}
+int wiggle_rk_uniform_open(uint64_t key, uint64_t first, const int32_t *positions, long n, double *out) {
+    (void)key; (void)first; (void)positions; (void)n; (void)out;
     return 0;
 }
 #endif

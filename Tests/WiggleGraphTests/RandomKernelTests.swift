@@ -53,4 +53,40 @@ import Testing
             }
         }
     }
+
+    /// A uniform's draws on every path: the loop's bits, lanes in order or gathered.
+    @Test func everyPathGivesTheUniformLoopsBits() {
+        let m = 37
+        func draws(cap: Int32, positions: [Int32]?) -> [UInt64] {
+            wiggle_rk_set_cap(cap)
+            defer { wiggle_rk_set_cap(-1) }
+            let values = UnsafeMutablePointer<Double>.allocate(capacity: 3 * m)
+            defer { values.deallocate() }
+            for l in 0..<m {
+                values[m + l] = -1.5 + 0.01 * Double(l)
+                values[2 * m + l] = 2 + 0.1 * Double(l)
+            }
+            let slots: [Int32] = [1, 2], carries = [false, false]
+            return slots.withUnsafeBufferPointer { slots in
+                carries.withUnsafeBufferPointer { carries in
+                    let call = RandomCall(count: m, output: values, values: values, adjoints: values, stride: m,
+                                          slots: slots.baseAddress!, carries: carries.baseAddress!, parameterCount: 2)
+                    func sample(_ positions: UnsafePointer<Int32>?) {
+                        let streams = ParticleStreams(seed: 5, draw: 2, address: 13, first: 1 << 20, positions: positions)
+                        #expect(Uniform().sample(call, streams: streams) == nil)
+                    }
+                    if let positions { positions.withUnsafeBufferPointer { sample($0.baseAddress) } } else { sample(nil) }
+                    return (0..<m).map { values[$0].bitPattern }
+                }
+            }
+        }
+        let gathered = (0..<m).map { Int32($0 * 5 + $0 % 3) }
+        for positions in [nil, gathered] {
+            let loop = draws(cap: 0, positions: positions)
+            #expect(Set(loop).count == m)
+            for level in (0...Int32(wiggle_rk_level())).dropFirst() {
+                #expect(draws(cap: level, positions: positions) == loop, "level \(level)")
+            }
+        }
+    }
 }

@@ -18,5 +18,9 @@ int wiggle_rk_bernoulli(uint64_t key, uint64_t first, const int32_t *positions, 
 /// The same with lane l's own p[l]: 1 when its uniform is below p[l] (never
 /// for a nan); the caller checks the p's. Returns 0 when no vector path runs here.
 int wiggle_rk_bernoulli_each(uint64_t key, uint64_t first, const int32_t *positions, long n, const double *p, double *out);
+/// out[l] = lane l's first uniform in (0, 1): ParticleRandom's
+/// `uniformOpen()`, ((r >> 11) + 0.5)·2⁻⁵³, its bits. Returns 0 when no
+/// vector path runs here.
+int wiggle_rk_uniform_open(uint64_t key, uint64_t first, const int32_t *positions, long n, double *out);
 
 #endif

@@ -5,6 +5,7 @@
 // unbiased estimator, when what lies downstream can be re-run.
 
 import Foundation
+import CVectorKernels
 import WiggleCore
 
 /// The uniform distribution on (a, b).
@@ -28,10 +29,19 @@ public struct Uniform: Distribution, SufficientStatistics {
         let m = call.count, o = call.output
         let a = call.parameter(0), b = call.parameter(1)
         var valid = true
-        for l in 0..<m {
-            var rng = streams.generator(l)
-            o[l] = a[l] + (b[l] - a[l]) * rng.uniformOpen()
-            valid = valid && b[l] - a[l] > 0 && b[l] - a[l] < .infinity
+        // The lanes' uniforms, many at a time where the processor can (the same bits).
+        let parts = streams.parts
+        if wiggle_rk_uniform_open(parts.key, parts.first, parts.positions, m, o) != 0 {
+            for l in 0..<m {
+                o[l] = a[l] + (b[l] - a[l]) * o[l]
+                valid = valid && b[l] - a[l] > 0 && b[l] - a[l] < .infinity
+            }
+        } else {
+            for l in 0..<m {
+                var rng = streams.generator(l)
+                o[l] = a[l] + (b[l] - a[l]) * rng.uniformOpen()
+                valid = valid && b[l] - a[l] > 0 && b[l] - a[l] < .infinity
+            }
         }
         if valid { return nil }
         return call.failure { l in

@@ -312,4 +312,42 @@ import WiggleLang
             }
         }
     }
+
+    /// Flips through a function called three times, a list indexed by a
+    /// value that flips, and a categorical beside them; exact by
+    /// enumerating the 8 paths of the three coins.
+    @Test func flipsThroughFunctionsAndIndices() {
+        func sigmoid(_ z: Double) -> Double { 1 / (1 + exp(-z)) }
+        let rewards = [0.5, -1, 2, 0.25, 3, -0.5, 1]
+        func expectation(_ theta: Double) -> Double {
+            var total = 0.0
+            for path in 0..<8 {
+                var x = 0, probability = 1.0
+                for step in 0..<3 {
+                    let up = (path >> step) & 1
+                    let q = sigmoid(theta + 0.1 * Double(x))
+                    probability *= up == 1 ? q : 1 - q
+                    x += 2 * up - 1
+                }
+                let k = 1 - sigmoid(theta)
+                total += probability * (Double(x * x) + rewards[x + 3] * (k + 1))
+            }
+            return total
+        }
+        let exact = (expectation(0.2 + 1e-6) - expectation(0.2 - 1e-6)) / 2e-6
+        guard let gradient = Self.gradients("""
+            set(seed = 7, particles = 100000)
+            param theta = 0.2
+            fn step(x) {
+              up = bernoulli(sigmoid(theta + 0.1 * x)) @triple
+              return x + 2 * up - 1
+            }
+            x = step(step(step(0)))
+            rewards = [0.5, -1, 2, 0.25, 3, -0.5, 1]
+            k = categorical([sigmoid(theta), 1 - sigmoid(theta)]) @triple
+            grad(E[x^2 + rewards[x + 3] * (k + 1)])
+            """).first, let entry = gradient.entries.first else { return }
+        #expect(abs(entry.value - exact) < 5 * entry.stderr, "\(entry.value) ± \(entry.stderr) vs \(exact)")
+        #expect(gradient.estimators.allSatisfy { $0.estimator == "triple" })
+    }
 }

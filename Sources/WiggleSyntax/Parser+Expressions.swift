@@ -166,7 +166,8 @@ extension Parser {
             } else if check(.at) {
                 let at = advance()
                 guard check(.identifier) else {
-                    throw error("expected an estimator name after '@' (pathwise, score, exact or mvd)", at: current)
+                    let names = EstimatorNames.list(estimators?.listed ?? EstimatorNames.language)
+                    throw error("expected an estimator name after '@' (\(names))", at: current)
                 }
                 let name = advance()
                 let annotation = EstimatorAnnotation(name: name.text, range: at.range.union(name.range))

@@ -423,8 +423,14 @@ public struct EstimatorNames: Sendable {
     public func unknown(_ name: String) -> String {
         let message = "unknown estimator '@\(name)'"
         if let close = Spelling.closest(to: name, among: known) { return message + "; did you mean '@\(close)'?" }
-        let words = listed.map { "@" + $0 }
-        return message + "; expected " + (words.count <= 1 ? words.joined()
-            : words.dropLast().joined(separator: ", ") + " or " + (words.last ?? ""))
+        return message + "; expected " + EstimatorNames.list(listed.map { "@" + $0 })
+    }
+
+    /// The language's own estimators, when no table is given.
+    public static let language = ["pathwise", "score", "exact", "mvd", "triple"]
+
+    /// "a, b or c".
+    static func list(_ words: [String]) -> String {
+        words.count <= 1 ? words.joined() : words.dropLast().joined(separator: ", ") + " or " + (words.last ?? "")
     }
 }

@@ -158,7 +158,19 @@ public enum EstimatorPilot {
         if !flips.isEmpty {
             var triples = refined.choices
             for id in flips.keys { triples[id] = EstimatorChoice(.triple, [.triples]) }
+            // A smooth normal the pilot moved to its measure-valued pair goes
+            // back to pathwise beside them (triples run beside pathwise draws).
+            var smooth: [NodeID] = []
+            for (id, choice) in refined.choices where choice.estimator == .mvd {
+                if let original = analysis.choices[id], original.estimator == .pathwise, original.split == nil {
+                    triples[id] = original
+                    smooth.append(id)
+                }
+            }
             if let measured = measure(refined.choices, triples, stages) {
+                if !measured.prefersFirst {
+                    for id in smooth { refined.choices[id] = triples[id] }
+                }
                 for (id, choice) in flips {
                     let other: PilotAlternative = choice.estimator == .exact ? .exact(points: graph[id].op.outcomes.count)
                         : choice.estimator == .mvd ? .measureValued : .score

@@ -27,6 +27,21 @@ static inline int scalar_hit(uint64_t key, uint64_t particle, uint64_t threshold
     return each ? (double)bits * 0x1p-53 < *each : bits < threshold;
 }
 
+/// A lane's uniform in (0, 1): the 53 bits as a double (exact), plus a half
+/// (rounded as the Swift loop's addition is), times 2⁻⁵³ (exact).
+static inline double scalar_uniform_open(uint64_t key, uint64_t particle) {
+    return ((double)(scalar_word(key, particle) >> 11) + 0.5) * 0x1p-53;
+}
+
+/// What a lane's word becomes: its outcome below a shared threshold or
+/// its own p (a Bernoulli), or its uniform in (0, 1).
+enum lane_result { BELOW_SHARED, BELOW_EACH, UNIFORM_OPEN };
+
+static inline double scalar_lane(enum lane_result kind, uint64_t key, uint64_t particle, uint64_t threshold, const double *each) {
+    if (kind == UNIFORM_OPEN) return scalar_uniform_open(key, particle);
+    return scalar_hit(key, particle, threshold, kind == BELOW_EACH ? each : 0) ? 1.0 : 0.0;
+}
+
 static inline uint64_t particle_of(uint64_t first, const int32_t *positions, long l) {
     return first + (positions ? (uint64_t)(uint32_t)positions[l] : (uint64_t)l);
 }
@@ -104,106 +119,74 @@ static inline __m256d exact53(__m256i x) {
 }
 
 __attribute__((target("avx512f,avx512dq")))
-static void bernoulli512(uint64_t key, uint64_t first, const int32_t *positions, long n, uint64_t threshold,
-                         const double *each, double *out) {
+static void lanes512(enum lane_result kind, uint64_t key, uint64_t first, const int32_t *positions, long n,
+                     uint64_t threshold, const double *each, double *out) {
     const __m512i k = _mm512_set1_epi64((long long)key), start = _mm512_set1_epi64((long long)first);
     const __m512i below = _mm512_set1_epi64((long long)threshold), eight = _mm512_set1_epi64(8);
-    const __m512d one = _mm512_set1_pd(1.0), scale = _mm512_set1_pd(0x1p-53);
+    const __m512d one = _mm512_set1_pd(1.0), half = _mm512_set1_pd(0.5), scale = _mm512_set1_pd(0x1p-53);
     __m512i lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
     long l = 0;
     for (; l + 8 <= n; l += 8) {
         __m512i offset = positions ? _mm512_cvtepu32_epi64(_mm256_loadu_si256((const __m256i *)(positions + l))) : lane;
         lane = _mm512_add_epi64(lane, eight);
         __m512i bits = _mm512_srli_epi64(words512(_mm512_add_epi64(start, offset), k), 11);
-        __mmask8 hit = each ? _mm512_cmp_pd_mask(_mm512_mul_pd(_mm512_cvtepu64_pd(bits), scale), _mm512_loadu_pd(each + l), _CMP_LT_OQ)
-                            : _mm512_cmplt_epu64_mask(bits, below);
+        if (kind == UNIFORM_OPEN) {
+            _mm512_storeu_pd(out + l, _mm512_mul_pd(_mm512_add_pd(_mm512_cvtepu64_pd(bits), half), scale));
+            continue;
+        }
+        __mmask8 hit = kind == BELOW_EACH
+            ? _mm512_cmp_pd_mask(_mm512_mul_pd(_mm512_cvtepu64_pd(bits), scale), _mm512_loadu_pd(each + l), _CMP_LT_OQ)
+            : _mm512_cmplt_epu64_mask(bits, below);
         _mm512_storeu_pd(out + l, _mm512_maskz_mov_pd(hit, one));
     }
-    for (; l < n; l++) out[l] = scalar_hit(key, particle_of(first, positions, l), threshold, each ? each + l : 0) ? 1.0 : 0.0;
+    for (; l < n; l++) out[l] = scalar_lane(kind, key, particle_of(first, positions, l), threshold, each ? each + l : 0);
 }
 
 __attribute__((target("avx2")))
-static void bernoulli256(uint64_t key, uint64_t first, const int32_t *positions, long n, uint64_t threshold,
-                         const double *each, double *out) {
+static void lanes256(enum lane_result kind, uint64_t key, uint64_t first, const int32_t *positions, long n,
+                     uint64_t threshold, const double *each, double *out) {
     const __m256i k = _mm256_set1_epi64x((long long)key), start = _mm256_set1_epi64x((long long)first);
     // Below 2^53 (and the threshold at most 2^53): a signed comparison is an unsigned one.
     const __m256i below = _mm256_set1_epi64x((long long)threshold), four = _mm256_set1_epi64x(4);
-    const __m256d one = _mm256_set1_pd(1.0), scale = _mm256_set1_pd(0x1p-53);
+    const __m256d one = _mm256_set1_pd(1.0), half = _mm256_set1_pd(0.5), scale = _mm256_set1_pd(0x1p-53);
     __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
     long l = 0;
     for (; l + 4 <= n; l += 4) {
         __m256i offset = positions ? _mm256_cvtepu32_epi64(_mm_loadu_si128((const __m128i *)(positions + l))) : lane;
         lane = _mm256_add_epi64(lane, four);
         __m256i bits = _mm256_srli_epi64(words256(_mm256_add_epi64(start, offset), k), 11);
-        __m256d hit = each ? _mm256_cmp_pd(_mm256_mul_pd(exact53(bits), scale), _mm256_loadu_pd(each + l), _CMP_LT_OQ)
-                           : _mm256_castsi256_pd(_mm256_cmpgt_epi64(below, bits));
+        if (kind == UNIFORM_OPEN) {
+            _mm256_storeu_pd(out + l, _mm256_mul_pd(_mm256_add_pd(exact53(bits), half), scale));
+            continue;
+        }
+        __m256d hit = kind == BELOW_EACH ? _mm256_cmp_pd(_mm256_mul_pd(exact53(bits), scale), _mm256_loadu_pd(each + l), _CMP_LT_OQ)
+                                         : _mm256_castsi256_pd(_mm256_cmpgt_epi64(below, bits));
         _mm256_storeu_pd(out + l, _mm256_and_pd(hit, one));
     }
-    for (; l < n; l++) out[l] = scalar_hit(key, particle_of(first, positions, l), threshold, each ? each + l : 0) ? 1.0 : 0.0;
+    for (; l < n; l++) out[l] = scalar_lane(kind, key, particle_of(first, positions, l), threshold, each ? each + l : 0);
 }
 
-// Uniforms in (0, 1): the 53 bits as a double (exact), plus a half
-// (rounded as the Swift loop's addition is), times 2⁻⁵³ (exact).
-static inline double scalar_uniform_open(uint64_t key, uint64_t particle) {
-    return ((double)(scalar_word(key, particle) >> 11) + 0.5) * 0x1p-53;
-}
-
-__attribute__((target("avx512f,avx512dq")))
-static void uniform512(uint64_t key, uint64_t first, const int32_t *positions, long n, double *out) {
-    const __m512i k = _mm512_set1_epi64((long long)key), start = _mm512_set1_epi64((long long)first);
-    const __m512i eight = _mm512_set1_epi64(8);
-    const __m512d half = _mm512_set1_pd(0.5), scale = _mm512_set1_pd(0x1p-53);
-    __m512i lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
-    long l = 0;
-    for (; l + 8 <= n; l += 8) {
-        __m512i offset = positions ? _mm512_cvtepu32_epi64(_mm256_loadu_si256((const __m256i *)(positions + l))) : lane;
-        lane = _mm512_add_epi64(lane, eight);
-        __m512i bits = _mm512_srli_epi64(words512(_mm512_add_epi64(start, offset), k), 11);
-        _mm512_storeu_pd(out + l, _mm512_mul_pd(_mm512_add_pd(_mm512_cvtepu64_pd(bits), half), scale));
-    }
-    for (; l < n; l++) out[l] = scalar_uniform_open(key, particle_of(first, positions, l));
-}
-
-__attribute__((target("avx2")))
-static void uniform256(uint64_t key, uint64_t first, const int32_t *positions, long n, double *out) {
-    const __m256i k = _mm256_set1_epi64x((long long)key), start = _mm256_set1_epi64x((long long)first);
-    const __m256i four = _mm256_set1_epi64x(4);
-    const __m256d half = _mm256_set1_pd(0.5), scale = _mm256_set1_pd(0x1p-53);
-    __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
-    long l = 0;
-    for (; l + 4 <= n; l += 4) {
-        __m256i offset = positions ? _mm256_cvtepu32_epi64(_mm_loadu_si128((const __m128i *)(positions + l))) : lane;
-        lane = _mm256_add_epi64(lane, four);
-        __m256i bits = _mm256_srli_epi64(words256(_mm256_add_epi64(start, offset), k), 11);
-        _mm256_storeu_pd(out + l, _mm256_mul_pd(_mm256_add_pd(exact53(bits), half), scale));
-    }
-    for (; l < n; l++) out[l] = scalar_uniform_open(key, particle_of(first, positions, l));
+/// Runs `kind` over the lanes on the widest path here; 0 when there is none.
+static int lanes(enum lane_result kind, uint64_t key, uint64_t first, const int32_t *positions, long n,
+                 uint64_t threshold, const double *each, double *out) {
+    int level = wiggle_rk_level();
+    if (level == 2) lanes512(kind, key, first, positions, n, threshold, each, out);
+    else if (level == 1) lanes256(kind, key, first, positions, n, threshold, each, out);
+    return level > 0;
 }
 
 int wiggle_rk_uniform_open(uint64_t key, uint64_t first, const int32_t *positions, long n, double *out) {
-    int level = wiggle_rk_level();
-    if (level == 0) return 0;
-    if (level == 2) uniform512(key, first, positions, n, out);
-    else uniform256(key, first, positions, n, out);
-    return 1;
+    return lanes(UNIFORM_OPEN, key, first, positions, n, 0, 0, out);
 }
 
 int wiggle_rk_bernoulli(uint64_t key, uint64_t first, const int32_t *positions, long n, double q, double *out) {
-    int level = wiggle_rk_level();
-    if (level == 0 || !(q >= 0 && q <= 1)) return 0;
+    if (!(q >= 0 && q <= 1)) return 0;
     // u < q exactly when r >> 11 < ⌈q·2⁵³⌉ (at most 2⁵³).
-    uint64_t threshold = (uint64_t)ceil(q * 0x1p53);
-    if (level == 2) bernoulli512(key, first, positions, n, threshold, 0, out);
-    else bernoulli256(key, first, positions, n, threshold, 0, out);
-    return 1;
+    return lanes(BELOW_SHARED, key, first, positions, n, (uint64_t)ceil(q * 0x1p53), 0, out);
 }
 
 int wiggle_rk_bernoulli_each(uint64_t key, uint64_t first, const int32_t *positions, long n, const double *p, double *out) {
-    int level = wiggle_rk_level();
-    if (level == 0) return 0;
-    if (level == 2) bernoulli512(key, first, positions, n, 0, p, out);
-    else bernoulli256(key, first, positions, n, 0, p, out);
-    return 1;
+    return lanes(BELOW_EACH, key, first, positions, n, 0, p, out);
 }
 
 #else

@@ -37,7 +37,7 @@ final class AlternativePath {
     private var alternatives: [NodeID: ProgramScalar.Part] = [:]
     /// The node number of the flip held (−1: none), and the total weight.
     private var held = ProgramScalar.Part.number(-1)
-    private(set) var weight = ProgramScalar.Part.number(0)
+    private var weight = ProgramScalar.Part.number(0)
     /// `seen` of each node since the last flip.
     private var seenNow: [NodeID: ProgramScalar.Part] = [:]
     /// The last draw with flips so far: T is never past it.

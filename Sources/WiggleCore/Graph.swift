@@ -576,7 +576,6 @@ public struct Graph: Sendable {
         return found.map { NodeID(Int($0)) }
     }
 
-    /// The parameters among a node's ancestors, by parameter index.
     /// The nodes of `order` (ancestors, in any order) that one of
     /// `parameters` reaches: ``parameters(reaching:)`` for every node at
     /// once, a repeating loop's template reading its own later iterations
@@ -604,6 +603,7 @@ public struct Graph: Sendable {
         return moved
     }
 
+    /// The parameters among a node's ancestors, by parameter index.
     public func parameters(reaching root: NodeID) -> [Int] {
         ancestors(of: [root]).compactMap { id -> Int? in
             if case .parameter(let index) = self[id].op { return index }

@@ -76,8 +76,7 @@ extension Inference {
         -> (runner: Runner, fallback: Runner?, warnings: [AnalysisWarning]) {
         let (reverse, warnings) = cachedRunner(for: root, gradient: wrt)
         // Stochastic triples run only forward.
-        let triples = reverse.plan.randomNodes.contains { $0.choice.estimator.mechanism == .triples }
-        guard interpreter.forwardGradients || triples,
+        guard interpreter.forwardGradients || reverse.plan.takesTriples,
               let forward = interpreter.executor.forwardRunner(for: root, gradient: wrt, reverse: reverse.plan,
                                                                in: &interpreter.graph) else {
             return (reverse, nil, warnings)
@@ -99,7 +98,7 @@ extension Inference {
             return try interpreter.executor.run(runners.runner, graph: interpreter.graph, configuration: configuration)
         } catch let error as EngineError where !error.isInterruption {
             // Stochastic triples run only forward: said when the sweep stands in.
-            if runners.runner.plan.randomNodes.contains(where: { $0.choice.estimator.mechanism == .triples }) {
+            if runners.runner.plan.takesTriples {
                 interpreter.output(.notice("stochastic triples could not run (\(error.message)); the score function ran in their place"))
             }
             return try runEngine(fallback, configuration: configuration)

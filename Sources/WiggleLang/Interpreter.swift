@@ -470,10 +470,7 @@ final class Interpreter {
                 if op == .and && !left { return .boolean(false) }
                 if op == .or && left { return .boolean(true) }
                 let rightValue = try evaluate(rightExpr, in: scope)
-                if case .node(let id) = rightValue {
-                    if graph.isTruthValue(id) { return rightValue }
-                    return try tracer.makeNode(.binary(.notEqual, id, tracer.constantNode(0)), at: expression.range)
-                }
+                if case .node = rightValue { return try tracer.truthNode(rightValue, at: expression.range) }
                 return .boolean(try truth(rightValue, at: rightExpr.range))
             }
             let left = try evaluate(leftExpr, in: scope)

@@ -81,16 +81,19 @@ extension Tracer {
         return try makeNode(.binary(function, a, b), at: range)
     }
 
+    /// A condition's truth: a traced value as a 0/1 node (itself when it
+    /// already is one, else `!= 0`), anything else as a boolean.
+    func truthNode(_ value: Value, at range: SourceRange) throws -> Value {
+        if case .node(let id) = value {
+            if interpreter.graph.isTruthValue(id) { return value }
+            return try makeNode(.binary(.notEqual, id, constantNode(0)), at: range)
+        }
+        return .boolean(try interpreter.truth(value, at: range))
+    }
+
     /// `and` / `or` on traced operands: booleans as 0/1 nodes.
     func tracedLogic(_ op: BinaryOperator, _ left: Value, _ right: Value, at range: SourceRange,
                      right rightRange: SourceRange) throws -> Value {
-        func truthNode(_ value: Value, at range: SourceRange) throws -> Value {
-            if case .node(let id) = value {
-                if interpreter.graph.isTruthValue(id) { return value }
-                return try makeNode(.binary(.notEqual, id, constantNode(0)), at: range)
-            }
-            return .boolean(try interpreter.truth(value, at: range))
-        }
         let a = try truthNode(left, at: range)
         let b = try truthNode(right, at: rightRange)
         switch (a, b) {

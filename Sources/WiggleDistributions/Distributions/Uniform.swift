@@ -31,17 +31,15 @@ public struct Uniform: Distribution, SufficientStatistics {
         var valid = true
         // The lanes' uniforms, many at a time where the processor can (the same bits).
         let parts = streams.parts
-        if wiggle_rk_uniform_open(parts.key, parts.first, parts.positions, m, o) != 0 {
-            for l in 0..<m {
-                o[l] = a[l] + (b[l] - a[l]) * o[l]
-                valid = valid && b[l] - a[l] > 0 && b[l] - a[l] < .infinity
-            }
-        } else {
+        if wiggle_rk_uniform_open(parts.key, parts.first, parts.positions, m, o) == 0 {
             for l in 0..<m {
                 var rng = streams.generator(l)
-                o[l] = a[l] + (b[l] - a[l]) * rng.uniformOpen()
-                valid = valid && b[l] - a[l] > 0 && b[l] - a[l] < .infinity
+                o[l] = rng.uniformOpen()
             }
+        }
+        for l in 0..<m {
+            o[l] = a[l] + (b[l] - a[l]) * o[l]
+            valid = valid && b[l] - a[l] > 0 && b[l] - a[l] < .infinity
         }
         if valid { return nil }
         return call.failure { l in

@@ -243,6 +243,10 @@ public struct Plan: Sendable {
     /// them (a `.loop` instruction's `table` is its row).
     public let loops: [LoopRegion]
 
+    /// Whether some draw takes stochastic triples (which run only in a
+    /// forward program: ``Executor/forwardRunner(for:gradient:also:reverse:in:)``).
+    public var takesTriples: Bool { randomNodes.contains { $0.choice.estimator.mechanism == .triples } }
+
     /// A choice as a reverse sweep runs it: stochastic triples as the score function.
     static func swept(_ choice: EstimatorChoice) -> EstimatorChoice {
         guard choice.estimator.mechanism == .triples else { return choice }
@@ -321,8 +325,9 @@ public struct Plan: Sendable {
                 instruction = Instruction(code: .select, out: slot, a: s(a), b: s(b), c: s(condition), node: id,
                                           estimator: .pathwise, needsAdjoint: carried(a) || carried(b))
             case .random(let distribution, let parameters):
-                let choice = estimators[id] ?? Plan.swept(EstimatorChoice.default(for: node))
-                randomNodes.append((id, reported[id] ?? EstimatorChoice.default(for: node)))
+                let made = reported[id] ?? EstimatorChoice.default(for: node)
+                let choice = Plan.swept(made)
+                randomNodes.append((id, made))
                 var draw = Instruction(code: .random, out: slot, a: parameters.first.map(s) ?? -1, b: -1, c: -1, node: id,
                                        estimator: choice.estimator, needsAdjoint: parameters.contains(where: carried))
                 draw.table = Int32(randomCalls.count)

@@ -121,14 +121,14 @@ final class LoopWork {
     }
 
     /// An iteration's ``Iteration/scoreSum``, if it has one.
-    static func scoreSum(_ iteration: Iteration, sources: [Int32], calls: [RandomCallLayout])
+    static func scoreSum(_ iteration: Iteration, sumRow: [Int32: Int], calls: [RandomCallLayout])
         -> (draw: Instruction, row: Int, distribution: any ScoreSums)? {
         guard iteration.backward.count == 1, let draw = iteration.backward.first, draw.code == .random,
               draw.estimator == .score else { return nil }
         let call = calls[Int(draw.table)]
         guard call.parameterSlots.count == 1, call.mask < 0, let summing = call.distribution as? any ScoreSums,
               let item = iteration.imports.first(where: { $0.carries && $0.local == call.parameterSlots[0] }),
-              let row = sources.firstIndex(of: item.source) else { return nil }
+              let row = sumRow[item.source] else { return nil }
         return (draw, row, summing)
     }
 
@@ -186,11 +186,12 @@ final class LoopWork {
             let quasi = draws.filter { calls[Int(template[$0.0].table)].quasiDimension >= 0 }.count
             let sums = gradient ? region.scoreSumGroup.map(Int.init) : nil
             var sources: [Int32] = []
+            var rows: [Int32: Int] = [:]
             if sums != nil {
                 sources = Array(Set(region.iterations.flatMap { $0.imports.filter(\.carries).map(\.source) })).sorted()
-                let rows = Dictionary(uniqueKeysWithValues: sources.enumerated().map { ($1, $0) })
+                rows = Dictionary(uniqueKeysWithValues: sources.enumerated().map { ($1, $0) })
                 for t in iterations.indices {
-                    iterations[t].scoreSum = scoreSum(iterations[t], sources: sources, calls: calls)
+                    iterations[t].scoreSum = scoreSum(iterations[t], sumRow: rows, calls: calls)
                     if let pickTables {
                         iterations[t].pickSums = pickSums(iterations[t], sumRow: rows, calls: calls, pickTables: pickTables)
                     }
@@ -201,7 +202,7 @@ final class LoopWork {
                             exitNodes: region.exitNodes, repetition: region.repetition, iterationLimit: region.iterationLimit,
                             templateDraws: draws, repeated: copy(template), quasiPerIteration: quasi,
                             keepsTape: gradient && region.needsAdjoint && sums == nil, scoreSumGroup: sums,
-                            sumSources: sources, sumRow: Dictionary(uniqueKeysWithValues: sources.enumerated().map { ($1, $0) }))
+                            sumSources: sources, sumRow: rows)
         }
     }
 

@@ -87,8 +87,12 @@ extension DerivativeProgram {
         // Σₖ ∂P(oₖ)·f(oₖ) of the draws whose outcomes are enumerated.
         var worlds: ProgramScalar.Part?
         let order = builder.graph.ancestors(of: [root])
-        // The particle's alternative path, where `@triple` draws flip.
+        // The particle's alternative path, where `@triple` draws flip:
+        // carried beside each value, or replayed where it reaches a loop
+        // of random length (StochasticTriples+Loops.swift).
         let path = AlternativePath(builder: builder)
+        let replay = AlternativeReplay.isNeeded(order: order, choices: choices, graph: builder.graph)
+            ? AlternativeReplay(builder: builder) : nil
         func dual(_ id: NodeID) -> ProgramScalar {
             ProgramScalar(.node(id), tangent: tangents[id], builder)
         }
@@ -99,7 +103,7 @@ extension DerivativeProgram {
             builder.source = id
             // A node's tangent is made in its loop iteration, if it has one.
             builder.graph.currentLoop = node.loop
-            try path.follow(id)
+            if replay == nil { try path.follow(id) }
             let result: ProgramScalar
             switch node.op {
             case .constant: continue
@@ -133,10 +137,10 @@ extension DerivativeProgram {
                 let moves = inputs.map { ProgramScalar(tangents[$0] ?? .number(0), tangent: nil, builder) }
                 let choice = choices[id] ?? EstimatorChoice.default(for: node)
                 if choice.estimator.mechanism == .triples, distribution.estimators.contains(.triple),
-                   let flips = path.flips(of: id, distribution, parameters: inputs,
-                                          moves: inputs.map { tangents[$0] ?? .number(0) }) {
+                   let flips = builder.tripleFlips(of: id, distribution, parameters: inputs,
+                                                   moves: inputs.map { tangents[$0] ?? .number(0) }) {
                     rules[id] = .triple
-                    path.flip(id, flips)
+                    if let replay { try replay.flip(id, flips) } else { path.flip(id, flips) }
                     continue
                 } else if choice.estimator == .pathwise, choice.split == nil, let reparametrised = distribution as? any PathwiseTangent {
                     let moved = try reparametrised.pathwiseTangent(of: ProgramScalar(.node(id), tangent: nil, builder),
@@ -193,7 +197,8 @@ extension DerivativeProgram {
             builder.graph.currentLoop = nil
             scores = builder.add(scores, .node(builder.exit(values, alive: trace.alive[trace.iterations], loop: Int(loop))))
         }
-        var g = builder.add(builder.add(tangents[root], worlds), path.jump(root)) ?? .number(0)
+        let jump = try replay != nil ? replay?.jump(root, order: order) : path.jump(root)
+        var g = builder.add(builder.add(tangents[root], worlds), jump) ?? .number(0)
         if let scores {
             builder.site = builder.graph[root].site
             builder.source = root
@@ -297,6 +302,17 @@ final class ProgramBuilder {
             guard let other = graph[id].loop, other.loop == tag.loop, other.iteration != tag.iteration else { return part }
             return .node(append(.binary(.multiply, id, append(.constant(1)))))
         }
+    }
+
+    /// `part` as a node of iteration `tag` itself (a number and a node of
+    /// elsewhere too), for the iteration after to read in the same place in
+    /// every iteration.
+    func pinned(_ part: ProgramScalar.Part, in tag: LoopTag) -> ProgramScalar.Part {
+        if case .node(let id) = part, graph[id].loop == tag { return part }
+        let saved = graph.currentLoop
+        graph.currentLoop = tag
+        defer { graph.currentLoop = saved }
+        return .node(append(.binary(.multiply, node(part), append(.constant(1)))))
     }
 
     func simplified(_ part: ProgramScalar.Part) -> ProgramScalar.Part {

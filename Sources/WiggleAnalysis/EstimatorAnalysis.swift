@@ -195,8 +195,9 @@ public enum EstimatorAnalysis {
                     }
                 }
             } else if let requested = node.requestedEstimator, requested.mechanism == .triples {
-                // Stochastic triples, by request, where no loop of random length must carry them.
-                if let loop = loopDownstream(of: id, graph, order: order, ancestry: ancestry) {
+                // Stochastic triples, by request, where no loop of random
+                // length inside another must carry them.
+                if let loop = nestedLoopDownstream(of: id, graph, order: order, ancestry: ancestry) {
                     choice = EstimatorChoice(.score, [.notPossible(requested, .loop(loop)), .leaveOneOut])
                 } else {
                     choice = EstimatorChoice(requested, [.requested(requested), .triples])
@@ -433,6 +434,15 @@ public enum EstimatorAnalysis {
             return .downstream(line: graph.loops[Int(tag.loop)].site.line)
         }
         return nil
+    }
+
+    /// Where a loop of random length that stochastic triples cannot carry
+    /// (one that holds loops, or is held by one) is in or downstream of
+    /// node `id`, as ``loopDownstream(of:_:order:ancestry:)`` says; nil
+    /// where the program has none.
+    static func nestedLoopDownstream(of id: NodeID, _ graph: Graph, order: [NodeID], ancestry: RandomAncestry?) -> LoopPlace? {
+        guard graph.loops.contains(where: { $0.holdsLoops || $0.enclosing != nil }) else { return nil }
+        return loopDownstream(of: id, graph, order: order, ancestry: ancestry)
     }
 
     /// A node with finitely many outcomes: enumerate them when what lies

@@ -153,7 +153,7 @@ public enum EstimatorPilot {
             guard node.requestedEstimator == nil, !choice.pinned, choice.split == nil,
                   [.score, .exact, .mvd].contains(choice.estimator),
                   node.op.distribution?.admits(.triple) == true, moved.contains(id) else { return false }
-            return EstimatorAnalysis.loopDownstream(of: id, graph, order: order, ancestry: nil) == nil
+            return EstimatorAnalysis.nestedLoopDownstream(of: id, graph, order: order, ancestry: nil) == nil
         }
         if !flips.isEmpty {
             var triples = refined.choices

@@ -9,7 +9,7 @@
 // as q moves: with dq > 0, a particle that drew 0 goes to 1 at the rate
 // dq / (1 − q); with dq < 0, one that drew 1 goes to 0 at the rate −dq / q
 // (a Poisson count and a categorical outcome step to their neighbours:
-// ``AlternativePath/flips(of:_:parameters:moves:)``). Each such flip is a
+// ``ProgramBuilder/tripleFlips(of:_:parameters:moves:)``). Each such flip is a
 // candidate alternative path with that weight. A
 // particle keeps one: a new candidate of weight w replaces the one it holds
 // (total weight W) with probability w / (W + w), and the total becomes
@@ -76,6 +76,32 @@ final class AlternativePath {
         alternatives[id] = .node(copy)
     }
 
+    /// The draw `id`'s flips: each a candidate alternative path, which the
+    /// particle takes with probability its rate over the total so far.
+    func flip(_ id: NodeID, _ flips: [(rate: ProgramScalar.Part, to: ProgramScalar.Part)]) {
+        var alternative = alternatives[id] ?? .node(id)
+        for (index, candidate) in flips.enumerated() {
+            let total = builder.binary(.add, weight, candidate.rate)
+            guard let coin = builder.choiceCoin(for: id, candidate: index) else { return }
+            let takes = builder.binary(.less, builder.binary(.multiply, coin, total), candidate.rate)
+            alternative = builder.select(takes, candidate.to, alternative)
+            held = builder.select(takes, .number(Double(id.index)), held)
+            weight = total
+        }
+        alternatives[id] = alternative
+        lastFlip = id
+        seenNow = [:]
+    }
+
+    /// W · (root on the alternative path − root), or nil where no flip reaches it.
+    func jump(_ root: NodeID) -> ProgramScalar.Part? {
+        guard alternatives[root] != nil else { return nil }
+        return builder.binary(.multiply, weight, builder.binary(.subtract, seen(root), .node(root)))
+    }
+
+}
+
+extension ProgramBuilder {
     /// The flips of draw `id` as its parameters move by `moves`: each an
     /// alternative outcome and its rate, as programs; nil for a
     /// distribution without flips. The rates are those of the draw by
@@ -91,9 +117,9 @@ final class AlternativePath {
     /// - categorical(p₀ … p_{K−1}), k, with Cⱼ = (p₀ + … + pⱼ) / Σp: up to
     ///   k + 1 at −dC_k / π_k, down to k − 1 at dC_{k−1} / π_k, where
     ///   positive (C_{K−1} = 1 does not move; there is no C₋₁).
-    func flips(of id: NodeID, _ distribution: any Distribution, parameters: [NodeID],
-               moves: [ProgramScalar.Part]) -> [(rate: ProgramScalar.Part, to: ProgramScalar.Part)]? {
-        let b = builder
+    func tripleFlips(of id: NodeID, _ distribution: any Distribution, parameters: [NodeID],
+                     moves: [ProgramScalar.Part]) -> [(rate: ProgramScalar.Part, to: ProgramScalar.Part)]? {
+        let b = self
         let zero = ProgramScalar.Part.number(0)
         func positive(_ x: ProgramScalar.Part) -> ProgramScalar.Part { b.binary(.max, x, zero) }
         func negated(_ x: ProgramScalar.Part) -> ProgramScalar.Part { b.binary(.subtract, zero, x) }
@@ -137,33 +163,22 @@ final class AlternativePath {
         }
     }
 
-    /// The draw `id`'s flips: each a candidate alternative path, which the
-    /// particle takes with probability its rate over the total so far.
-    func flip(_ id: NodeID, _ flips: [(rate: ProgramScalar.Part, to: ProgramScalar.Part)]) {
-        let node = builder.graph[id]
-        guard let uniform = DistributionRegistry.id(named: "uniform") else { return }
-        var alternative = alternatives[id] ?? .node(id)
-        for (index, candidate) in flips.enumerated() {
-            let total = builder.binary(.add, weight, candidate.rate)
-            // The choice's own number: a stream of its own, derived from the draw's.
-            let zero = builder.node(.number(0)), one = builder.node(.number(1))
-            let stream = DrawAddresses.derived(node.stream, world: AlternativePath.choiceWorld + UInt64(index))
-            let coin = builder.graph.appendCopy(of: node, op: .random(uniform, [zero, one]), stream: stream)
-            builder.note(coin)
-            let takes = builder.binary(.less, builder.binary(.multiply, .node(coin), total), candidate.rate)
-            alternative = builder.select(takes, candidate.to, alternative)
-            held = builder.select(takes, .number(Double(id.index)), held)
-            weight = total
+    /// The number that decides whether the particle takes draw `id`'s
+    /// flip `candidate`: a uniform on a stream of its own, derived from the
+    /// draw's, in the draw's loop iteration (and, past a repeating loop's
+    /// template, derived from the draw's stream in each iteration).
+    func choiceCoin(for id: NodeID, candidate: Int) -> ProgramScalar.Part? {
+        guard let uniform = DistributionRegistry.id(named: "uniform") else { return nil }
+        let node = graph[id]
+        let zero = self.node(.number(0)), one = self.node(.number(1))
+        let world = ProgramBuilder.choiceWorld + UInt64(candidate)
+        let stream = DrawAddresses.derived(node.stream, world: world)
+        let coin = graph.appendCopy(of: node, op: .random(uniform, [zero, one]), stream: stream, loop: node.loop)
+        note(coin)
+        if let tag = node.loop, let address = graph.loops[Int(tag.loop)].repetition?.streams[node.stream] {
+            graph.loops[Int(tag.loop)].repetition?.streams[stream] = address.derived(world: world)
         }
-        alternatives[id] = alternative
-        lastFlip = id
-        seenNow = [:]
-    }
-
-    /// W · (root on the alternative path − root), or nil where no flip reaches it.
-    func jump(_ root: NodeID) -> ProgramScalar.Part? {
-        guard alternatives[root] != nil else { return nil }
-        return builder.binary(.multiply, weight, builder.binary(.subtract, seen(root), .node(root)))
+        return .node(coin)
     }
 
     /// The sub-address of a draw's stream that its flip's choice draws from

@@ -113,7 +113,8 @@ public struct DrawAddresses: Sendable {
     public static func stream(loopPath: UInt64, iteration: UInt64, _ address: RelativeAddress) -> UInt64 {
         var path = mix(loopPath, .iteration, iteration)
         for step in address.chain { path = mix(path, step.kind, step.index) }
-        return stream(path: path, ordinal: address.ordinal)
+        let drawn = stream(path: path, ordinal: address.ordinal)
+        return address.world.map { derived(drawn, world: $0) } ?? drawn
     }
 
     static func stream(path: UInt64, ordinal: UInt64) -> UInt64 {
@@ -153,4 +154,14 @@ public struct RelativeAddress: Hashable, Sendable {
     public var iteration: UInt64
     public var chain: [Step]
     public var ordinal: UInt64
+    /// For a copy an estimator's program made of the draw with numbers of
+    /// its own: its sub-address (``DrawAddresses/derived(_:world:)``).
+    public var world: UInt64? = nil
+
+    /// The same place, for the copy of the draw with sub-address `world`.
+    public func derived(world: UInt64) -> RelativeAddress {
+        var copy = self
+        copy.world = world
+        return copy
+    }
 }

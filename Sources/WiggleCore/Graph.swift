@@ -396,8 +396,9 @@ public struct Graph: Sendable {
     /// its distribution's parameters rewritten): a draw keeps the original's
     /// address, so it draws the same random numbers; it keeps its site,
     /// name and requested estimator (`stream` gives a copy numbers of its
-    /// own: ``DrawAddresses/derived(_:world:)``). Outside loops only.
-    public mutating func appendCopy(of original: Node, op: Op, stream: UInt64? = nil) -> NodeID {
+    /// own: ``DrawAddresses/derived(_:world:)``). A copied draw is made in
+    /// no loop iteration unless `loop` names one.
+    public mutating func appendCopy(of original: Node, op: Op, stream: UInt64? = nil, loop: LoopTag? = nil) -> NodeID {
         guard op.isSampler else {
             let id = append(op, at: original.site, estimator: original.requestedEstimator)
             if let name = original.label { label(id, name) }
@@ -407,7 +408,7 @@ public struct Graph: Sendable {
         let id = NodeID(nodes.count)
         nodes.append(Node(op: op, site: original.site, requestedEstimator: original.requestedEstimator, label: original.label,
                           isRandom: true, dependsOnParameter: inputs.contains { nodes[Int($0.index)].dependsOnParameter },
-                          stream: stream ?? original.stream, loop: nil))
+                          stream: stream ?? original.stream, loop: loop))
         return id
     }
 

@@ -161,6 +161,14 @@ import WiggleLang
             repeating = numbers(repeating)
             unrolled = numbers(unrolled)
         }
+        // The pilot's ratios come from pilots whose sizes follow each
+        // plan's work, which the unrolled loop counts otherwise: the
+        // choices and every number must agree, not the ratios' words.
+        func withoutRatios(_ text: String) -> String {
+            text.replacingOccurrences(of: #"\([0-9.]+× lower variance than \w+\)"#, with: "(pilot)", options: .regularExpression)
+        }
+        repeating = withoutRatios(repeating)
+        unrolled = withoutRatios(unrolled)
         #expect(!repeating.isEmpty)
         #expect(!repeating.contains("error"), "\(repeating)")
         #expect(repeating == unrolled)
@@ -443,7 +451,9 @@ import WiggleLang
             explain(n)
             """)
         #expect(outcome.text.contains("its body traced 4 times, the last repeating up to the loop limit of 1000"))
-        #expect(outcome.text.contains("bernoulli@4:7 ×1000"))
+        // The draw before the loop takes the same estimator (triples), so
+        // one line counts it with the loop's 1,000.
+        #expect(outcome.text.contains("bernoulli@4:7 ×1001"), "\(outcome.text)")
     }
 
     /// A loop that counts in a plain number its body reads keeps changing

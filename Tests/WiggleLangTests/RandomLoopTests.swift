@@ -28,7 +28,10 @@ import WiggleLang
         let g = gradients(text)[0]
         #expect(agrees(e, 3, 5))
         #expect(agrees(g["p"], 16, 5))
-        #expect(g.estimators.allSatisfy { $0.estimator == "score" })
+        // The pilot weighs stochastic triples through the loop against the
+        // score function: the alternative path that goes on (or stops) is
+        // far less noisy here.
+        #expect(g.estimators.allSatisfy { $0.estimator == "triple" }, "\(g.estimators.map(\.estimator))")
         #expect(g.warnings.isEmpty)
     }
 

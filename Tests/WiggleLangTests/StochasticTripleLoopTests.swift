@@ -1,0 +1,175 @@
+import Foundation
+import Testing
+@testable import WiggleGraph
+import WiggleLang
+
+/// Issue 31: stochastic triples through loops of random length, where the
+/// alternative path runs more iterations than the particle's own, or
+/// fewer (the replay of StochasticTriples+Loops.swift), against exact
+/// derivatives.
+@Suite struct StochasticTripleLoopTests {
+    /// The walk of StochasticTripleTests as a `while` loop that stops when
+    /// x first reaches `level`, or after `steps` steps.
+    static func walk(level: Int, steps: Int, particles: Int, annotation: String, seed: Int = 12, threads: Int = 1) -> String {
+        """
+        set(seed = \(seed), particles = \(particles), threads = \(threads))
+        param p = \(2 * steps)
+        x = 0
+        i = 0
+        while x < \(level) and i < \(steps) {
+          up = bernoulli(exp(-x / p)) \(annotation)
+          x = x + 2 * up - 1
+          i = i + 1
+        }
+        grad(E[x^2])
+        explain(x)
+        """
+    }
+
+    /// d E[x²] / dp for that walk at p = 2·steps: the law of the walkers
+    /// still going, carried step by step with its derivative; a walker at
+    /// the level stops there.
+    static func exactWalkDerivative(level: Int, steps: Int) -> Double {
+        let p = Double(2 * steps)
+        var law = [Double](repeating: 0, count: level + 2), slope = law
+        law[0] = 1
+        var result = 0.0
+        for _ in 0..<steps {
+            var next = [Double](repeating: 0, count: level + 2), nextSlope = next
+            for x in 0..<level where law[x] != 0 || slope[x] != 0 {
+                let q = exp(-Double(x) / p), dq = q * Double(x) / (p * p)
+                next[x + 1] += law[x] * q
+                nextSlope[x + 1] += slope[x] * q + law[x] * dq
+                if x > 0 {
+                    next[x - 1] += law[x] * (1 - q)
+                    nextSlope[x - 1] += slope[x] * (1 - q) - law[x] * dq
+                }
+            }
+            // Those at the level stop.
+            result += nextSlope[level] * Double(level * level)
+            next[level] = 0
+            nextSlope[level] = 0
+            (law, slope) = (next, nextSlope)
+        }
+        return result + (0..<level).reduce(0) { $0 + Double($1 * $1) * slope[$1] }
+    }
+
+    typealias Entry = (name: String, value: Double, stderr: Double, bias: String?)
+
+    /// The program's first gradient, its first entry, and all it printed.
+    static func gradient(_ text: String) -> (entry: Entry, gradient: GradientResult, text: String)? {
+        guard let gradient = StochasticTripleTests.gradients(text).first, let entry = gradient.entries.first else {
+            Issue.record("no gradient")
+            return nil
+        }
+        return (entry, gradient, run(text).text)
+    }
+
+    /// A geometric count whose loop condition is the flipping draw: a flip
+    /// to 1 goes on where the particle stopped, a flip to 0 stops where it
+    /// went on. E[n] = q / (1 − q), q = σ(t): d/dt = e^t.
+    @Test func aLoopConditionFlipsToGoOnOrToStop() {
+        let program = """
+            set(seed = 3, particles = 20000)
+            param t = 0.5
+            n = 0
+            while bernoulli(sigmoid(t)) @triple { n = n + 1 }
+            grad(E[n])
+            """
+        guard let (entry, gradient, _) = Self.gradient(program) else { return }
+        #expect(abs(entry.value - exp(0.5)) < 5 * entry.stderr, "\(entry.value) ± \(entry.stderr)")
+        #expect(gradient.estimators.allSatisfy { $0.estimator == "triple" }, "\(gradient.estimators.map(\.estimator))")
+        // The score function's spread is several times larger.
+        guard let score = Self.gradient(program.replacingOccurrences(of: "@triple", with: "@score")) else { return }
+        #expect(abs(score.entry.value - exp(0.5)) < 5 * score.entry.stderr)
+        #expect(score.entry.stderr > 3 * entry.stderr, "score \(score.entry.stderr) vs triples \(entry.stderr)")
+    }
+
+    /// The issue's `while` walk: about half the walkers reach the level
+    /// before the last step, so an alternative path often runs iterations
+    /// its particle does not, or stops before it. Requested, the triples
+    /// are exact within 5 se; unrequested, the pilot weighs them against
+    /// the score function, is exact too, and explain says what it found.
+    @Test func theWhileWalkIsExactAndThePilotDecides() {
+        let (level, steps, particles) = (68, 100, 40_000)
+        let exact = Self.exactWalkDerivative(level: level, steps: steps)
+        // The recursion of the `for` walk when the level is out of reach.
+        #expect(abs(Self.exactWalkDerivative(level: 200, steps: 100) - StochasticTripleTests.exactWalkDerivative(steps: 100, p: 200)) < 1e-9)
+        for annotation in ["@triple", "@score", ""] {
+            guard let (entry, gradient, text) = Self.gradient(Self.walk(level: level, steps: steps, particles: particles,
+                                                                       annotation: annotation)) else { return }
+            #expect(abs(entry.value - exact) < 5 * entry.stderr, "\(annotation): \(entry.value) ± \(entry.stderr) vs \(exact)")
+            #expect(entry.bias == nil && gradient.warnings.isEmpty)
+            if annotation == "@triple" {
+                #expect(gradient.estimators.allSatisfy { $0.estimator == "triple" })
+            }
+            if annotation.isEmpty {
+                #expect(text.contains("stochastic triples on a pilot of"), "\(text)")
+            }
+        }
+    }
+
+    /// A flip before the loop: a Poisson count of uniforms summed. The
+    /// alternative count runs one iteration more or one fewer. E[T²] =
+    /// λ/12 + (λ + λ²)/4, so d/dλ = 1/12 + (1 + 2λ)/4.
+    @Test func aCountBeforeTheLoopFlipsItsLength() {
+        let lambda = 2.5
+        let exact = 1.0 / 12 + (1 + 2 * lambda) / 4
+        for annotation in ["@triple", ""] {
+            guard let (entry, gradient, _) = Self.gradient("""
+                set(seed = 6, particles = 40000)
+                param lam = \(lambda)
+                m = poisson(lam) \(annotation)
+                total = 0
+                i = 0
+                while i < m {
+                  total = total + uniform(0, 1)
+                  i = i + 1
+                }
+                grad(E[total^2])
+                """) else { return }
+            #expect(abs(entry.value - exact) < 5 * entry.stderr, "\(annotation): \(entry.value) ± \(entry.stderr) vs \(exact)")
+            #expect(gradient.estimators.first?.estimator == "triple", "\(gradient.estimators.map(\.estimator))")
+        }
+    }
+
+    /// Categorical steps inside the loop, up to a level: E[c], the steps
+    /// taken, by its recursion E_s = (1 + p₁E_{s+1} + p₂E_{s+2}) / (1 − p₀),
+    /// differentiated by central differences.
+    @Test func categoricalStepsInsideTheLoop() {
+        func expectedSteps(_ a: Double) -> Double {
+            let total = a + 2
+            let (p0, p1, p2) = (a / total, 1 / total, 1 / total)
+            var e = [Double](repeating: 0, count: 8)
+            for s in stride(from: 4, through: 0, by: -1) {
+                e[s] = (1 + p1 * e[s + 1] + p2 * e[s + 2]) / (1 - p0)
+            }
+            return e[0]
+        }
+        let (a, h) = (1.5, 1e-5)
+        let exact = (expectedSteps(a + h) - expectedSteps(a - h)) / (2 * h)
+        guard let (entry, gradient, _) = Self.gradient("""
+            set(seed = 7, particles = 40000)
+            param a = \(a)
+            s = 0
+            c = 0
+            while s < 5 {
+              s = s + categorical([a / (a + 2), 1 / (a + 2), 1 / (a + 2)]) @triple
+              c = c + 1
+            }
+            grad(E[c])
+            """) else { return }
+        #expect(abs(entry.value - exact) < 5 * entry.stderr, "\(entry.value) ± \(entry.stderr) vs \(exact)")
+        #expect(gradient.estimators.allSatisfy { $0.estimator == "triple" })
+    }
+
+    /// The same bits on one thread and two, through the replay.
+    @Test func theSameBitsOnOneThreadAndTwo() {
+        func bits(_ threads: Int) -> [UInt64] {
+            StochasticTripleTests.gradients(Self.walk(level: 12, steps: 30, particles: 5000, annotation: "@triple", threads: threads))
+                .flatMap { $0.entries.flatMap { [$0.value.bitPattern, $0.stderr.bitPattern] } }
+        }
+        let one = bits(1)
+        #expect(one.count == 2 && one == bits(2))
+    }
+}

@@ -127,6 +127,48 @@ public enum EstimatorPilot {
             }
         }
 
+        // Stochastic triples for the discrete draws that can take them,
+        // against what was chosen for them so far (the score function, or
+        // their exact derivative): one decision for all of them, since
+        // they share each particle's alternative path. Weighed first
+        // against the analysis's choice, so that where triples win no
+        // pilot weighs the exact derivative against the score function for
+        // draws that take neither; where they lose and that decision then
+        // changes a choice, weighed again against the new one (what
+        // explain says is then what was measured against what is chosen).
+        // Returns the measurement where triples lost.
+        func weighTriples() -> (measured: PilotMeasurement, flips: [NodeID])? {
+            let flips = refined.choices.filter { id, choice in
+                let node = graph[id]
+                guard node.requestedEstimator == nil, !choice.pinned, choice.split == nil,
+                      [.score, .exact, .mvd].contains(choice.estimator),
+                      node.op.distribution?.admits(.triple) == true, moved.contains(id) else { return false }
+                return EstimatorAnalysis.nestedLoopDownstream(of: id, graph, order: order, ancestry: nil) == nil
+            }
+            guard !flips.isEmpty else { return nil }
+            var triples = refined.choices
+            for id in flips.keys { triples[id] = EstimatorChoice(.triple, [.triples]) }
+            // A smooth normal the pilot moved to its measure-valued pair goes
+            // back to pathwise beside them (triples run beside pathwise draws).
+            var smooth: [NodeID] = []
+            for (id, choice) in refined.choices where choice.estimator == .mvd {
+                if let original = analysis.choices[id], original.estimator == .pathwise, original.split == nil {
+                    triples[id] = original
+                    smooth.append(id)
+                }
+            }
+            guard let measured = measure(refined.choices, triples, stages) else { return nil }
+            if measured.prefersFirst { return (measured, Array(flips.keys)) }
+            for id in smooth { refined.choices[id] = triples[id] }
+            for (id, choice) in flips {
+                let other: PilotAlternative = choice.estimator == .exact ? .exact(points: graph[id].op.outcomes.count)
+                    : choice.estimator == .mvd ? .measureValued : .score
+                refined.choices[id] = EstimatorChoice(triples[id] ?? choice, note: .pilotTaken(measured, over: other))
+            }
+            return nil
+        }
+        var keptOverTriples = weighTriples()
+
         // The exact derivative or the score function, for the nodes whose
         // parameters depend on a parameter of the gradient.
         let candidates = refined.choices.filter { id, choice in
@@ -142,42 +184,13 @@ public enum EstimatorPilot {
                         ? EstimatorChoice(choice, note: .pilotKept(measured, over: .score))
                         : EstimatorChoice(score[id] ?? choice, note: .pilotTaken(measured, over: .exact(points: graph[id].op.outcomes.count)))
                 }
+                if keptOverTriples != nil && !measured.prefersFirst { keptOverTriples = weighTriples() }
             }
         }
-        // Stochastic triples for the discrete draws that can take them,
-        // against what was chosen for them so far (the score function, or
-        // their exact derivative): one decision for all of them, since
-        // they share each particle's alternative path.
-        let flips = refined.choices.filter { id, choice in
-            let node = graph[id]
-            guard node.requestedEstimator == nil, !choice.pinned, choice.split == nil,
-                  [.score, .exact, .mvd].contains(choice.estimator),
-                  node.op.distribution?.admits(.triple) == true, moved.contains(id) else { return false }
-            return EstimatorAnalysis.nestedLoopDownstream(of: id, graph, order: order, ancestry: nil) == nil
-        }
-        if !flips.isEmpty {
-            var triples = refined.choices
-            for id in flips.keys { triples[id] = EstimatorChoice(.triple, [.triples]) }
-            // A smooth normal the pilot moved to its measure-valued pair goes
-            // back to pathwise beside them (triples run beside pathwise draws).
-            var smooth: [NodeID] = []
-            for (id, choice) in refined.choices where choice.estimator == .mvd {
-                if let original = analysis.choices[id], original.estimator == .pathwise, original.split == nil {
-                    triples[id] = original
-                    smooth.append(id)
-                }
-            }
-            if let measured = measure(refined.choices, triples, stages) {
-                if !measured.prefersFirst {
-                    for id in smooth { refined.choices[id] = triples[id] }
-                }
-                for (id, choice) in flips {
-                    let other: PilotAlternative = choice.estimator == .exact ? .exact(points: graph[id].op.outcomes.count)
-                        : choice.estimator == .mvd ? .measureValued : .score
-                    refined.choices[id] = measured.prefersFirst
-                        ? EstimatorChoice(choice, suffix: .pilotKept(measured, over: .triples))
-                        : EstimatorChoice(triples[id] ?? choice, note: .pilotTaken(measured, over: other))
-                }
+        if let (measured, flips) = keptOverTriples {
+            for id in flips {
+                guard let choice = refined.choices[id] else { continue }
+                refined.choices[id] = EstimatorChoice(choice, suffix: .pilotKept(measured, over: .triples))
             }
         }
         return refined

@@ -163,6 +163,53 @@ import WiggleLang
         #expect(gradient.estimators.allSatisfy { $0.estimator == "triple" })
     }
 
+    /// Beside a draw that takes the score function: its term is
+    /// (f − b)·∂log p with b a constant, E[f] on the pilot's own streams
+    /// (independent of the estimate's, so unbiased). Exact: for x ~ N(μ, 1)
+    /// at the jump x > 0 and b ~ Bernoulli(σ(μ)), E[(x > 0) + b·x] =
+    /// Φ(μ) + σ(μ)μ, so d/dμ = φ(μ) + σ(μ)(1 − σ(μ))μ + σ(μ).
+    @Test func besideTheScoreFunction() {
+        let mu = 0.2
+        let s = 1 / (1 + exp(-mu))
+        let exact = exp(-mu * mu / 2) / (2 * Double.pi).squareRoot() + s * (1 - s) * mu + s
+        guard let (entry, gradient, _) = Self.gradient("""
+            set(seed = 4, particles = 100000)
+            param mu = \(mu)
+            x = normal(mu, 1) @score
+            b = bernoulli(sigmoid(mu)) @triple
+            f = (x > 0) + b * x
+            grad(E[f])
+            """) else { return }
+        #expect(abs(entry.value - exact) < 5 * entry.stderr, "\(entry.value) ± \(entry.stderr) vs \(exact)")
+        #expect(gradient.estimators.map(\.estimator) == ["score", "triple"])
+    }
+
+    /// The same inside a loop of random length: N iterations, P(N = n) =
+    /// 0.75ⁿ·0.25 (E[N] = 3, E[N²] = 21), each adding a normal(μ, 1) to s
+    /// by the score function and a Bernoulli(q) to c by triples.
+    /// E[s + c²] = 3μ + 3q(1 − q) + 21q²: d/dμ = 3, d/dq = 3(1 − 2q) + 42q.
+    @Test func besideTheScoreFunctionInsideALoop() {
+        let q = 0.4
+        let exact = [3, 3 * (1 - 2 * q) + 42 * q]
+        guard let gradient = StochasticTripleTests.gradients("""
+            set(seed = 4, particles = 100000)
+            param mu = 0.3
+            param q = \(q)
+            s = 0
+            c = 0
+            while bernoulli(0.75) == 1 {
+              s = s + normal(mu, 1) @score
+              c = c + bernoulli(q) @triple
+            }
+            grad(E[s + c^2])
+            """).first else { Issue.record("no gradient"); return }
+        #expect(gradient.entries.count == 2)
+        for (entry, truth) in zip(gradient.entries, exact) {
+            #expect(abs(entry.value - truth) < 5 * entry.stderr, "\(entry.name): \(entry.value) ± \(entry.stderr) vs \(truth)")
+        }
+        #expect(gradient.estimators.contains { $0.estimator == "triple" })
+    }
+
     /// The same bits on one thread and two, through the replay.
     @Test func theSameBitsOnOneThreadAndTwo() {
         func bits(_ threads: Int) -> [UInt64] {

@@ -147,17 +147,18 @@ import WiggleLang
             """)
         #expect(loop.errors.isEmpty, "\(loop.errors)")
         #expect(loop.text.contains("@triple is not possible: it is inside the loop of random length at line 4"), "\(loop.text)")
-        // Beside a draw at a jump, which takes the score function.
+        // Beside a draw that takes the measure-valued derivative (beside
+        // the score function they run: StochasticTripleLoopTests).
         let jump = run("""
             set(seed = 4, particles = 20000)
             param mu = 0.2
-            x = normal(mu, 1) @score
+            x = normal(mu, 1) @mvd
             b = bernoulli(sigmoid(mu)) @triple
             f = (x > 0) + b
             explain(f)
             """)
         #expect(jump.errors.isEmpty, "\(jump.errors)")
-        #expect(jump.text.contains("@triple is not possible: a draw here takes the score function, which does not run beside them"),
+        #expect(jump.text.contains("@triple is not possible: a draw here takes the measure-valued derivative, which does not run beside them"),
                 "\(jump.text)")
         // On a draw that has no flips to carry.
         let normal = run("x = normal(0, 1) @triple\n")

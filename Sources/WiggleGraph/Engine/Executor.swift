@@ -159,8 +159,12 @@ public final class Executor {
             return made
         }
         var extended = graph
-        guard let programs = try? Executor.forwardPrograms(of: root, parameters: parameters, choices: choices,
-                                                           in: &extended) else { return nil }
+        let configuration = EngineConfiguration(particles: EstimatorPilot.stages[0], seed: options.seed,
+                                                draw: EstimatorPilot.draw, threads: options.threads)
+        let original = graph
+        guard let programs = try? Executor.forwardPrograms(of: root, parameters: parameters, choices: choices, baseline: {
+            Executor.baselineEstimate(of: root, graph: original, configuration: configuration)
+        }, in: &extended) else { return nil }
         let tangents = programs.map(\.node)
         let madeFor = programs.flatMap(\.madeFor)
         // A repeating loop must go on repeating with its tangents written in
@@ -186,20 +190,52 @@ public final class Executor {
     }
 
     /// Each parameter's derivative program for forward mode: pathwise
-    /// draws, and with stochastic triples also enumerated ones (any other
-    /// rule has no unbiased program form beside them: the score rule's
-    /// baseline would be a constant). Throws why not.
+    /// draws, and with stochastic triples also enumerated ones and the
+    /// score function's (whose baseline is then a constant: `baseline`
+    /// gives an estimate of E[root] independent of the run's, asked for
+    /// only where some draw takes that rule; without one it is 0, still
+    /// unbiased). A measure-valued derivative has no program form beside
+    /// them. Throws why not.
     static func forwardPrograms(of root: NodeID, parameters: [Int], choices: [NodeID: EstimatorChoice],
-                                in graph: inout Graph) throws -> [DerivativeProgram] {
-        let allowed: Set<DerivativeProgram.Rule> = hasTriples(choices) ? [.pathwise, .triple, .exact] : [.pathwise]
-        return try parameters.map { parameter in
-            let program = try DerivativeProgram.build(of: root, direction: [parameter: 1], choices: choices, baseline: 0, in: &graph)
-            if let (node, rule) = program.rules.first(where: { !allowed.contains($0.value) }) {
-                let what = rule == .score ? "the score function" : "the \(rule) rule"
-                throw DerivativeProgramError(message: "a draw here takes \(what), which does not run beside them", node: node)
+                                baseline: (() -> Double?)? = nil, in graph: inout Graph) throws -> [DerivativeProgram] {
+        let triples = hasTriples(choices)
+        let allowed: Set<DerivativeProgram.Rule> = triples ? [.pathwise, .triple, .exact, .score] : [.pathwise]
+        let original = graph
+        func build(_ b: Double) throws -> [DerivativeProgram] {
+            try parameters.map { parameter in
+                let program = try DerivativeProgram.build(of: root, direction: [parameter: 1], choices: choices, baseline: b, in: &graph)
+                if let (node, rule) = program.rules.first(where: { !allowed.contains($0.value) }) {
+                    let what = rule == .score ? "the score function" : "the \(rule) rule"
+                    throw DerivativeProgramError(message: "a draw here takes \(what), which does not run beside them", node: node)
+                }
+                // The score rule stands only for the score function itself.
+                if let (node, _) = program.rules.first(where: { id, rule in
+                    rule == .score && (choices[id]?.estimator ?? .score) != .score
+                }) {
+                    throw DerivativeProgramError(message: "a draw here takes the measure-valued derivative, which does not run beside them",
+                                                 node: node)
+                }
+                return program
             }
-            return program
         }
+        let programs = try build(0)
+        guard triples, programs.contains(where: \.usesScore), let b = baseline?(), b != 0 else { return programs }
+        graph = original
+        return try build(b)
+    }
+
+    /// E[root] on the pilot's own streams, independent of every estimate's:
+    /// the score rule's constant baseline beside stochastic triples. Nil
+    /// when the run fails or is not finite.
+    static func baselineEstimate(of root: NodeID, graph: Graph, configuration: EngineConfiguration) -> Double? {
+        var pilot = configuration
+        pilot.particles = EstimatorPilot.stages.last ?? 2_048
+        pilot.draw = EstimatorPilot.draw
+        pilot.collectRange = false
+        let plan = Plan(graph: graph, outputs: [root])
+        guard let result = try? Runner(plan: plan).run(graph: graph, configuration: pilot),
+              let mean = result.outputs.first?.mean, mean.isFinite else { return nil }
+        return mean
     }
 
     /// Choices whose stochastic triples cannot run (in forward mode, for

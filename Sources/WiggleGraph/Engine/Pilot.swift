@@ -55,8 +55,9 @@ struct Pilot {
             var extended = graph
             var programs: [DerivativeProgram] = []
             if Executor.hasTriples(choices) {
-                guard let made = try? Executor.forwardPrograms(of: root, parameters: parameters, choices: choices,
-                                                               in: &extended) else { return nil }
+                guard let made = try? Executor.forwardPrograms(of: root, parameters: parameters, choices: choices, baseline: {
+                    Executor.baselineEstimate(of: root, graph: graph, configuration: configuration)
+                }, in: &extended) else { return nil }
                 programs = made
             }
             let plan = Plan(graph: extended, outputs: [root], gradientParameters: parameters, estimators: choices,

@@ -22,11 +22,18 @@ import WiggleLang
         """
     }
 
-    /// d E[x_n²] / dp by the law of x, carried step by step with its derivative.
-    static func exactWalkDerivative(steps: Int, p: Double) -> Double {
+    /// d E[x²] / dp by the law of x, carried step by step with its
+    /// derivative; with a `level`, a walker stops where it first reaches it.
+    static func exactWalkDerivative(steps: Int, p: Double, level: Int? = nil) -> Double {
         var law = [Double](repeating: 0, count: steps + 2), slope = law
         law[0] = 1
+        var stopped = 0.0
         for _ in 0..<steps {
+            if let level, level <= steps {
+                stopped += slope[level] * Double(level * level)
+                law[level] = 0
+                slope[level] = 0
+            }
             var next = [Double](repeating: 0, count: steps + 2), nextSlope = next
             for x in 0...steps where law[x] != 0 || slope[x] != 0 {
                 let q = exp(-Double(x) / p), dq = q * Double(x) / (p * p)
@@ -39,7 +46,7 @@ import WiggleLang
             }
             (law, slope) = (next, nextSlope)
         }
-        return (0...steps).reduce(0) { $0 + Double($1 * $1) * slope[$1] }
+        return stopped + (0...steps).reduce(0) { $0 + Double($1 * $1) * slope[$1] }
     }
 
     /// The gradients a program displayed, in order.

@@ -167,17 +167,24 @@ public final class Executor {
         }, in: &extended) else { return nil }
         let tangents = programs.map(\.node)
         let madeFor = programs.flatMap(\.madeFor)
-        // A repeating loop must go on repeating with its tangents written in
-        // (the program may give its first iterations other shapes than the
-        // template's); else its iterations past those traced could not run.
-        for (before, after) in zip(graph.loops, extended.loops) where before.repetition?.consistent == true {
-            guard after.repetition?.consistent == true else { return nil }
-        }
+        guard Executor.repetitionsHold(from: graph, in: extended) else { return nil }
         graph = extended
         let plan = Plan(graph: graph, outputs: [root] + also, gradientParameters: parameters, estimators: choices,
                         tangents: tangents)
         made = (Runner(plan: plan), madeFor)
         return made
+    }
+
+    /// Whether every repeating loop goes on repeating with a program written
+    /// in (the program may give its first iterations other shapes than the
+    /// template's), and every loop the program added (a replay's copy)
+    /// repeats too: else their iterations past those traced could not run.
+    static func repetitionsHold(from graph: Graph, in extended: Graph) -> Bool {
+        for (index, after) in extended.loops.enumerated() {
+            let repeated = index < graph.loops.count ? graph.loops[index].repetition?.consistent == true : after.repetition != nil
+            if repeated && after.repetition?.consistent != true { return false }
+        }
+        return true
     }
 
     /// The most gradient components stochastic triples are carried for:
@@ -251,6 +258,9 @@ public final class Executor {
             var scratch = graph
             do {
                 let programs = try forwardPrograms(of: root, parameters: parameters, choices: analysis.choices, in: &scratch)
+                if !repetitionsHold(from: graph, in: scratch) {
+                    refusal = "a loop of random length here no longer repeats one shape with the alternative path written in"
+                }
                 // A value per node for each particle, at the least.
                 let bytes = scratch.ancestors(of: [root] + programs.map(\.node)).count * MemoryLayout<Double>.size
                 if bytes > maxBytes {

@@ -115,13 +115,18 @@ public struct RandomCall {
     @usableFromInline let carries: UnsafePointer<Bool>
     /// How many parameters the node has (a categorical's k).
     public let parameterCount: Int
+    /// Bit i set: the plan knows parameter i is the same in every lane (a
+    /// node without a random ancestor, computed once per run).
+    @usableFromInline let uniformBits: UInt64
 
-    /// A call reading `parameterCount` slots from rows of `stride` doubles.
+    /// A call reading `parameterCount` slots from rows of `stride` doubles;
+    /// `uniformBits` marks the parameters the plan knows to be the same in every lane.
     @inlinable
     public init(count: Int, output: UnsafeMutablePointer<Double>, values: UnsafeMutablePointer<Double>,
                 adjoints: UnsafeMutablePointer<Double>, stride: Int, slots: UnsafePointer<Int32>,
-                carries: UnsafePointer<Bool>, parameterCount: Int) {
+                carries: UnsafePointer<Bool>, parameterCount: Int, uniformBits: UInt64 = 0) {
         self.parameterCount = parameterCount
+        self.uniformBits = uniformBits
         self.count = count
         self.output = output
         self.values = values
@@ -144,11 +149,19 @@ public struct RandomCall {
     @inlinable
     public func uniformParameter(_ i: Int) -> Double? {
         guard count > 0 else { return nil }
+        if isUniform(i) { return parameter(i)[0] }
         let bits = UnsafeRawPointer(parameter(i)).assumingMemoryBound(to: UInt64.self)
         let first = bits[0]
         var differ: UInt64 = 0
         for l in 0..<count { differ |= bits[l] ^ first }
         return differ == 0 ? Double(bitPattern: first) : nil
+    }
+
+    /// Whether the plan knows parameter `i` to be the same in every lane
+    /// (then lane 0 stands for all, without a pass over them).
+    @inlinable
+    public func isUniform(_ i: Int) -> Bool {
+        i < 64 && (uniformBits >> UInt64(i)) & 1 == 1
     }
 
     /// Where parameter `i`'s adjoint accumulates, or nil when no gradient

@@ -39,6 +39,11 @@ public struct Normal: Distribution, SufficientStatistics {
     func checkParameters(_ call: RandomCall) -> SampleFailure? {
         let m = call.count
         let mean = call.parameter(0), sd = call.parameter(1)
+        // The same mean and sd in every lane: one lane stands for all.
+        if m > 0 && call.isUniform(0) && call.isUniform(1) {
+            if !(sd[0] > 0 && sd[0] < .infinity) { return SampleFailure(Normal.invalidSigma, value: sd[0], count: m) }
+            return mean[0].isFinite ? nil : SampleFailure(Normal.invalidMean, value: mean[0], count: m)
+        }
         // Fast check for the whole chunk: the smallest sd is positive and
         // (mean - mean) + (sd - sd) sums to exactly 0 when all are finite.
         // Four lanes at a time into four running pairs, so the loop is not

@@ -81,6 +81,9 @@ public struct RandomCallLayout: @unchecked Sendable {
     public var parameterSlots: [Int32]
     /// Whether each parameter carries a derivative.
     public var carries: [Bool]
+    /// Bit i set: parameter i has no random ancestor, so every lane holds
+    /// the same value (computed once per run and copied to the lanes).
+    public var uniformBits: UInt64 = 0
     /// For the score function: the row of ``Plan/weightGroups`` whose weight it uses.
     public var weightGroup: Int32 = -1
     /// For an estimator that re-runs worlds: which (its rule fills and
@@ -333,6 +336,9 @@ public struct Plan: Sendable {
                 draw.table = Int32(randomCalls.count)
                 var layout = RandomCallLayout(distribution: DistributionRegistry[distribution],
                                               parameterSlots: parameters.map(s), carries: parameters.map(carried))
+                for (i, parameter) in parameters.enumerated() where i < 64 && !graph[parameter].isRandom {
+                    layout.uniformBits |= 1 << UInt64(i)
+                }
                 if let tag = node.loop, Int(tag.loop) < graph.loops.count, graph.loops[Int(tag.loop)].holdsLoops,
                    Int(tag.iteration) < graph.loops[Int(tag.loop)].alive.count {
                     let alive = graph.loops[Int(tag.loop)].alive[Int(tag.iteration)]

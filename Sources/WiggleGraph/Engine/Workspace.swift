@@ -18,6 +18,8 @@ struct CallWiring {
     let slots: UnsafeMutablePointer<Int32>
     let carries: UnsafeMutablePointer<Bool>
     let parameterCount: Int
+    /// ``RandomCallLayout/uniformBits``.
+    let uniformBits: UInt64
     /// The row of the weights its score term uses, or -1.
     let weightGroup: Int
     /// The first of its rows in ``Workspace/outcomeCosts`` (enumeration:
@@ -212,7 +214,7 @@ final class Workspace: @unchecked Sendable {
             (callCarries + offset).initialize(from: layout.carries, count: count)
             let enumeration = Int(layout.enumeration)
             wirings.append(CallWiring(distribution: layout.distribution, slots: callSlots + offset,
-                                      carries: callCarries + offset, parameterCount: count,
+                                      carries: callCarries + offset, parameterCount: count, uniformBits: layout.uniformBits,
                                       weightGroup: Int(layout.weightGroup),
                                       costRow: enumeration >= 0
                                         ? costRows[enumeration] + Int(layout.termSet) * plan.enumerations[enumeration].rowsPerSet
@@ -275,7 +277,7 @@ final class Workspace: @unchecked Sendable {
         return RandomCall(count: m, output: base + Int(instruction.out) * stride, values: base,
                           adjoints: adjoints ?? self.adjoints,
                           stride: stride, slots: calls[index].slots, carries: calls[index].carries,
-                          parameterCount: calls[index].parameterCount)
+                          parameterCount: calls[index].parameterCount, uniformBits: calls[index].uniformBits)
     }
 
 

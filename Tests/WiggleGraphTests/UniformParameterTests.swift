@@ -37,6 +37,35 @@ import Testing
         #expect(normal(mean: 0, sd: -1, marked: true).failure?.hasSuffix(" 37") == true)
     }
 
+    /// A uniform's draws and failure, its bounds' rows each one value.
+    func uniform(_ low: Double, _ high: Double, marked: Bool) -> (bits: [UInt64], failure: String?) {
+        let m = 37
+        let values = UnsafeMutablePointer<Double>.allocate(capacity: 3 * m)
+        defer { values.deallocate() }
+        (values + m).update(repeating: low, count: m)
+        (values + 2 * m).update(repeating: high, count: m)
+        let slots: [Int32] = [1, 2], carries = [false, false]
+        return slots.withUnsafeBufferPointer { slots in
+            carries.withUnsafeBufferPointer { carries in
+                let call = RandomCall(count: m, output: values, values: values, adjoints: values, stride: m,
+                                      slots: slots.baseAddress!, carries: carries.baseAddress!, parameterCount: 2,
+                                      uniformBits: marked ? 0b11 : 0)
+                let failure = Uniform().sample(call, streams: ParticleStreams(seed: 5, draw: 3, address: 4, first: 0))
+                let words = failure.map { "\($0.problem.subject) \($0.problem.requirement) \($0.value.bitPattern) \($0.count)" }
+                return ((0..<m).map { values[$0].bitPattern }, words)
+            }
+        }
+    }
+
+    /// The same for a uniform, whose choice coins (0 to 1) skip the map.
+    @Test func aUniformsBoundsOnOneLane() {
+        for (low, high) in [(0.0, 1.0), (-2, 3.5), (1, 1), (2, 1), (0, .infinity), (.nan, 1)] {
+            let marked = uniform(low, high, marked: true), scanned = uniform(low, high, marked: false)
+            #expect(marked.failure == scanned.failure, "\(low) ... \(high)")
+            if marked.failure == nil { #expect(marked.bits == scanned.bits, "\(low) ... \(high)") }
+        }
+    }
+
     /// The plan marks a parameter with no random ancestor, and only those.
     @Test func thePlanMarksTheParametersWithoutARandomAncestor() {
         var graph = Graph()

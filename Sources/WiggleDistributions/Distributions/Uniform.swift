@@ -37,9 +37,19 @@ public struct Uniform: Distribution, SufficientStatistics {
                 o[l] = rng.uniformOpen()
             }
         }
-        for l in 0..<m {
-            o[l] = a[l] + (b[l] - a[l]) * o[l]
-            valid = valid && b[l] - a[l] > 0 && b[l] - a[l] < .infinity
+        if m > 0 && call.isUniform(0) && call.isUniform(1) {
+            // Bounds the same in every lane (a triple's choice coin: 0 and
+            // 1, where a + (b − a)·u is u itself): checked once.
+            let low = a[0], width = b[0] - a[0]
+            if !(low == 0 && width == 1) {
+                for l in 0..<m { o[l] = low + width * o[l] }
+            }
+            valid = width > 0 && width < .infinity
+        } else {
+            for l in 0..<m {
+                o[l] = a[l] + (b[l] - a[l]) * o[l]
+                valid = valid && b[l] - a[l] > 0 && b[l] - a[l] < .infinity
+            }
         }
         if valid { return nil }
         return call.failure { l in

@@ -30,7 +30,13 @@ public struct Normal: Distribution, SufficientStatistics {
         let m = call.count, o = call.output
         let mean = call.parameter(0), sd = call.parameter(1)
         Ziggurat.fill(o, count: m, streams: streams)
-        for l in 0..<m { o[l] = mean[l] + sd[l] * o[l] }
+        if m > 0 && call.isUniform(0) && call.isUniform(1) {
+            // One mean and one sd for every lane: held in registers, the same arithmetic.
+            let mu = mean[0], sigma = sd[0]
+            for l in 0..<m { o[l] = mu + sigma * o[l] }
+        } else {
+            for l in 0..<m { o[l] = mean[l] + sd[l] * o[l] }
+        }
         return checkParameters(call)
     }
 

@@ -441,7 +441,7 @@ public enum EstimatorAnalysis {
     /// node `id`, as ``loopDownstream(of:_:order:ancestry:)`` says; nil
     /// where the program has none.
     static func nestedLoopDownstream(of id: NodeID, _ graph: Graph, order: [NodeID], ancestry: RandomAncestry?) -> LoopPlace? {
-        guard graph.loops.contains(where: { $0.holdsLoops || $0.enclosing != nil }) else { return nil }
+        guard graph.loops.contains(where: AlternativeReplay.isNested) else { return nil }
         return loopDownstream(of: id, graph, order: order, ancestry: ancestry)
     }
 

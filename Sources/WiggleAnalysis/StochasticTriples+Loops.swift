@@ -70,9 +70,8 @@ final class CarriedState {
         }
         if let tag {
             let trace = builder.graph.loops[Int(tag.loop)]
-            guard !left.contains(tag.loop), trace.enclosing == nil, !trace.holdsLoops else {
-                throw DerivativeProgramError(message: "stochastic triples do not run through a loop of random length inside another yet",
-                                             node: builder.source)
+            guard !left.contains(tag.loop), !AlternativeReplay.isNested(trace) else {
+                throw AlternativeReplay.nestedLoop(at: builder.source)
             }
             entry = parts
             ends = [:]
@@ -141,10 +140,17 @@ final class AlternativeReplay {
     }
 
     /// 1 where the particle runs iteration `tag`, in the loop it is in.
-    private func running(_ tag: LoopTag?, map: [NodeID: NodeID] = [:]) -> ProgramScalar.Part {
+    private func running(_ tag: LoopTag?) -> ProgramScalar.Part {
         guard let tag else { return .number(1) }
-        let alive = builder.graph.loops[Int(tag.loop)].alive[Int(tag.iteration)]
-        return .node(map[alive] ?? alive)
+        return .node(builder.graph.loops[Int(tag.loop)].alive[Int(tag.iteration)])
+    }
+
+    /// A loop of random length that holds another, or is held by one: not carried yet.
+    static func isNested(_ trace: LoopTrace) -> Bool { trace.enclosing != nil || trace.holdsLoops }
+
+    /// Why the replay stops at such a loop, about node `id`.
+    static func nestedLoop(at id: NodeID) -> DerivativeProgramError {
+        DerivativeProgramError(message: "stochastic triples do not run through a loop of random length inside another yet", node: id)
     }
 
     /// Draw `id`'s flips, each a candidate for the flip the particle holds.
@@ -206,10 +212,7 @@ final class AlternativeReplay {
         func copyOfLoop(_ loop: Int32) throws -> Int {
             if let known = copies[loop] { return known }
             let original = builder.graph.loops[Int(loop)]
-            guard original.enclosing == nil, !original.holdsLoops else {
-                throw DerivativeProgramError(message: "stochastic triples do not run through a loop of random length inside another yet",
-                                             node: builder.source)
-            }
+            guard !AlternativeReplay.isNested(original) else { throw AlternativeReplay.nestedLoop(at: builder.source) }
             var copy = LoopTrace(site: original.site, limit: original.limit)
             // Its masks as the replay has them (the first may be copied already).
             copy.alive = original.alive.map { map[$0] ?? $0 }

@@ -159,8 +159,7 @@ public final class Executor {
             return made
         }
         var extended = graph
-        let configuration = EngineConfiguration(particles: EstimatorPilot.stages[0], seed: options.seed,
-                                                draw: EstimatorPilot.draw, threads: options.threads)
+        let configuration = pilotConfiguration
         let original = graph
         guard let programs = try? Executor.forwardPrograms(of: root, parameters: parameters, choices: choices, baseline: {
             Executor.baselineEstimate(of: root, graph: original, configuration: configuration)
@@ -281,6 +280,16 @@ public final class Executor {
         return result
     }
 
+    /// The pilot's runs: its first stage, its own draw (streams no
+    /// estimate uses), the session's seed, threads, stop and memory limit.
+    var pilotConfiguration: EngineConfiguration {
+        var configuration = EngineConfiguration(particles: EstimatorPilot.stages[0], seed: options.seed,
+                                                draw: EstimatorPilot.draw, threads: options.threads)
+        configuration.shouldStop = shouldStop
+        configuration.maxWorkspaceBytes = options.maxWorkspaceBytes
+        return configuration
+    }
+
     /// An analysis the caller has just made of the same graph (a node count
     /// that has not moved since), for the next ``analyse`` of the same root
     /// and parameters to take instead of making it again; used once.
@@ -300,10 +309,7 @@ public final class Executor {
         let analysis = Executor.runnableTriples(found, root: root, parameters: parameters, graph: graph,
                                                 maxBytes: options.maxWorkspaceBytes)
         guard options.fewParticles == nil, !parameters.isEmpty else { return analysis }
-        var configuration = EngineConfiguration(particles: EstimatorPilot.stages[0], seed: options.seed,
-                                                draw: EstimatorPilot.draw, threads: options.threads)
-        configuration.shouldStop = shouldStop
-        configuration.maxWorkspaceBytes = options.maxWorkspaceBytes
+        let configuration = pilotConfiguration
         let built = PilotBuilt()
         defer { pilotTriples = built.triples.map { (PlanKey(root: root, parameters: parameters, also: []), graph.count, $0) } }
         return EstimatorPilot.refine(analysis, graph: graph, root: root, parameters: parameters,

@@ -33,6 +33,9 @@ extension EstimatorPilot {
 final class PilotBuilt {
     var triples: (estimators: [NodeID: Estimator], graph: Graph, runner: Runner,
                   madeFor: [(node: NodeID, source: NodeID)])?
+    /// The score rule's baseline beside triples, once measured (the same
+    /// for every comparison of one analysis).
+    var baseline: Double??
 }
 
 /// Runs two plans for one gradient on the pilot's streams.
@@ -56,7 +59,10 @@ struct Pilot {
             var programs: [DerivativeProgram] = []
             if Executor.hasTriples(choices) {
                 guard let made = try? Executor.forwardPrograms(of: root, parameters: parameters, choices: choices, baseline: {
-                    Executor.baselineEstimate(of: root, graph: graph, configuration: configuration)
+                    if let known = built.baseline { return known }
+                    let measured = Executor.baselineEstimate(of: root, graph: graph, configuration: configuration)
+                    built.baseline = .some(measured)
+                    return measured
                 }, in: &extended) else { return nil }
                 programs = made
             }
